@@ -1,0 +1,131 @@
+"""The ``lynkr`` command: the Typer root, built from plugins, and the one error boundary."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import click
+import typer
+from typer.core import TyperGroup
+
+from lynkr_cli import __version__, console
+from lynkr_cli.errors import ExitCode, LynkrError
+
+HELP = """lynkr: a self-hosted backend for the Claude Code CLI.
+
+Start the gateway with `lynkr serve`, then point Claude Code at it:
+`export ANTHROPIC_BASE_URL=http://127.0.0.1:8080`.
+"""
+
+
+def exit_code_for(exc: BaseException) -> int:
+    """Map any exception to an exit code, printing the human message on stderr."""
+    if isinstance(exc, click.exceptions.Exit):
+        return int(exc.exit_code)
+    if isinstance(exc, click.ClickException):
+        exc.show()
+        return ExitCode.USAGE if isinstance(exc, click.UsageError) else int(exc.exit_code)
+    if isinstance(exc, KeyboardInterrupt | click.exceptions.Abort):
+        console.error("interrupted")
+        return ExitCode.INTERRUPTED
+    if isinstance(exc, LynkrError):
+        console.error(exc.message, exc.hint)
+        return int(exc.exit_code)
+    if isinstance(exc, BrokenPipeError):
+        return ExitCode.FAILURE
+    console.error(
+        f"internal error: {type(exc).__name__}: {exc}",
+        "Rerun with LYNKR_DEBUG=1 for the traceback, and report it.",
+    )
+    return ExitCode.FAILURE
+
+
+class LynkrGroup(TyperGroup):
+    """The root group. Its ``main`` is the error boundary, so CliRunner sees it too."""
+
+    def main(  # type: ignore[override]
+        self,
+        args: Any = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
+        try:
+            result = super().main(
+                args, prog_name, complete_var, standalone_mode=False, **extra
+            )
+            code = result if isinstance(result, int) else 0
+        except BaseException as exc:
+            if isinstance(exc, SystemExit):
+                raise
+            if os.environ.get("LYNKR_DEBUG") == "1" and not isinstance(
+                exc, click.exceptions.Exit | click.ClickException
+            ):
+                raise
+            code = exit_code_for(exc)
+        if standalone_mode:
+            sys.exit(code)
+        return code
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"lynkr {__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+    verbose: Annotated[
+        int, typer.Option("--verbose", "-v", count=True, help="More detail; repeat for debug.")
+    ] = 0,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only errors on stderr.")] = False,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", help="Use this lynkr.toml instead of the usual search."),
+    ] = None,
+) -> None:
+    """Configure the process-wide options every command shares."""
+    from lynkr_cli import settings
+
+    console.configure(verbosity=verbose, quiet=quiet)
+    settings.set_config_file(config)
+
+
+def create_app() -> typer.Typer:
+    """Build the CLI: the root options, then every plugin's commands."""
+    from lynkr_cli.plugins import get_manager
+
+    app = typer.Typer(
+        cls=LynkrGroup,
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        pretty_exceptions_show_locals=False,
+        rich_markup_mode=None,
+        context_settings={"help_option_names": ["-h", "--help"]},
+    )
+    app.callback()(_root)
+    manager = get_manager()
+    manager.call("register_commands", app=app)
+    for message in manager.warnings:
+        console.warn(message)
+    return app
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Console-script entry point."""
+    command = typer.main.get_command(create_app())
+    return int(command.main(args=argv, prog_name="lynkr", standalone_mode=False))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

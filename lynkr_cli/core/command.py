@@ -1,0 +1,127 @@
+"""Built-in housekeeping commands: ``plugins``, ``config`` and ``cache``."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from lynkr_cli import console, hookimpl
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+config_app = typer.Typer(help="Show the effective settings and the files they come from.")
+cache_app = typer.Typer(help="Inspect or empty the prompt cache.")
+
+
+def plugins(json_output: JsonOpt = False) -> None:
+    """List loaded plugins with their hooks and versions."""
+    from lynkr_cli.plugins import get_manager
+
+    infos = get_manager().list()
+    if json_output:
+        console.print_json([info.__dict__ for info in infos])
+        return
+    from rich.table import Table
+
+    table = Table("plugin", "version", "hooks", "status")
+    for info in infos:
+        status = "builtin" if info.builtin else "entry point"
+        if info.error:
+            status = f"[red]error[/red]: {info.error}"
+        table.add_row(info.name, info.version, ", ".join(info.hooks), status)
+    console.out().print(table)
+
+
+@config_app.command("show")
+def config_show(json_output: JsonOpt = False) -> None:
+    """Print every effective setting, secrets masked, and where each came from."""
+    from lynkr_cli.settings import load_settings, masked_dump
+
+    loaded = load_settings()
+    values = masked_dump(loaded.settings)
+    if json_output:
+        doc: dict[str, Any] = {
+            section: {
+                name: {"value": value, "source": loaded.sources[f"{section}.{name}"]}
+                for name, value in fields.items()
+            }
+            for section, fields in values.items()
+        }
+        console.print_json({"settings": doc, "files": [str(p) for p in loaded.files]})
+        return
+    from rich.table import Table
+
+    table = Table("setting", "value", "source")
+    for section, fields in values.items():
+        for name, value in fields.items():
+            source = loaded.sources[f"{section}.{name}"]
+            style = "dim" if source == "default" else ""
+            table.add_row(f"{section}.{name}", repr(value), source, style=style)
+    console.out().print(table)
+
+
+@config_app.command("path")
+def config_path(json_output: JsonOpt = False) -> None:
+    """Print the config files and lynkr's directories."""
+    from pathlib import Path
+
+    from lynkr_cli import paths
+    from lynkr_cli.settings import CONFIG_FILENAME, config_files, explicit_config_file
+
+    doc = {
+        "config_files": [str(p) for p in config_files(Path.cwd(), explicit_config_file())],
+        "user_config": str(paths.config_dir() / CONFIG_FILENAME),
+        "project_config": str(Path.cwd() / CONFIG_FILENAME),
+        "dotenv": str(Path.cwd() / ".env"),
+        "config_dir": str(paths.config_dir()),
+        "data_dir": str(paths.data_dir()),
+        "cache_dir": str(paths.cache_dir()),
+        "log_dir": str(paths.log_dir()),
+        "database": str(paths.app_db_path()),
+    }
+    if json_output:
+        console.print_json(doc)
+        return
+    for key, value in doc.items():
+        shown = ", ".join(value) if isinstance(value, list) else value
+        console.out().print(f"{key:15} {shown or '(none)'}")
+
+
+def _open_cache() -> Any:
+    from lynkr_cli.cache import PromptCache
+    from lynkr_cli.settings import get_settings
+
+    return PromptCache(get_settings().cache)
+
+
+@cache_app.command("stats")
+def cache_stats(json_output: JsonOpt = False) -> None:
+    """Show entries, size, limits and hit ratio of the prompt cache."""
+    cache = _open_cache()
+    stats = cache.stats().as_dict()
+    cache.close()
+    if json_output:
+        console.print_json(stats)
+        return
+    for key, value in stats.items():
+        console.out().print(f"{key:17} {value}")
+
+
+@cache_app.command("clear")
+def cache_clear(json_output: JsonOpt = False) -> None:
+    """Remove every entry from the prompt cache."""
+    cache = _open_cache()
+    removed = cache.clear()
+    cache.close()
+    if json_output:
+        console.print_json({"removed": removed})
+        return
+    console.out().print(f"removed {removed} cached responses")
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    app.command("plugins")(plugins)
+    app.add_typer(config_app, name="config")
+    app.add_typer(cache_app, name="cache")

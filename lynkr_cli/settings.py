@@ -1,0 +1,462 @@
+"""The one settings model every command shares, and where each value came from.
+
+Precedence, highest first: command-line flags, the environment, ``.env`` in the
+working directory, ``lynkr.toml`` in the working directory, ``lynkr.toml`` in the
+user config directory, then the defaults below.
+
+Every field can be set from the environment as ``LYNKR_<SECTION>_<FIELD>``
+(``LYNKR_SERVER_PORT``). Many also have a short canonical name (``LYNKR_PORT``)
+and the names Lynkr users already export (``PORT``); those are listed per field
+in ``json_schema_extra["env"]``, first match wins.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from lynkr_cli import paths
+from lynkr_cli.errors import ConfigError
+
+CONFIG_FILENAME = "lynkr.toml"
+
+
+def _split_list(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            return json.loads(text)
+        return [part.strip() for part in text.split(",") if part.strip()]
+    return value
+
+
+def _parse_mapping(value: Any) -> Any:
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return {}
+        if text.startswith("{"):
+            return json.loads(text)
+        # "glob=target,glob=target"
+        pairs = (item.split("=", 1) for item in text.split(",") if item.strip())
+        return {k.strip(): v.strip() for k, v in pairs}
+    return value
+
+
+CommaList = Annotated[list[str], BeforeValidator(_split_list)]
+StrMapping = Annotated[dict[str, str], BeforeValidator(_parse_mapping)]
+
+
+def env(*names: str) -> dict[str, Any]:
+    """Extra environment names for a field, canonical first, then compatibility aliases."""
+    return {"env": list(names)}
+
+
+class Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class ServerSettings(Section):
+    host: str = Field("127.0.0.1", json_schema_extra=env("LYNKR_HOST"))
+    port: int = Field(8080, ge=0, le=65535, json_schema_extra=env("LYNKR_PORT", "PORT"))
+    api_key: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_API_KEY"))
+    insecure: bool = Field(False, json_schema_extra=env("LYNKR_INSECURE"))
+    max_body_bytes: int = Field(32 * 1024 * 1024, gt=0, json_schema_extra=env("LYNKR_MAX_BODY"))
+    grace_seconds: float = Field(10.0, ge=0, json_schema_extra=env("LYNKR_GRACE_SECONDS"))
+    ping_interval: float = Field(10.0, gt=0, json_schema_extra=env("LYNKR_PING_INTERVAL"))
+    access_log: bool = Field(True, json_schema_extra=env("LYNKR_ACCESS_LOG"))
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        "info", json_schema_extra=env("LYNKR_LOG_LEVEL", "LOG_LEVEL")
+    )
+
+
+class ProviderSettings(Section):
+    name: str = Field(
+        "", json_schema_extra=env("LYNKR_PROVIDER", "MODEL_PROVIDER", "PROVIDER")
+    )
+    model_default: str = Field("", json_schema_extra=env("LYNKR_MODEL", "MODEL_DEFAULT"))
+    model_map: StrMapping = Field(default_factory=dict, json_schema_extra=env("LYNKR_MODEL_MAP"))
+    fallback: CommaList = Field(default_factory=list, json_schema_extra=env("LYNKR_FALLBACK"))
+
+    anthropic_endpoint: str = Field(
+        "https://api.anthropic.com/v1/messages",
+        json_schema_extra=env("LYNKR_ANTHROPIC_ENDPOINT", "ANTHROPIC_ENDPOINT"),
+    )
+    anthropic_api_key: SecretStr | None = Field(
+        None, json_schema_extra=env("LYNKR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
+    )
+    azure_anthropic_endpoint: str = Field(
+        "", json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_ENDPOINT", "AZURE_ANTHROPIC_ENDPOINT")
+    )
+    azure_anthropic_api_key: SecretStr | None = Field(
+        None, json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_API_KEY", "AZURE_ANTHROPIC_API_KEY")
+    )
+    databricks_api_base: str = Field(
+        "", json_schema_extra=env("LYNKR_DATABRICKS_API_BASE", "DATABRICKS_API_BASE")
+    )
+    databricks_api_key: SecretStr | None = Field(
+        None, json_schema_extra=env("LYNKR_DATABRICKS_API_KEY", "DATABRICKS_API_KEY")
+    )
+    databricks_endpoint_path: str = Field(
+        "", json_schema_extra=env("LYNKR_DATABRICKS_ENDPOINT_PATH", "DATABRICKS_ENDPOINT_PATH")
+    )
+    databricks_mode: Literal["chat", "anthropic"] = Field(
+        "chat", json_schema_extra=env("LYNKR_DATABRICKS_MODE", "DATABRICKS_MODE")
+    )
+    openai_endpoint: str = Field(
+        "https://api.openai.com/v1/chat/completions",
+        json_schema_extra=env("LYNKR_OPENAI_ENDPOINT", "OPENAI_ENDPOINT"),
+    )
+    openai_api_key: SecretStr | None = Field(
+        None, json_schema_extra=env("LYNKR_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_model: str = Field("", json_schema_extra=env("LYNKR_OPENAI_MODEL", "OPENAI_MODEL"))
+    ollama_endpoint: str = Field(
+        "http://127.0.0.1:11434", json_schema_extra=env("LYNKR_OLLAMA_ENDPOINT", "OLLAMA_ENDPOINT")
+    )
+    ollama_model: str = Field("", json_schema_extra=env("LYNKR_OLLAMA_MODEL", "OLLAMA_MODEL"))
+
+    connect_timeout: float = Field(10.0, gt=0, json_schema_extra=env("LYNKR_CONNECT_TIMEOUT"))
+    first_byte_timeout: float = Field(
+        300.0, gt=0, json_schema_extra=env("LYNKR_FIRST_BYTE_TIMEOUT")
+    )
+    idle_timeout: float = Field(300.0, gt=0, json_schema_extra=env("LYNKR_IDLE_TIMEOUT"))
+    total_timeout: float = Field(1800.0, gt=0, json_schema_extra=env("LYNKR_TOTAL_TIMEOUT"))
+    max_retries: int = Field(2, ge=0, le=10, json_schema_extra=env("LYNKR_MAX_RETRIES"))
+    retry_max_wait: float = Field(30.0, ge=0, json_schema_extra=env("LYNKR_RETRY_MAX_WAIT"))
+
+
+class CacheSettings(Section):
+    enabled: bool = Field(True, json_schema_extra=env("LYNKR_CACHE", "PROMPT_CACHE_ENABLED"))
+    ttl_ms: int = Field(300_000, ge=0, json_schema_extra=env("PROMPT_CACHE_TTL_MS"))
+    max_entries: int = Field(1000, ge=1, json_schema_extra=env("PROMPT_CACHE_MAX_ENTRIES"))
+    size_limit_mb: int = Field(256, ge=1, json_schema_extra=env("LYNKR_CACHE_SIZE_MB"))
+    directory: Path | None = Field(None, json_schema_extra=env("LYNKR_CACHE_DIR"))
+    url: str = Field("", json_schema_extra=env("LYNKR_CACHE_URL"))
+
+
+class PolicySettings(Section):
+    git_allow_push: bool = Field(False, json_schema_extra=env("POLICY_GIT_ALLOW_PUSH"))
+    git_allow_pull: bool = Field(True, json_schema_extra=env("POLICY_GIT_ALLOW_PULL"))
+    git_allow_commit: bool = Field(True, json_schema_extra=env("POLICY_GIT_ALLOW_COMMIT"))
+    git_allow_force_push: bool = Field(False, json_schema_extra=env("POLICY_GIT_ALLOW_FORCE_PUSH"))
+    git_allow_protected_push: bool = Field(
+        False, json_schema_extra=env("POLICY_GIT_ALLOW_PROTECTED_PUSH")
+    )
+    git_protected_branches: CommaList = Field(
+        default_factory=lambda: ["main", "master"],
+        json_schema_extra=env("POLICY_GIT_PROTECTED_BRANCHES"),
+    )
+    git_require_tests: bool = Field(False, json_schema_extra=env("POLICY_GIT_REQUIRE_TESTS"))
+    git_test_command: str = Field("", json_schema_extra=env("POLICY_GIT_TEST_COMMAND"))
+    git_commit_regex: str = Field("", json_schema_extra=env("POLICY_GIT_COMMIT_REGEX"))
+    tools_allow_write: bool = Field(False, json_schema_extra=env("POLICY_TOOLS_ALLOW_WRITE"))
+    tools_allow_exec: bool = Field(False, json_schema_extra=env("POLICY_TOOLS_ALLOW_EXEC"))
+    test_timeout: float = Field(600.0, gt=0, json_schema_extra=env("POLICY_TEST_TIMEOUT"))
+
+
+class McpSettings(Section):
+    server_manifest: Path | None = Field(None, json_schema_extra=env("MCP_SERVER_MANIFEST"))
+    manifest_dirs: CommaList = Field(
+        default_factory=lambda: ["~/.claude/mcp"], json_schema_extra=env("MCP_MANIFEST_DIRS")
+    )
+    servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    call_timeout: float = Field(60.0, gt=0, json_schema_extra=env("MCP_CALL_TIMEOUT"))
+    startup_timeout: float = Field(30.0, gt=0, json_schema_extra=env("MCP_STARTUP_TIMEOUT"))
+
+
+class IndexSettings(Section):
+    db_path: Path | None = Field(None, json_schema_extra=env("LYNKR_INDEX_DB"))
+    max_file_bytes: int = Field(1_000_000, gt=0, json_schema_extra=env("LYNKR_INDEX_MAX_FILE"))
+    workers: int = Field(0, ge=0, json_schema_extra=env("LYNKR_INDEX_WORKERS"))
+    claude_md: bool = Field(True, json_schema_extra=env("LYNKR_INDEX_CLAUDE_MD"))
+
+
+class GatewaySettings(Section):
+    workspace_root: Path | None = Field(
+        None, json_schema_extra=env("LYNKR_WORKSPACE", "WORKSPACE_ROOT")
+    )
+    tools_mode: Literal["auto", "always", "never"] = Field(
+        "auto", json_schema_extra=env("LYNKR_TOOLS_MODE")
+    )
+    max_steps: int = Field(8, ge=1, json_schema_extra=env("LYNKR_TOOLS_MAX_STEPS"))
+    max_tool_calls: int = Field(24, ge=1, json_schema_extra=env("LYNKR_TOOLS_MAX_CALLS"))
+    max_seconds: float = Field(300.0, gt=0, json_schema_extra=env("LYNKR_TOOLS_MAX_SECONDS"))
+    tool_timeout: float = Field(60.0, gt=0, json_schema_extra=env("LYNKR_TOOL_TIMEOUT"))
+    database_url: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_DATABASE_URL"))
+
+
+class Settings(BaseSettings):
+    """Everything lynkr can be told. Build it with :func:`load_settings`."""
+
+    model_config = SettingsConfigDict(extra="forbid")
+
+    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
+    provider: ProviderSettings = Field(default_factory=ProviderSettings)  # type: ignore[arg-type]
+    cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
+    policy: PolicySettings = Field(default_factory=PolicySettings)  # type: ignore[arg-type]
+    mcp: McpSettings = Field(default_factory=McpSettings)  # type: ignore[arg-type]
+    index: IndexSettings = Field(default_factory=IndexSettings)  # type: ignore[arg-type]
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)  # type: ignore[arg-type]
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # load_settings() merges every layer itself, so it can say where each value came from.
+        return (init_settings,)
+
+
+SECTIONS: dict[str, type[Section]] = {
+    name: info.default_factory  # type: ignore[misc]
+    for name, info in Settings.model_fields.items()
+}
+
+
+def field_env_names(section: str, name: str) -> list[str]:
+    """Every environment name that sets ``section.name``, highest priority first."""
+    info = SECTIONS[section].model_fields[name]
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    names = list(extra.get("env", []))  # type: ignore[arg-type]
+    return [f"LYNKR_{section.upper()}_{name.upper()}", *names]
+
+
+def iter_fields() -> Iterator[tuple[str, str]]:
+    for section, model in SECTIONS.items():
+        for name in model.model_fields:
+            yield section, name
+
+
+def is_secret(section: str, name: str) -> bool:
+    annotation = str(SECTIONS[section].model_fields[name].annotation)
+    return "SecretStr" in annotation
+
+
+# --------------------------------------------------------------------------- sources
+
+
+@dataclass
+class Layer:
+    """One source of settings: values by dotted key, and a label per key."""
+
+    label: str
+    values: dict[str, Any] = field(default_factory=dict)
+    origins: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class LoadedSettings:
+    settings: Settings
+    sources: dict[str, str]
+    files: list[Path]
+    raw: dict[str, Any]
+
+
+def _env_layer(environ: Mapping[str, str], label: str) -> Layer:
+    layer = Layer(label)
+    for section, name in iter_fields():
+        for env_name in field_env_names(section, name):
+            if env_name in environ:
+                key = f"{section}.{name}"
+                layer.values[key] = environ[env_name]
+                layer.origins[key] = f"{label} {env_name}"
+                break
+    return layer
+
+
+def _flatten(prefix: str, data: Mapping[str, Any], out: dict[str, Any]) -> None:
+    for key, value in data.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        # Sections are one level deep; below that a table is a value (mcp.servers, model_map).
+        if not prefix and isinstance(value, Mapping):
+            _flatten(dotted, value, out)
+        else:
+            out[dotted] = value
+
+
+def _toml_layer(path: Path) -> Layer:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not valid TOML: {exc}", hint="Fix the file, or move it aside."
+        ) from exc
+    except OSError as exc:
+        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
+    layer = Layer(str(path))
+    _flatten("", data, layer.values)
+    for key in layer.values:
+        layer.origins[key] = f"file {path}"
+    return layer
+
+
+def _dotenv_layer(path: Path) -> Layer:
+    from dotenv import dotenv_values
+
+    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
+    return _env_layer(values, f"file {path}:")
+
+
+def config_files(cwd: Path | None = None, explicit: Path | None = None) -> list[Path]:
+    """The ``lynkr.toml`` files in use, lowest priority first."""
+    if explicit is not None:
+        return [explicit]
+    candidates = [paths.config_dir() / CONFIG_FILENAME, (cwd or Path.cwd()) / CONFIG_FILENAME]
+    seen: list[Path] = []
+    for path in candidates:
+        if path.is_file() and path.resolve() not in [p.resolve() for p in seen]:
+            seen.append(path)
+    return seen
+
+
+_explicit_config: Path | None = None
+
+
+def set_config_file(path: Path | None) -> None:
+    """Use exactly this ``lynkr.toml`` instead of searching (the global ``--config``)."""
+    global _explicit_config
+    if path is not None and not path.is_file():
+        raise ConfigError(f"config file {path} does not exist", hint="Check the --config path.")
+    _explicit_config = path
+
+
+def explicit_config_file() -> Path | None:
+    if _explicit_config is not None:
+        return _explicit_config
+    value = os.environ.get("LYNKR_CONFIG", "").strip()
+    return Path(value).expanduser() if value else None
+
+
+def _layers(
+    overrides: Mapping[str, Any] | None,
+    environ: Mapping[str, str],
+    cwd: Path,
+) -> tuple[list[Layer], list[Path]]:
+    files = config_files(cwd, explicit_config_file())
+    layers = [_toml_layer(p) for p in files]
+    dotenv = cwd / ".env"
+    if dotenv.is_file():
+        files.append(dotenv)
+        layers.append(_dotenv_layer(dotenv))
+    layers.append(_env_layer(environ, "env"))
+    if overrides:
+        flag_layer = Layer("flags")
+        for key, value in overrides.items():
+            if value is not None:
+                flag_layer.values[key] = value
+                flag_layer.origins[key] = "flag"
+        layers.append(flag_layer)
+    return layers, files
+
+
+def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
+    nested: dict[str, Any] = {}
+    for dotted, value in flat.items():
+        section, _, name = dotted.partition(".")
+        if not name:
+            nested[section] = value
+            continue
+        nested.setdefault(section, {})[name] = value
+    return nested
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+) -> LoadedSettings:
+    """Merge every source and validate once. Raises ConfigError naming the bad value's source."""
+    env_map = os.environ if environ is None else environ
+    layers, files = _layers(overrides, env_map, cwd or Path.cwd())
+    merged: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for layer in layers:
+        merged.update(layer.values)
+        origins.update(layer.origins)
+    try:
+        settings = Settings(**_nest(merged))
+    except ValidationError as exc:
+        raise _config_error(exc, merged, origins) from None
+    sources = {f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()}
+    return LoadedSettings(settings, sources, files, merged)
+
+
+def get_settings(overrides: Mapping[str, Any] | None = None) -> Settings:
+    """The effective settings for a command; ``overrides`` are its flags by dotted key."""
+    return load_settings(overrides).settings
+
+
+def _config_error(
+    exc: ValidationError, merged: Mapping[str, Any], origins: Mapping[str, str]
+) -> ConfigError:
+    lines = []
+    for error in exc.errors():
+        loc = [str(part) for part in error["loc"]]
+        key = ".".join(loc[:2])
+        origin = origins.get(key, "default")
+        shown = "" if key not in merged else f" = {_shown_value(key, merged[key])}"
+        if error["type"] == "extra_forbidden":
+            lines.append(f"unknown setting '{'.'.join(loc)}' (from {origin})")
+            continue
+        lines.append(f"invalid {key}{shown} (from {origin}): {_expected(error)}")
+    return ConfigError(
+        "invalid settings:\n  " + "\n  ".join(lines),
+        hint="Fix the value at its source; `lynkr config show` lists every setting.",
+    )
+
+
+def _shown_value(key: str, value: Any) -> str:
+    section, _, name = key.partition(".")
+    if section in SECTIONS and name in SECTIONS[section].model_fields and is_secret(section, name):
+        return "'****'"
+    return repr(value)
+
+
+def _expected(error: Any) -> str:
+    message = str(error.get("msg", "invalid value"))
+    if error["type"] == "literal_error":
+        return "expected one of " + message.removeprefix("Input should be ")
+    return message[0].lower() + message[1:] if message else message
+
+
+# --------------------------------------------------------------------------- reporting
+
+
+def mask_secret(value: str | None) -> str | None:
+    """``sk-…wxyz``-style masking: enough to tell keys apart, never enough to use one."""
+    if not value:
+        return value
+    if len(value) < 12:
+        return "****"
+    return f"****{value[-4:]}"
+
+
+def masked_dump(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every setting as JSON-ready data, secrets masked."""
+    out: dict[str, dict[str, Any]] = {}
+    for section, name in iter_fields():
+        value = getattr(getattr(settings, section), name)
+        if isinstance(value, SecretStr):
+            value = mask_secret(value.get_secret_value())
+        elif isinstance(value, Path):
+            value = str(value)
+        elif isinstance(value, dict):
+            from lynkr_cli.logs import redact
+
+            value = redact(value)
+        out.setdefault(section, {})[name] = value
+    return out
