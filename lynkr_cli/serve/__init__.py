@@ -1,0 +1,1 @@
+"""The gateway: an Anthropic Messages API server in front of any upstream."""
