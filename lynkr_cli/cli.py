@@ -7,9 +7,9 @@ import sys
 from pathlib import Path
 from typing import Annotated, Any
 
-import click
 import typer
 from typer.core import TyperGroup
+from typer.exceptions import Abort, Exit, TyperException
 
 from lynkr_cli import __version__, console
 from lynkr_cli.errors import ExitCode, LynkrError
@@ -23,12 +23,16 @@ Start the gateway with `lynkr serve`, then point Claude Code at it:
 
 def exit_code_for(exc: BaseException) -> int:
     """Map any exception to an exit code, printing the human message on stderr."""
-    if isinstance(exc, click.exceptions.Exit):
+    if isinstance(exc, Exit):
         return int(exc.exit_code)
-    if isinstance(exc, click.ClickException):
-        exc.show()
-        return ExitCode.USAGE if isinstance(exc, click.UsageError) else int(exc.exit_code)
-    if isinstance(exc, KeyboardInterrupt | click.exceptions.Abort):
+    if isinstance(exc, TyperException):  # click's usage errors, vendored by Typer
+        show = getattr(exc, "show", None)
+        if show is not None:
+            show()
+        else:
+            console.error(exc.format_message())
+        return int(exc.exit_code)
+    if isinstance(exc, KeyboardInterrupt | Abort):
         console.error("interrupted")
         return ExitCode.INTERRUPTED
     if isinstance(exc, LynkrError):
@@ -54,17 +58,17 @@ class LynkrGroup(TyperGroup):
         standalone_mode: bool = True,
         **extra: Any,
     ) -> Any:
+        from lynkr_cli.plugins import get_manager
+
+        for message in get_manager().warnings:
+            console.warn(message)
         try:
-            result = super().main(
-                args, prog_name, complete_var, standalone_mode=False, **extra
-            )
+            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
         except BaseException as exc:
             if isinstance(exc, SystemExit):
                 raise
-            if os.environ.get("LYNKR_DEBUG") == "1" and not isinstance(
-                exc, click.exceptions.Exit | click.ClickException
-            ):
+            if os.environ.get("LYNKR_DEBUG") == "1" and not isinstance(exc, Exit | TyperException):
                 raise
             code = exit_code_for(exc)
         if standalone_mode:
@@ -114,10 +118,7 @@ def create_app() -> typer.Typer:
         context_settings={"help_option_names": ["-h", "--help"]},
     )
     app.callback()(_root)
-    manager = get_manager()
-    manager.call("register_commands", app=app)
-    for message in manager.warnings:
-        console.warn(message)
+    get_manager().call("register_commands", app=app)  # failures are warned by LynkrGroup.main
     return app
 
 

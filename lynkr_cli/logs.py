@@ -11,7 +11,7 @@ import logging
 import re
 import sys
 from collections.abc import Mapping, MutableMapping
-from typing import IO, Any
+from typing import Any, TextIO
 
 _SECRET_KEY = re.compile(
     r"(api[_-]?key|authorization|auth[_-]?token|token|secret|password|passwd|cookie|credential)",
@@ -57,7 +57,7 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 _LEVELS["error"] = logging.ERROR
 
 
-def configure(level: str = "info", stream: IO[str] | None = None) -> None:
+def configure(level: str = "info", stream: TextIO | None = None) -> None:
     """Send JSON-lines logs at ``level`` or above to ``stream`` (stderr by default)."""
     import structlog
 

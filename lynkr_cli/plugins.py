@@ -11,6 +11,7 @@ import importlib
 import os
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import partial
 from importlib import metadata
 from typing import Any
 
@@ -22,9 +23,7 @@ PROJECT = "lynkr"
 ENTRY_POINT_GROUP = "lynkr"
 
 # Modules holding the built-in hook implementations, loaded in this order.
-BUILTIN_PLUGINS: tuple[str, ...] = (
-    "lynkr_cli.core.command",
-)
+BUILTIN_PLUGINS: tuple[str, ...] = ("lynkr_cli.core.command",)
 
 
 @dataclass
@@ -82,7 +81,7 @@ def build(builtins: Iterable[str] = BUILTIN_PLUGINS) -> PluginManager:
     pm.add_hookspecs(hookspecs)
     manager = PluginManager(pm, {}, [])
     for module_name in builtins:
-        _load(manager, module_name, lambda m=module_name: importlib.import_module(m), __version__)
+        _load(manager, module_name, partial(importlib.import_module, module_name), __version__)
     allowed = _allow_list()
     for ep in _entry_points():
         if allowed is not None and ep.name not in allowed:

@@ -79,9 +79,7 @@ class ServerSettings(Section):
 
 
 class ProviderSettings(Section):
-    name: str = Field(
-        "", json_schema_extra=env("LYNKR_PROVIDER", "MODEL_PROVIDER", "PROVIDER")
-    )
+    name: str = Field("", json_schema_extra=env("LYNKR_PROVIDER", "MODEL_PROVIDER", "PROVIDER"))
     model_default: str = Field("", json_schema_extra=env("LYNKR_MODEL", "MODEL_DEFAULT"))
     model_map: StrMapping = Field(default_factory=dict, json_schema_extra=env("LYNKR_MODEL_MAP"))
     fallback: CommaList = Field(default_factory=list, json_schema_extra=env("LYNKR_FALLBACK"))
@@ -199,13 +197,13 @@ class Settings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="forbid")
 
-    server: ServerSettings = Field(default_factory=ServerSettings)  # type: ignore[arg-type]
-    provider: ProviderSettings = Field(default_factory=ProviderSettings)  # type: ignore[arg-type]
-    cache: CacheSettings = Field(default_factory=CacheSettings)  # type: ignore[arg-type]
-    policy: PolicySettings = Field(default_factory=PolicySettings)  # type: ignore[arg-type]
-    mcp: McpSettings = Field(default_factory=McpSettings)  # type: ignore[arg-type]
-    index: IndexSettings = Field(default_factory=IndexSettings)  # type: ignore[arg-type]
-    gateway: GatewaySettings = Field(default_factory=GatewaySettings)  # type: ignore[arg-type]
+    server: ServerSettings = Field(default_factory=ServerSettings)
+    provider: ProviderSettings = Field(default_factory=ProviderSettings)
+    cache: CacheSettings = Field(default_factory=CacheSettings)
+    policy: PolicySettings = Field(default_factory=PolicySettings)
+    mcp: McpSettings = Field(default_factory=McpSettings)
+    index: IndexSettings = Field(default_factory=IndexSettings)
+    gateway: GatewaySettings = Field(default_factory=GatewaySettings)
 
     @classmethod
     def settings_customise_sources(
@@ -230,7 +228,7 @@ def field_env_names(section: str, name: str) -> list[str]:
     """Every environment name that sets ``section.name``, highest priority first."""
     info = SECTIONS[section].model_fields[name]
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
-    names = list(extra.get("env", []))  # type: ignore[arg-type]
+    names = [str(n) for n in extra.get("env", []) or []]  # type: ignore[union-attr]
     return [f"LYNKR_{section.upper()}_{name.upper()}", *names]
 
 

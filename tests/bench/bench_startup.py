@@ -1,0 +1,47 @@
+"""Start-up time of `lynkr --help`, as a ratio to `python -c "import typer"` in the same run.
+
+Both are whole processes, started the same way from this interpreter and run
+interleaved so that machine noise hits them equally. Prints medians and the ratio.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+RUNS = int(os.environ.get("BENCH_RUNS", "25"))
+CASES = {
+    "python -c 'import typer' (baseline)": [sys.executable, "-c", "import typer"],
+    "lynkr --help": [sys.executable, "-m", "lynkr_cli", "--help"],
+    "lynkr --version": [sys.executable, "-m", "lynkr_cli", "--version"],
+}
+
+
+def _time(argv: list[str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    env_note = os.environ.get("LYNKR_LOAD_PLUGINS")
+    samples: dict[str, list[float]] = {name: [] for name in CASES}
+    for argv in CASES.values():  # warm the page cache and .pyc files
+        _time(argv)
+    for _ in range(RUNS):
+        for name, argv in CASES.items():
+            samples[name].append(_time(argv))
+    baseline = statistics.median(samples[next(iter(CASES))])
+    print(f"start-up, median of {RUNS} runs (LYNKR_LOAD_PLUGINS={env_note!r})")
+    print(f"{'command':40} {'median ms':>10} {'p90 ms':>8} {'ratio':>7}")
+    for name, values in samples.items():
+        med = statistics.median(values)
+        p90 = statistics.quantiles(values, n=10)[-1]
+        print(f"{name:40} {med * 1000:10.1f} {p90 * 1000:8.1f} {med / baseline:7.2f}x")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""The root command, the error boundary and exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+import typer
+
+from lynkr_cli import cli
+from lynkr_cli.errors import ConfigError, ExitCode, GitError, PolicyError
+
+
+def test_help_lists_builtin_commands(invoke: Any) -> None:
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for name in ("plugins", "config", "cache"):
+        assert name in result.stdout
+    assert result.stderr == ""
+
+
+def test_version(invoke: Any) -> None:
+    result = invoke("--version")
+    assert result.exit_code == 0
+    assert result.stdout.strip() == "lynkr 0.1.0"
+
+
+def test_unknown_command_is_usage_error(invoke: Any) -> None:
+    result = invoke("no-such-command")
+    assert result.exit_code == ExitCode.USAGE
+    assert "No such command" in result.stderr
+    assert result.stdout == ""
+
+
+def _app_raising(exc: BaseException) -> typer.Typer:
+    app = cli.create_app()
+
+    @app.command("boom")
+    def boom() -> None:
+        raise exc
+
+    return app
+
+
+@pytest.mark.parametrize(
+    ("exc", "code", "text"),
+    [
+        (ConfigError("bad port", hint="set PORT"), ExitCode.CONFIG, "bad port"),
+        (PolicyError("push refused"), ExitCode.POLICY, "push refused"),
+        (GitError("detached", exit_code=ExitCode.GIT_DETACHED_HEAD), 11, "detached"),
+        (KeyboardInterrupt(), ExitCode.INTERRUPTED, ""),
+        (RuntimeError("kaboom"), ExitCode.FAILURE, "internal error: RuntimeError: kaboom"),
+    ],
+)
+def test_error_boundary_maps_exceptions(
+    runner: Any, exc: BaseException, code: int, text: str
+) -> None:
+    result = runner.invoke(_app_raising(exc), ["boom"])
+    assert result.exit_code == code
+    assert text in result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+
+
+def test_hint_is_printed(runner: Any) -> None:
+    result = runner.invoke(_app_raising(ConfigError("bad port", hint="set PORT")), ["boom"])
+    assert "hint: set PORT" in result.stderr
+
+
+def test_debug_reraises_with_traceback(monkeypatch: pytest.MonkeyPatch, runner: Any) -> None:
+    monkeypatch.setenv("LYNKR_DEBUG", "1")
+    result = runner.invoke(_app_raising(RuntimeError("kaboom")), ["boom"])
+    assert isinstance(result.exception, RuntimeError)
+
+
+def test_main_returns_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["--version"]) == 0
+    assert "lynkr" in capsys.readouterr().out
+    assert cli.main(["nope"]) == ExitCode.USAGE
+
+
+def test_missing_config_file_is_config_error(invoke: Any, tmp_path: Any) -> None:
+    result = invoke("--config", str(tmp_path / "missing.toml"), "config", "show")
+    assert result.exit_code == ExitCode.CONFIG
+    assert "does not exist" in result.stderr
+
+
+def _run(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **env}
+    return subprocess.run(
+        [sys.executable, *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=full_env,
+        timeout=60,
+    )
+
+
+def test_python_dash_m_works() -> None:
+    proc = _run("-m", "lynkr_cli", "--version")
+    assert proc.returncode == 0
+    assert proc.stdout.strip() == "lynkr 0.1.0"
+
+
+def test_help_imports_no_heavy_modules() -> None:
+    code = (
+        "import sys\n"
+        "from lynkr_cli.cli import main\n"
+        "rc = main(['--help'])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('aiohttp', 'tree_sitter', 'mcp', 'networkx', 'anthropic', 'openai', 'diskcache'))\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+        "sys.exit(rc)\n"
+    )
+    proc = _run("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    heavy_line = next(line for line in proc.stdout.splitlines() if line.startswith("HEAVY="))
+    assert heavy_line == "HEAVY=", heavy_line
+
+
+def test_every_subcommand_help_imports_no_heavy_modules() -> None:
+    code = (
+        "import sys, typer\n"
+        "from lynkr_cli.cli import create_app, main\n"
+        "group = typer.main.get_command(create_app())\n"
+        "names = list(group.commands)\n"
+        "for name in names:\n"
+        "    main([name, '--help'])\n"
+        "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('aiohttp', 'tree_sitter', 'mcp'))\n"
+        "print('HEAVY=' + ','.join(heavy))\n"
+    )
+    proc = _run("-c", code)
+    assert proc.returncode == 0, proc.stderr
+    heavy_line = next(line for line in proc.stdout.splitlines() if line.startswith("HEAVY="))
+    assert heavy_line == "HEAVY=", heavy_line
