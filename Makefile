@@ -21,8 +21,8 @@ run: $(STAMP)
 
 ## make lint: ruff, ruff format --check, mypy --strict
 lint: $(STAMP)
-	$(VENV)/bin/ruff check lynkr_cli tests plugins
-	$(VENV)/bin/ruff format --check lynkr_cli tests plugins
+	$(VENV)/bin/ruff check lynkr_cli tests plugins scripts
+	$(VENV)/bin/ruff format --check lynkr_cli tests plugins scripts
 	$(VENV)/bin/mypy --strict lynkr_cli
 
 ## make test-deps: install the real services the suite talks to (Claude Code CLI, MCP servers)
