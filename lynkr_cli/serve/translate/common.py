@@ -1,0 +1,195 @@
+"""Helpers shared by the request, response and stream translators.
+
+Tool names: OpenAI limits function names to 64 characters while Anthropic allows 128, so
+longer names are shortened to a 55-character prefix, ``_`` and an 8-hex digest. The mapping
+back is kept in a bounded process-wide table filled by the request translator, so a response
+translated in the same process restores the client's exact name. Names are never lowercased
+or otherwise changed: Claude Code rejects ``bash`` for ``Bash``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Mapping
+from typing import Any
+
+OPENAI_NAME_LIMIT = 64
+_PREFIX_LEN = 55
+_REGISTRY_LIMIT = 4096
+_BILLING_PREFIX = "x-anthropic-billing-header:"
+_ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
+
+
+class UpstreamStreamError(Exception):
+    """An OpenAI-format stream carried an ``error`` object instead of a chunk."""
+
+    def __init__(self, error_type: str, message: str) -> None:
+        super().__init__(f"{error_type}: {message}")
+        self.error_type = error_type
+        self.message = message
+
+
+class _NameRegistry:
+    """short name -> original name, bounded (LRU) so a long-lived gateway cannot grow it."""
+
+    def __init__(self, limit: int) -> None:
+        self._names: OrderedDict[str, str] = OrderedDict()
+        self._limit = limit
+        self._lock = threading.Lock()
+
+    def remember(self, short: str, original: str) -> None:
+        with self._lock:
+            self._names[short] = original
+            self._names.move_to_end(short)
+            while len(self._names) > self._limit:
+                self._names.popitem(last=False)
+
+    def lookup(self, short: str) -> str | None:
+        with self._lock:
+            return self._names.get(short)
+
+
+_REGISTRY = _NameRegistry(_REGISTRY_LIMIT)
+
+
+def shorten_tool_name(name: str) -> str:
+    """The name sent upstream: unchanged when it fits, else prefix + ``_`` + 8-hex digest."""
+    if len(name) <= OPENAI_NAME_LIMIT:
+        return name
+    digest = hashlib.sha256(name.encode("utf-8")).hexdigest()[:8]
+    short = f"{name[:_PREFIX_LEN]}_{digest}"
+    _REGISTRY.remember(short, name)
+    return short
+
+
+def restore_tool_name(name: str, names: Mapping[str, str] | None = None) -> str:
+    """The client's name for an upstream function name (explicit map first, then registry)."""
+    if names is not None and name in names:
+        return names[name]
+    if len(name) == OPENAI_NAME_LIMIT:
+        return _REGISTRY.lookup(name) or name
+    return name
+
+
+def tool_use_id(raw: Any) -> str:
+    """A valid Anthropic tool_use id (``^[A-Za-z0-9_-]+$``) from whatever the upstream sent."""
+    if isinstance(raw, str) and raw:
+        cleaned = _ID_BAD_CHARS.sub("_", raw)
+        return cleaned if cleaned.startswith(("toolu_", "call_")) else f"toolu_{cleaned}"
+    return f"toolu_{uuid.uuid4().hex[:24]}"
+
+
+def message_id() -> str:
+    return f"msg_{uuid.uuid4().hex[:24]}"
+
+
+def is_billing_block(block: Any) -> bool:
+    return (
+        isinstance(block, dict)
+        and block.get("type", "text") == "text"
+        and isinstance(block.get("text"), str)
+        and block["text"].lstrip().startswith(_BILLING_PREFIX)
+    )
+
+
+def strip_billing_header(system: Any) -> Any:
+    """``system`` without Claude Code's per-request ``x-anthropic-billing-header`` text block.
+
+    The block changes on every request, so it must stay out of cache keys, and it means
+    nothing to a non-Anthropic upstream. Other shapes are returned unchanged.
+    """
+    if isinstance(system, str):
+        return "" if system.lstrip().startswith(_BILLING_PREFIX) else system
+    if isinstance(system, list):
+        return [block for block in system if not is_billing_block(block)]
+    return system
+
+
+def require_type(value: Any, kind: type | tuple[type, ...], field: str) -> Any:
+    """``value`` if it has the expected type; else a TypeError naming the field."""
+    if isinstance(value, bool) and kind in (int, float, (int, float)):
+        raise TypeError(f"{field}: expected a number, got a boolean")
+    if not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
+        raise TypeError(f"{field}: expected {names}, got {type(value).__name__}")
+    return value
+
+
+def finish_to_stop_reason(finish_reason: Any) -> str:
+    """OpenAI ``finish_reason`` -> Anthropic ``stop_reason``."""
+    return (
+        _FINISH_MAP.get(finish_reason, "end_turn")
+        if isinstance(finish_reason, str)
+        else ("end_turn")
+    )
+
+
+_FINISH_MAP = {
+    "stop": "end_turn",
+    "length": "max_tokens",
+    "tool_calls": "tool_use",
+    "function_call": "tool_use",
+    "content_filter": "refusal",
+}
+
+
+def anthropic_usage(
+    usage: Any, fallback_input: int = 0, fallback_output: int = 0
+) -> dict[str, int]:
+    """OpenAI usage -> Anthropic usage, where ``input_tokens`` excludes cached tokens."""
+    if not isinstance(usage, dict):
+        return _usage(fallback_input, fallback_output, 0)
+    prompt = _int(usage.get("prompt_tokens"), fallback_input)
+    completion = _int(usage.get("completion_tokens"), fallback_output)
+    details = usage.get("prompt_tokens_details")
+    cached = _int(details.get("cached_tokens"), 0) if isinstance(details, dict) else 0
+    # DeepSeek reports its cache hits under its own name.
+    cached = cached or _int(usage.get("prompt_cache_hit_tokens"), 0)
+    return _usage(max(prompt - cached, 0), completion, cached)
+
+
+def _usage(input_tokens: int, output_tokens: int, cached: int) -> dict[str, int]:
+    return {
+        "input_tokens": input_tokens,
+        "output_tokens": output_tokens,
+        "cache_creation_input_tokens": 0,
+        "cache_read_input_tokens": cached,
+    }
+
+
+def _int(value: Any, default: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return default
+    return max(int(value), 0)
+
+
+def error_fields(error: Any) -> tuple[str, str]:
+    """(Anthropic error type, message) for an upstream ``error`` member of any shape."""
+    if isinstance(error, dict):
+        message = error.get("message")
+        kind = error.get("type") or error.get("code")
+        text = message if isinstance(message, str) else str(error)
+        return _error_type(kind), text
+    return "api_error", str(error)
+
+
+def _error_type(kind: Any) -> str:
+    known = {
+        "invalid_request_error",
+        "authentication_error",
+        "permission_error",
+        "not_found_error",
+        "rate_limit_error",
+        "api_error",
+        "overloaded_error",
+        "request_too_large",
+    }
+    if isinstance(kind, str) and kind in known:
+        return kind
+    if kind in ("rate_limit_exceeded", "insufficient_quota", 429):
+        return "rate_limit_error"
+    return "api_error"
