@@ -1,0 +1,163 @@
+"""Release notes from commit history, grouped by conventional-commit type.
+
+The default range runs from the last tag to HEAD. History is read with
+``--first-parent``, so a merged pull request appears once (as its merge
+commit, titled from the PR) rather than as every commit on its branch.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from lynkr_cli.errors import ExitCode, GitError
+from lynkr_cli.git.models import Commit, Record
+
+if TYPE_CHECKING:
+    from lynkr_cli.git.repo import Repo
+
+SECTIONS = {
+    "breaking": "Breaking changes",
+    "features": "Features",
+    "fixes": "Fixes",
+    "performance": "Performance",
+    "other": "Other changes",
+}
+_TYPE_SECTION = {"feat": "features", "feature": "features", "fix": "fixes", "perf": "performance"}
+_CONVENTIONAL = re.compile(
+    r"^(?P<type>[A-Za-z]+)(?:\((?P<scope>[^)]*)\))?(?P<bang>!)?:\s*(?P<desc>.+)$"
+)
+_MERGE_PR = re.compile(r"^Merge pull request #(?P<pr>\d+) from \S+")
+_TRAILING_PR = re.compile(r"\s*\(#(?P<pr>\d+)\)\s*$")
+_BREAKING = re.compile(r"^BREAKING[ -]CHANGE:\s*(?P<note>.+)$", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class NoteEntry(Record):
+    section: str
+    type: str | None  # the conventional type, None for free-form subjects
+    scope: str | None
+    description: str
+    breaking: bool
+    breaking_note: str | None
+    pr: int | None
+    sha: str
+    short: str
+    author: str
+
+
+@dataclass
+class ReleaseNotes(Record):
+    range: str
+    base: str | None  # the tag (or revision) the notes start after; None for all history
+    tip: str
+    sections: dict[str, list[NoteEntry]]
+    authors: list[str]
+    llm: dict[str, Any] | None = field(default=None)
+
+    @property
+    def count(self) -> int:
+        return sum(len(entries) for entries in self.sections.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        doc = super().to_dict()
+        doc["count"] = self.count
+        return doc
+
+    def markdown(self) -> str:
+        lines = [f"# Release notes: {self.range}", ""]
+        for key, title in SECTIONS.items():
+            entries = self.sections.get(key, [])
+            if not entries:
+                continue
+            lines += [f"## {title}", ""]
+            lines += [_entry_line(entry) for entry in entries]
+            lines.append("")
+        lines += ["## Contributors", "", ", ".join(self.authors), ""]
+        return "\n".join(lines)
+
+
+def _entry_line(entry: NoteEntry) -> str:
+    scope = f"**{entry.scope}:** " if entry.scope else ""
+    pr = f" (#{entry.pr})" if entry.pr is not None else ""
+    line = f"- {scope}{entry.description}{pr} `{entry.short}` by {entry.author}"
+    if entry.breaking_note:
+        line += f"\n  BREAKING CHANGE: {entry.breaking_note}"
+    return line
+
+
+def classify(commit: Commit) -> NoteEntry | None:
+    """The note for one commit; None for merges that are not pull requests."""
+    subject, pr = commit.subject, None
+    merge = _MERGE_PR.match(subject)
+    if merge:
+        pr = int(merge["pr"])
+        subject = commit.body.splitlines()[0].strip() if commit.body.strip() else subject
+    elif len(commit.parents) > 1:
+        return None  # "Merge branch 'x'": no news of its own
+    trailing = _TRAILING_PR.search(subject)
+    if trailing:
+        pr = pr or int(trailing["pr"])
+        subject = subject[: trailing.start()]
+    footer = _BREAKING.search(commit.body)
+    match = _CONVENTIONAL.match(subject)
+    kind = match["type"].lower() if match else None
+    breaking = bool(footer) or bool(match and match["bang"])
+    section = "breaking" if breaking else _TYPE_SECTION.get(kind or "", "other")
+    return NoteEntry(
+        section=section,
+        type=kind,
+        scope=(match["scope"] or None) if match else None,
+        description=match["desc"].strip() if match else subject.strip(),
+        breaking=breaking,
+        breaking_note=footer["note"].strip() if footer else None,
+        pr=pr,
+        sha=commit.sha,
+        short=commit.short,
+        author=commit.author,
+    )
+
+
+def build_notes(commits: list[Commit], label: str, base: str | None, tip: str) -> ReleaseNotes:
+    sections: dict[str, list[NoteEntry]] = {key: [] for key in SECTIONS}
+    authors: list[str] = []
+    for commit in commits:
+        entry = classify(commit)
+        if entry is None:
+            continue
+        sections[entry.section].append(entry)
+        if entry.author not in authors:
+            authors.append(entry.author)
+    return ReleaseNotes(label, base, tip, sections, sorted(authors, key=str.lower))
+
+
+def last_tag(repo: Repo) -> str | None:
+    """The newest tag reachable from HEAD, or None."""
+    result = repo.git("describe", "--tags", "--abbrev=0", "HEAD", check=False)
+    return result.stdout.strip() or None if result.ok else None
+
+
+def release_notes(repo: Repo, rev_range: str | None = None) -> ReleaseNotes:
+    """Notes for ``rev_range`` (``FROM..TO``, or ``FROM`` meaning ``FROM..HEAD``)."""
+    if repo.head() is None:
+        raise GitError(
+            "this repository has no commits yet",
+            hint="Commit something first.",
+            exit_code=ExitCode.GIT_EMPTY_RANGE,
+        )
+    if rev_range is None:
+        tag = last_tag(repo)
+        rev_range = f"{tag}..HEAD" if tag else "HEAD"
+    elif ".." not in rev_range:
+        rev_range = f"{rev_range}..HEAD"
+    rng = repo.range(rev_range)
+    commits = repo.commits(rng.log_args(), first_parent=True)
+    if not commits:
+        raise GitError(
+            f"the range {rev_range!r} contains no commits",
+            hint="Nothing happened since the last tag; name another range, e.g. v1.0..v1.1.",
+            exit_code=ExitCode.GIT_EMPTY_RANGE,
+        )
+    base = rev_range.split("..")[0] if ".." in rev_range else None
+    return build_notes(commits, rev_range, base, rng.tip)

@@ -1,0 +1,271 @@
+"""Every git guard, in one place. No path to a commit, push or pull skips these.
+
+The CLI and the gateway's server-side tools both reach git through
+:class:`lynkr_cli.git.repo.Repo`, whose writing methods call the checks below
+before running git. The values come from the shared settings section
+``policy`` (environment names ``POLICY_GIT_*``), so refusals name the variable
+that lifts them.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import importlib
+import re
+import shlex
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lynkr_cli.errors import ConfigError, PolicyError
+
+if TYPE_CHECKING:
+    from lynkr_cli.git.models import TestRun
+    from lynkr_cli.settings import LoadedSettings, PolicySettings
+
+# The settings that govern git, in the order `lynkr git policy` shows them.
+POLICY_FIELDS = (
+    "git_allow_commit",
+    "git_allow_push",
+    "git_allow_pull",
+    "git_allow_force_push",
+    "git_allow_protected_push",
+    "git_protected_branches",
+    "git_require_tests",
+    "git_test_command",
+    "git_commit_regex",
+    "test_timeout",
+)
+
+
+class TestsFailed(PolicyError):
+    """The required tests failed, so the commit was refused; ``run`` has the details."""
+
+    def __init__(self, run: TestRun) -> None:
+        why = "timed out" if run.timed_out else f"exited with {run.returncode}"
+        super().__init__(
+            f"tests failed ({' '.join(run.command)} {why}): commit refused, "
+            "the staged changes are untouched",
+            hint="Fix the failures and commit again, or set POLICY_GIT_REQUIRE_TESTS=false.",
+        )
+        self.run = run
+
+
+@dataclass(frozen=True)
+class TestCommand:
+    """The argv the policy runs before a commit, and where it came from."""
+
+    argv: list[str]
+    source: str
+
+
+@dataclass(frozen=True)
+class GitPolicy:
+    allow_commit: bool = True
+    allow_push: bool = False
+    allow_pull: bool = True
+    allow_force_push: bool = False
+    allow_protected_push: bool = False
+    protected_branches: tuple[str, ...] = ("main", "master")
+    require_tests: bool = False
+    test_command: str = ""
+    commit_regex: str = ""
+    test_timeout: float = 600.0
+
+    @classmethod
+    def from_settings(cls, policy: PolicySettings) -> GitPolicy:
+        return cls(
+            allow_commit=policy.git_allow_commit,
+            allow_push=policy.git_allow_push,
+            allow_pull=policy.git_allow_pull,
+            allow_force_push=policy.git_allow_force_push,
+            allow_protected_push=policy.git_allow_protected_push,
+            protected_branches=tuple(policy.git_protected_branches),
+            require_tests=policy.git_require_tests,
+            test_command=policy.git_test_command,
+            commit_regex=policy.git_commit_regex,
+            test_timeout=policy.test_timeout,
+        )
+
+    @classmethod
+    def load(cls) -> GitPolicy:
+        """The policy from the effective settings (flags aside: guards have no flags)."""
+        from lynkr_cli.settings import get_settings
+
+        return cls.from_settings(get_settings().policy)
+
+    # ------------------------------------------------------------------ guards
+
+    def check_commit(self, message: str) -> None:
+        """Refuse a commit when commits are off or the message breaks the pattern."""
+        if not self.allow_commit:
+            raise PolicyError(
+                "commits are disabled by policy",
+                hint="Set POLICY_GIT_ALLOW_COMMIT=true to allow them.",
+            )
+        if not message.strip():
+            raise PolicyError("the commit message is empty", hint="Pass a message with -m.")
+        if self.commit_regex and self._commit_pattern().search(message) is None:
+            raise PolicyError(
+                f"the commit message does not match the required pattern {self.commit_regex!r}",
+                hint="Reword the message, or change POLICY_GIT_COMMIT_REGEX.",
+            )
+
+    def check_push_enabled(self) -> None:
+        """Refuse any push when pushing is off (checked before looking at the repository)."""
+        if not self.allow_push:
+            raise PolicyError(
+                "push is disabled by policy",
+                hint="Set POLICY_GIT_ALLOW_PUSH=true to allow pushing.",
+            )
+
+    def check_push(self, target: str, *, force: bool) -> None:
+        """Refuse a push unless pushing, forcing and the protected target are each allowed."""
+        self.check_push_enabled()
+        if force and not self.allow_force_push:
+            raise PolicyError(
+                "force push is disabled by policy",
+                hint="Set POLICY_GIT_ALLOW_FORCE_PUSH=true to allow --force-with-lease.",
+            )
+        if self.is_protected(target) and not self.allow_protected_push:
+            raise PolicyError(
+                f"{target!r} is a protected branch; pushing to it is disabled by policy",
+                hint="Push a feature branch and open a pull request, or set "
+                "POLICY_GIT_ALLOW_PROTECTED_PUSH=true.",
+            )
+
+    def check_pull(self) -> None:
+        if not self.allow_pull:
+            raise PolicyError(
+                "pull is disabled by policy",
+                hint="Set POLICY_GIT_ALLOW_PULL=true to allow pulling.",
+            )
+
+    def is_protected(self, branch: str) -> bool:
+        """Whether ``branch`` matches a protected name or glob (``release/*``)."""
+        return any(fnmatch.fnmatchcase(branch, pattern) for pattern in self.protected_branches)
+
+    def _commit_pattern(self) -> re.Pattern[str]:
+        try:
+            return re.compile(self.commit_regex)
+        except re.error as exc:
+            raise ConfigError(
+                f"POLICY_GIT_COMMIT_REGEX {self.commit_regex!r} is not a valid regex: {exc}",
+                hint="Fix the pattern (Python `re` syntax).",
+            ) from exc
+
+    # ------------------------------------------------------------------ tests
+
+    def tests_command(self, root: Path) -> TestCommand | None:
+        """The command to run before a commit, or None when tests are not required.
+
+        An explicit POLICY_GIT_TEST_COMMAND wins; otherwise the command `lynkr index`
+        discovered. Runs without a shell: the string is split like a shell would,
+        but pipes and ``&&`` are not interpreted (use a script for those).
+        """
+        if not self.require_tests:
+            return None
+        if self.test_command.strip():
+            return TestCommand(_split(self.test_command), "POLICY_GIT_TEST_COMMAND")
+        discovered, why = discovered_test_command(root)
+        if discovered is None:
+            raise PolicyError(
+                f"POLICY_GIT_REQUIRE_TESTS is on but no test command is known ({why})",
+                hint="Set POLICY_GIT_TEST_COMMAND (for example 'pytest -q'), or run "
+                "`lynkr index` so lynkr can discover one.",
+            )
+        return TestCommand(discovered, "lynkr index")
+
+
+def _split(command: str) -> list[str]:
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise ConfigError(f"POLICY_GIT_TEST_COMMAND cannot be parsed: {exc}") from exc
+    if not argv:
+        raise ConfigError("POLICY_GIT_TEST_COMMAND is empty")
+    return argv
+
+
+def discovered_test_command(root: Path) -> tuple[list[str] | None, str]:
+    """The test command `lynkr index` discovered for ``root``, or None and why not.
+
+    The index package is imported lazily: it is optional here, and may expose
+    its discoveries in a few shapes (a mapping by kind, or a list of records).
+    """
+    discover = index_function("discovered_commands")
+    if discover is None:
+        return None, "`lynkr index` test discovery is not available in this build"
+    try:
+        found = discover(root)
+    except Exception as exc:
+        return None, f"`lynkr index` could not discover commands: {exc}"
+    command = _pick_test(found)
+    if command is None:
+        return None, "`lynkr index` discovered no test command"
+    return (_split(command) if isinstance(command, str) else command), "discovered"
+
+
+def index_function(name: str) -> Any:
+    """A function of the index package's API, or None when it is not there (yet)."""
+    for module in ("lynkr_cli.index.api", "lynkr_cli.index"):
+        try:
+            found = getattr(importlib.import_module(module), name, None)
+        except ImportError:
+            continue
+        if callable(found):
+            return found
+    return None
+
+
+def _pick_test(found: Any) -> str | list[str] | None:
+    if isinstance(found, Mapping):
+        return _as_command(found.get("test"))
+    if isinstance(found, Sequence) and not isinstance(found, str):
+        for item in found:
+            kind = _field(item, "kind") or _field(item, "name")
+            if kind == "test":
+                return _as_command(_field(item, "argv") or _field(item, "command"))
+    return None
+
+
+def _field(item: Any, name: str) -> Any:
+    if isinstance(item, Mapping):
+        return item.get(name)
+    return getattr(item, name, None)
+
+
+def _as_command(value: Any) -> str | list[str] | None:
+    if isinstance(value, str) and value.strip():
+        return value
+    if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
+        return list(value)
+    if value is not None and not isinstance(value, str | Sequence):
+        return _as_command(_field(value, "argv") or _field(value, "command"))
+    return None
+
+
+# ---------------------------------------------------------------------- report
+
+
+def env_name(name: str) -> str:
+    """The Lynkr environment name of a policy field (``POLICY_GIT_ALLOW_PUSH``)."""
+    from lynkr_cli.settings import field_env_names
+
+    names = field_env_names("policy", name)
+    return names[1] if len(names) > 1 else names[0]
+
+
+def policy_report(loaded: LoadedSettings) -> list[dict[str, Any]]:
+    """Each git policy value with its environment name and where it came from."""
+    values = loaded.settings.policy
+    return [
+        {
+            "setting": f"policy.{name}",
+            "env": env_name(name),
+            "value": getattr(values, name),
+            "source": loaded.sources[f"policy.{name}"],
+        }
+        for name in POLICY_FIELDS
+    ]

@@ -1,0 +1,251 @@
+"""``Repo``: one git working tree, read and changed through the policy.
+
+Reading (status, diff, log, branches) needs no permission. Changing the index
+(stage, unstage) is local and reversible. Commit, push and pull go through
+:mod:`lynkr_cli.git.workflow`, which asks :class:`GitPolicy` first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from lynkr_cli.errors import ExitCode, GitError, NotFoundError
+from lynkr_cli.git import parse
+from lynkr_cli.git.gitproc import DEFAULT_TIMEOUT, GitResult, run_git
+from lynkr_cli.git.models import (
+    Branch,
+    Commit,
+    CommitResult,
+    Diff,
+    FileStat,
+    PullResult,
+    PushResult,
+    Status,
+)
+from lynkr_cli.git.policy import GitPolicy
+from lynkr_cli.git.refs import EMPTY_TREE, Range, check_paths, parse_range
+
+if TYPE_CHECKING:
+    from lynkr_cli.git.notes import ReleaseNotes
+    from lynkr_cli.git.review import Review
+    from lynkr_cli.git.testrun import OutputCallback
+
+_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-M")
+NOT_A_REPO_HINT = "Run this inside a git working tree (or `git init` one first)."
+
+
+class Repo:
+    """A git working tree. Build it with :meth:`Repo.open`."""
+
+    def __init__(self, root: Path, policy: GitPolicy) -> None:
+        self.root = root
+        self.policy = policy
+
+    @classmethod
+    def open(cls, path: Path | str | None = None, policy: GitPolicy | None = None) -> Repo:
+        """The working tree containing ``path`` (default: the current directory).
+
+        ``policy`` defaults to the effective settings; pass one to use other guards.
+        """
+        start = Path(path) if path is not None else Path.cwd()
+        if not start.is_dir():
+            raise NotFoundError(f"{start} is not a directory")
+        result = run_git(start, ["rev-parse", "--show-toplevel"], check=False)
+        if not result.ok or not result.stdout.strip():
+            raise GitError(
+                f"{start} is not inside a git working tree",
+                hint=NOT_A_REPO_HINT,
+                exit_code=ExitCode.GIT_NOT_A_REPO,
+            )
+        root = Path(result.stdout.strip())
+        return cls(root, policy if policy is not None else GitPolicy.load())
+
+    def git(
+        self,
+        *args: str,
+        check: bool = True,
+        input_text: str | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> GitResult:
+        """Run git in this tree (plumbing for the modules of this package)."""
+        return run_git(self.root, args, check=check, input_text=input_text, timeout=timeout)
+
+    # ------------------------------------------------------------------ reading
+
+    def status(self) -> Status:
+        out = self.git("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+        return parse.parse_status(str(self.root), out.stdout)
+
+    def head(self) -> str | None:
+        """The commit HEAD points at, or None before the first commit."""
+        result = self.git("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        return result.stdout.strip() or None
+
+    def current_branch(self) -> str:
+        """The checked-out branch; a detached HEAD is an error with its own exit code."""
+        result = self.git("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        if not result.ok:
+            raise GitError(
+                "HEAD is detached: no branch is checked out",
+                hint="Create a branch here with `git switch -c NAME`, or `git switch BRANCH`.",
+                exit_code=ExitCode.GIT_DETACHED_HEAD,
+            )
+        return result.stdout.strip()
+
+    def upstream(self, branch: str) -> str | None:
+        """``remote/branch`` that ``branch`` tracks, or None."""
+        result = self.git(
+            "rev-parse",
+            "--abbrev-ref",
+            "--symbolic-full-name",
+            f"{branch}@{{upstream}}",
+            check=False,
+        )
+        return result.stdout.strip() if result.ok and result.stdout.strip() else None
+
+    def config(self, key: str) -> str | None:
+        result = self.git("config", "--get", key, check=False)
+        return result.stdout.strip() if result.ok else None
+
+    def range(self, text: str) -> Range:
+        """Resolve a user's revision range; refs that look like options are refused."""
+        return parse_range(self.root, text)
+
+    def diff(
+        self,
+        *,
+        staged: bool = False,
+        paths: Sequence[str] = (),
+        rev_range: str | None = None,
+    ) -> Diff:
+        """Unstaged changes, ``staged`` changes, or the changes of ``rev_range`` (A..B)."""
+        revs, base = self._diff_revs(staged, rev_range)
+        tail = ["--", *check_paths(list(paths))]
+        numstat = self.git("diff", *_DIFF_OPTIONS, "--numstat", "-z", *revs, *tail)
+        patch = self.git("diff", *_DIFF_OPTIONS, "--patch", *revs, *tail)
+        return Diff(staged, base, parse.parse_numstat(numstat.stdout), patch.stdout)
+
+    def _diff_revs(self, staged: bool, rev_range: str | None) -> tuple[list[str], str | None]:
+        if rev_range is not None:
+            rng = self.range(rev_range)
+            if rng.base is None:
+                return [rng.tip, self.head() or rng.tip], rev_range
+            if rng.symmetric:
+                return [f"{rng.base}...{rng.tip}"], rev_range
+            return [rng.base, rng.tip], rev_range
+        return (["--cached"] if staged else []), None
+
+    def uncommitted(self) -> Diff:
+        """Every change not yet committed (staged and unstaged) against HEAD."""
+        base = self.head() or EMPTY_TREE
+        numstat = self.git("diff", *_DIFF_OPTIONS, "--numstat", "-z", base, "--")
+        patch = self.git("diff", *_DIFF_OPTIONS, "--patch", base, "--")
+        return Diff(False, None, parse.parse_numstat(numstat.stdout), patch.stdout)
+
+    def staged_stats(self) -> list[FileStat]:
+        return parse.parse_numstat(
+            self.git("diff", *_DIFF_OPTIONS, "--cached", "--numstat", "-z", "--").stdout
+        )
+
+    def log(self, rev_range: str | None = None, *, limit: int = 50) -> list[Commit]:
+        """Commits of ``rev_range`` (default: HEAD's history), newest first."""
+        if self.head() is None:
+            raise GitError(
+                "this repository has no commits yet",
+                hint="Make the first commit with `lynkr git commit -m MSG`.",
+                exit_code=ExitCode.GIT_EMPTY_RANGE,
+            )
+        revs = self.range(rev_range).log_args() if rev_range else ["HEAD"]
+        commits = self.commits(revs, limit=limit)
+        if not commits and rev_range:
+            raise GitError(
+                f"the range {rev_range!r} contains no commits",
+                hint="The end is already contained in the start; swap them or widen the range.",
+                exit_code=ExitCode.GIT_EMPTY_RANGE,
+            )
+        return commits
+
+    def commits(
+        self, revs: Sequence[str], *, limit: int | None = None, first_parent: bool = False
+    ) -> list[Commit]:
+        """Commits for already-resolved ``revs`` (object ids or ``A..B`` of ids)."""
+        args = ["log", f"--format={parse.LOG_FORMAT}"]
+        if limit is not None:
+            args.append(f"--max-count={max(limit, 1)}")
+        if first_parent:
+            args.append("--first-parent")
+        out = self.git(*args, "--end-of-options", *revs, "--")
+        return parse.parse_log(out.stdout)
+
+    def branches(self, *, remotes: bool = True) -> list[Branch]:
+        refs = ["refs/heads", "refs/remotes"] if remotes else ["refs/heads"]
+        out = self.git("for-each-ref", f"--format={parse.BRANCH_FORMAT}", *refs)
+        return parse.parse_branches(out.stdout)
+
+    # ------------------------------------------------------------------ the index
+
+    def stage(self, paths: Sequence[str] = (), *, all: bool = False) -> Status:
+        """``git add`` the paths (or everything, with ``all``), then the new status."""
+        if all:
+            self.git("add", "--all", "--", ".")
+        else:
+            if not paths:
+                raise GitError(
+                    "nothing to stage: name paths, or pass --all", exit_code=ExitCode.GIT_FAILED
+                )
+            self.git("add", "--", *check_paths(list(paths)))
+        return self.status()
+
+    def unstage(self, paths: Sequence[str] = ()) -> Status:
+        """Take paths (default: everything) out of the index; the working tree is kept."""
+        tail = ["--", *check_paths(list(paths))] if paths else ["--", "."]
+        if self.head() is None:
+            # No HEAD to restore from: drop the entries from the index instead.
+            self.git("rm", "--cached", "-r", "--quiet", "--ignore-unmatch", *tail)
+        else:
+            self.git("restore", "--staged", *tail)
+        return self.status()
+
+    # ------------------------------------------------------------------ guarded
+
+    def commit(
+        self, message: str, *, amend: bool = False, on_output: OutputCallback | None = None
+    ) -> CommitResult:
+        """Commit the index after the policy's checks (and tests, when required)."""
+        from lynkr_cli.git import workflow
+
+        return workflow.commit(self, message, amend=amend, on_output=on_output)
+
+    def push(
+        self,
+        remote: str | None = None,
+        branch: str | None = None,
+        *,
+        force_with_lease: bool = False,
+    ) -> PushResult:
+        """Push ``branch`` (default: the current one) after the policy's checks."""
+        from lynkr_cli.git import workflow
+
+        return workflow.push(self, remote, branch, force_with_lease=force_with_lease)
+
+    def pull(self, *, rebase: bool = False) -> PullResult:
+        """Pull the current branch's upstream, by merge (default) or ``rebase``."""
+        from lynkr_cli.git import workflow
+
+        return workflow.pull(self, rebase=rebase)
+
+    # ------------------------------------------------------------------ reports
+
+    def review(self, rev_range: str | None = None, *, staged: bool = False) -> Review:
+        """A deterministic review of a range, the staged changes, or all uncommitted ones."""
+        from lynkr_cli.git.review import review_repo
+
+        return review_repo(self, rev_range, staged=staged)
+
+    def release_notes(self, rev_range: str | None = None) -> ReleaseNotes:
+        """Release notes for ``rev_range`` (default: last tag..HEAD)."""
+        from lynkr_cli.git.notes import release_notes
+
+        return release_notes(self, rev_range)
