@@ -23,7 +23,17 @@ PROJECT = "lynkr"
 ENTRY_POINT_GROUP = "lynkr"
 
 # Modules holding the built-in hook implementations, loaded in this order.
-BUILTIN_PLUGINS: tuple[str, ...] = ("lynkr_cli.core.command",)
+BUILTIN_PLUGINS: tuple[str, ...] = (
+    "lynkr_cli.core.command",
+    "lynkr_cli.serve.command",
+    "lynkr_cli.serve.plugin",
+    "lynkr_cli.mcp.command",
+    "lynkr_cli.tasks.command",
+    "lynkr_cli.serve.tools.builtin",
+    "lynkr_cli.switch.command",
+    "lynkr_cli.doctor.command",
+    "lynkr_cli.doctor.checks",
+)
 
 
 @dataclass

@@ -1,0 +1,186 @@
+"""``lynkr mcp``: find MCP servers, start them, list and call their tools."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+from lynkr_cli import console, hookimpl
+
+mcp_app = typer.Typer(
+    help="Find MCP servers (Claude Code, Claude Desktop, Lynkr manifests), list and call tools.",
+    no_args_is_help=True,
+)
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+
+
+def _settings() -> Any:
+    import sys
+
+    from lynkr_cli import logs
+    from lynkr_cli.settings import get_settings
+
+    # Server stderr and pool events are structured logs: on stderr, quiet unless -v.
+    logs.configure("info" if console.state.verbosity else "warning", stream=sys.stderr)
+    return get_settings()
+
+
+def _run(coro: Any) -> Any:
+    import asyncio
+
+    return asyncio.run(coro)
+
+
+@mcp_app.command("list")
+def list_servers(json_output: JsonOpt = False) -> None:
+    """List every MCP server found, with the file it came from (nothing is started)."""
+    from lynkr_cli.mcp.manifests import discover
+
+    found = discover(_settings())
+    if json_output:
+        console.print_json({
+            "servers": [s.public() for s in found.servers.values()],
+            "searched": found.searched, "problems": found.problems,
+        })  # fmt: skip
+        return
+    for problem in found.problems:
+        console.warn(problem)
+    if not found.servers:
+        console.err().print("no MCP servers found; `lynkr mcp list --json` shows where I looked")
+        return
+    from rich.table import Table
+
+    table = Table("server", "transport", "command / url", "source")
+    for s in found.servers.values():
+        target = s.url if s.transport != "stdio" else " ".join([s.command, *s.args])
+        label = f"{s.name} (disabled)" if s.disabled else s.name
+        table.add_row(label, s.transport + (" [docker]" if s.sandbox else ""), target, s.source)
+    console.out().print(table)
+
+
+async def _tools_of(names: list[str], settings: Any) -> list[dict[str, Any]]:
+    from lynkr_cli.mcp import client
+    from lynkr_cli.mcp.manifests import get_server
+
+    out: list[dict[str, Any]] = []
+    for name in names:
+        server = get_server(settings, name)
+        entry: dict[str, Any] = {"server": name, "source": server.source}
+        try:
+            async with client.connect(server, settings, stderr=_stderr_sink(name)) as session:
+                entry["tools"] = await client.list_tools(session)
+        except Exception as exc:  # one broken server must not hide the others
+            entry["error"] = getattr(exc, "message", None) or repr(exc)
+        out.append(entry)
+    return out
+
+
+def _stderr_sink(name: str) -> Any:
+    return lambda line: console.debug(f"[{name}] {line}")
+
+
+@mcp_app.command("tools")
+def tools(
+    server: Annotated[str | None, typer.Argument(help="Only this server.")] = None,
+    json_output: JsonOpt = False,
+) -> None:
+    """Start the servers and list their tools with input schemas."""
+    from lynkr_cli.errors import UpstreamError
+    from lynkr_cli.mcp.manifests import discover
+
+    settings = _settings()
+    names = [server] if server else [n for n, s in discover(settings).servers.items()
+                                     if not s.disabled]  # fmt: skip
+    result = _run(_tools_of(names, settings))
+    if json_output:
+        console.print_json({"servers": result})
+    else:
+        _print_tools(result)
+    failed = [e for e in result if "error" in e]
+    if failed:
+        raise UpstreamError(
+            f"{len(failed)} of {len(result)} MCP server(s) failed: "
+            + "; ".join(f"{e['server']}: {e['error']}" for e in failed)
+        )
+
+
+def _print_tools(result: list[dict[str, Any]]) -> None:
+    for entry in result:
+        if "error" in entry:
+            continue
+        console.out().print(f"[bold]{entry['server']}[/bold]  ({entry['source']})")
+        for tool in entry["tools"]:
+            props = ", ".join(tool["input_schema"].get("properties", {}))
+            console.out().print(f"  mcp__{entry['server']}__{tool['name']}({props})")
+            if tool["description"]:
+                console.out().print(f"      {tool['description'].splitlines()[0][:100]}")
+
+
+@mcp_app.command("call")
+def call(
+    server: Annotated[str, typer.Argument(help="The server name (see `lynkr mcp list`).")],
+    tool: Annotated[str, typer.Argument(help="The tool name (see `lynkr mcp tools`).")],
+    json_args: Annotated[str, typer.Argument(help="Tool arguments as a JSON object.")] = "{}",
+    json_output: JsonOpt = False,
+) -> None:
+    """Call one tool of one server and print its result."""
+    from lynkr_cli.errors import UpstreamError, UsageError
+
+    try:
+        args = json.loads(json_args)
+    except json.JSONDecodeError as exc:
+        hint = """Quote it for the shell: '{"timezone": "UTC"}'"""
+        raise UsageError(f"JSON_ARGS is not valid JSON: {exc}", hint=hint) from exc
+    if not isinstance(args, dict):
+        raise UsageError('JSON_ARGS must be a JSON object, like \'{"key": "value"}\'')
+    text, is_error = _run(_call(server, tool, args))
+    if json_output:
+        console.print_json({"server": server, "tool": tool, "is_error": is_error, "text": text})
+    else:
+        console.out().print(text, markup=False)
+    if is_error:
+        raise UpstreamError(f"the tool {tool} reported an error")
+
+
+async def _call(name: str, tool: str, args: dict[str, Any]) -> tuple[str, bool]:
+    from lynkr_cli.mcp import client
+    from lynkr_cli.mcp.manifests import get_server
+
+    settings = _settings()
+    server = get_server(settings, name)
+    async with client.connect(server, settings, stderr=_stderr_sink(name)) as session:
+        return await client.call_tool(session, tool, args, settings.mcp.call_timeout)
+
+
+@mcp_app.command("start")
+def start(
+    server: Annotated[str | None, typer.Argument(help="Only this server.")] = None,
+    once: Annotated[bool, typer.Option("--once", help="Check health once and exit.")] = False,
+    interval: Annotated[float, typer.Option(help="Seconds between health checks.")] = 15.0,
+    json_output: JsonOpt = False,
+) -> None:
+    """Run the servers in the foreground and show their health until Ctrl-C."""
+    from lynkr_cli.mcp.runner import run_foreground
+
+    settings = _settings()
+    report = _run(run_foreground(settings, server, once=once, interval=interval,
+                                 show=None if json_output else _show_health))  # fmt: skip
+    if json_output:
+        console.print_json({"servers": report})
+    if any(not r["ok"] for r in report):
+        from lynkr_cli.errors import UpstreamError
+
+        raise UpstreamError("some MCP servers are not healthy")
+
+
+def _show_health(rows: list[dict[str, Any]]) -> None:
+    for row in rows:
+        mark = "[green]up[/green]" if row["ok"] else f"[red]down[/red] {row.get('error') or ''}"
+        console.err().print(f"{row['name']:20} {mark}  tools={len(row['tools'])} {row['ms']}ms")
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    app.add_typer(mcp_app, name="mcp")
