@@ -16,6 +16,7 @@ import json
 import math
 import struct
 import threading
+import warnings
 from typing import Any
 
 ENCODING = "cl100k_base"
@@ -43,7 +44,10 @@ def _encode(text: str) -> int:
             if _encoder is None:
                 import bpe_openai  # type: ignore[import-untyped]
 
-                _encoder = bpe_openai.get_encoding(ENCODING)
+                with warnings.catch_warnings():
+                    # bpe-openai 0.1.4 reads its vocabulary with a deprecated importlib call.
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    _encoder = bpe_openai.get_encoding(ENCODING)
     return len(_encoder.encode_ordinary(text))
 
 

@@ -143,7 +143,8 @@ def anthropic_usage(
     """OpenAI usage -> Anthropic usage, where ``input_tokens`` excludes cached tokens."""
     if not isinstance(usage, dict):
         return _usage(fallback_input, fallback_output, 0)
-    prompt = _int(usage.get("prompt_tokens"), fallback_input)
+    # A zero prompt count (some local servers) would stop Claude Code from auto-compacting.
+    prompt = _int(usage.get("prompt_tokens"), 0) or fallback_input
     completion = _int(usage.get("completion_tokens"), fallback_output)
     details = usage.get("prompt_tokens_details")
     cached = _int(details.get("cached_tokens"), 0) if isinstance(details, dict) else 0

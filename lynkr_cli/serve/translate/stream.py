@@ -135,9 +135,11 @@ class StreamTranslator:
         return {"type": "message_start", "message": message}
 
     def _final_usage(self) -> dict[str, int]:
-        if self._usage is not None:
-            return anthropic_usage(self._usage, self.input_tokens, self._estimate_output())
-        return anthropic_usage(None, self.input_tokens, self._estimate_output())
+        usage = self._usage if isinstance(self._usage, dict) else {}
+        # Counting our own output costs a tokenizer pass: only when the upstream is silent.
+        known = isinstance(usage.get("completion_tokens"), int)
+        output = 0 if known else self._estimate_output()
+        return anthropic_usage(self._usage, self.input_tokens, output)
 
     def _estimate_output(self) -> int:
         from lynkr_cli.serve.tokens import count_text
