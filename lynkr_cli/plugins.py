@@ -30,6 +30,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "lynkr_cli.mcp.command",
     "lynkr_cli.tasks.command",
     "lynkr_cli.serve.tools.builtin",
+    "lynkr_cli.git.command",
     "lynkr_cli.switch.command",
     "lynkr_cli.doctor.command",
     "lynkr_cli.doctor.checks",

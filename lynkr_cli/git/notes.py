@@ -66,7 +66,8 @@ class ReleaseNotes(Record):
         return doc
 
     def markdown(self) -> str:
-        lines = [f"# Release notes: {self.range}", ""]
+        title = self.range if self.base is not None else f"{self.range} (all history)"
+        lines = [f"# Release notes: {title}", ""]
         for key, title in SECTIONS.items():
             entries = self.sections.get(key, [])
             if not entries:

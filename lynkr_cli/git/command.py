@@ -1,0 +1,343 @@
+"""``lynkr git``: status, diff, stage, commit, push and pull under policy guards."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from lynkr_cli import console, hookimpl
+
+if TYPE_CHECKING:
+    from lynkr_cli.git.models import FileStat, Status
+    from lynkr_cli.git.repo import Repo
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+LlmOpt = Annotated[
+    bool, typer.Option("--llm", help="Add a model's prose through the configured provider.")
+]
+PathsArg = Annotated[list[str] | None, typer.Argument(help="Limit to these paths.")]
+
+git_app = typer.Typer(
+    help="Git under policy guards: status, diff, stage, commit, push, pull, review, notes.",
+    no_args_is_help=True,
+)
+
+
+@git_app.callback()
+def _root(
+    ctx: typer.Context,
+    repo: Annotated[
+        Path | None,
+        typer.Option("-C", "--repo", help="Run in this directory, not the current one."),
+    ] = None,
+) -> None:
+    """Git under policy guards: status, diff, stage, commit, push, pull, review, notes."""
+    ctx.obj = {"repo": repo}
+
+
+def _open(ctx: typer.Context) -> Repo:
+    from lynkr_cli.git.repo import Repo
+
+    return Repo.open((ctx.obj or {}).get("repo"))
+
+
+@git_app.command()
+def status(ctx: typer.Context, json_output: JsonOpt = False) -> None:
+    """Show the branch, its upstream, and staged, unstaged, untracked and conflicted files."""
+    result = _open(ctx).status()
+    if json_output:
+        console.print_json(result.to_dict())
+        return
+    _print_status(result)
+
+
+def _print_status(st: Status) -> None:
+    out = console.out()
+    where = f"On branch [bold]{st.branch}[/bold]" if st.branch else "[red]HEAD detached[/red]"
+    if st.upstream:
+        where += f", tracking {st.upstream} (ahead {st.ahead}, behind {st.behind})"
+    out.print(where + ("" if st.head else ", no commits yet"))
+    groups = [
+        ("Conflicts", "red", st.conflicted),
+        ("Staged", "green", [f"{c.kind} {c.path}" for c in st.staged]),
+        ("Not staged", "yellow", [f"{c.kind} {c.path}" for c in st.unstaged]),
+        ("Untracked", "dim", st.untracked),
+    ]
+    for title, style, items in groups:
+        if items:
+            out.print(f"{title}:")
+            for item in items:
+                out.print(f"  {item}", style=style, markup=False)
+    if st.clean:
+        out.print("nothing to commit, working tree clean")
+
+
+@git_app.command()
+def diff(
+    ctx: typer.Context,
+    paths: PathsArg = None,
+    staged: Annotated[bool, typer.Option("--staged", "--cached", help="Staged changes.")] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Show unstaged changes (or staged ones with --staged), optionally for some paths."""
+    result = _open(ctx).diff(staged=staged, paths=paths or [])
+    if json_output:
+        console.print_json(result.to_dict())
+        return
+    _print_patch(result.patch)
+    console.info(f"{len(result.files)} files, +{result.added} -{result.deleted}")
+
+
+def _print_patch(patch: str) -> None:
+    from rich.text import Text
+
+    styles = (("+++", "bold"), ("---", "bold"), ("+", "green"), ("-", "red"), ("@@", "cyan"))
+    out = console.out()
+    for line in patch.splitlines():
+        style = next((s for prefix, s in styles if line.startswith(prefix)), "")
+        out.print(Text(line, style=style), soft_wrap=True)
+
+
+@git_app.command()
+def stage(
+    ctx: typer.Context,
+    paths: PathsArg = None,
+    all_: Annotated[bool, typer.Option("--all", "-A", help="Stage every change.")] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Stage PATHS (or every change with --all) for the next commit."""
+    result = _open(ctx).stage(paths or [], all=all_)
+    _status_after(result, json_output)
+
+
+@git_app.command()
+def unstage(ctx: typer.Context, paths: PathsArg = None, json_output: JsonOpt = False) -> None:
+    """Take PATHS (default: everything) out of the index; the files are not changed."""
+    result = _open(ctx).unstage(paths or [])
+    _status_after(result, json_output)
+
+
+def _status_after(result: Status, json_output: bool) -> None:
+    if json_output:
+        console.print_json(result.to_dict())
+    else:
+        _print_status(result)
+
+
+@git_app.command()
+def commit(
+    ctx: typer.Context,
+    message: Annotated[str, typer.Option("-m", "--message", help="The commit message.")],
+    amend: Annotated[bool, typer.Option("--amend", help="Replace the last commit.")] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Commit the staged changes, after the policy's checks (and tests, when required)."""
+    repo = _open(ctx)
+    result = repo.commit(message, amend=amend, on_output=_stream_line)
+    if json_output:
+        console.print_json(result.to_dict())
+        return
+    console.out().print(f"[{result.branch} {result.short}] {result.subject}", markup=False)
+    _print_stats(result.files)
+
+
+def _stream_line(line: str) -> None:
+    # Test output goes to stderr as it arrives, so stdout stays one document.
+    console.err().print(line, markup=False, highlight=False)
+
+
+def _print_stats(files: list[FileStat]) -> None:
+    added = sum(f.added for f in files)
+    deleted = sum(f.deleted for f in files)
+    console.out().print(f" {len(files)} files changed, +{added} -{deleted}")
+
+
+@git_app.command()
+def push(
+    ctx: typer.Context,
+    remote: Annotated[str | None, typer.Argument(help="A configured remote.")] = None,
+    branch: Annotated[str | None, typer.Argument(help="The local branch to push.")] = None,
+    force_with_lease: Annotated[
+        bool, typer.Option("--force-with-lease", help="Overwrite, if nobody else pushed.")
+    ] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Push a branch (default: the current one, to its upstream). Needs POLICY_GIT_ALLOW_PUSH."""
+    result = _open(ctx).push(remote, branch, force_with_lease=force_with_lease)
+    if json_output:
+        console.print_json(result.to_dict())
+        return
+    where = f"{result.remote}/{result.target}"
+    if result.up_to_date:
+        console.out().print(f"{where} is already up to date", markup=False)
+        return
+    moved = f"{result.old}..{result.new[:7]}" if result.old else f"new branch at {result.new[:7]}"
+    console.out().print(f"pushed {result.branch} to {where} ({moved})", markup=False)
+
+
+@git_app.command()
+def pull(
+    ctx: typer.Context,
+    rebase: Annotated[bool, typer.Option("--rebase", help="Rebase instead of merging.")] = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Pull the current branch's upstream (merge by default, or --rebase)."""
+    result = _open(ctx).pull(rebase=rebase)
+    if json_output:
+        console.print_json(result.to_dict())
+        return
+    if result.up_to_date:
+        console.out().print(f"already up to date with {result.upstream}", markup=False)
+        return
+    old = (result.old or "")[:7] or "nothing"
+    console.out().print(f"pulled {result.upstream}: {old}..{(result.new or '')[:7]}", markup=False)
+    _print_stats(result.files)
+
+
+@git_app.command()
+def log(
+    ctx: typer.Context,
+    rev_range: Annotated[
+        str | None, typer.Argument(metavar="[RANGE]", help="A..B, or a revision.")
+    ] = None,
+    limit: Annotated[int, typer.Option("-n", "--limit", min=1, help="At most this many.")] = 50,
+    json_output: JsonOpt = False,
+) -> None:
+    """List commits, newest first (default: the history of HEAD)."""
+    commits = _open(ctx).log(rev_range, limit=limit)
+    if json_output:
+        console.print_json([c.to_dict() for c in commits])
+        return
+    from rich.table import Table
+
+    table = Table("commit", "date", "author", "subject")
+    for c in commits:
+        table.add_row(c.short, c.date[:10], c.author, c.subject)
+    console.out().print(table)
+
+
+@git_app.command()
+def branches(ctx: typer.Context, json_output: JsonOpt = False) -> None:
+    """List local and remote-tracking branches with their upstreams."""
+    found = _open(ctx).branches()
+    if json_output:
+        console.print_json([b.to_dict() for b in found])
+        return
+    from rich.table import Table
+
+    table = Table("", "branch", "commit", "upstream", "ahead/behind", "subject")
+    for b in found:
+        track = f"+{b.ahead} -{b.behind}" if b.upstream else ""
+        name = f"[dim]{b.name}[/dim]" if b.remote else b.name
+        table.add_row(
+            "*" if b.current else "", name, b.commit[:7], b.upstream or "", track, b.subject
+        )
+    console.out().print(table)
+
+
+@git_app.command()
+def policy(json_output: JsonOpt = False) -> None:
+    """Show the effective git policy and where each value came from."""
+    from lynkr_cli.git.policy import policy_report
+    from lynkr_cli.settings import load_settings
+
+    rows = policy_report(load_settings())
+    if json_output:
+        console.print_json(rows)
+        return
+    from rich.table import Table
+
+    table = Table("setting", "environment", "value", "source")
+    for row in rows:
+        style = "dim" if row["source"] == "default" else ""
+        table.add_row(row["setting"], row["env"], repr(row["value"]), row["source"], style=style)
+    console.out().print(table)
+
+
+@git_app.command()
+def review(
+    ctx: typer.Context,
+    rev_range: Annotated[
+        str | None, typer.Argument(metavar="[RANGE]", help="A..B, or REV meaning REV..HEAD.")
+    ] = None,
+    staged: Annotated[bool, typer.Option("--staged", help="Review the staged changes.")] = False,
+    llm: LlmOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Review changes: risk score 0-100 with reasons, and secrets (default: uncommitted)."""
+    from lynkr_cli.git.commandviews import review_rows
+
+    repo = _open(ctx)
+    result = repo.review(rev_range, staged=staged)
+    if llm:
+        result.llm = _llm(lambda: _review_llm(repo, rev_range, staged, result))
+    if json_output:
+        console.print_json(result.to_dict())
+        return
+    from rich.table import Table
+
+    out = console.out()
+    out.print(f"risk {result.score}/100 ({result.level}) · {result.source}", markup=False)
+    for reason in result.reasons:
+        out.print(f"  +{reason.points:<3} {reason.reason}", markup=False)
+    if not result.files:
+        out.print("no changes to review")
+    else:
+        table = Table("file", "change", "+", "-", "notes")
+        for row in review_rows(result):
+            table.add_row(*row)
+        out.print(table)
+    for s in result.secrets:
+        out.print(f"[red]secret[/red] {s.path}:{s.line} {s.kind}")
+    if result.llm and result.llm.get("text"):
+        out.print(result.llm["text"], markup=False)
+
+
+def _review_llm(repo: Repo, rev_range: str | None, staged: bool, result: Any) -> dict[str, Any]:
+    from lynkr_cli.git.llm import llm_review
+
+    if rev_range is not None:
+        patch = repo.diff(rev_range=rev_range if ".." in rev_range else f"{rev_range}..HEAD")
+    else:
+        patch = repo.diff(staged=True) if staged else repo.uncommitted()
+    return llm_review(result, patch.patch)
+
+
+def _llm(call: Any) -> dict[str, Any]:
+    """Run an --llm call; on failure say why on stderr and keep the deterministic report."""
+    from lynkr_cli.errors import LynkrError
+
+    try:
+        return dict(call())
+    except LynkrError as exc:
+        console.warn(f"{exc.message} ({exc.hint})" if exc.hint else exc.message)
+        return {"error": exc.message}
+
+
+@git_app.command("release-notes")
+def release_notes(
+    ctx: typer.Context,
+    rev_range: Annotated[
+        str | None, typer.Argument(metavar="[FROM..TO]", help="Default: last tag..HEAD.")
+    ] = None,
+    llm: LlmOpt = False,
+    json_output: JsonOpt = False,
+) -> None:
+    """Release notes grouped by conventional type, with PR numbers and authors (Markdown)."""
+    notes = _open(ctx).release_notes(rev_range)
+    if llm:
+        from lynkr_cli.git.llm import llm_notes
+
+        notes.llm = _llm(lambda: llm_notes(notes))
+    if json_output:
+        console.print_json(notes.to_dict())
+        return
+    text = (notes.llm or {}).get("text") or notes.markdown()
+    typer.echo(text.rstrip("\n"))
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    app.add_typer(git_app, name="git")
