@@ -1,0 +1,17 @@
+"""The built-in doctor checks, registered through ``register_doctor_checks`` like a plugin's."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from lynkr_cli import hookimpl
+from lynkr_cli.registry import DoctorCheck
+
+
+@hookimpl
+def register_doctor_checks(register: Callable[[DoctorCheck], Any]) -> None:
+    from lynkr_cli.doctor import checks_env, checks_system
+
+    for name, group, run in [*checks_env.CHECKS, *checks_system.CHECKS]:
+        register(DoctorCheck(name=name, run=run, group=group))

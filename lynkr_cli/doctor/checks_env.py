@@ -1,0 +1,299 @@
+"""Doctor checks about lynkr itself and Claude Code's environment.
+
+Each function takes the :class:`~lynkr_cli.doctor.runner.Context` and returns
+results; every non-ok result carries the fix. Values are masked.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable
+from importlib import metadata
+from typing import TYPE_CHECKING
+
+from lynkr_cli.errors import ConfigError
+from lynkr_cli.registry import CheckResult, CheckStatus
+from lynkr_cli.switch import conflicts
+from lynkr_cli.switch.conflicts import Finding
+
+if TYPE_CHECKING:
+    from lynkr_cli.doctor.runner import Context
+
+MIN_PYTHON = (3, 11)
+
+
+def _r(
+    name: str, status: CheckStatus, summary: str, fix: str | None = None, **details: object
+) -> CheckResult:
+    return CheckResult(name, status, summary, fix, dict(details))
+
+
+def python_deps(ctx: Context) -> list[CheckResult]:
+    version = ".".join(map(str, sys.version_info[:3]))
+    out = [
+        _r("python", "ok", f"Python {version} at {sys.executable}")
+        if sys.version_info[:2] >= MIN_PYTHON
+        else _r(
+            "python",
+            "fail",
+            f"Python {version} is too old",
+            "Install Python 3.11 or newer and reinstall lynkr.",
+        )
+    ]
+    problems = _missing_requirements()
+    if problems is None:
+        out.append(_r("dependencies", "skip", "lynkr is not installed as a distribution"))
+    elif problems:
+        out.append(
+            _r(
+                "dependencies",
+                "fail",
+                "; ".join(problems),
+                "Reinstall: `pip install -e .` (or `make run`, which creates .venv).",
+                problems=problems,
+            )
+        )
+    else:
+        out.append(_r("dependencies", "ok", "every runtime dependency is installed"))
+    return out
+
+
+def _missing_requirements() -> list[str] | None:
+    try:
+        requires = metadata.requires("lynkr") or []
+    except metadata.PackageNotFoundError:
+        return None
+    try:
+        from packaging.requirements import Requirement
+    except ImportError:  # packaging is not ours to require; check presence only
+        Requirement = None  # type: ignore[assignment,misc]
+    problems = []
+    for text in requires:
+        if "extra ==" in text:
+            continue
+        if Requirement is None:
+            name, spec, marker = text.split(";")[0].split(">")[0].strip(), None, None
+        else:
+            req = Requirement(text)
+            name, spec, marker = req.name, req.specifier, req.marker
+            if marker is not None and not marker.evaluate({"extra": ""}):
+                continue
+        try:
+            have = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            problems.append(f"{name} is missing")
+            continue
+        if spec is not None and have and not spec.contains(have, prereleases=True):
+            problems.append(f"{name} {have} does not satisfy {spec}")
+    return problems
+
+
+def settings_valid(ctx: Context) -> CheckResult:
+    try:
+        loaded = ctx.loaded()
+    except ConfigError as exc:
+        return _r("settings", "fail", exc.message, exc.hint or "Fix the value at its source.")
+    changed = {k: v for k, v in loaded.sources.items() if v != "default"}
+    files = ", ".join(str(p) for p in loaded.files) or "no lynkr.toml"
+    return _r(
+        "settings",
+        "ok",
+        f"valid; {len(changed)} set outside defaults ({files})",
+        sources=changed,
+        files=[str(p) for p in loaded.files],
+    )
+
+
+# Per provider: the settings that must be non-empty, with the variable users set.
+_CREDENTIALS: dict[str, list[tuple[str, str]]] = {
+    "databricks": [
+        ("databricks_api_base", "DATABRICKS_API_BASE"),
+        ("databricks_api_key", "DATABRICKS_API_KEY"),
+    ],
+    "azure-anthropic": [
+        ("azure_anthropic_endpoint", "AZURE_ANTHROPIC_ENDPOINT"),
+        ("azure_anthropic_api_key", "AZURE_ANTHROPIC_API_KEY"),
+    ],
+    "anthropic": [("anthropic_api_key", "ANTHROPIC_API_KEY")],
+    "openai": [("openai_api_key", "OPENAI_API_KEY")],
+    "ollama": [],
+}
+
+
+def credentials(ctx: Context) -> CheckResult:
+    settings = ctx.settings()
+    if settings is None:
+        return _r("credentials", "skip", "settings are invalid (see the settings check)")
+    name = settings.provider.name
+    if not name:
+        return _r(
+            "credentials",
+            "warn",
+            "no provider chosen for `lynkr serve`",
+            "Set LYNKR_PROVIDER (or PROVIDER) to databricks, azure-anthropic, anthropic, "
+            "openai or ollama; `lynkr switch databricks` sets it up for Databricks.",
+        )
+    if name not in _CREDENTIALS:
+        return _r("credentials", "skip", f"provider '{name}' is not a built-in one")
+    missing = []
+    for field, env_name in _CREDENTIALS[name]:
+        value = getattr(settings.provider, field)
+        if not (value.get_secret_value() if hasattr(value, "get_secret_value") else value):
+            missing.append(env_name)
+    if missing:
+        return _r(
+            "credentials",
+            "fail",
+            f"provider '{name}' lacks {', '.join(missing)}",
+            f"Export {' and '.join(missing)} (or set them in lynkr.toml [provider]).",
+        )
+    return _r("credentials", "ok", f"provider '{name}' has its credentials")
+
+
+def _all_base_urls(ctx: Context) -> list[Finding]:
+    found = conflicts.scan_all(ctx.environ, ctx.home, ctx.cwd)
+    return [f for f in found if f.name == "ANTHROPIC_BASE_URL"]
+
+
+def base_url_pitfalls(ctx: Context) -> CheckResult:
+    bad = [f for f in _all_base_urls(ctx) if f.value.rstrip("/").endswith(("/v1", "/v1/messages"))]
+    if bad:
+        where = "; ".join(f"{f.value} in {f.where}" for f in bad)
+        return _r(
+            "base-url",
+            "fail",
+            f"ANTHROPIC_BASE_URL ends in /v1 or /v1/messages ({where}): Claude Code "
+            "appends /v1/messages itself, so requests go to /v1/v1/messages and 404",
+            "Drop the /v1… suffix: e.g. `lynkr switch NAME` writes a clean base URL.",
+            findings=[f.as_dict() for f in bad],
+        )
+    insecure = [f for f in _all_base_urls(ctx) if conflicts.insecure_base_url(f.value)]
+    if insecure:
+        where = "; ".join(f"{f.value} in {f.where}" for f in insecure)
+        return _r(
+            "base-url",
+            "warn",
+            f"plain http to another host sends the key in clear: {where}",
+            "Use https, or reach the host through an SSH tunnel to 127.0.0.1.",
+        )
+    return _r("base-url", "ok", "no ANTHROPIC_BASE_URL with a /v1 suffix")
+
+
+def _findings_result(
+    name: str, found: list[Finding], what: str, fix: str, status: CheckStatus = "warn"
+) -> CheckResult:
+    if not found:
+        return _r(name, "ok", f"none found ({what})")
+    listed = "; ".join(f"{f.name}={f.value} at {f.where}" for f in found)
+    return _r(name, status, f"{what}: {listed}", fix, findings=[f.as_dict() for f in found])
+
+
+def env_conflicts(ctx: Context) -> list[CheckResult]:
+    out = [
+        _findings_result(
+            "env.process",
+            conflicts.process_env(ctx.environ),
+            "ANTHROPIC_* in this process's environment",
+            "Settings files win over these; unset them (`unset NAME`) to avoid "
+            "surprises, or use `lynkr switch NAME --shell bash`.",
+        ),
+        _findings_result(
+            "env.rc-files",
+            conflicts.rc_files(ctx.home),
+            "ANTHROPIC_* exported by shell startup files",
+            "Remove those lines and let `lynkr switch` manage the values.",
+        ),
+        _findings_result(
+            "env.dotenv",
+            conflicts.dotenv_files(ctx.cwd),
+            "ANTHROPIC_* in .env files here",
+            "Tools that load .env will override your profile; remove the lines.",
+        ),
+        _findings_result(
+            "env.claude-json",
+            conflicts.claude_json(ctx.home),
+            "primaryApiKey saved by /login in ~/.claude.json",
+            "It competes with the profile's key: run `claude /logout`, or delete "
+            "primaryApiKey from ~/.claude.json.",
+        ),
+        _settings_layers(ctx),
+        _both_auth(ctx),
+    ]
+    return out
+
+
+def _settings_layers(ctx: Context) -> CheckResult:
+    found = conflicts.settings_files(ctx.cwd)
+    urls = {f.value for f in found if f.name == "ANTHROPIC_BASE_URL"}
+    if len(urls) > 1:
+        listed = "; ".join(
+            f"{f.value} in {f.where}" for f in found if f.name == "ANTHROPIC_BASE_URL"
+        )
+        return _r(
+            "env.claude-settings",
+            "warn",
+            f"settings files disagree on ANTHROPIC_BASE_URL: {listed}",
+            "The local file wins over project, project over user; `lynkr switch NAME "
+            "--scope SCOPE` rewrites one, `lynkr switch current` shows all.",
+            findings=[f.as_dict() for f in found],
+        )
+    summary = f"{len(found)} ANTHROPIC_* values in Claude settings files, consistent"
+    return _r("env.claude-settings", "ok", summary, findings=[f.as_dict() for f in found])
+
+
+def _both_auth(ctx: Context) -> CheckResult:
+    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    if "ANTHROPIC_API_KEY" in seen and "ANTHROPIC_AUTH_TOKEN" in seen:
+        where = f"{seen['ANTHROPIC_API_KEY'][1]} and {seen['ANTHROPIC_AUTH_TOKEN'][1]}"
+        return _r(
+            "env.auth-both",
+            "warn",
+            f"both ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN reach Claude Code ({where})",
+            "Keep one: `lynkr switch NAME` writes one and removes the other.",
+        )
+    return _r("env.auth-both", "ok", "only one of ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN is set")
+
+
+def claude_code(ctx: Context) -> CheckResult:
+    path = shutil.which("claude", path=ctx.environ.get("PATH"))
+    if path is None:
+        return _r(
+            "claude-code",
+            "warn",
+            "the claude CLI is not on PATH",
+            "Install it: `npm install -g @anthropic-ai/claude-code`.",
+        )
+    version = _version(path, ctx.timeout * 3)
+    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    url, where = seen.get("ANTHROPIC_BASE_URL", ("https://api.anthropic.com (default)", "-"))
+    return _r(
+        "claude-code",
+        "ok",
+        f"{version or 'claude'} at {path}; points at {url} ({where})",
+        path=path,
+        version=version,
+        base_url=url,
+        base_url_source=where,
+    )
+
+
+def _version(path: str, timeout: float) -> str:
+    try:
+        proc = subprocess.run(
+            [path, "--version"], capture_output=True, text=True, timeout=timeout, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return ""
+    return proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else ""
+
+
+CHECKS: list[tuple[str, str, Callable[..., object]]] = [
+    ("python", "python", python_deps),
+    ("settings", "settings", settings_valid),
+    ("credentials", "provider", credentials),
+    ("base-url", "claude", base_url_pitfalls),
+    ("environment", "claude", env_conflicts),
+    ("claude-code", "claude", claude_code),
+]

@@ -1,0 +1,414 @@
+"""Doctor checks that look outside the process: network, gateway, git, index, MCP, cache, Docker.
+
+Other packages own the logic (``lynkr_cli.git``, ``.index``, ``.mcp``); these
+checks import them lazily and only interpret what they report.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import Callable
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lynkr_cli import paths
+from lynkr_cli.registry import CheckResult, CheckStatus
+from lynkr_cli.switch import conflicts, probe
+
+if TYPE_CHECKING:
+    from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.settings import Settings
+
+
+def _r(
+    name: str, status: CheckStatus, summary: str, fix: str | None = None, **details: Any
+) -> CheckResult:
+    return CheckResult(name, status, summary, fix, dict(details))
+
+
+def upstream_url(settings: Settings) -> str:
+    """Where ``lynkr serve`` would send requests, by provider."""
+    p = settings.provider
+    urls = {
+        "databricks": p.databricks_api_base,
+        "azure-anthropic": p.azure_anthropic_endpoint,
+        "anthropic": p.anthropic_endpoint,
+        "openai": p.openai_endpoint,
+        "ollama": p.ollama_endpoint,
+    }
+    return urls.get(p.name, "")
+
+
+def _reach_result(name: str, url: str, result: probe.ProbeResult, fix: str) -> CheckResult:
+    details = result.as_dict()
+    if not result.ok:
+        return _r(name, "fail", f"{url}: {result.error}", fix, **details)
+    tls = ", TLS ok" if result.tls else ""
+    summary = (
+        f"{url} answered HTTP {result.status} in {result.ttfb_ms} ms (DNS {result.dns_ms} ms{tls})"
+    )
+    return _r(name, "ok", summary, **details)
+
+
+def upstream(ctx: Context) -> CheckResult:
+    settings = ctx.settings()
+    if settings is None or not settings.provider.name:
+        return _r("upstream", "skip", "no provider configured")
+    url = upstream_url(settings)
+    if not url:
+        return _r("upstream", "skip", f"provider '{settings.provider.name}' has no endpoint set")
+    fixes = {
+        "dns": "Check the host name and your DNS/VPN.",
+        "tls": "A proxy may intercept TLS: set NODE_EXTRA_CA_CERTS / SSL_CERT_FILE to its CA.",
+        "timeout": "A firewall or proxy drops the traffic; check HTTPS_PROXY and the VPN.",
+    }
+    result = probe.reach(url, ctx.timeout)
+    fix = fixes.get(result.stage, "Check the URL and that the service is up.")
+    return _reach_result("upstream", url, result, fix)
+
+
+def claude_target(ctx: Context) -> CheckResult:
+    """Where Claude Code itself will connect (its effective ANTHROPIC_BASE_URL)."""
+    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    if "ANTHROPIC_BASE_URL" not in seen:
+        return _r("claude-target", "skip", "Claude Code uses Anthropic's default endpoint")
+    url, where = seen["ANTHROPIC_BASE_URL"]
+    result = probe.reach(url, ctx.timeout)
+    fix = f"Start the service at {url} (`lynkr serve` for the gateway), or switch profile."
+    out = _reach_result("claude-target", url, result, fix)
+    out.details["source"] = where
+    return out
+
+
+def gateway(ctx: Context) -> CheckResult:
+    settings = ctx.settings()
+    if settings is None:
+        return _r("gateway", "skip", "settings are invalid")
+    host = "127.0.0.1" if settings.server.host in ("0.0.0.0", "::", "") else settings.server.host
+    port = settings.server.port
+    url = f"http://{host}:{port}/health/ready"
+    result = probe.request(url, timeout=ctx.timeout)
+    if result.ok and result.status == 200:
+        return _r("gateway", "ok", f"lynkr serve is ready on {host}:{port} ({result.ttfb_ms} ms)")
+    if result.ok and result.status == 503:
+        return _r(
+            "gateway",
+            "warn",
+            f"the gateway on {host}:{port} answers but is not ready",
+            "Read its log; `lynkr doctor --only provider` checks the upstream it needs.",
+            body=result.body[:500],
+        )
+    if result.ok:
+        return _r(
+            "gateway",
+            "fail",
+            f"port {port} answers HTTP {result.status}, not as lynkr",
+            f"Another program holds {host}:{port}; set LYNKR_PORT to a free port.",
+        )
+    if not _port_free(host, port):
+        return _r(
+            "gateway",
+            "fail",
+            f"{host}:{port} is taken but does not answer HTTP",
+            f"Find it with `lsof -i :{port}`, or set LYNKR_PORT to a free port.",
+        )
+    pointing = _claude_points_at(ctx, port)
+    if pointing:
+        return _r(
+            "gateway",
+            "fail",
+            f"Claude Code points at {pointing} but no gateway runs on port {port}",
+            "Start it: `lynkr serve` (or `make run`).",
+        )
+    return _r("gateway", "ok", f"not running; port {port} on {host} is free for `lynkr serve`")
+
+
+def _port_free(host: str, port: int) -> bool:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def _claude_points_at(ctx: Context, port: int) -> str:
+    url = conflicts.effective(ctx.environ, ctx.cwd).get("ANTHROPIC_BASE_URL", ("", ""))[0]
+    local = ("//127.0.0.1:", "//localhost:", "//[::1]:")
+    return url if any(f"{h}{port}" in url for h in local) else ""
+
+
+def git_state(ctx: Context) -> CheckResult:
+    if shutil.which("git", path=ctx.environ.get("PATH")) is None:
+        return _r("git", "warn", "git is not on PATH", "Install git to use `lynkr git`.")
+    from lynkr_cli.errors import LynkrError
+    from lynkr_cli.git.repo import Repo
+
+    try:
+        repo = Repo.open(ctx.cwd)
+        status = repo.status()
+    except LynkrError as exc:
+        return _r("git", "skip", f"{ctx.cwd} is not a git repository ({exc.message})")
+    dirty = len(status.staged) + len(status.unstaged) + len(status.untracked)
+    branch = status.branch or f"detached at {(status.head or '')[:12]}"
+    details: dict[str, Any] = {"root": status.root, "branch": status.branch, "dirty": dirty}
+    if status.conflicted:
+        return _r(
+            "git",
+            "warn",
+            f"{branch}: {len(status.conflicted)} conflicted files",
+            "Resolve the conflicts, then `lynkr git stage`.",
+            **details,
+        )
+    if status.detached:
+        return _r(
+            "git",
+            "warn",
+            f"HEAD is {branch}",
+            "Check out a branch before committing: `git switch -c NAME`.",
+            **details,
+        )
+    summary = f"{status.root} on {branch}, {'clean' if not dirty else f'{dirty} changed files'}"
+    return _r("git", "ok", summary, **details)
+
+
+def git_policy(ctx: Context) -> CheckResult:
+    from lynkr_cli.git.policy import policy_report
+
+    try:
+        report = policy_report(ctx.loaded())
+    except Exception as exc:
+        return _r("git-policy", "skip", f"settings are invalid ({exc})")
+    values = {row["setting"]: row["value"] for row in report}
+    risky = [
+        row["env"]
+        for row in report
+        if row["setting"].endswith(("force_push", "protected_push")) and row["value"]
+    ]
+    shown = ", ".join(
+        f"{r['setting'].removeprefix('policy.git_')}={r['value']}"
+        for r in report
+        if isinstance(r["value"], bool)
+    )
+    if risky:
+        return _r(
+            "git-policy",
+            "warn",
+            f"force or protected-branch push is allowed ({shown})",
+            f"Unset {' and '.join(risky)} unless you mean it.",
+            policy=report,
+        )
+    return _r("git-policy", "ok", shown, policy=values)
+
+
+def index_state(ctx: Context) -> CheckResult:
+    settings = ctx.settings()
+    root = _repo_root(ctx.cwd)
+    if settings is None or root is None:
+        return _r("index", "skip", "not in a git repository")
+    db_path = Path(settings.index.db_path or root / ".lynkr" / "index.db")
+    if not db_path.is_file():
+        return _r("index", "warn", f"no index at {db_path}", "Build it: `lynkr index`.")
+    try:
+        stale, total = _stale_files(db_path, root)
+    except Exception as exc:
+        return _r(
+            "index", "fail", f"{db_path} cannot be read: {exc}", "Rebuild it: `lynkr index --full`."
+        )
+    if stale:
+        return _r(
+            "index",
+            "warn",
+            f"{stale} of {total} indexed files changed since indexing",
+            "Refresh it: `lynkr index` (incremental).",
+            db=str(db_path),
+        )
+    return _r("index", "ok", f"{total} files indexed, all fresh ({db_path})", db=str(db_path))
+
+
+def _repo_root(cwd: Path) -> Path | None:
+    try:
+        proc = subprocess.run(
+            ["git", "rev-parse", "--show-toplevel"],
+            cwd=cwd,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
+
+
+def _stale_files(db_path: Path, root: Path, limit: int = 20_000) -> tuple[int, int]:
+    """Files whose size or mtime differ from the index row (or that are gone)."""
+    from lynkr_cli.index import store
+
+    conn = store.open_db(db_path, readonly=True)
+    try:
+        rows = store.file_rows(conn)
+    finally:
+        conn.close()
+    stale = 0
+    for rel, row in list(rows.items())[:limit]:
+        try:
+            st = (root / rel).stat()
+        except OSError:
+            stale += 1
+            continue
+        if (st.st_size, st.st_mtime_ns) != (row[1], row[2]):
+            stale += 1
+    return stale, len(rows)
+
+
+def grammars(ctx: Context) -> CheckResult:
+    from lynkr_cli.index.languages import PARSED
+
+    missing, found = [], {}
+    for spec in PARSED.values():
+        if importlib.util.find_spec(spec.module) is None:
+            missing.append(spec.package)
+            continue
+        try:
+            found[spec.package] = metadata.version(spec.package)
+        except metadata.PackageNotFoundError:
+            found[spec.package] = "?"
+    if missing:
+        return _r(
+            "grammars",
+            "warn",
+            f"missing grammar wheels: {', '.join(sorted(set(missing)))}",
+            f"pip install {' '.join(sorted(set(missing)))}",
+            found=found,
+        )
+    return _r("grammars", "ok", f"{len(found)} grammar wheels present", found=found)
+
+
+def mcp_manifests(ctx: Context) -> list[CheckResult]:
+    settings = ctx.settings()
+    if settings is None:
+        return [_r("mcp", "skip", "settings are invalid")]
+    from lynkr_cli.mcp.manifests import discover
+
+    found = discover(settings, ctx.cwd, ctx.environ)
+    names = sorted(found.servers)
+    status: CheckStatus = "warn" if found.problems else "ok"
+    summary = f"{len(names)} MCP servers: {', '.join(names) or 'none'}"
+    if found.problems:
+        summary += f"; problems: {'; '.join(found.problems)}"
+    out = [
+        _r(
+            "mcp",
+            status,
+            summary,
+            "Fix the files named above." if found.problems else None,
+            servers=names,
+            searched=found.searched,
+        )
+    ]
+    if ctx.deep:
+        out += [_start(s, settings, ctx) for s in found.servers.values() if not s.disabled]
+    return out
+
+
+def _start(server: Any, settings: Settings, ctx: Context) -> CheckResult:
+    from lynkr_cli.mcp.client import probe as mcp_probe
+
+    async def bounded() -> Any:
+        return await asyncio.wait_for(mcp_probe(server, settings, ctx.cwd), timeout=60)
+
+    try:
+        report = asyncio.run(bounded())
+    except TimeoutError:
+        return _r(
+            f"mcp:{server.name}",
+            "fail",
+            "did not start within 60s",
+            f"Run it by hand: `lynkr mcp start {server.name}`.",
+        )
+    if not report.ok:
+        return _r(
+            f"mcp:{server.name}",
+            "fail",
+            f"failed to start: {report.error}",
+            f"Run it by hand: `lynkr mcp start {server.name}`.",
+            stderr=report.stderr,
+        )
+    return _r(f"mcp:{server.name}", "ok", f"started in {report.ms} ms, {len(report.tools)} tools")
+
+
+def cache_dir(ctx: Context) -> CheckResult:
+    settings = ctx.settings()
+    if settings is None:
+        return _r("cache", "skip", "settings are invalid")
+    if not settings.cache.enabled:
+        return _r("cache", "ok", "prompt cache disabled (LYNKR_CACHE=0)")
+    directory = Path(settings.cache.directory or paths.cache_dir() / "prompt-cache")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=directory, prefix=".doctor-"):
+            pass
+    except OSError as exc:
+        return _r(
+            "cache",
+            "fail",
+            f"{directory} is not writable: {exc.strerror or exc}",
+            "Fix its permissions, or set LYNKR_CACHE_DIR to a writable directory.",
+        )
+    size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
+    limit = settings.cache.size_limit_mb
+    return _r(
+        "cache",
+        "ok",
+        f"{directory} writable, {size / 1e6:.1f} MB of {limit} MB",
+        directory=str(directory),
+        bytes=size,
+    )
+
+
+def docker(ctx: Context) -> CheckResult:
+    settings = ctx.settings()
+    if settings is None:
+        return _r("docker", "skip", "settings are invalid")
+    from lynkr_cli.mcp.manifests import discover
+
+    sandboxed = [
+        s.name for s in discover(settings, ctx.cwd, ctx.environ).servers.values() if s.sandbox
+    ]
+    if not sandboxed:
+        return _r("docker", "skip", "no MCP server uses a sandbox")
+    from lynkr_cli.errors import LynkrError
+    from lynkr_cli.mcp.sandbox import ensure_engine
+
+    try:
+        client = ensure_engine(timeout=max(ctx.timeout, 5.0))
+    except LynkrError as exc:
+        return _r(
+            "docker",
+            "fail",
+            f"{exc.message} (needed by {', '.join(sandboxed)})",
+            exc.hint or "Start Docker.",
+        )
+    return _r("docker", "ok", f"Docker engine reachable via {client}")
+
+
+CHECKS: list[tuple[str, str, Callable[..., object]]] = [
+    ("upstream", "provider", upstream),
+    ("claude-target", "claude", claude_target),
+    ("gateway", "gateway", gateway),
+    ("git", "git", git_state),
+    ("git-policy", "git", git_policy),
+    ("index", "index", index_state),
+    ("grammars", "index", grammars),
+    ("mcp", "mcp", mcp_manifests),
+    ("cache", "cache", cache_dir),
+    ("docker", "mcp", docker),
+]

@@ -1,0 +1,70 @@
+"""``lynkr doctor``: check the whole setup and say exactly what is wrong."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Annotated
+
+import typer
+
+from lynkr_cli import console, hookimpl
+
+_STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
+
+
+def doctor(
+    json_output: Annotated[bool, typer.Option("--json", help="Print one JSON document.")] = False,
+    strict: Annotated[bool, typer.Option("--strict", help="Warnings fail too (exit 1).")] = False,
+    deep: Annotated[
+        bool, typer.Option("--deep", help="Also start MCP servers and other slow checks.")
+    ] = False,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Run only this group or check (repeat).")
+    ] = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", min=0.1, help="Seconds for each network step.")
+    ] = 3.0,
+) -> None:
+    """Check Python, settings, credentials, upstream, Claude Code's environment, gateway, git,
+    index, MCP, cache and Docker; exit 0 when all is ok, 1 on any failure."""
+    from lynkr_cli.doctor import runner
+    from lynkr_cli.registry import doctor_checks
+
+    ctx = runner.Context(deep=deep, timeout=timeout)
+    results = runner.run_checks(doctor_checks(), ctx, set(only) if only else None)
+    code = runner.exit_code(results, strict=strict)
+    if json_output:
+        console.print_json(
+            {
+                "ok": code == 0,
+                "strict": strict,
+                "summary": runner.summary(results),
+                "checks": [r.__dict__ for r in results],
+            }
+        )
+    else:
+        _table(results, runner.summary(results))
+    if code:
+        raise typer.Exit(code)
+
+
+def _table(results: Sequence[object], counts: dict[str, int]) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table("status", "check", "finding", "fix", show_lines=False)
+    for r in results:
+        status = getattr(r, "status", "")
+        table.add_row(
+            f"[{_STYLE.get(status, '')}]{status}[/]",
+            escape(getattr(r, "name", "")),
+            escape(getattr(r, "summary", "")),
+            escape(getattr(r, "fix", None) or ""),
+        )
+    console.out().print(table)
+    console.out().print(", ".join(f"{n} {k}" for k, n in counts.items()))
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    app.command("doctor")(doctor)

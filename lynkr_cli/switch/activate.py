@@ -1,0 +1,180 @@
+"""The logic behind ``lynkr switch NAME``: find or create the profile, plan, write, report.
+
+No Typer or Rich here: ``command.py`` passes a ``prompt`` callable when a
+terminal is attached and renders what these functions return.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr
+
+from lynkr_cli.errors import NotFoundError
+from lynkr_cli.settings import load_settings
+from lynkr_cli.switch import conflicts, presets, profiles, targets
+from lynkr_cli.switch.profiles import Profile
+
+
+@dataclass
+class Created:
+    profile: Profile
+    sources: dict[str, str]
+    settings_file: Path | None
+
+
+def obtain(
+    conn: sqlite3.Connection,
+    name: str,
+    *,
+    values: Mapping[str, str],
+    changes: Mapping[str, Any],
+    prompt: presets.Prompter | None,
+    environ: Mapping[str, str] | None = None,
+) -> tuple[Profile, Created | None]:
+    """The stored profile ``name``; on first use of a preset name, create it from the preset."""
+    existing = profiles.find(conn, name)
+    if existing is not None:
+        if changes:
+            existing = profiles.update(conn, name, **changes)
+        return existing, None
+    if name not in presets.load_presets():
+        raise NotFoundError(
+            f"no profile or preset named '{name}'",
+            hint="`lynkr switch` lists profiles, `lynkr switch presets` lists presets, "
+            "`lynkr switch add NAME --base-url URL` creates one.",
+        )
+    created = create_from_preset(
+        conn,
+        presets.get_preset(name),
+        name,
+        values=values,
+        changes=changes,
+        prompt=prompt,
+        environ=environ,
+    )
+    return created.profile, created
+
+
+def create_from_preset(
+    conn: sqlite3.Connection,
+    preset: presets.Preset,
+    name: str,
+    *,
+    values: Mapping[str, str],
+    changes: Mapping[str, Any],
+    prompt: presets.Prompter | None,
+    environ: Mapping[str, str] | None = None,
+) -> Created:
+    loaded = load_settings()
+    key = changes.get("key")
+    resolution = presets.resolve(
+        preset,
+        name,
+        loaded,
+        values=values,
+        environ=os.environ if environ is None else environ,
+        base_url=str(changes.get("base_url") or ""),
+        key=key.get_secret_value() if isinstance(key, SecretStr) else "",
+        prompt=prompt,
+    )
+    if resolution.missing:
+        raise presets.missing_error(preset, resolution.missing)
+    profile = replace(resolution.profile, **changes)
+    profiles.save(conn, profile)
+    written = presets.persist_settings(resolution.to_persist)
+    return Created(profile, resolution.sources, written)
+
+
+@dataclass
+class Switched:
+    profile: Profile
+    scope: str
+    path: Path
+    plan: targets.Plan
+    backup: Path | None = None
+    written: bool = False
+    shadowed_by: list[conflicts.Finding] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "profile": self.profile.name,
+            "scope": self.scope,
+            "path": str(self.path),
+            "changed": self.plan.changed,
+            "written": self.written,
+            "set": self.plan.set_keys,
+            "removed": self.plan.removed_keys,
+            "backup": str(self.backup) if self.backup else None,
+            "shadowed_by": [f.as_dict() for f in self.shadowed_by],
+        }
+
+
+def switch(
+    conn: sqlite3.Connection,
+    profile: Profile,
+    scope: targets.Scope,
+    *,
+    dry_run: bool = False,
+    cwd: Path | None = None,
+) -> Switched:
+    """Write ``profile`` into the settings file of ``scope`` (or only plan it)."""
+    here = cwd or Path.cwd()
+    path = targets.settings_path(scope, here)
+    env = profile.env()
+    change = targets.plan(path, env, targets.managed_keys(conn, path, profile))
+    result = Switched(profile, scope, path, change)
+    result.shadowed_by = conflicts.shadowing(scope, {}, here)
+    if dry_run:
+        return result
+    if change.changed:
+        result.backup = targets.apply(conn, change)
+        result.written = True
+    profiles.record_activation(conn, str(path), scope, profile.name, list(env))
+    return result
+
+
+@dataclass
+class ScopeState:
+    scope: str
+    path: Path
+    profile: str | None
+    in_sync: bool
+    base_url: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "scope": self.scope,
+            "path": str(self.path),
+            "profile": self.profile,
+            "in_sync": self.in_sync,
+            "base_url": self.base_url,
+        }
+
+
+def current(conn: sqlite3.Connection, cwd: Path | None = None) -> list[ScopeState]:
+    """Per scope: which profile lynkr last wrote there, and whether the file still says so."""
+    out = []
+    for scope in targets.SCOPES:
+        path = targets.settings_path(scope, cwd or Path.cwd())
+        env = targets.file_env(path)
+        found = profiles.activation_for(conn, str(path))
+        name = found.profile if found else None
+        in_sync = False
+        if name is not None:
+            stored = profiles.find(conn, name)
+            in_sync = stored is not None and all(env.get(k) == v for k, v in stored.env().items())
+        out.append(ScopeState(scope, path, name, in_sync, env.get("ANTHROPIC_BASE_URL", "")))
+    return out
+
+
+def run_env(profile: Profile, base: Mapping[str, str]) -> dict[str, str]:
+    """The environment for ``lynkr switch run``: the profile's, stale managed keys dropped."""
+    env = {k: v for k, v in base.items() if k not in profiles.MANAGED_VARS}
+    env.update(profile.env())
+    return env

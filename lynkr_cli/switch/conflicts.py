@@ -1,0 +1,210 @@
+"""Where else Claude Code's variables are set, and which extra variables are risky.
+
+Claude Code reads ``ANTHROPIC_*`` from its process environment and from the
+``env`` blocks of its settings files (user < project < local, later wins), and
+a ``primaryApiKey`` saved in ``~/.claude.json`` by ``/login``. A profile that
+loses to any of those looks like a switch that "did nothing". The scanners here
+find every such source with ``file:line``; values are always masked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from lynkr_cli.settings import mask_secret
+from lynkr_cli.switch import targets
+from lynkr_cli.switch.profiles import is_secret_name
+
+# Names whose presence in a shared profile can run code, redirect traffic or weaken TLS.
+_RISKY_EXACT = {
+    "PATH": "changes which programs run",
+    "NODE_OPTIONS": "can load arbitrary code into Claude Code (--require)",
+    "NODE_PATH": "changes which modules Claude Code loads",
+    "NODE_TLS_REJECT_UNAUTHORIZED": "can turn off TLS certificate checks",
+    "NODE_EXTRA_CA_CERTS": "adds trusted certificate authorities",
+    "PYTHONPATH": "changes which Python code runs",
+    "PYTHONSTARTUP": "runs a file in every Python started",
+    "BASH_ENV": "runs a file in every bash started",
+    "ENV": "runs a file in every sh started",
+    "SHELL": "changes the shell Claude Code runs commands in",
+    "CLAUDE_CODE_SHELL_PREFIX": "wraps every command Claude Code runs",
+}
+_RISKY_PREFIX = {
+    "LD_": "can inject libraries into every process",
+    "DYLD_": "can inject libraries into every process",
+}
+_PROXY = re.compile(r"^(HTTPS?_PROXY|ALL_PROXY|NO_PROXY|SOCKS_PROXY)$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One variable set somewhere: ``where`` is a label or ``file:line``."""
+
+    name: str
+    value: str  # masked when secret
+    where: str
+    kind: str  # process-env | rc-file | dotenv | settings | claude-json
+
+    def as_dict(self) -> dict[str, str]:
+        return self.__dict__.copy()
+
+
+def risky(env: Mapping[str, str]) -> list[tuple[str, str]]:
+    """Extra variables to confirm before saving an imported profile: (name, why)."""
+    out = []
+    for name in env:
+        upper = name.upper()
+        if upper in _RISKY_EXACT:
+            out.append((name, _RISKY_EXACT[upper]))
+        elif _PROXY.match(name):
+            out.append((name, "sends Claude Code's traffic (and your key) through a proxy"))
+        else:
+            for prefix, why in _RISKY_PREFIX.items():
+                if upper.startswith(prefix):
+                    out.append((name, why))
+    return out
+
+
+def insecure_base_url(url: str) -> bool:
+    """Plain http to anything but this machine sends the key in the clear."""
+    match = re.match(r"^http://([^/:]+|\[[^\]]+\])", url)
+    if not match:
+        return False
+    host = match.group(1).strip("[]")
+    return host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127.")
+
+
+def masked(name: str, value: str) -> str:
+    return (mask_secret(value) or "") if is_secret_name(name) else value
+
+
+def _wanted(name: str) -> bool:
+    return name.startswith("ANTHROPIC_") or name in ("CLAUDE_CONFIG_DIR", "CLAUDE_CODE_USE_BEDROCK")
+
+
+# --------------------------------------------------------------------------- scanners
+
+
+def process_env(environ: Mapping[str, str]) -> list[Finding]:
+    return [
+        Finding(name, masked(name, value), "process environment", "process-env")
+        for name, value in sorted(environ.items())
+        if _wanted(name)
+    ]
+
+
+RC_FILES = (
+    ".bashrc",
+    ".bash_profile",
+    ".bash_login",
+    ".profile",
+    ".zshrc",
+    ".zshenv",
+    ".zprofile",
+    ".zlogin",
+    ".config/fish/config.fish",
+)
+_SH_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$")
+_FISH_SET = re.compile(r"^\s*set\s+(?:-[a-zA-Z]+\s+)*([A-Z_][A-Z0-9_]*)\s+(.*)$")
+
+
+def _unquote(value: str) -> str:
+    value = value.strip().split(" #")[0].strip().rstrip(";")
+    if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+        return value[1:-1]
+    return value
+
+
+def rc_files(home: Path) -> list[Finding]:
+    """``ANTHROPIC_*`` assignments in shell startup files, as ``file:line``."""
+    files = [home / name for name in RC_FILES]
+    files += sorted((home / ".config" / "fish" / "conf.d").glob("*.fish"))
+    out = []
+    for path in files:
+        pattern = _FISH_SET if path.suffix == ".fish" else _SH_ASSIGN
+        out += _scan_lines(path, pattern, "rc-file")
+    return out
+
+
+def _scan_lines(path: Path, pattern: re.Pattern[str], kind: str) -> list[Finding]:
+    try:
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+    out = []
+    for number, line in enumerate(lines, 1):
+        if line.lstrip().startswith("#"):
+            continue
+        match = pattern.match(line)
+        if match and _wanted(match.group(1)):
+            name, value = match.group(1), _unquote(match.group(2))
+            out.append(Finding(name, masked(name, value), f"{path}:{number}", kind))
+    return out
+
+
+def dotenv_files(cwd: Path) -> list[Finding]:
+    out = []
+    for name in (".env", ".env.local"):
+        out += _scan_lines(cwd / name, _SH_ASSIGN, "dotenv")
+    return out
+
+
+def settings_files(cwd: Path) -> list[Finding]:
+    out = []
+    for scope in targets.SCOPES:
+        path = targets.settings_path(scope, cwd)
+        for name, value in targets.file_env(path).items():
+            if _wanted(name):
+                out.append(Finding(name, masked(name, value), f"{path} ({scope})", "settings"))
+    return out
+
+
+def claude_json(home: Path) -> list[Finding]:
+    """``primaryApiKey`` saved by ``/login`` competes with any profile's key."""
+    path = home / ".claude.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    key = data.get("primaryApiKey") if isinstance(data, dict) else None
+    if not key:
+        return []
+    return [Finding("primaryApiKey", mask_secret(str(key)) or "", str(path), "claude-json")]
+
+
+def scan_all(environ: Mapping[str, str], home: Path, cwd: Path) -> list[Finding]:
+    return (
+        process_env(environ)
+        + rc_files(home)
+        + dotenv_files(cwd)
+        + settings_files(cwd)
+        + claude_json(home)
+    )
+
+
+def effective(environ: Mapping[str, str], cwd: Path) -> dict[str, tuple[str, str]]:
+    """What Claude Code would see started here: name -> (value, where), later wins."""
+    out: dict[str, tuple[str, str]] = {
+        name: (value, "process environment") for name, value in environ.items() if _wanted(name)
+    }
+    for scope in targets.SCOPES:
+        path = targets.settings_path(scope, cwd)
+        for name, value in targets.file_env(path).items():
+            out[name] = (value, f"{path} ({scope})")
+    return out
+
+
+def shadowing(scope: str, environ: Mapping[str, str], cwd: Path) -> list[Finding]:
+    """Sources that would override a profile just written at ``scope``."""
+    later = list(targets.SCOPES)[list(targets.SCOPES).index(scope) + 1 :]  # type: ignore[arg-type]
+    out = []
+    for other in later:
+        path = targets.settings_path(other, cwd)
+        for name, value in targets.file_env(path).items():
+            if name in ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
+                out.append(Finding(name, masked(name, value), f"{path} ({other})", "settings"))
+    return out
