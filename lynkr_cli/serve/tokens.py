@@ -21,7 +21,7 @@ from typing import Any
 
 ENCODING = "cl100k_base"
 # Claude tokens per cl100k token, measured in docs/translation.md.
-TEXT_CORRECTION = 1.0
+TEXT_CORRECTION = 1.08
 MESSAGE_OVERHEAD = 4  # role and turn framing per message
 BLOCK_OVERHEAD = 2  # per content block inside a message
 TOOL_OVERHEAD = 8  # per tool definition, around its JSON
@@ -29,7 +29,7 @@ TOOL_OVERHEAD = 8  # per tool definition, around its JSON
 TOOLS_SYSTEM_PROMPT = 346
 IMAGE_FALLBACK = 1600  # Anthropic's stated maximum for one image; used when undecodable
 IMAGE_LONG_EDGE = 1568
-IMAGE_MAX_PIXELS = 1_150_000
+IMAGE_MAX_PIXELS = 1092 * 1092  # Anthropic: 1092x1092 is the largest 1:1 size unscaled
 PDF_PAGE_TOKENS = 2000  # Anthropic: 1,500-3,000 per page (text plus page image)
 _HEADER_BYTES = 65536  # enough of an image to find its dimensions
 
@@ -42,12 +42,14 @@ def _encode(text: str) -> int:
     if _encoder is None:
         with _lock:
             if _encoder is None:
-                import bpe_openai  # type: ignore[import-untyped]
-
                 with warnings.catch_warnings():
                     # bpe-openai 0.1.4 reads its vocabulary with a deprecated importlib call.
                     warnings.simplefilter("ignore", DeprecationWarning)
-                    _encoder = bpe_openai.get_encoding(ENCODING)
+                    import bpe_openai  # type: ignore[import-untyped]
+
+                    encoder = bpe_openai.get_encoding(ENCODING)
+                    encoder.encode_ordinary("load")  # the vocabulary loads on first use
+                _encoder = encoder
     return len(_encoder.encode_ordinary(text))
 
 
