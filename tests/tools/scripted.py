@@ -42,8 +42,8 @@ def anthropic_events(blocks: list[dict[str, Any]], n: int) -> list[dict[str, Any
             events.append({"type": "content_block_start", "index": i, "content_block": start})
             raw = block.get("raw_input", json.dumps(block.get("input", {})))
             for piece in ("", raw[:7], raw[7:]):
-                events.append({"type": "content_block_delta", "index": i,
-                               "delta": {"type": "input_json_delta", "partial_json": piece}})  # fmt: skip
+                delta = {"type": "input_json_delta", "partial_json": piece}
+                events.append({"type": "content_block_delta", "index": i, "delta": delta})
         events.append({"type": "content_block_stop", "index": i})
     stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
     events.append({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},

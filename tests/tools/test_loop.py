@@ -42,8 +42,9 @@ async def run(model: ScriptedModel, settings: Settings, box: Toolbox | None = No
 
 async def test_read_file_round_trip(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("the launch code is banana\n")
+    look = call("lynkr_read_file", {"path": "notes.txt"})
     model = ScriptedModel([
-        lambda b: [{"type": "text", "text": "Let me look."}, call("lynkr_read_file", {"path": "notes.txt"})],
+        lambda b: [{"type": "text", "text": "Let me look."}, look],
         lambda b: [{"type": "text", "text": "File says: " + tool_results(b)[0]["content"]}],
     ])  # fmt: skip
     events = await run(model, settings_for(tmp_path))
@@ -56,7 +57,7 @@ async def test_read_file_round_trip(tmp_path: Path) -> None:
     assert message["usage"]["output_tokens"] == 21
     first, second = model.bodies
     assert "lynkr_read_file" in {t["name"] for t in first["tools"]}
-    assistant, user = second["messages"][-2:]
+    assistant, _user = second["messages"][-2:]
     assert assistant["role"] == "assistant"
     used = [b for b in assistant["content"] if b["type"] == "tool_use"]
     assert used == [call("lynkr_read_file", {"path": "notes.txt"})]
@@ -118,8 +119,8 @@ def slow_tool(seconds: float) -> ToolSpec:
 async def test_pings_while_tools_run(tmp_path: Path) -> None:
     settings = settings_for(tmp_path, **{"server.ping_interval": 0.05})
     box = Toolbox(ToolContext(settings, tmp_path), specs={"slow": slow_tool(0.4)})
-    model = ScriptedModel([lambda b: [call("slow", {})],
-                           lambda b: [{"type": "text", "text": tool_results(b)[0]["content"]}]])  # fmt: skip
+    echo = lambda b: [{"type": "text", "text": tool_results(b)[0]["content"]}]  # noqa: E731
+    model = ScriptedModel([lambda b: [call("slow", {})], echo])
     events = await run(model, settings, box)
     types = [e["type"] for e in events]
     assert "ping" in types
