@@ -1,0 +1,137 @@
+"""``lynkr serve`` (alias ``lynkr start``): run the Anthropic Messages gateway."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+
+from lynkr_cli import console, hookimpl
+
+HostOpt = Annotated[
+    str | None, typer.Option("--host", help="Address to listen on [default: 127.0.0.1].")
+]
+PortOpt = Annotated[
+    int | None,
+    typer.Option("--port", "-p", help="Port to listen on; 0 picks a free one [default: 8080]."),
+]
+ProviderOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--provider",
+        help="Upstream: anthropic, azure-anthropic, databricks, openai, ollama (LYNKR_PROVIDER).",
+    ),
+]
+ModelOpt = Annotated[
+    str | None, typer.Option("--model", help="Default upstream model or endpoint (LYNKR_MODEL).")
+]
+MapOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model-map",
+        help="Glob routes, e.g. 'claude-haiku-*=openai:gpt-4o-mini,claude-*=databricks'.",
+    ),
+]
+FallbackOpt = Annotated[
+    str | None, typer.Option("--fallback", help="Providers to try in order when one is down.")
+]
+InsecureOpt = Annotated[
+    bool,
+    typer.Option("--insecure", help="Allow a non-loopback bind without LYNKR_API_KEY."),
+]
+CacheOpt = Annotated[
+    bool | None, typer.Option("--cache/--no-cache", help="Replay identical requests from cache.")
+]
+AccessLogOpt = Annotated[
+    bool | None, typer.Option("--access-log/--no-access-log", help="One JSON line per request.")
+]
+LogLevelOpt = Annotated[
+    str | None, typer.Option("--log-level", help="debug, info, warning or error.")
+]
+GraceOpt = Annotated[
+    float | None,
+    typer.Option("--grace", help="Seconds to let in-flight streams finish on SIGTERM."),
+]
+
+
+def serve(
+    *,
+    host: HostOpt = None,
+    port: PortOpt = None,
+    provider: ProviderOpt = None,
+    model: ModelOpt = None,
+    model_map: MapOpt = None,
+    fallback: FallbackOpt = None,
+    insecure: InsecureOpt = False,
+    cache: CacheOpt = None,
+    access_log: AccessLogOpt = None,
+    log_level: LogLevelOpt = None,
+    grace: GraceOpt = None,
+) -> None:
+    """Run the gateway that Claude Code talks to (ANTHROPIC_BASE_URL points here)."""
+    from lynkr_cli import logs
+    from lynkr_cli.serve import server
+    from lynkr_cli.settings import get_settings
+
+    overrides: dict[str, Any] = {
+        "server.host": host,
+        "server.port": port,
+        "server.insecure": insecure or None,
+        "server.access_log": access_log,
+        "server.log_level": log_level,
+        "server.grace_seconds": grace,
+        "provider.name": provider,
+        "provider.model_default": model,
+        "provider.model_map": model_map,
+        "provider.fallback": fallback,
+        "cache.enabled": cache,
+    }
+    settings = get_settings(overrides)
+    server.check_bind(settings)
+    server.check_not_self(settings, _upstream_urls(settings))
+    logs.configure(settings.server.log_level)
+    problem = _configuration_problem(settings)
+    if problem:
+        console.warn(problem)
+        console.warn("the gateway starts anyway and answers every request with this error")
+
+    def started(where: server.Started) -> None:
+        shown = "127.0.0.1" if where.host in ("0.0.0.0", "::") else where.host
+        if ":" in shown:
+            shown = f"[{shown}]"
+        name = settings.provider.name or "(no provider)"
+        console.info(f"lynkr gateway listening on {where.host}:{where.port}, provider {name}")
+        typer.echo(f"export ANTHROPIC_BASE_URL=http://{shown}:{where.port}")
+
+    server.run(settings, started)
+
+
+def _upstream_urls(settings: Any) -> list[str]:
+    from lynkr_cli.registry import providers
+    from lynkr_cli.serve.providers.base import Route
+
+    urls = []
+    for name, cls in providers().items():
+        if name == settings.provider.name or name in settings.provider.fallback:
+            instance = cls(settings.provider)
+            try:
+                urls.append(instance.url(Route(name, instance.default_model(), "")))
+            except Exception:  # a plugin provider that cannot tell its URL yet
+                continue
+    return urls
+
+
+def _configuration_problem(settings: Any) -> str | None:
+    from lynkr_cli.registry import providers
+    from lynkr_cli.serve.state import Gateway
+
+    classes = providers()
+    return Gateway(
+        settings, {n: c(settings.provider) for n, c in classes.items()}
+    ).configuration_problem()
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    app.command("serve")(serve)
+    app.command("start", help="Alias of `lynkr serve`, for Lynkr users.")(serve)

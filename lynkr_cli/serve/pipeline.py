@@ -1,0 +1,200 @@
+"""The request pipeline: one place where a Messages request is dispatched.
+
+``POST /v1/messages`` → :func:`handle_messages`:
+
+1. parse and validate (a 400 naming the field on bad input);
+2. route the client's model → ``[Route, *fallbacks]`` (:mod:`.routing`);
+3. prompt-cache lookup (hit → replay as JSON or SSE);
+4. server tools: when ``lynkr_cli.serve.tools.loop`` exists and its
+   ``should_offer(body, settings)`` says so, the request runs through
+   ``run_loop(body, call_upstream, settings)`` where ``call_upstream(body)`` is
+   :func:`upstream_events` bound to the route; its events are served as SSE or
+   accumulated JSON;
+5. otherwise the fast paths: Anthropic-format upstreams are relayed as bytes
+   (observed for usage, model name and cache), OpenAI-format upstreams are
+   translated event by event.
+
+:func:`upstream_events` is the seam other code builds on:
+``async def upstream_events(gw, body, route) -> AsyncIterator[dict]`` performs ONE
+streaming upstream call (with retries before the first event) and yields its
+Anthropic stream events, ``ping`` included, the model renamed to the client's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+from aiohttp import web
+
+from lynkr_cli.cache import canonical_key
+from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
+from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
+from lynkr_cli.serve.streams import Event, native_events, openai_events
+
+if TYPE_CHECKING:
+    from lynkr_cli.serve.state import Context, Gateway
+
+# Statuses after which the next provider in provider.fallback is worth trying.
+FALLBACK_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+
+
+async def handle_messages(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+    from lynkr_cli.serve import respond
+
+    raw = await read_body(gw, request)
+    body = parse_json_body(raw)
+    validate_messages_request(body)
+    ctx.client_model = body["model"]
+    stream = body.get("stream") is True
+    routes = gw.router.routes(ctx.client_model)
+    ctx.provider, ctx.upstream_model = routes[0].provider, routes[0].upstream_model
+    gw.require_provider(routes[0])
+    key = cache_lookup_key(gw, request, routes[0], body, ctx)
+    if key is not None:
+        hit = gw.cache_get(key)
+        if hit is not None:
+            ctx.cache = "hit"
+            return await respond.replay(request, ctx, hit, stream=stream)
+    if gw.loop is not None and gw.loop.should_offer(body, gw.settings):
+        headers = request.headers
+        events = gw.loop.run_loop(
+            body, lambda b: upstream_events(gw, b, routes[0], headers), gw.settings
+        )
+        return await respond.serve_events(gw, request, ctx, events, stream=stream, cache_key=None)
+    provider, req, resp = await dispatch(
+        gw, body, raw=raw, routes=routes, headers=request.headers, ctx=ctx, stream=stream
+    )
+    if req.wire == "anthropic":
+        if stream:
+            return await respond.relay_native_stream(gw, request, ctx, resp, key)
+        return await respond.native_json(gw, ctx, resp, key)
+    if stream:
+        events = openai_events(resp, gw.timing(ctx), provider.name, ctx.client_model)
+        return await respond.serve_events(gw, request, ctx, events, stream=True, cache_key=key)
+    return await respond.translated_json(gw, ctx, resp, key)
+
+
+async def read_body(gw: Gateway, request: web.Request) -> bytes:
+    limit = gw.settings.server.max_body_bytes
+    length = request.content_length
+    if length is not None and length > limit:
+        raise too_large(limit)
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise too_large(limit) from None
+
+
+def too_large(limit: int) -> ApiError:
+    return ApiError(
+        413,
+        f"request body is larger than the gateway's limit of {limit} bytes "
+        "(server.max_body_bytes, LYNKR_MAX_BODY)",
+        retry=False,
+    )
+
+
+def cache_lookup_key(
+    gw: Gateway, request: web.Request, route: Route, body: dict[str, Any], ctx: Context
+) -> str | None:
+    """The cache key for this request, or None when the cache is off or bypassed."""
+    if gw.cache is None:
+        return None
+    control = request.headers.get("cache-control", "")
+    if "no-cache" in control or "no-store" in control:
+        return None
+    ctx.cache = "miss"
+    return cache_key(route, body)
+
+
+def cache_key(route: Route, body: Mapping[str, Any]) -> str:
+    """Provider, upstream model, system minus the billing block, messages, tools, sampling."""
+    sampling = {
+        k: body.get(k)
+        for k in ("temperature", "top_p", "top_k", "stop_sequences", "tool_choice", "thinking")
+    }
+    return canonical_key(
+        "lynkr-prompt-cache-v1",
+        route.provider,
+        route.upstream_model,
+        strip_billing(body.get("system")),
+        body.get("messages"),
+        body.get("tools"),
+        sampling,
+        body.get("output_config"),
+        body.get("max_tokens"),
+    )
+
+
+async def dispatch(
+    gw: Gateway,
+    body: dict[str, Any],
+    *,
+    raw: bytes,
+    routes: list[Route],
+    headers: Mapping[str, str],
+    ctx: Context,
+    stream: bool,
+) -> tuple[Provider, UpstreamRequest, aiohttp.ClientResponse]:
+    """Send to the first route that answers 2xx, walking ``provider.fallback`` on outages."""
+    failure: ApiError | None = None
+    for route in routes:
+        provider = gw.providers.get(route.provider)
+        if provider is None or provider.missing():
+            continue
+        ctx.provider, ctx.upstream_model = route.provider, route.upstream_model
+        req = prepare(provider, body, raw, route, headers, stream=stream)
+        try:
+            return provider, req, await gw.sender.send(provider, req)
+        except ApiError as exc:
+            if exc.status not in FALLBACK_STATUSES:
+                raise
+            failure = exc
+    if failure is None:
+        gw.require_provider(routes[0])
+        raise ApiError(503, "no configured provider could take this request")
+    raise failure
+
+
+def prepare(
+    provider: Provider,
+    body: dict[str, Any],
+    raw: bytes,
+    route: Route,
+    headers: Mapping[str, str],
+    *,
+    stream: bool,
+) -> UpstreamRequest:
+    try:
+        return provider.prepare(body, raw, route, headers, stream=stream)
+    except (TypeError, ValueError, KeyError) as exc:
+        # The translator names the field; the client sent something it cannot map.
+        raise ApiError(400, f"cannot translate the request: {exc}", retry=False) from None
+
+
+async def upstream_events(
+    gw: Gateway, body: dict[str, Any], route: Route, client_headers: Mapping[str, str] | None = None
+) -> AsyncIterator[Event]:
+    """ONE streaming upstream call for ``route``, as Anthropic events (see module doc)."""
+    provider = gw.require_provider(route)
+    stream_body = {**body, "stream": True}
+    raw = gw.dumps(stream_body)
+    req = prepare(provider, stream_body, raw, route, client_headers or {}, stream=True)
+    resp = await gw.sender.send(provider, req)
+    timing = gw.timing(None)
+    reader = native_events if req.wire == "anthropic" else openai_events
+    try:
+        async for event in reader(resp, timing, provider.name, route.client_model):
+            yield event
+    finally:
+        resp.close()
+
+
+async def local_count(body: dict[str, Any]) -> int:
+    """Count with the local BPE estimator, off the event loop (it is CPU-bound)."""
+    from lynkr_cli.serve.tokens import count_request_tokens
+
+    return await asyncio.get_running_loop().run_in_executor(None, count_request_tokens, body)

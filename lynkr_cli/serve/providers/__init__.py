@@ -1,0 +1,1 @@
+"""Upstream provider families; each module is registered by ``lynkr_cli.serve.plugin``."""

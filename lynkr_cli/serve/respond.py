@@ -1,0 +1,260 @@
+"""Writing answers: the byte relay, event streams, accumulated JSON and cache replay.
+
+Streaming rules kept here: ``message_start`` first; each batch of events is
+written (and so flushed) as it arrives; a ``ping`` goes out during silences; a
+failure after the 200 becomes an SSE ``error`` event and a clean close, never a
+made-up ``message_stop``. The SSE headers are sent only with the first event, so
+an upstream that fails before producing one still gets a proper HTTP error.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import aiohttp
+import orjson
+from aiohttp import web
+
+from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.sse import PING, Accumulator, encode, replay_events
+from lynkr_cli.serve.state import Context, Gateway, cacheable
+from lynkr_cli.serve.streams import Event, read_frames
+
+JSON = "application/json"
+SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
+
+
+def json_response(ctx: Context, data: bytes, status: int = 200) -> web.Response:
+    ctx.status = status
+    ctx.first_byte()
+    return web.Response(body=data, status=status, headers={**ctx.headers(), "content-type": JSON})
+
+
+async def open_sse(request: web.Request, ctx: Context) -> web.StreamResponse:
+    resp = web.StreamResponse(status=200, headers={**SSE_HEADERS, **ctx.headers()})
+    await resp.prepare(request)
+    ctx.first_byte()
+    return resp
+
+
+async def replay(
+    request: web.Request, ctx: Context, message: dict[str, Any], *, stream: bool
+) -> web.StreamResponse:
+    message = {**message, "model": ctx.client_model}
+    ctx.usage(message.get("usage"))
+    if not stream:
+        return json_response(ctx, orjson.dumps(message))
+    resp = await open_sse(request, ctx)
+    await resp.write(b"".join(encode(e) for e in replay_events(message)))
+    await resp.write_eof()
+    return resp
+
+
+async def native_json(
+    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
+) -> web.Response:
+    """A non-streaming Anthropic-format answer: the model renamed, usage observed."""
+    try:
+        raw = await upstream.read()
+    except aiohttp.ClientError as exc:
+        raise ApiError(502, f"upstream {ctx.provider} broke the response: {exc}") from None
+    finally:
+        upstream.release()
+    message = _json_object(raw, ctx.provider)
+    ctx.usage(message.get("usage"))
+    if message.get("model") != ctx.client_model:
+        message["model"] = ctx.client_model
+        raw = orjson.dumps(message)
+    if key is not None and cacheable(message):
+        gw.cache_put(key, message)
+    return json_response(ctx, raw)
+
+
+async def translated_json(
+    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
+) -> web.Response:
+    """A non-streaming chat-completions answer translated to a Message."""
+    from lynkr_cli.serve.translate import from_openai_response
+
+    try:
+        raw = await upstream.read()
+    except aiohttp.ClientError as exc:
+        raise ApiError(502, f"upstream {ctx.provider} broke the response: {exc}") from None
+    finally:
+        upstream.release()
+    doc = _json_object(raw, ctx.provider)
+    if doc.get("error"):
+        detail = doc["error"].get("message") if isinstance(doc["error"], dict) else doc["error"]
+        raise ApiError(502, f"upstream {ctx.provider} answered with an error: {detail}")
+    try:
+        message = from_openai_response(doc, model=ctx.client_model)
+    except (TypeError, ValueError, KeyError) as exc:
+        raise ApiError(502, f"upstream {ctx.provider} sent an unusable answer: {exc}") from None
+    ctx.usage(message.get("usage"))
+    if key is not None and cacheable(message):
+        gw.cache_put(key, message)
+    return json_response(ctx, orjson.dumps(message))
+
+
+def _json_object(raw: bytes, provider: str) -> dict[str, Any]:
+    try:
+        doc = orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        text = raw[:200].decode("utf-8", "replace")
+        raise ApiError(502, f"upstream {provider} sent malformed JSON: {text!r}") from None
+    if not isinstance(doc, dict):
+        raise ApiError(502, f"upstream {provider} sent JSON that is not an object")
+    return doc
+
+
+async def relay_native_stream(
+    gw: Gateway,
+    request: web.Request,
+    ctx: Context,
+    upstream: aiohttp.ClientResponse,
+    key: str | None,
+) -> web.StreamResponse:
+    """Relay an Anthropic SSE stream frame by frame, observing it on the way."""
+    relay = _NativeRelay(ctx, Accumulator() if key is not None else None)
+    out: web.StreamResponse | None = None
+    try:
+        async for frames in read_frames(upstream, gw.timing(ctx), ctx.provider):
+            if not frames:
+                if out is not None:
+                    await out.write(PING)
+                continue
+            data = relay.observe(frames)
+            if out is None:
+                out = await open_sse(request, ctx)
+            await out.write(data)
+            if relay.done:
+                break
+    except ApiError as exc:
+        if out is None:
+            raise
+        ctx.error = exc.message
+        await out.write(encode(exc.event()))
+    finally:
+        upstream.close()
+    if out is None:
+        raise ApiError(502, f"upstream {ctx.provider} closed the stream without any event")
+    if not relay.done and not ctx.error:
+        ctx.error = "upstream stream ended before message_stop"
+        cut = ApiError(502, f"upstream {ctx.provider} ended the stream before message_stop")
+        await out.write(encode(cut.event()))
+    await out.write_eof()
+    if key is not None and relay.acc is not None and relay.acc.complete():
+        message = relay.acc.message
+        if message is not None and cacheable(message):
+            gw.cache_put(key, message)
+    return out
+
+
+class _NativeRelay:
+    """Looks at each frame in passing: renames the model, reads usage, spots the end."""
+
+    __slots__ = ("acc", "ctx", "done")
+
+    def __init__(self, ctx: Context, acc: Accumulator | None) -> None:
+        self.ctx = ctx
+        self.acc = acc
+        self.done = False
+
+    def observe(self, frames: list[bytes]) -> bytes:
+        for i, frame in enumerate(frames):
+            name = frame[7 : frame.find(b"\n")] if frame.startswith(b"event: ") else b""
+            if self.acc is None and name not in _WATCHED:
+                continue
+            event = _event_of(frame)
+            if event is None:
+                continue
+            kind = event.get("type")
+            if kind == "message_start" and isinstance(event.get("message"), dict):
+                self.ctx.usage(event["message"].get("usage"))
+                if event["message"].get("model") != self.ctx.client_model:
+                    event["message"]["model"] = self.ctx.client_model
+                    frames[i] = encode(event)[:-2]
+            elif kind == "message_delta":
+                self.ctx.usage(event.get("usage"))
+            elif kind == "message_stop":
+                self.done = True
+            elif kind == "error":
+                self.done = True
+                self.ctx.error = str((event.get("error") or {}).get("message", "upstream error"))
+            if self.acc is not None:
+                self.acc.add(event)
+        return b"\n\n".join(frames) + b"\n\n"
+
+
+_WATCHED = frozenset({b"message_start", b"message_delta", b"message_stop", b"error", b""})
+
+
+def _event_of(frame: bytes) -> dict[str, Any] | None:
+    start = frame.find(b"data:")
+    if start < 0:
+        return None
+    try:
+        event = orjson.loads(frame[start + 5 :])
+    except orjson.JSONDecodeError:
+        return None
+    return event if isinstance(event, dict) else None
+
+
+async def serve_events(
+    gw: Gateway,
+    request: web.Request,
+    ctx: Context,
+    events: AsyncIterator[Event],
+    *,
+    stream: bool,
+    cache_key: str | None,
+) -> web.StreamResponse:
+    """Serve Anthropic events as SSE, or accumulated into one JSON Message."""
+    acc = Accumulator()
+    if not stream:
+        async for event in events:
+            acc.add(event)
+            if acc.error is not None:
+                err = acc.error
+                raise ApiError(502, str(err.get("message")), error_type=err.get("type"))
+        return _accumulated(gw, ctx, acc, cache_key)
+    out: web.StreamResponse | None = None
+    try:
+        async for event in events:
+            acc.add(event)
+            if out is None:
+                out = await open_sse(request, ctx)
+            await out.write(encode(event))
+            if event["type"] in ("message_stop", "error"):
+                break
+    except ApiError as exc:
+        if out is None:
+            raise
+        ctx.error = exc.message
+        await out.write(encode(exc.event()))
+    if out is None:
+        raise ApiError(502, f"upstream {ctx.provider} produced no events")
+    _observe(ctx, acc)
+    await out.write_eof()
+    if cache_key is not None and acc.complete() and acc.message and cacheable(acc.message):
+        gw.cache_put(cache_key, acc.message)
+    return out
+
+
+def _observe(ctx: Context, acc: Accumulator) -> None:
+    if acc.message is not None:
+        ctx.usage(acc.message.get("usage"))
+    if acc.error is not None:
+        ctx.error = str(acc.error.get("message", "upstream error"))
+
+
+def _accumulated(gw: Gateway, ctx: Context, acc: Accumulator, key: str | None) -> web.Response:
+    _observe(ctx, acc)
+    if acc.message is None or not acc.stopped:
+        raise ApiError(502, f"upstream {ctx.provider} ended before the message was complete")
+    message = acc.message
+    message["model"] = ctx.client_model
+    if key is not None and cacheable(message):
+        gw.cache_put(key, message)
+    return json_response(ctx, orjson.dumps(message))

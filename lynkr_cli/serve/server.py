@@ -1,0 +1,124 @@
+"""Running the gateway: uvloop, the bind safety check, and a graceful SIGTERM drain."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import signal
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from lynkr_cli.errors import ConfigError, UsageError
+from lynkr_cli.settings import Settings
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def check_bind(settings: Settings) -> None:
+    """Refuse a non-loopback bind without a gateway key unless ``--insecure`` was given."""
+    server = settings.server
+    if is_loopback(server.host) or server.api_key is not None or server.insecure:
+        return
+    raise UsageError(
+        f"refusing to listen on {server.host}: anyone who can reach it could spend "
+        "your upstream credits.",
+        hint="Set LYNKR_API_KEY to require a key, or pass --insecure if the network is trusted.",
+    )
+
+
+def check_not_self(settings: Settings, upstream_urls: list[str]) -> None:
+    """Refuse a provider endpoint that is this very gateway (a request loop)."""
+    port = settings.server.port
+    for url in upstream_urls:
+        parts = urlsplit(url)
+        if not parts.hostname or port == 0:
+            continue
+        default = 443 if parts.scheme == "https" else 80
+        same_host = is_loopback(parts.hostname) or parts.hostname == settings.server.host
+        if same_host and (parts.port or default) == port:
+            raise ConfigError(
+                f"the upstream endpoint {url} is this gateway itself "
+                f"({settings.server.host}:{port}).",
+                hint="Point ANTHROPIC_ENDPOINT (or the provider's endpoint) at the real "
+                "upstream. ANTHROPIC_BASE_URL is Claude Code's variable, not lynkr's.",
+            )
+
+
+@dataclass
+class Started:
+    host: str
+    port: int
+
+
+def use_uvloop() -> None:
+    try:
+        import uvloop
+    except ImportError:  # Windows: the default loop works, only slower
+        return
+    asyncio.set_event_loop_policy(uvloop.EventLoopPolicy())
+
+
+def run(settings: Settings, on_started: Callable[[Started], None]) -> None:
+    """Serve until SIGINT/SIGTERM, then drain in-flight requests for ``server.grace_seconds``."""
+    use_uvloop()
+    asyncio.run(_serve(settings, on_started))
+
+
+async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> None:
+    from aiohttp import web
+
+    from lynkr_cli.serve.app import create_app
+
+    app = create_app(settings)
+    runner = web.AppRunner(
+        app,
+        access_log=None,
+        handle_signals=False,
+        shutdown_timeout=settings.server.grace_seconds,
+        handler_cancellation=True,  # a client hanging up cancels the upstream call at once
+    )
+    await runner.setup()
+    sock = _bind(settings.server.host, settings.server.port)
+    site = web.SockSite(runner, sock)
+    try:
+        await site.start()
+    except OSError as exc:
+        await runner.cleanup()
+        raise UsageError(f"cannot listen on {settings.server.host}: {exc.strerror}") from exc
+    host, port = sock.getsockname()[:2]
+    on_started(Started(str(host), int(port)))
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    # cleanup() stops accepting, waits up to shutdown_timeout for in-flight streams, then cancels.
+    await runner.cleanup()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host.strip("[]"), port))
+    except OSError as exc:
+        sock.close()
+        raise UsageError(
+            f"cannot listen on {host}:{port}: {exc.strerror}",
+            hint="Pick another --port, or stop whatever is using it.",
+        ) from exc
+    sock.listen(1024)
+    sock.setblocking(False)
+    return sock

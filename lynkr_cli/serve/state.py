@@ -1,0 +1,182 @@
+"""The gateway's long-lived state and the per-request context."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.metrics import Metrics
+from lynkr_cli.serve.providers.base import Provider, Route
+from lynkr_cli.serve.routing import Router
+from lynkr_cli.serve.streams import Timing
+from lynkr_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from lynkr_cli.cache import PromptCache
+    from lynkr_cli.serve.upstream import Sender
+
+
+@dataclass(slots=True)
+class Context:
+    """What the access log and metrics need to know about one request."""
+
+    request_id: str
+    route: str
+    started: float = field(default_factory=time.perf_counter)
+    ttfb: float | None = None
+    provider: str = ""
+    client_model: str = ""
+    upstream_model: str = ""
+    cache: str = "bypass"
+    status: int = 200
+    input_tokens: int = 0
+    output_tokens: int = 0
+    error: str = ""
+
+    def first_byte(self) -> None:
+        if self.ttfb is None:
+            self.ttfb = time.perf_counter() - self.started
+
+    def usage(self, usage: Any) -> None:
+        if isinstance(usage, dict):
+            total_in = sum(
+                int(usage.get(k) or 0)
+                for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
+            )
+            self.input_tokens = max(self.input_tokens, total_in)
+            self.output_tokens = max(self.output_tokens, int(usage.get("output_tokens") or 0))
+
+    def headers(self) -> dict[str, str]:
+        return {"request-id": self.request_id, "x-lynkr-cache": self.cache}
+
+
+def new_request_id() -> str:
+    return "req_lynkr_" + secrets.token_hex(12)
+
+
+class Gateway:
+    """Settings, providers, router, upstream sender, cache and metrics for one app."""
+
+    def __init__(self, settings: Settings, providers: dict[str, Provider]) -> None:
+        self.settings = settings
+        self.providers = providers
+        p = settings.provider
+        self.router = Router(p.name, p.model_map, providers, p.fallback)
+        self.metrics = Metrics()
+        self.hop_id = secrets.token_hex(8)
+        self.sender: Sender = None  # type: ignore[assignment]  # set by start()
+        self.cache: PromptCache | None = None
+        self.loop: ModuleType | None = _tool_loop()
+        self.background: set[asyncio.Future[Any]] = set()
+        self.dumps = orjson.dumps
+
+    async def start(self) -> None:
+        from lynkr_cli.serve.upstream import Sender, new_session
+
+        self.sender = Sender(new_session(self.settings.provider), self.settings.provider,
+                             self.metrics, self.hop_id)  # fmt: skip
+        if self.settings.cache.enabled:
+            from lynkr_cli.cache import PromptCache
+
+            self.cache = PromptCache(self.settings.cache)
+
+    async def stop(self) -> None:
+        if self.background:
+            await asyncio.wait(self.background, timeout=5)
+        if self.sender is not None:
+            await self.sender.session.close()
+        if self.cache is not None:
+            self.cache.close()
+
+    # -- providers ----------------------------------------------------------------------
+    def configuration_problem(self) -> str | None:
+        """Why no request can be served, naming what to set; None when the default works."""
+        name = self.settings.provider.name
+        if not name:
+            return (
+                "lynkr has no upstream provider configured. Set LYNKR_PROVIDER (or PROVIDER) "
+                f"to one of: {', '.join(sorted(self.providers))}, plus its credentials, e.g. "
+                "DATABRICKS_API_BASE and DATABRICKS_API_KEY for databricks, or "
+                "ANTHROPIC_API_KEY for anthropic; then restart `lynkr serve`."
+            )
+        if name not in self.providers:
+            return (
+                f"unknown provider '{name}' (LYNKR_PROVIDER). "
+                f"Known providers: {', '.join(sorted(self.providers))}."
+            )
+        return self.provider_problem(self.providers[name])
+
+    def provider_problem(self, provider: Provider) -> str | None:
+        missing = provider.missing()
+        if not missing:
+            return None
+        return (
+            f"provider '{provider.name}' is not configured: set {' and '.join(missing)} "
+            "in lynkr's environment (or lynkr.toml) and restart `lynkr serve`."
+        )
+
+    def require_provider(self, route: Route) -> Provider:
+        """The provider for ``route``, or a 503 telling the operator what to set."""
+        provider = self.providers.get(route.provider)
+        if provider is not None:
+            problem = self.provider_problem(provider)
+        elif route.provider == self.settings.provider.name:
+            problem = self.configuration_problem()
+        else:
+            problem = f"unknown provider '{route.provider}' in provider.model_map or fallback"
+        if problem is not None:
+            raise ApiError(503, problem or "no provider", retry=False)
+        assert provider is not None
+        return provider
+
+    # -- helpers ------------------------------------------------------------------------
+    def timing(self, ctx: Context | None) -> Timing:
+        p = self.settings.provider
+        start = asyncio.get_running_loop().time()
+        return Timing(self.settings.server.ping_interval, p.idle_timeout, start + p.total_timeout)
+
+    def cache_get(self, key: str) -> Any:
+        assert self.cache is not None
+        value = self.cache.get(key)
+        self.metrics.cache.labels("hit" if value is not None else "miss").inc()
+        return value
+
+    def cache_put(self, key: str, message: dict[str, Any]) -> None:
+        """Store off the event loop: a disk write must not delay the next request."""
+        cache = self.cache
+        if cache is None:
+            return
+        loop = asyncio.get_running_loop()
+        task = asyncio.ensure_future(loop.run_in_executor(None, cache.set, key, message))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+
+def cacheable(message: dict[str, Any]) -> bool:
+    """Only complete answers without tool calls are replayed."""
+    if message.get("stop_reason") in (None, "tool_use", "pause_turn"):
+        return False
+    content = message.get("content")
+    if not isinstance(content, list):
+        return False
+    return not any(
+        isinstance(b, dict) and b.get("type") in ("tool_use", "server_tool_use") for b in content
+    )
+
+
+def _tool_loop() -> ModuleType | None:
+    """The server-side tool loop module, when the tools package provides one."""
+    try:
+        from lynkr_cli.serve.tools import loop
+    except ImportError:
+        return None
+    if not (hasattr(loop, "run_loop") and hasattr(loop, "should_offer")):
+        return None
+    return loop

@@ -1,0 +1,153 @@
+"""Reading an upstream response as events, with idle, total and ping timing.
+
+:func:`read_frames` is the one loop that waits on upstream bytes. It yields
+batches of whole SSE frames, or an empty batch when the upstream has been silent
+for ``server.ping_interval`` (the caller sends a ``ping``). Silence longer than
+``provider.idle_timeout``, or a stream running past ``provider.total_timeout``,
+raises :class:`ApiError` (504), and a connection cut raises 502.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+import aiohttp
+import orjson
+
+from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.sse import FrameSplitter, frame_fields
+
+Event = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Timing:
+    ping_interval: float
+    idle_timeout: float
+    deadline: float  # loop.time() by which the whole exchange must end
+
+
+async def read_frames(
+    resp: aiohttp.ClientResponse, timing: Timing, provider: str
+) -> AsyncIterator[list[bytes]]:
+    """Whole SSE frames as they arrive; ``[]`` after a silence worth a ping."""
+    loop = asyncio.get_running_loop()
+    splitter = FrameSplitter()
+    content = resp.content
+    last = loop.time()
+    while True:
+        now = loop.time()
+        wait = min(timing.ping_interval, last + timing.idle_timeout - now, timing.deadline - now)
+        try:
+            if wait <= 0:
+                raise TimeoutError
+            async with asyncio.timeout(wait):
+                chunk = await content.readany()
+        except TimeoutError:
+            now = loop.time()
+            if now >= timing.deadline:
+                raise ApiError(
+                    504, f"upstream {provider} exceeded provider.total_timeout mid-stream"
+                ) from None
+            if now - last >= timing.idle_timeout:
+                raise ApiError(
+                    504,
+                    f"upstream {provider} sent nothing for {timing.idle_timeout:g}s "
+                    "(provider.idle_timeout)",
+                ) from None
+            yield []
+            continue
+        except aiohttp.ClientError as exc:
+            raise ApiError(
+                502, f"upstream {provider} broke the stream: {exc or type(exc).__name__}"
+            ) from None
+        if not chunk:
+            rest = splitter.rest()
+            if rest:
+                yield [rest]
+            return
+        last = loop.time()
+        frames = splitter.feed(chunk)
+        if frames:
+            yield frames
+
+
+def parse_data(data: bytes, provider: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError:
+        text = data[:200].decode("utf-8", "replace")
+        raise ApiError(
+            502, f"upstream {provider} sent malformed JSON in its stream: {text!r}"
+        ) from None
+
+
+async def native_events(
+    resp: aiohttp.ClientResponse, timing: Timing, provider: str, client_model: str
+) -> AsyncIterator[Event]:
+    """An Anthropic-format upstream stream as event dicts, the model renamed for the client."""
+    async for frames in read_frames(resp, timing, provider):
+        if not frames:
+            yield {"type": "ping"}
+            continue
+        for frame in frames:
+            _name, data = frame_fields(frame)
+            if not data:
+                continue
+            event = parse_data(data, provider)
+            if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+                raise ApiError(502, f"upstream {provider} sent an event without a type")
+            if event["type"] == "message_start" and isinstance(event.get("message"), dict):
+                event["message"]["model"] = client_model
+            yield event
+
+
+async def openai_events(
+    resp: aiohttp.ClientResponse, timing: Timing, provider: str, client_model: str
+) -> AsyncIterator[Event]:
+    """A chat-completions stream translated to Anthropic events.
+
+    A stream that stops before ``[DONE]`` and before any ``finish_reason`` was cut:
+    it raises, so the client sees an ``error`` event instead of a made-up ``message_stop``.
+    """
+    from lynkr_cli.serve.translate import StreamTranslator, UpstreamStreamError
+
+    translator = StreamTranslator(model=client_model)
+    finished = False
+    try:
+        async for frames in read_frames(resp, timing, provider):
+            if not frames:
+                yield {"type": "ping"}
+                continue
+            for frame in frames:
+                _name, data = frame_fields(frame)
+                if not data:
+                    continue
+                if data.strip() == b"[DONE]":
+                    for event in translator.finish():
+                        yield event
+                    return
+                chunk = parse_data(data, provider)
+                if not isinstance(chunk, dict):
+                    raise ApiError(502, f"upstream {provider} sent a non-object stream chunk")
+                finished = finished or _has_finish(chunk)
+                for event in translator.feed(chunk):
+                    yield event
+    except UpstreamStreamError as exc:
+        raise ApiError(
+            502, f"upstream {provider}: {exc.message}", error_type=exc.error_type
+        ) from None
+    if not finished:
+        raise ApiError(502, f"upstream {provider} ended the stream before finishing the message")
+    for event in translator.finish():
+        yield event
+
+
+def _has_finish(chunk: dict[str, Any]) -> bool:
+    choices = chunk.get("choices")
+    if not isinstance(choices, list):
+        return False
+    return any(isinstance(c, dict) and c.get("finish_reason") for c in choices)

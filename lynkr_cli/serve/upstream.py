@@ -1,0 +1,210 @@
+"""Sending one request upstream: timeouts, retries with jittered backoff, error mapping.
+
+Retries happen only here, i.e. before the first byte reaches the client. They
+cover connection errors, a timeout before the response headers, and the
+statuses 408/429/5xx/529. A ``Retry-After`` is honoured: the retry waits at
+least that long, and when that is longer than ``provider.retry_max_wait`` the
+429 and its header go to the client instead.
+
+Failures become :class:`ApiError` saying whose fault it was: the client's
+input (400 passed through), lynkr's upstream credential (naming the setting),
+or the upstream being down or slow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+
+import aiohttp
+import orjson
+from yarl import URL
+
+from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.providers.base import Provider, UpstreamRequest
+from lynkr_cli.settings import ProviderSettings
+
+if TYPE_CHECKING:
+    from lynkr_cli.serve.metrics import Metrics
+
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
+HOP_HEADER = "x-lynkr-hop"
+
+
+def new_session(settings: ProviderSettings) -> aiohttp.ClientSession:
+    """One pooled session for all upstreams: no cookies, no auto headers, no decompression."""
+    timeout = aiohttp.ClientTimeout(
+        total=None, connect=settings.connect_timeout, sock_connect=settings.connect_timeout
+    )
+    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
+    return aiohttp.ClientSession(
+        connector=connector,
+        timeout=timeout,
+        cookie_jar=aiohttp.DummyCookieJar(),
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent",),
+        read_bufsize=2**16,
+    )
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds: delta-seconds or an HTTP date. None when absent or junk."""
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+    except (TypeError, ValueError, IndexError):
+        return None
+
+
+class Sender:
+    """Posts prepared requests with the provider settings' timeouts and retry policy."""
+
+    def __init__(
+        self,
+        session: aiohttp.ClientSession,
+        settings: ProviderSettings,
+        metrics: Metrics,
+        hop_id: str,
+    ) -> None:
+        self.session = session
+        self.settings = settings
+        self.metrics = metrics
+        self.hop_id = hop_id
+
+    def backoff(self, attempt: int) -> float:
+        # Full jitter keeps many clients retrying a shared upstream from synchronising.
+        ceiling = min(self.settings.retry_max_wait, 0.5 * (2**attempt))
+        return random.uniform(ceiling / 2, ceiling)
+
+    async def send(self, provider: Provider, req: UpstreamRequest) -> aiohttp.ClientResponse:
+        """The upstream response with a 2xx status, or an ApiError after the retries."""
+        name = provider.name
+        headers = {**req.headers, HOP_HEADER: self.hop_id}
+        attempts = self.settings.max_retries + 1
+        last: ApiError | None = None
+        for attempt in range(attempts):
+            if attempt:
+                self.metrics.retries.labels(name).inc()
+            self.metrics.upstream_attempts.labels(name).inc()
+            wait: float | None = None
+            try:
+                async with asyncio.timeout(self.settings.first_byte_timeout):
+                    resp = await self.session.post(req.url, data=req.data, headers=headers)
+            except TimeoutError:
+                self.metrics.upstream_errors.labels(name, "timeout").inc()
+                last = ApiError(
+                    504,
+                    f"upstream {name} sent no response headers within "
+                    f"{self.settings.first_byte_timeout:g}s (provider.first_byte_timeout)",
+                )
+            except aiohttp.ClientError as exc:
+                self.metrics.upstream_errors.labels(name, "connect").inc()
+                last = ApiError(
+                    502,
+                    f"upstream {name} is unreachable at {_origin(req.url)}: {_reason(exc)}",
+                )
+            else:
+                if resp.status < 400:
+                    return resp
+                self.metrics.upstream_errors.labels(name, str(resp.status)).inc()
+                last = await error_from_response(provider, resp)
+                if resp.status not in RETRY_STATUSES:
+                    raise last
+                wait = retry_after_seconds(resp.headers.get("retry-after"))
+                if wait is not None and wait > self.settings.retry_max_wait:
+                    raise last  # the client is better placed to wait that long
+            if attempt + 1 < attempts:
+                await asyncio.sleep(max(wait or 0.0, self.backoff(attempt)))
+        assert last is not None
+        raise last
+
+
+def _origin(url: str) -> str:
+    parsed = URL(url)
+    return f"{parsed.scheme}://{parsed.host}:{parsed.port}"
+
+
+def _reason(exc: BaseException) -> str:
+    cause = getattr(exc, "os_error", None) or exc
+    return str(cause) or type(cause).__name__
+
+
+async def error_from_response(provider: Provider, resp: aiohttp.ClientResponse) -> ApiError:
+    """Map an upstream error response to the client's error, saying whose fault it is."""
+    try:
+        raw = await resp.read()
+    except aiohttp.ClientError:
+        raw = b""
+    finally:
+        resp.release()
+    status = resp.status
+    detail = _upstream_message(raw)
+    name = provider.name
+    headers: dict[str, str] = {}
+    if status in (401, 403):
+        return ApiError(
+            status,
+            f"upstream {name} rejected lynkr's credential (HTTP {status}: {detail}). "
+            f"This is not your client key: fix {provider.credential_setting()} "
+            "in lynkr's settings and restart `lynkr serve`.",
+            retry=False,
+        )
+    if status == 429:
+        retry_after = resp.headers.get("retry-after")
+        if retry_after:
+            headers["retry-after"] = retry_after
+        return ApiError(429, f"upstream {name} is rate limiting: {detail}", headers=headers)
+    if status == 508:  # our own loop detector answered: say so plainly
+        return ApiError(508, detail, retry=False)
+    if status == 529:
+        return ApiError(529, f"upstream {name} is overloaded: {detail}")
+    if status >= 500 or status == 408:
+        return ApiError(502, f"upstream {name} failed with HTTP {status}: {detail}")
+    if status == 404:
+        return ApiError(
+            404,
+            f"upstream {name} answered 404 at {_origin(str(resp.url))}{resp.url.path}: {detail}. "
+            "Check the provider's endpoint setting and the model name.",
+            retry=False,
+        )
+    error_type = _upstream_type(raw) or "invalid_request_error"
+    return ApiError(
+        status, f"upstream {name} rejected the request: {detail}", error_type=error_type
+    )
+
+
+def _upstream_doc(raw: bytes) -> Any:
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return None
+
+
+def _upstream_message(raw: bytes) -> str:
+    doc = _upstream_doc(raw)
+    if isinstance(doc, dict):
+        err = doc.get("error")
+        if isinstance(err, dict) and err.get("message"):
+            return str(err["message"])[:2000]
+        if isinstance(err, str):
+            return err[:2000]
+        if doc.get("message"):
+            return str(doc["message"])[:2000]
+    text = raw.decode("utf-8", "replace").strip()
+    return text[:500] or "(empty body)"
+
+
+def _upstream_type(raw: bytes) -> str | None:
+    doc = _upstream_doc(raw)
+    if isinstance(doc, dict) and isinstance(doc.get("error"), dict):
+        value = doc["error"].get("type")
+        return value if isinstance(value, str) and value.endswith("_error") else None
+    return None

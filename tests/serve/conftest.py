@@ -1,0 +1,126 @@
+"""Fixtures for gateway tests: fake upstreams and an in-process gateway on port 0."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+from tests.serve.fakes import FakeUpstream
+
+
+@dataclass
+class Running:
+    url: str
+    app: web.Application
+
+    @property
+    def gw(self) -> Any:
+        from lynkr_cli.serve.app import GATEWAY_KEY
+
+        return self.app[GATEWAY_KEY]
+
+
+@pytest.fixture
+async def fake() -> AsyncIterator[Callable[..., Awaitable[FakeUpstream]]]:
+    started: list[FakeUpstream] = []
+
+    async def make(**kwargs: Any) -> FakeUpstream:
+        upstream = await FakeUpstream(**kwargs).start()
+        started.append(upstream)
+        return upstream
+
+    yield make
+    for upstream in started:
+        await upstream.stop()
+
+
+@pytest.fixture
+async def gateway() -> AsyncIterator[Callable[..., Awaitable[Running]]]:
+    """``await gateway(**{"provider.name": "openai", ...})`` → a running gateway."""
+    from lynkr_cli.serve.app import create_app
+    from lynkr_cli.settings import get_settings
+
+    runners: list[web.AppRunner] = []
+
+    async def start(**overrides: Any) -> Running:
+        defaults = {
+            "server.access_log": False,
+            "provider.max_retries": 0,
+            "gateway.tools_mode": "never",  # the server-tool loop has its own tests
+        }
+        settings = get_settings({**defaults, **overrides})
+        app = create_app(settings)
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        runners.append(runner)
+        port = runner.addresses[0][1]
+        return Running(f"http://127.0.0.1:{port}", app)
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+def provider_settings(name: str, upstream: FakeUpstream) -> dict[str, Any]:
+    """Gateway settings pointing provider ``name`` at ``upstream`` with key ``up-key``."""
+    base = {"provider.name": name}
+    if name == "anthropic":
+        return {**base, "provider.anthropic_endpoint": upstream.url + "/v1/messages",
+                "provider.anthropic_api_key": "up-key"}  # fmt: skip
+    if name == "azure-anthropic":
+        return {**base, "provider.azure_anthropic_endpoint": upstream.url + "/anthropic",
+                "provider.azure_anthropic_api_key": "up-key"}  # fmt: skip
+    if name in ("databricks", "databricks-anthropic"):
+        mode = "anthropic" if name == "databricks-anthropic" else "chat"
+        return {"provider.name": "databricks", "provider.databricks_api_base": upstream.url,
+                "provider.databricks_api_key": "up-key", "provider.databricks_mode": mode,
+                "provider.model_default": "my-endpoint"}  # fmt: skip
+    if name == "openai":
+        url = upstream.url + "/v1/chat/completions"
+        key, model = "up-key", "gpt-test"
+        return {**base, "provider.openai_endpoint": url,
+                "provider.openai_api_key": key, "provider.openai_model": model}  # fmt: skip
+    if name == "ollama":
+        return {
+            **base,
+            "provider.ollama_endpoint": upstream.url,
+            "provider.ollama_model": "llama-t",
+        }
+    raise ValueError(name)
+
+
+# Fake upstream arguments per provider family: the path and auth the real service expects.
+FAMILIES: dict[str, dict[str, Any]] = {
+    "anthropic": {"wire": "anthropic", "path": "/v1/messages"},
+    "azure-anthropic": {"wire": "anthropic", "path": "/anthropic/v1/messages"},
+    "databricks-anthropic": {
+        "wire": "anthropic",
+        "path": "/serving-endpoints/anthropic/v1/messages",
+        "auth_header": "Authorization",
+        "auth_value": "Bearer up-key",
+    },
+    "databricks": {
+        "wire": "openai",
+        "path": "/serving-endpoints/my-endpoint/invocations",
+        "auth_header": "Authorization",
+        "auth_value": "Bearer up-key",
+        "extra_fields": {"thinking"},
+    },
+    "openai": {
+        "wire": "openai",
+        "path": "/v1/chat/completions",
+        "auth_header": "Authorization",
+        "auth_value": "Bearer up-key",
+    },
+    "ollama": {
+        "wire": "openai",
+        "path": "/v1/chat/completions",
+        "auth_header": "x-none",
+        "auth_value": None,
+    },
+}
