@@ -1,0 +1,426 @@
+"""Build or refresh the index: discover, decide what changed, parse in a pool, write once.
+
+A file is unchanged when its size and ``mtime_ns`` match the stored row; when
+they differ the worker hashes the content and, if the hash matches, only the
+stat is refreshed. A cold build (no database, an old schema, ``--full``) writes a
+fresh file with journaling off and renames it over the old one; an incremental
+build is one ``BEGIN IMMEDIATE`` transaction. Either way a reader sees the old
+index or the new one, never half of each.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import stat as stat_mod
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from lynkr_cli.db import transaction as _transaction
+from lynkr_cli.index import extract, languages, store
+from lynkr_cli.index.discover import Discovery, discover
+from lynkr_cli.index.resolve import Resolver, go_module_path
+
+Progress = Callable[[int, int], None]
+IN_PROCESS_MAX = 24  # below this many files a pool costs more than it saves
+FLUSH_ROWS = 50_000
+
+
+@dataclass
+class BuildReport:
+    """What one run did; :meth:`as_dict` is the ``--json`` document."""
+
+    root: str
+    db_path: str
+    cold: bool = False
+    changed: bool = False
+    parsed: int = 0
+    unchanged: int = 0
+    removed: int = 0
+    problems: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "root": self.root,
+            "db": self.db_path,
+            "full_rebuild": self.cold,
+            "changed": self.changed,
+            "parsed": self.parsed,
+            "unchanged": self.unchanged,
+            "removed": self.removed,
+            **self.stats,
+            "problems": len(self.problems),
+            "problem_files": dict(sorted(self.problems.items())),
+            "warnings": self.warnings,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+Rows = dict[str, tuple[int, int, int, str, str]]
+
+
+@dataclass
+class _Plan:
+    tasks: list[extract.Task] = field(default_factory=list)
+    plain: list[tuple[str, str | None, int, int, str | None]] = field(default_factory=list)
+    keep: set[str] = field(default_factory=set)
+    stale_ids: list[int] = field(default_factory=list)
+    sizes: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class _Run:
+    """Everything one build needs, so the steps below take one argument."""
+
+    root: Path
+    db_path: Path
+    found: Discovery
+    report: BuildReport
+    workers: int
+    progress: Progress | None
+    rows: Rows = field(default_factory=dict)
+    plan: _Plan = field(default_factory=_Plan)
+    final: set[str] = field(default_factory=set)
+
+
+def build_index(
+    root: Path,
+    db_path: Path,
+    *,
+    full: bool = False,
+    workers: int = 0,
+    max_file_bytes: int = 1_000_000,
+    progress: Progress | None = None,
+) -> BuildReport:
+    """Bring the index at ``db_path`` up to date with the repository at ``root``."""
+    started = time.perf_counter()
+    report = BuildReport(str(root), str(db_path))
+    run = _Run(root, db_path, discover(root), report, workers, progress)
+    report.problems.update(run.found.problems)
+    conn, run.rows = _open_existing(db_path, full)
+    report.cold = conn is None
+    run.plan = _plan(run, max_file_bytes)
+    plan = run.plan
+    run.final = plan.keep | {t[0] for t in plan.tasks} | {p[0] for p in plan.plain}
+    if conn is None:
+        conn = _write_cold(run)
+    else:
+        _write_incremental(conn, run)
+    report.stats = store.stats(conn)
+    conn.close()
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def _open_existing(db_path: Path, full: bool) -> tuple[sqlite3.Connection | None, Rows]:
+    """The current index and its file rows, or (None, {}) when it must be rebuilt."""
+    if full or not db_path.is_file():
+        return None, {}
+    try:
+        conn = store.open_db(db_path)
+        if store.schema_version(conn) != store.SCHEMA_VERSION:
+            conn.close()
+            return None, {}
+        return conn, store.file_rows(conn)
+    except sqlite3.DatabaseError:
+        return None, {}  # corrupt or not a database: start over
+
+
+def _plan(run: _Run, max_file_bytes: int) -> _Plan:
+    plan = _Plan()
+    root, found, rows, report = run.root, run.found, run.rows, run.report
+    usable = _usable_languages(found.files, report)
+    for path in found.files:
+        try:
+            info = os.stat(root / path)
+        except OSError as exc:
+            report.problems[path] = extract._os_problem(exc)
+            continue
+        if not stat_mod.S_ISREG(info.st_mode):
+            continue  # submodules, sockets, directory symlinks
+        old = rows.get(path)
+        plan.sizes[path] = info.st_size
+        if old is not None and old[1] == info.st_size and old[2] == info.st_mtime_ns:
+            plan.keep.add(path)
+            continue
+        if old is not None:
+            plan.stale_ids.append(old[0])
+        lang = languages.language_for(path)
+        if info.st_size > max_file_bytes:
+            plan.plain.append((path, lang, info.st_size, info.st_mtime_ns, "too large"))
+        elif lang in usable:
+            plan.tasks.append((path, lang, old[3] if old else ""))
+        else:
+            plan.plain.append((path, lang, info.st_size, info.st_mtime_ns, _sniff(root / path)))
+    return plan
+
+
+def _usable_languages(paths: list[str], report: BuildReport) -> set[str]:
+    """Parsed languages present whose grammar loads (loading it here also warms the fork)."""
+    present = {languages.language_for(p) for p in paths} & set(languages.PARSED)
+    usable = set()
+    for lang in sorted(name for name in present if name):
+        try:
+            languages.load(lang)
+            usable.add(lang)
+        except languages.MissingGrammar as exc:
+            report.warnings.append(str(exc))
+    return usable
+
+
+def _sniff(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(extract.SNIFF_BYTES)
+    except OSError:
+        return None
+    return "binary" if b"\0" in head else None
+
+
+def _results(
+    root: Path, tasks: list[extract.Task], workers: int, progress: Progress | None
+) -> Iterator[extract.Result]:
+    """Parse ``tasks``: in this process when few, else in a pool; yields as they finish."""
+    total = len(tasks)
+    if total <= IN_PROCESS_MAX or workers == 1:
+        for done, task in enumerate(tasks, 1):
+            yield extract.extract_file(str(root), *task)
+            if progress:
+                progress(done, total)
+        return
+    import multiprocessing
+
+    count = workers or os.cpu_count() or 1
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    # Biggest files first, in small batches: the last batch to finish is a short one.
+    ordered = sorted(tasks, key=lambda t: -_size(root, t[0]))
+    batch = max(1, min(16, total // (count * 8)))
+    chunks = [ordered[i : i + batch] for i in range(0, total, batch)]
+    done = 0
+    with context.Pool(count, initializer=extract.init_worker, initargs=(str(root),)) as pool:
+        for results in pool.imap_unordered(extract.extract_many, chunks):
+            yield from results
+            done += len(results)
+            if progress:
+                progress(done, total)
+
+
+def _size(root: Path, path: str) -> int:
+    try:
+        return os.stat(root / path).st_size
+    except OSError:
+        return 0
+
+
+class _Writer:
+    """Accumulates rows and inserts them with executemany in large batches."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        resolver: Resolver,
+        rows: Rows,
+    ) -> None:
+        self.conn = conn
+        self.resolver = resolver
+        self.rows = rows
+        self.dropped = 0
+        self.symbols: list[tuple[Any, ...]] = []
+        self.refs: list[tuple[Any, ...]] = []
+        self.imports: list[tuple[Any, ...]] = []
+
+    def file(
+        self, row: tuple[str, str | None, int, int, str | None, str | None, str | None]
+    ) -> int:
+        """Insert ``(path, lang, size, mtime_ns, hash, skip, problem)``; return its id."""
+        self.drop(row[0])
+        cursor = self.conn.execute(
+            "INSERT INTO files (path, lang, size, mtime_ns, hash, skip, problem) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            row,
+        )
+        return int(cursor.lastrowid or 0)
+
+    def drop(self, path: str) -> None:
+        """Delete the stored version of ``path``, if any, before writing the new one."""
+        old = self.rows.pop(path, None)
+        if old is not None:
+            store.delete_files(self.conn, [old[0]])
+            self.dropped += 1
+
+    def parsed(self, result: extract.Result, lang: str) -> None:
+        path, _, size, mtime, digest, symbols, refs, imports, note = result
+        problem = "syntax error" if note == "syntax" else None
+        file_id = self.file((path, lang, size, mtime, digest, None, problem))
+        self.symbols += [(file_id, *s) for s in symbols]
+        self.refs += [(file_id, *r) for r in refs]
+        self.imports += [
+            (file_id, text, line, self.resolver.resolve(lang, path, text)) for text, line in imports
+        ]
+        if len(self.refs) + len(self.symbols) > FLUSH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        self.conn.executemany(
+            "INSERT INTO symbols (file_id, name, kind, line, col, end_line, scope, signature) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            self.symbols,
+        )
+        self.conn.executemany(
+            "INSERT INTO refs (file_id, name, kind, line, col) VALUES (?, ?, ?, ?, ?)", self.refs
+        )
+        self.conn.executemany(
+            "INSERT INTO imports (file_id, module, line, target) VALUES (?, ?, ?, ?)", self.imports
+        )
+        self.symbols, self.refs, self.imports = [], [], []
+
+
+def _resolver(root: Path, final: set[str]) -> Resolver:
+    module = ""
+    if "go.mod" in final:
+        try:
+            module = go_module_path((root / "go.mod").read_text(encoding="utf-8", errors="replace"))
+        except OSError:
+            module = ""
+    return Resolver(final, module)
+
+
+def _consume(writer: _Writer, run: _Run) -> None:
+    plan, report = run.plan, run.report
+    langs = {t[0]: t[1] for t in plan.tasks}
+    for path, lang, size, mtime, skip in plan.plain:
+        writer.file((path, lang, size, mtime, None, skip, None))
+    for result in _results(run.root, plan.tasks, run.workers, run.progress):
+        path, status, size, mtime, digest, _, _, _, note = result
+        if status == "ok":
+            report.parsed += 1
+            writer.parsed(result, langs[path])
+            if note == "syntax":
+                report.problems[path] = "syntax error (kept what the parser recovered)"
+        elif status == "skip":
+            writer.file((path, langs[path], size, mtime, digest, note, None))
+        elif status == "same":
+            old_id = writer.rows.pop(path)[0]
+            writer.conn.execute(
+                "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime, old_id)
+            )
+        else:
+            writer.drop(path)
+            report.problems[path] = note
+    writer.flush()
+
+
+def _write_cold(run: _Run) -> sqlite3.Connection:
+    db_path = run.db_path
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
+    tmp.unlink(missing_ok=True)
+    conn = sqlite3.connect(str(tmp), isolation_level=None)
+    try:
+        # A half-built temporary file is simply deleted, so durability buys nothing here.
+        conn.execute("PRAGMA journal_mode = OFF")
+        conn.execute("PRAGMA synchronous = OFF")
+        conn.execute("BEGIN")
+        store.create_schema(conn)
+        _consume(_Writer(conn, _resolver(run.root, run.final), {}), run)
+        _finish(conn, run, changed=True)
+        conn.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION}")
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA journal_mode = DELETE")
+        conn.close()
+        _replace(tmp, db_path)
+    except BaseException:
+        conn.close()
+        tmp.unlink(missing_ok=True)
+        raise
+    return store.open_db(db_path)
+
+
+def _replace(tmp: Path, db_path: Path) -> None:
+    """Swap the new file in; an old WAL must not be replayed onto it."""
+    if db_path.exists():
+        try:
+            old = sqlite3.connect(str(db_path), isolation_level=None)
+            old.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            old.close()
+        except sqlite3.DatabaseError:
+            pass
+    for suffix in ("-wal", "-shm"):
+        Path(f"{db_path}{suffix}").unlink(missing_ok=True)
+    os.replace(tmp, db_path)
+
+
+def _write_incremental(conn: sqlite3.Connection, run: _Run) -> None:
+    plan, rows, final, found, report = run.plan, run.rows, run.final, run.found, run.report
+    files_changed = final != set(rows)
+    report.unchanged = len(plan.keep)
+    gone = [rows[p][0] for p in rows if p not in final]
+    report.removed = len(gone)
+    old_skips = {r[0]: r[1] for r in conn.execute("SELECT path, reason FROM skips")}
+    if not plan.tasks and not plan.plain and not gone and not plan.stale_ids:
+        if old_skips != found.skipped:
+            with _transaction(conn):
+                _write_skips(conn, found)
+        return
+    with _transaction(conn):
+        # Only the rows of changed files are handed over: the writer drops each as it goes.
+        changed_rows = {p: r for p, r in rows.items() if p not in plan.keep}
+        writer = _Writer(conn, _resolver(run.root, final), changed_rows)
+        _consume(writer, run)
+        store.delete_files(conn, gone)
+        changed = bool(report.parsed or gone or plan.plain or writer.dropped)
+        if files_changed:
+            _reresolve_imports(conn, writer.resolver)
+        _finish(conn, run, changed=changed)
+
+
+def _reresolve_imports(conn: sqlite3.Connection, resolver: Resolver) -> None:
+    """A file appeared or vanished: imports elsewhere may now resolve differently."""
+    rows = conn.execute(
+        "SELECT i.rowid, f.lang, f.path, i.module, i.target FROM imports i "
+        "JOIN files f ON f.id = i.file_id"
+    ).fetchall()
+    updates = []
+    for rowid, lang, path, module, target in rows:
+        new = resolver.resolve(lang or "", path, module)
+        if new != target:
+            updates.append((new, rowid))
+    conn.executemany("UPDATE imports SET target = ? WHERE rowid = ?", updates)
+
+
+def _write_skips(conn: sqlite3.Connection, found: Discovery) -> None:
+    conn.execute("DELETE FROM skips")
+    conn.executemany(
+        "INSERT INTO skips (path, reason) VALUES (?, ?)", sorted(found.skipped.items())
+    )
+
+
+def _finish(conn: sqlite3.Connection, run: _Run, *, changed: bool) -> None:
+    from lynkr_cli.index import hints
+
+    root, found, final, report = run.root, run.found, run.final, run.report
+    _write_skips(conn, found)
+    store.create_indexes(conn)
+    if changed:
+        store.rebuild_fts(conn)
+    generation = int(store.get_meta(conn, "generation", "0")) + (1 if changed else 0)
+    report.changed = changed
+    store.set_meta(
+        conn,
+        {
+            "root": str(root),
+            "generation": str(generation),
+            "built_at": str(time.time()),
+            "git": "1" if found.git else "0",
+            "hints": json.dumps(hints.analyze(root, sorted(final))),
+            "warnings": json.dumps(report.warnings),
+        },
+    )

@@ -1,0 +1,167 @@
+"""Parse one file and pull out its definitions, references and imports.
+
+This runs inside the worker processes, so what crosses the process boundary is
+kept small: tasks are ``(path, lang, old_hash)`` tuples and results are plain
+tuples (:data:`Result`), never tree-sitter objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from typing import Any
+
+# (name, kind, line, col, end_line, scope, signature)
+Symbol = tuple[str, str, int, int, int, str, str]
+# (name, kind, line, col)
+Reference = tuple[str, str, int, int]
+# (module text, line)
+Import = tuple[str, int]
+# (path, status, size, mtime_ns, hash, symbols, references, imports, note)
+# status: "ok" | "same" (content hash unchanged) | "skip" (note = reason) | "error" (note = why)
+Result = tuple[str, str, int, int, str, list[Symbol], list[Reference], list[Import], str]
+Task = tuple[str, str, str]
+
+SNIFF_BYTES = 8192
+SIGNATURE_MAX = 160
+_IGNORED_CAPTURES = frozenset({"doc", "ignore", "local.scope"})
+
+_root = ""
+
+
+def init_worker(root: str) -> None:
+    """Pool initializer: remember the repository root (paths travel relative)."""
+    global _root
+    _root = root
+
+
+def content_hash(data: bytes) -> str:
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+def sniff_skip(path: str, head: bytes, size: int) -> str:
+    """Why a file's content says it should not be indexed, or ""."""
+    if b"\0" in head[:SNIFF_BYTES]:
+        return "binary"
+    top = head[:1024]
+    if b"@generated" in top or b"DO NOT EDIT" in top or b"Code generated" in top:
+        return "generated"
+    # Minified code has almost no newlines; real source rarely averages 400+ chars a line.
+    if size > 4096 and head.count(b"\n") * 400 < len(head):
+        return "minified"
+    return ""
+
+
+def extract_many(tasks: list[Task]) -> list[Result]:
+    """Worker entry point: one result per task, in order."""
+    return [extract_file(_root, path, lang, old_hash) for path, lang, old_hash in tasks]
+
+
+def extract_file(root: str, path: str, lang: str, old_hash: str) -> Result:
+    """Read, hash and parse ``root/path``; never raises for bad input."""
+    try:
+        with open(os.path.join(root, path), "rb") as handle:
+            info = os.fstat(handle.fileno())
+            data = handle.read()
+    except OSError as exc:
+        return (path, "error", 0, 0, "", [], [], [], _os_problem(exc))
+    size, mtime = len(data), info.st_mtime_ns
+    digest = content_hash(data)
+    if digest == old_hash:
+        return (path, "same", size, mtime, digest, [], [], [], "")
+    reason = sniff_skip(path, data, size)
+    if reason:
+        return (path, "skip", size, mtime, digest, [], [], [], reason)
+    try:
+        symbols, refs, imports, broken = parse(lang, data)
+    except Exception as exc:  # a grammar bug must not take the whole run down
+        return (path, "error", size, mtime, digest, [], [], [], f"parser failed: {exc!r}")
+    return (path, "ok", size, mtime, digest, symbols, refs, imports, "syntax" if broken else "")
+
+
+def _os_problem(exc: OSError) -> str:
+    import errno
+
+    if exc.errno == errno.ELOOP:
+        return "symlink loop"
+    if exc.errno == errno.ENOENT:
+        return "vanished"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "unreadable"
+    return f"unreadable: {exc.strerror}"
+
+
+def parse(lang: str, data: bytes) -> tuple[list[Symbol], list[Reference], list[Import], bool]:
+    """Symbols, references and imports of ``data``; tree-sitter recovers what it can."""
+    import tree_sitter
+
+    from lynkr_cli.index.languages import load
+
+    language, query = load(lang)
+    tree = tree_sitter.Parser(language).parse(data)
+    defs: list[tuple[int, int, str, str, Any]] = []
+    refs: list[Reference] = []
+    imports: list[Import] = []
+    for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
+        _collect(captures, data, defs, refs, imports)
+    return _symbols(defs, data), refs, imports, tree.root_node.has_error
+
+
+def _collect(
+    captures: dict[str, list[Any]],
+    data: bytes,
+    defs: list[tuple[int, int, str, str, Any]],
+    refs: list[Reference],
+    imports: list[Import],
+) -> None:
+    name_nodes = captures.get("name")
+    for key, nodes in captures.items():
+        if key == "import":
+            node = nodes[0]
+            text = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+            imports.append((text, node.start_point[0] + 1))
+            continue
+        if key == "name" or key in _IGNORED_CAPTURES or key[0] == "_":
+            continue
+        role, _, kind = key.rpartition(".")
+        if role.startswith("name."):  # aider style: the capture is the name itself
+            name_node, outer = nodes[0], nodes[0].parent
+            role = role[5:]
+        elif name_nodes:  # wheel style: @name beside @definition.kind on the outer node
+            name_node, outer = name_nodes[0], nodes[0]
+        else:
+            continue
+        start, end = name_node.start_byte, name_node.end_byte
+        if end - start > 200:
+            continue
+        name = data[start:end].decode("utf-8", "replace")
+        row, col = name_node.start_point
+        if role == "definition":
+            defs.append((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
+        elif role == "reference":
+            refs.append((name, kind, row + 1, col + 1))
+
+
+def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes) -> list[Symbol]:
+    """Attach the enclosing definition and the signature line to each definition."""
+    defs.sort(key=lambda d: (d[0], -d[1]))
+    stack: list[tuple[int, str]] = []  # (end byte, qualified name)
+    out: list[Symbol] = []
+    for start, end, name, kind, (row, col, outer) in defs:
+        while stack and stack[-1][0] <= start:
+            stack.pop()
+        scope = stack[-1][1] if stack else ""
+        out.append(
+            (name, kind, row + 1, col + 1, outer.end_point[0] + 1, scope, _signature(data, start))
+        )
+        stack.append((end, f"{scope}.{name}" if scope else name))
+    return out
+
+
+def _signature(data: bytes, start: int) -> str:
+    line_start = data.rfind(b"\n", 0, start) + 1
+    line_end = data.find(b"\n", start)
+    if line_end < 0:
+        line_end = len(data)
+    line = data[line_start : min(line_end, line_start + SIGNATURE_MAX * 2)]
+    return line.decode("utf-8", "replace").strip()[:SIGNATURE_MAX]

@@ -1,0 +1,6 @@
+(import_statement source: (string (string_fragment) @import))
+(export_statement source: (string (string_fragment) @import))
+(call_expression
+  function: (identifier) @_req
+  arguments: (arguments . (string (string_fragment) @import))
+  (#eq? @_req "require"))

@@ -1,0 +1,142 @@
+"""Resolve an import, as written, to a file of the repository where the language allows.
+
+Python modules, relative JavaScript/TypeScript specifiers, Go packages inside
+the module (to the package directory, with a trailing ``/``), Rust ``mod`` items
+and ``crate::`` paths, C/C++ quoted includes, Java classes, Ruby requires and
+Bash ``source``. C# ``using`` and PHP ``use`` name namespaces, not files: they
+stay unresolved, as do third-party packages.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Callable, Collection
+
+JS_SUFFIXES = ("", ".ts", ".tsx", ".d.ts", ".js", ".jsx", ".mjs", ".cjs")
+JS_INDEXES = ("/index.ts", "/index.tsx", "/index.js", "/index.jsx")
+
+
+class Resolver:
+    """Holds the repository's file set; :meth:`resolve` maps one import to a path."""
+
+    def __init__(self, files: Collection[str], go_module: str = "") -> None:
+        self.files = set(files)
+        self.dirs = {posixpath.dirname(f) for f in self.files}
+        self.go_module = go_module
+        self._java: dict[str, str] | None = None
+        self._handlers: dict[str, Callable[[str, str], str | None]] = {
+            "python": self._python,
+            "javascript": self._js,
+            "typescript": self._js,
+            "tsx": self._js,
+            "go": self._go,
+            "rust": self._rust,
+            "c": self._c,
+            "cpp": self._c,
+            "java": self._java_class,
+            "ruby": self._ruby,
+            "bash": self._bash,
+        }
+
+    def resolve(self, lang: str, source: str, text: str) -> str | None:
+        handler = self._handlers.get(lang)
+        return handler(source, text.strip()) if handler else None
+
+    def _first(self, candidates: list[str]) -> str | None:
+        for candidate in candidates:
+            path = posixpath.normpath(candidate)
+            if path in self.files:
+                return path
+        return None
+
+    def _python(self, source: str, text: str) -> str | None:
+        dots = len(text) - len(text.lstrip("."))
+        parts = [p for p in text[dots:].split(".") if p]
+        if dots:
+            base = posixpath.dirname(source)
+            for _ in range(dots - 1):
+                base = posixpath.dirname(base)
+            bases = [base]
+        else:
+            bases = ["", "src", "lib", posixpath.dirname(source)]
+        # "a.b.c" may name a module or a name inside a.b: try the longest prefix first.
+        for end in range(len(parts), 0, -1):
+            stem = "/".join(parts[:end])
+            for base in bases:
+                found = self._first(
+                    [posixpath.join(base, stem + ".py"), posixpath.join(base, stem, "__init__.py")]
+                )
+                if found:
+                    return found
+        if dots and not parts:
+            return self._first([posixpath.join(bases[0], "__init__.py")])
+        return None
+
+    def _js(self, source: str, text: str) -> str | None:
+        if not text.startswith("."):
+            return None
+        base = posixpath.join(posixpath.dirname(source), text)
+        return self._first([base + s for s in JS_SUFFIXES] + [base + i for i in JS_INDEXES])
+
+    def _go(self, source: str, text: str) -> str | None:
+        path = text.strip('"`')
+        if not self.go_module or not (
+            path == self.go_module or path.startswith(self.go_module + "/")
+        ):
+            return None
+        rel = path[len(self.go_module) :].lstrip("/")
+        return rel + "/" if rel in self.dirs else None
+
+    def _rust(self, source: str, text: str) -> str | None:
+        directory = posixpath.dirname(source)
+        stem = posixpath.basename(source).removesuffix(".rs")
+        if "::" not in text and " " not in text and "{" not in text:
+            # `mod name;` is a sibling file, or a file in the module's own directory.
+            base = directory if stem in ("lib", "main", "mod") else posixpath.join(directory, stem)
+            return self._first([f"{base}/{text}.rs", f"{base}/{text}/mod.rs"])
+        if not text.startswith("crate::"):
+            return None
+        parts = text.removeprefix("crate::").split("::")
+        crate_src = directory.split("/src", 1)[0] + "/src" if "/src" in "/" + directory else "src"
+        crate_src = crate_src.lstrip("/")
+        for end in range(len(parts), 0, -1):
+            stem_path = posixpath.join(crate_src, *parts[:end])
+            found = self._first([stem_path + ".rs", stem_path + "/mod.rs"])
+            if found:
+                return found
+        return None
+
+    def _c(self, source: str, text: str) -> str | None:
+        name = text.strip('"<>')
+        bases = [posixpath.dirname(source), "", "include", "src"]
+        if text.startswith("<"):
+            bases = ["include", "", "src"]
+        return self._first([posixpath.join(b, name) for b in bases])
+
+    def _java_class(self, source: str, text: str) -> str | None:
+        if self._java is None:
+            self._java = {}
+            for path in sorted(self.files):
+                if path.endswith(".java"):
+                    # a/b/src/main/java/com/x/Y.java is reachable as com.x.Y (and suffixes).
+                    parts = path[:-5].split("/")
+                    for start in range(len(parts)):
+                        self._java.setdefault(".".join(parts[start:]), path)
+        return self._java.get(text.removeprefix("static ").removesuffix(".*"))
+
+    def _ruby(self, source: str, text: str) -> str | None:
+        name = text if text.endswith(".rb") else text + ".rb"
+        return self._first([posixpath.join(posixpath.dirname(source), name), "lib/" + name, name])
+
+    def _bash(self, source: str, text: str) -> str | None:
+        name = text.strip("\"'")
+        return self._first([posixpath.join(posixpath.dirname(source), name), name])
+
+
+def go_module_path(go_mod_text: str) -> str:
+    """The ``module`` line of a go.mod file."""
+    for line in go_mod_text.splitlines():
+        words = line.split("//", 1)[0].split()
+        if len(words) == 2 and words[0] == "module":
+            return words[1].strip('"')
+    return ""

@@ -1,0 +1,275 @@
+"""The index database: schema, writes in one transaction, and the lookups.
+
+The index is a cache of the repository, so its schema is not migrated step by
+step: a database whose ``user_version`` is not :data:`SCHEMA_VERSION` is rebuilt
+from scratch (see ``build.py``). References are resolved to definitions at query
+time, through :data:`UNIQUE_DEFS`, so an edit elsewhere never leaves a stale link.
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from lynkr_cli import db
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS files (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL UNIQUE,
+    lang TEXT,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hash TEXT,
+    skip TEXT,
+    problem TEXT
+);
+CREATE TABLE IF NOT EXISTS symbols (
+    id INTEGER PRIMARY KEY,
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    col INTEGER NOT NULL,
+    end_line INTEGER NOT NULL,
+    scope TEXT NOT NULL,
+    signature TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS refs (
+    file_id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    col INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS imports (
+    file_id INTEGER NOT NULL,
+    module TEXT NOT NULL,
+    line INTEGER NOT NULL,
+    target TEXT
+);
+CREATE TABLE IF NOT EXISTS skips (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(name UNINDEXED, words);
+"""
+
+# Created after bulk loading: building an index once is cheaper than maintaining it.
+INDEXES = """
+CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
+CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
+CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
+CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
+CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
+"""
+
+# A name is resolved when exactly one definition carries it.
+UNIQUE_DEFS = "SELECT name, min(id) AS id FROM symbols GROUP BY name HAVING count(*) = 1"
+
+_WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+def words(name: str) -> str:
+    """``parseHTTPRequest_v2`` -> ``parsehttprequest_v2 parse http request v 2``."""
+    parts = [w.lower() for w in _WORD.findall(name)]
+    return " ".join([name.lower(), *parts])
+
+
+def open_db(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
+    conn = db.connect(path, readonly=readonly)
+    return conn
+
+
+def create_schema(conn: sqlite3.Connection) -> None:
+    for statement in db._statements(SCHEMA):
+        conn.execute(statement)
+
+
+def create_indexes(conn: sqlite3.Connection) -> None:
+    for statement in db._statements(INDEXES):
+        conn.execute(statement)
+
+
+def schema_version(conn: sqlite3.Connection) -> int:
+    return int(conn.execute("PRAGMA user_version").fetchone()[0])
+
+
+def get_meta(conn: sqlite3.Connection, key: str, default: str = "") -> str:
+    row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
+    return str(row[0]) if row else default
+
+
+def set_meta(conn: sqlite3.Connection, items: dict[str, str]) -> None:
+    conn.executemany(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        list(items.items()),
+    )
+
+
+def file_rows(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int, str, str]]:
+    """path -> (id, size, mtime_ns, hash, skip) for every stored file."""
+    return {
+        row[0]: (row[1], row[2], row[3], row[4] or "", row[5] or "")
+        for row in conn.execute("SELECT path, id, size, mtime_ns, hash, skip FROM files")
+    }
+
+
+def delete_files(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+    rows = [(i,) for i in ids]
+    if not rows:
+        return
+    for table, column in (("symbols", "file_id"), ("refs", "file_id"), ("imports", "file_id")):
+        conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", rows)
+    conn.executemany("DELETE FROM files WHERE id = ?", rows)
+
+
+def rebuild_fts(conn: sqlite3.Connection) -> None:
+    conn.execute("DELETE FROM names_fts")
+    names = [row[0] for row in conn.execute("SELECT DISTINCT name FROM symbols")]
+    conn.executemany(
+        "INSERT INTO names_fts (name, words) VALUES (?, ?)", [(n, words(n)) for n in names]
+    )
+
+
+# --------------------------------------------------------------------------- reads
+
+SYMBOL_COLUMNS = "s.name, s.kind, f.path, s.line, s.col, s.end_line, s.scope, s.signature, f.lang"
+
+
+def symbol_dict(row: sqlite3.Row | tuple[Any, ...]) -> dict[str, Any]:
+    keys = ("name", "kind", "path", "line", "column", "end_line", "scope", "signature", "lang")
+    return dict(zip(keys, tuple(row), strict=False))
+
+
+def find_defs(conn: sqlite3.Connection, name: str, limit: int) -> list[dict[str, Any]]:
+    rows = conn.execute(
+        f"SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id "
+        "WHERE s.name = ? ORDER BY f.path, s.line LIMIT ?",
+        (name, limit),
+    )
+    return [symbol_dict(r) for r in rows]
+
+
+def find_refs(conn: sqlite3.Connection, name: str, limit: int) -> list[dict[str, Any]]:
+    """Where ``name`` is used; ``definition`` is set when the name is unambiguous."""
+    defs = find_defs(conn, name, 2)
+    definition = defs[0] if len(defs) == 1 else None
+    rows = conn.execute(
+        "SELECT r.name, r.kind, f.path, r.line, r.col, f.lang FROM refs r "
+        "JOIN files f ON f.id = r.file_id WHERE r.name = ? ORDER BY f.path, r.line LIMIT ?",
+        (name, limit),
+    )
+    keys = ("name", "kind", "path", "line", "column", "lang")
+    out = []
+    for row in rows:
+        item: dict[str, Any] = dict(zip(keys, tuple(row), strict=True))
+        item["definition"] = (
+            {"path": definition["path"], "line": definition["line"]} if definition else None
+        )
+        out.append(item)
+    return out
+
+
+def fts_query(text: str) -> str:
+    """Every word of ``text`` as a quoted prefix term: safe against FTS5 syntax."""
+    terms = [w for w in words(text).split()[1:] or [text.lower()] if w]
+    return " ".join(f'"{t.replace(chr(34), "")}"*' for t in terms)
+
+
+def search_symbols(
+    conn: sqlite3.Connection,
+    text: str,
+    *,
+    kind: str | None,
+    lang: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """FTS5 prefix search over symbol names; fuzzy (edit-distance) matches fill the rest."""
+    names = [
+        row[0]
+        for row in conn.execute(
+            "SELECT name FROM names_fts WHERE names_fts MATCH ? ORDER BY rank LIMIT 200",
+            (fts_query(text),),
+        )
+    ]
+    if len(names) < limit:
+        names += [n for n in _fuzzy_names(conn, text) if n not in names]
+    return _symbols_for(conn, names, kind=kind, lang=lang, limit=limit, text=text)
+
+
+def _fuzzy_names(conn: sqlite3.Connection, text: str) -> list[str]:
+    import difflib
+
+    lowered = {row[0].lower(): row[0] for row in conn.execute("SELECT name FROM names_fts")}
+    close = difflib.get_close_matches(text.lower(), list(lowered), n=20, cutoff=0.75)
+    return [lowered[c] for c in close]
+
+
+def _symbols_for(
+    conn: sqlite3.Connection,
+    names: list[str],
+    *,
+    kind: str | None,
+    lang: str | None,
+    limit: int,
+    text: str,
+) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for name in names:
+        sql = (
+            f"SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id "
+            "WHERE s.name = ?"
+        )
+        params: list[Any] = [name]
+        if kind:
+            sql += " AND s.kind = ?"
+            params.append(kind)
+        if lang:
+            sql += " AND f.lang = ?"
+            params.append(lang)
+        out += [symbol_dict(r) for r in conn.execute(sql + " ORDER BY f.path, s.line", params)]
+        if len(out) >= limit:
+            break
+    # Exact names first, then shorter names (closer to what was typed).
+    out.sort(key=lambda s: (s["name"].lower() != text.lower(), len(s["name"])))
+    return out[:limit]
+
+
+def stats(conn: sqlite3.Connection) -> dict[str, Any]:
+    """Counts, the language mix and skips, as JSON-ready data."""
+
+    def one(sql: str) -> int:
+        return int(conn.execute(sql).fetchone()[0])
+
+    languages = {
+        row[0] or "other": {"files": row[1], "bytes": row[2]}
+        for row in conn.execute(
+            "SELECT lang, count(*), sum(size) FROM files WHERE skip IS NULL "
+            "GROUP BY lang ORDER BY sum(size) DESC"
+        )
+    }
+    skipped: dict[str, int] = {}
+    for reason, count in conn.execute(
+        "SELECT skip, count(*) FROM files WHERE skip IS NOT NULL GROUP BY skip"
+    ):
+        skipped[reason] = skipped.get(reason, 0) + count
+    for reason, count in conn.execute("SELECT reason, count(*) FROM skips GROUP BY reason"):
+        skipped[reason] = skipped.get(reason, 0) + count
+    return {
+        "files": one("SELECT count(*) FROM files WHERE skip IS NULL"),
+        "symbols": one("SELECT count(*) FROM symbols"),
+        "references": one("SELECT count(*) FROM refs"),
+        "resolved_references": one(
+            f"SELECT count(*) FROM refs WHERE name IN (SELECT name FROM ({UNIQUE_DEFS}))"
+        ),
+        "imports": one("SELECT count(*) FROM imports"),
+        "resolved_imports": one("SELECT count(*) FROM imports WHERE target IS NOT NULL"),
+        "languages": languages,
+        "skipped": dict(sorted(skipped.items())),
+        "problems": one("SELECT count(*) FROM files WHERE problem IS NOT NULL"),
+    }
