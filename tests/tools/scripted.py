@@ -62,6 +62,7 @@ class ScriptedModel:
     async def start(self) -> ScriptedModel:
         app = web.Application()
         app.router.add_post("/v1/messages", self._handle)
+        app.router.add_post("/v1/chat/completions", self._handle_openai)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -82,6 +83,21 @@ class ScriptedModel:
         await response.prepare(request)
         for event in anthropic_events(turn(body), n):
             await response.write(sse(event))
+        await response.write_eof()
+        return response
+
+    async def _handle_openai(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.bodies.append(body)
+        n = len(self.bodies) - 1
+        blocks = self.turns[min(n, len(self.turns) - 1)](body)
+        if not body.get("stream"):
+            return web.json_response(openai_message(blocks, n))
+        response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await response.prepare(request)
+        for chunk in openai_chunks(blocks, n):
+            await response.write(f"data: {json.dumps(chunk)}\n\n".encode())
+        await response.write(b"data: [DONE]\n\n")
         await response.write_eof()
         return response
 
@@ -137,3 +153,57 @@ def accumulate(events: list[dict[str, Any]]) -> dict[str, Any]:
             message["usage"] = event["usage"]
     message["content"] = content
     return message
+
+
+def _openai_calls(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{"id": b["id"], "type": "function",
+             "function": {"name": b["name"], "arguments": json.dumps(b.get("input", {}))}}
+            for b in blocks if b["type"] == "tool_use"]  # fmt: skip
+
+
+def openai_message(blocks: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    text = "".join(b["text"] for b in blocks if b["type"] == "text")
+    calls = _openai_calls(blocks)
+    message: dict[str, Any] = {"role": "assistant", "content": text or None}
+    if calls:
+        message["tool_calls"] = calls
+    return {"id": f"chatcmpl-{n}", "object": "chat.completion", "created": 0, "model": "gpt-test",
+            "choices": [{"index": 0, "message": message,
+                         "finish_reason": "tool_calls" if calls else "stop"}],
+            "usage": {"prompt_tokens": 100 + n, "completion_tokens": 10 + n,
+                      "total_tokens": 110 + 2 * n}}  # fmt: skip
+
+
+def openai_chunks(blocks: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
+    """The chat.completion.chunk stream of one assistant turn."""
+    base = {"id": f"chatcmpl-{n}", "object": "chat.completion.chunk", "created": 0,
+            "model": "gpt-test"}  # fmt: skip
+    chunks = [{**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
+                                    "finish_reason": None}]}]  # fmt: skip
+    text = "".join(b["text"] for b in blocks if b["type"] == "text")
+    for piece in (text[:5], text[5:]) if text else ():
+        chunks.append({**base, "choices": [{"index": 0, "delta": {"content": piece},
+                                            "finish_reason": None}]})  # fmt: skip
+    for i, call in enumerate(_openai_calls(blocks)):
+        args = call["function"]["arguments"]
+        first = {"index": i, "id": call["id"], "type": "function",
+                 "function": {"name": call["function"]["name"], "arguments": ""}}  # fmt: skip
+        for delta in (first, {"index": i, "function": {"arguments": args}}):
+            chunks.append({**base, "choices": [{"index": 0, "delta": {"tool_calls": [delta]},
+                                                "finish_reason": None}]})  # fmt: skip
+    finish = "tool_calls" if _openai_calls(blocks) else "stop"
+    chunks.append({**base, "choices": [{"index": 0, "delta": {}, "finish_reason": finish}]})
+    chunks.append({**base, "choices": [], "usage": {"prompt_tokens": 100 + n,
+                   "completion_tokens": 10 + n, "total_tokens": 110 + 2 * n}})  # fmt: skip
+    return chunks
+
+
+def openai_tool_results(body: dict[str, Any]) -> list[str]:
+    """The content of the trailing role=tool messages of an OpenAI request."""
+    out: list[str] = []
+    for message in reversed(body["messages"]):
+        if message["role"] != "tool":
+            break
+        content = message["content"]
+        out.insert(0, content if isinstance(content, str) else json.dumps(content))
+    return out
