@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import functools
 import json
 import math
 import struct
@@ -58,17 +57,26 @@ def warm() -> None:
     _encode("warm")
 
 
-@functools.lru_cache(maxsize=512)
-def _cached(text: str) -> int:
-    return _encode(text)
+_CACHE_LIMIT = 8192
+_counts: dict[tuple[int, int], int] = {}
 
 
 def count_text(text: str) -> int:
     """Raw BPE tokens in ``text`` (no correction); 0 for empty text."""
     if not text:
         return 0
-    # System prompts and tool schemas repeat on every request of a session.
-    return _cached(text) if len(text) > 2048 else _encode(text)
+    if len(text) <= 256:
+        return _encode(text)
+    # System prompts, tool schemas and old tool results repeat on every request of a
+    # session. Keyed by (length, hash) so the cache never pins the texts themselves; a
+    # collision would only skew one estimate.
+    key = (len(text), hash(text))
+    found = _counts.get(key)
+    if found is None:
+        if len(_counts) >= _CACHE_LIMIT:
+            _counts.clear()
+        found = _counts[key] = _encode(text)
+    return found
 
 
 def count_request_tokens(body: dict[str, Any]) -> int:
