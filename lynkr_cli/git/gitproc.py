@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,6 +42,8 @@ _FIXED_ENV = {
     "GIT_SEQUENCE_EDITOR": "true",
     "GIT_MERGE_AUTOEDIT": "no",
     "GIT_LITERAL_PATHSPECS": "1",
+    # Reading commands (status) must not rewrite the index behind a caller's back.
+    "GIT_OPTIONAL_LOCKS": "0",
     "GIT_ASKPASS": "",
     "SSH_ASKPASS": "",
 }
@@ -79,14 +81,17 @@ def run_git(
     check: bool = True,
     input_text: str | None = None,
     timeout: float = DEFAULT_TIMEOUT,
+    env: Mapping[str, str] | None = None,
 ) -> GitResult:
     """Run ``git ARGS`` in ``cwd``. With ``check``, a failure raises GitError (exit 19)."""
     argv = ["git", *_GLOBAL_OPTIONS, *args]
+    environment = git_env()
+    environment.update(env or {})
     try:
         proc = subprocess.run(
             argv,
             cwd=cwd,
-            env=git_env(),
+            env=environment,
             input=input_text,
             capture_output=True,
             text=True,

@@ -111,6 +111,8 @@ class Branch(Record):
 class TestRun(Record):
     """The outcome of the policy's test command before a commit."""
 
+    __test__ = False  # not a pytest test class
+
     command: list[str]
     source: str  # "POLICY_GIT_TEST_COMMAND" or "lynkr index"
     returncode: int | None  # None when it timed out or could not start

@@ -42,6 +42,8 @@ POLICY_FIELDS = (
 class TestsFailed(PolicyError):
     """The required tests failed, so the commit was refused; ``run`` has the details."""
 
+    __test__ = False  # not a pytest test class
+
     def __init__(self, run: TestRun) -> None:
         why = "timed out" if run.timed_out else f"exited with {run.returncode}"
         super().__init__(
@@ -55,6 +57,8 @@ class TestsFailed(PolicyError):
 @dataclass(frozen=True)
 class TestCommand:
     """The argv the policy runs before a commit, and where it came from."""
+
+    __test__ = False  # not a pytest test class
 
     argv: list[str]
     source: str

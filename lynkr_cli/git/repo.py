@@ -7,7 +7,9 @@ Reading (status, diff, log, branches) needs no permission. Changing the index
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import shutil
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -68,9 +70,12 @@ class Repo:
         check: bool = True,
         input_text: str | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        env: Mapping[str, str] | None = None,
     ) -> GitResult:
         """Run git in this tree (plumbing for the modules of this package)."""
-        return run_git(self.root, args, check=check, input_text=input_text, timeout=timeout)
+        return run_git(
+            self.root, args, check=check, input_text=input_text, timeout=timeout, env=env
+        )
 
     # ------------------------------------------------------------------ reading
 
@@ -138,10 +143,21 @@ class Repo:
         return (["--cached"] if staged else []), None
 
     def uncommitted(self) -> Diff:
-        """Every change not yet committed (staged and unstaged) against HEAD."""
+        """Everything `git add --all` would commit (untracked files too), against HEAD.
+
+        Built in a scratch copy of the index, so the real index is never written.
+        """
         base = self.head() or EMPTY_TREE
-        numstat = self.git("diff", *_DIFF_OPTIONS, "--numstat", "-z", base, "--")
-        patch = self.git("diff", *_DIFF_OPTIONS, "--patch", base, "--")
+        with tempfile.TemporaryDirectory(prefix="lynkr-index-") as scratch:
+            index = Path(scratch) / "index"
+            real = self.root / self.git("rev-parse", "--git-path", "index").stdout.strip()
+            if real.is_file():
+                shutil.copyfile(real, index)
+            env = {"GIT_INDEX_FILE": str(index)}
+            self.git("add", "--all", "--", ".", env=env)
+            cached = ("diff", *_DIFF_OPTIONS, "--cached")
+            numstat = self.git(*cached, "--numstat", "-z", base, "--", env=env)
+            patch = self.git(*cached, "--patch", base, "--", env=env)
         return Diff(False, None, parse.parse_numstat(numstat.stdout), patch.stdout)
 
     def staged_stats(self) -> list[FileStat]:
