@@ -67,6 +67,17 @@ EnvOpt = Annotated[
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free text.")]
 
 
+def _say(text: str) -> None:
+    """One line of human output; user data never parsed as Rich markup."""
+    console.out().print(text, markup=False, highlight=False)
+
+
+def _cells(*values: Any) -> list[str]:
+    from rich.markup import escape
+
+    return [escape(str(v)) for v in values]
+
+
 def _conn() -> Any:
     from lynkr_cli.switch import profiles
 
@@ -160,12 +171,14 @@ def switch_main(ctx: typer.Context, json_output: JsonOpt = False) -> None:
         mark = "*" if row["active"] else ""
         key = f"{row['key']} ({row['key_field'].removeprefix('ANTHROPIC_')})" if row["key"] else "-"
         table.add_row(
-            mark,
-            row["name"],
-            row["base_url"],
-            key,
-            row["model"] or "-",
-            ", ".join(row["active"]) or "",
+            *_cells(
+                mark,
+                row["name"],
+                row["base_url"],
+                key,
+                row["model"] or "-",
+                ", ".join(row["active"]) or "",
+            )
         )
     console.out().print(table)
 
@@ -218,9 +231,7 @@ def use(  # noqa: PLR0917
         sys.stdout.write(result.plan.diff() or "no change\n")
         return
     verb = "switched" if result.written else "already on"
-    console.out().print(
-        f"{verb} {profile.name} ({profile.base_url or 'no base URL'}) in {result.path}"
-    )
+    _say(f"{verb} {profile.name} ({profile.base_url or 'no base URL'}) in {result.path}")
     if result.backup:
         console.info(f"backup: {result.backup} (undo with `lynkr switch restore`)")
     for finding in result.shadowed_by:
@@ -315,7 +326,7 @@ def rm(
     if json_output:
         console.print_json({"deleted": name})
         return
-    console.out().print(f"deleted {name}")
+    _say(f"deleted {name}")
 
 
 @switch_app.command("show")
@@ -338,7 +349,7 @@ def _show(profile: Any, json_output: bool, verb: str | None) -> None:
     for field, value in doc.items():
         if field == "extra_env":
             value = ", ".join(f"{k}={v}" for k, v in value.items())
-        console.out().print(f"{field:13} {value if value not in ('', None) else '-'}")
+        _say(f"{field:13} {value if value not in ('', None) else '-'}")
 
 
 @switch_app.command("current")
@@ -352,9 +363,7 @@ def current(json_output: JsonOpt = False) -> None:
         return
     for s in states:
         note = "" if s.profile is None or s.in_sync else " (edited since: run the switch again)"
-        console.out().print(
-            f"{s.scope:8} {s.profile or '-':20} {s.base_url or '-'}{note}  [{s.path}]"
-        )
+        _say(f"{s.scope:8} {s.profile or '-':20} {s.base_url or '-'}{note}  [{s.path}]")
 
 
 @switch_app.command("presets")
@@ -371,7 +380,7 @@ def presets_cmd(json_output: JsonOpt = False) -> None:
     table = Table("preset", "what it sets up", "needs")
     for item in items:
         needs = ", ".join(f"{i['id']} (${'/$'.join(i['env'])})" for i in item["inputs"])
-        table.add_row(item["name"], item["description"], needs or "-")
+        table.add_row(*_cells(item["name"], item["description"], needs or "-"))
     console.out().print(table)
 
 
@@ -397,7 +406,7 @@ def restore(
         console.print_json(doc)
         return
     what = f"from {done.backup}" if done.backup else "(removed: it did not exist before)"
-    console.out().print(f"restored {done.path} {what}")
+    _say(f"restored {done.path} {what}")
 
 
 # --------------------------------------------------------------------------- run / links / test
@@ -462,7 +471,7 @@ def import_cmd(  # noqa: PLR0917
         console.print_json({"imported": [p.public() for p in saved], "skipped": skipped})
         return
     for profile in saved:
-        console.out().print(f"imported {profile.name} ({profile.base_url})")
+        _say(f"imported {profile.name} ({profile.base_url})")
     for item in skipped:
         console.warn(f"skipped {item['name']}: {item['reason']}")
 
@@ -556,12 +565,12 @@ def test_cmd(
     else:
         for label, r in results.items():
             if r.ok:
-                console.out().print(
+                _say(
                     f"{label:6} ok   HTTP {r.status}  dns {r.dns_ms} ms  "
                     f"first byte {r.ttfb_ms} ms  {r.url}"
                 )
             else:
-                console.out().print(f"{label:6} FAIL {r.error}  {r.url}")
+                _say(f"{label:6} FAIL {r.error}  {r.url}")
     if not ok:
         raise typer.Exit(1)
 

@@ -124,11 +124,13 @@ def _lookup(
 ) -> tuple[str, str]:
     if values.get(item.id):
         return values[item.id], f"--set {item.id}"
+    # lynkr's own settings first: what `lynkr serve` will read needs no copy on disk.
+    if item.setting and _setting_value(loaded, item.setting):
+        source = loaded.sources.get(item.setting, "default")
+        return _setting_value(loaded, item.setting), f"setting {item.setting} ({source})"
     for name in item.env:
         if environ.get(name):
             return environ[name], f"env {name}"
-    if item.setting and _setting_value(loaded, item.setting):
-        return _setting_value(loaded, item.setting), f"setting {item.setting}"
     return "", ""
 
 

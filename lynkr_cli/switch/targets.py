@@ -48,8 +48,8 @@ def settings_path(scope: Scope, cwd: Path | None = None) -> Path:
 def read_text(path: Path) -> str | None:
     try:
         return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+    except (FileNotFoundError, NotADirectoryError):
+        return None  # a blocked parent is reported, with its fix, when writing
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
 

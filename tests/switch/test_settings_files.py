@@ -1,0 +1,188 @@
+"""Switching writes only lynkr's env keys, atomically, 0600, with a backup; restore undoes it."""
+
+from __future__ import annotations
+
+import json
+import os
+import stat
+from pathlib import Path
+
+from tests.switch.conftest import USER_SETTINGS
+
+KEY = "sk-ant-test-key-abcdefgh1234"
+
+
+def add_profile(invoke, name="work", *extra: str) -> None:
+    result = invoke(
+        "switch",
+        "add",
+        name,
+        "--base-url",
+        "http://127.0.0.1:8080",
+        "--key",
+        KEY,
+        "--model",
+        "claude-sonnet-4-5",
+        *extra,
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+def test_switch_keeps_every_other_key_and_its_bytes(invoke, user_settings: Path) -> None:
+    add_profile(invoke)
+    result = invoke("switch", "work")
+    assert result.exit_code == 0, result.stderr
+    after = json.loads(user_settings.read_text())
+    # Same keys, same order, and every non-env value byte-identical.
+    assert list(after) == list(USER_SETTINGS)
+    for key, value in USER_SETTINGS.items():
+        if key != "env":
+            assert json.dumps(after[key]) == json.dumps(value), key
+    env = after["env"]
+    assert env["ANTHROPIC_BASE_URL"] == "http://127.0.0.1:8080"
+    assert env["ANTHROPIC_API_KEY"] == KEY
+    assert env["ANTHROPIC_MODEL"] == "claude-sonnet-4-5"
+    # Stale keys gone: the other auth variable, and the legacy small/fast model.
+    assert "ANTHROPIC_AUTH_TOKEN" not in env
+    assert "ANTHROPIC_SMALL_FAST_MODEL" not in env
+    # Unmanaged env keys stay, in their order.
+    others = [k for k in env if not k.startswith("ANTHROPIC_")]
+    assert others == ["DISABLE_TELEMETRY", "BASH_DEFAULT_TIMEOUT_MS"]
+    assert list(env).index("ANTHROPIC_BASE_URL") < list(env).index("BASH_DEFAULT_TIMEOUT_MS")
+    assert user_settings.read_text().startswith('{\n  "$schema"')  # indentation 2 kept
+    assert stat.S_IMODE(user_settings.stat().st_mode) == 0o600
+    assert KEY not in result.stdout + result.stderr
+
+
+def test_backup_then_restore_brings_back_the_exact_bytes(invoke, user_settings: Path) -> None:
+    original = user_settings.read_bytes()
+    add_profile(invoke)
+    result = invoke("switch", "work", "--json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["written"] and doc["backup"]
+    assert Path(doc["backup"]).read_bytes() == original
+    assert Path(doc["backup"]).parent.name == "backups"
+    assert user_settings.read_bytes() != original
+    restored = invoke("switch", "restore", "--json")
+    assert restored.exit_code == 0, restored.stderr
+    assert user_settings.read_bytes() == original
+    # Nothing left to restore.
+    again = invoke("switch", "restore")
+    assert again.exit_code == 6
+    assert "no backup" in again.stderr
+
+
+def test_switching_between_profiles_drops_the_old_extras(invoke, user_settings: Path) -> None:
+    add_profile(invoke, "one", "--env", "API_TIMEOUT_MS=600000")
+    assert (
+        invoke(
+            "switch",
+            "add",
+            "two",
+            "--base-url",
+            "https://api.example.com",
+            "--key",
+            "tok-2222222222222",
+            "--key-field",
+            "ANTHROPIC_AUTH_TOKEN",
+        ).exit_code
+        == 0
+    )
+    assert invoke("switch", "one").exit_code == 0
+    assert json.loads(user_settings.read_text())["env"]["API_TIMEOUT_MS"] == "600000"
+    assert invoke("switch", "two").exit_code == 0
+    env = json.loads(user_settings.read_text())["env"]
+    assert "API_TIMEOUT_MS" not in env
+    assert "ANTHROPIC_API_KEY" not in env and "ANTHROPIC_MODEL" not in env
+    assert env["ANTHROPIC_AUTH_TOKEN"] == "tok-2222222222222"
+    assert env["DISABLE_TELEMETRY"] == "1"
+
+
+def test_dry_run_shows_a_masked_diff_and_writes_nothing(invoke, user_settings: Path) -> None:
+    before = user_settings.read_bytes()
+    add_profile(invoke)
+    result = invoke("switch", "work", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert user_settings.read_bytes() == before
+    assert '+    "ANTHROPIC_API_KEY": "****1234"' in result.stdout
+    assert '-    "ANTHROPIC_SMALL_FAST_MODEL": "claude-3-5-haiku",' in result.stdout
+    assert KEY not in result.stdout
+    assert "sk-old-token-0000000000" not in result.stdout
+
+
+def test_project_and_local_scopes_create_their_files(invoke, home: Path) -> None:
+    add_profile(invoke)
+    assert invoke("switch", "work", "--scope", "project").exit_code == 0
+    assert invoke("switch", "work", "--scope", "local").exit_code == 0
+    project = Path.cwd() / ".claude" / "settings.json"
+    local = Path.cwd() / ".claude" / "settings.local.json"
+    assert json.loads(project.read_text()) == json.loads(local.read_text())
+    assert not (home / ".claude" / "settings.json").exists()
+    current = json.loads(invoke("switch", "current", "--json").stdout)
+    assert [(c["scope"], c["profile"], c["in_sync"]) for c in current] == [
+        ("user", None, False),
+        ("project", "work", True),
+        ("local", "work", True),
+    ]
+    # Restoring a file the switch created removes it again.
+    assert invoke("switch", "restore", "--scope", "local").exit_code == 0
+    assert not local.exists()
+
+
+def test_user_scope_warns_when_a_project_file_overrides_it(invoke, home: Path) -> None:
+    add_profile(invoke)
+    claude = Path.cwd() / ".claude"
+    claude.mkdir()
+    (claude / "settings.local.json").write_text('{"env": {"ANTHROPIC_BASE_URL": "http://x"}}')
+    result = invoke("switch", "work")
+    assert result.exit_code == 0
+    assert "overrides this user setting" in result.stderr
+
+
+def test_corrupt_settings_file_is_refused_and_left_alone(invoke, home: Path) -> None:
+    path = home / ".claude" / "settings.json"
+    path.write_text('{"statusLine": {"type": "command",}\n')
+    before = path.read_bytes()
+    add_profile(invoke)
+    result = invoke("switch", "work")
+    assert result.exit_code == 3
+    assert "is not valid JSON" in result.stderr and "will not overwrite" in result.stderr
+    assert path.read_bytes() == before
+    assert not list(path.parent.glob(".settings.json.*"))  # no temp file left
+
+
+def test_non_object_settings_file_is_refused(invoke, home: Path) -> None:
+    path = home / ".claude" / "settings.json"
+    path.write_text("[1, 2]\n")
+    add_profile(invoke)
+    result = invoke("switch", "work")
+    assert result.exit_code == 3
+    assert "not an object" in result.stderr
+    assert path.read_text() == "[1, 2]\n"
+
+
+def test_unwritable_settings_directory_is_a_clear_error(invoke, home: Path) -> None:
+    # Tests run as root, so chmod would not stop the write: make ~/.claude a regular
+    # file instead, which no user (root included) can create a file under.
+    claude = home / ".claude"
+    os.rmdir(claude)
+    claude.write_text("not a directory")
+    add_profile(invoke)
+    result = invoke("switch", "work")
+    assert result.exit_code == 3
+    assert "is a file, not a directory" in result.stderr
+    assert claude.read_text() == "not a directory"
+
+
+def test_symlinked_settings_file_stays_a_symlink(invoke, home: Path, tmp_path: Path) -> None:
+    dotfiles = tmp_path / "dotfiles"
+    dotfiles.mkdir()
+    real = dotfiles / "claude-settings.json"
+    real.write_text('{"model": "opus"}\n')
+    link = home / ".claude" / "settings.json"
+    link.symlink_to(real)
+    add_profile(invoke)
+    assert invoke("switch", "work").exit_code == 0
+    assert link.is_symlink()
+    assert json.loads(real.read_text())["env"]["ANTHROPIC_API_KEY"] == KEY
