@@ -275,7 +275,8 @@ async def _probe(gw: Gateway, doc: dict[str, Any]) -> str | None:
         return f"upstream {provider.name} is unreachable: {exc or type(exc).__name__}"
     doc["upstream_ms"] = round((time.perf_counter() - started) * 1000, 1)
     if doc["upstream_status"] in (401, 403):
-        return f"upstream {provider.name} rejected lynkr's credential: check {provider.credential_setting()}"
+        setting = provider.credential_setting()
+        return f"upstream {provider.name} rejected lynkr's credential: check {setting}"
     return None
 
 

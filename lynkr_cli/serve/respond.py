@@ -166,7 +166,7 @@ class _NativeRelay:
             name = frame[7 : frame.find(b"\n")] if frame.startswith(b"event: ") else b""
             if self.acc is None and name not in _WATCHED:
                 continue
-            event = _event_of(frame)
+            event = _event_of(frame, self.ctx.provider)
             if event is None:
                 continue
             kind = event.get("type")
@@ -190,14 +190,17 @@ class _NativeRelay:
 _WATCHED = frozenset({b"message_start", b"message_delta", b"message_stop", b"error", b""})
 
 
-def _event_of(frame: bytes) -> dict[str, Any] | None:
+def _event_of(frame: bytes, provider: str) -> dict[str, Any] | None:
     start = frame.find(b"data:")
     if start < 0:
         return None
     try:
         event = orjson.loads(frame[start + 5 :])
     except orjson.JSONDecodeError:
-        return None
+        text = frame[start + 5 : start + 200].decode("utf-8", "replace")
+        raise ApiError(
+            502, f"upstream {provider} sent malformed JSON in its stream: {text!r}"
+        ) from None
     return event if isinstance(event, dict) else None
 
 

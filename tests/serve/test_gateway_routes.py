@@ -50,8 +50,13 @@ async def test_deep_readiness_probes_the_upstream(gateway, fake) -> None:
     async with httpx.AsyncClient(base_url=bad.url, timeout=10) as client:
         resp = await client.get("/health/ready?deep=1")
     assert resp.status_code == 503 and "ANTHROPIC_API_KEY" in resp.json()["problem"]
-    gw2 = await gateway(**{"provider.name": "anthropic", "provider.anthropic_api_key": "k",
-                           "provider.anthropic_endpoint": "http://127.0.0.1:9/v1/messages"})  # fmt: skip
+    gw2 = await gateway(
+        **{
+            "provider.name": "anthropic",
+            "provider.anthropic_api_key": "k",
+            "provider.anthropic_endpoint": "http://127.0.0.1:9/v1/messages",
+        }
+    )
     async with httpx.AsyncClient(base_url=gw2.url, timeout=10) as client:
         resp = await client.get("/health/ready?deep=1")
     assert resp.status_code == 503 and "unreachable" in resp.json()["problem"]
@@ -167,8 +172,12 @@ async def test_client_key_never_reaches_the_upstream(gateway, fake) -> None:
     up = await fake()
     gw = await gateway(**provider_settings("anthropic", up))
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as client:
-        headers = {"x-api-key": "client-key", "authorization": "Bearer client-token",
-                   "anthropic-beta": "a-beta,b-beta", "anthropic-version": "2023-06-01"}  # fmt: skip
+        headers = {
+            "x-api-key": "client-key",
+            "authorization": "Bearer client-token",
+            "anthropic-beta": "a-beta,b-beta",
+            "anthropic-version": "2023-06-01",
+        }
         resp = await client.post("/v1/messages?beta=true", json=MSG, headers=headers)
     assert resp.status_code == 200
     seen = up.seen[0]
@@ -189,8 +198,10 @@ async def test_gateway_pointed_at_itself_refuses(gateway) -> None:
 async def test_models_lists_configured_aliases(gateway, fake) -> None:
     up = await fake()
     mapping = "claude-opus-4-5=openai:gpt-big,claude-haiku-*=openai:gpt-small"
-    gw = await gateway(**provider_settings("anthropic", up), **{"provider.model_map": mapping,
-                                                                 "provider.model_default": "claude-sonnet-4-5"})  # fmt: skip
+    gw = await gateway(
+        **provider_settings("anthropic", up),
+        **{"provider.model_map": mapping, "provider.model_default": "claude-sonnet-4-5"},
+    )
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as client:
         doc = (await client.get("/v1/models")).json()
         ids = [m["id"] for m in doc["data"]]
