@@ -478,3 +478,59 @@ def test_missing_max_tokens_and_bad_flavor() -> None:
         tr(body(), flavor="bedrock")
     with pytest.raises(TypeError, match="body"):
         to_openai_request([], model="m", stream=False)  # type: ignore[arg-type]
+
+
+def test_system_message_between_tool_call_and_result_moves_after_results() -> None:
+    messages = [
+        {"role": "user", "content": "go"},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": "t1", "name": "Bash", "input": {}}],
+        },
+        {"role": "system", "content": "reminder"},
+        {
+            "role": "user",
+            "content": [
+                {"type": "tool_result", "tool_use_id": "t1", "content": "ok"},
+                {"type": "text", "text": "next"},
+            ],
+        },
+    ]
+    roles = [m["role"] for m in tr(body(messages=messages))["messages"]]
+    assert roles == ["user", "assistant", "tool", "system", "user"]
+
+
+def test_databricks_thinking_dropped_only_inside_a_tool_loop() -> None:
+    loop = [
+        {"role": "user", "content": "go"},
+        {
+            "role": "assistant",
+            "content": [
+                {"type": "thinking", "thinking": "t", "signature": "s"},
+                {"type": "tool_use", "id": "t1", "name": "Bash", "input": {}},
+            ],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": "t1", "content": "ok"}],
+        },
+    ]
+    kw: dict[str, Any] = {"model": "databricks-claude-sonnet-4-5", "flavor": "databricks"}
+    assert "thinking" not in tr(body(messages=loop, thinking={"type": "adaptive"}), **kw)
+    fresh = [*loop, {"role": "assistant", "content": "done"}, {"role": "user", "content": "thanks"}]
+    assert tr(body(messages=fresh, thinking={"type": "adaptive"}), **kw)["thinking"] == {
+        "type": "adaptive"
+    }
+
+
+def test_tool_reference_results_become_text() -> None:
+    results = [
+        {
+            "type": "tool_result",
+            "tool_use_id": "toolu_1",
+            "content": [{"type": "tool_reference", "tool_name": "WebFetch"}],
+        },
+        {"type": "tool_result", "tool_use_id": "toolu_2", "content": "x"},
+    ]
+    msgs = tr(body(messages=tool_turns(results)))["messages"]
+    assert msgs[2]["content"] == "Tool available: WebFetch"

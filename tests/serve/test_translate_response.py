@@ -194,3 +194,11 @@ def test_error_body_and_bad_shapes() -> None:
         from_openai_response({"choices": {}}, model="m")
     with pytest.raises(TypeError, match=r"choices\.0\.message"):
         from_openai_response({"choices": [{"message": "x"}]}, model="m")
+
+
+def test_missing_usage_falls_back_to_the_estimate() -> None:
+    resp = completion({"content": "hi"})
+    del resp["usage"]
+    out = from_openai_response(resp, model="m", input_tokens=321)
+    Message.model_validate(out)
+    assert out["usage"]["input_tokens"] == 321

@@ -46,6 +46,9 @@ def _part(block: dict[str, Any], at: str, flavor: Flavor) -> list[dict[str, Any]
         return _document(block, at, flavor)
     if kind == "search_result":
         return [{"type": "text", "text": _search_result_text(block)}]
+    if kind == "tool_reference" and isinstance(block.get("tool_name"), str):
+        # ToolSearch answers name deferred tools; their definitions are already sent.
+        return [{"type": "text", "text": f"Tool available: {block['tool_name']}"}]
     # thinking and server-tool blocks have no meaning for an OpenAI upstream.
     return []
 

@@ -59,6 +59,30 @@ def _messages(body: dict[str, Any], flavor: Flavor) -> list[dict[str, Any]]:
     messages = require_type(body.get("messages"), list, "messages")
     for i, message in enumerate(messages):
         out.extend(_message(message, f"messages.{i}", flavor))
+    return _tool_messages_first(out)
+
+
+def _tool_messages_first(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Move each tool message right behind the assistant message that called it.
+
+    OpenAI rejects anything between an assistant's ``tool_calls`` and their ``tool``
+    answers; Claude Code can put a mid-conversation system message there.
+    """
+    out: list[dict[str, Any]] = []
+    i = 0
+    while i < len(messages):
+        message = messages[i]
+        out.append(message)
+        i += 1
+        if message["role"] != "assistant" or "tool_calls" not in message:
+            continue
+        end = i
+        while end < len(messages) and messages[end]["role"] != "assistant":
+            end += 1
+        segment = messages[i:end]
+        out.extend(m for m in segment if m["role"] == "tool")
+        out.extend(m for m in segment if m["role"] != "tool")
+        i = end
     return out
 
 
@@ -249,12 +273,21 @@ def _copy_thinking(body: dict[str, Any], out: dict[str, Any], flavor: Flavor, mo
         return
     if flavor == "databricks":
         # Claude-backed Databricks chat endpoints take Anthropic's own `thinking` object and
-        # reject reasoning_effort; other endpoints there know neither.
-        if "claude" in model.lower():
+        # reject reasoning_effort; other endpoints there know neither. Inside a tool loop
+        # Claude demands the signed thinking block of the turn being continued, which the
+        # chat format cannot carry back, so that request goes without thinking.
+        if "claude" in model.lower() and not _continues_tool_turn(out["messages"]):
             out["thinking"] = _databricks_thinking(thinking)
         return
     if flavor == "openai" and _REASONING_MODEL.match(model):
         out["reasoning_effort"] = _effort(thinking, body.get("output_config"))
+
+
+def _continues_tool_turn(messages: list[dict[str, Any]]) -> bool:
+    for message in reversed(messages):
+        if message["role"] == "assistant":
+            return "tool_calls" in message
+    return False
 
 
 def _databricks_thinking(thinking: dict[str, Any]) -> dict[str, Any]:

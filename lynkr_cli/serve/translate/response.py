@@ -24,9 +24,16 @@ from .common import (
 
 
 def from_openai_response(
-    resp: dict[str, Any], *, model: str, tool_names: Mapping[str, str] | None = None
+    resp: dict[str, Any],
+    *,
+    model: str,
+    tool_names: Mapping[str, str] | None = None,
+    input_tokens: int = 0,
 ) -> dict[str, Any]:
-    """A complete Anthropic Message dict, echoing the client's ``model`` name."""
+    """A complete Anthropic Message dict, echoing the client's ``model`` name.
+
+    ``input_tokens`` (a local estimate) stands in when the upstream reports no prompt count.
+    """
     require_type(resp, dict, "response")
     if resp.get("error") is not None:
         raise UpstreamStreamError(*error_fields(resp["error"]))
@@ -49,7 +56,7 @@ def from_openai_response(
         "content": content + calls,
         "stop_reason": stop,
         "stop_sequence": None,
-        "usage": anthropic_usage(resp.get("usage")),
+        "usage": anthropic_usage(resp.get("usage"), input_tokens),
     }
 
 
