@@ -1,8 +1,9 @@
 """Release notes from commit history, grouped by conventional-commit type.
 
-The default range runs from the last tag to HEAD. History is read with
-``--first-parent``, so a merged pull request appears once (as its merge
-commit, titled from the PR) rather than as every commit on its branch.
+The default range runs from the last tag to HEAD. A merged pull request
+appears once, as its merge commit titled from the PR, rather than as every
+commit on its branch; other merges add no entry of their own, while the
+commits they brought in are listed.
 """
 
 from __future__ import annotations
@@ -81,6 +82,9 @@ class ReleaseNotes(Record):
 
 def _entry_line(entry: NoteEntry) -> str:
     scope = f"**{entry.scope}:** " if entry.scope else ""
+    if entry.section == "other" and entry.type:
+        # Other changes mix kinds (docs, refactor, chore): keep the kind visible.
+        scope = f"{entry.type}: {scope}"
     pr = f" (#{entry.pr})" if entry.pr is not None else ""
     line = f"- {scope}{entry.description}{pr} `{entry.short}` by {entry.author}"
     if entry.breaking_note:
@@ -139,6 +143,16 @@ def last_tag(repo: Repo) -> str | None:
     return result.stdout.strip() or None if result.ok else None
 
 
+def _without_pr_internals(repo: Repo, commits: list[Commit]) -> list[Commit]:
+    """Drop the commits a merged pull request brought in: the PR's merge stands for them."""
+    hidden: set[str] = set()
+    for commit in commits:
+        if _MERGE_PR.match(commit.subject) and len(commit.parents) >= 2:
+            first, second = commit.parents[0], commit.parents[1]
+            hidden.update(repo.git("rev-list", f"{first}..{second}", "--").stdout.split())
+    return [c for c in commits if c.sha not in hidden]
+
+
 def release_notes(repo: Repo, rev_range: str | None = None) -> ReleaseNotes:
     """Notes for ``rev_range`` (``FROM..TO``, or ``FROM`` meaning ``FROM..HEAD``)."""
     if repo.head() is None:
@@ -153,7 +167,7 @@ def release_notes(repo: Repo, rev_range: str | None = None) -> ReleaseNotes:
     elif ".." not in rev_range:
         rev_range = f"{rev_range}..HEAD"
     rng = repo.range(rev_range)
-    commits = repo.commits(rng.log_args(), first_parent=True)
+    commits = _without_pr_internals(repo, repo.commits(rng.log_args()))
     if not commits:
         raise GitError(
             f"the range {rev_range!r} contains no commits",
