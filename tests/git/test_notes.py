@@ -45,7 +45,7 @@ class History:
     def _stamp(self, author: str) -> None:
         self.tick += 1
         date = f"2026-01-{self.tick:02d}T12:00:00+00:00"
-        email = author.split()[0].lower() + "@example.com"
+        email = author.split(maxsplit=1)[0].lower() + "@example.com"
         for role in ("AUTHOR", "COMMITTER"):
             self.monkeypatch.setenv(f"GIT_{role}_DATE", date)
             self.monkeypatch.setenv(f"GIT_{role}_NAME", author)
