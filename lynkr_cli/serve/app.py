@@ -124,8 +124,8 @@ def _access_log(log: Any, request: web.Request, ctx: Context, elapsed: float) ->
         upstream_model=ctx.upstream_model,
         latency_ms=round(elapsed * 1000, 2),
         ttfb_ms=round(ctx.ttfb * 1000, 2) if ctx.ttfb is not None else None,
-        input_tokens=ctx.input_tokens,
-        output_tokens=ctx.output_tokens,
+        # Not "*_tokens": the log redactor masks every key containing "token".
+        usage={"input": ctx.input_tokens, "output": ctx.output_tokens},
         cache=ctx.cache,
         error=ctx.error or None,
     )
