@@ -534,3 +534,21 @@ def test_tool_reference_results_become_text() -> None:
     ]
     msgs = tr(body(messages=tool_turns(results)))["messages"]
     assert msgs[2]["content"] == "Tool available: WebFetch"
+
+
+def test_overlong_tool_ids_shortened_consistently() -> None:
+    long_id = "toolu_" + "a" * 60
+    messages = [
+        {"role": "user", "content": "go"},
+        {
+            "role": "assistant",
+            "content": [{"type": "tool_use", "id": long_id, "name": "Bash", "input": {}}],
+        },
+        {
+            "role": "user",
+            "content": [{"type": "tool_result", "tool_use_id": long_id, "content": "ok"}],
+        },
+    ]
+    msgs = tr(body(messages=messages))["messages"]
+    call_id = msgs[1]["tool_calls"][0]["id"]
+    assert len(call_id) <= 40 and msgs[2]["tool_call_id"] == call_id

@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from typing import Any
 
 OPENAI_NAME_LIMIT = 64
+OPENAI_ID_LIMIT = 40
 _PREFIX_LEN = 55
 _REGISTRY_LIMIT = 4096
 _BILLING_PREFIX = "x-anthropic-billing-header:"
@@ -73,6 +74,16 @@ def restore_tool_name(name: str, names: Mapping[str, str] | None = None) -> str:
     if len(name) == OPENAI_NAME_LIMIT:
         return _REGISTRY.lookup(name) or name
     return name
+
+
+def openai_call_id(tool_id: str) -> str:
+    """A tool_use id as an OpenAI tool_call id: OpenAI caps ids at 40 characters.
+
+    Deterministic, so a call and its result (translated separately) still match.
+    """
+    if len(tool_id) <= OPENAI_ID_LIMIT:
+        return tool_id
+    return "call_" + hashlib.sha256(tool_id.encode("utf-8")).hexdigest()[:32]
 
 
 def tool_use_id(raw: Any) -> str:

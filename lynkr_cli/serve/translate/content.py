@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from .common import require_type
+from .common import openai_call_id, require_type
 
 Flavor = Literal["openai", "databricks", "ollama"]
 
@@ -127,7 +127,7 @@ def tool_result_message(
             text = f"Error: {text}" if text else "Error"
         texts.append(text)
         images.extend(found)
-    message = {"role": "tool", "tool_call_id": tool_id, "content": "\n".join(texts)}
+    message = {"role": "tool", "tool_call_id": openai_call_id(tool_id), "content": "\n".join(texts)}
     if images:
         images.insert(0, {"type": "text", "text": f"[images returned by tool call {tool_id}]"})
     return message, images

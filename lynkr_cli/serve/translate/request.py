@@ -12,7 +12,7 @@ import json
 import re
 from typing import Any
 
-from .common import require_type, shorten_tool_name, strip_billing_header
+from .common import openai_call_id, require_type, shorten_tool_name, strip_billing_header
 from .content import Flavor, system_text, tool_result_message, user_parts
 
 FLAVORS: tuple[Flavor, ...] = ("openai", "databricks", "ollama")
@@ -174,7 +174,7 @@ def _tool_call(block: dict[str, Any], at: str) -> dict[str, Any]:
     arguments = block.get("input", {})
     require_type(arguments, dict, f"{at}.input")
     return {
-        "id": call_id,
+        "id": openai_call_id(call_id),
         "type": "function",
         "function": {
             "name": shorten_tool_name(name),
