@@ -113,10 +113,21 @@ def build_index(
         conn = _write_cold(run)
     else:
         _write_incremental(conn, run)
-    report.stats = store.stats(conn)
+    report.stats = _stats(conn, report.changed)
     conn.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def _stats(conn: sqlite3.Connection, changed: bool) -> dict[str, Any]:
+    """The index's counts: cached in ``meta`` per generation, as they cost a few scans."""
+    cached = store.get_meta(conn, "stats")
+    if cached and not changed:
+        return dict(json.loads(cached))
+    stats = store.stats(conn)
+    with _transaction(conn):
+        store.set_meta(conn, {"stats": json.dumps(stats)})
+    return stats
 
 
 def _open_existing(db_path: Path, full: bool) -> tuple[sqlite3.Connection | None, Rows]:
@@ -369,6 +380,7 @@ def _write_incremental(conn: sqlite3.Connection, run: _Run) -> None:
         if old_skips != found.skipped:
             with _transaction(conn):
                 _write_skips(conn, found)
+                store.set_meta(conn, {"stats": ""})  # skip counts changed
         return
     with _transaction(conn):
         # Only the rows of changed files are handed over: the writer drops each as it goes.

@@ -79,7 +79,8 @@ def discover(root: Path) -> Discovery:
     found = Discovery(git=listed is not None)
     paths = listed if listed is not None else _walk(root, found)
     for path in paths:
-        if path.split("/", 1)[0] in ALWAYS_PRUNED:
+        # CLAUDE.md is our own output: indexing it would make every run stale the next.
+        if path.split("/", 1)[0] in ALWAYS_PRUNED or path == "CLAUDE.md":
             continue
         reason = name_skip(path)
         if reason:

@@ -60,7 +60,7 @@ PARSED: dict[str, LangSpec] = {
             query_name="typescript",
         ),
         LangSpec("go", "tree_sitter_go", "tree-sitter-go"),
-        LangSpec("rust", "tree_sitter_rust", "tree-sitter-rust"),
+        LangSpec("rust", "tree_sitter_rust", "tree-sitter-rust", extra_query=True),
         LangSpec("java", "tree_sitter_java", "tree-sitter-java"),
         LangSpec("c", "tree_sitter_c", "tree-sitter-c", extra_query=True),
         LangSpec("cpp", "tree_sitter_cpp", "tree-sitter-cpp", extra_query=True),
@@ -72,7 +72,9 @@ PARSED: dict[str, LangSpec] = {
             own_query=True,
         ),
         LangSpec("ruby", "tree_sitter_ruby", "tree-sitter-ruby"),
-        LangSpec("php", "tree_sitter_php", "tree-sitter-php", factory="language_php"),
+        LangSpec(
+            "php", "tree_sitter_php", "tree-sitter-php", factory="language_php", extra_query=True
+        ),
         LangSpec("bash", "tree_sitter_bash", "tree-sitter-bash", wheel_query=False, own_query=True),
     )
 }

@@ -20,14 +20,11 @@ CHARS_PER_TOKEN = 4
 
 def ranked_definitions(conn: sqlite3.Connection) -> list[tuple[float, str, str]]:
     """``(rank, path, name)`` for every referenced definition, best first."""
-    import networkx
-
     paths = dict(conn.execute("SELECT id, path FROM files WHERE skip IS NULL"))
     definers: dict[str, set[int]] = defaultdict(set)
     for file_id, name in conn.execute("SELECT DISTINCT file_id, name FROM symbols"):
         definers[name].add(file_id)
-    graph = networkx.MultiDiGraph()
-    graph.add_nodes_from(paths)
+    edges: dict[int, list[tuple[int, str, float]]] = defaultdict(list)
     uses = conn.execute("SELECT file_id, name, count(*) FROM refs GROUP BY file_id, name")
     for file_id, name, count in uses:
         targets = definers.get(name)
@@ -35,19 +32,48 @@ def ranked_definitions(conn: sqlite3.Connection) -> list[tuple[float, str, str]]
             continue
         weight = _name_weight(name, len(targets)) * math.sqrt(count)
         for target in targets:
-            if target != file_id:
-                graph.add_edge(file_id, target, weight=weight, name=name)
-    if not graph.number_of_edges():
+            if target != file_id and target in paths and file_id in paths:
+                edges[file_id].append((target, name, weight))
+    if not edges:
         return _fallback(conn)
-    rank = networkx.pagerank(graph, weight="weight")
+    rank = pagerank(list(paths), edges)
     scores: dict[tuple[int, str], float] = defaultdict(float)
-    for source in graph.nodes:
-        edges = list(graph.out_edges(source, data=True))
-        total = sum(d["weight"] for _, _, d in edges) or 1.0
-        for _, target, data in edges:
-            scores[(target, data["name"])] += rank[source] * data["weight"] / total
+    for source, out in edges.items():
+        total = sum(weight for _, _, weight in out) or 1.0
+        for target, name, weight in out:
+            scores[(target, name)] += rank[source] * weight / total
     ordered = sorted(scores.items(), key=lambda item: (-item[1], paths[item[0][0]], item[0][1]))
     return [(score, paths[fid], name) for (fid, name), score in ordered]
+
+
+def pagerank(
+    nodes: list[int],
+    edges: dict[int, list[tuple[int, str, float]]],
+    damping: float = 0.85,
+    rounds: int = 100,
+    tolerance: float = 1e-9,
+) -> dict[int, float]:
+    """Weighted PageRank by power iteration; dangling nodes spread their rank evenly.
+
+    Written out (rather than networkx.pagerank) because networkx computes it with
+    numpy/scipy, which lynkr does not otherwise need.
+    """
+    count = len(nodes)
+    rank = dict.fromkeys(nodes, 1.0 / count)
+    totals = {n: sum(w for _, _, w in out) for n, out in edges.items()}
+    for _ in range(rounds):
+        dangling = sum(rank[n] for n in nodes if not totals.get(n))
+        base = (1.0 - damping) / count + damping * dangling / count
+        new = dict.fromkeys(nodes, base)
+        for source, out in edges.items():
+            share = damping * rank[source] / totals[source] if totals[source] else 0.0
+            for target, _, weight in out:
+                new[target] += share * weight
+        delta = sum(abs(new[n] - rank[n]) for n in nodes)
+        rank = new
+        if delta < tolerance * count:
+            break
+    return rank
 
 
 def _name_weight(name: str, definer_count: int) -> float:

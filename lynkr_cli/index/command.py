@@ -1,0 +1,258 @@
+"""``lynkr index``: build the symbol index and CLAUDE.md; search, defs, refs, map, stats.
+
+``lynkr index [PATH]`` and ``lynkr index search QUERY`` share one group: a first
+argument that is not a subcommand name is a PATH, routed to the hidden ``build``
+command (see :class:`IndexGroup`).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from lynkr_cli import console, hookimpl
+
+PROGRESS_MIN_FILES = 200
+
+
+class IndexGroup(TyperGroup):
+    """Route ``lynkr index [PATH] [options]`` to ``build``; subcommands work as usual."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        first = next((a for a in args if not a.startswith("-")), None)
+        wants_help = any(a in ("--help", "-h") for a in args)
+        if (first is None and not wants_help) or (first is not None and first not in self.commands):
+            args = ["build", *args]
+        return super().parse_args(ctx, args)
+
+
+index_app = typer.Typer(
+    cls=IndexGroup,
+    help="Index a repository (symbols, references, imports, hints) and write CLAUDE.md.\n\n"
+    "`lynkr index [PATH] [--full] [--json] [--no-claude-md] [--check] [--stdout]` builds or "
+    "refreshes <PATH>/.lynkr/index.db; the subcommands below query it.",
+    no_args_is_help=False,
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+RootOpt = Annotated[
+    str, typer.Option("--root", "-C", help="Repository root (default: the current directory).")
+]
+LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="At most this many results.")]
+
+
+@index_app.command("build", hidden=True)
+def build(
+    path: Annotated[str, typer.Argument(help="Repository root.")] = ".",
+    full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch.")] = False,
+    json_output: JsonOpt = False,
+    no_claude_md: Annotated[
+        bool, typer.Option("--no-claude-md", help="Do not write CLAUDE.md.")
+    ] = False,
+    check: Annotated[
+        bool, typer.Option("--check", help="Exit 1 if CLAUDE.md's generated block is stale.")
+    ] = False,
+    stdout: Annotated[
+        bool, typer.Option("--stdout", help="Print the CLAUDE.md that would be written.")
+    ] = False,
+) -> None:
+    """Build or refresh the index of PATH, then write CLAUDE.md."""
+    from lynkr_cli.index import service
+    from lynkr_cli.settings import get_settings
+
+    mode: service.ClaudeMode = "write"
+    if check:
+        mode = "check"
+    elif stdout:
+        mode = "stdout"
+    elif no_claude_md or not get_settings().index.claude_md:
+        mode = "skip"
+    with _Progress(enabled=not json_output) as progress:
+        outcome = service.run(path, full=full, claude=mode, progress=progress.update)
+    for warning in outcome.report.warnings:
+        console.warn(warning)
+    if json_output:
+        doc = outcome.as_dict()
+        console.print_json(doc)
+    elif mode == "stdout":
+        import sys
+
+        sys.stdout.write(outcome.preview)
+    else:
+        _print_summary(outcome.as_dict())
+    if mode == "check" and outcome.claude_md == "stale":
+        if not json_output:
+            console.error(
+                "CLAUDE.md is stale", f"Run `lynkr index {path}` and commit the updated CLAUDE.md."
+            )
+        raise typer.Exit(1)
+
+
+class _Progress:
+    """A Rich progress bar on stderr, shown only for runs that parse many files."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and not console.state.quiet
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Progress:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN_FILES:
+            return
+        if self.bar is None:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=console.err(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("parsing", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _print_summary(doc: dict[str, Any]) -> None:
+    out = console.out()
+    out.soft_wrap = True
+    kind = "rebuilt" if doc["full_rebuild"] else "updated" if doc["changed"] else "up to date"
+    out.print(
+        f"index {kind}: {doc['files']} files, {doc['symbols']} symbols, "
+        f"{doc['references']} references ({doc['resolved_references']} resolved), "
+        f"{doc['imports']} imports ({doc['resolved_imports']} resolved) in {doc['seconds']:.2f}s"
+    )
+    out.print(f"parsed {doc['parsed']}, unchanged {doc['unchanged']}, removed {doc['removed']}")
+    langs = ", ".join(f"{k} {v['files']}" for k, v in doc["languages"].items())
+    out.print(f"languages: {langs or 'none'}")
+    if doc["skipped"]:
+        out.print("skipped: " + ", ".join(f"{k} {v}" for k, v in doc["skipped"].items()))
+    if doc["problems"]:
+        out.print(f"problems: {doc['problems']}")
+        for path, why in list(doc["problem_files"].items())[:10]:
+            out.print(f"  {path}: {why}", markup=False)
+    status = doc["claude_md"]["status"]
+    if status != "skipped":
+        out.print(f"CLAUDE.md: {status}")
+    out.print(f"database: {doc['db']}", markup=False)
+
+
+def _ready(root: str) -> None:
+    """Lookups build the index on first use rather than failing."""
+    from lynkr_cli.index import api
+
+    if api.index_status(root) == "missing":
+        console.info(f"no index yet for {root}: building it")
+        api.build(root)
+
+
+def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> None:
+    if json_output:
+        console.print_json(rows)
+    else:
+        out = console.out()
+        for row in rows:
+            where = f"{row['path']}:{row['line']}:{row['column']}"
+            detail = row.get("signature") or row.get("kind", "")
+            out.print(f"{where}  {row['kind']:<10} {detail}", markup=False, highlight=False)
+    if not rows:
+        if not json_output:
+            console.error(f"no {what}")
+        raise typer.Exit(6)
+
+
+@index_app.command("search")
+def search(
+    query: Annotated[str, typer.Argument(help="Name or part of one; prefix and fuzzy match.")],
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind (function, class…).")
+    ] = None,
+    lang: Annotated[
+        str | None, typer.Option("--lang", help="Only this language (python, go…).")
+    ] = None,
+    limit: LimitOpt = 50,
+    root: RootOpt = ".",
+    json_output: JsonOpt = False,
+) -> None:
+    """Find symbols by name: every word a prefix (`pars req` finds parseRequest), then fuzzy."""
+    from lynkr_cli.index import api
+
+    _ready(root)
+    rows = api.search(root, query, kind=kind, lang=lang, limit=limit)
+    _symbols_out(rows, json_output, f"symbol matches '{query}'")
+
+
+@index_app.command("defs")
+def defs(
+    name: Annotated[str, typer.Argument(help="Exact symbol name.")],
+    limit: LimitOpt = 100,
+    root: RootOpt = ".",
+    json_output: JsonOpt = False,
+) -> None:
+    """Where NAME is defined."""
+    from lynkr_cli.index import api
+
+    _ready(root)
+    _symbols_out(api.defs(root, name, limit=limit), json_output, f"definition of '{name}'")
+
+
+@index_app.command("refs")
+def refs(
+    name: Annotated[str, typer.Argument(help="Exact symbol name.")],
+    limit: LimitOpt = 500,
+    root: RootOpt = ".",
+    json_output: JsonOpt = False,
+) -> None:
+    """Where NAME is used, with its definition when the name is unambiguous."""
+    from lynkr_cli.index import api
+
+    _ready(root)
+    _symbols_out(api.refs(root, name, limit=limit), json_output, f"references to '{name}'")
+
+
+@index_app.command("map")
+def repo_map(
+    tokens: Annotated[int, typer.Option("--tokens", min=1, help="Token budget.")] = 1024,
+    root: RootOpt = ".",
+    json_output: JsonOpt = False,
+) -> None:
+    """The most important definitions (PageRank over references), fitted to --tokens."""
+    from lynkr_cli.index import api
+
+    _ready(root)
+    text = api.repo_map(root, tokens)
+    if json_output:
+        console.print_json({"tokens": tokens, "map": text})
+    else:
+        import sys
+
+        sys.stdout.write(text)
+
+
+@index_app.command("stats")
+def stats(root: RootOpt = ".", json_output: JsonOpt = False) -> None:
+    """Files, symbols, references, language mix, skips and freshness of the index."""
+    from lynkr_cli.index import api
+
+    doc = api.stats(root)
+    doc["status"] = api.index_status(root)
+    if json_output:
+        console.print_json(doc)
+        return
+    out = console.out()
+    for key in ("status", "files", "symbols", "references", "resolved_references", "imports",
+                "resolved_imports", "problems", "generation", "db"):  # fmt: skip
+        out.print(f"{key:20} {doc[key]}", markup=False)
+    for lang, info in doc["languages"].items():
+        out.print(f"  {lang:18} {info['files']:>6} files {info['bytes']:>12} bytes")
+    for reason, count in doc["skipped"].items():
+        out.print(f"  skipped {reason:10} {count}")
+
+
+@hookimpl
+def register_commands(app: typer.Typer) -> None:
+    app.add_typer(index_app, name="index")
