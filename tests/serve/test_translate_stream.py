@@ -332,3 +332,27 @@ def test_odd_chunks_are_tolerated() -> None:
         ]
     )
     assert accumulate(events)["content"] == [{"type": "text", "text": "ok"}]
+
+
+def test_servers_that_number_every_call_zero() -> None:
+    chunks = [
+        tool_chunk(0, '{"command":"ls"}', "call_a", "Bash"),
+        tool_chunk(0, '{"file_path":', "call_b", "Read"),
+        tool_chunk(0, '"/x"}'),
+        chunk(finish="tool_calls"),
+    ]
+    message = accumulate(run(chunks))
+    assert [(b["id"], b["input"]) for b in message["content"]] == [
+        ("call_a", {"command": "ls"}),
+        ("call_b", {"file_path": "/x"}),
+    ]
+
+
+def test_repeated_id_on_every_fragment_is_one_call() -> None:
+    chunks = [
+        tool_chunk(0, '{"a":', "call_a", "Bash"),
+        tool_chunk(0, "1}", "call_a"),
+        chunk(finish="tool_calls"),
+    ]
+    message = accumulate(run(chunks))
+    assert [(b["id"], b["input"]) for b in message["content"]] == [("call_a", {"a": 1})]

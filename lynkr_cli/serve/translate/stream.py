@@ -61,6 +61,7 @@ class StreamTranslator:
         self._signature = ""
         self._tools: dict[Any, _Tool] = {}
         self._last_tool: Any = None
+        self._alias: dict[int, str] = {}
         self._stop: str | None = None
         self._usage: Any = None
         self._emitted: list[str] = []  # text for an output estimate when usage never comes
@@ -213,11 +214,16 @@ class StreamTranslator:
 
     def _tool_key(self, call: dict[str, Any], position: int) -> Any:
         index = call.get("index")
+        call_id = call.get("id") if isinstance(call.get("id"), str) else ""
         if isinstance(index, int) and not isinstance(index, bool):
-            return index
+            key = self._alias.get(index, index)
+            known = self._tools.get(key)
+            if call_id and known is not None and known.id != tool_use_id(call_id):
+                # Some servers number every call 0; a new id means a new call.
+                key = self._alias[index] = f"{index}:{call_id}"
+            return key
         # Providers that omit `index` send each call whole, or continue the last one.
-        call_id = call.get("id")
-        if isinstance(call_id, str) and call_id:
+        if call_id:
             return f"id:{call_id}"
         return self._last_tool if self._last_tool is not None else position
 
