@@ -7,34 +7,29 @@ falls back to what the diff alone shows.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from lynkr_cli.git.policy import index_function
 
 
-def defined_names(root: Path, names: set[str]) -> set[str] | None:
-    """Which of ``names`` the index of ``root`` still defines, or None without an index."""
-    lookup = index_function("find_definitions") or index_function("find_symbol")
-    if lookup is None:
+def defined_elsewhere(root: Path, symbols: Iterable[tuple[str, str]]) -> set[str] | None:
+    """Names of ``(path, name)`` symbols the index still defines in another file.
+
+    None when there is no index for ``root``: the caller then trusts the diff alone.
+    """
+    status = index_function("index_status")
+    lookup = index_function("defs")
+    if status is None or lookup is None:
         return None
-    found: set[str] = set()
     try:
-        for name in sorted(names):
-            if _any_hit(lookup(root, name)):
+        if status(root) == "missing":
+            return None
+        found: set[str] = set()
+        for path, name in symbols:
+            if any(hit.get("path") != path for hit in lookup(root, name, limit=20)):
                 found.add(name)
     except Exception:
-        # No index built for this repository (or it is unreadable): fall back to the diff.
+        # An unreadable or half-built index: fall back to the diff.
         return None
     return found
-
-
-def _any_hit(result: Any) -> bool:
-    if result is None:
-        return False
-    if isinstance(result, Mapping):
-        return bool(result)
-    if isinstance(result, Iterable) and not isinstance(result, str | bytes):
-        return any(True for _ in result)
-    return bool(result)

@@ -224,29 +224,16 @@ def index_function(name: str) -> Any:
 
 
 def _pick_test(found: Any) -> str | list[str] | None:
-    if isinstance(found, Mapping):
-        return _as_command(found.get("test"))
-    if isinstance(found, Sequence) and not isinstance(found, str):
-        for item in found:
-            kind = _field(item, "kind") or _field(item, "name")
-            if kind == "test":
-                return _as_command(_field(item, "argv") or _field(item, "command"))
-    return None
-
-
-def _field(item: Any, name: str) -> Any:
-    if isinstance(item, Mapping):
-        return item.get(name)
-    return getattr(item, name, None)
-
-
-def _as_command(value: Any) -> str | list[str] | None:
-    if isinstance(value, str) and value.strip():
-        return value
-    if isinstance(value, Sequence) and value and all(isinstance(v, str) for v in value):
-        return list(value)
-    if value is not None and not isinstance(value, str | Sequence):
-        return _as_command(_field(value, "argv") or _field(value, "command"))
+    """The first test command in ``{"test": ["pytest", ...], ...}`` (the index's shape)."""
+    candidates = found.get("test") if isinstance(found, Mapping) else None
+    if isinstance(candidates, str):
+        return candidates or None
+    if isinstance(candidates, Sequence):
+        for candidate in candidates:
+            if isinstance(candidate, str) and candidate.strip():
+                return candidate
+            if isinstance(candidate, Sequence) and candidate:
+                return [str(part) for part in candidate]
     return None
 
 

@@ -126,22 +126,15 @@ def _deleted_symbols(
         texts = [text for _, text in patch.added]
         readded |= {name for _, name in risk.public_definitions(patch.path, texts)}
     gone = [s for s in removed if s.name not in readded]
-    still_defined = _index_definitions(root, {s.name for s in gone})
-    if still_defined is None:
+    if root is None or not gone:
         return gone, "diff"
-    # The index knows the whole repository: a symbol defined elsewhere was moved, not deleted.
-    return [s for s in gone if s.name not in still_defined], "index"
+    from lynkr_cli.git.indexlink import defined_elsewhere
 
-
-def _index_definitions(root: Path | None, names: set[str]) -> set[str] | None:
-    """Names (among ``names``) the repository's index still defines; None without an index."""
-    if root is None or not names:
-        return None
-    try:
-        from lynkr_cli.git.indexlink import defined_names
-    except ImportError:
-        return None
-    return defined_names(root, names)
+    moved = defined_elsewhere(root, [(s.path, s.name) for s in gone])
+    if moved is None:
+        return gone, "diff"
+    # The index knows the whole repository: a symbol defined in another file was moved.
+    return [s for s in gone if s.name not in moved], "index"
 
 
 def _reasons(

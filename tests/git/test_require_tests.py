@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import shlex
+import shutil
 import sys
 
 import pytest
 
 from lynkr_cli.errors import ExitCode
 from lynkr_cli.git.api import GitPolicy, TestsFailed, open_repo
+from tests.conftest import require
 
 from .conftest import git
 
@@ -119,3 +121,19 @@ def test_tests_are_not_run_when_not_required(staged, run_json, monkeypatch):
     monkeypatch.setenv("POLICY_GIT_TEST_COMMAND", FAILING)
     doc = run_json("git", "commit", "-m", "feat: x")
     assert doc["tests"] is None
+
+
+def test_uses_the_command_lynkr_index_discovered(staged, invoke, monkeypatch):
+    require(shutil.which("make") is not None, "make is not installed")
+    monkeypatch.setenv("POLICY_GIT_REQUIRE_TESTS", "true")
+    staged.write("Makefile", "test:\n\t@echo make-test-ran\n\t@exit 3\n")
+    git(staged.work, "add", "Makefile")
+    before = _snapshot(staged.work)
+    result = invoke("git", "commit", "-m", "feat: x")
+    assert result.exit_code == ExitCode.POLICY
+    assert "running tests (lynkr index): make test" in result.stderr  # says where it came from
+    assert "make-test-ran" in result.stderr
+    assert _snapshot(staged.work) == before
+    staged.write("Makefile", "test:\n\t@echo make-test-ran\n")
+    git(staged.work, "add", "Makefile")
+    assert invoke("git", "commit", "-m", "feat: x").exit_code == 0

@@ -155,3 +155,21 @@ def test_uncommitted_review_includes_untracked_files_without_touching_the_index(
     doc = run_json("git", "review")
     assert sorted(f["path"] for f in doc["files"]) == ["README.md", "staged.py", "untracked.py"]
     assert (index.read_bytes(), git(repos.work, "status", "--porcelain")) == before
+
+
+def test_deleted_symbols_checked_against_the_index(repos, run_json):
+    from lynkr_cli.index import api as index_api
+
+    repos.write("lib/a.py", "def shared():\n    pass\n\n\ndef only_here():\n    pass\n")
+    repos.write("lib/b.py", "def shared():\n    pass\n")
+    repos.commit_all("feat: lib")
+    (repos.work / "lib/a.py").write_text("")
+    git(repos.work, "add", "--all")
+    without = run_json("git", "review", "--staged")
+    assert without["symbols_from"] == "diff"
+    assert sorted(s["name"] for s in without["deleted_symbols"]) == ["only_here", "shared"]
+    index_api.ensure_index(repos.work)
+    with_index = run_json("git", "review", "--staged")
+    assert with_index["symbols_from"] == "index"
+    # lib/b.py still defines shared(): only only_here() is really gone.
+    assert [s["name"] for s in with_index["deleted_symbols"]] == ["only_here"]
