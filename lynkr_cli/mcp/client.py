@@ -80,7 +80,8 @@ async def _open_streams(
     if server.transport == "stdio":
         from mcp.client.stdio import StdioServerParameters, stdio_client
 
-        argv = launch_argv(server, settings, workspace)
+        # ensure_engine() runs `docker version`: keep that off the event loop.
+        argv = await asyncio.to_thread(launch_argv, server, settings, workspace)
         pipe = _StderrPipe(sink)
         stack.callback(pipe.close)
         params = StdioServerParameters(command=argv[0], args=argv[1:], env=server.env or None,

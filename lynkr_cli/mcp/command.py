@@ -17,14 +17,29 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 
 
 def _settings() -> Any:
-    import sys
-
     from lynkr_cli import logs
     from lynkr_cli.settings import get_settings
 
     # Server stderr and pool events are structured logs: on stderr, quiet unless -v.
-    logs.configure("info" if console.state.verbosity else "warning", stream=sys.stderr)
+    from typing import TextIO, cast
+
+    level = "info" if console.state.verbosity else "warning"
+    logs.configure(level, stream=cast(TextIO, _Stderr()))
     return get_settings()
+
+
+class _Stderr:
+    """Whatever ``sys.stderr`` is at write time (test runners swap and close it)."""
+
+    def write(self, text: str) -> int:
+        import sys
+
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        import sys
+
+        sys.stderr.flush()
 
 
 def _run(coro: Any) -> Any:

@@ -100,8 +100,15 @@ class McpPool:
             return f"MCP tool {tool} timed out after {self.settings.mcp.call_timeout:g}s", True
         except Exception as exc:  # transport failure: restart the server, tell the model
             log().warning("mcp.call_failed", server=server, tool=tool, error=repr(exc))
-            srv.dead.set()
+            self._mark_dead(srv)
             return redact_text(f"MCP server '{server}' failed during the call: {exc!r}"), True
+
+    def _mark_dead(self, srv: _Server) -> None:
+        # Later calls wait for the restart instead of using the dead session.
+        srv.session = None
+        srv.ready.clear()
+        srv.state = "restarting"
+        srv.dead.set()
 
     async def _ensure(self, name: str) -> _Server:
         """Start the supervisor if needed and wait (bounded) until the server is ready."""
@@ -119,10 +126,17 @@ class McpPool:
         return srv
 
     async def _supervise(self, srv: _Server) -> None:
+        try:
+            await self._run_server(srv)
+        finally:
+            srv.session, srv.state = None, "stopped"
+
+    async def _run_server(self, srv: _Server) -> None:
         delay = BACKOFF_START
         name = srv.config.name
         while not self._closing:
             srv.state, srv.dead = "starting", asyncio.Event()
+            was_up = False
             try:
                 sink = client.stderr_logger(name)
                 opened = client.connect(
@@ -133,8 +147,9 @@ class McpPool:
                     srv.session, srv.state, srv.error = session, "up", None
                     srv.ready.set()
                     log().info("mcp.up", server=name, tools=len(srv.tools), restarts=srv.restarts)
-                    delay = BACKOFF_START
+                    delay, was_up = BACKOFF_START, True
                     await self._watch(srv, session)
+                    self._mark_dead(srv)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
@@ -143,13 +158,17 @@ class McpPool:
             srv.session = None
             if self._closing:
                 break
-            srv.state, srv.retry_at = "backoff", time.monotonic() + delay
             srv.restarts += 1
-            srv.ready.set()  # wake waiters: they get the error instead of hanging
+            if was_up:
+                # A crash after running: callers wait through one short backoff and the restart.
+                log().warning("mcp.crashed", server=name, restart_in=delay)
+                await asyncio.sleep(delay)
+                continue
+            srv.state, srv.retry_at = "backoff", time.monotonic() + delay
+            srv.ready.set()  # a failed start: wake waiters with the error instead of hanging
             await asyncio.sleep(delay)
             srv.ready.clear()
             delay = min(delay * 2, BACKOFF_MAX)
-        srv.state = "stopped"
 
     async def _watch(self, srv: _Server, session: ClientSession) -> None:
         """Return when the server should be restarted (dead) or the pool closes."""
