@@ -17,11 +17,11 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 
 
 def _settings() -> Any:
-    from lynkr_cli import logs
-    from lynkr_cli.settings import get_settings
-
     # Server stderr and pool events are structured logs: on stderr, quiet unless -v.
     from typing import TextIO, cast
+
+    from lynkr_cli import logs
+    from lynkr_cli.settings import get_settings
 
     level = "info" if console.state.verbosity else "warning"
     logs.configure(level, stream=cast(TextIO, _Stderr()))
