@@ -209,7 +209,8 @@ def discovered_commands(root: Path | str) -> dict[str, list[str]]:
     from lynkr_cli.index.tooling import discover_commands
 
     base = Path(root).resolve()
-    return discover_commands(base, discover(base).files)
+    found = discover(base)
+    return discover_commands(base, [*found.files, *found.skipped])
 
 
 class _closing:

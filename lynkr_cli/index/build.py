@@ -432,7 +432,7 @@ def _finish(conn: sqlite3.Connection, run: _Run, *, changed: bool) -> None:
             "generation": str(generation),
             "built_at": str(time.time()),
             "git": "1" if found.git else "0",
-            "hints": json.dumps(hints.analyze(root, sorted(final))),
+            "hints": json.dumps(hints.analyze(root, sorted(final), sorted(found.skipped))),
             "warnings": json.dumps(report.warnings),
         },
     )

@@ -51,8 +51,13 @@ FRAMEWORKS = {
 }  # fmt: skip
 
 
-def analyze(root: Path, files: list[str]) -> dict[str, Any]:
-    """Manifests, dependencies, frameworks and the commands found, as JSON-ready data."""
+def analyze(root: Path, files: list[str], skipped: list[str] | None = None) -> dict[str, Any]:
+    """Manifests, dependencies, frameworks and the commands found, as JSON-ready data.
+
+    ``skipped`` are paths left out of the index (lockfiles, say): they are not read
+    as manifests, but their presence picks the runner (``uv run``, ``pnpm``).
+    """
+    present = sorted({*files, *(skipped or [])})
     found: list[dict[str, Any]] = []
     errors: list[str] = []
     for path in files:
@@ -76,8 +81,8 @@ def analyze(root: Path, files: list[str]) -> dict[str, Any]:
     return {
         "manifests": found,
         "frameworks": frameworks,
-        "commands": tooling.discover_commands(root, files),
-        "conventions": tooling.conventions(root, files),
+        "commands": tooling.discover_commands(root, present),
+        "conventions": tooling.conventions(root, present),
         "errors": errors,
     }
 

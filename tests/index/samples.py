@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of test data read better unwrapped)
 """One small, real source tree per supported language."""
 
 from __future__ import annotations

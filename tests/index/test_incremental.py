@@ -1,0 +1,166 @@
+"""Incremental runs: only changed files are parsed; edits, deletes and renames leave no stale rows."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from lynkr_cli.index import api, store
+from tests.index.helpers import bump_mtime, git, make_repo
+
+FILES = {
+    "a.py": "def alpha():\n    return 1\n",
+    "b.py": "from a import alpha\n\n\ndef beta():\n    return alpha()\n",
+    "c.py": "def gamma():\n    return 3\n",
+}
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    root = make_repo(tmp_path / "repo", dict(FILES))
+    api.build(root)
+    return root
+
+
+def _rows(root: Path, sql: str) -> list[tuple[object, ...]]:
+    conn = sqlite3.connect(api.index_path(root))
+    try:
+        return conn.execute(sql).fetchall()
+    finally:
+        conn.close()
+
+
+def test_no_change_parses_nothing(repo: Path) -> None:
+    report = api.build(repo)
+    assert (report.parsed, report.unchanged, report.removed, report.changed) == (0, 3, 0, False)
+    assert api.index_status(repo) == "fresh"
+
+
+def test_edit_reparses_only_that_file(repo: Path) -> None:
+    (repo / "c.py").write_text("def gamma2():\n    return 3\n")
+    bump_mtime(repo / "c.py")
+    assert api.index_status(repo) == "stale"
+    report = api.build(repo)
+    assert (report.parsed, report.unchanged) == (1, 2)
+    assert api.defs(repo, "gamma") == []
+    assert [d["path"] for d in api.defs(repo, "gamma2")] == ["c.py"]
+    assert api.index_status(repo) == "fresh"
+
+
+def test_touch_without_change_is_settled_by_hash(repo: Path) -> None:
+    bump_mtime(repo / "a.py")
+    report = api.build(repo)
+    assert report.parsed == 0
+    assert report.changed is False
+    assert api.index_status(repo) == "fresh"
+    assert len(api.defs(repo, "alpha")) == 1
+
+
+def test_delete_leaves_no_rows(repo: Path) -> None:
+    (repo / "a.py").unlink()
+    report = api.build(repo)
+    assert report.removed == 1
+    assert api.defs(repo, "alpha") == []
+    assert _rows(repo, "SELECT count(*) FROM files WHERE path = 'a.py'") == [(0,)]
+    orphans = "SELECT count(*) FROM {} WHERE file_id NOT IN (SELECT id FROM files)"
+    for table in ("symbols", "refs", "imports"):
+        assert _rows(repo, orphans.format(table)) == [(0,)]
+    # b.py's import of `a` no longer resolves.
+    assert _rows(repo, "SELECT module, target FROM imports") == [("a", None)]
+
+
+def test_rename_moves_symbols_and_reresolves_imports(repo: Path) -> None:
+    git(repo, "mv", "a.py", "renamed.py")
+    (repo / "b.py").write_text("from renamed import alpha\n\n\ndef beta():\n    return alpha()\n")
+    bump_mtime(repo / "b.py")
+    report = api.build(repo)
+    assert report.removed == 1
+    assert [d["path"] for d in api.defs(repo, "alpha")] == ["renamed.py"]
+    assert _rows(repo, "SELECT module, target FROM imports") == [("renamed", "renamed.py")]
+    assert {r["definition"]["path"] for r in api.refs(repo, "alpha")} == {"renamed.py"}
+
+
+def test_new_untracked_file_is_indexed(repo: Path) -> None:
+    (repo / "d.py").write_text("def delta():\n    pass\n")
+    report = api.build(repo)
+    assert report.parsed == 1
+    assert api.defs(repo, "delta")[0]["path"] == "d.py"
+
+
+def test_ignored_file_is_not_indexed(repo: Path) -> None:
+    (repo / ".gitignore").write_text("secret_*.py\n")
+    (repo / "secret_x.py").write_text("def hidden():\n    pass\n")
+    api.build(repo)
+    assert api.defs(repo, "hidden") == []
+
+
+def test_full_rebuild_gives_the_same_index(repo: Path) -> None:
+    before = api.stats(repo)
+    report = api.build(repo, full=True)
+    assert report.cold and report.parsed == 3
+    after = api.stats(repo)
+    for key in ("files", "symbols", "references", "imports", "resolved_imports"):
+        assert before[key] == after[key]
+
+
+def test_old_schema_rebuilds_by_itself(repo: Path) -> None:
+    conn = sqlite3.connect(api.index_path(repo))
+    conn.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION + 7}")
+    conn.close()
+    with pytest.raises(Exception, match="old schema"):
+        api.defs(repo, "alpha")
+    report = api.build(repo)
+    assert report.cold
+    assert len(api.defs(repo, "alpha")) == 1
+
+
+def test_corrupt_database_rebuilds(repo: Path) -> None:
+    path = api.index_path(repo)
+    for suffix in ("-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+    path.write_bytes(b"this is not a database" * 100)
+    report = api.build(repo)
+    assert report.cold
+    assert len(api.defs(repo, "beta")) == 1
+
+
+def test_configured_db_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    root = make_repo(tmp_path / "repo", {"x.py": "def x():\n    pass\n"})
+    target = tmp_path / "elsewhere" / "idx.db"
+    monkeypatch.setenv("LYNKR_INDEX_DB", str(target))
+    assert api.ensure_index(root) == target
+    assert target.is_file()
+    assert not (root / ".lynkr").exists()
+
+
+def test_missing_index_status_and_lookup_error(tmp_path: Path) -> None:
+    from lynkr_cli.errors import NotFoundError
+
+    root = make_repo(tmp_path / "repo", {"x.py": "x = 1\n"}, use_git=False)
+    assert api.index_status(root) == "missing"
+    with pytest.raises(NotFoundError):
+        api.search(root, "x")
+
+
+def test_pool_and_in_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    files = {f"m{i}.py": f"def f{i}():\n    return f{(i + 1) % 40}()\n" for i in range(40)}
+    root = make_repo(tmp_path / "repo", files, use_git=False)
+    monkeypatch.setenv("LYNKR_INDEX_WORKERS", "2")
+    pooled = api.build(root, full=True).stats
+    monkeypatch.setenv("LYNKR_INDEX_WORKERS", "1")
+    single = api.build(root, full=True).stats
+    assert pooled == single
+    assert pooled["symbols"] == 40 and pooled["resolved_references"] == 40
+
+
+def test_readers_see_old_or_new_index_during_rebuild(repo: Path) -> None:
+    # A reader holding the old database keeps a consistent view across a --full swap.
+    reader = sqlite3.connect(api.index_path(repo))
+    before = reader.execute("SELECT count(*) FROM symbols").fetchone()
+    api.build(repo, full=True)
+    assert reader.execute("SELECT count(*) FROM symbols").fetchone() == before
+    reader.close()
+    assert os.path.exists(api.index_path(repo))
