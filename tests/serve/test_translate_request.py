@@ -552,3 +552,18 @@ def test_overlong_tool_ids_shortened_consistently() -> None:
     msgs = tr(body(messages=messages))["messages"]
     call_id = msgs[1]["tool_calls"][0]["id"]
     assert len(call_id) <= 40 and msgs[2]["tool_call_id"] == call_id
+
+
+def test_reasoning_models_get_no_sampling_or_stop_and_stops_capped_at_four() -> None:
+    b = body(temperature=0.5, top_p=0.9, stop_sequences=["a", "b", "c", "d", "e"])
+    out = tr(b, model="o3")
+    assert not {"temperature", "top_p", "stop"} & set(out)
+    assert tr(b)["stop"] == ["a", "b", "c", "d"]
+    assert tr(b, flavor="ollama")["stop"] == ["a", "b", "c", "d", "e"]
+
+
+def test_long_user_id_becomes_a_stable_digest() -> None:
+    user_id = json.dumps({"device_id": "d" * 64, "account_uuid": "", "session_id": "s"})
+    first = tr(body(metadata={"user_id": user_id}))["user"]
+    assert len(first) == 64 and first == tr(body(metadata={"user_id": user_id}))["user"]
+    assert user_id not in json.dumps(tr(body(metadata={"user_id": user_id})))

@@ -8,6 +8,7 @@ signature must never be re-sent or invented. See docs/translation.md for every r
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 from typing import Any
@@ -32,8 +33,9 @@ def to_openai_request(
         raise ValueError("max_tokens: field required")
     out: dict[str, Any] = {"model": model, "messages": _messages(body, kind)}
     out[_max_tokens_field(model, kind)] = require_type(body["max_tokens"], int, "max_tokens")
-    _copy_sampling(body, out)
-    _copy_stop_and_user(body, out, kind)
+    reasoning = _is_reasoning_model(model, kind)
+    _copy_sampling(body, out, reasoning)
+    _copy_stop_and_user(body, out, kind, reasoning)
     _copy_tools(body, out)
     _copy_thinking(body, out, kind, model)
     _copy_response_format(body, out)
@@ -43,11 +45,14 @@ def to_openai_request(
     return out
 
 
+def _is_reasoning_model(model: str, flavor: Flavor) -> bool:
+    """OpenAI's o-series and gpt-5 family, which reject several classic parameters."""
+    return flavor == "openai" and _REASONING_MODEL.match(model) is not None
+
+
 def _max_tokens_field(model: str, flavor: Flavor) -> str:
     # OpenAI's reasoning models reject max_tokens; every other server knows max_tokens.
-    if flavor == "openai" and _REASONING_MODEL.match(model):
-        return "max_completion_tokens"
-    return "max_tokens"
+    return "max_completion_tokens" if _is_reasoning_model(model, flavor) else "max_tokens"
 
 
 def _messages(body: dict[str, Any], flavor: Flavor) -> list[dict[str, Any]]:
@@ -183,27 +188,38 @@ def _tool_call(block: dict[str, Any], at: str) -> dict[str, Any]:
     }
 
 
-def _copy_sampling(body: dict[str, Any], out: dict[str, Any]) -> None:
+def _copy_sampling(body: dict[str, Any], out: dict[str, Any], reasoning: bool) -> None:
     for key in ("temperature", "top_p"):
         if body.get(key) is not None:
-            out[key] = require_type(body[key], (int, float), key)
+            value = require_type(body[key], (int, float), key)
+            # OpenAI's reasoning models reject sampling parameters outright.
+            if not reasoning:
+                out[key] = value
 
 
-def _copy_stop_and_user(body: dict[str, Any], out: dict[str, Any], flavor: Flavor) -> None:
+def _copy_stop_and_user(
+    body: dict[str, Any], out: dict[str, Any], flavor: Flavor, reasoning: bool
+) -> None:
     stops = body.get("stop_sequences")
     if stops is not None:
         require_type(stops, list, "stop_sequences")
         for i, stop in enumerate(stops):
             require_type(stop, str, f"stop_sequences.{i}")
-        if stops:
-            out["stop"] = list(stops)
+        # OpenAI takes at most four and none at all on its reasoning models.
+        if stops and not reasoning:
+            out["stop"] = list(stops[:4]) if flavor == "openai" else list(stops)
     metadata = body.get("metadata")
     if metadata is not None:
         require_type(metadata, dict, "metadata")
         user = metadata.get("user_id")
         # Only OpenAI documents `user`; strict servers (Databricks) reject what they lack.
         if isinstance(user, str) and user and flavor == "openai":
-            out["user"] = user
+            out["user"] = user if len(user) <= 64 else _digest(user)
+
+
+def _digest(text: str) -> str:
+    # A stable stand-in for Claude Code's long JSON user id, within OpenAI's limits.
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _copy_tools(body: dict[str, Any], out: dict[str, Any]) -> None:
@@ -279,7 +295,7 @@ def _copy_thinking(body: dict[str, Any], out: dict[str, Any], flavor: Flavor, mo
         if "claude" in model.lower() and not _continues_tool_turn(out["messages"]):
             out["thinking"] = _databricks_thinking(thinking)
         return
-    if flavor == "openai" and _REASONING_MODEL.match(model):
+    if _is_reasoning_model(model, flavor):
         out["reasoning_effort"] = _effort(thinking, body.get("output_config"))
 
 
