@@ -47,6 +47,7 @@ def upstream_url(settings: Settings) -> str:
 
 def _reach_result(name: str, url: str, result: probe.ProbeResult, fix: str) -> CheckResult:
     details = result.as_dict()
+    details["http_status"] = details.pop("status")  # "status" is the check's own field
     if not result.ok:
         return _r(name, "fail", f"{url}: {result.error}", fix, **details)
     tls = ", TLS ok" if result.tls else ""
@@ -92,7 +93,8 @@ def gateway(ctx: Context) -> CheckResult:
         return _r("gateway", "skip", "settings are invalid")
     host = "127.0.0.1" if settings.server.host in ("0.0.0.0", "::", "") else settings.server.host
     port = settings.server.port
-    url = f"http://{host}:{port}/health/ready"
+    # --deep asks the gateway to reach its own upstream too.
+    url = f"http://{host}:{port}/health/ready" + ("?deep=1" if ctx.deep else "")
     result = probe.request(url, timeout=ctx.timeout)
     if result.ok and result.status == 200:
         return _r("gateway", "ok", f"lynkr serve is ready on {host}:{port} ({result.ttfb_ms} ms)")

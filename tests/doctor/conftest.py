@@ -1,0 +1,35 @@
+"""A temporary HOME and working directory, and a helper running `lynkr doctor --json`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "home"
+    (home / ".claude").mkdir(parents=True)
+    project = tmp_path / "project"
+    project.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
+    monkeypatch.chdir(project)
+    return home
+
+
+@pytest.fixture
+def doctor(invoke: Any, home: Path) -> Callable[..., tuple[int, dict[str, Any], str]]:
+    """Run doctor with --json; return (exit code, {check name: result}, stderr)."""
+
+    def run(*args: str) -> tuple[int, dict[str, Any], str]:
+        result = invoke("doctor", "--json", "--timeout", "2", *args)
+        doc = json.loads(result.stdout)
+        assert doc["ok"] == (result.exit_code == 0)
+        return result.exit_code, {c["name"]: c for c in doc["checks"]}, result.stdout
+
+    return run

@@ -1,0 +1,147 @@
+"""Doctor finds every competing source of Claude Code's variables, with file:line, masked."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import require, tool_path
+
+API_KEY = "sk-ant-api03-secretvalue-abcd"
+TOKEN = "sk-token-secretvalue-wxyz"
+PRIMARY = "sk-ant-primary-secret-9876"
+
+
+@pytest.fixture
+def messy_home(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    (home / ".bashrc").write_text(
+        "# my bashrc\nalias ll='ls -l'\nexport ANTHROPIC_BASE_URL=https://proxy.example.com/v1\n"
+        "# export ANTHROPIC_MODEL=commented-out\n"
+    )
+    (home / ".zshrc").write_text(f'export PATH=$PATH:/opt\nANTHROPIC_API_KEY="{API_KEY}"\n')
+    fish = home / ".config" / "fish"
+    fish.mkdir(parents=True)
+    (fish / "config.fish").write_text(f"set -gx ANTHROPIC_AUTH_TOKEN '{TOKEN}'\n")
+    (home / ".claude.json").write_text(
+        json.dumps({"numStartups": 3, "primaryApiKey": PRIMARY, "projects": {}})
+    )
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://user.example.com"}})
+    )
+    project = Path.cwd() / ".claude"
+    project.mkdir()
+    (project / "settings.local.json").write_text(
+        json.dumps(
+            {
+                "env": {
+                    "ANTHROPIC_BASE_URL": "http://127.0.0.1:9/v1/messages",
+                    "ANTHROPIC_AUTH_TOKEN": TOKEN,
+                }
+            }
+        )
+    )
+    (Path.cwd() / ".env").write_text(f"ANTHROPIC_API_KEY={API_KEY}\n")
+    monkeypatch.setenv("ANTHROPIC_API_KEY", API_KEY)
+    return home
+
+
+def test_every_conflict_is_reported_with_its_place(doctor, messy_home: Path) -> None:
+    code, checks, raw = doctor("--only", "claude")
+    assert code == 1  # the /v1 base URLs are failures
+    for secret in (API_KEY, TOKEN, PRIMARY):
+        assert secret not in raw
+    rc = checks["env.rc-files"]
+    assert rc["status"] == "warn" and rc["fix"]
+    places = {
+        f["where"].replace(str(messy_home), "~"): f["name"] for f in rc["details"]["findings"]
+    }
+    assert places == {
+        "~/.bashrc:3": "ANTHROPIC_BASE_URL",
+        "~/.zshrc:2": "ANTHROPIC_API_KEY",
+        "~/.config/fish/config.fish:1": "ANTHROPIC_AUTH_TOKEN",
+    }
+    assert checks["env.process"]["status"] == "warn"
+    assert "****abcd" in checks["env.process"]["summary"]
+    assert checks["env.dotenv"]["status"] == "warn"
+    assert checks["env.claude-json"]["status"] == "warn"
+    assert "/logout" in checks["env.claude-json"]["fix"]
+    assert checks["env.claude-settings"]["status"] == "warn"  # user and local disagree
+    assert checks["env.auth-both"]["status"] == "warn"
+    base = checks["base-url"]
+    assert base["status"] == "fail"
+    assert "/v1/v1/messages" in base["summary"]
+    assert ".bashrc:3" in base["summary"] and "settings.local.json" in base["summary"]
+
+
+def test_every_non_ok_result_has_a_fix(doctor, messy_home: Path) -> None:
+    _, checks, _ = doctor()
+    for name, result in checks.items():
+        if result["status"] in ("warn", "fail"):
+            assert result["fix"], name
+
+
+def test_clean_environment_is_ok(doctor, home: Path) -> None:
+    code, checks, _ = doctor("--only", "claude", "--only", "settings")
+    for name in (
+        "base-url",
+        "env.process",
+        "env.rc-files",
+        "env.dotenv",
+        "env.claude-json",
+        "env.claude-settings",
+        "env.auth-both",
+        "settings",
+    ):
+        assert checks[name]["status"] == "ok", (name, checks[name])
+    # claude is not on this PATH: a warning, which fails only with --strict.
+    assert checks["claude-code"]["status"] in ("ok", "warn")
+    if checks["claude-code"]["status"] == "warn":
+        assert code == 0
+        assert doctor("--only", "claude", "--strict")[0] == 1
+
+
+def test_claude_code_version_and_target(doctor, home: Path, monkeypatch) -> None:
+    claude = tool_path("claude")
+    require(claude is not None, "Claude Code CLI not installed (bash scripts/test-deps.sh)")
+    monkeypatch.setenv("PATH", f"{claude.parent}{os.pathsep}{os.environ['PATH']}")
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"env": {"ANTHROPIC_BASE_URL": "http://127.0.0.1:8765"}})
+    )
+    _, checks, _ = doctor("--only", "claude-code")
+    result = checks["claude-code"]
+    assert result["status"] == "ok"
+    assert "2.1" in result["details"]["version"]
+    assert result["details"]["base_url"] == "http://127.0.0.1:8765"
+    assert "settings.json (user)" in result["details"]["base_url_source"]
+
+
+def test_invalid_settings_fail_and_others_skip(doctor, home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LYNKR_PORT", "not-a-port")
+    code, checks, _ = doctor("--only", "settings", "--only", "provider", "--only", "gateway")
+    assert code == 1
+    assert checks["settings"]["status"] == "fail"
+    assert "LYNKR_PORT" in checks["settings"]["summary"]
+    assert checks["credentials"]["status"] == "skip"
+    assert checks["gateway"]["status"] == "skip"
+
+
+def test_missing_provider_credentials_name_the_variable(doctor, home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LYNKR_PROVIDER", "databricks")
+    monkeypatch.setenv("DATABRICKS_API_BASE", "https://adb.example.com")
+    code, checks, _ = doctor("--only", "credentials")
+    assert code == 1
+    assert checks["credentials"]["summary"] == "provider 'databricks' lacks DATABRICKS_API_KEY"
+    monkeypatch.setenv("DATABRICKS_API_KEY", "dapi-secret-0000000000")
+    code, checks, raw = doctor("--only", "credentials")
+    assert code == 0 and checks["credentials"]["status"] == "ok"
+    assert "dapi-secret" not in raw
+
+
+def test_human_table_and_exit_code(invoke, messy_home: Path) -> None:
+    result = invoke("doctor", "--only", "claude", "--timeout", "2")
+    assert result.exit_code == 1
+    assert "env.rc-files" in result.stdout and "fail" in result.stdout
+    assert API_KEY not in result.stdout
