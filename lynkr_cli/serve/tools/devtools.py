@@ -66,11 +66,14 @@ def _review(args: dict[str, Any], ctx: ToolContext) -> Any:
 
 
 def _run_tests(args: dict[str, Any], ctx: ToolContext) -> Any:
+    import dataclasses
+
     from lynkr_cli.errors import NotFoundError
     from lynkr_cli.git.api import GitPolicy
     from lynkr_cli.git.testrun import run_tests
 
-    policy = GitPolicy.from_settings(ctx.settings.policy)
+    # The same resolution as the pre-commit test run: explicit command, else discovered.
+    policy = dataclasses.replace(GitPolicy.from_settings(ctx.settings.policy), require_tests=True)
     command = policy.tests_command(ctx.root)
     if command is None:
         raise NotFoundError(
