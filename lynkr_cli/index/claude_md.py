@@ -26,7 +26,9 @@ LAYOUT_MAX = 15
 LANGUAGE_NAMES = {
     "python": "Python", "javascript": "JavaScript", "typescript": "TypeScript", "tsx": "TSX",
     "go": "Go", "rust": "Rust", "java": "Java", "c": "C", "cpp": "C++", "csharp": "C#",
-    "ruby": "Ruby", "php": "PHP", "bash": "Bash", "markdown": "Markdown",
+    "ruby": "Ruby", "php": "PHP", "bash": "Bash", "markdown": "Markdown", "toml": "TOML",
+    "json": "JSON", "yaml": "YAML", "make": "Makefile", "html": "HTML", "css": "CSS",
+    "dockerfile": "Dockerfile", "text": "text", "xml": "XML", "rst": "reStructuredText",
 }  # fmt: skip
 
 
@@ -88,7 +90,9 @@ def _lang(name: str) -> str:
 
 def _overview(root: Path, stats: dict[str, Any]) -> str:
     name, description = _project_name(root)
-    code = [k for k in stats["languages"] if k in LANGUAGE_NAMES and k != "markdown"]
+    from lynkr_cli.index.languages import PARSED
+
+    code = [k for k in stats["languages"] if k in PARSED]
     mostly = f", mostly {_lang(code[0])}" if code else ""
     text = f"## Project overview\n\n**{name}**: {stats['files']} files{mostly}"
     text += f"; {stats['symbols']} definitions and {stats['references']} references indexed."

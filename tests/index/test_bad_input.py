@@ -35,7 +35,9 @@ def test_invalid_utf8_is_parsed_with_replacement(tmp_path: Path) -> None:
 
 
 def test_syntax_error_keeps_what_was_recovered(tmp_path: Path) -> None:
-    broken = "def good_one():\n    return 1\n\ndef broken(:\n    pass\n\nclass AfterError:\n    pass\n"
+    broken = (
+        "def good_one():\n    return 1\n\ndef broken(:\n    pass\n\nclass AfterError:\n    pass\n"
+    )
     root = make_repo(tmp_path / "r", {"broken.py": broken})
     doc = _build(root)
     assert doc["problems"] == 1

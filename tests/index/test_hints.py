@@ -117,7 +117,11 @@ def test_pyproject() -> None:
 
 
 def test_requirements_txt() -> None:
-    assert names(manifests.requirements_txt(REQUIREMENTS.encode())) == ["requests", "flask", "numpy"]
+    assert names(manifests.requirements_txt(REQUIREMENTS.encode())) == [
+        "requests",
+        "flask",
+        "numpy",
+    ]
 
 
 def test_pom_xml_with_namespace() -> None:
@@ -141,12 +145,19 @@ def test_gemfile_through_the_ruby_grammar() -> None:
 
 def test_csproj() -> None:
     deps = manifests.csproj(CSPROJ.encode())
-    assert [(d["name"], d["version"]) for d in deps] == [("Newtonsoft.Json", "13.0.3"), ("xunit", "2.6.0")]
+    assert [(d["name"], d["version"]) for d in deps] == [
+        ("Newtonsoft.Json", "13.0.3"),
+        ("xunit", "2.6.0"),
+    ]
 
 
 def test_go_mod() -> None:
     deps = manifests.go_mod(GO_MOD.encode())
-    assert names(deps) == ["github.com/gin-gonic/gin", "golang.org/x/sync", "github.com/spf13/cobra"]
+    assert names(deps) == [
+        "github.com/gin-gonic/gin",
+        "golang.org/x/sync",
+        "github.com/spf13/cobra",
+    ]
     assert deps[1]["scope"] == "indirect"
 
 
@@ -218,14 +229,16 @@ def test_discovered_commands(project: Path) -> None:
 def test_analyze_frameworks_and_errors(project: Path) -> None:
     files = sorted(git(project, "ls-files").split())
     doc = hints.analyze(project, files)
-    assert {"Express", "FastAPI", "Gin", "React", "Serde", "Tokio", "Vitest"} <= set(doc["frameworks"])
+    assert {"Express", "FastAPI", "Gin", "React", "Serde", "Tokio", "Vitest"} <= set(
+        doc["frameworks"]
+    )
     paths = [m["path"] for m in doc["manifests"]]
     assert "tests/fixtures/package.json" not in paths
     assert "requirements-dev.txt" in paths
     assert [e.split(":")[0] for e in doc["errors"]] == ["broken/package.json"]
     assert "Python line length 88 (ruff)" in doc["conventions"]
     assert "mypy --strict: every function fully typed" in doc["conventions"]
-    assert 'rustfmt edition = 2021' in doc["conventions"]
+    assert "rustfmt edition = 2021" in doc["conventions"]
 
 
 def test_tox_nox_flake8_and_java_projects(tmp_path: Path) -> None:
