@@ -202,3 +202,9 @@ def test_missing_usage_falls_back_to_the_estimate() -> None:
     out = from_openai_response(resp, model="m", input_tokens=321)
     Message.model_validate(out)
     assert out["usage"]["input_tokens"] == 321
+    assert out["usage"]["output_tokens"] == 1  # "hi", counted locally
+
+
+def test_refusal_with_stop_is_still_a_refusal() -> None:
+    out = translate(completion({"content": None, "refusal": "No."}, "stop"))
+    assert out["stop_reason"] == "refusal"

@@ -300,6 +300,9 @@ def test_databricks_list_shaped_deltas_carry_real_signature() -> None:
 def test_content_filter_and_refusal() -> None:
     events = run([chunk({"refusal": "No."}), chunk(finish="content_filter")])
     assert events[-2]["delta"]["stop_reason"] == "refusal"
+    events = run([chunk({"refusal": "No."}), chunk(finish="stop")])
+    assert events[-2]["delta"]["stop_reason"] == "refusal"
+    assert accumulate(events)["content"] == [{"type": "text", "text": "No."}]
 
 
 def test_error_chunk_raises_and_finish_is_not_called_by_us() -> None:

@@ -42,12 +42,16 @@ def from_openai_response(
     require_type(choice, dict, "response.choices.0")
     message = choice.get("message") or {}
     require_type(message, dict, "response.choices.0.message")
-    content = _thinking(message) + _content(message.get("content")) + _refusal(message)
+    refusal = _refusal(message)
+    content = _thinking(message) + _content(message.get("content")) + refusal
     calls = _tool_uses(message, tool_names)
     stop = finish_to_stop_reason(choice.get("finish_reason"))
     if calls and stop == "end_turn":
         # Some servers say "stop" after calling tools; the client must still run them.
         stop = "tool_use"
+    elif refusal and stop == "end_turn":
+        stop = "refusal"
+    usage = resp.get("usage")
     return {
         "id": message_id(),
         "type": "message",
@@ -56,8 +60,18 @@ def from_openai_response(
         "content": content + calls,
         "stop_reason": stop,
         "stop_sequence": None,
-        "usage": anthropic_usage(resp.get("usage"), input_tokens),
+        "usage": anthropic_usage(usage, input_tokens, _output_estimate(usage, content + calls)),
     }
+
+
+def _output_estimate(usage: Any, blocks: list[dict[str, Any]]) -> int:
+    """Output tokens counted locally, only when the upstream did not report them."""
+    if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
+        return 0
+    from lynkr_cli.serve.tokens import count_text
+
+    parts = [b.get("text") or b.get("thinking") or json.dumps(b.get("input", "")) for b in blocks]
+    return count_text("".join(str(p) for p in parts))
 
 
 def _thinking(message: dict[str, Any]) -> list[dict[str, Any]]:

@@ -87,7 +87,9 @@ class StreamTranslator:
                 self._delta(delta, events)
             if choice.get("finish_reason"):
                 self._close(events)
-                self._stop = finish_to_stop_reason(choice["finish_reason"])
+                # A streamed refusal stays a refusal whatever finish_reason follows it.
+                if self._stop != "refusal":
+                    self._stop = finish_to_stop_reason(choice["finish_reason"])
         return events
 
     def finish(self) -> list[Event]:
