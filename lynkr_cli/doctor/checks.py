@@ -11,7 +11,7 @@ from lynkr_cli.registry import DoctorCheck
 
 @hookimpl
 def register_doctor_checks(register: Callable[[DoctorCheck], Any]) -> None:
-    from lynkr_cli.doctor import checks_env, checks_system
+    from lynkr_cli.doctor import checks_env, checks_net, checks_system
 
-    for name, group, run in [*checks_env.CHECKS, *checks_system.CHECKS]:
+    for name, group, run in [*checks_env.CHECKS, *checks_net.CHECKS, *checks_system.CHECKS]:
         register(DoctorCheck(name=name, run=run, group=group))

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Mapping
+import sys
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
 
-from lynkr_cli.errors import NotFoundError
+from lynkr_cli.errors import NotFoundError, UsageError
 from lynkr_cli.settings import load_settings
 from lynkr_cli.switch import conflicts, presets, profiles, targets
 from lynkr_cli.switch.profiles import Profile
@@ -178,3 +179,82 @@ def run_env(profile: Profile, base: Mapping[str, str]) -> dict[str, str]:
     env = {k: v for k, v in base.items() if k not in profiles.MANAGED_VARS}
     env.update(profile.env())
     return env
+
+
+@dataclass
+class Imported:
+    saved: list[Profile] = field(default_factory=list)
+    skipped: list[dict[str, str]] = field(default_factory=list)
+
+
+def import_profiles(
+    conn: sqlite3.Connection,
+    found: list[Profile],
+    *,
+    accept_risky: Callable[[Profile, list[tuple[str, str]]], bool],
+    replace_existing: bool = False,
+) -> Imported:
+    """Save imported profiles; risky ones only when ``accept_risky`` says so."""
+    out = Imported()
+    for profile in found:
+        risky = risky_variables(profile)
+        if risky and not accept_risky(profile, risky):
+            out.skipped.append(
+                {"name": profile.name, "reason": "risky variables not accepted (--yes)"}
+            )
+            continue
+        if profiles.find(conn, profile.name) and not replace_existing:
+            out.skipped.append(
+                {"name": profile.name, "reason": "a profile has this name (--replace)"}
+            )
+            continue
+        profiles.save(conn, profile, replace_existing=replace_existing)
+        out.saved.append(profile)
+    return out
+
+
+def risky_variables(profile: Profile) -> list[tuple[str, str]]:
+    """(name, why) for everything in a profile that deserves a second look before saving."""
+    risky = conflicts.risky(profile.extra_env)
+    if conflicts.insecure_base_url(profile.base_url):
+        risky.append(
+            ("ANTHROPIC_BASE_URL", "is plain http to another host: the key travels in the clear")
+        )
+    return risky
+
+
+def parse_pairs(items: list[str] | None, what: str) -> dict[str, str]:
+    """``NAME=VALUE`` options as a dict; anything else is a usage error."""
+    out = {}
+    for item in items or []:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"{what} {item!r} is not NAME=VALUE")
+        out[name.strip()] = value
+    return out
+
+
+def field_changes(  # noqa: PLR0917
+    base_url: str | None = None,
+    key: str | None = None,
+    key_field: str | None = None,
+    model: str | None = None,
+    haiku_model: str | None = None,
+    sonnet_model: str | None = None,
+    opus_model: str | None = None,
+    notes: str | None = None,
+) -> dict[str, Any]:
+    """The profile fields given as options; ``--key -`` reads the key from stdin."""
+    if key == "-":
+        key = sys.stdin.readline().strip()
+    raw = {
+        "base_url": base_url,
+        "key": SecretStr(key) if key else None,
+        "key_field": key_field,
+        "model": model,
+        "haiku_model": haiku_model,
+        "sonnet_model": sonnet_model,
+        "opus_model": opus_model,
+        "notes": notes,
+    }
+    return {k: v for k, v in raw.items() if v is not None}

@@ -84,43 +84,6 @@ def _conn() -> Any:
     return profiles.connect()
 
 
-def _pairs(items: list[str] | None, what: str) -> dict[str, str]:
-    out = {}
-    for item in items or []:
-        name, sep, value = item.partition("=")
-        if not sep or not name.strip():
-            raise UsageError(f"{what} {item!r} is not NAME=VALUE")
-        out[name.strip()] = value
-    return out
-
-
-def _changes(  # noqa: PLR0917
-    base_url: str | None = None,
-    key: str | None = None,
-    key_field: str | None = None,
-    model: str | None = None,
-    haiku_model: str | None = None,
-    sonnet_model: str | None = None,
-    opus_model: str | None = None,
-    notes: str | None = None,
-) -> dict[str, Any]:
-    from pydantic import SecretStr
-
-    if key == "-":
-        key = sys.stdin.readline().strip()
-    raw = {
-        "base_url": base_url,
-        "key": SecretStr(key) if key else None,
-        "key_field": key_field,
-        "model": model,
-        "haiku_model": haiku_model,
-        "sonnet_model": sonnet_model,
-        "opus_model": opus_model,
-        "notes": notes,
-    }
-    return {k: v for k, v in raw.items() if v is not None}
-
-
 def _prompter() -> Any:
     """Ask on a terminal; in scripts return None so missing inputs become one clear error."""
     if not sys.stdin.isatty():
@@ -206,9 +169,9 @@ def use(  # noqa: PLR0917
     from lynkr_cli.switch import shell as shells
 
     conn = _conn()
-    changes = _changes(base_url, key, key_field, model)
+    changes = activate.field_changes(base_url, key, key_field, model)
     profile, created = activate.obtain(
-        conn, name, values=_pairs(set_, "--set"), changes=changes, prompt=_prompter()
+        conn, name, values=activate.parse_pairs(set_, "--set"), changes=changes, prompt=_prompter()
     )
     if created is not None:
         console.info(f"created profile '{name}' from preset '{profile.preset}'")
@@ -261,17 +224,17 @@ def add(  # noqa: PLR0917
     from lynkr_cli.switch import activate, presets, profiles
 
     conn = _conn()
-    changes = _changes(
+    changes = activate.field_changes(
         base_url, key, key_field, model, haiku_model, sonnet_model, opus_model, notes
     )
     if env:
-        changes["extra_env"] = _pairs(env, "--env")
+        changes["extra_env"] = activate.parse_pairs(env, "--env")
     if preset:
         profile = activate.create_from_preset(
             conn,
             presets.get_preset(preset),
             name,
-            values=_pairs(set_, "--set"),
+            values=activate.parse_pairs(set_, "--set"),
             changes=changes,
             prompt=_prompter(),
         ).profile
@@ -299,14 +262,14 @@ def edit(  # noqa: PLR0917
     json_output: JsonOpt = False,
 ) -> None:
     """Change fields of a profile; run `lynkr switch NAME` again to apply it."""
-    from lynkr_cli.switch import profiles
+    from lynkr_cli.switch import activate, profiles
 
     conn = _conn()
-    changes = _changes(
+    changes = activate.field_changes(
         base_url, key, key_field, model, haiku_model, sonnet_model, opus_model, notes
     )
     if env or unset_env:
-        extra = dict(profiles.get(conn, name).extra_env) | _pairs(env, "--env")
+        extra = dict(profiles.get(conn, name).extra_env) | activate.parse_pairs(env, "--env")
         for gone in unset_env or []:
             extra.pop(gone, None)
         changes["extra_env"] = extra
@@ -409,170 +372,10 @@ def restore(
     _say(f"restored {done.path} {what}")
 
 
-# --------------------------------------------------------------------------- run / links / test
+# run, import, export and test live in a sibling module to keep this one short.
+from lynkr_cli.switch import command_share  # noqa: E402
 
-
-@switch_app.command(
-    "run", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-)
-def run(
-    name: Annotated[str, typer.Argument(help="Profile whose environment the command gets.")],
-    command: Annotated[list[str], typer.Argument(help="The command, after --.")],
-) -> None:
-    """Run one command with a profile's environment: `lynkr switch run NAME -- claude -p hi`."""
-    import os
-    import subprocess
-
-    from lynkr_cli.switch import activate, profiles
-
-    profile = profiles.get(_conn(), name)
-    env = activate.run_env(profile, os.environ)
-    try:
-        code = subprocess.call(command, env=env)
-    except FileNotFoundError:
-        raise UsageError(f"command not found: {command[0]}") from None
-    raise typer.Exit(code)
-
-
-@switch_app.command("import")
-def import_cmd(  # noqa: PLR0917
-    url: Annotated[str | None, typer.Argument(help="A lynkr:// or ccswitch:// link.")] = None,
-    from_cc_switch: Annotated[
-        bool, typer.Option("--from-cc-switch", help="Import cc-switch's Claude providers.")
-    ] = False,
-    db_path: Annotated[
-        str | None,
-        typer.Option("--db", help="cc-switch database (default ~/.cc-switch/cc-switch.db)."),
-    ] = None,
-    name: Annotated[str | None, typer.Option("--name", help="Save under this name.")] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Accept risky extra variables.")] = False,
-    replace_existing: Annotated[
-        bool, typer.Option("--replace", help="Overwrite profiles with the same name.")
-    ] = False,
-    json_output: JsonOpt = False,
-) -> None:
-    """Import a profile from a link, or every Claude provider from cc-switch's database."""
-    from dataclasses import replace
-    from pathlib import Path
-
-    from lynkr_cli.switch import links
-
-    if from_cc_switch == bool(url):
-        raise UsageError("give either a link or --from-cc-switch", hint="lynkr switch import URL")
-    if url:
-        found = [links.parse_link(url)]
-        if name:
-            found = [replace(found[0], name=name)]
-    else:
-        path = Path(db_path).expanduser() if db_path else links.default_ccswitch_db()
-        found = [item.profile for item in links.read_ccswitch_db(path)]
-    saved, skipped = _save_imported(found, yes=yes, replace_existing=replace_existing)
-    if json_output:
-        console.print_json({"imported": [p.public() for p in saved], "skipped": skipped})
-        return
-    for profile in saved:
-        _say(f"imported {profile.name} ({profile.base_url})")
-    for item in skipped:
-        console.warn(f"skipped {item['name']}: {item['reason']}")
-
-
-def _save_imported(
-    found: list[Any], *, yes: bool, replace_existing: bool
-) -> tuple[list[Any], list[dict[str, str]]]:
-    from lynkr_cli.switch import conflicts, profiles
-
-    conn = _conn()
-    saved, skipped = [], []
-    for profile in found:
-        _review(profile)
-        risky = conflicts.risky(profile.extra_env)
-        if conflicts.insecure_base_url(profile.base_url):
-            risky.append(
-                ("ANTHROPIC_BASE_URL", "plain http to another host sends the key in the clear")
-            )
-        for var, why in risky:
-            console.warn(f"{profile.name}: {var} {why}")
-        if risky and not yes and not _confirm(f"save '{profile.name}' with these variables?"):
-            skipped.append({"name": profile.name, "reason": "risky variables not accepted (--yes)"})
-            continue
-        if profiles.find(conn, profile.name) and not replace_existing:
-            skipped.append({"name": profile.name, "reason": "a profile has this name (--replace)"})
-            continue
-        profiles.save(conn, profile, replace_existing=replace_existing)
-        saved.append(profile)
-    return saved, skipped
-
-
-def _review(profile: Any) -> None:
-    doc = profile.public()
-    extra = ", ".join(f"{k}={v}" for k, v in doc["extra_env"].items()) or "-"
-    console.info(
-        f"profile {doc['name']}: base_url={doc['base_url'] or '-'} "
-        f"{doc['key_field']}={doc['key'] or '-'} model={doc['model'] or '-'} extra: {extra}"
-    )
-
-
-def _confirm(question: str) -> bool:
-    if not sys.stdin.isatty():
-        return False
-    return bool(typer.confirm(question, default=False))
-
-
-@switch_app.command("export")
-def export(
-    name: Annotated[str, typer.Argument(help="Profile to share.")],
-    with_key: Annotated[
-        bool, typer.Option("--with-key", help="Include the key in the link.")
-    ] = False,
-    json_output: JsonOpt = False,
-) -> None:
-    """Print a lynkr:// link for a profile (without the key unless --with-key)."""
-    from lynkr_cli.switch import links, profiles
-
-    link = links.export_link(profiles.get(_conn(), name), with_key=with_key)
-    if json_output:
-        console.print_json({"name": name, "link": link, "with_key": with_key})
-        return
-    sys.stdout.write(link + "\n")
-
-
-@switch_app.command("test")
-def test_cmd(
-    name: Annotated[str, typer.Argument(help="Profile to test.")],
-    probe: Annotated[
-        bool, typer.Option("--probe", help="Also make a real 1-token /v1/messages call.")
-    ] = False,
-    timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds per step.")] = 5.0,
-    json_output: JsonOpt = False,
-) -> None:
-    """Check a profile's endpoint: DNS, TLS, status, first byte; --probe checks key and model."""
-    from lynkr_cli.switch import probe as probes
-    from lynkr_cli.switch import profiles
-
-    profile = profiles.get(_conn(), name)
-    if not profile.base_url:
-        raise UsageError(
-            f"profile '{name}' has no base URL", hint=f"lynkr switch edit {name} --base-url URL"
-        )
-    results = {"reach": probes.reach(profile.base_url, timeout)}
-    if probe:
-        results["probe"] = probes.probe_messages(profile, max(timeout, 30.0))
-    ok = all(r.ok for r in results.values())
-    if json_output:
-        console.print_json(
-            {"profile": name, "ok": ok, **{k: r.as_dict() for k, r in results.items()}}
-        )
-    else:
-        for label, r in results.items():
-            if r.ok:
-                _say(
-                    f"{label:6} ok   HTTP {r.status}  dns {r.dns_ms} ms  "
-                    f"first byte {r.ttfb_ms} ms  {r.url}"
-                )
-            else:
-                _say(f"{label:6} FAIL {r.error}  {r.url}")
-    if not ok:
-        raise typer.Exit(1)
+command_share.register(switch_app)
 
 
 @hookimpl
