@@ -62,16 +62,7 @@ def complete(system: str, prompt: str, max_tokens: int = 2048) -> dict[str, Any]
             "--llm needs a model provider, and none is configured",
             hint="Set LYNKR_PROVIDER (or MODEL_PROVIDER) and its credentials, as for `serve`.",
         )
-    client = _in_process_client()
-    if client is None:
-        raise ConfigError(
-            "--llm: this build has no in-process provider client",
-            hint="Run without --llm for the deterministic report.",
-        )
-    text, model = client(settings, system, prompt, max_tokens)
+    from lynkr_cli.git.modelcall import complete_text
+
+    text, model = complete_text(settings, system, prompt, max_tokens)
     return {"provider": settings.provider.name, "model": model, "text": text}
-
-
-def _in_process_client() -> Any:
-    """The serve package's in-process completion function, when it provides one."""
-    return None
