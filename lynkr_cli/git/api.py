@@ -33,8 +33,14 @@ Failures raise :class:`lynkr_cli.errors.LynkrError` subclasses with a one-line
   an option (``--upload-pack=…``) is refused before git sees it.
 
 Pass ``policy=GitPolicy(...)`` to :func:`open_repo` to use guards other than the
-effective settings (the gateway may build one per request). ``llm_review`` and
-``llm_notes`` add a model's prose through the configured provider.
+effective settings (the gateway may build one per request). Relative paths are
+taken relative to the directory given to :func:`open_repo`; paths outside the
+working tree are refused (UsageError). All calls block (git subprocesses): from
+async code, run them in a thread.
+
+``lynkr_cli.git.llm.llm_review(review, patch)`` and ``llm_notes(notes)`` add a
+model's prose through the configured provider, in process (blocking, they run
+their own event loop); they raise ConfigError without a provider.
 """
 
 from __future__ import annotations

@@ -7,13 +7,14 @@ Reading (status, diff, log, branches) needs no permission. Changing the index
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from lynkr_cli.errors import ExitCode, GitError, NotFoundError
+from lynkr_cli.errors import ExitCode, GitError, NotFoundError, UsageError
 from lynkr_cli.git import parse
 from lynkr_cli.git.gitproc import DEFAULT_TIMEOUT, GitResult, run_git
 from lynkr_cli.git.models import (
@@ -41,9 +42,11 @@ NOT_A_REPO_HINT = "Run this inside a git working tree (or `git init` one first).
 class Repo:
     """A git working tree. Build it with :meth:`Repo.open`."""
 
-    def __init__(self, root: Path, policy: GitPolicy) -> None:
+    def __init__(self, root: Path, policy: GitPolicy, cwd: Path | None = None) -> None:
         self.root = root
         self.policy = policy
+        # Relative paths a caller passes are relative to where it opened the repo.
+        self.cwd = cwd if cwd is not None else root
 
     @classmethod
     def open(cls, path: Path | str | None = None, policy: GitPolicy | None = None) -> Repo:
@@ -62,7 +65,7 @@ class Repo:
                 exit_code=ExitCode.GIT_NOT_A_REPO,
             )
         root = Path(result.stdout.strip())
-        return cls(root, policy if policy is not None else GitPolicy.load())
+        return cls(root, policy if policy is not None else GitPolicy.load(), start.resolve())
 
     def git(
         self,
@@ -76,6 +79,20 @@ class Repo:
         return run_git(
             self.root, args, check=check, input_text=input_text, timeout=timeout, env=env
         )
+
+    def _from_root(self, paths: Sequence[str]) -> list[str]:
+        """Paths relative to the root, as git is run there; outside the tree is refused."""
+        found = []
+        for path in check_paths(list(paths)):
+            full = os.path.normpath(os.path.join(self.cwd, path))
+            rel = os.path.relpath(full, self.root)
+            if rel == ".." or rel.startswith(".." + os.sep):
+                raise UsageError(
+                    f"{path!r} is outside the repository at {self.root}",
+                    hint="Name paths inside the working tree.",
+                )
+            found.append(rel)
+        return found
 
     # ------------------------------------------------------------------ reading
 
@@ -127,7 +144,7 @@ class Repo:
     ) -> Diff:
         """Unstaged changes, ``staged`` changes, or the changes of ``rev_range`` (A..B)."""
         revs, base = self._diff_revs(staged, rev_range)
-        tail = ["--", *check_paths(list(paths))]
+        tail = ["--", *self._from_root(paths)]
         numstat = self.git("diff", *_DIFF_OPTIONS, "--numstat", "-z", *revs, *tail)
         patch = self.git("diff", *_DIFF_OPTIONS, "--patch", *revs, *tail)
         return Diff(staged, base, parse.parse_numstat(numstat.stdout), patch.stdout)
@@ -211,12 +228,12 @@ class Repo:
                 raise GitError(
                     "nothing to stage: name paths, or pass --all", exit_code=ExitCode.GIT_FAILED
                 )
-            self.git("add", "--", *check_paths(list(paths)))
+            self.git("add", "--", *self._from_root(paths))
         return self.status()
 
     def unstage(self, paths: Sequence[str] = ()) -> Status:
         """Take paths (default: everything) out of the index; the working tree is kept."""
-        tail = ["--", *check_paths(list(paths))] if paths else ["--", "."]
+        tail = ["--", *self._from_root(paths)] if paths else ["--", "."]
         if self.head() is None:
             # No HEAD to restore from: drop the entries from the index instead.
             self.git("rm", "--cached", "-r", "--quiet", "--ignore-unmatch", *tail)

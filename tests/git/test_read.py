@@ -148,3 +148,17 @@ def test_api_returns_dataclasses(repos):
     assert status.branch == "main" and status.clean
     assert repo.log()[0].subject == "chore: start"
     assert repo.status().to_dict()["clean"] is True
+
+
+def test_paths_are_relative_to_where_the_repo_was_opened(repos, monkeypatch, run_json, invoke):
+    repos.write("src/pkg/mod.py", "x = 1\n")
+    repos.write("mod.py", "top\n")
+    monkeypatch.chdir(repos.work / "src")
+    doc = run_json("git", "stage", "pkg/mod.py")
+    assert [c["path"] for c in doc["staged"]] == ["src/pkg/mod.py"]
+    diff = run_json("git", "diff", "--staged", "pkg")
+    assert [f["path"] for f in diff["files"]] == ["src/pkg/mod.py"]
+    assert run_json("git", "unstage", "pkg/mod.py")["staged"] == []
+    outside = invoke("git", "stage", "../../elsewhere.txt")
+    assert outside.exit_code == ExitCode.USAGE
+    assert "outside the repository" in outside.stderr
