@@ -6,6 +6,7 @@ terminal is attached and renders what these functions return.
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import sys
@@ -172,6 +173,23 @@ def current(conn: sqlite3.Connection, cwd: Path | None = None) -> list[ScopeStat
             in_sync = stored is not None and all(env.get(k) == v for k, v in stored.env().items())
         out.append(ScopeState(scope, path, name, in_sync, env.get("ANTHROPIC_BASE_URL", "")))
     return out
+
+
+def run_argv(profile: Profile, command: list[str], private_dir: str) -> list[str]:
+    """``command``, with ``--settings FILE`` added when it is Claude Code.
+
+    Claude Code 2.x lets the ``env`` of its settings files override its own
+    environment, so for ``claude`` the profile also goes in as flag settings (the
+    highest file layer). Managed variables the profile does not set are blanked
+    there, so a key in ~/.claude/settings.json cannot leak into this run. The file
+    lives in a private temporary directory (0700, file 0600) the caller removes.
+    """
+    if not command or Path(command[0]).name not in ("claude", "claude.exe"):
+        return list(command)
+    env = {name: "" for name in profiles.MANAGED_VARS} | profile.env()
+    path = Path(private_dir) / "settings.json"
+    targets.atomic_write(path, json.dumps({"env": env}))
+    return [command[0], "--settings", str(path), *command[1:]]
 
 
 def run_env(profile: Profile, base: Mapping[str, str]) -> dict[str, str]:

@@ -179,6 +179,7 @@ def use(  # noqa: PLR0917
             console.info(f"saved the gateway settings to {created.settings_file}")
     if shell is not None:
         sys.stdout.write(shells.script(shell, profile.env(), profiles.MANAGED_VARS))
+        _warn_settings_override()
         return
     result = activate.switch(conn, profile, _scope(scope), dry_run=dry_run)
     if json_output:
@@ -199,6 +200,19 @@ def use(  # noqa: PLR0917
         console.info(f"backup: {result.backup} (undo with `lynkr switch restore`)")
     for finding in result.shadowed_by:
         console.warn(f"{finding.name} in {finding.where} overrides this {scope} setting")
+
+
+def _warn_settings_override() -> None:
+    """Claude Code lets settings files override its environment: say so for --shell."""
+    from pathlib import Path
+
+    from lynkr_cli.switch import conflicts
+
+    for found in conflicts.settings_files(Path.cwd()):
+        console.warn(
+            f"{found.name} in {found.where} overrides shell exports inside Claude Code; "
+            "`lynkr switch run NAME -- claude` or `lynkr switch NAME` avoids that"
+        )
 
 
 # --------------------------------------------------------------------------- CRUD

@@ -36,15 +36,18 @@ def run(
     """Run one command with a profile's environment: `lynkr switch run NAME -- claude -p hi`."""
     import os
     import subprocess
+    import tempfile
 
     from lynkr_cli.switch import activate, profiles
 
     profile = profiles.get(_conn(), name)
     env = activate.run_env(profile, os.environ)
-    try:
-        code = subprocess.call(command, env=env)
-    except FileNotFoundError:
-        raise UsageError(f"command not found: {command[0]}") from None
+    with tempfile.TemporaryDirectory(prefix="lynkr-run-") as private:
+        argv = activate.run_argv(profile, command, private)
+        try:
+            code = subprocess.call(argv, env=env)
+        except FileNotFoundError:
+            raise UsageError(f"command not found: {command[0]}") from None
     raise typer.Exit(code)
 
 

@@ -309,3 +309,14 @@ def test_run_gives_one_process_the_profile_and_propagates_its_exit_code(
     assert not (home / ".claude" / "settings.json").exists()
     missing = invoke("switch", "run", "sh", "--", "no-such-program-xyz")
     assert missing.exit_code == 2 and "command not found" in missing.stderr
+
+
+def test_shell_mode_warns_when_a_settings_file_would_override(invoke, home: Path) -> None:
+    _shell_profile(invoke)
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"env": {"ANTHROPIC_BASE_URL": "https://elsewhere.example.com"}})
+    )
+    result = invoke("switch", "sh", "--shell", "bash")
+    assert result.exit_code == 0
+    assert "overrides shell exports" in result.stderr
+    assert "export ANTHROPIC_BASE_URL='https://s.io'" in result.stdout

@@ -1,0 +1,157 @@
+"""The real Claude Code CLI against a local Messages server: after `lynkr switch NAME`, and
+under `lynkr switch run NAME -- claude`, even when ~/.claude/settings.json points elsewhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+from pathlib import Path
+
+import pytest
+from aiohttp import web
+
+from tests.conftest import require, tool_path
+from tests.switch.helpers import serve
+
+KEY = "sk-e2e-profile-key-0123456789"
+
+
+def _event(name: str, data: dict[str, object]) -> bytes:
+    return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    body = await request.json()
+    response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+    await response.prepare(request)
+    usage = {"input_tokens": 5, "output_tokens": 1}
+    message = {
+        "id": "msg_e2e",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": usage,
+    }
+    for name, data in [
+        ("message_start", {"type": "message_start", "message": message}),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "pong"},
+            },
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "usage": {"output_tokens": 1},
+                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]:
+        await response.write(_event(name, data))
+    await response.write_eof()
+    return response
+
+
+async def _ok(request: web.Request) -> web.Response:
+    return web.Response()
+
+
+ROUTES = {("POST", "/v1/messages"): _messages, ("HEAD", "/"): _ok, ("GET", "/"): _ok}
+
+
+@pytest.fixture
+def claude(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    path = tool_path("claude")
+    require(path is not None, "Claude Code CLI not installed (bash scripts/test-deps.sh)")
+    for name, value in {
+        "DISABLE_AUTOUPDATER": "1",
+        "DISABLE_TELEMETRY": "1",
+        "DISABLE_ERROR_REPORTING": "1",
+        "CLAUDE_CODE_MAX_RETRIES": "0",
+        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+    }.items():
+        monkeypatch.setenv(name, value)
+    # What people have: a user settings file pointing somewhere else, with another key.
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        dead = sock.getsockname()[1]
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps(
+            {
+                "statusLine": {"type": "command", "command": "true"},
+                "env": {
+                    "ANTHROPIC_BASE_URL": f"http://127.0.0.1:{dead}",
+                    "ANTHROPIC_AUTH_TOKEN": "sk-stale-token-000000000000",
+                },
+            },
+            indent=2,
+        )
+    )
+    return path
+
+
+def _add(invoke, url: str) -> None:
+    result = invoke(
+        "switch", "add", "local", "--base-url", url, "--key", KEY, "--model", "e2e-model"
+    )
+    assert result.exit_code == 0, result.stderr
+
+
+def _calls(server: dict[str, object]) -> list[dict[str, object]]:
+    return [s for s in server["seen"] if s["path"] == "/v1/messages"]  # type: ignore[index,union-attr]
+
+
+def test_claude_follows_the_switched_user_settings(invoke, claude: Path, home: Path) -> None:
+    with serve(ROUTES) as server:
+        _add(invoke, server["url"])
+        assert invoke("switch", "local").exit_code == 0
+        proc = subprocess.run(
+            [str(claude), "-p", "say pong", "--output-format", "json"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path.cwd(),
+            env=dict(os.environ),
+        )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    assert json.loads(proc.stdout)["result"] == "pong"
+    calls = _calls(server)
+    assert calls, "Claude Code never reached the profile's server"
+    headers = {k.lower(): v for k, v in calls[0]["headers"].items()}
+    assert headers["x-api-key"] == KEY
+    assert "authorization" not in headers  # the stale AUTH_TOKEN was removed
+    assert json.loads(calls[0]["body"])["model"] == "e2e-model"
+
+
+def test_run_overrides_settings_files_for_claude(invoke, claude: Path, home: Path) -> None:
+    before = (home / ".claude" / "settings.json").read_bytes()
+    with serve(ROUTES) as server:
+        _add(invoke, server["url"])
+        result = invoke("switch", "run", "local", "--", str(claude), "-p", "say pong")
+    assert result.exit_code == 0
+    calls = _calls(server)
+    assert calls, "the profile did not win over ~/.claude/settings.json"
+    headers = {k.lower(): v for k, v in calls[0]["headers"].items()}
+    assert headers["x-api-key"] == KEY
+    assert "authorization" not in headers
+    assert (home / ".claude" / "settings.json").read_bytes() == before  # no file touched
