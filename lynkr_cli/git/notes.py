@@ -139,7 +139,7 @@ def build_notes(commits: list[Commit], label: str, base: str | None, tip: str) -
 
 def last_tag(repo: Repo) -> str | None:
     """The newest tag reachable from HEAD, or None."""
-    result = repo.git("describe", "--tags", "--abbrev=0", "HEAD", check=False)
+    result = repo._git("describe", "--tags", "--abbrev=0", "HEAD", check=False)
     return result.stdout.strip() or None if result.ok else None
 
 
@@ -149,7 +149,7 @@ def _without_pr_internals(repo: Repo, commits: list[Commit]) -> list[Commit]:
     for commit in commits:
         if _MERGE_PR.match(commit.subject) and len(commit.parents) >= 2:
             first, second = commit.parents[0], commit.parents[1]
-            hidden.update(repo.git("rev-list", f"{first}..{second}", "--").stdout.split())
+            hidden.update(repo._git("rev-list", f"{first}..{second}", "--").stdout.split())
     return [c for c in commits if c.sha not in hidden]
 
 

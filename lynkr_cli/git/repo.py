@@ -67,7 +67,7 @@ class Repo:
         root = Path(result.stdout.strip())
         return cls(root, policy if policy is not None else GitPolicy.load(), start.resolve())
 
-    def git(
+    def _git(
         self,
         *args: str,
         check: bool = True,
@@ -75,7 +75,7 @@ class Repo:
         timeout: float = DEFAULT_TIMEOUT,
         env: Mapping[str, str] | None = None,
     ) -> GitResult:
-        """Run git in this tree (plumbing for the modules of this package)."""
+        """Run git in this tree. Plumbing for this package only: it consults no policy."""
         return run_git(
             self.root, args, check=check, input_text=input_text, timeout=timeout, env=env
         )
@@ -97,17 +97,17 @@ class Repo:
     # ------------------------------------------------------------------ reading
 
     def status(self) -> Status:
-        out = self.git("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
+        out = self._git("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
         return parse.parse_status(str(self.root), out.stdout)
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None before the first commit."""
-        result = self.git("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
+        result = self._git("rev-parse", "--verify", "--quiet", "HEAD^{commit}", check=False)
         return result.stdout.strip() or None
 
     def current_branch(self) -> str:
         """The checked-out branch; a detached HEAD is an error with its own exit code."""
-        result = self.git("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
+        result = self._git("symbolic-ref", "--quiet", "--short", "HEAD", check=False)
         if not result.ok:
             raise GitError(
                 "HEAD is detached: no branch is checked out",
@@ -118,7 +118,7 @@ class Repo:
 
     def upstream(self, branch: str) -> str | None:
         """``remote/branch`` that ``branch`` tracks, or None."""
-        result = self.git(
+        result = self._git(
             "rev-parse",
             "--abbrev-ref",
             "--symbolic-full-name",
@@ -128,7 +128,7 @@ class Repo:
         return result.stdout.strip() if result.ok and result.stdout.strip() else None
 
     def config(self, key: str) -> str | None:
-        result = self.git("config", "--get", key, check=False)
+        result = self._git("config", "--get", key, check=False)
         return result.stdout.strip() if result.ok else None
 
     def range(self, text: str) -> Range:
@@ -145,8 +145,8 @@ class Repo:
         """Unstaged changes, ``staged`` changes, or the changes of ``rev_range`` (A..B)."""
         revs, base = self._diff_revs(staged, rev_range)
         tail = ["--", *self._from_root(paths)]
-        numstat = self.git("diff", *_DIFF_OPTIONS, "--numstat", "-z", *revs, *tail)
-        patch = self.git("diff", *_DIFF_OPTIONS, "--patch", *revs, *tail)
+        numstat = self._git("diff", *_DIFF_OPTIONS, "--numstat", "-z", *revs, *tail)
+        patch = self._git("diff", *_DIFF_OPTIONS, "--patch", *revs, *tail)
         return Diff(staged, base, parse.parse_numstat(numstat.stdout), patch.stdout)
 
     def _diff_revs(self, staged: bool, rev_range: str | None) -> tuple[list[str], str | None]:
@@ -167,19 +167,19 @@ class Repo:
         base = self.head() or EMPTY_TREE
         with tempfile.TemporaryDirectory(prefix="lynkr-index-") as scratch:
             index = Path(scratch) / "index"
-            real = self.root / self.git("rev-parse", "--git-path", "index").stdout.strip()
+            real = self.root / self._git("rev-parse", "--git-path", "index").stdout.strip()
             if real.is_file():
                 shutil.copyfile(real, index)
             env = {"GIT_INDEX_FILE": str(index)}
-            self.git("add", "--all", "--", ".", env=env)
+            self._git("add", "--all", "--", ".", env=env)
             cached = ("diff", *_DIFF_OPTIONS, "--cached")
-            numstat = self.git(*cached, "--numstat", "-z", base, "--", env=env)
-            patch = self.git(*cached, "--patch", base, "--", env=env)
+            numstat = self._git(*cached, "--numstat", "-z", base, "--", env=env)
+            patch = self._git(*cached, "--patch", base, "--", env=env)
         return Diff(False, None, parse.parse_numstat(numstat.stdout), patch.stdout)
 
     def staged_stats(self) -> list[FileStat]:
         return parse.parse_numstat(
-            self.git("diff", *_DIFF_OPTIONS, "--cached", "--numstat", "-z", "--").stdout
+            self._git("diff", *_DIFF_OPTIONS, "--cached", "--numstat", "-z", "--").stdout
         )
 
     def log(self, rev_range: str | None = None, *, limit: int = 50) -> list[Commit]:
@@ -209,12 +209,12 @@ class Repo:
             args.append(f"--max-count={max(limit, 1)}")
         if first_parent:
             args.append("--first-parent")
-        out = self.git(*args, "--end-of-options", *revs, "--")
+        out = self._git(*args, "--end-of-options", *revs, "--")
         return parse.parse_log(out.stdout)
 
     def branches(self, *, remotes: bool = True) -> list[Branch]:
         refs = ["refs/heads", "refs/remotes"] if remotes else ["refs/heads"]
-        out = self.git("for-each-ref", f"--format={parse.BRANCH_FORMAT}", *refs)
+        out = self._git("for-each-ref", f"--format={parse.BRANCH_FORMAT}", *refs)
         return parse.parse_branches(out.stdout)
 
     # ------------------------------------------------------------------ the index
@@ -222,13 +222,13 @@ class Repo:
     def stage(self, paths: Sequence[str] = (), *, all: bool = False) -> Status:
         """``git add`` the paths (or everything, with ``all``), then the new status."""
         if all:
-            self.git("add", "--all", "--", ".")
+            self._git("add", "--all", "--", ".")
         else:
             if not paths:
                 raise GitError(
                     "nothing to stage: name paths, or pass --all", exit_code=ExitCode.GIT_FAILED
                 )
-            self.git("add", "--", *self._from_root(paths))
+            self._git("add", "--", *self._from_root(paths))
         return self.status()
 
     def unstage(self, paths: Sequence[str] = ()) -> Status:
@@ -236,9 +236,9 @@ class Repo:
         tail = ["--", *self._from_root(paths)] if paths else ["--", "."]
         if self.head() is None:
             # No HEAD to restore from: drop the entries from the index instead.
-            self.git("rm", "--cached", "-r", "--quiet", "--ignore-unmatch", *tail)
+            self._git("rm", "--cached", "-r", "--quiet", "--ignore-unmatch", *tail)
         else:
-            self.git("restore", "--staged", *tail)
+            self._git("restore", "--staged", *tail)
         return self.status()
 
     # ------------------------------------------------------------------ guarded

@@ -59,6 +59,10 @@ def run_tests(
         timed_out = True
         _kill_group(proc)
         emit(f"test command timed out after {timeout:g}s (POLICY_TEST_TIMEOUT)")
+    except BaseException:
+        # Ctrl-C reaches only us (the tests run in their own session): stop them too.
+        _kill_group(proc)
+        raise
     reader.join(timeout=5)
     code = None if timed_out else proc.returncode
     return _result(command, code, timed_out, tail)

@@ -38,7 +38,7 @@ def commit(
     args = ["commit", "--quiet", "--file=-", "--cleanup=whitespace"]
     if amend:
         args.append("--amend")
-    result = repo.git(*args, input_text=message, check=False)
+    result = repo._git(*args, input_text=message, check=False)
     if not result.ok:
         raise failure(result, hint="A commit hook may have refused it; see git's message above.")
     return _commit_result(repo, branch, amend, tests)
@@ -57,9 +57,9 @@ def _run_required_tests(repo: Repo, on_output: OutputCallback | None) -> TestRun
 
 
 def _commit_result(repo: Repo, branch: str, amend: bool, tests: TestRun | None) -> CommitResult:
-    sha = repo.git("rev-parse", "HEAD").stdout.strip()
+    sha = repo._git("rev-parse", "HEAD").stdout.strip()
     commit = repo.commits([sha], limit=1)[0]
-    stats = repo.git(
+    stats = repo._git(
         "diff-tree", "--no-commit-id", "--numstat", "-z", "-r", "-M", "--root", sha
     ).stdout
     return CommitResult(
@@ -90,7 +90,7 @@ def push(
 ) -> PushResult:
     repo.policy.check_push_enabled()
     local = check_branch_name(repo.root, branch) if branch else repo.current_branch()
-    if repo.git("rev-parse", "--verify", "--quiet", f"refs/heads/{local}", check=False).returncode:
+    if repo._git("rev-parse", "--verify", "--quiet", f"refs/heads/{local}", check=False).returncode:
         raise UsageError(f"there is no local branch {local!r}", hint="See `lynkr git branches`.")
     remote, target, set_upstream = _push_target(repo, local, remote)
     repo.policy.check_push(target, force=force_with_lease)
@@ -99,7 +99,7 @@ def push(
         args.append("--force-with-lease")
     if set_upstream:
         args.append("--set-upstream")
-    result = repo.git(
+    result = repo._git(
         *args,
         "--",
         remote,
@@ -155,7 +155,7 @@ def _push_result(
     old = None
     if ".." in summary:
         old = summary.split("..")[0].strip(".")
-    new = repo.git("rev-parse", f"refs/heads/{local}").stdout.strip()
+    new = repo._git("rev-parse", f"refs/heads/{local}").stdout.strip()
     return PushResult(
         remote=remote,
         branch=local,
@@ -207,7 +207,7 @@ def pull(repo: Repo, *, rebase: bool = False) -> PullResult:
         raise conflict_error(status.conflicted, _conflict_hint(rebase))
     old = repo.head()
     args = ["pull", "--no-edit", "--rebase" if rebase else "--no-rebase"]
-    result = repo.git(*args, check=False, timeout=NETWORK_TIMEOUT)
+    result = repo._git(*args, check=False, timeout=NETWORK_TIMEOUT)
     if not result.ok:
         conflicted = repo.status().conflicted
         if conflicted or "CONFLICT" in result.stdout:
@@ -228,7 +228,7 @@ def pull(repo: Repo, *, rebase: bool = False) -> PullResult:
 def _changed(repo: Repo, old: str | None, new: str | None) -> list[FileStat]:
     if old is None or new is None or old == new:
         return []
-    out = repo.git("diff", "--numstat", "-z", "-M", old, new, "--").stdout
+    out = repo._git("diff", "--numstat", "-z", "-M", old, new, "--").stdout
     return parse.parse_numstat(out)
 
 

@@ -283,3 +283,24 @@ def test_pull_conflict(repos, invoke):
 def test_pull_detached(repos, invoke):
     git(repos.work, "checkout", "-q", "--detach")
     assert invoke("git", "pull").exit_code == ExitCode.GIT_DETACHED_HEAD
+
+
+def test_first_commit_in_a_fresh_repository(tmp_path, monkeypatch, run_json):
+    git(tmp_path, "init", "-q")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "a.txt").write_text("a\n")
+    run_json("git", "stage", "--all")
+    doc = run_json("git", "commit", "-m", "feat: first")
+    assert doc["branch"] == "main" and [f["path"] for f in doc["files"]] == ["a.txt"]
+
+
+def test_api_policy_object_is_the_only_authority(repos, monkeypatch):
+    from lynkr_cli.errors import PolicyError
+    from lynkr_cli.git.api import GitPolicy, open_repo
+
+    # The environment allows pushing, but the policy handed to the API does not.
+    monkeypatch.setenv("POLICY_GIT_ALLOW_PUSH", "true")
+    repo = open_repo(repos.work, policy=GitPolicy())
+    with pytest.raises(PolicyError, match="push is disabled"):
+        repo.push("origin", "main")
+    assert not hasattr(repo, "git")  # no public raw-git escape hatch
