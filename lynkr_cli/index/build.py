@@ -244,6 +244,7 @@ class _Writer:
         self.resolver = resolver
         self.rows = rows
         self.dropped = 0
+        self.touched: set[str] = set()  # names whose definitions were added or removed
         self.symbols: list[tuple[Any, ...]] = []
         self.refs: list[tuple[Any, ...]] = []
         self.imports: list[tuple[Any, ...]] = []
@@ -264,7 +265,7 @@ class _Writer:
         """Delete the stored version of ``path``, if any, before writing the new one."""
         old = self.rows.pop(path, None)
         if old is not None:
-            store.delete_files(self.conn, [old[0]])
+            self.touched |= store.delete_files(self.conn, [old[0]])
             self.dropped += 1
 
     def parsed(self, result: extract.Result, lang: str) -> None:
@@ -272,6 +273,7 @@ class _Writer:
         problem = "syntax error" if note == "syntax" else None
         file_id = self.file((path, lang, size, mtime, digest, None, problem))
         self.symbols += [(file_id, *s) for s in symbols]
+        self.touched.update(s[0] for s in symbols)
         self.refs += [(file_id, *r) for r in refs]
         self.imports += [
             (file_id, text, line, self.resolver.resolve(lang, path, text)) for text, line in imports
@@ -387,11 +389,12 @@ def _write_incremental(conn: sqlite3.Connection, run: _Run) -> None:
         changed_rows = {p: r for p, r in rows.items() if p not in plan.keep}
         writer = _Writer(conn, _resolver(run.root, final), changed_rows)
         _consume(writer, run)
-        store.delete_files(conn, gone)
+        writer.touched |= store.delete_files(conn, gone)
         changed = bool(report.parsed or gone or plan.plain or writer.dropped)
         if files_changed:
             _reresolve_imports(conn, writer.resolver)
         _finish(conn, run, changed=changed)
+        store.update_fts(conn, writer.touched)
 
 
 def _reresolve_imports(conn: sqlite3.Connection, resolver: Resolver) -> None:
@@ -421,7 +424,7 @@ def _finish(conn: sqlite3.Connection, run: _Run, *, changed: bool) -> None:
     root, found, final, report = run.root, run.found, run.final, run.report
     _write_skips(conn, found)
     store.create_indexes(conn)
-    if changed:
+    if report.cold:
         store.rebuild_fts(conn)
     generation = int(store.get_meta(conn, "generation", "0")) + (1 if changed else 0)
     report.changed = changed

@@ -16,7 +16,7 @@ from typing import Any
 
 from lynkr_cli import db
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -55,7 +55,8 @@ CREATE TABLE IF NOT EXISTS imports (
     target TEXT
 );
 CREATE TABLE IF NOT EXISTS skips (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
-CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(name UNINDEXED, words);
+CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, words TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(words, content='names', content_rowid='id');
 """
 
 # Created after bulk loading: building an index once is cheaper than maintaining it.
@@ -119,21 +120,51 @@ def file_rows(conn: sqlite3.Connection) -> dict[str, tuple[int, int, int, str, s
     }
 
 
-def delete_files(conn: sqlite3.Connection, ids: Iterable[int]) -> None:
+def delete_files(conn: sqlite3.Connection, ids: Iterable[int]) -> set[str]:
+    """Delete files and everything they hold; return the symbol names they defined."""
     rows = [(i,) for i in ids]
     if not rows:
-        return
+        return set()
+    names = {
+        row[0]
+        for file_id in rows
+        for row in conn.execute("SELECT name FROM symbols WHERE file_id = ?", file_id)
+    }
     for table, column in (("symbols", "file_id"), ("refs", "file_id"), ("imports", "file_id")):
         conn.executemany(f"DELETE FROM {table} WHERE {column} = ?", rows)
     conn.executemany("DELETE FROM files WHERE id = ?", rows)
+    return names
 
 
 def rebuild_fts(conn: sqlite3.Connection) -> None:
-    conn.execute("DELETE FROM names_fts")
+    """Fill ``names`` and its FTS index from scratch (after a cold build)."""
+    conn.execute("DELETE FROM names")
     names = [row[0] for row in conn.execute("SELECT DISTINCT name FROM symbols")]
     conn.executemany(
-        "INSERT INTO names_fts (name, words) VALUES (?, ?)", [(n, words(n)) for n in names]
+        "INSERT INTO names (name, words) VALUES (?, ?)", [(n, words(n)) for n in names]
     )
+    conn.execute("INSERT INTO names_fts (names_fts) VALUES ('rebuild')")
+
+
+def update_fts(conn: sqlite3.Connection, touched: set[str]) -> None:
+    """Add names that appeared and remove names that vanished, among ``touched``."""
+    for name in touched:
+        present = conn.execute("SELECT 1 FROM symbols WHERE name = ? LIMIT 1", (name,)).fetchone()
+        stored = conn.execute("SELECT id, words FROM names WHERE name = ?", (name,)).fetchone()
+        if present and not stored:
+            cursor = conn.execute(
+                "INSERT INTO names (name, words) VALUES (?, ?)", (name, words(name))
+            )
+            conn.execute(
+                "INSERT INTO names_fts (rowid, words) VALUES (?, ?)",
+                (cursor.lastrowid, words(name)),
+            )
+        elif stored and not present:
+            conn.execute(
+                "INSERT INTO names_fts (names_fts, rowid, words) VALUES ('delete', ?, ?)",
+                (stored[0], stored[1]),
+            )
+            conn.execute("DELETE FROM names WHERE id = ?", (stored[0],))
 
 
 # --------------------------------------------------------------------------- reads
@@ -193,7 +224,8 @@ def search_symbols(
     names = [
         row[0]
         for row in conn.execute(
-            "SELECT name FROM names_fts WHERE names_fts MATCH ? ORDER BY rank LIMIT 200",
+            "SELECT n.name FROM names_fts JOIN names n ON n.id = names_fts.rowid "
+            "WHERE names_fts MATCH ? ORDER BY rank LIMIT 200",
             (fts_query(text),),
         )
     ]
@@ -205,7 +237,7 @@ def search_symbols(
 def _fuzzy_names(conn: sqlite3.Connection, text: str) -> list[str]:
     import difflib
 
-    lowered = {row[0].lower(): row[0] for row in conn.execute("SELECT name FROM names_fts")}
+    lowered = {row[0].lower(): row[0] for row in conn.execute("SELECT name FROM names")}
     close = difflib.get_close_matches(text.lower(), list(lowered), n=20, cutoff=0.75)
     return [lowered[c] for c in close]
 

@@ -47,6 +47,8 @@ def test_edit_reparses_only_that_file(repo: Path) -> None:
     assert (report.parsed, report.unchanged) == (1, 2)
     assert api.defs(repo, "gamma") == []
     assert [d["path"] for d in api.defs(repo, "gamma2")] == ["c.py"]
+    # The name index follows: the old name is gone from search, the new one is found.
+    assert [s["name"] for s in api.search(repo, "gamm")] == ["gamma2"]
     assert api.index_status(repo) == "fresh"
 
 
@@ -64,6 +66,7 @@ def test_delete_leaves_no_rows(repo: Path) -> None:
     report = api.build(repo)
     assert report.removed == 1
     assert api.defs(repo, "alpha") == []
+    assert api.search(repo, "alpha") == []
     assert _rows(repo, "SELECT count(*) FROM files WHERE path = 'a.py'") == [(0,)]
     orphans = "SELECT count(*) FROM {} WHERE file_id NOT IN (SELECT id FROM files)"
     for table in ("symbols", "refs", "imports"):

@@ -1,0 +1,170 @@
+"""Benchmark: `lynkr index` against universal-ctags on the Python standard library, in one run.
+
+    .venv/bin/python tests/bench/bench_index.py [--repeat 3]
+
+Corpus: the running interpreter's stdlib (``sysconfig.get_paths()["stdlib"]``),
+``*.py`` files only, without ``test``/``tests``/``idle_test`` packages and
+``site-packages``, copied to a temporary directory that is NOT a git repository
+(so lynkr walks it and honours ``.gitignore`` files, as ctags walks it).
+
+Every lynkr figure is a whole command (``.venv/bin/lynkr index …`` as a
+subprocess, process start included), with ``--no-claude-md`` unless the row says
+otherwise; each is the median of ``--repeat`` runs. Rows:
+
+- ctags: ``ctags -R -f <tmp> .`` (the baseline);
+- cold: no index, parse everything (both cores);
+- no change: a second run that finds nothing to do;
+- one file changed: one file edited between runs;
+- cold + CLAUDE.md: the default command (repo map and CLAUDE.md included).
+
+Recall: the (file, line, name) of every ctags class/function/member definition
+(``--fields=+nK``) against lynkr's definitions. Always exits 0: it reports.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import sysconfig
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+LYNKR = ROOT / ".venv" / "bin" / "lynkr"
+SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
+CTAGS_KINDS = {"class", "function", "member"}
+
+
+def copy_corpus(dest: Path) -> tuple[int, int]:
+    src = Path(sysconfig.get_paths()["stdlib"])
+    files = size = 0
+    for path in sorted(src.rglob("*.py")):
+        rel = path.relative_to(src)
+        if SKIP_DIRS & set(rel.parts[:-1]):
+            continue
+        target = dest / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        files += 1
+        size += target.stat().st_size
+    return files, size
+
+
+def timed(command: list[str], cwd: Path, env: dict[str, str]) -> float:
+    started = time.perf_counter()
+    subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, timeout=600)
+    return time.perf_counter() - started
+
+
+def median_of(repeat: int, prepare: Callable[[], None], run: Callable[[], float]) -> float:
+    samples = []
+    for _ in range(repeat):
+        prepare()
+        samples.append(run())
+    return statistics.median(samples)
+
+
+def ctags_definitions(corpus: Path, out: Path) -> set[tuple[str, int, str]]:
+    subprocess.run(
+        ["ctags", "-R", "--fields=+nK", "--languages=Python", "-f", str(out), "."],
+        cwd=corpus, check=True, capture_output=True, timeout=600,
+    )  # fmt: skip
+    found = set()
+    for line in out.read_text(encoding="utf-8", errors="replace").splitlines():
+        if line.startswith("!_"):
+            continue
+        parts = line.split("\t")
+        fields = dict(p.split(":", 1) for p in parts[3:] if ":" in p)
+        kind = next((p for p in parts[3:] if ":" not in p), "")
+        if kind in CTAGS_KINDS and "line" in fields:
+            found.add((parts[1].removeprefix("./"), int(fields["line"]), parts[0]))
+    return found
+
+
+def lynkr_definitions(db: Path) -> set[tuple[str, int, str]]:
+    conn = sqlite3.connect(db)
+    rows = conn.execute(
+        "SELECT f.path, s.line, s.name FROM symbols s JOIN files f ON f.id = s.file_id "
+        "WHERE s.kind IN ('class', 'function', 'method')"
+    ).fetchall()
+    conn.close()
+    return {(p, int(line), n) for p, line, n in rows}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    if shutil.which("ctags") is None:
+        print("universal-ctags is not installed: nothing to compare with")
+        return 0
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LYNKR_")}
+    with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
+        base = Path(tmp)
+        corpus = base / "stdlib"
+        files, size = copy_corpus(corpus)
+        env["LYNKR_HOME"] = str(base / "home")
+        index_dir = corpus / ".lynkr"
+        lynkr = [str(LYNKR), "index", str(corpus), "--no-claude-md"]
+        tags = base / "tags"
+
+        def clean() -> None:
+            shutil.rmtree(index_dir, ignore_errors=True)
+            (corpus / "CLAUDE.md").unlink(missing_ok=True)
+
+        # Warm the page cache and Python's bytecode caches once, outside the timings.
+        timed(["ctags", "-R", "-f", str(tags), "."], corpus, env)
+        timed([*lynkr], corpus, env)
+        ctags = median_of(
+            args.repeat, lambda: tags.unlink(missing_ok=True),
+            lambda: timed(["ctags", "-R", "-f", str(tags), "."], corpus, env),
+        )  # fmt: skip
+        cold = median_of(args.repeat, clean, lambda: timed(lynkr, corpus, env))
+        nochange = median_of(args.repeat, lambda: None, lambda: timed(lynkr, corpus, env))
+        edits = iter(range(10_000))
+
+        def edit_one() -> None:
+            target = corpus / "json" / "encoder.py"
+            with open(target, "a", encoding="utf-8") as handle:
+                handle.write(f"\n\ndef bench_added_{next(edits)}():\n    return 1\n")
+
+        one = median_of(args.repeat, edit_one, lambda: timed(lynkr, corpus, env))
+        with_claude = median_of(
+            args.repeat, clean, lambda: timed(lynkr[:-1], corpus, env)
+        )  # CLAUDE.md on
+        theirs = ctags_definitions(corpus, base / "tags.recall")
+        ours = lynkr_definitions(index_dir / "index.db")
+    found = len(theirs & ours)
+    recall = found / len(theirs) if theirs else 1.0
+    rows = [
+        ("ctags -R (baseline)", ctags, 1.0, "", ""),
+        ("lynkr cold", cold, cold / ctags, "≤ 2.5× ctags", cold / ctags <= 2.5),
+        ("lynkr no change", nochange, nochange / cold, "≤ 15% of cold", nochange / cold <= 0.15),
+        ("lynkr one file changed", one, one / cold, "≤ 15% of cold", one / cold <= 0.15),
+        ("lynkr cold + CLAUDE.md", with_claude, with_claude / ctags, "(default command)", ""),
+    ]
+    print(
+        f"corpus: {files} files, {size / 1e6:.1f} MB of Python (stdlib, no tests), not a git repo"
+    )
+    print(f"machine: {os.cpu_count()} cores; median of {args.repeat} runs; whole commands\n")
+    print(f"{'run':28} {'seconds':>8} {'ratio':>8}  {'target':16} ok")
+    for name, seconds, ratio, target, ok in rows:
+        ratio_text = f"{ratio:.2f}×" if "cold" not in target else f"{ratio:.0%}"
+        mark = "" if ok == "" else ("yes" if ok else "NO")
+        print(f"{name:28} {seconds:8.3f} {ratio_text:>8}  {target:16} {mark}")
+    print(
+        f"\nrecall: lynkr finds {found} of {len(theirs)} ctags class/function/member "
+        f"definitions = {recall:.2%} (target ≥ 98%: {'yes' if recall >= 0.98 else 'NO'})"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
