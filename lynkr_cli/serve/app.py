@@ -19,6 +19,7 @@ from aiohttp import web
 
 from lynkr_cli.logs import get_logger
 from lynkr_cli.serve import pipeline
+from lynkr_cli.serve.access import AccessLog
 from lynkr_cli.serve.api import ApiError, error_body, parse_json_body, validate_messages_request
 from lynkr_cli.serve.providers.base import Provider
 from lynkr_cli.serve.respond import JSON, json_response
@@ -43,7 +44,7 @@ def create_app(
     # The body limit is enforced by read_body() with an Anthropic-shaped 413.
     app = web.Application(client_max_size=settings.server.max_body_bytes)
     app[GATEWAY_KEY] = gw
-    log = get_logger("lynkr.access") if settings.server.access_log else None
+    log = AccessLog() if settings.server.access_log else None
 
     def route(name: str, handler: Handler, *, auth: bool = True) -> Any:
         return _wrap(gw, name, handler, log, auth=auth)
@@ -95,13 +96,7 @@ def _wrap(
             return _error_response(ctx, ApiError(500, f"internal gateway error: {exc!r}"))
         finally:
             elapsed = time.perf_counter() - ctx.started
-            metrics.requests.labels(name, ctx.provider, str(ctx.status)).inc()
-            metrics.latency.labels(name, ctx.provider).observe(elapsed)
-            if ctx.ttfb is not None and ctx.provider:
-                metrics.ttfb.labels(ctx.provider).observe(ctx.ttfb)
-            if ctx.input_tokens or ctx.output_tokens:
-                metrics.tokens.labels(ctx.provider, "input").inc(ctx.input_tokens)
-                metrics.tokens.labels(ctx.provider, "output").inc(ctx.output_tokens)
+            metrics.record(name, ctx, elapsed)
             if log is not None and name in _LOGGED:
                 _access_log(log, request, ctx, elapsed)
 
@@ -111,10 +106,9 @@ def _wrap(
 _LOGGED = frozenset({"messages", "count_tokens", "models", "not_found", "event_logging"})
 
 
-def _access_log(log: Any, request: web.Request, ctx: Context, elapsed: float) -> None:
+def _access_log(log: AccessLog, request: web.Request, ctx: Context, elapsed: float) -> None:
     # Only these fields: never headers or bodies, so no credential can reach the log.
-    log.info(
-        "request",
+    log.write(
         request_id=ctx.request_id,
         method=request.method,
         path=request.path,

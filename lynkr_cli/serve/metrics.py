@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 
-_LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
+if TYPE_CHECKING:
+    from lynkr_cli.serve.state import Context
+
+# Few buckets on purpose: observe() walks them in Python on every request.
+_LATENCY_BUCKETS = (0.005, 0.025, 0.1, 0.5, 2.5, 10, 60, 300)
 
 
 class Metrics:
@@ -41,6 +47,27 @@ class Metrics:
             "lynkr_upstream_attempts", "Upstream requests sent.", ["provider"], registry=r
         )
         self.retries = Counter("lynkr_retries", "Upstream retries.", ["provider"], registry=r)
+        self._children: dict[tuple[int, tuple[str, ...]], Any] = {}
+
+    def child(self, metric: Any, *labels: str) -> Any:
+        """``metric.labels(*labels)``, memoised: the lookup costs more than the increment."""
+        key = (id(metric), labels)
+        found = self._children.get(key)
+        if found is None:
+            found = self._children[key] = metric.labels(*labels)
+        return found
+
+    def record(self, route: str, ctx: Context, elapsed: float) -> None:
+        """Everything one finished request contributes."""
+        provider = ctx.provider
+        self.child(self.requests, route, provider, str(ctx.status)).inc()
+        self.child(self.latency, route, provider).observe(elapsed)
+        if ctx.ttfb is not None and provider:
+            self.child(self.ttfb, provider).observe(ctx.ttfb)
+        if ctx.input_tokens:
+            self.child(self.tokens, provider, "input").inc(ctx.input_tokens)
+        if ctx.output_tokens:
+            self.child(self.tokens, provider, "output").inc(ctx.output_tokens)
 
     def render(self) -> bytes:
         return generate_latest(self.registry)

@@ -145,7 +145,7 @@ class Gateway:
     def cache_get(self, key: str) -> Any:
         assert self.cache is not None
         value = self.cache.get(key)
-        self.metrics.cache.labels("hit" if value is not None else "miss").inc()
+        self.metrics.child(self.metrics.cache, "hit" if value is not None else "miss").inc()
         return value
 
     def cache_put(self, key: str, message: dict[str, Any]) -> None:

@@ -92,8 +92,8 @@ class Sender:
         last: ApiError | None = None
         for attempt in range(attempts):
             if attempt:
-                self.metrics.retries.labels(name).inc()
-            self.metrics.upstream_attempts.labels(name).inc()
+                self.metrics.child(self.metrics.retries, name).inc()
+            self.metrics.child(self.metrics.upstream_attempts, name).inc()
             wait: float | None = None
             try:
                 async with asyncio.timeout(self.settings.first_byte_timeout):

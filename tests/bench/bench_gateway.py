@@ -1,0 +1,327 @@
+"""Benchmark: lynkr's gateway against a minimal aiohttp relay, in one run.
+
+    .venv/bin/python tests/bench/bench_gateway.py [--seconds 2.5]
+
+Separate processes share the machine: a fast local upstream, the ~40-line relay
+baseline (uvloop), lynkr passthrough (provider anthropic, cache off), lynkr with
+OpenAI translation (provider openai, cache off), lynkr on cache hits (cache on,
+the same request repeated) — and this process as the load generator. Each target
+runs at concurrency 1 and 32, for JSON and SSE answers. The table shows requests/s,
+p50/p99 latency added over calling the upstream directly, the ratio of throughput
+to the relay, and each server's peak RSS. Always exits 0: it reports, it does not judge.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+MODEL = "claude-bench"
+REQUEST = {
+    "model": MODEL,
+    "max_tokens": 256,
+    "system": [{"type": "text", "text": "You are terse."}],
+    "messages": [{"role": "user", "content": "Say hello in five words." * 4}],
+}
+
+# --------------------------------------------------------------------------- upstream
+
+
+def _sse(event: dict[str, Any]) -> bytes:
+    return f"event: {event['type']}\ndata: {json.dumps(event)}\n\n".encode()
+
+
+def _answers() -> dict[str, bytes]:
+    text = "Hello there, five words here."
+    usage = {"input_tokens": 25, "output_tokens": 9}
+    message = {"id": "msg_bench", "type": "message", "role": "assistant", "model": MODEL,
+               "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
+               "stop_sequence": None, "usage": usage}  # fmt: skip
+    start = {**message, "content": [], "stop_reason": None}
+    words = text.split(" ")
+    events = [{"type": "message_start", "message": start},
+              {"type": "content_block_start", "index": 0,
+               "content_block": {"type": "text", "text": ""}}]  # fmt: skip
+    for i, word in enumerate(words):
+        piece = word if i == 0 else " " + word
+        events.append({"type": "content_block_delta", "index": 0,
+                       "delta": {"type": "text_delta", "text": piece}})  # fmt: skip
+    events += [{"type": "content_block_stop", "index": 0},
+               {"type": "message_delta", "delta": {"stop_reason": "end_turn",
+                "stop_sequence": None}, "usage": usage},
+               {"type": "message_stop"}]  # fmt: skip
+    oai_usage = {"prompt_tokens": 25, "completion_tokens": 9, "total_tokens": 34}
+    completion = {"id": "c1", "object": "chat.completion", "model": "gpt-bench",
+                  "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
+                               "finish_reason": "stop"}], "usage": oai_usage}  # fmt: skip
+
+    def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
+        doc = {"id": "c1", "object": "chat.completion.chunk", "model": "gpt-bench",
+               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+        return b"data: " + json.dumps(doc).encode() + b"\n\n"
+
+    chunks = chunk({"role": "assistant", "content": ""})
+    for i, word in enumerate(words):
+        chunks += chunk({"content": word if i == 0 else " " + word})
+    chunks += chunk({}, "stop")
+    tail = {"id": "c1", "object": "chat.completion.chunk", "choices": [], "usage": oai_usage}
+    chunks += b"data: " + json.dumps(tail).encode() + b"\n\ndata: [DONE]\n\n"
+    return {
+        "json": json.dumps(message).encode(),
+        "sse": b"".join(_sse(e) for e in events),
+        "oai_json": json.dumps(completion).encode(),
+        "oai_sse": chunks,
+    }
+
+
+def run_upstream(port: int) -> None:
+    import uvloop
+    from aiohttp import web
+
+    answers = _answers()
+
+    async def messages(request: web.Request) -> web.StreamResponse:
+        body = await request.read()
+        streaming = b'"stream":true' in body.replace(b" ", b"")
+        kind = ("oai_" if request.path.endswith("/chat/completions") else "") + (
+            "sse" if streaming else "json"
+        )
+        if streaming:
+            resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+            await resp.prepare(request)
+            await resp.write(answers[kind])
+            await resp.write_eof()
+            return resp
+        return web.Response(body=answers[kind], content_type="application/json")
+
+    app = web.Application(client_max_size=64 * 1024 * 1024)
+    app.router.add_post("/v1/messages", messages)
+    app.router.add_post("/v1/chat/completions", messages)
+    uvloop.install()
+    web.run_app(app, host="127.0.0.1", port=port, access_log=None, print=None)
+
+
+# --------------------------------------------------------------------------- relay baseline
+
+RELAY = '''
+import sys
+import aiohttp
+import uvloop
+from aiohttp import web
+
+UPSTREAM, PORT = sys.argv[1], int(sys.argv[2])
+
+
+async def relay(request):
+    body = await request.read()
+    session = request.app["session"]
+    headers = {"content-type": "application/json", "x-api-key": "up-key"}
+    async with session.post(UPSTREAM, data=body, headers=headers) as upstream:
+        ctype = upstream.headers.get("content-type", "")
+        if ctype.startswith("text/event-stream"):
+            resp = web.StreamResponse(status=upstream.status, headers={"content-type": ctype})
+            await resp.prepare(request)
+            async for chunk in upstream.content.iter_any():
+                await resp.write(chunk)
+            await resp.write_eof()
+            return resp
+        data = await upstream.read()
+        return web.Response(body=data, status=upstream.status, content_type="application/json")
+
+
+async def start(app):
+    app["session"] = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0))
+
+
+async def stop(app):
+    await app["session"].close()
+
+
+app = web.Application(client_max_size=64 * 1024 * 1024)
+app.router.add_post("/v1/messages", relay)
+app.on_startup.append(start)
+app.on_cleanup.append(stop)
+uvloop.install()
+web.run_app(app, host="127.0.0.1", port=PORT, access_log=None, print=None)
+'''
+
+# --------------------------------------------------------------------------- processes
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server on port {port} exited with {proc.returncode}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on port {port}")
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def start_servers(home: Path) -> tuple[dict[str, int], dict[str, subprocess.Popen[bytes]]]:
+    py = sys.executable
+    ports = {name: free_port() for name in ("direct", "relay", "passthrough", "translation", "cache")}
+    procs: dict[str, subprocess.Popen[bytes]] = {}
+    quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+    up = f"http://127.0.0.1:{ports['direct']}"
+    procs["direct"] = subprocess.Popen([py, __file__, "--role", "upstream", "--port", str(ports["direct"])], **quiet)  # type: ignore[call-overload]  # noqa: E501
+    relay_file = home / "relay.py"
+    relay_file.write_text(RELAY)
+    procs["relay"] = subprocess.Popen([py, str(relay_file), up + "/v1/messages", str(ports["relay"])], **quiet)  # type: ignore[call-overload]  # noqa: E501
+    base_env = {**os.environ, "LYNKR_HOME": str(home / "lynkr"), "LYNKR_TOOLS_MODE": "never",
+                "LYNKR_LOAD_PLUGINS": "", "LYNKR_ACCESS_LOG": "true"}  # fmt: skip
+    configs = {
+        "passthrough": {"LYNKR_PROVIDER": "anthropic", "LYNKR_CACHE": "false"},
+        "translation": {"LYNKR_PROVIDER": "openai", "LYNKR_CACHE": "false"},
+        "cache": {"LYNKR_PROVIDER": "anthropic", "LYNKR_CACHE": "true"},
+    }
+    for name, extra in configs.items():
+        env = {**base_env, **extra, "ANTHROPIC_ENDPOINT": up + "/v1/messages",
+               "ANTHROPIC_API_KEY": "up-key", "OPENAI_ENDPOINT": up + "/v1/chat/completions",
+               "OPENAI_API_KEY": "up-key", "OPENAI_MODEL": "gpt-bench"}  # fmt: skip
+        cmd = [py, "-m", "lynkr_cli", "serve", "--port", str(ports[name])]
+        procs[name] = subprocess.Popen(cmd, env=env, cwd=str(home), **quiet)  # type: ignore[call-overload]
+    for name, proc in procs.items():
+        wait_port(ports[name], proc)
+    return ports, procs
+
+
+# --------------------------------------------------------------------------- load
+
+
+async def load(port: int, *, stream: bool, concurrency: int, seconds: float) -> list[float]:
+    """Latencies (s) of complete answers from ``concurrency`` clients for ``seconds``."""
+    import aiohttp
+
+    body = json.dumps({**REQUEST, "stream": stream}).encode()
+    url = f"http://127.0.0.1:{port}/v1/messages"
+    headers = {"content-type": "application/json", "x-api-key": "client", "anthropic-version": "2023-06-01"}  # noqa: E501
+    latencies: list[float] = []
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as session:
+
+        async def worker(deadline: float, record: bool) -> None:
+            while time.perf_counter() < deadline:
+                t0 = time.perf_counter()
+                async with session.post(url, data=body, headers=headers) as resp:
+                    data = await resp.read()
+                    if resp.status != 200 or not data:
+                        raise RuntimeError(f"port {port}: HTTP {resp.status} {data[:200]!r}")
+                if record:
+                    latencies.append(time.perf_counter() - t0)
+
+        warm = time.perf_counter() + min(0.5, seconds / 4)
+        await asyncio.gather(*(worker(warm, False) for _ in range(concurrency)))
+        end = time.perf_counter() + seconds
+        await asyncio.gather(*(worker(end, True) for _ in range(concurrency)))
+    return latencies
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--role", default="bench")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--seconds", type=float, default=2.5)
+    args = parser.parse_args()
+    if args.role == "upstream":
+        run_upstream(args.port)
+        return 0
+    import uvloop
+
+    with tempfile.TemporaryDirectory(prefix="lynkr-bench-") as tmp:
+        ports, procs = start_servers(Path(tmp))
+        try:
+            results = run_cells(ports, args.seconds)
+            rss = {name: peak_rss_mb(proc.pid) for name, proc in procs.items()}
+        finally:
+            for proc in procs.values():
+                proc.terminate()
+            for proc in procs.values():
+                try:
+                    proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+    report(results, rss)
+    del uvloop
+    return 0
+
+
+TARGETS = ("direct", "relay", "passthrough", "translation", "cache")
+
+
+def run_cells(ports: dict[str, int], seconds: float) -> dict[tuple[str, str, int], list[float]]:
+    import uvloop
+
+    results: dict[tuple[str, str, int], list[float]] = {}
+    for kind in ("json", "sse"):
+        for conc in (1, 32):
+            for target in TARGETS:
+                lat = uvloop.run(
+                    load(ports[target], stream=kind == "sse", concurrency=conc, seconds=seconds)
+                )
+                results[(target, kind, conc)] = lat
+                print(f"  measured {target:11} {kind:4} c={conc:<2} {len(lat) / seconds:8.0f} req/s",
+                      file=sys.stderr, flush=True)  # fmt: skip
+    return results
+
+
+def report(results: dict[tuple[str, str, int], list[float]], rss: dict[str, float]) -> None:
+    seconds_of = {k: v for k, v in results.items()}
+    print(f"{'target':12} {'kind':5} {'conc':>4} {'req/s':>8} {'x relay':>8} "
+          f"{'p50 +ms':>8} {'p99 +ms':>8}")  # fmt: skip
+    for kind in ("json", "sse"):
+        for conc in (1, 32):
+            relay = len(seconds_of[("relay", kind, conc)])
+            direct = results[("direct", kind, conc)]
+            for target in TARGETS:
+                lat = results[(target, kind, conc)]
+                ratio = len(lat) / relay if relay else float("nan")
+                add50 = (statistics.median(lat) - statistics.median(direct)) * 1000
+                add99 = (pct(lat, 0.99) - pct(direct, 0.99)) * 1000
+                rate = len(lat) / ARGS_SECONDS[0]
+                print(f"{target:12} {kind:5} {conc:>4} {rate:8.0f} {ratio:8.2f} "
+                      f"{add50:8.3f} {add99:8.3f}")  # fmt: skip
+    print()
+    print("peak RSS (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in rss.items()))
+    print("targets: passthrough >=0.9x relay (>=1.0x JSON), translation >=0.8x, "
+          "cache >=2x, passthrough p50 +<=0.5 ms at c=1, RSS <=100 MB")  # fmt: skip
+
+
+ARGS_SECONDS = [2.5]
+
+if __name__ == "__main__":
+    if "--seconds" in sys.argv:
+        ARGS_SECONDS[0] = float(sys.argv[sys.argv.index("--seconds") + 1])
+    raise SystemExit(main())
