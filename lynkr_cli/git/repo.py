@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from lynkr_cli.errors import ExitCode, GitError, NotFoundError, UsageError
 from lynkr_cli.git import parse
-from lynkr_cli.git.gitproc import DEFAULT_TIMEOUT, GitResult, run_git
+from lynkr_cli.git.gitproc import DEFAULT_TIMEOUT, GitResult, first_error_line, run_git
 from lynkr_cli.git.models import (
     Branch,
     Commit,
@@ -59,11 +59,7 @@ class Repo:
             raise NotFoundError(f"{start} is not a directory")
         result = run_git(start, ["rev-parse", "--show-toplevel"], check=False)
         if not result.ok or not result.stdout.strip():
-            raise GitError(
-                f"{start} is not inside a git working tree",
-                hint=NOT_A_REPO_HINT,
-                exit_code=ExitCode.GIT_NOT_A_REPO,
-            )
+            raise _not_a_repo(start, result)
         root = Path(result.stdout.strip())
         return cls(root, policy if policy is not None else GitPolicy.load(), start.resolve())
 
@@ -282,3 +278,18 @@ class Repo:
         from lynkr_cli.git.notes import release_notes
 
         return release_notes(self, rev_range)
+
+
+def _not_a_repo(start: Path, result: GitResult) -> GitError:
+    reason = first_error_line(result)
+    if "dubious ownership" in reason:
+        return GitError(
+            f"git refuses to work in {start}: it is owned by another user",
+            hint=f"If you trust it: git config --global --add safe.directory {start}",
+            exit_code=ExitCode.GIT_FAILED,
+        )
+    return GitError(
+        f"{start} is not inside a git working tree ({reason})",
+        hint=NOT_A_REPO_HINT,
+        exit_code=ExitCode.GIT_NOT_A_REPO,
+    )

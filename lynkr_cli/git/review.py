@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lynkr_cli.errors import ExitCode, GitError
+from lynkr_cli.errors import ExitCode, GitError, UsageError
 from lynkr_cli.git import risk
 from lynkr_cli.git.diffparse import FilePatch, parse_patch
 from lynkr_cli.git.models import Diff, FileStat, Record
@@ -62,6 +62,8 @@ class Review(Record):
 
 def review_repo(repo: Repo, rev_range: str | None = None, *, staged: bool = False) -> Review:
     """Review a range (``A..B``; a single revision means ``REV..HEAD``), or local changes."""
+    if rev_range is not None and staged:
+        raise UsageError("give a RANGE or --staged, not both")
     if rev_range is not None:
         rng = repo.range(rev_range if ".." in rev_range else f"{rev_range}..HEAD")
         if rng.base is not None and not rng.symmetric and not repo.commits(rng.log_args()):

@@ -173,3 +173,8 @@ def test_deleted_symbols_checked_against_the_index(repos, run_json):
     assert with_index["symbols_from"] == "index"
     # lib/b.py still defines shared(): only only_here() is really gone.
     assert [s["name"] for s in with_index["deleted_symbols"]] == ["only_here"]
+
+
+def test_range_and_staged_together_is_a_usage_error(repos, invoke):
+    result = invoke("git", "review", "HEAD~0..HEAD", "--staged")
+    assert result.exit_code == ExitCode.USAGE
