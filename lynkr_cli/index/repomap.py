@@ -16,6 +16,8 @@ from collections import defaultdict
 from typing import Any
 
 CHARS_PER_TOKEN = 4
+MAX_DEFINERS = 25
+IMPORT_BONUS = 10.0
 
 
 def ranked_definitions(conn: sqlite3.Connection) -> list[tuple[float, str, str]]:
@@ -24,54 +26,83 @@ def ranked_definitions(conn: sqlite3.Connection) -> list[tuple[float, str, str]]
     definers: dict[str, set[int]] = defaultdict(set)
     for file_id, name in conn.execute("SELECT DISTINCT file_id, name FROM symbols"):
         definers[name].add(file_id)
-    edges: dict[int, list[tuple[int, str, float]]] = defaultdict(list)
+    imported = _imported(conn, paths)
+    edges: list[tuple[int, int, str, float]] = []
     uses = conn.execute("SELECT file_id, name, count(*) FROM refs GROUP BY file_id, name")
     for file_id, name, count in uses:
         targets = definers.get(name)
-        if not targets:
+        # Names defined everywhere (__init__, get, run) say nothing about structure.
+        if not targets or len(targets) > MAX_DEFINERS or file_id not in paths:
             continue
         weight = _name_weight(name, len(targets)) * math.sqrt(count)
+        sources_imports = imported.get(file_id, set())
         for target in targets:
-            if target != file_id and target in paths and file_id in paths:
-                edges[file_id].append((target, name, weight))
+            if target != file_id and target in paths:
+                # A use backed by an import of the defining file is almost surely real.
+                bonus = IMPORT_BONUS if target in sources_imports else 1.0
+                edges.append((file_id, target, name, weight * bonus))
     if not edges:
         return _fallback(conn)
-    rank = pagerank(list(paths), edges)
+    links: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    for source, target, _, weight in edges:
+        links[source][target] += weight
+    rank = pagerank(list(paths), links)
+    totals = {source: sum(out.values()) for source, out in links.items()}
     scores: dict[tuple[int, str], float] = defaultdict(float)
-    for source, out in edges.items():
-        total = sum(weight for _, _, weight in out) or 1.0
-        for target, name, weight in out:
-            scores[(target, name)] += rank[source] * weight / total
+    for source, target, name, weight in edges:
+        scores[(target, name)] += rank[source] * weight / totals[source]
     ordered = sorted(scores.items(), key=lambda item: (-item[1], paths[item[0][0]], item[0][1]))
     return [(score, paths[fid], name) for (fid, name), score in ordered]
 
 
+def _imported(conn: sqlite3.Connection, paths: dict[int, str]) -> dict[int, set[int]]:
+    """file id -> ids of the files it imports (a Go package directory means all its files)."""
+    ids = {path: file_id for file_id, path in paths.items()}
+    by_dir: dict[str, set[int]] = defaultdict(set)
+    for path, file_id in ids.items():
+        by_dir[path.rpartition("/")[0] + "/"].add(file_id)
+    out: dict[int, set[int]] = defaultdict(set)
+    for file_id, target in conn.execute(
+        "SELECT file_id, target FROM imports WHERE target IS NOT NULL"
+    ):
+        if target.endswith("/"):
+            out[file_id] |= by_dir.get(target, set())
+        elif target in ids:
+            out[file_id].add(ids[target])
+    return out
+
+
 def pagerank(
     nodes: list[int],
-    edges: dict[int, list[tuple[int, str, float]]],
+    links: dict[int, dict[int, float]],
     damping: float = 0.85,
     rounds: int = 100,
-    tolerance: float = 1e-9,
+    tolerance: float = 1e-6,
 ) -> dict[int, float]:
     """Weighted PageRank by power iteration; dangling nodes spread their rank evenly.
 
     Written out (rather than networkx.pagerank) because networkx computes it with
-    numpy/scipy, which lynkr does not otherwise need.
+    numpy/scipy, which lynkr does not otherwise need. ``links[a][b]`` is the weight
+    of the edge a -> b.
     """
     count = len(nodes)
     rank = dict.fromkeys(nodes, 1.0 / count)
-    totals = {n: sum(w for _, _, w in out) for n, out in edges.items()}
+    shares = {
+        source: [(target, weight / total) for target, weight in out.items()]
+        for source, out in links.items()
+        if (total := sum(out.values())) > 0
+    }
+    dangling_nodes = [n for n in nodes if n not in shares]
     for _ in range(rounds):
-        dangling = sum(rank[n] for n in nodes if not totals.get(n))
-        base = (1.0 - damping) / count + damping * dangling / count
-        new = dict.fromkeys(nodes, base)
-        for source, out in edges.items():
-            share = damping * rank[source] / totals[source] if totals[source] else 0.0
-            for target, _, weight in out:
-                new[target] += share * weight
+        dangling = sum(rank[n] for n in dangling_nodes)
+        new = dict.fromkeys(nodes, (1.0 - damping + damping * dangling) / count)
+        for source, out in shares.items():
+            flow = damping * rank[source]
+            for target, fraction in out:
+                new[target] += flow * fraction
         delta = sum(abs(new[n] - rank[n]) for n in nodes)
         rank = new
-        if delta < tolerance * count:
+        if delta < tolerance:
             break
     return rank
 
@@ -82,9 +113,7 @@ def _name_weight(name: str, definer_count: int) -> float:
         weight *= 10  # descriptive identifiers carry meaning
     if name.startswith("_"):
         weight *= 0.1
-    if definer_count > 5:
-        weight *= 0.1
-    return weight
+    return weight / definer_count
 
 
 def _fallback(conn: sqlite3.Connection) -> list[tuple[float, str, str]]:
@@ -96,13 +125,21 @@ def _fallback(conn: sqlite3.Connection) -> list[tuple[float, str, str]]:
     return [(0.0, path, name) for path, name in rows]
 
 
-def _all_signatures(conn: sqlite3.Connection) -> dict[tuple[str, str], list[Any]]:
-    """(path, name) -> [(line, signature)] for every stored definition."""
+def _signatures(
+    conn: sqlite3.Connection, pairs: list[tuple[str, str]]
+) -> dict[tuple[str, str], list[Any]]:
+    """(path, name) -> [(line, signature)] for the given pairs."""
     out: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for path, name, line, signature in conn.execute(
-        "SELECT f.path, s.name, s.line, s.signature FROM symbols s JOIN files f ON f.id = s.file_id"
-    ):
-        out[(path, name)].append((line, signature))
+    wanted = set(pairs)
+    for name in {name for _, name in pairs}:
+        rows = conn.execute(
+            "SELECT f.path, s.line, s.signature FROM symbols s JOIN files f ON f.id = s.file_id "
+            "WHERE s.name = ?",
+            (name,),
+        )
+        for path, line, signature in rows:
+            if (path, name) in wanted:
+                out[(path, name)].append((line, signature))
     return out
 
 
@@ -127,7 +164,9 @@ def render(conn: sqlite3.Connection, tokens: int) -> str:
     pairs = [(path, name) for _, path, name in ranked]
     file_order = list(dict.fromkeys(path for path, _ in pairs))
 
-    signatures = _all_signatures(conn)
+    # Each outline line takes at least ~8 characters: no budget can use more pairs than this.
+    pairs = pairs[: budget // 8 + 1]
+    signatures = _signatures(conn, pairs)
 
     def outline(count: int) -> str:
         by_file: dict[str, list[Any]] = defaultdict(list)
