@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -150,3 +151,56 @@ async def test_seed_through_openai_translation(repo: Path, gateway_for: Any) -> 
     names = {t["function"]["name"] for t in model.bodies[0]["tools"]}
     assert "lynkr_git_diff" in names
     assert json.dumps(model.bodies[1]).count("call_diff") >= 2  # the call and its result
+
+
+def slow_tests_settings(model: ScriptedModel, repo: Path) -> dict[str, Any]:
+    sleep = f"{sys.executable} -c \"import time; time.sleep(0.8); print('all 3 tests passed')\""
+    return {
+        "provider.name": "anthropic", "provider.anthropic_api_key": "up-key",
+        "provider.anthropic_endpoint": model.url + "/v1/messages",
+        "gateway.workspace_root": str(repo), "server.ping_interval": 0.1,
+        "policy.tools_allow_exec": True, "policy.git_test_command": sleep,
+    }  # fmt: skip
+
+
+def run_tests_turns() -> list[Any]:
+    def turn(body: dict[str, Any]) -> list[dict[str, Any]]:
+        results = tool_results(body) if body["messages"][-1]["role"] == "user" else []
+        if results:
+            return [{"type": "text", "text": "Result: " + results[0]["content"]}]
+        return [{"type": "tool_use", "id": "toolu_t", "name": "lynkr_run_tests", "input": {}}]
+
+    return [turn]
+
+
+async def test_slow_tool_pings_stream_and_json_still_whole(repo: Path, gateway_for: Any) -> None:
+    model = await ScriptedModel(run_tests_turns()).start()
+    try:
+        url = await gateway_for(slow_tests_settings(model, repo))
+        async with httpx.AsyncClient(timeout=60) as client:
+            body = {**SEED, "stream": True}
+            async with client.stream("POST", f"{url}/v1/messages", json=body) as response:
+                events = [e async for e in parse_sse(response.aiter_lines())]
+            plain = await client.post(f"{url}/v1/messages", json=SEED)
+    finally:
+        await model.stop()
+    kinds = [e["type"] for e in events]
+    first_text = next(i for i, e in enumerate(events) if e["type"] == "content_block_start")
+    assert "ping" in kinds[1:first_text], "no ping while the tool ran"
+    assert plain.status_code == 200
+    assert "all 3 tests passed" in plain.json()["content"][0]["text"]
+
+
+async def test_step_limit_through_gateway(repo: Path, gateway_for: Any) -> None:
+    model = await ScriptedModel(run_tests_turns()).start()
+    try:
+        settings = {**slow_tests_settings(model, repo), "gateway.max_steps": 1}
+        url = await gateway_for(settings)
+        async with httpx.AsyncClient(timeout=60) as client:
+            response = await client.post(f"{url}/v1/messages", json=SEED)
+    finally:
+        await model.stop()
+    message = response.json()
+    assert message["stop_reason"] == "end_turn"
+    assert "max_steps" in message["content"][-1]["text"]
+    assert len(model.bodies) == 1

@@ -190,3 +190,27 @@ async def test_passthrough_when_client_sends_tools(tmp_path: Path) -> None:
     model = ScriptedModel([lambda b: [{"type": "text", "text": "hi"}]])
     await run(model, settings_for(tmp_path), body=body)
     assert [t["name"] for t in model.bodies[0]["tools"]] == ["Read"]
+
+
+async def test_mixed_client_and_server_calls_go_to_client(tmp_path: Path) -> None:
+    settings = settings_for(tmp_path, **{"gateway.tools_mode": "always"})
+    body = {**BODY, "tools": [{"name": "Read", "input_schema": {"type": "object"}}]}
+    model = ScriptedModel([lambda b: [call("lynkr_list_files", {}), call("Read", {"f": "x"})]])
+    events = await run(model, settings, body=body)
+    message = accumulate(events)
+    # The client gets only what it can execute; the server call is dropped, not half-run.
+    assert [b["name"] for b in message["content"]] == ["Read"]
+    assert message["stop_reason"] == "tool_use"
+    assert len(model.bodies) == 1
+
+
+async def test_upstream_error_event_is_forwarded(tmp_path: Path) -> None:
+    async def failing(body: dict[str, Any]) -> Any:
+        yield {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+
+    settings = settings_for(tmp_path)
+    box = Toolbox(ToolContext(settings, tmp_path))
+    events = [e async for e in run_loop(BODY, failing, settings, toolbox=box)]
+    assert events == [
+        {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
+    ]
