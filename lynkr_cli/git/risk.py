@@ -16,7 +16,8 @@ SENSITIVE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
         "auth",
         15,
         re.compile(
-            r"(^|[/_.-])(auth\w*|login|oauth\w*|sessions?|permissions?|acl|rbac|sso)([/_.-]|$)"
+            r"(^|[/_.-])(auth|authn|authz|authentication|authori[sz](e|ation|er)s?|o?auth2?"
+            r"|login|logout|passwords?|sessions?|permissions?|acl|rbac|sso|saml|oidc)([/_.-]|$)"
         ),
     ),
     (
@@ -106,7 +107,7 @@ SOURCE_SUFFIXES = frozenset(
 )
 _TEST_PATH = re.compile(
     r"(^|/)(tests?|specs?|__tests__|testing)/|(^|/)test_[^/]*$|_test\.\w+$"
-    r"|\.(test|spec)\.\w+$|(^|/)\w*tests?\.\w+$|Test\.(java|kt|cs)$",
+    r"|\.(test|spec)\.\w+$|_spec\.rb$|(^|/)(tests?|conftest)\.py$|(?-i:Tests?)\.(java|kt|cs)$",
     re.IGNORECASE,
 )
 
