@@ -167,7 +167,7 @@ def _plan(run: _Run, max_file_bytes: int) -> _Plan:
         if info.st_size > max_file_bytes:
             plan.plain.append((path, lang, info.st_size, info.st_mtime_ns, "too large"))
         elif lang in usable:
-            plan.tasks.append((path, lang, old[3] if old else ""))
+            plan.tasks.append((path, lang, old[3] if old else "", 0))
         else:
             plan.plain.append((path, lang, info.st_size, info.st_mtime_ns, _sniff(root / path)))
     return plan
@@ -249,17 +249,22 @@ class _Writer:
         self.refs: list[tuple[Any, ...]] = []
         self.imports: list[tuple[Any, ...]] = []
 
+    def next_id(self) -> int:
+        row = self.conn.execute("SELECT max(id) FROM files").fetchone()
+        return int(row[0] or 0) + 1
+
     def file(
-        self, row: tuple[str, str | None, int, int, str | None, str | None, str | None]
-    ) -> int:
-        """Insert ``(path, lang, size, mtime_ns, hash, skip, problem)``; return its id."""
+        self,
+        row: tuple[str, str | None, int, int, str | None, str | None, str | None],
+        file_id: int | None = None,
+    ) -> None:
+        """Insert ``(path, lang, size, mtime_ns, hash, skip, problem)`` (id: given or next)."""
         self.drop(row[0])
-        cursor = self.conn.execute(
-            "INSERT INTO files (path, lang, size, mtime_ns, hash, skip, problem) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)",
-            row,
+        self.conn.execute(
+            "INSERT INTO files (id, path, lang, size, mtime_ns, hash, skip, problem) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (file_id, *row),
         )
-        return int(cursor.lastrowid or 0)
 
     def drop(self, path: str) -> None:
         """Delete the stored version of ``path``, if any, before writing the new one."""
@@ -268,13 +273,14 @@ class _Writer:
             self.touched |= store.delete_files(self.conn, [old[0]])
             self.dropped += 1
 
-    def parsed(self, result: extract.Result, lang: str) -> None:
+    def parsed(self, result: extract.Result, lang: str, file_id: int) -> None:
+        """Store a parsed file; the worker already put ``file_id`` in its rows."""
         path, _, size, mtime, digest, symbols, refs, imports, note = result
         problem = "syntax error" if note == "syntax" else None
-        file_id = self.file((path, lang, size, mtime, digest, None, problem))
-        self.symbols += [(file_id, *s) for s in symbols]
-        self.touched.update(s[0] for s in symbols)
-        self.refs += [(file_id, *r) for r in refs]
+        self.file((path, lang, size, mtime, digest, None, problem), file_id)
+        self.symbols += symbols
+        self.touched.update(s[1] for s in symbols)
+        self.refs += refs
         self.imports += [
             (file_id, text, line, self.resolver.resolve(lang, path, text)) for text, line in imports
         ]
@@ -308,18 +314,21 @@ def _resolver(root: Path, final: set[str]) -> Resolver:
 
 def _consume(writer: _Writer, run: _Run) -> None:
     plan, report = run.plan, run.report
-    langs = {t[0]: t[1] for t in plan.tasks}
     for path, lang, size, mtime, skip in plan.plain:
         writer.file((path, lang, size, mtime, None, skip, None))
-    for result in _results(run.root, plan.tasks, run.workers, run.progress):
+    # Ids are handed out up front so workers return rows ready to insert.
+    first = writer.next_id()
+    tasks = [(p, lang, old, first + i) for i, (p, lang, old, _) in enumerate(plan.tasks)]
+    langs = {t[0]: (t[1], t[3]) for t in tasks}
+    for result in _results(run.root, tasks, run.workers, run.progress):
         path, status, size, mtime, digest, _, _, _, note = result
         if status == "ok":
             report.parsed += 1
-            writer.parsed(result, langs[path])
+            writer.parsed(result, *langs[path])
             if note == "syntax":
                 report.problems[path] = "syntax error (kept what the parser recovered)"
         elif status == "skip":
-            writer.file((path, langs[path], size, mtime, digest, note, None))
+            writer.file((path, langs[path][0], size, mtime, digest, note, None), langs[path][1])
         elif status == "same":
             old_id = writer.rows.pop(path)[0]
             writer.conn.execute(

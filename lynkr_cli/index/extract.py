@@ -11,16 +11,17 @@ import hashlib
 import os
 from typing import Any
 
-# (name, kind, line, col, end_line, scope, signature)
-Symbol = tuple[str, str, int, int, int, str, str]
-# (name, kind, line, col)
-Reference = tuple[str, str, int, int]
+# (file_id, name, kind, line, col, end_line, scope, signature): rows ready for executemany
+Symbol = tuple[int, str, str, int, int, int, str, str]
+# (file_id, name, kind, line, col)
+Reference = tuple[int, str, str, int, int]
 # (module text, line)
 Import = tuple[str, int]
 # (path, status, size, mtime_ns, hash, symbols, references, imports, note)
 # status: "ok" | "same" (content hash unchanged) | "skip" (note = reason) | "error" (note = why)
 Result = tuple[str, str, int, int, str, list[Symbol], list[Reference], list[Import], str]
-Task = tuple[str, str, str]
+# (path, lang, stored hash or "", file id to use)
+Task = tuple[str, str, str, int]
 
 SNIFF_BYTES = 8192
 SIGNATURE_MAX = 160
@@ -54,10 +55,10 @@ def sniff_skip(path: str, head: bytes, size: int) -> str:
 
 def extract_many(tasks: list[Task]) -> list[Result]:
     """Worker entry point: one result per task, in order."""
-    return [extract_file(_root, path, lang, old_hash) for path, lang, old_hash in tasks]
+    return [extract_file(_root, *task) for task in tasks]
 
 
-def extract_file(root: str, path: str, lang: str, old_hash: str) -> Result:
+def extract_file(root: str, path: str, lang: str, old_hash: str, file_id: int = 0) -> Result:
     """Read, hash and parse ``root/path``; never raises for bad input."""
     try:
         with open(os.path.join(root, path), "rb") as handle:
@@ -73,7 +74,7 @@ def extract_file(root: str, path: str, lang: str, old_hash: str) -> Result:
     if reason:
         return (path, "skip", size, mtime, digest, [], [], [], reason)
     try:
-        symbols, refs, imports, broken = parse(lang, data)
+        symbols, refs, imports, broken = parse(lang, data, file_id)
     except Exception as exc:  # a grammar bug must not take the whole run down
         return (path, "error", size, mtime, digest, [], [], [], f"parser failed: {exc!r}")
     return (path, "ok", size, mtime, digest, symbols, refs, imports, "syntax" if broken else "")
@@ -91,7 +92,9 @@ def _os_problem(exc: OSError) -> str:
     return f"unreadable: {exc.strerror}"
 
 
-def parse(lang: str, data: bytes) -> tuple[list[Symbol], list[Reference], list[Import], bool]:
+def parse(
+    lang: str, data: bytes, file_id: int = 0
+) -> tuple[list[Symbol], list[Reference], list[Import], bool]:
     """Symbols, references and imports of ``data``; tree-sitter recovers what it can."""
     import tree_sitter
 
@@ -103,8 +106,8 @@ def parse(lang: str, data: bytes) -> tuple[list[Symbol], list[Reference], list[I
     refs: list[Reference] = []
     imports: list[Import] = []
     for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
-        _collect(captures, data, defs, refs, imports)
-    return _symbols(defs, data), refs, imports, tree.root_node.has_error
+        _collect(captures, data, defs, refs, imports, file_id)
+    return _symbols(defs, data, file_id), refs, imports, tree.root_node.has_error
 
 
 def _collect(
@@ -113,6 +116,7 @@ def _collect(
     defs: list[tuple[int, int, str, str, Any]],
     refs: list[Reference],
     imports: list[Import],
+    file_id: int,
 ) -> None:
     name_nodes = captures.get("name")
     for key, nodes in captures.items():
@@ -139,10 +143,10 @@ def _collect(
         if role == "definition":
             defs.append((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
         elif role == "reference":
-            refs.append((name, kind, row + 1, col + 1))
+            refs.append((file_id, name, kind, row + 1, col + 1))
 
 
-def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes) -> list[Symbol]:
+def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes, file_id: int) -> list[Symbol]:
     """Attach the enclosing definition and the signature line to each definition."""
     defs.sort(key=lambda d: (d[0], -d[1]))
     stack: list[tuple[int, str]] = []  # (end byte, qualified name)
@@ -151,8 +155,9 @@ def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes) -> list[Sy
         while stack and stack[-1][0] <= start:
             stack.pop()
         scope = stack[-1][1] if stack else ""
+        end_line = outer.end_point[0] + 1
         out.append(
-            (name, kind, row + 1, col + 1, outer.end_point[0] + 1, scope, _signature(data, start))
+            (file_id, name, kind, row + 1, col + 1, end_line, scope, _signature(data, start))
         )
         stack.append((end, f"{scope}.{name}" if scope else name))
     return out

@@ -59,17 +59,19 @@ class Resolver:
             bases = [base]
         else:
             bases = ["", "src", "lib", posixpath.dirname(source)]
+        files = self.files
         # "a.b.c" may name a module or a name inside a.b: try the longest prefix first.
         for end in range(len(parts), 0, -1):
             stem = "/".join(parts[:end])
             for base in bases:
-                found = self._first(
-                    [posixpath.join(base, stem + ".py"), posixpath.join(base, stem, "__init__.py")]
-                )
-                if found:
-                    return found
+                prefix = f"{base}/{stem}" if base else stem
+                if prefix + ".py" in files:
+                    return prefix + ".py"
+                if prefix + "/__init__.py" in files:
+                    return prefix + "/__init__.py"
         if dots and not parts:
-            return self._first([posixpath.join(bases[0], "__init__.py")])
+            init = f"{bases[0]}/__init__.py" if bases[0] else "__init__.py"
+            return init if init in files else None
         return None
 
     def _js(self, source: str, text: str) -> str | None:
