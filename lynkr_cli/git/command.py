@@ -139,6 +139,8 @@ def commit(
     if json_output:
         console.print_json(result.to_dict())
         return
+    if result.tests is not None:
+        console.info(f"tests passed ({result.tests.source}): {' '.join(result.tests.command)}")
     console.out().print(f"[{result.branch} {result.short}] {result.subject}", markup=False)
     _print_stats(result.files)
 
@@ -174,7 +176,8 @@ def push(
         console.out().print(f"{where} is already up to date", markup=False)
         return
     moved = f"{result.old}..{result.new[:7]}" if result.old else f"new branch at {result.new[:7]}"
-    console.out().print(f"pushed {result.branch} to {where} ({moved})", markup=False)
+    upstream = ", upstream set" if result.set_upstream else ""
+    console.out().print(f"pushed {result.branch} to {where} ({moved}{upstream})", markup=False)
 
 
 @git_app.command()
