@@ -14,6 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from lynkr_cli.settings import mask_secret
 from lynkr_cli.switch import targets
@@ -71,11 +72,11 @@ def risky(env: Mapping[str, str]) -> list[tuple[str, str]]:
 
 def insecure_base_url(url: str) -> bool:
     """Plain http to anything but this machine sends the key in the clear."""
-    match = re.match(r"^http://([^/:]+|\[[^\]]+\])", url)
-    if not match:
+    parts = urlsplit(url.strip())
+    if parts.scheme != "http" or not parts.hostname:
         return False
-    host = match.group(1).strip("[]")
-    return host not in ("localhost", "127.0.0.1", "::1") and not host.startswith("127.")
+    host = parts.hostname
+    return host not in ("localhost", "::1") and not host.startswith("127.")
 
 
 def masked(name: str, value: str) -> str:
@@ -130,13 +131,35 @@ def rc_files(home: Path) -> list[Finding]:
     return out
 
 
+_NEEDLES = ("ANTHROPIC_", "CLAUDE_")
+
+
+def _candidate_lines(text: str) -> list[tuple[int, str]]:
+    """(line number, line) for lines naming a variable we care about.
+
+    rc files are long and almost never match: str.find the needles (far faster than
+    a regex or a Python loop over lines), then cut out just those lines.
+    """
+    starts: set[int] = set()
+    for needle in _NEEDLES:
+        at = text.find(needle)
+        while at >= 0:
+            starts.add(text.rfind("\n", 0, at) + 1)
+            at = text.find(needle, at + len(needle))
+    out = []
+    for start in sorted(starts):
+        end = text.find("\n", start)
+        out.append((text.count("\n", 0, start) + 1, text[start : end if end >= 0 else None]))
+    return out
+
+
 def _scan_lines(path: Path, pattern: re.Pattern[str], kind: str) -> list[Finding]:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
         return []
     out = []
-    for number, line in enumerate(lines, 1):
+    for number, line in _candidate_lines(text):
         if line.lstrip().startswith("#"):
             continue
         match = pattern.match(line)
