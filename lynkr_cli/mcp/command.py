@@ -76,20 +76,25 @@ def list_servers(json_output: JsonOpt = False) -> None:
 
 
 async def _tools_of(names: list[str], settings: Any) -> list[dict[str, Any]]:
-    from lynkr_cli.mcp import client
+    import asyncio
+
     from lynkr_cli.mcp.manifests import get_server
 
-    out: list[dict[str, Any]] = []
-    for name in names:
-        server = get_server(settings, name)
-        entry: dict[str, Any] = {"server": name, "source": server.source}
-        try:
-            async with client.connect(server, settings, stderr=_stderr_sink(name)) as session:
-                entry["tools"] = await client.list_tools(session)
-        except Exception as exc:  # one broken server must not hide the others
-            entry["error"] = getattr(exc, "message", None) or repr(exc)
-        out.append(entry)
-    return out
+    servers = [get_server(settings, name) for name in names]
+    # Concurrently: each server starts, lists and stops inside its own task.
+    return list(await asyncio.gather(*(_tools_entry(s, settings) for s in servers)))
+
+
+async def _tools_entry(server: Any, settings: Any) -> dict[str, Any]:
+    from lynkr_cli.mcp import client
+
+    entry: dict[str, Any] = {"server": server.name, "source": server.source}
+    try:
+        async with client.connect(server, settings, stderr=_stderr_sink(server.name)) as session:
+            entry["tools"] = await client.list_tools(session)
+    except Exception as exc:  # one broken server must not hide the others
+        entry["error"] = getattr(exc, "message", None) or repr(exc)
+    return entry
 
 
 def _stderr_sink(name: str) -> Any:
