@@ -110,6 +110,26 @@ def parse(
     return _symbols(defs, data, file_id), refs, imports, tree.root_node.has_error
 
 
+# What a capture name means: (role, kind, aider style); role 0 = ignore, 1 = definition,
+# 2 = reference, 3 = import. Cached, since the same few names recur in every match.
+_ROLES: dict[str, tuple[int, str, bool]] = {}
+
+
+def _role(key: str) -> tuple[int, str, bool]:
+    found = _ROLES.get(key)
+    if found is None:
+        head, _, kind = key.rpartition(".")
+        aider = head.startswith("name.")
+        head = head[5:] if aider else head
+        role = {"definition": 1, "reference": 2}.get(head, 0)
+        if key == "import":
+            role = 3
+        if key in _IGNORED_CAPTURES or key.startswith("_"):
+            role = 0
+        found = _ROLES[key] = (role, kind, aider)
+    return found
+
+
 def _collect(
     captures: dict[str, list[Any]],
     data: bytes,
@@ -120,19 +140,18 @@ def _collect(
 ) -> None:
     name_nodes = captures.get("name")
     for key, nodes in captures.items():
-        if key == "import":
+        role, kind, aider = _role(key)
+        if role == 0:
+            continue
+        if role == 3:
             node = nodes[0]
             text = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
             imports.append((text, node.start_point[0] + 1))
             continue
-        if key == "name" or key in _IGNORED_CAPTURES or key[0] == "_":
-            continue
-        role, _, kind = key.rpartition(".")
-        if role.startswith("name."):  # aider style: the capture is the name itself
-            name_node, outer = nodes[0], nodes[0].parent
-            role = role[5:]
+        if aider:  # the capture is the name itself
+            name_node = nodes[0]
         elif name_nodes:  # wheel style: @name beside @definition.kind on the outer node
-            name_node, outer = name_nodes[0], nodes[0]
+            name_node = name_nodes[0]
         else:
             continue
         start, end = name_node.start_byte, name_node.end_byte
@@ -140,10 +159,11 @@ def _collect(
             continue
         name = data[start:end].decode("utf-8", "replace")
         row, col = name_node.start_point
-        if role == "definition":
-            defs.append((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
-        elif role == "reference":
+        if role == 2:
             refs.append((file_id, name, kind, row + 1, col + 1))
+        else:
+            outer = name_node.parent if aider else nodes[0]
+            defs.append((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
 
 
 def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes, file_id: int) -> list[Symbol]:
