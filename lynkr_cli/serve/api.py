@@ -41,8 +41,11 @@ class ApiError(Exception):
         error_type: str | None = None,
         headers: dict[str, str] | None = None,
         retry: bool | None = None,
+        transient: bool = False,
     ) -> None:
         super().__init__(message)
+        # A connection-level failure the gateway itself may retry if nothing reached the client.
+        self.transient = transient
         self.status = status
         self.message = message
         self.error_type = error_type or ERROR_TYPES.get(status, "api_error")

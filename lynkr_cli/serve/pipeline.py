@@ -64,9 +64,38 @@ async def handle_messages(gw: Gateway, request: web.Request, ctx: Context) -> we
             body, lambda b: upstream_events(gw, b, routes[0], headers), gw.settings
         )
         return await respond.serve_events(gw, request, ctx, events, stream=stream, cache_key=None)
+    for attempt in range(gw.settings.provider.max_retries + 1):
+        try:
+            return await answer(
+                gw, request, ctx, body=body, raw=raw, routes=routes, key=key, stream=stream
+            )
+        except ApiError as exc:
+            # Broke after the 200 but before any byte reached the client: still retryable.
+            if not exc.transient or attempt == gw.settings.provider.max_retries:
+                raise
+            gw.metrics.child(gw.metrics.retries, ctx.provider).inc()
+    raise AssertionError("unreachable")
+
+
+async def answer(
+    gw: Gateway,
+    request: web.Request,
+    ctx: Context,
+    *,
+    body: dict[str, Any],
+    raw: bytes,
+    routes: list[Route],
+    key: str | None,
+    stream: bool,
+) -> web.StreamResponse:
+    """One dispatch, answered on the fast path for its wire format."""
+    from lynkr_cli.serve import respond
+
     provider, req, resp = await dispatch(
         gw, body, raw=raw, routes=routes, headers=request.headers, ctx=ctx, stream=stream
     )
+    if stream and resp.content_type == "application/json":
+        return await respond.json_as_stream(gw, request, ctx, resp, native=req.wire == "anthropic")
     if req.wire == "anthropic":
         if stream:
             return await respond.relay_native_stream(gw, request, ctx, resp, key)

@@ -51,17 +51,24 @@ async def replay(
     return resp
 
 
+async def read_json(ctx: Context, upstream: aiohttp.ClientResponse) -> tuple[bytes, dict[str, Any]]:
+    """The whole upstream body, and it parsed as a JSON object."""
+    try:
+        raw = await upstream.read()
+    except aiohttp.ClientError as exc:
+        raise ApiError(
+            502, f"upstream {ctx.provider} broke the response: {exc}", transient=True
+        ) from None
+    finally:
+        upstream.release()
+    return raw, _json_object(raw, ctx.provider)
+
+
 async def native_json(
     gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
 ) -> web.Response:
     """A non-streaming Anthropic-format answer: the model renamed, usage observed."""
-    try:
-        raw = await upstream.read()
-    except aiohttp.ClientError as exc:
-        raise ApiError(502, f"upstream {ctx.provider} broke the response: {exc}") from None
-    finally:
-        upstream.release()
-    message = _json_object(raw, ctx.provider)
+    raw, message = await read_json(ctx, upstream)
     ctx.usage(message.get("usage"))
     if message.get("model") != ctx.client_model:
         message["model"] = ctx.client_model
@@ -75,15 +82,16 @@ async def translated_json(
     gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
 ) -> web.Response:
     """A non-streaming chat-completions answer translated to a Message."""
+    message = await translated_message(ctx, upstream)
+    if key is not None and cacheable(message):
+        gw.cache_put(key, message)
+    return json_response(ctx, orjson.dumps(message))
+
+
+async def translated_message(ctx: Context, upstream: aiohttp.ClientResponse) -> dict[str, Any]:
     from lynkr_cli.serve.translate import from_openai_response
 
-    try:
-        raw = await upstream.read()
-    except aiohttp.ClientError as exc:
-        raise ApiError(502, f"upstream {ctx.provider} broke the response: {exc}") from None
-    finally:
-        upstream.release()
-    doc = _json_object(raw, ctx.provider)
+    _raw, doc = await read_json(ctx, upstream)
     if doc.get("error"):
         detail = doc["error"].get("message") if isinstance(doc["error"], dict) else doc["error"]
         raise ApiError(502, f"upstream {ctx.provider} answered with an error: {detail}")
@@ -92,9 +100,23 @@ async def translated_json(
     except (TypeError, ValueError, KeyError) as exc:
         raise ApiError(502, f"upstream {ctx.provider} sent an unusable answer: {exc}") from None
     ctx.usage(message.get("usage"))
-    if key is not None and cacheable(message):
-        gw.cache_put(key, message)
-    return json_response(ctx, orjson.dumps(message))
+    return message
+
+
+async def json_as_stream(
+    gw: Gateway,
+    request: web.Request,
+    ctx: Context,
+    upstream: aiohttp.ClientResponse,
+    *,
+    native: bool,
+) -> web.StreamResponse:
+    """An upstream that answered a streaming request with plain JSON, served as SSE."""
+    if native:
+        _raw, message = await read_json(ctx, upstream)
+    else:
+        message = await translated_message(ctx, upstream)
+    return await replay(request, ctx, message, stream=True)
 
 
 def _json_object(raw: bytes, provider: str) -> dict[str, Any]:
@@ -138,7 +160,9 @@ async def relay_native_stream(
     finally:
         upstream.close()
     if out is None:
-        raise ApiError(502, f"upstream {ctx.provider} closed the stream without any event")
+        raise ApiError(
+            502, f"upstream {ctx.provider} closed the stream without any event", transient=True
+        )
     if not relay.done and not ctx.error:
         ctx.error = "upstream stream ended before message_stop"
         cut = ApiError(502, f"upstream {ctx.provider} ended the stream before message_stop")

@@ -57,12 +57,15 @@ async def read_frames(
                     504,
                     f"upstream {provider} sent nothing for {timing.idle_timeout:g}s "
                     "(provider.idle_timeout)",
+                    transient=True,
                 ) from None
             yield []
             continue
         except aiohttp.ClientError as exc:
             raise ApiError(
-                502, f"upstream {provider} broke the stream: {exc or type(exc).__name__}"
+                502,
+                f"upstream {provider} broke the stream: {exc or type(exc).__name__}",
+                transient=True,
             ) from None
         if not chunk:
             rest = splitter.rest()

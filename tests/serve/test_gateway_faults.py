@@ -237,3 +237,37 @@ async def test_fallback_chain_takes_over_when_primary_is_down(gateway, fake) -> 
     assert '"text":" from upstream"' in resp.text
     assert len(backup.seen) == 1 and backup.bodies[0]["model"] == "gpt-test"
     assert attempts(gw, "anthropic") == 1
+
+
+async def test_stream_broken_before_first_event_is_retried(gateway, fake) -> None:
+    async def flaky(request: web.Request, body: dict) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await resp.prepare(request)
+        if len(up.seen) == 1:
+            await resp.write(b"event: message_st")  # half an event, then a reset
+            await asyncio.sleep(0.05)
+            assert request.transport is not None
+            request.transport.abort()
+            return resp
+        await resp.write(b"".join(fakes.sse(e) for e in fakes.text_events("ok", body["model"])))
+        await resp.write_eof()
+        return resp
+
+    up = await fake(**FAMILIES["anthropic"], reply=flaky)
+    gw = await gateway(**provider_settings("anthropic", up), **FAST_RETRY)
+    resp = await post(gw.url, STREAM)
+    assert resp.status_code == 200 and "event: message_stop" in resp.text
+    assert "event: error" not in resp.text
+    assert len(up.seen) == 2
+
+
+async def test_json_answer_to_a_stream_request_is_served_as_sse(gateway, fake) -> None:
+    async def json_only(request: web.Request, body: dict) -> web.StreamResponse:
+        return web.json_response(fakes.message("plain json", body["model"]))
+
+    up = await fake(**FAMILIES["anthropic"], reply=json_only)
+    gw = await gateway(**provider_settings("anthropic", up))
+    resp = await post(gw.url, STREAM)
+    assert resp.headers["content-type"].startswith("text/event-stream")
+    assert resp.text.startswith("event: message_start") and "plain json" in resp.text
+    assert resp.text.rstrip().endswith('data: {"type":"message_stop"}')
