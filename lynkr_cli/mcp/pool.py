@@ -81,11 +81,16 @@ class McpPool:
         """Tools of every server that is (or can be brought) up; failures are skipped."""
         self._discover()
         names = list(self.servers)
-        await asyncio.gather(*(self._ensure(n) for n in names), return_exceptions=True)
+        # Only the first use waits for start-up; later requests never wait on a server that
+        # is failing or restarting (a restarting server's last tools stay offered, and a
+        # call to one waits for the restart).
+        first = [n for n in names if self.servers[n].task is None]
+        await asyncio.gather(*(self._ensure(n) for n in first), return_exceptions=True)
         tools: list[McpTool] = []
         for name in names:
             srv = self.servers[name]
-            for t in srv.tools if srv.state == "up" else []:
+            offered = srv.tools if srv.state in ("up", "restarting", "starting") else []
+            for t in offered:
                 tools.append(McpTool(name, t["name"], t["description"], t["input_schema"]))
         return tools
 

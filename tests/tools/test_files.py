@@ -140,7 +140,7 @@ def test_confine_rejects_nul(ws: Path) -> None:
         confine(ws, "a\x00b")
 
 
-def test_builtin_tools_registered_and_policy_filtered(ws: Path) -> None:
+def test_register_tools_hook_builtins_and_policy(ws: Path) -> None:
     registered = tools()
     for name in ("lynkr_read_file", "lynkr_list_files", "lynkr_search", "lynkr_git_diff",
                  "lynkr_tasks_add", "lynkr_run_tests"):  # fmt: skip
