@@ -47,11 +47,12 @@ DETECTORS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 _ASSIGNMENT = re.compile(
     r"(?i)(?:secret|token|passw(?:or)?d|pwd|api[_-]?key|access[_-]?key|private[_-]?key"
-    r"|client[_-]?secret|credential|auth)[\w.\-]*['\"]?\s*(?::=|=>|[:=])\s*"
+    r"|client[_-]?secret|credential|auth[_-]?(?:token|key|secret|header))[\w.\-]*['\"]?\s*(?::=|=>|[:=])\s*"
     r"['\"](?P<value>[^'\"\s]{16,})['\"]"
 )
 _PLACEHOLDER = re.compile(
-    r"(?i)example|sample|dummy|placeholder|changeme|your[_-]|xxxx|\*\*\*|\$\{|\{\{|<[^>]*>|redacted"
+    r"(?i)example|sample|dummy|fake|mock|test|secret|placeholder|changeme|your[_-]|xxxx"
+    r"|\*\*\*|\$\{|\{\{|<[^>]*>|redacted"
 )
 _MIN_ENTROPY = 3.5
 

@@ -41,6 +41,9 @@ def test_each_kind_is_found(kind):
         "def get_token(self) -> str:",
         "# rotate the API key every 90 days",
         "sk-ant- is the Anthropic key prefix",
+        'TOKEN = "sk-token-secretvalue-wxyz"',  # a test fixture, says so itself
+        'api_key = "fake-key-for-unit-tests-0123"',
+        'author_email = "jane.doe@company.org"',
     ],
 )
 def test_placeholders_and_prose_are_not_secrets(line):
