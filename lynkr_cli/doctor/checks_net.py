@@ -39,6 +39,7 @@ def upstream_url(settings: Settings) -> str:
 def _reach_result(name: str, url: str, result: probe.ProbeResult, fix: str) -> CheckResult:
     details = result.as_dict()
     details["http_status"] = details.pop("status")  # "status" is the check's own field
+    details.pop("body", None)  # an upstream's page is noise here
     if not result.ok:
         return _r(name, "fail", f"{url}: {result.error}", fix, **details)
     tls = ", TLS ok" if result.tls else ""

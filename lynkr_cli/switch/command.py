@@ -378,12 +378,15 @@ def restore(
         "path": str(done.path),
         "backup": str(done.backup) if done.backup else None,
         "profile": done.profile,
+        "replaced_copy": str(done.replaced) if done.replaced else None,
     }
     if json_output:
         console.print_json(doc)
         return
     what = f"from {done.backup}" if done.backup else "(removed: it did not exist before)"
     _say(f"restored {done.path} {what}")
+    if done.replaced:
+        console.info(f"what it replaced is kept in {done.replaced}")
 
 
 # run, import, export and test live in a sibling module to keep this one short.

@@ -190,8 +190,8 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
             hint="The directory is read-only or full; fix its permissions or pick another --scope.",
         ) from exc
     try:
+        os.chmod(tmp, mode)  # mkstemp makes it 0600 already; other modes need this
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            os.fchmod(handle.fileno(), mode)
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())
@@ -205,14 +205,20 @@ def backup_dir() -> Path:
     return paths.state_dir() / "backups"
 
 
+KEEP_BACKUPS = 20  # per settings file; older backups are pruned
+
+
+def _stamped_copy(text: str, name: str) -> Path:
+    directory = paths.ensure_dir(backup_dir())
+    stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
+    saved = directory / f"{stamp}-{name}"
+    atomic_write(saved, text)
+    return saved
+
+
 def backup(conn: sqlite3.Connection, path: Path, text: str | None) -> Path | None:
     """Copy the current file (if any) into the backup dir and remember it for restore."""
-    saved: Path | None = None
-    if text is not None:
-        directory = paths.ensure_dir(backup_dir())
-        stamp = time.strftime("%Y%m%dT%H%M%S", time.gmtime()) + f"-{time.time_ns() % 10**9:09d}"
-        saved = directory / f"{stamp}-{path.name}"
-        atomic_write(saved, text)
+    saved = _stamped_copy(text, path.name) if text is not None else None
     prev = profiles.activation_for(conn, str(path))
     with db.transaction(conn):
         conn.execute(
@@ -226,7 +232,22 @@ def backup(conn: sqlite3.Connection, path: Path, text: str | None) -> Path | Non
                 time.time(),
             ),
         )
+    _prune(conn, path)
     return saved
+
+
+def _prune(conn: sqlite3.Connection, path: Path) -> None:
+    old = conn.execute(
+        "SELECT id, backup FROM switch_backups WHERE path = ? ORDER BY id DESC LIMIT -1 OFFSET ?",
+        (str(path), KEEP_BACKUPS),
+    ).fetchall()
+    if not old:
+        return
+    with db.transaction(conn):
+        conn.executemany("DELETE FROM switch_backups WHERE id = ?", [(r["id"],) for r in old])
+    for row in old:
+        if row["backup"]:
+            Path(row["backup"]).unlink(missing_ok=True)
 
 
 def apply(conn: sqlite3.Connection, change: Plan) -> Path | None:
@@ -242,6 +263,7 @@ class Restored:
     path: Path
     backup: Path | None
     profile: str | None
+    replaced: Path | None = None  # a copy of what the restore overwrote
 
 
 def restore(conn: sqlite3.Connection, path: Path | None = None) -> Restored:
@@ -259,6 +281,9 @@ def restore(conn: sqlite3.Connection, path: Path | None = None) -> Restored:
         )
     target = Path(row["path"])
     saved = Path(row["backup"]) if row["backup"] else None
+    current = read_text(target)
+    # Edits made since the switch would be lost: keep them beside the backups.
+    replaced = _stamped_copy(current, f"pre-restore-{target.name}") if current else None
     if saved is None:
         target.unlink(missing_ok=True)  # the switch created the file
     else:
@@ -275,7 +300,7 @@ def restore(conn: sqlite3.Connection, path: Path | None = None) -> Restored:
         profiles.forget_activation(conn, str(target))
     with db.transaction(conn):
         conn.execute("DELETE FROM switch_backups WHERE id = ?", (row["id"],))
-    return Restored(target, saved, row["prev_profile"])
+    return Restored(target, saved, row["prev_profile"], replaced)
 
 
 def _scope_of(conn: sqlite3.Connection, target: Path) -> str:

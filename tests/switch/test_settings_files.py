@@ -186,3 +186,32 @@ def test_symlinked_settings_file_stays_a_symlink(invoke, home: Path, tmp_path: P
     assert invoke("switch", "work").exit_code == 0
     assert link.is_symlink()
     assert json.loads(real.read_text())["env"]["ANTHROPIC_API_KEY"] == KEY
+
+
+def test_backups_are_pruned_and_restore_walks_back(
+    invoke, user_settings: Path, monkeypatch
+) -> None:
+    from lynkr_cli.switch import targets
+
+    monkeypatch.setattr(targets, "KEEP_BACKUPS", 3)
+    add_profile(invoke, "one")
+    add_profile(invoke, "two", "--env", "X=2")
+    states = []
+    for name in ("one", "two", "one", "two", "one"):
+        states.append(user_settings.read_bytes())
+        assert invoke("switch", name).exit_code == 0
+    assert len(list(targets.backup_dir().glob("*-settings.json"))) == 3
+    for expected in reversed(states[-3:]):
+        assert invoke("switch", "restore").exit_code == 0
+        assert user_settings.read_bytes() == expected
+    assert invoke("switch", "restore").exit_code == 6
+
+
+def test_restore_keeps_a_copy_of_what_it_replaces(invoke, user_settings: Path) -> None:
+    add_profile(invoke)
+    assert invoke("switch", "work").exit_code == 0
+    edited = user_settings.read_text().replace('"opus"', '"sonnet"')
+    user_settings.write_text(edited)  # the user edits after switching
+    doc = json.loads(invoke("switch", "restore", "--json").stdout)
+    assert Path(doc["replaced_copy"]).read_text() == edited
+    assert json.loads(user_settings.read_text()) == USER_SETTINGS
