@@ -44,7 +44,7 @@ LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="At most this many
 
 
 @index_app.command("build", hidden=True)
-def build(
+def build(  # noqa: PLR0917
     path: Annotated[str, typer.Argument(help="Repository root.")] = ".",
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch.")] = False,
     json_output: JsonOpt = False,
@@ -166,7 +166,7 @@ def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> No
 
 
 @index_app.command("search")
-def search(
+def search(  # noqa: PLR0917
     query: Annotated[str, typer.Argument(help="Name or part of one; prefix and fuzzy match.")],
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only this kind (function, class…).")

@@ -102,12 +102,10 @@ def parse(
 
     language, query = load(lang)
     tree = tree_sitter.Parser(language).parse(data)
-    defs: list[tuple[int, int, str, str, Any]] = []
-    refs: list[Reference] = []
-    imports: list[Import] = []
+    out = _Out(data, file_id)
     for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
-        _collect(captures, data, defs, refs, imports, file_id)
-    return _symbols(defs, data, file_id), refs, imports, tree.root_node.has_error
+        _collect(captures, out)
+    return _symbols(out.defs, data, file_id), out.refs, out.imports, tree.root_node.has_error
 
 
 # What a capture name means: (role, kind, aider style); role 0 = ignore, 1 = definition,
@@ -130,14 +128,21 @@ def _role(key: str) -> tuple[int, str, bool]:
     return found
 
 
-def _collect(
-    captures: dict[str, list[Any]],
-    data: bytes,
-    defs: list[tuple[int, int, str, str, Any]],
-    refs: list[Reference],
-    imports: list[Import],
-    file_id: int,
-) -> None:
+class _Out:
+    """What one file yields, filled match by match."""
+
+    __slots__ = ("data", "defs", "file_id", "imports", "refs")
+
+    def __init__(self, data: bytes, file_id: int) -> None:
+        self.data = data
+        self.file_id = file_id
+        self.defs: list[tuple[int, int, str, str, Any]] = []
+        self.refs: list[Reference] = []
+        self.imports: list[Import] = []
+
+
+def _collect(captures: dict[str, list[Any]], out: _Out) -> None:
+    data = out.data
     name_nodes = captures.get("name")
     for key, nodes in captures.items():
         role, kind, aider = _role(key)
@@ -146,7 +151,7 @@ def _collect(
         if role == 3:
             node = nodes[0]
             text = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
-            imports.append((text, node.start_point[0] + 1))
+            out.imports.append((text, node.start_point[0] + 1))
             continue
         if aider:  # the capture is the name itself
             name_node = nodes[0]
@@ -160,10 +165,10 @@ def _collect(
         name = data[start:end].decode("utf-8", "replace")
         row, col = name_node.start_point
         if role == 2:
-            refs.append((file_id, name, kind, row + 1, col + 1))
+            out.refs.append((out.file_id, name, kind, row + 1, col + 1))
         else:
             outer = name_node.parent if aider else nodes[0]
-            defs.append((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
+            out.defs.append((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
 
 
 def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes, file_id: int) -> list[Symbol]:

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (source text reads better unwrapped)
 """CLAUDE.md: golden files (a diff on failure), human text kept byte for byte, --check, --stdout.
 
 Set UPDATE_GOLDEN=1 to rewrite the golden files after an intended change.

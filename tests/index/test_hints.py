@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (manifests and expected command lists read better unwrapped)
 """Dependencies from every manifest format, and configuration turned into commands."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Incremental runs: only changed files are parsed; edits, deletes and renames leave no stale rows."""
+"""Incremental runs: only changed files are parsed; edits, deletes, renames leave no stale rows."""
 
 from __future__ import annotations
 

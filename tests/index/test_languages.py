@@ -66,7 +66,8 @@ def test_ambiguous_reference_is_not_resolved(polyglot: Path) -> None:
 def test_import_resolved(polyglot: Path, source: str, text: str, target: str) -> None:
     conn = sqlite3.connect(api.index_path(polyglot))
     rows = conn.execute(
-        "SELECT i.module, i.target FROM imports i JOIN files f ON f.id = i.file_id WHERE f.path = ?",
+        "SELECT i.module, i.target FROM imports i JOIN files f ON f.id = i.file_id "
+        "WHERE f.path = ?",
         (source,),
     ).fetchall()
     conn.close()
