@@ -180,7 +180,9 @@ def _porcelain_ref_line(stdout: str, target: str) -> tuple[str, str]:
 def _rejected(remote: str, target: str, summary: str) -> GitError:
     reason = summary.strip().splitlines()[0] if summary.strip() else "rejected"
     hint = "Someone pushed first: run `lynkr git pull --rebase`, then push again."
-    if "stale info" in reason:
+    if "remote rejected" in reason:
+        hint = "The remote's own rules (hooks, branch protection) refused it; see its reason."
+    elif "stale info" in reason:
         hint = "The remote moved since your last fetch: `git fetch`, check, then push again."
     return GitError(
         f"{remote} rejected the push to {target}: {reason}",

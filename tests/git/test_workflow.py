@@ -304,3 +304,37 @@ def test_api_policy_object_is_the_only_authority(repos, monkeypatch):
     with pytest.raises(PolicyError, match="push is disabled"):
         repo.push("origin", "main")
     assert not hasattr(repo, "git")  # no public raw-git escape hatch
+
+
+def test_commit_refused_by_a_hook(repos, invoke):
+    hook = repos.work / ".git" / "hooks" / "pre-commit"
+    hook.write_text("#!/bin/sh\necho 'lint failed: trailing whitespace' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    repos.write("a.txt", "a\n")
+    git(repos.work, "add", "a.txt")
+    result = invoke("git", "commit", "-m", "feat: a")
+    assert result.exit_code == ExitCode.GIT_FAILED
+    assert "lint failed: trailing whitespace" in result.stderr
+    assert "hook" in result.stderr
+
+
+def test_push_refused_by_the_remotes_hook(repos, invoke, allow_push):
+    hook = repos.remote / "hooks" / "pre-receive"
+    hook.write_text("#!/bin/sh\necho 'branch is frozen' >&2\nexit 1\n")
+    hook.chmod(0o755)
+    _feature(repos)
+    result = invoke("git", "push", "origin", "feature")
+    assert result.exit_code == ExitCode.GIT_PUSH_REJECTED
+    assert "remote rejected" in result.stderr and "hooks" in result.stderr
+
+
+def test_pull_rebase_conflict(repos, invoke):
+    other = repos.clone("other")
+    (other / "README.md").write_text("theirs\n")
+    git(other, "commit", "-q", "-am", "feat: theirs")
+    git(other, "push", "-q", "origin", "main")
+    repos.write("README.md", "mine\n")
+    repos.commit_all("feat: mine")
+    result = invoke("git", "pull", "--rebase")
+    assert result.exit_code == ExitCode.GIT_CONFLICT
+    assert "rebase --continue" in result.stderr
