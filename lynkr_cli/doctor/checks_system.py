@@ -11,6 +11,7 @@ import importlib.util
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
@@ -98,24 +99,44 @@ def index_state(ctx: Context) -> CheckResult:
     root = _repo_root(ctx.cwd)
     if settings is None or root is None:
         return _r("index", "skip", "not in a git repository")
-    db_path = Path(settings.index.db_path or root / ".lynkr" / "index.db")
-    if not db_path.is_file():
-        return _r("index", "warn", f"no index at {db_path}", "Build it: `lynkr index`.")
+    from lynkr_cli.errors import LynkrError
+    from lynkr_cli.index import api
+
+    db_path = api.index_path(root, settings.index)
     try:
-        stale, total = _stale_files(db_path, root)
-    except Exception as exc:
+        status = api.index_status(root)
+        info = api.stats(root) if status != "missing" else {}
+    except LynkrError as exc:
         return _r(
-            "index", "fail", f"{db_path} cannot be read: {exc}", "Rebuild it: `lynkr index --full`."
+            "index", "fail", exc.message, exc.hint or f"Rebuild: `lynkr index --full {root}`."
         )
-    if stale:
+    except Exception as exc:  # a corrupt database is the index's problem, reported here
+        return _r(
+            "index",
+            "fail",
+            f"{db_path} cannot be read: {exc}",
+            f"Rebuild it: `lynkr index --full {root}`.",
+        )
+    if status == "missing":
+        return _r("index", "warn", f"no index at {db_path}", f"Build it: `lynkr index {root}`.")
+    age = _age(float(info.get("built_at") or 0))
+    files = info.get("files", "?")
+    if status == "stale":
         return _r(
             "index",
             "warn",
-            f"{stale} of {total} indexed files changed since indexing",
-            "Refresh it: `lynkr index` (incremental).",
+            f"{db_path} is stale: files changed since it was built {age}",
+            f"Refresh it: `lynkr index {root}` (incremental).",
             db=str(db_path),
         )
-    return _r("index", "ok", f"{total} files indexed, all fresh ({db_path})", db=str(db_path))
+    return _r("index", "ok", f"{files} files indexed {age}, all fresh ({db_path})", db=str(db_path))
+
+
+def _age(built_at: float) -> str:
+    if not built_at:
+        return ""
+    minutes = max(0, int((time.time() - built_at) / 60))
+    return f"{minutes} min ago" if minutes < 120 else f"{minutes // 60} h ago"
 
 
 def _repo_root(cwd: Path) -> Path | None:
@@ -131,27 +152,6 @@ def _repo_root(cwd: Path) -> Path | None:
     except (OSError, subprocess.TimeoutExpired):
         return None
     return Path(proc.stdout.strip()) if proc.returncode == 0 and proc.stdout.strip() else None
-
-
-def _stale_files(db_path: Path, root: Path, limit: int = 20_000) -> tuple[int, int]:
-    """Files whose size or mtime differ from the index row (or that are gone)."""
-    from lynkr_cli.index import store
-
-    conn = store.open_db(db_path, readonly=True)
-    try:
-        rows = store.file_rows(conn)
-    finally:
-        conn.close()
-    stale = 0
-    for rel, row in list(rows.items())[:limit]:
-        try:
-            st = (root / rel).stat()
-        except OSError:
-            stale += 1
-            continue
-        if (st.st_size, st.st_mtime_ns) != (row[1], row[2]):
-            stale += 1
-    return stale, len(rows)
 
 
 def grammars(ctx: Context) -> CheckResult:

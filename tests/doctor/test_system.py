@@ -215,13 +215,14 @@ def test_not_a_repository_skips(doctor, home: Path) -> None:
 def test_index_missing_fresh_and_stale(doctor, repo: Path) -> None:
     _, checks, _ = doctor("--only", "index")
     assert checks["index"]["status"] == "warn" and "lynkr index" in checks["index"]["fix"]
-    build = pytest.importorskip("lynkr_cli.index.build")
-    build.build_index(repo, repo / ".lynkr" / "index.db")
+    api = pytest.importorskip("lynkr_cli.index.api")
+    api.ensure_index(repo)
     _, checks, _ = doctor("--only", "index")
     assert checks["index"]["status"] == "ok", checks["index"]
+    assert "files indexed" in checks["index"]["summary"]
     (repo / "app.py").write_text("def hello():\n    return 2  # changed\n")
     _, checks, _ = doctor("--only", "index")
-    assert checks["index"]["status"] == "warn" and "1 of" in checks["index"]["summary"]
+    assert checks["index"]["status"] == "warn" and "stale" in checks["index"]["summary"]
 
 
 def test_grammar_wheels_present(doctor, home: Path) -> None:
