@@ -78,6 +78,9 @@ def run_one(check: DoctorCheck, ctx: Context) -> list[CheckResult]:
     try:
         return _as_list(check, check.run(ctx))
     except Exception as exc:
+        if isinstance(exc, ModuleNotFoundError) and (exc.name or "").startswith("lynkr_cli."):
+            # A feature package this check reads is not part of this installation.
+            return [CheckResult(check.name, "skip", f"{exc.name} is not available")]
         return [
             CheckResult(
                 check.name,

@@ -79,3 +79,18 @@ def test_register_doctor_checks_hook(invoke, monkeypatch) -> None:
     doc = json.loads(result.stdout)
     assert [c["name"] for c in doc["checks"]] == ["third-party"]
     assert doc["summary"]["fail"] == 1
+
+
+def test_a_missing_lynkr_package_skips_and_a_missing_dependency_fails() -> None:
+    def needs_feature(ctx: runner.Context) -> None:
+        import lynkr_cli.no_such_feature  # noqa: F401
+
+    def needs_dependency(ctx: runner.Context) -> None:
+        import no_such_dependency_xyz  # noqa: F401
+
+    feature, dependency = runner.run_checks(
+        [_check("feature", needs_feature), _check("dependency", needs_dependency)],
+        runner.Context(),
+    )
+    assert feature.status == "skip" and "lynkr_cli.no_such_feature" in feature.summary
+    assert dependency.status == "fail" and "no_such_dependency_xyz" in dependency.summary
