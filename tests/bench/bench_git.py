@@ -8,7 +8,7 @@ uncommitted change with a few secrets in it. Each row times a lynkr operation an
 its baseline, the bare git subprocess(es) it needs (for the secret scan: one regex
 instead of every detector), and prints the median times and
 their ratio. The ratio is lynkr's cost of parsing, policy and analysis on top of
-git. Always exits 0: it reports, it does not judge.
+git; the last row is the whole CLI process (Python start-up included). Always exits 0.
 """
 
 from __future__ import annotations
@@ -89,6 +89,18 @@ def build_repo(base: Path, files: int, commits: int) -> Path:
     return work
 
 
+def cli(work: Path, *args: str) -> bytes:
+    """The whole command line tool, as a user or CI script runs it (process start included)."""
+    lynkr = ROOT / ".venv" / "bin" / "lynkr"
+    return subprocess.run(
+        [str(lynkr), "-q", "git", *args, "--json"],
+        cwd=work,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    ).stdout
+
+
 def one_regex(lines: list[tuple[int, str]]) -> list[int]:
     """The baseline scanner: a single detector (GitHub tokens) over the same lines."""
     pattern = re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}")
@@ -146,6 +158,11 @@ def main() -> int:
                 lambda: git(work, "log", "v1.0.0..HEAD", "--format=%H %s"),
             ),
             ("secret scan of added lines", lambda: scan("x", lines), lambda: one_regex(lines)),
+            (
+                "`lynkr git status --json`",
+                lambda: cli(work, "status"),
+                lambda: git(work, "status", "--porcelain=v2", "--branch", "-z"),
+            ),
         ]
         print(f"{'operation':28} {'lynkr ms':>10} {'baseline ms':>12} {'ratio':>7}")
         print(f"{'':28} {'':>10} {'(raw git)':>12}")
