@@ -9,6 +9,7 @@ callers still print the deterministic report.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from lynkr_cli.errors import ConfigError
@@ -17,6 +18,9 @@ from lynkr_cli.git.review import Review
 from lynkr_cli.git.secrets import redact_line
 
 MAX_DIFF_CHARS = 60_000
+_COMMENT = re.compile(
+    r"^(?:[-*]\s+|\d+\.\s+)?`?(?P<path>[^\s:`]+):(?P<line>\d+)`?:?\s+(?P<text>.+)$"
+)
 REVIEW_SYSTEM = (
     "You review code changes. You are given deterministic facts about a diff (risk score, "
     "reasons, secrets by location) and the diff itself. Reply with a short prose summary, then "
@@ -43,8 +47,22 @@ def review_prompt(review: Review, patch: str) -> str:
 
 
 def llm_review(review: Review, patch: str) -> dict[str, Any]:
-    """The model's summary of a review: ``{"provider", "model", "text"}``."""
-    return complete(REVIEW_SYSTEM, review_prompt(review, patch))
+    """The model's review: ``{"provider", "model", "text", "comments": [{path, line, text}]}``."""
+    answer = complete(REVIEW_SYSTEM, review_prompt(review, patch))
+    answer["comments"] = review_comments(answer["text"])
+    return answer
+
+
+def review_comments(text: str) -> list[dict[str, Any]]:
+    """The ``path:line: comment`` lines of a model's answer, as records."""
+    comments = []
+    for line in text.splitlines():
+        match = _COMMENT.match(line.strip())
+        if match:
+            comments.append(
+                {"path": match["path"], "line": int(match["line"]), "text": match["text"]}
+            )
+    return comments
 
 
 def llm_notes(notes: ReleaseNotes) -> dict[str, Any]:

@@ -117,7 +117,14 @@ def test_review_llm_adds_the_models_prose_and_never_sends_secrets(repos, invoke,
     result = invoke("git", "review", "--llm", "--json")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    assert doc["llm"] == {"provider": "anthropic", "model": "claude-test-model", "text": ANSWER}
+    assert doc["llm"] == {
+        "provider": "anthropic",
+        "model": "claude-test-model",
+        "text": ANSWER,
+        "comments": [
+            {"path": "config.py", "line": 1, "text": "move the token to the environment."}
+        ],
+    }
     assert doc["score"] == 55  # the deterministic report is unchanged
     sent = upstream.bodies[0]
     assert upstream.keys == ["sk-test-upstream"]
@@ -161,3 +168,13 @@ def test_unreachable_provider_keeps_the_report(repos, invoke, monkeypatch):
     doc = json.loads(result.stdout)
     assert doc["llm"]["error"].startswith("--llm: the provider 'anthropic' failed")
     assert "score" in doc
+
+
+def test_review_comments_are_parsed_from_common_shapes():
+    from lynkr_cli.git.llm import review_comments
+
+    text = "Summary.\n- src/a.py:12: rename x\n2. `b.go:3`: check err\nno location here"
+    assert review_comments(text) == [
+        {"path": "src/a.py", "line": 12, "text": "rename x"},
+        {"path": "b.go", "line": 3, "text": "check err"},
+    ]
