@@ -30,7 +30,7 @@ import sqlite3
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lynkr_cli.errors import NotFoundError
+from lynkr_cli.errors import LynkrError, NotFoundError
 
 if TYPE_CHECKING:
     from lynkr_cli.index.build import BuildReport, Progress
@@ -69,14 +69,22 @@ def build(
     base = Path(root).resolve()
     if not base.is_dir():
         raise NotFoundError(f"{root} is not a directory", hint="Pass the repository root.")
-    return build_index(
-        base,
-        index_path(base, conf),
-        full=full,
-        workers=conf.workers,
-        max_file_bytes=conf.max_file_bytes,
-        progress=progress,
-    )
+    try:
+        return build_index(
+            base,
+            index_path(base, conf),
+            full=full,
+            workers=conf.workers,
+            max_file_bytes=conf.max_file_bytes,
+            progress=progress,
+        )
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc):
+            raise
+        raise LynkrError(
+            f"the index of {base} is being written by another process",
+            hint="Wait for the other `lynkr index` to finish, then run it again.",
+        ) from exc
 
 
 def ensure_index(root: Path | str, *, full: bool = False) -> Path:

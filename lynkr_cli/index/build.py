@@ -85,6 +85,7 @@ class _Run:
     report: BuildReport
     workers: int
     progress: Progress | None
+    max_file_bytes: int = 1_000_000
     rows: Rows = field(default_factory=dict)
     plan: _Plan = field(default_factory=_Plan)
     final: set[str] = field(default_factory=set)
@@ -102,13 +103,11 @@ def build_index(
     """Bring the index at ``db_path`` up to date with the repository at ``root``."""
     started = time.perf_counter()
     report = BuildReport(str(root), str(db_path))
-    run = _Run(root, db_path, discover(root), report, workers, progress)
+    run = _Run(root, db_path, discover(root), report, workers, progress, max_file_bytes)
     report.problems.update(run.found.problems)
-    conn, run.rows = _open_existing(db_path, full)
+    conn, rows = _open_existing(db_path, full)
     report.cold = conn is None
-    run.plan = _plan(run, max_file_bytes)
-    plan = run.plan
-    run.final = plan.keep | {t[0] for t in plan.tasks} | {p[0] for p in plan.plain}
+    _replan(run, rows)
     if conn is None:
         conn = _write_cold(run)
     else:
@@ -144,6 +143,13 @@ def _open_existing(db_path: Path, full: bool) -> tuple[sqlite3.Connection | None
         return None, {}  # corrupt or not a database: start over
 
 
+def _replan(run: _Run, rows: Rows) -> None:
+    """Decide what to parse against ``rows``, the stored state."""
+    run.rows = rows
+    run.plan = plan = _plan(run, run.max_file_bytes)
+    run.final = plan.keep | {t[0] for t in plan.tasks} | {p[0] for p in plan.plain}
+
+
 def _plan(run: _Run, max_file_bytes: int) -> _Plan:
     plan = _Plan()
     root, found, rows, report = run.root, run.found, run.rows, run.report
@@ -151,6 +157,10 @@ def _plan(run: _Run, max_file_bytes: int) -> _Plan:
     for path in found.files:
         try:
             info = os.stat(root / path)
+        except FileNotFoundError:
+            if os.path.islink(root / path):
+                report.problems[path] = "dangling symlink"
+            continue  # listed by git but deleted in the work tree: simply gone
         except OSError as exc:
             report.problems[path] = extract._os_problem(exc)
             continue
@@ -381,29 +391,44 @@ def _replace(tmp: Path, db_path: Path) -> None:
 
 
 def _write_incremental(conn: sqlite3.Connection, run: _Run) -> None:
-    plan, rows, final, found, report = run.plan, run.rows, run.final, run.found, run.report
-    files_changed = final != set(rows)
-    report.unchanged = len(plan.keep)
-    gone = [rows[p][0] for p in rows if p not in final]
-    report.removed = len(gone)
-    old_skips = {r[0]: r[1] for r in conn.execute("SELECT path, reason FROM skips")}
-    if not plan.tasks and not plan.plain and not gone and not plan.stale_ids:
+    found = run.found
+    if _nothing_to_do(run):
+        old_skips = {r[0]: r[1] for r in conn.execute("SELECT path, reason FROM skips")}
+        run.report.unchanged = len(run.plan.keep)
         if old_skips != found.skipped:
             with _transaction(conn):
                 _write_skips(conn, found)
                 store.set_meta(conn, {"stats": ""})  # skip counts changed
         return
     with _transaction(conn):
-        # Only the rows of changed files are handed over: the writer drops each as it goes.
-        changed_rows = {p: r for p, r in rows.items() if p not in plan.keep}
-        writer = _Writer(conn, _resolver(run.root, final), changed_rows)
-        _consume(writer, run)
-        writer.touched |= store.delete_files(conn, gone)
-        changed = bool(report.parsed or gone or plan.plain or writer.dropped)
-        if files_changed:
-            _reresolve_imports(conn, writer.resolver)
-        _finish(conn, run, changed=changed)
-        store.update_fts(conn, writer.touched)
+        # Another `lynkr index` may have written since we looked: plan again under the lock.
+        fresh = store.file_rows(conn)
+        if fresh != run.rows:
+            _replan(run, fresh)
+        _apply_changes(conn, run)
+
+
+def _nothing_to_do(run: _Run) -> bool:
+    plan = run.plan
+    return not (plan.tasks or plan.plain or plan.stale_ids or set(run.rows) - run.final)
+
+
+def _apply_changes(conn: sqlite3.Connection, run: _Run) -> None:
+    plan, rows, final, report = run.plan, run.rows, run.final, run.report
+    files_changed = final != set(rows)
+    report.unchanged = len(plan.keep)
+    gone = [rows[p][0] for p in rows if p not in final]
+    report.removed = len(gone)
+    # Only the rows of changed files are handed over: the writer drops each as it goes.
+    changed_rows = {p: r for p, r in rows.items() if p not in plan.keep}
+    writer = _Writer(conn, _resolver(run.root, final), changed_rows)
+    _consume(writer, run)
+    writer.touched |= store.delete_files(conn, gone)
+    changed = bool(report.parsed or gone or plan.plain or writer.dropped)
+    if files_changed:
+        _reresolve_imports(conn, writer.resolver)
+    _finish(conn, run, changed=changed)
+    store.update_fts(conn, writer.touched)
 
 
 def _reresolve_imports(conn: sqlite3.Connection, resolver: Resolver) -> None:

@@ -286,7 +286,12 @@ def conventions(root: Path, files: list[str]) -> list[str]:
 
 
 def _editorconfig(path: Path) -> list[str]:
-    parser = _read_ini(path)
+    parser = configparser.ConfigParser(interpolation=None)
+    try:
+        # `root = true` comes before any section: give it one so configparser accepts it.
+        parser.read_string("[*preamble*]\n" + path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, configparser.Error):
+        return []
     notes = []
     for section in parser.sections():
         items = {k: v for k, v in parser.items(section) if k in ("indent_style", "indent_size")}

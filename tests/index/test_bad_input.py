@@ -144,3 +144,10 @@ def test_not_a_directory(tmp_path: Path) -> None:
 
     with pytest.raises(NotFoundError):
         api.build(tmp_path / "nope")
+
+
+def test_dangling_symlink_is_a_problem(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"ok.py": GOOD}, use_git=False)
+    os.symlink("missing_target.py", root / "dangling.py")
+    doc = _build(root)
+    assert doc["problem_files"] == {"dangling.py": "dangling symlink"}

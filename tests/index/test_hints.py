@@ -200,6 +200,7 @@ def project(tmp_path: Path) -> Path:
         "Makefile": MAKEFILE,
         ".github/workflows/ci.yml": WORKFLOW,
         "requirements-dev.txt": REQUIREMENTS,
+        ".editorconfig": "root = true\n\n[*.py]\nindent_style = space\nindent_size = 4\n",
         "broken/package.json": "{oops",
         "tests/fixtures/package.json": '{"dependencies": {"not-ours": "1"}}',
     }
@@ -240,6 +241,7 @@ def test_analyze_frameworks_and_errors(project: Path) -> None:
     assert "Python line length 88 (ruff)" in doc["conventions"]
     assert "mypy --strict: every function fully typed" in doc["conventions"]
     assert "rustfmt edition = 2021" in doc["conventions"]
+    assert "*.py: indent_style=space, indent_size=4" in doc["conventions"]
 
 
 def test_tox_nox_flake8_and_java_projects(tmp_path: Path) -> None:

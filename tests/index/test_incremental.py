@@ -167,3 +167,25 @@ def test_readers_see_old_or_new_index_during_rebuild(repo: Path) -> None:
     assert reader.execute("SELECT count(*) FROM symbols").fetchone() == before
     reader.close()
     assert os.path.exists(api.index_path(repo))
+
+
+def test_tracked_file_deleted_in_work_tree_is_not_a_problem(repo: Path) -> None:
+    (repo / "c.py").unlink()  # still in git's index, gone from disk
+    report = api.build(repo)
+    assert report.problems == {} and report.removed == 1
+
+
+def test_concurrent_runs_leave_one_consistent_index(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    for i in range(30):
+        (repo / f"extra{i}.py").write_text(f"def extra{i}():\n    return alpha()\n")
+    command = [sys.executable, "-m", "lynkr_cli", "index", str(repo), "--json", "--no-claude-md"]
+    procs = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+             for _ in range(3)]  # fmt: skip
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], [err for _, err in results]
+    assert len(api.defs(repo, "extra7")) == 1
+    assert _rows(repo, "SELECT count(*), count(DISTINCT path) FROM files") == [(33, 33)]
+    assert api.index_status(repo) == "fresh"
