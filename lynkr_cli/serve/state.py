@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -73,6 +74,7 @@ class Gateway:
         self.hop_id = secrets.token_hex(8)
         self.sender: Sender = None  # type: ignore[assignment]  # set by start()
         self.cache: PromptCache | None = None
+        self.hot = HotCache(0, 0)
         self.loop: ModuleType | None = _tool_loop()
         self.background: set[asyncio.Future[Any]] = set()
         self.dumps = orjson.dumps
@@ -86,6 +88,7 @@ class Gateway:
             from lynkr_cli.cache import PromptCache
 
             self.cache = PromptCache(self.settings.cache)
+            self.hot = HotCache(min(512, self.settings.cache.max_entries), self.cache.ttl)
 
     async def stop(self) -> None:
         if self.background:
@@ -143,8 +146,13 @@ class Gateway:
         return Timing(self.settings.server.ping_interval, p.idle_timeout, start + p.total_timeout)
 
     def cache_get(self, key: str) -> Any:
+        """A stored Message: from the in-memory front if recent, else from the shared disk store."""
         assert self.cache is not None
-        value = self.cache.get(key)
+        value = self.hot.get(key)
+        if value is None:
+            value = self.cache.get(key)
+            if value is not None:
+                self.hot.put(key, value)
         self.metrics.child(self.metrics.cache, "hit" if value is not None else "miss").inc()
         return value
 
@@ -153,10 +161,42 @@ class Gateway:
         cache = self.cache
         if cache is None:
             return
+        self.hot.put(key, message)
         loop = asyncio.get_running_loop()
         task = asyncio.ensure_future(loop.run_in_executor(None, cache.set, key, message))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+
+
+class HotCache:
+    """A small in-memory LRU in front of the disk store.
+
+    A disk hit costs two SQLite writes (diskcache's LRU access time and hit
+    statistics); recent answers are served from memory instead. Entries expire
+    with the store's TTL, so the front never outlives what the disk would serve.
+    """
+
+    def __init__(self, size: int, ttl: float) -> None:
+        self.size = size
+        self.ttl = ttl
+        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+
+    def get(self, key: str) -> Any:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        expires, value = item
+        if self.ttl and time.monotonic() > expires:
+            del self._items[key]
+            return None
+        self._items.move_to_end(key)
+        return value
+
+    def put(self, key: str, value: Any) -> None:
+        self._items[key] = (time.monotonic() + self.ttl, value)
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
 
 
 def cacheable(message: dict[str, Any]) -> bool:

@@ -45,30 +45,58 @@ def _sse(event: dict[str, Any]) -> bytes:
 def _answers() -> dict[str, bytes]:
     text = "Hello there, five words here."
     usage = {"input_tokens": 25, "output_tokens": 9}
-    message = {"id": "msg_bench", "type": "message", "role": "assistant", "model": MODEL,
-               "content": [{"type": "text", "text": text}], "stop_reason": "end_turn",
-               "stop_sequence": None, "usage": usage}  # fmt: skip
+    message = {
+        "id": "msg_bench",
+        "type": "message",
+        "role": "assistant",
+        "model": MODEL,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": "end_turn",
+        "stop_sequence": None,
+        "usage": usage,
+    }
     start = {**message, "content": [], "stop_reason": None}
     words = text.split(" ")
-    events = [{"type": "message_start", "message": start},
-              {"type": "content_block_start", "index": 0,
-               "content_block": {"type": "text", "text": ""}}]  # fmt: skip
+    events = [
+        {"type": "message_start", "message": start},
+        {"type": "content_block_start", "index": 0, "content_block": {"type": "text", "text": ""}},
+    ]
     for i, word in enumerate(words):
         piece = word if i == 0 else " " + word
-        events.append({"type": "content_block_delta", "index": 0,
-                       "delta": {"type": "text_delta", "text": piece}})  # fmt: skip
-    events += [{"type": "content_block_stop", "index": 0},
-               {"type": "message_delta", "delta": {"stop_reason": "end_turn",
-                "stop_sequence": None}, "usage": usage},
-               {"type": "message_stop"}]  # fmt: skip
+        events.append(
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": piece},
+            }
+        )
+    events += [
+        {"type": "content_block_stop", "index": 0},
+        {
+            "type": "message_delta",
+            "delta": {"stop_reason": "end_turn", "stop_sequence": None},
+            "usage": usage,
+        },
+        {"type": "message_stop"},
+    ]
     oai_usage = {"prompt_tokens": 25, "completion_tokens": 9, "total_tokens": 34}
-    completion = {"id": "c1", "object": "chat.completion", "model": "gpt-bench",
-                  "choices": [{"index": 0, "message": {"role": "assistant", "content": text},
-                               "finish_reason": "stop"}], "usage": oai_usage}  # fmt: skip
+    completion = {
+        "id": "c1",
+        "object": "chat.completion",
+        "model": "gpt-bench",
+        "choices": [
+            {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
+        ],
+        "usage": oai_usage,
+    }
 
     def chunk(delta: dict[str, Any], finish: str | None = None) -> bytes:
-        doc = {"id": "c1", "object": "chat.completion.chunk", "model": "gpt-bench",
-               "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]}  # fmt: skip
+        doc = {
+            "id": "c1",
+            "object": "chat.completion.chunk",
+            "model": "gpt-bench",
+            "choices": [{"index": 0, "delta": delta, "finish_reason": finish}],
+        }
         return b"data: " + json.dumps(doc).encode() + b"\n\n"
 
     chunks = chunk({"role": "assistant", "content": ""})
@@ -114,7 +142,7 @@ def run_upstream(port: int) -> None:
 
 # --------------------------------------------------------------------------- relay baseline
 
-RELAY = '''
+RELAY = """
 import sys
 import aiohttp
 import uvloop
@@ -154,7 +182,7 @@ app.on_startup.append(start)
 app.on_cleanup.append(stop)
 uvloop.install()
 web.run_app(app, host="127.0.0.1", port=PORT, access_log=None, print=None)
-'''
+"""
 
 # --------------------------------------------------------------------------- processes
 
@@ -187,25 +215,42 @@ def peak_rss_mb(pid: int) -> float:
 
 def start_servers(home: Path) -> tuple[dict[str, int], dict[str, subprocess.Popen[bytes]]]:
     py = sys.executable
-    ports = {name: free_port() for name in ("direct", "relay", "passthrough", "translation", "cache")}
+    ports = {
+        name: free_port() for name in ("direct", "relay", "passthrough", "translation", "cache")
+    }
     procs: dict[str, subprocess.Popen[bytes]] = {}
     quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
     up = f"http://127.0.0.1:{ports['direct']}"
-    procs["direct"] = subprocess.Popen([py, __file__, "--role", "upstream", "--port", str(ports["direct"])], **quiet)  # type: ignore[call-overload]  # noqa: E501
+    procs["direct"] = subprocess.Popen(
+        [py, __file__, "--role", "upstream", "--port", str(ports["direct"])], **quiet
+    )  # type: ignore[call-overload]
     relay_file = home / "relay.py"
     relay_file.write_text(RELAY)
-    procs["relay"] = subprocess.Popen([py, str(relay_file), up + "/v1/messages", str(ports["relay"])], **quiet)  # type: ignore[call-overload]  # noqa: E501
-    base_env = {**os.environ, "LYNKR_HOME": str(home / "lynkr"), "LYNKR_TOOLS_MODE": "never",
-                "LYNKR_LOAD_PLUGINS": "", "LYNKR_ACCESS_LOG": "true"}  # fmt: skip
+    procs["relay"] = subprocess.Popen(
+        [py, str(relay_file), up + "/v1/messages", str(ports["relay"])], **quiet
+    )  # type: ignore[call-overload]
+    base_env = {
+        **os.environ,
+        "LYNKR_HOME": str(home / "lynkr"),
+        "LYNKR_TOOLS_MODE": "never",
+        "LYNKR_LOAD_PLUGINS": "",
+        "LYNKR_ACCESS_LOG": "true",
+    }
     configs = {
         "passthrough": {"LYNKR_PROVIDER": "anthropic", "LYNKR_CACHE": "false"},
         "translation": {"LYNKR_PROVIDER": "openai", "LYNKR_CACHE": "false"},
         "cache": {"LYNKR_PROVIDER": "anthropic", "LYNKR_CACHE": "true"},
     }
     for name, extra in configs.items():
-        env = {**base_env, **extra, "ANTHROPIC_ENDPOINT": up + "/v1/messages",
-               "ANTHROPIC_API_KEY": "up-key", "OPENAI_ENDPOINT": up + "/v1/chat/completions",
-               "OPENAI_API_KEY": "up-key", "OPENAI_MODEL": "gpt-bench"}  # fmt: skip
+        env = {
+            **base_env,
+            **extra,
+            "ANTHROPIC_ENDPOINT": up + "/v1/messages",
+            "ANTHROPIC_API_KEY": "up-key",
+            "OPENAI_ENDPOINT": up + "/v1/chat/completions",
+            "OPENAI_API_KEY": "up-key",
+            "OPENAI_MODEL": "gpt-bench",
+        }
         cmd = [py, "-m", "lynkr_cli", "serve", "--port", str(ports[name])]
         procs[name] = subprocess.Popen(cmd, env=env, cwd=str(home), **quiet)  # type: ignore[call-overload]
     for name, proc in procs.items():
@@ -222,7 +267,11 @@ async def load(port: int, *, stream: bool, concurrency: int, seconds: float) -> 
 
     body = json.dumps({**REQUEST, "stream": stream}).encode()
     url = f"http://127.0.0.1:{port}/v1/messages"
-    headers = {"content-type": "application/json", "x-api-key": "client", "anthropic-version": "2023-06-01"}  # noqa: E501
+    headers = {
+        "content-type": "application/json",
+        "x-api-key": "client",
+        "anthropic-version": "2023-06-01",
+    }
     latencies: list[float] = []
     connector = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=connector) as session:
@@ -237,7 +286,7 @@ async def load(port: int, *, stream: bool, concurrency: int, seconds: float) -> 
                 if record:
                     latencies.append(time.perf_counter() - t0)
 
-        warm = time.perf_counter() + min(0.5, seconds / 4)
+        warm = time.perf_counter() + min(0.1, seconds / 4)
         await asyncio.gather(*(worker(warm, False) for _ in range(concurrency)))
         end = time.perf_counter() + seconds
         await asyncio.gather(*(worker(end, True) for _ in range(concurrency)))
@@ -281,26 +330,41 @@ def main() -> int:
 TARGETS = ("direct", "relay", "passthrough", "translation", "cache")
 
 
+ROUNDS = 5
+
+
 def run_cells(ports: dict[str, int], seconds: float) -> dict[tuple[str, str, int], list[float]]:
+    """Each cell interleaves the targets in short rounds, so load from anything else
+    running on the machine falls on every target alike instead of on whichever ran then."""
     import uvloop
 
     results: dict[tuple[str, str, int], list[float]] = {}
     for kind in ("json", "sse"):
         for conc in (1, 32):
-            for target in TARGETS:
-                lat = uvloop.run(
-                    load(ports[target], stream=kind == "sse", concurrency=conc, seconds=seconds)
-                )
-                results[(target, kind, conc)] = lat
-                print(f"  measured {target:11} {kind:4} c={conc:<2} {len(lat) / seconds:8.0f} req/s",
-                      file=sys.stderr, flush=True)  # fmt: skip
+            for _ in range(ROUNDS):
+                for target in TARGETS:
+                    lat = uvloop.run(
+                        load(
+                            ports[target],
+                            stream=kind == "sse",
+                            concurrency=conc,
+                            seconds=seconds / ROUNDS,
+                        )
+                    )
+                    results.setdefault((target, kind, conc), []).extend(lat)
+            line = ", ".join(
+                f"{t} {len(results[(t, kind, conc)]) / seconds:.0f}/s" for t in TARGETS
+            )
+            print(f"  {kind} c={conc}: {line}", file=sys.stderr, flush=True)
     return results
 
 
 def report(results: dict[tuple[str, str, int], list[float]], rss: dict[str, float]) -> None:
     seconds_of = {k: v for k, v in results.items()}
-    print(f"{'target':12} {'kind':5} {'conc':>4} {'req/s':>8} {'x relay':>8} "
-          f"{'p50 +ms':>8} {'p99 +ms':>8}")  # fmt: skip
+    print(
+        f"{'target':12} {'kind':5} {'conc':>4} {'req/s':>8} {'x relay':>8} "
+        f"{'p50 +ms':>8} {'p99 +ms':>8}"
+    )
     for kind in ("json", "sse"):
         for conc in (1, 32):
             relay = len(seconds_of[("relay", kind, conc)])
@@ -311,12 +375,16 @@ def report(results: dict[tuple[str, str, int], list[float]], rss: dict[str, floa
                 add50 = (statistics.median(lat) - statistics.median(direct)) * 1000
                 add99 = (pct(lat, 0.99) - pct(direct, 0.99)) * 1000
                 rate = len(lat) / ARGS_SECONDS[0]
-                print(f"{target:12} {kind:5} {conc:>4} {rate:8.0f} {ratio:8.2f} "
-                      f"{add50:8.3f} {add99:8.3f}")  # fmt: skip
+                print(
+                    f"{target:12} {kind:5} {conc:>4} {rate:8.0f} {ratio:8.2f} "
+                    f"{add50:8.3f} {add99:8.3f}"
+                )
     print()
     print("peak RSS (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in rss.items()))
-    print("targets: passthrough >=0.9x relay (>=1.0x JSON), translation >=0.8x, "
-          "cache >=2x, passthrough p50 +<=0.5 ms at c=1, RSS <=100 MB")  # fmt: skip
+    print(
+        "targets: passthrough >=0.9x relay (>=1.0x JSON), translation >=0.8x, "
+        "cache >=2x, passthrough p50 +<=0.5 ms at c=1, RSS <=100 MB"
+    )
 
 
 ARGS_SECONDS = [2.5]
