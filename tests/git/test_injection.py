@@ -90,3 +90,21 @@ def test_glob_is_not_expanded_by_git(repos, invoke):
     result = invoke("git", "stage", "--", "*.txt")
     assert result.exit_code == ExitCode.GIT_FAILED  # no file named "*.txt"
     assert git(repos.work, "diff", "--cached", "--name-only") == ""
+
+
+@pytest.mark.parametrize("call", ["diff", "log", "review", "release_notes"])
+def test_api_ranges_named_like_options(repos, marker, call):
+    repo = open_repo(repos.work)
+    evil = f"--output={marker}"
+    with pytest.raises(UsageError):
+        if call == "diff":
+            repo.diff(rev_range=evil)
+        else:
+            getattr(repo, call)(evil)
+    assert not marker.exists()
+
+
+def test_api_paths_named_like_options_are_paths(repos, marker):
+    repo = open_repo(repos.work)
+    diff = repo.diff(paths=[f"--output={marker}"])
+    assert diff.files == [] and not marker.exists()
