@@ -353,6 +353,7 @@ def _consume(writer: _Writer, run: _Run) -> None:
 def _write_cold(run: _Run) -> sqlite3.Connection:
     db_path = run.db_path
     db_path.parent.mkdir(parents=True, exist_ok=True)
+    _ignore_index_dir(run.root, db_path)
     tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
     conn = sqlite3.connect(str(tmp), isolation_level=None)
@@ -374,6 +375,18 @@ def _write_cold(run: _Run) -> sqlite3.Connection:
         tmp.unlink(missing_ok=True)
         raise
     return store.open_db(db_path)
+
+
+def _ignore_index_dir(root: Path, db_path: Path) -> None:
+    """Keep ``<repo>/.lynkr/`` out of ``git status``: it is a cache, not source."""
+    if db_path.parent != root / ".lynkr":
+        return
+    marker = db_path.parent / ".gitignore"
+    if not marker.exists():
+        try:
+            marker.write_text("# lynkr's index: a cache, rebuilt by `lynkr index`\n*\n")
+        except OSError:
+            pass  # a read-only checkout still gets its index
 
 
 def _replace(tmp: Path, db_path: Path) -> None:

@@ -189,3 +189,27 @@ def test_concurrent_runs_leave_one_consistent_index(repo: Path) -> None:
     assert len(api.defs(repo, "extra7")) == 1
     assert _rows(repo, "SELECT count(*), count(DISTINCT path) FROM files") == [(33, 33)]
     assert api.index_status(repo) == "fresh"
+
+
+def test_index_directory_is_ignored_by_git(repo: Path) -> None:
+    assert (repo / ".lynkr" / ".gitignore").read_text().endswith("*\n")
+    assert git(repo, "status", "--porcelain") == ""
+
+
+def test_missing_grammar_is_a_warning_naming_the_package(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lynkr_cli.index import languages
+
+    # A language whose grammar wheel is not installed (no such wheel exists).
+    spec = languages.LangSpec("zig", "tree_sitter_zig_not_installed", "tree-sitter-zig")
+    monkeypatch.setitem(languages.PARSED, "zig", spec)
+    monkeypatch.setitem(languages.EXTENSIONS, ".zig", "zig")
+    root = make_repo(tmp_path / "r", {"main.zig": "pub fn main() void {}\n", "a.py": "x = 1\n"})
+    report = api.build(root)
+    assert report.warnings == [
+        "no grammar for zig: install the tree-sitter-zig package (pip install tree-sitter-zig); "
+        "its files are counted but not parsed"
+    ]
+    assert report.stats["languages"]["zig"]["files"] == 1
+    assert report.problems == {}
