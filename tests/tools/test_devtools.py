@@ -78,11 +78,18 @@ async def test_git_outside_repo_is_error(tmp_path: Path) -> None:
     assert is_error and "git" in text.lower()
 
 
+def as_json(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        raise AssertionError(f"not JSON: {text!r}") from None
+
+
 async def test_index_tools_index_on_first_use(repo: Path) -> None:
     b = box(repo)
-    found = json.loads(await ok(b, "lynkr_symbols", query="Circle"))
+    found = as_json(await ok(b, "lynkr_symbols", query="Circle"))
     assert any(s["name"] == "Circle" and s["path"] == "shapes.py" for s in found)
-    refs = json.loads(await ok(b, "lynkr_references", name="total"))
+    refs = as_json(await ok(b, "lynkr_references", name="total"))
     assert any(r["path"] == "main.py" for r in refs)
     repo_map = await ok(b, "lynkr_repo_map")
     assert "shapes.py" in repo_map

@@ -214,3 +214,24 @@ async def test_upstream_error_event_is_forwarded(tmp_path: Path) -> None:
     assert events == [
         {"type": "error", "error": {"type": "overloaded_error", "message": "Overloaded"}}
     ]
+
+
+def test_auto_mode_leaves_tool_free_requests_alone(tmp_path: Path) -> None:
+    auto = settings_for(tmp_path)
+    title = {**BODY, "output_config": {"format": {"type": "json_schema", "schema": {}}}}
+    none = {**BODY, "tool_choice": {"type": "none"}}
+    claude_code = {
+        **BODY,
+        "system": [
+            {
+                "type": "text",
+                "text": "x-anthropic-billing-header: cc_version=2.1.197; cc_entrypoint=cli;",
+            }
+        ],
+    }
+    plain_system = {**BODY, "system": "You are terse."}
+    assert not should_offer(title, auto)
+    assert not should_offer(none, auto)
+    assert not should_offer(claude_code, auto)
+    assert should_offer(plain_system, auto)
+    assert should_offer(claude_code, settings_for(tmp_path, **{"gateway.tools_mode": "always"}))

@@ -45,7 +45,27 @@ def should_offer(body: dict[str, Any], settings: Settings) -> bool:
         return False
     if mode == "always":
         return True
-    return not body.get("tools")
+    return not body.get("tools") and not _tool_free_by_design(body)
+
+
+def _tool_free_by_design(body: dict[str, Any]) -> bool:
+    """Requests that must stay tool-free even without client tools (``auto`` mode).
+
+    A structured-output request (``output_config.format``), an explicit
+    ``tool_choice: none``, and Claude Code's own tool-less side requests (its session
+    title; recognised by the billing header it puts first in ``system``) would change
+    meaning if the gateway added tools.
+    """
+    output = body.get("output_config")
+    if isinstance(output, dict) and output.get("format"):
+        return True
+    choice = body.get("tool_choice")
+    if isinstance(choice, dict) and choice.get("type") == "none":
+        return True
+    system = body.get("system")
+    first = system[0] if isinstance(system, list) and system else system
+    text = first.get("text", "") if isinstance(first, dict) else str(first or "")
+    return text.startswith("x-anthropic-billing-header:")
 
 
 @dataclass
