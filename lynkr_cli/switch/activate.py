@@ -129,15 +129,18 @@ def switch(
     here = cwd or Path.cwd()
     path = targets.settings_path(scope, here)
     env = profile.env()
-    change = targets.plan(path, env, targets.managed_keys(conn, path, profile))
-    result = Switched(profile, scope, path, change)
-    result.shadowed_by = conflicts.shadowing(scope, {}, here)
-    if dry_run:
-        return result
-    if change.changed:
-        result.backup = targets.apply(conn, change)
-        result.written = True
-    profiles.record_activation(conn, str(path), scope, profile.name, list(env))
+    # Read, write and record under one lock, so two switches at once cannot leave the
+    # database naming one profile while the file holds the other.
+    with targets.switch_lock():
+        change = targets.plan(path, env, targets.managed_keys(conn, path, profile))
+        result = Switched(profile, scope, path, change)
+        result.shadowed_by = conflicts.shadowing(scope, {}, here)
+        if dry_run:
+            return result
+        if change.changed:
+            result.backup = targets.apply(conn, change)
+            result.written = True
+        profiles.record_activation(conn, str(path), scope, profile.name, list(env))
     return result
 
 

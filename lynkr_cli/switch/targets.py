@@ -15,6 +15,8 @@ import re
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -199,6 +201,34 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
     except OSError as exc:
         Path(tmp).unlink(missing_ok=True)
         raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
+
+
+@contextmanager
+def switch_lock(timeout: float = 30.0) -> Iterator[None]:
+    """One writer of settings files at a time, across processes (flock where available)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: the atomic rename still keeps each file whole
+        yield
+        return
+    path = paths.ensure_dir(paths.state_dir()) / "switch.lock"
+    with open(path, "a+b") as handle:
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    raise ConfigError(
+                        f"another lynkr switch holds {path} for over {timeout:g}s",
+                        hint="Wait for it to finish, or remove the lock file if none runs.",
+                    ) from None
+                time.sleep(0.05)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def backup_dir() -> Path:

@@ -215,3 +215,32 @@ def test_restore_keeps_a_copy_of_what_it_replaces(invoke, user_settings: Path) -
     doc = json.loads(invoke("switch", "restore", "--json").stdout)
     assert Path(doc["replaced_copy"]).read_text() == edited
     assert json.loads(user_settings.read_text()) == USER_SETTINGS
+
+
+def test_concurrent_switches_leave_file_and_record_in_agreement(
+    invoke, user_settings: Path
+) -> None:
+    """Real processes racing: the file must stay valid and match what the DB says is active."""
+    import subprocess
+    import sys
+
+    add_profile(invoke, "one", "--env", "ONLY_ONE=1")
+    add_profile(invoke, "two", "--env", "ONLY_TWO=2")
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", "lynkr_cli", "switch", name],
+            env=dict(os.environ),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        for name in ["one", "two"] * 3
+    ]
+    for proc in procs:
+        assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
+        if proc.stderr:
+            proc.stderr.close()
+    env = json.loads(user_settings.read_text())["env"]
+    assert ("ONLY_ONE" in env) != ("ONLY_TWO" in env)  # never a mix of both profiles
+    current = json.loads(invoke("switch", "current", "--json").stdout)[0]
+    assert current["in_sync"] is True
+    assert current["profile"] == ("one" if "ONLY_ONE" in env else "two")
