@@ -233,7 +233,7 @@ def test_concurrent_switches_leave_file_and_record_in_agreement(
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
         )
-        for name in ["one", "two"] * 3
+        for name in ["one", "two"] * 2
     ]
     for proc in procs:
         assert proc.wait(timeout=120) == 0, proc.stderr.read() if proc.stderr else ""
