@@ -204,3 +204,54 @@ async def test_step_limit_through_gateway(repo: Path, gateway_for: Any) -> None:
     assert message["stop_reason"] == "end_turn"
     assert "max_steps" in message["content"][-1]["text"]
     assert len(model.bodies) == 1
+
+
+def read_then_answer(body: dict[str, Any]) -> list[dict[str, Any]]:
+    """Call lynkr_read_file once, then answer from its result."""
+    last = body["messages"][-1]
+    results = tool_results(body) if last["role"] == "user" else []
+    if results:
+        return [{"type": "text", "text": "The note says: " + results[0]["content"]}]
+    read = {"type": "tool_use", "id": "toolu_srv", "name": "lynkr_read_file",
+            "input": {"path": "notes.txt"}}  # fmt: skip
+    return [{"type": "text", "text": "Reading."}, read]
+
+
+async def test_real_claude_code_with_server_tools(tmp_path: Path, gateway_for: Any) -> None:
+    """`tools_mode = always`: Claude Code keeps its tools, the gateway adds its own and runs
+    them; the CLI only ever sees text and finishes normally."""
+    import asyncio
+    import os
+
+    from tests.conftest import require, tool_path
+
+    claude = tool_path("claude")
+    require(claude is not None, "Claude Code CLI not installed; run scripts/test-deps.sh")
+    ws = tmp_path / "ws"
+    ws.mkdir()
+    (ws / "notes.txt").write_text("deploy on friday\n")
+    model = await ScriptedModel([read_then_answer]).start()
+    try:
+        url = await gateway_for({
+            "provider.name": "anthropic", "provider.anthropic_api_key": "up-key",
+            "provider.anthropic_endpoint": model.url + "/v1/messages",
+            "gateway.workspace_root": str(ws), "gateway.tools_mode": "always",
+        })  # fmt: skip
+        env = {**os.environ, "ANTHROPIC_BASE_URL": url, "ANTHROPIC_API_KEY": "client-key",
+               "HOME": str(tmp_path), "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
+               "DISABLE_AUTOUPDATER": "1", "DISABLE_TELEMETRY": "1",
+               "DISABLE_ERROR_REPORTING": "1", "CLAUDE_CODE_MAX_RETRIES": "0"}  # fmt: skip
+        proc = await asyncio.create_subprocess_exec(
+            str(claude), "-p", "What does notes.txt say?", "--output-format", "json",
+            cwd=ws, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+    finally:
+        await model.stop()
+    assert proc.returncode == 0, err.decode()[-2000:]
+    result = json.loads(out)
+    assert result["is_error"] is False, result
+    assert "deploy on friday" in result["result"]
+    main = [b for b in model.bodies if b.get("tools")]
+    names = {t["name"] for t in main[0]["tools"]}
+    assert {"Bash", "Read", "lynkr_read_file"} <= names
