@@ -103,8 +103,7 @@ def parse(
     language, query = load(lang)
     tree = tree_sitter.Parser(language).parse(data)
     out = _Out(data, file_id)
-    for _, captures in tree_sitter.QueryCursor(query).matches(tree.root_node):
-        _collect(captures, out)
+    _collect(tree_sitter.QueryCursor(query).matches(tree.root_node), out)
     return _symbols(out.defs, data, file_id), out.refs, out.imports, tree.root_node.has_error
 
 
@@ -141,34 +140,38 @@ class _Out:
         self.imports: list[Import] = []
 
 
-def _collect(captures: dict[str, list[Any]], out: _Out) -> None:
-    data = out.data
-    name_nodes = captures.get("name")
-    for key, nodes in captures.items():
-        role, kind, aider = _role(key)
-        if role == 0:
-            continue
-        if role == 3:
-            node = nodes[0]
-            text = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
-            out.imports.append((text, node.start_point[0] + 1))
-            continue
-        if aider:  # the capture is the name itself
-            name_node = nodes[0]
-        elif name_nodes:  # wheel style: @name beside @definition.kind on the outer node
-            name_node = name_nodes[0]
-        else:
-            continue
-        start, end = name_node.start_byte, name_node.end_byte
-        if end - start > 200:
-            continue
-        name = data[start:end].decode("utf-8", "replace")
-        row, col = name_node.start_point
-        if role == 2:
-            out.refs.append((out.file_id, name, kind, row + 1, col + 1))
-        else:
-            outer = name_node.parent if aider else nodes[0]
-            out.defs.append((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
+def _collect(matches: list[tuple[int, dict[str, list[Any]]]], out: _Out) -> None:
+    """Turn query matches into rows. The hot loop of the indexer: names bound locally."""
+    data, file_id = out.data, out.file_id
+    add_ref, add_def, add_import = out.refs.append, out.defs.append, out.imports.append
+    roles = _ROLES
+    for _, captures in matches:
+        name_nodes = captures.get("name")
+        for key, nodes in captures.items():
+            role, kind, aider = roles.get(key) or _role(key)
+            if role == 0:
+                continue
+            if role == 3:
+                node = nodes[0]
+                text = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
+                add_import((text, node.start_point[0] + 1))
+                continue
+            if aider:  # the capture is the name itself
+                name_node = nodes[0]
+            elif name_nodes:  # wheel style: @name beside @definition.kind on the outer node
+                name_node = name_nodes[0]
+            else:
+                continue
+            start, end = name_node.start_byte, name_node.end_byte
+            if end - start > 200:
+                continue
+            name = data[start:end].decode("utf-8", "replace")
+            row, col = name_node.start_point
+            if role == 2:
+                add_ref((file_id, name, kind, row + 1, col + 1))
+            else:
+                outer = name_node.parent if aider else nodes[0]
+                add_def((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
 
 
 def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes, file_id: int) -> list[Symbol]:
