@@ -249,9 +249,11 @@ async def serve_events(
     out: web.StreamResponse | None = None
     try:
         async for event in events:
-            acc.add(event)
             if out is None:
+                if event["type"] == "ping":
+                    continue  # message_start must come first; no headers before it
                 out = await open_sse(request, ctx)
+            acc.add(event)
             await out.write(encode(event))
             if event["type"] in ("message_stop", "error"):
                 break

@@ -256,3 +256,30 @@ async def test_server_tool_loop_wraps_upstream_events(gateway, fake) -> None:
     assert sent["stream"] is True
     assert any(t["name"].startswith("lynkr_") for t in sent["tools"])
     assert up.seen[0].headers["anthropic-beta"] == "b1"
+
+
+async def test_translated_stream_starts_with_message_start_even_after_silence(
+    gateway, fake
+) -> None:
+    async def late(request: web.Request, body: dict) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"content-type": "text/event-stream"})
+        await resp.prepare(request)
+        await asyncio.sleep(0.4)  # silent before the first chunk
+        chunks = [fakes.chunk({"role": "assistant", "content": "late"}), fakes.chunk({}, "stop")]
+        await resp.write(b"".join(f"data: {json.dumps(c)}\n\n".encode() for c in chunks))
+        await resp.write(b"data: [DONE]\n\n")
+        await resp.write_eof()
+        return resp
+
+    up = await fake(**FAMILIES["openai"], reply=late)
+    gw = await gateway(**provider_settings("openai", up), **{"server.ping_interval": 0.1})
+    body = {
+        "model": "claude-x",
+        "max_tokens": 10,
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
+        resp = await http.post("/v1/messages", json=body)
+    names = [line[7:] for line in resp.text.splitlines() if line.startswith("event: ")]
+    assert names[0] == "message_start" and names[-1] == "message_stop"
