@@ -12,6 +12,7 @@ import sys
 from collections.abc import Callable
 from importlib import metadata
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from lynkr_cli.errors import ConfigError
 from lynkr_cli.registry import CheckResult, CheckStatus
@@ -20,6 +21,7 @@ from lynkr_cli.switch.conflicts import Finding
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.settings import Settings
 
 MIN_PYTHON = (3, 11)
 
@@ -122,6 +124,18 @@ _CREDENTIALS: dict[str, list[tuple[str, str]]] = {
 }
 
 
+def _credential_fields(name: str, settings: Settings) -> list[tuple[str, str]]:
+    fields = _CREDENTIALS[name]
+    if name == "openai" and _is_local(settings.provider.openai_endpoint):
+        return []  # vLLM, llama.cpp or Ollama's OpenAI route on this machine need no key
+    return fields
+
+
+def _is_local(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    return host in ("localhost", "::1") or host.startswith("127.")
+
+
 def credentials(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     if settings is None:
@@ -138,7 +152,7 @@ def credentials(ctx: Context) -> CheckResult:
     if name not in _CREDENTIALS:
         return _r("credentials", "skip", f"provider '{name}' is not a built-in one")
     missing = []
-    for field, env_name in _CREDENTIALS[name]:
+    for field, env_name in _credential_fields(name, settings):
         value = getattr(settings.provider, field)
         if not (value.get_secret_value() if hasattr(value, "get_secret_value") else value):
             missing.append(env_name)

@@ -145,3 +145,15 @@ def test_human_table_and_exit_code(invoke, messy_home: Path) -> None:
     assert result.exit_code == 1
     assert "env.rc-files" in result.stdout and "fail" in result.stdout
     assert API_KEY not in result.stdout
+
+
+def test_openai_on_this_machine_needs_no_key(doctor, home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LYNKR_PROVIDER", "openai")
+    monkeypatch.setenv("OPENAI_ENDPOINT", "http://127.0.0.1:8000/v1/chat/completions")
+    assert doctor("--only", "credentials")[1]["credentials"]["status"] == "ok"
+    monkeypatch.setenv("OPENAI_ENDPOINT", "https://api.openai.com/v1/chat/completions")
+    _, checks, _ = doctor("--only", "credentials")
+    assert (
+        checks["credentials"]["status"] == "fail"
+        and "OPENAI_API_KEY" in checks["credentials"]["summary"]
+    )
