@@ -168,3 +168,16 @@ async def test_tool_env_not_leaked(ws: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 def test_errors_are_lynkr_errors() -> None:
     assert issubclass(PolicyError, LynkrError)
+
+
+async def test_git_internals_refused(ws: Path) -> None:
+    (ws / ".git").mkdir()
+    (ws / ".git" / "config").write_text('[remote "o"]\n url = https://me:hunter2@example.com/r\n')
+    with pytest.raises(PolicyError, match="git internals"):
+        await read(ws, path=".git/config")
+    assert "hunter2" not in await files.search({"pattern": "hunter2"}, ctx(ws))
+    for args in ({"pattern": "hunter2", "path": ".git"}, {"pattern": "x", "path": ".git/config"}):
+        with pytest.raises(PolicyError, match="git internals"):
+            await files.search(args, ctx(ws))
+    with pytest.raises(PolicyError, match="git internals"):
+        await files.list_files({"path": ".git"}, ctx(ws))

@@ -20,12 +20,12 @@ from lynkr_cli.errors import UsageError
 from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int, arg_str
 from lynkr_cli.serve.tools.workspace import (
     SECRET_PATTERNS,
-    confine,
     is_binary,
     is_secret_file,
     readable_file,
     relative,
     walk_files,
+    walk_start,
 )
 
 MAX_READ_BYTES = 2_000_000
@@ -68,7 +68,7 @@ async def read_file(args: dict[str, Any], ctx: ToolContext) -> str:
 
 def list_paths(ctx: ToolContext, args: dict[str, Any]) -> str:
     """Relative paths of files under ``path`` matching ``pattern`` (a glob)."""
-    start = confine(ctx.root, arg_str(args, "path", "."))
+    start = walk_start(ctx.root, arg_str(args, "path", "."))
     pattern = arg_str(args, "pattern", "*")
     limit = arg_int(args, "max_results", 500, lo=1, hi=MAX_LIST) or 500
     if not start.exists():
@@ -114,7 +114,7 @@ def _clip(line: str) -> str:
 def python_search(ctx: ToolContext, args: dict[str, Any], limit: int) -> list[str]:
     """``path:line: text`` matches, scanning files in Python (no ripgrep)."""
     regex = _compile(args)
-    start = confine(ctx.root, arg_str(args, "path", "."))
+    start = walk_start(ctx.root, arg_str(args, "path", "."))
     glob = arg_str(args, "glob", "*")
     hits: list[str] = []
     for path in walk_files(ctx.root, start):
@@ -141,7 +141,7 @@ def rg_argv(rg: str, ctx: ToolContext, args: dict[str, Any]) -> list[str]:
     pattern = arg_str(args, "pattern")
     if not pattern:
         raise UsageError("pattern must not be empty")
-    start = confine(ctx.root, arg_str(args, "path", "."))
+    start = walk_start(ctx.root, arg_str(args, "path", "."))
     argv = [rg, "--json", "--max-filesize", "2M", "--no-config"]
     if not arg_bool(args, "case_sensitive", True):
         argv.append("--ignore-case")

@@ -73,10 +73,27 @@ def readable_file(root: Path, user_path: str) -> Path:
             f"refusing to read '{user_path}': it looks like a secrets file",
             hint="Secret files (.env, keys, credentials) are never sent to the model.",
         )
+    _refuse_git_internals(root, path, user_path)
     if not path.exists():
         raise NotFoundError(f"no such file: {relative(root, path)}")
     if not path.is_file():
         raise NotFoundError(f"not a regular file: {relative(root, path)}")
+    return path
+
+
+def _refuse_git_internals(root: Path, path: Path, user_path: str) -> None:
+    if ".git" in path.relative_to(root).parts:
+        # .git/config can hold credentials in remote URLs; git data goes through lynkr_git_*.
+        raise PolicyError(
+            f"refusing to read '{user_path}': git internals are not readable",
+            hint="Use the lynkr_git_* tools for history and diffs.",
+        )
+
+
+def walk_start(root: Path, user_path: str) -> Path:
+    """A confined starting point for listing or searching (never inside ``.git``)."""
+    path = confine(root, user_path)
+    _refuse_git_internals(root, path, user_path)
     return path
 
 
