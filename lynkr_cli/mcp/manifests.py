@@ -234,7 +234,10 @@ def discover(
         for path in sorted(directory.glob("*.json")) if directory.is_dir() else []:
             _add_manifest(found, path)
     if settings.mcp.server_manifest is not None:
-        _add_manifest(found, Path(settings.mcp.server_manifest).expanduser())
+        manifest = Path(settings.mcp.server_manifest).expanduser()
+        if not manifest.is_file():
+            found.problems.append(f"MCP_SERVER_MANIFEST {manifest} does not exist")
+        _add_manifest(found, manifest)
     if isinstance(user, Mapping):
         project = (user.get("projects") or {}).get(str(cwd)) or {}
         if isinstance(project, Mapping):

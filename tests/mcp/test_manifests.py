@@ -110,3 +110,11 @@ def test_cli_list_empty(invoke: Any, home: Path, workdir: Path) -> None:
     result = invoke("mcp", "list")
     assert result.exit_code == 0 and result.stdout == ""
     assert "no MCP servers found" in result.stderr
+
+
+def test_missing_explicit_manifest_is_a_problem(
+    home: Path, workdir: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("MCP_SERVER_MANIFEST", str(workdir / "nope.json"))
+    found = discover(get_settings(), workdir)
+    assert any("nope.json does not exist" in p for p in found.problems)
