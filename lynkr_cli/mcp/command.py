@@ -62,6 +62,9 @@ def list_servers(json_output: JsonOpt = False) -> None:
         return
     for problem in found.problems:
         console.warn(problem)
+    for s in found.servers.values():
+        for warning in s.warnings:
+            console.warn(f"{s.name}: {warning}")
     if not found.servers:
         console.err().print("no MCP servers found; `lynkr mcp list --json` shows where I looked")
         return
