@@ -82,12 +82,24 @@ def discover(root: Path) -> Discovery:
         # CLAUDE.md is our own output: indexing it would make every run stale the next.
         if path.split("/", 1)[0] in ALWAYS_PRUNED or path == "CLAUDE.md":
             continue
+        if not _utf8(path):
+            shown = path.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+            found.problems[shown] = "file name is not valid UTF-8"
+            continue
         reason = name_skip(path)
         if reason:
             found.skipped[path] = reason
         else:
             found.files.append(path)
     return found
+
+
+def _utf8(path: str) -> bool:
+    try:
+        path.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _git_files(root: Path) -> list[str] | None:

@@ -151,3 +151,13 @@ def test_dangling_symlink_is_a_problem(tmp_path: Path) -> None:
     os.symlink("missing_target.py", root / "dangling.py")
     doc = _build(root)
     assert doc["problem_files"] == {"dangling.py": "dangling symlink"}
+
+
+@pytest.mark.parametrize("use_git", [True, False])
+def test_file_name_not_utf8(tmp_path: Path, use_git: bool) -> None:
+    root = make_repo(tmp_path / "r", {"ok.py": GOOD}, use_git=use_git)
+    with open(os.path.join(os.fsencode(root), b"caf\xe9.py"), "wb") as handle:
+        handle.write(b"def latin():\n    pass\n")
+    doc = _build(root)
+    assert doc["problem_files"] == {"caf\ufffd.py": "file name is not valid UTF-8"}
+    assert doc["files"] == 1
