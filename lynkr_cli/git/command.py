@@ -43,6 +43,19 @@ def _open(ctx: typer.Context) -> Repo:
     return Repo.open((ctx.obj or {}).get("repo"))
 
 
+def _table(*columns: str) -> Any:
+    from rich.table import Table
+
+    return Table(*columns)
+
+
+def _row(table: Any, *cells: str, style: str = "") -> None:
+    """Add a row of plain text: commit subjects and paths are data, never Rich markup."""
+    from rich.text import Text
+
+    table.add_row(*(Text(cell) for cell in cells), style=style)
+
+
 @git_app.command()
 def status(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     """Show the branch, its upstream, and staged, unstaged, untracked and conflicted files."""
@@ -55,9 +68,13 @@ def status(ctx: typer.Context, json_output: JsonOpt = False) -> None:
 
 def _print_status(st: Status) -> None:
     out = console.out()
-    where = f"On branch [bold]{st.branch}[/bold]" if st.branch else "[red]HEAD detached[/red]"
+    from rich.markup import escape
+
+    where = (
+        f"On branch [bold]{escape(st.branch)}[/bold]" if st.branch else "[red]HEAD detached[/red]"
+    )
     if st.upstream:
-        where += f", tracking {st.upstream} (ahead {st.ahead}, behind {st.behind})"
+        where += f", tracking {escape(st.upstream)} (ahead {st.ahead}, behind {st.behind})"
     out.print(where + ("" if st.head else ", no commits yet"))
     groups = [
         ("Conflicts", "red", st.conflicted),
@@ -213,11 +230,9 @@ def log(
     if json_output:
         console.print_json([c.to_dict() for c in commits])
         return
-    from rich.table import Table
-
-    table = Table("commit", "date", "author", "subject")
+    table = _table("commit", "date", "author", "subject")
     for c in commits:
-        table.add_row(c.short, c.date[:10], c.author, c.subject)
+        _row(table, c.short, c.date[:10], c.author, c.subject)
     console.out().print(table)
 
 
@@ -228,15 +243,11 @@ def branches(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json([b.to_dict() for b in found])
         return
-    from rich.table import Table
-
-    table = Table("", "branch", "commit", "upstream", "ahead/behind", "subject")
+    table = _table("", "branch", "commit", "upstream", "ahead/behind", "subject")
     for b in found:
         track = f"+{b.ahead} -{b.behind}" if b.upstream else ""
-        name = f"[dim]{b.name}[/dim]" if b.remote else b.name
-        table.add_row(
-            "*" if b.current else "", name, b.commit[:7], b.upstream or "", track, b.subject
-        )
+        mark = "*" if b.current else ""
+        _row(table, mark, b.name, b.commit[:7], b.upstream or "", track, b.subject)
     console.out().print(table)
 
 
@@ -250,12 +261,10 @@ def policy(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json(rows)
         return
-    from rich.table import Table
-
-    table = Table("setting", "environment", "value", "source")
+    table = _table("setting", "environment", "value", "source")
     for row in rows:
         style = "dim" if row["source"] == "default" else ""
-        table.add_row(row["setting"], row["env"], repr(row["value"]), row["source"], style=style)
+        _row(table, row["setting"], row["env"], repr(row["value"]), row["source"], style=style)
     console.out().print(table)
 
 
@@ -279,7 +288,7 @@ def review(
     if json_output:
         console.print_json(result.to_dict())
         return
-    from rich.table import Table
+    from rich.markup import escape
 
     out = console.out()
     out.print(f"risk {result.score}/100 ({result.level}) · {result.source}", markup=False)
@@ -288,12 +297,12 @@ def review(
     if not result.files:
         out.print("no changes to review")
     else:
-        table = Table("file", "change", "+", "-", "notes")
+        table = _table("file", "change", "+", "-", "notes")
         for row in review_rows(result):
-            table.add_row(*row)
+            _row(table, *row)
         out.print(table)
     for s in result.secrets:
-        out.print(f"[red]secret[/red] {s.path}:{s.line} {s.kind}")
+        out.print(f"[red]secret[/red] {escape(s.path)}:{s.line} {s.kind}")
     if result.llm and result.llm.get("text"):
         out.print(result.llm["text"], markup=False)
 

@@ -162,3 +162,16 @@ def test_paths_are_relative_to_where_the_repo_was_opened(repos, monkeypatch, run
     outside = invoke("git", "stage", "../../elsewhere.txt")
     assert outside.exit_code == ExitCode.USAGE
     assert "outside the repository" in outside.stderr
+
+
+def test_human_output_treats_subjects_and_names_as_text(repos, invoke):
+    repos.write("[b]x[/b].txt", "x\n")
+    repos.commit_all("[/] [WIP] fix [bold]x")
+    log = invoke("git", "log")
+    assert log.exit_code == 0, log.stderr
+    assert "[/] [WIP] fix [bold]x" in log.stdout
+    assert "[/] [WIP]" in invoke("git", "branches").stdout  # the subject column
+    repos.write("[b]x[/b].txt", "y\n")
+    review = invoke("git", "review")
+    assert review.exit_code == 0 and "[b]x[/b].txt" in review.stdout
+    assert invoke("git", "status").exit_code == 0
