@@ -114,9 +114,8 @@ def switch_main(ctx: typer.Context, json_output: JsonOpt = False) -> None:
 
     conn = _conn()
     states = activate.current(conn)
-    active = {s.profile: s.scope for s in states if s.profile}
     rows = [
-        {**p.public(), "active": sorted(sc for n, sc in active.items() if n == p.name)}
+        {**p.public(), "active": [s.scope for s in states if s.profile == p.name]}
         for p in profiles.list_all(conn)
     ]
     if json_output:
@@ -168,11 +167,14 @@ def use(  # noqa: PLR0917
     from lynkr_cli.switch import activate, profiles
     from lynkr_cli.switch import shell as shells
 
+    checked_scope = _scope(scope)  # before anything is created
     conn = _conn()
     changes = activate.field_changes(base_url, key, key_field, model)
     profile, created = activate.obtain(
         conn, name, values=activate.parse_pairs(set_, "--set"), changes=changes, prompt=_prompter()
     )
+    if created is None and set_:
+        console.warn(f"--set is for creating from a preset; '{name}' exists, so it was ignored")
     if created is not None:
         console.info(f"created profile '{name}' from preset '{profile.preset}'")
         if created.settings_file:
@@ -181,7 +183,7 @@ def use(  # noqa: PLR0917
         sys.stdout.write(shells.script(shell, profile.env(), profiles.MANAGED_VARS))
         _warn_settings_override()
         return
-    result = activate.switch(conn, profile, _scope(scope), dry_run=dry_run)
+    result = activate.switch(conn, profile, checked_scope, dry_run=dry_run)
     if json_output:
         console.print_json(
             {

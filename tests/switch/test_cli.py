@@ -320,3 +320,10 @@ def test_shell_mode_warns_when_a_settings_file_would_override(invoke, home: Path
     assert result.exit_code == 0
     assert "overrides shell exports" in result.stderr
     assert "export ANTHROPIC_BASE_URL='https://s.io'" in result.stdout
+
+
+def test_bad_scope_creates_nothing(invoke, home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-deepseek-0000000000")
+    result = invoke("switch", "deepseek", "--scope", "global")
+    assert result.exit_code == 2 and "unknown scope" in result.stderr
+    assert json.loads(invoke("switch", "--json").stdout)["profiles"] == []

@@ -125,6 +125,8 @@ def test_project_and_local_scopes_create_their_files(invoke, home: Path) -> None
         ("project", "work", True),
         ("local", "work", True),
     ]
+    listed = json.loads(invoke("switch", "--json").stdout)["profiles"]
+    assert listed[0]["active"] == ["project", "local"]
     # Restoring a file the switch created removes it again.
     assert invoke("switch", "restore", "--scope", "local").exit_code == 0
     assert not local.exists()
