@@ -165,7 +165,9 @@ class Repo:
             index = Path(scratch) / "index"
             real = self.root / self._git("rev-parse", "--git-path", "index").stdout.strip()
             if real.is_file():
-                shutil.copyfile(real, index)
+                # copy2 keeps the index's mtime: git's "racily clean" check compares it with
+                # file mtimes, and a fresh mtime would hide same-size edits made this second.
+                shutil.copy2(real, index)
             env = {"GIT_INDEX_FILE": str(index)}
             self._git("add", "--all", "--", ".", env=env)
             cached = ("diff", *_DIFF_OPTIONS, "--cached")

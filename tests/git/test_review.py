@@ -178,3 +178,15 @@ def test_deleted_symbols_checked_against_the_index(repos, run_json):
 def test_range_and_staged_together_is_a_usage_error(repos, invoke):
     result = invoke("git", "review", "HEAD~0..HEAD", "--staged")
     assert result.exit_code == ExitCode.USAGE
+
+
+def test_same_size_edit_right_after_a_commit_is_seen(repos, run_json):
+    # Same size, same second as the index write: only git's racy-clean check catches it,
+    # which needs the scratch index to keep the real index's mtime.
+    for n in range(3):
+        repos.write(f"f{n}.txt", "aaaa\n")
+        repos.commit_all(f"chore: f{n}")
+        repos.write(f"f{n}.txt", "bbbb\n")
+        doc = run_json("git", "review")
+        assert [f["path"] for f in doc["files"]] == [f"f{n}.txt"]
+        git(repos.work, "checkout", "--", f"f{n}.txt")
