@@ -111,3 +111,24 @@ async def test_servers_start_on_first_use_and_stay_up(
         assert pool.get_pool(settings, workdir) is p
     finally:
         await pool.shutdown()
+
+
+async def test_call_timeout_and_env_isolation(
+    home: Path, workdir: Path, everything: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-gateway-secret-0123456789")
+    (workdir / ".mcp.json").write_text(
+        json.dumps({"mcpServers": {"ev": {"command": str(everything), "args": ["stdio"]}}})
+    )
+    settings = get_settings({"gateway.workspace_root": str(workdir), "mcp.call_timeout": 0.5})
+    p = pool.McpPool(settings, workdir)
+    try:
+        args = {"duration": 10, "steps": 2}
+        text, is_error = await p.call("ev", "trigger-long-running-operation", args)
+        assert is_error and "timed out after 0.5s" in text
+        text, is_error = await p.call("ev", "echo", {"message": "still alive"})
+        assert not is_error and "still alive" in text
+        text, _ = await p.call("ev", "get-env", {})
+        assert "PATH" in text and "sk-gateway-secret" not in text
+    finally:
+        await p.close()
