@@ -292,6 +292,9 @@ def edit(  # noqa: PLR0917
     if not changes:
         raise UsageError("nothing to change", hint="Pass at least one option, e.g. --model.")
     _show(profiles.update(conn, name, **changes), json_output, "updated")
+    active = [a.scope for a in profiles.activations(conn) if a.profile == name]
+    if active:
+        console.info(f"'{name}' is active ({', '.join(active)}): `lynkr switch {name}` applies it")
 
 
 @switch_app.command("rm")

@@ -298,6 +298,11 @@ class Restored:
 
 def restore(conn: sqlite3.Connection, path: Path | None = None) -> Restored:
     """Undo the last write (to ``path``, or to any file): put the old file back."""
+    with switch_lock():
+        return _restore(conn, path)
+
+
+def _restore(conn: sqlite3.Connection, path: Path | None) -> Restored:
     query = "SELECT * FROM switch_backups"
     args: tuple[str, ...] = ()
     if path is not None:
