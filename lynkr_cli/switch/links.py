@@ -208,9 +208,17 @@ def read_ccswitch_db(path: Path) -> list[CcSwitchProvider]:
             f"{path} is not a cc-switch database: {exc}",
             hint="cc-switch keeps its providers in ~/.cc-switch/cc-switch.db.",
         ) from None
-    out = []
+    out: list[CcSwitchProvider] = []
+    seen: set[str] = set()
     for row in rows:
-        out.append(_provider(row))
+        item = _provider(row)
+        # Names like "智谱 GLM" and "GLM" both become "glm": number the later ones.
+        base, number = item.profile.name, 2
+        while item.profile.name in seen:
+            item.profile.name = f"{base[:60]}-{number}"
+            number += 1
+        seen.add(item.profile.name)
+        out.append(item)
     conn.close()
     return out
 

@@ -214,6 +214,8 @@ def make_ccswitch_db(path: Path) -> Path:
             2,
         ),
         ("codex-1", "codex", "Codex thing", {"auth": {"OPENAI_API_KEY": "x"}}, 1, 0),
+        ("glm-a", "claude", "智谱 GLM", {"env": {"ANTHROPIC_BASE_URL": "https://a.z.ai"}}, 0, 3),
+        ("glm-b", "claude", "GLM", {"env": {"ANTHROPIC_BASE_URL": "https://b.z.ai"}}, 0, 4),
     ]
     for pid, app, name, config, current, order in rows:
         conn.execute(
@@ -232,7 +234,9 @@ def test_import_from_cc_switch_database(invoke, home: Path) -> None:
     result = invoke("switch", "import", "--from-cc-switch", "--json")
     assert result.exit_code == 0, result.stderr
     imported = {p["name"]: p for p in json.loads(result.stdout)["imported"]}
-    assert sorted(imported) == ["claude-official", "deepseek", "kimi-k2"]  # no codex provider
+    # No codex provider; two names that sanitise alike are numbered, not dropped.
+    assert sorted(imported) == ["claude-official", "deepseek", "glm", "glm-2", "kimi-k2"]
+    assert imported["glm"]["base_url"] == "https://a.z.ai"
     kimi = imported["kimi-k2"]
     assert kimi["base_url"] == "https://api.moonshot.ai/anthropic"
     assert kimi["key_field"] == "ANTHROPIC_AUTH_TOKEN" and kimi["key"] == "****0001"
