@@ -181,3 +181,22 @@ async def test_git_internals_refused(ws: Path) -> None:
             await files.search(args, ctx(ws))
     with pytest.raises(PolicyError, match="git internals"):
         await files.list_files({"path": ".git"}, ctx(ws))
+
+
+async def test_register_tools_third_party_plugin(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from lynkr_cli import plugins
+
+    manager = plugins.build([*plugins.BUILTIN_PLUGINS, "tests.tools.sample_tool_plugin"])
+    monkeypatch.setattr(plugins, "_manager", manager)
+    off = registry_toolbox(ctx(ws).settings, ctx(ws))
+    assert "demo_echo" in off.specs and "lynkr_read_file" in off.specs
+    assert "demo_write" not in off.specs
+    text, is_error = await off.run("demo_echo", {"text": "hi"}, 5)
+    assert (text, is_error) == ("echo: hi (root ws)", False)
+    text, is_error = await off.run("demo_write", {}, 5)
+    assert is_error and "POLICY_TOOLS_ALLOW_WRITE" in text
+    assert not (ws / "written.txt").exists()
+    on_ctx = ctx(ws, **{"policy.tools_allow_write": True})
+    on = registry_toolbox(on_ctx.settings, on_ctx)
+    assert (await on.run("demo_write", {}, 5))[1] is False
+    assert (ws / "written.txt").exists()
