@@ -49,7 +49,12 @@ def settings_path(scope: Scope, cwd: Path | None = None) -> Path:
 
 def read_text(path: Path) -> str | None:
     try:
-        return path.read_text(encoding="utf-8")
+        # Bytes, decoded: read_text would turn CRLF into LF and the rewrite would change it.
+        return path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(
+            f"{path} is not UTF-8 text; lynkr will not overwrite it", hint=f"Fix {path}."
+        ) from exc
     except (FileNotFoundError, NotADirectoryError):
         return None  # a blocked parent is reported, with its fix, when writing
     except OSError as exc:
@@ -61,7 +66,7 @@ def parse(text: str | None, path: Path) -> dict[str, Any]:
     if text is None or not text.strip():
         return {}
     try:
-        data = json.loads(text)
+        data = json.loads(text.removeprefix(BOM))
     except json.JSONDecodeError as exc:
         raise ConfigError(
             f"{path} is not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); "
@@ -86,18 +91,40 @@ def read_settings(path: Path) -> dict[str, Any]:
     return parse(read_text(path), path)
 
 
-def _indent(text: str | None) -> int | str:
-    """Keep the file's own indentation (2 when new or flat)."""
-    for line in (text or "").splitlines()[1:]:
+BOM = "\ufeff"
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a file is laid out, so a rewrite changes values, not its look."""
+
+    indent: int | str = 2
+    eol: str = "\n"
+    bom: bool = False
+    final_newline: bool = True
+
+
+def style_of(text: str | None) -> Style:
+    if not text:
+        return Style()
+    indent: int | str = 2
+    for line in text.splitlines()[1:]:
         match = re.match(r"^([ \t]+)\S", line)
         if match:
             lead = match.group(1)
-            return lead if "\t" in lead else len(lead)
-    return 2
+            indent = lead if "\t" in lead else len(lead)
+            break
+    eol = "\r\n" if "\r\n" in text else "\n"
+    return Style(indent, eol, text.startswith(BOM), text.endswith(("\n", "\r")))
 
 
-def render(data: dict[str, Any], indent: int | str = 2) -> str:
-    return json.dumps(data, indent=indent, ensure_ascii=False) + "\n"
+def render(data: dict[str, Any], style: Style = Style()) -> str:
+    text = json.dumps(data, indent=style.indent, ensure_ascii=False)
+    if style.final_newline:
+        text += "\n"
+    if style.eol != "\n":
+        text = text.replace("\n", style.eol)
+    return BOM + text if style.bom else text
 
 
 @dataclass
@@ -113,13 +140,17 @@ class Plan:
 
     @property
     def changed(self) -> bool:
-        return self.before_text != self.after_text
+        """A difference in content; layout alone never causes a rewrite."""
+        if self.before_text is None:
+            return True
+        before = parse(self.before_text, self.path)
+        return json.dumps(before) != json.dumps(self.after)
 
     def diff(self) -> str:
         """A unified diff with secret values masked."""
-        indent = _indent(self.before_text)
-        before = _masked(parse(self.before_text, self.path), indent)
-        after = _masked(self.after, indent)
+        style = Style(indent=style_of(self.before_text).indent)
+        before = _masked(parse(self.before_text, self.path), style)
+        after = _masked(self.after, style)
         lines = difflib.unified_diff(
             before.splitlines(keepends=True) if self.before_text is not None else [],
             after.splitlines(keepends=True),
@@ -129,13 +160,13 @@ class Plan:
         return "".join(lines)
 
 
-def _masked(data: dict[str, Any], indent: int | str) -> str:
+def _masked(data: dict[str, Any], style: Style) -> str:
     if not data:
         return ""
     copy = dict(data)
     if isinstance(copy.get("env"), dict):
         copy["env"] = mask_env({k: str(v) for k, v in copy["env"].items()})
-    return render(copy, indent)
+    return render(copy, style)
 
 
 def plan(path: Path, new_env: dict[str, str], managed: set[str]) -> Plan:
@@ -156,7 +187,7 @@ def plan(path: Path, new_env: dict[str, str], managed: set[str]) -> Plan:
         env.setdefault(key, value)
     after = dict(data)
     after["env"] = env  # replaces in place when present, appends when new
-    return Plan(path, text, after, render(after, _indent(text)), list(new_env), sorted(removed))
+    return Plan(path, text, after, render(after, style_of(text)), list(new_env), sorted(removed))
 
 
 # --------------------------------------------------------------------------- writing
@@ -193,7 +224,7 @@ def atomic_write(path: Path, text: str, mode: int = 0o600) -> None:
         ) from exc
     try:
         os.chmod(tmp, mode)  # mkstemp makes it 0600 already; other modes need this
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
             handle.write(text)
             handle.flush()
             os.fsync(handle.fileno())

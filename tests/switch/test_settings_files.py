@@ -246,3 +246,21 @@ def test_concurrent_switches_leave_file_and_record_in_agreement(
     current = json.loads(invoke("switch", "current", "--json").stdout)[0]
     assert current["in_sync"] is True
     assert current["profile"] == ("one" if "ONLY_ONE" in env else "two")
+
+
+def test_layout_is_kept_bom_crlf_tabs_and_no_rewrite_without_change(invoke, home: Path) -> None:
+    path = home / ".claude" / "settings.json"
+    original = '\ufeff{\r\n\t"model": "opus",\r\n\t"env": {\r\n\t\t"A": "1"\r\n\t}\r\n}'
+    path.write_bytes(original.encode("utf-8"))
+    add_profile(invoke)
+    assert invoke("switch", "work").exit_code == 0
+    text = path.read_bytes().decode("utf-8")
+    assert text.startswith('\ufeff{\r\n\t"model": "opus",\r\n\t"env": {\r\n\t\t"A": "1",\r\n')
+    assert "\n" not in text.replace("\r\n", "")  # every line ending stayed CRLF
+    assert not text.endswith("\n")  # no final newline, as before
+    # Reformat by hand: same content, other layout. A second switch must not rewrite it.
+    compact = json.dumps(json.loads(text.removeprefix("\ufeff")), separators=(",", ":"))
+    path.write_text(compact)
+    result = invoke("switch", "work", "--json")
+    assert json.loads(result.stdout)["written"] is False
+    assert path.read_text() == compact
