@@ -102,7 +102,13 @@ async def answer(
         return await respond.native_json(gw, ctx, resp, key)
     if stream:
         events = openai_events(resp, gw.timing(ctx), provider.name, ctx.client_model)
-        return await respond.serve_events(gw, request, ctx, events, stream=True, cache_key=key)
+        try:
+            out = await respond.serve_events(gw, request, ctx, events, stream=True, cache_key=key)
+        except BaseException:
+            resp.close()
+            raise
+        await respond.finish_upstream(resp)
+        return out
     return await respond.translated_json(gw, ctx, resp, key)
 
 
@@ -218,8 +224,12 @@ async def upstream_events(
     try:
         async for event in reader(resp, timing, provider.name, route.client_model):
             yield event
-    finally:
+    except BaseException:
         resp.close()
+        raise
+    from lynkr_cli.serve.respond import finish_upstream
+
+    await finish_upstream(resp)
 
 
 async def local_count(body: dict[str, Any]) -> int:

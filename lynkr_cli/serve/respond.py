@@ -9,6 +9,7 @@ an upstream that fails before producing one still gets a proper HTTP error.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -153,13 +154,16 @@ async def relay_native_stream(
             if relay.done:
                 break
     except ApiError as exc:
+        upstream.close()
         if out is None:
             raise
         ctx.error = exc.message
         await out.write(encode(exc.event()))
-    finally:
+    except BaseException:  # the client hung up (cancelled): drop the upstream at once
         upstream.close()
+        raise
     if out is None:
+        upstream.close()
         raise ApiError(
             502, f"upstream {ctx.provider} closed the stream without any event", transient=True
         )
@@ -168,11 +172,30 @@ async def relay_native_stream(
         cut = ApiError(502, f"upstream {ctx.provider} ended the stream before message_stop")
         await out.write(encode(cut.event()))
     await out.write_eof()
+    await finish_upstream(upstream)
     if key is not None and relay.acc is not None and relay.acc.complete():
         message = relay.acc.message
         if message is not None and cacheable(message):
             gw.cache_put(key, message)
     return out
+
+
+async def finish_upstream(upstream: aiohttp.ClientResponse) -> None:
+    """Return the connection to the pool if the upstream ends cleanly, else close it.
+
+    Closing after every stream would cost a new TCP connection per request; the
+    client already has its whole answer when this runs.
+    """
+    content = upstream.content
+    try:
+        async with asyncio.timeout(0.5):
+            while not content.at_eof():
+                if not await content.readany():
+                    break
+    except (TimeoutError, aiohttp.ClientError):
+        upstream.close()
+        return
+    upstream.release()
 
 
 class _NativeRelay:

@@ -51,6 +51,7 @@ async def gateway() -> AsyncIterator[Callable[..., Awaitable[Running]]]:
             "server.access_log": False,
             "provider.max_retries": 0,
             "gateway.tools_mode": "never",  # the server-tool loop has its own tests
+            "cache.enabled": False,  # the prompt cache has its own tests
         }
         settings = get_settings({**defaults, **overrides})
         app = create_app(settings)

@@ -283,3 +283,30 @@ async def test_translated_stream_starts_with_message_start_even_after_silence(
         resp = await http.post("/v1/messages", json=body)
     names = [line[7:] for line in resp.text.splitlines() if line.startswith("event: ")]
     assert names[0] == "message_start" and names[-1] == "message_stop"
+
+
+async def test_finished_streams_return_the_upstream_connection_to_the_pool(gateway, fake) -> None:
+    peers: list[object] = []
+
+    async def reply(request: web.Request, body: dict) -> web.StreamResponse:
+        assert request.transport is not None
+        peers.append(request.transport.get_extra_info("peername"))
+        if "chat" in request.path:
+            return await fakes.openai_text(request, body)
+        return await fakes.anthropic_text(request, body)
+
+    for family in ("anthropic", "openai"):
+        peers.clear()
+        up = await fake(**FAMILIES[family], reply=reply)
+        gw = await gateway(**provider_settings(family, up))
+        body = {
+            "model": "claude-x",
+            "max_tokens": 10,
+            "stream": True,
+            "messages": [{"role": "user", "content": "hi"}],
+        }
+        async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
+            for _ in range(4):
+                resp = await http.post("/v1/messages", json=body)
+                assert "event: message_stop" in resp.text
+        assert len(peers) == 4 and len(set(peers)) == 1, peers
