@@ -200,3 +200,14 @@ async def test_register_tools_third_party_plugin(ws: Path, monkeypatch: pytest.M
     on = registry_toolbox(on_ctx.settings, on_ctx)
     assert (await on.run("demo_write", {}, 5))[1] is False
     assert (ws / "written.txt").exists()
+
+
+async def test_python_search_anchors_and_crlf(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", "/nonexistent")
+    (ws / "win.txt").write_bytes(b"first line\r\nend here\r\n")
+    assert await files.search({"pattern": "here$"}, ctx(ws)) == "win.txt:2: end here"
+    assert await files.search({"pattern": "^end"}, ctx(ws)) == "win.txt:2: end here"
+    assert await files.search({"pattern": "\\Aend"}, ctx(ws)) == "win.txt:2: end here"
+    assert await files.search({"pattern": "HERE", "case_sensitive": False}, ctx(ws)) == (
+        "win.txt:2: end here"
+    )

@@ -111,9 +111,22 @@ def _clip(line: str) -> str:
     return line if len(line) <= MAX_LINE_CHARS else line[:MAX_LINE_CHARS] + "…"
 
 
+def _file_gate(regex: re.Pattern[str]) -> re.Pattern[str] | None:
+    """One whole-file search that rejects most files before the per-line scan.
+
+    Any line match is also a MULTILINE match of the whole text, so the gate never drops
+    a file that has a hit. Patterns with ``$`` (which would not match before the ``\\r``
+    of a CRLF line), ``\\A`` or ``\\Z`` skip the gate.
+    """
+    if any(token in regex.pattern for token in ("$", "\\A", "\\Z")):
+        return None
+    return re.compile(regex.pattern, regex.flags | re.MULTILINE)
+
+
 def python_search(ctx: ToolContext, args: dict[str, Any], limit: int) -> list[str]:
     """``path:line: text`` matches, scanning files in Python (no ripgrep)."""
     regex = _compile(args)
+    gate = _file_gate(regex)
     start = walk_start(ctx.root, arg_str(args, "path", "."))
     glob = arg_str(args, "glob", "*")
     hits: list[str] = []
@@ -127,8 +140,11 @@ def python_search(ctx: ToolContext, args: dict[str, Any], limit: int) -> list[st
             continue
         if is_binary(data):
             continue
+        text = data.decode("utf-8", "replace")
+        if gate is not None and gate.search(text) is None:
+            continue
         rel = relative(ctx.root, path)
-        for number, line in enumerate(data.decode("utf-8", "replace").splitlines(), 1):
+        for number, line in enumerate(text.splitlines(), 1):
             if regex.search(line):
                 hits.append(f"{rel}:{number}: {_clip(line)}")
                 if len(hits) > limit:

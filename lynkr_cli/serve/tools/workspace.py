@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -41,12 +42,16 @@ def workspace_root(settings: Settings) -> Path:
     return root.resolve()
 
 
+# One compiled alternation: checked for every file a search or listing touches.
+_SECRET_RE = re.compile("|".join(fnmatch.translate(p) for p in SECRET_PATTERNS))
+
+
 def is_secret_file(path: Path) -> bool:
     """True when ``path``'s name marks it as a likely secret store."""
     name = path.name.lower()
     if name in SECRET_EXCEPTIONS:
         return False
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in SECRET_PATTERNS)
+    return _SECRET_RE.match(name) is not None
 
 
 def confine(root: Path, user_path: str) -> Path:
@@ -115,14 +120,25 @@ def walk_files(root: Path, start: Path) -> Iterator[Path]:
     if start.is_file():
         yield start
         return
-    for dirpath, dirnames, filenames in os.walk(start, followlinks=False):
-        dirnames[:] = sorted(d for d in dirnames if d not in IGNORED_DIRS)
-        base = Path(dirpath)
-        for name in sorted(filenames):
-            path = base / name
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                continue
-            yield path
+    stack = [str(start)]
+    while stack:
+        try:
+            with os.scandir(stack.pop()) as it:
+                entries = sorted(it, key=lambda e: e.name)
+        except OSError:
+            continue
+        subdirs = []
+        for entry in entries:
+            if entry.is_dir(follow_symlinks=False):
+                if entry.name not in IGNORED_DIRS:
+                    subdirs.append(entry.path)
+            elif entry.is_symlink():
+                target = Path(entry.path).resolve()
+                if target.is_file() and target.is_relative_to(root):
+                    yield Path(entry.path)
+            elif entry.is_file(follow_symlinks=False):
+                yield Path(entry.path)
+        stack.extend(reversed(subdirs))  # depth-first, in name order
 
 
 def is_binary(sample: bytes) -> bool:
