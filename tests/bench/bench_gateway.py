@@ -330,7 +330,7 @@ def main() -> int:
 TARGETS = ("direct", "relay", "passthrough", "translation", "cache")
 
 
-ROUNDS = 5
+ROUNDS = 8
 
 
 def run_cells(ports: dict[str, int], seconds: float) -> dict[tuple[str, str, int], list[float]]:

@@ -129,3 +129,20 @@ async def test_sigterm_drains_in_flight_stream(fake, processes) -> None:
     assert resp.status_code == 200
     assert resp.text.rstrip().endswith('data: {"type":"message_stop"}')
     assert await asyncio.wait_for(proc.wait(), timeout=15) == 0
+
+
+def test_help_does_not_import_the_gateway() -> None:
+    import subprocess
+
+    code = (
+        "import sys\n"
+        "from lynkr_cli.cli import main\n"
+        "main(['serve', '--help'])\n"
+        "heavy = [m for m in sys.modules if m.split('.')[0] in ('aiohttp', 'tree_sitter', 'mcp')]\n"
+        "print(heavy)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+    assert "--provider" in out.stdout
