@@ -40,7 +40,9 @@ def commit(
         args.append("--amend")
     result = repo._git(*args, input_text=message, check=False)
     if not result.ok:
-        raise failure(result, hint="A commit hook may have refused it; see git's message above.")
+        raise failure(
+            result, hint="If a commit hook refused it, fix what it reports and commit again."
+        )
     return _commit_result(repo, branch, amend, tests)
 
 
