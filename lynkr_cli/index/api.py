@@ -27,6 +27,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -125,17 +126,19 @@ def index_status(root: Path | str) -> Status:
     with _closing(conn):
         rows = store.file_rows(conn)
     base = Path(root).resolve()
-    found = discover(base)
-    if len(found.files) != len(rows) or set(found.files) != set(rows):
-        return "stale"
-    for path, (_, size, mtime, _, _) in rows.items():
+    seen = set()
+    for path in discover(base).files:
         try:
             info = os.stat(base / path)
         except OSError:
+            continue  # symlink loops, vanished files: never stored, so not a change
+        if not stat.S_ISREG(info.st_mode):
+            continue
+        row = rows.get(path)
+        if row is None or row[1] != info.st_size or row[2] != info.st_mtime_ns:
             return "stale"
-        if info.st_size != size or info.st_mtime_ns != mtime:
-            return "stale"
-    return "fresh"
+        seen.add(path)
+    return "fresh" if len(seen) == len(rows) else "stale"
 
 
 def search(

@@ -161,3 +161,11 @@ def test_file_name_not_utf8(tmp_path: Path, use_git: bool) -> None:
     doc = _build(root)
     assert doc["problem_files"] == {"caf\ufffd.py": "file name is not valid UTF-8"}
     assert doc["files"] == 1
+
+
+def test_problem_files_do_not_make_the_index_stale(tmp_path: Path) -> None:
+    root = make_repo(tmp_path / "r", {"ok.py": GOOD}, use_git=False)
+    os.symlink("loop_b.py", root / "loop_a.py")
+    os.symlink("loop_a.py", root / "loop_b.py")
+    api.build(root)
+    assert api.index_status(root) == "fresh"
