@@ -14,7 +14,7 @@ import asyncio
 from typing import Any
 
 from lynkr_cli.registry import ToolSpec
-from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int, arg_str
+from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int
 from lynkr_cli.serve.tools.workspace import confine, relative
 
 MAX_PATCH_CHARS = 40_000
@@ -147,6 +147,3 @@ def dev_tools() -> list[ToolSpec]:
              {"max_chars": _d("Size budget in characters (default 8000).", INT)},
              [], "read", _index("repo_map")),
     ]  # fmt: skip
-
-
-__all__ = ["arg_str", "dev_tools"]
