@@ -9,7 +9,7 @@ commits they brought in are listed.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.errors import ExitCode, GitError
@@ -144,13 +144,22 @@ def last_tag(repo: Repo) -> str | None:
 
 
 def _without_pr_internals(repo: Repo, commits: list[Commit]) -> list[Commit]:
-    """Drop the commits a merged pull request brought in: the PR's merge stands for them."""
+    """Drop the commits a merged pull request brought in: the PR's merge stands for them.
+
+    The merge is credited to the author of the PR's last commit, not to whoever merged it.
+    """
+    by_sha = {c.sha: c for c in commits}
     hidden: set[str] = set()
+    kept: list[Commit] = []
     for commit in commits:
         if _MERGE_PR.match(commit.subject) and len(commit.parents) >= 2:
             first, second = commit.parents[0], commit.parents[1]
             hidden.update(repo._git("rev-list", f"{first}..{second}", "--").stdout.split())
-    return [c for c in commits if c.sha not in hidden]
+            tip = by_sha.get(second)
+            author = tip.author if tip else repo._git("log", "-1", "--format=%an", second).stdout
+            commit = replace(commit, author=author.strip() or commit.author)
+        kept.append(commit)
+    return [c for c in kept if c.sha not in hidden]
 
 
 def release_notes(repo: Repo, rev_range: str | None = None) -> ReleaseNotes:

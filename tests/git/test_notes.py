@@ -75,7 +75,7 @@ def history(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> History:
     h.commit("fix: handle an empty request body", author="Grace Hopper")
     git(work, "switch", "-q", "-c", "drop-310")
     h.commit("feat!: require Python 3.11\n\nBREAKING CHANGE: Python 3.10 is no longer supported")
-    h.commit("test: cover the new minimum")
+    h.commit("test: cover the new minimum", author="Margaret Hamilton")
     git(work, "switch", "-q", "main")
     h.commit("perf(cache): hash keys once (#15)", author="Grace Hopper")
     h.merge("drop-310", "Merge pull request #20 from ada/drop-310", "feat!: require Python 3.11")
@@ -115,7 +115,8 @@ def test_pull_request_merge_stands_for_its_commits(history, run_json):
     subjects = [e["description"] for entries in doc["sections"].values() for e in entries]
     assert "cover the new minimum" not in subjects  # inside PR #20
     assert "exit 2 on a bad flag" in subjects  # brought in by a non-PR merge
-    assert doc["authors"] == ["Ada Lovelace", "Grace Hopper", "Linus Torvalds"]
+    assert pr["author"] == "Margaret Hamilton"  # the PR's author, not who merged it
+    assert doc["authors"] == ["Ada Lovelace", "Grace Hopper", "Linus Torvalds", "Margaret Hamilton"]
 
 
 def test_explicit_ranges(history, run_json):
