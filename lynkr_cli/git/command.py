@@ -76,6 +76,8 @@ def _print_status(st: Status) -> None:
     if st.upstream:
         where += f", tracking {escape(st.upstream)} (ahead {st.ahead}, behind {st.behind})"
     out.print(where + ("" if st.head else ", no commits yet"))
+    if st.operation:
+        out.print(f"{st.operation} in progress: finish it or abort it (git {st.operation} --abort)")
     groups = [
         ("Conflicts", "red", st.conflicted),
         ("Staged", "green", [f"{c.kind} {c.path}" for c in st.staged]),

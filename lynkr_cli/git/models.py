@@ -34,6 +34,7 @@ class Status(Record):
     unstaged: list[FileChange] = field(default_factory=list)
     untracked: list[str] = field(default_factory=list)
     conflicted: list[str] = field(default_factory=list)
+    operation: str | None = None  # "merge", "rebase", "cherry-pick", "revert" in progress
 
     @property
     def detached(self) -> bool:

@@ -11,6 +11,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -36,6 +37,13 @@ if TYPE_CHECKING:
     from lynkr_cli.git.testrun import OutputCallback
 
 _DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-M")
+_OPERATIONS = (
+    ("rebase-merge", "rebase"),
+    ("rebase-apply", "rebase"),
+    ("MERGE_HEAD", "merge"),
+    ("CHERRY_PICK_HEAD", "cherry-pick"),
+    ("REVERT_HEAD", "revert"),
+)
 NOT_A_REPO_HINT = "Run this inside a git working tree (or `git init` one first)."
 
 
@@ -94,7 +102,16 @@ class Repo:
 
     def status(self) -> Status:
         out = self._git("status", "--porcelain=v2", "--branch", "-z", "--untracked-files=all")
-        return parse.parse_status(str(self.root), out.stdout)
+        status = parse.parse_status(str(self.root), out.stdout)
+        return replace(status, operation=self.operation())
+
+    def operation(self) -> str | None:
+        """The multi-step operation in progress (a merge stopped on conflicts, a rebase)."""
+        git_dir = self.root / self._git("rev-parse", "--git-dir").stdout.strip()
+        for marker, name in _OPERATIONS:
+            if (git_dir / marker).exists():
+                return name
+        return None
 
     def head(self) -> str | None:
         """The commit HEAD points at, or None before the first commit."""

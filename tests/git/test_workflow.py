@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from lynkr_cli.errors import ExitCode
@@ -278,6 +280,9 @@ def test_pull_conflict(repos, invoke):
     assert "README.md" in result.stderr and "merge --abort" in result.stderr
     again = invoke("git", "pull")
     assert again.exit_code == ExitCode.GIT_CONFLICT
+    status = json.loads(invoke("git", "status", "--json").stdout)
+    assert status["operation"] == "merge" and status["conflicted"] == ["README.md"]
+    assert "merge in progress" in invoke("git", "status").stdout
 
 
 def test_pull_detached(repos, invoke):
@@ -338,3 +343,4 @@ def test_pull_rebase_conflict(repos, invoke):
     result = invoke("git", "pull", "--rebase")
     assert result.exit_code == ExitCode.GIT_CONFLICT
     assert "rebase --continue" in result.stderr
+    assert json.loads(invoke("git", "status", "--json").stdout)["operation"] == "rebase"
