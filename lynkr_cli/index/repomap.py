@@ -76,8 +76,8 @@ def pagerank(
     nodes: list[int],
     links: dict[int, dict[int, float]],
     damping: float = 0.85,
-    rounds: int = 100,
-    tolerance: float = 1e-6,
+    rounds: int = 40,
+    tolerance: float = 1e-4,
 ) -> dict[int, float]:
     """Weighted PageRank by power iteration; dangling nodes spread their rank evenly.
 
