@@ -137,10 +137,23 @@ def build_notes(commits: list[Commit], label: str, base: str | None, tip: str) -
     return ReleaseNotes(label, base, tip, sections, sorted(authors, key=str.lower))
 
 
-def last_tag(repo: Repo) -> str | None:
-    """The newest tag reachable from HEAD, or None."""
-    result = repo._git("describe", "--tags", "--abbrev=0", "HEAD", check=False)
+def last_tag(repo: Repo, rev: str = "HEAD") -> str | None:
+    """The newest tag reachable from ``rev``, or None."""
+    result = repo._git("describe", "--tags", "--abbrev=0", "--end-of-options", rev, check=False)
     return result.stdout.strip() or None if result.ok else None
+
+
+def default_range(repo: Repo) -> str:
+    """Last tag..HEAD; when HEAD itself is tagged (just released), the tag before..that tag."""
+    tag = last_tag(repo)
+    if tag is None:
+        return "HEAD"
+    head = repo.head()
+    if repo.range(tag).tip != head:
+        return f"{tag}..HEAD"
+    parent = repo._git("rev-parse", "--verify", "--quiet", "HEAD^", check=False).stdout.strip()
+    previous = last_tag(repo, parent) if parent else None
+    return f"{previous}..{tag}" if previous else tag
 
 
 def _without_pr_internals(repo: Repo, commits: list[Commit]) -> list[Commit]:
@@ -171,8 +184,7 @@ def release_notes(repo: Repo, rev_range: str | None = None) -> ReleaseNotes:
             exit_code=ExitCode.GIT_EMPTY_RANGE,
         )
     if rev_range is None:
-        tag = last_tag(repo)
-        rev_range = f"{tag}..HEAD" if tag else "HEAD"
+        rev_range = default_range(repo)
     elif ".." not in rev_range:
         rev_range = f"{rev_range}..HEAD"
     rng = repo.range(rev_range)

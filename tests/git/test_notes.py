@@ -133,11 +133,16 @@ def test_without_tags_covers_all_history(history, run_json, invoke):
     assert "(all history)" in invoke("git", "release-notes").stdout
 
 
-def test_nothing_since_the_last_tag(history, invoke):
+def test_head_just_tagged_gives_the_notes_of_that_release(history, run_json):
     git(history.work, "tag", "v2.0.0")
-    result = invoke("git", "release-notes")
+    doc = run_json("git", "release-notes")
+    assert doc["range"] == "v1.0.0..v2.0.0" and doc["count"] == 8
+
+
+def test_empty_range(history, invoke):
+    result = invoke("git", "release-notes", "HEAD..HEAD")
     assert result.exit_code == ExitCode.GIT_EMPTY_RANGE
-    assert "v2.0.0..HEAD" in result.stderr
+    assert "HEAD..HEAD" in result.stderr
 
 
 def test_llm_without_provider_prints_the_plain_notes(history, invoke):
