@@ -65,7 +65,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(words, content='names', 
 INDEXES = """
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
-CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
+CREATE INDEX IF NOT EXISTS refs_file_name ON refs(file_id, name);
 CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
 CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 """
