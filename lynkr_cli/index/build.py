@@ -27,7 +27,7 @@ from lynkr_cli.index.resolve import Resolver, go_module_path
 
 Progress = Callable[[int, int], None]
 IN_PROCESS_MAX = 24  # below this many files a pool costs more than it saves
-FLUSH_ROWS = 50_000
+FLUSH_ROWS = 10_000  # small batches: inserting overlaps the parsing still under way
 
 
 @dataclass
