@@ -303,6 +303,35 @@ def _version(path: str, timeout: float) -> str:
     return proc.stdout.strip().splitlines()[0] if proc.stdout.strip() else ""
 
 
+def switch_state(ctx: Context) -> CheckResult:
+    """Settings files lynkr switched, still saying what lynkr wrote?"""
+    from lynkr_cli import paths
+
+    if not paths.app_db_path().is_file():
+        return _r("switch", "skip", "no profiles yet (`lynkr switch presets`)")
+    from lynkr_cli.switch import activate, profiles
+
+    conn = profiles.connect()
+    try:
+        states = [s for s in activate.current(conn, ctx.cwd) if s.profile]
+    finally:
+        conn.close()
+    if not states:
+        return _r("switch", "ok", "no settings file is managed by `lynkr switch` here")
+    drifted = [s for s in states if not s.in_sync]
+    if drifted:
+        listed = "; ".join(f"{s.scope} ({s.path}) was '{s.profile}'" for s in drifted)
+        fix = "; ".join(f"`lynkr switch {s.profile} --scope {s.scope}`" for s in drifted)
+        return _r(
+            "switch",
+            "warn",
+            f"edited since lynkr wrote it: {listed}",
+            f"Re-apply with {fix}, or `lynkr switch restore`.",
+        )
+    shown = ", ".join(f"{s.scope}: {s.profile}" for s in states)
+    return _r("switch", "ok", f"active profiles match their files ({shown})")
+
+
 CHECKS: list[tuple[str, str, Callable[..., object]]] = [
     ("python", "python", python_deps),
     ("settings", "settings", settings_valid),
@@ -310,4 +339,5 @@ CHECKS: list[tuple[str, str, Callable[..., object]]] = [
     ("base-url", "claude", base_url_pitfalls),
     ("environment", "claude", env_conflicts),
     ("claude-code", "claude", claude_code),
+    ("switch", "claude", switch_state),
 ]

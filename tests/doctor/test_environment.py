@@ -157,3 +157,23 @@ def test_openai_on_this_machine_needs_no_key(doctor, home: Path, monkeypatch) ->
         checks["credentials"]["status"] == "fail"
         and "OPENAI_API_KEY" in checks["credentials"]["summary"]
     )
+
+
+def test_switch_check_notices_a_settings_file_edited_after_a_switch(
+    invoke, doctor, home: Path
+) -> None:
+    _, checks, _ = doctor("--only", "switch")
+    assert checks["switch"]["status"] == "skip"
+    added = invoke("switch", "add", "w", "--base-url", "https://w.example.com", "--key", API_KEY)
+    assert added.exit_code == 0
+    assert invoke("switch", "w").exit_code == 0
+    _, checks, _ = doctor("--only", "switch")
+    assert checks["switch"]["status"] == "ok" and "user: w" in checks["switch"]["summary"]
+    path = home / ".claude" / "settings.json"
+    data = json.loads(path.read_text())
+    data["env"]["ANTHROPIC_BASE_URL"] = "https://hand-edited.example.com"
+    path.write_text(json.dumps(data))
+    _, checks, raw = doctor("--only", "switch")
+    assert checks["switch"]["status"] == "warn"
+    assert "`lynkr switch w --scope user`" in checks["switch"]["fix"]
+    assert API_KEY not in raw
