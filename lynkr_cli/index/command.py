@@ -150,6 +150,13 @@ def _ready(root: str) -> None:
         api.build(root)
 
 
+def _definition_text(row: dict[str, Any]) -> str:
+    target = row.get("definition")
+    if target:
+        return f"-> {target['path']}:{target['line']}"
+    return "(definition ambiguous or outside the repository)"
+
+
 def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> None:
     if json_output:
         console.print_json(rows)
@@ -157,7 +164,7 @@ def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> No
         out = console.out()
         for row in rows:
             where = f"{row['path']}:{row['line']}:{row['column']}"
-            detail = row.get("signature") or row.get("kind", "")
+            detail = row.get("signature") or _definition_text(row)
             out.print(f"{where}  {row['kind']:<10} {detail}", markup=False, highlight=False)
     if not rows:
         if not json_output:
