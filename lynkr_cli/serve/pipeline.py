@@ -73,7 +73,7 @@ async def handle_messages(gw: Gateway, request: web.Request, ctx: Context) -> we
             # Broke after the 200 but before any byte reached the client: still retryable.
             if not exc.transient or attempt == gw.settings.provider.max_retries:
                 raise
-            gw.metrics.child(gw.metrics.retries, ctx.provider).inc()
+            gw.metrics.inc("lynkr_retries", ctx.provider)
     raise AssertionError("unreachable")
 
 

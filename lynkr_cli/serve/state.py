@@ -153,7 +153,7 @@ class Gateway:
             value = self.cache.get(key)
             if value is not None:
                 self.hot.put(key, value)
-        self.metrics.child(self.metrics.cache, "hit" if value is not None else "miss").inc()
+        self.metrics.inc("lynkr_cache", "hit" if value is not None else "miss")
         return value
 
     def cache_put(self, key: str, message: dict[str, Any]) -> None:

@@ -92,21 +92,21 @@ class Sender:
         last: ApiError | None = None
         for attempt in range(attempts):
             if attempt:
-                self.metrics.child(self.metrics.retries, name).inc()
-            self.metrics.child(self.metrics.upstream_attempts, name).inc()
+                self.metrics.inc("lynkr_retries", name)
+            self.metrics.inc("lynkr_upstream_attempts", name)
             wait: float | None = None
             try:
                 async with asyncio.timeout(self.settings.first_byte_timeout):
                     resp = await self.session.post(req.url, data=req.data, headers=headers)
             except TimeoutError:
-                self.metrics.upstream_errors.labels(name, "timeout").inc()
+                self.metrics.inc("lynkr_upstream_errors", name, "timeout")
                 last = ApiError(
                     504,
                     f"upstream {name} sent no response headers within "
                     f"{self.settings.first_byte_timeout:g}s (provider.first_byte_timeout)",
                 )
             except aiohttp.ClientError as exc:
-                self.metrics.upstream_errors.labels(name, "connect").inc()
+                self.metrics.inc("lynkr_upstream_errors", name, "connect")
                 last = ApiError(
                     502,
                     f"upstream {name} is unreachable at {_origin(req.url)}: {_reason(exc)}",
@@ -114,7 +114,7 @@ class Sender:
             else:
                 if resp.status < 400:
                     return resp
-                self.metrics.upstream_errors.labels(name, str(resp.status)).inc()
+                self.metrics.inc("lynkr_upstream_errors", name, str(resp.status))
                 last = await error_from_response(provider, resp)
                 if resp.status not in RETRY_STATUSES:
                     raise last

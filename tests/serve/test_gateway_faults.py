@@ -36,7 +36,7 @@ def error_of(resp: httpx.Response) -> dict:
 
 
 def attempts(gw, provider: str = "anthropic") -> float:
-    return gw.gw.metrics.upstream_attempts.labels(provider)._value.get()
+    return gw.gw.metrics.value("lynkr_upstream_attempts", provider)
 
 
 async def test_refused_connection_retries_then_502(gateway) -> None:
@@ -190,7 +190,7 @@ async def test_5xx_retried_then_succeeds(gateway, fake) -> None:
     resp = await post(gw.url, STREAM)
     assert resp.status_code == 200 and "event: message_stop" in resp.text
     assert len(up.seen) == 3
-    retries = gw.gw.metrics.retries.labels("anthropic")._value.get()
+    retries = gw.gw.metrics.value("lynkr_retries", "anthropic")
     assert retries == 2
 
 
