@@ -55,6 +55,7 @@ class Repo:
         self.policy = policy
         # Relative paths a caller passes are relative to where it opened the repo.
         self.cwd = cwd if cwd is not None else root
+        self._git_dir: Path | None = None
 
     @classmethod
     def open(cls, path: Path | str | None = None, policy: GitPolicy | None = None) -> Repo:
@@ -65,11 +66,15 @@ class Repo:
         start = Path(path) if path is not None else Path.cwd()
         if not start.is_dir():
             raise NotFoundError(f"{start} is not a directory")
-        result = run_git(start, ["rev-parse", "--show-toplevel"], check=False)
-        if not result.ok or not result.stdout.strip():
+        result = run_git(start, ["rev-parse", "--show-toplevel", "--absolute-git-dir"], check=False)
+        lines = result.stdout.splitlines()
+        if not result.ok or len(lines) != 2:
             raise _not_a_repo(start, result)
-        root = Path(result.stdout.strip())
-        return cls(root, policy if policy is not None else GitPolicy.load(), start.resolve())
+        repo = cls(
+            Path(lines[0]), policy if policy is not None else GitPolicy.load(), start.resolve()
+        )
+        repo._git_dir = Path(lines[1])
+        return repo
 
     def _git(
         self,
@@ -107,7 +112,9 @@ class Repo:
 
     def operation(self) -> str | None:
         """The multi-step operation in progress (a merge stopped on conflicts, a rebase)."""
-        git_dir = self.root / self._git("rev-parse", "--git-dir").stdout.strip()
+        if self._git_dir is None:
+            self._git_dir = Path(self._git("rev-parse", "--absolute-git-dir").stdout.strip())
+        git_dir = self._git_dir
         for marker, name in _OPERATIONS:
             if (git_dir / marker).exists():
                 return name
