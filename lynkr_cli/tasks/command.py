@@ -17,13 +17,19 @@ tasks_app = typer.Typer(
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 WorkspaceOpt = Annotated[
     Path | None,
-    typer.Option("--workspace", "-w", help="The workspace the tasks belong to [default: cwd]."),
+    typer.Option(
+        "--workspace",
+        "-w",
+        help="The workspace the tasks belong to [default: the enclosing git repo, else cwd].",
+    ),
 ]
 IdArg = Annotated[int, typer.Argument(help="The task id (see `lynkr tasks list`).")]
 
 
 def _ws(workspace: Path | None) -> Path:
-    return workspace if workspace is not None else Path.cwd()
+    from lynkr_cli.tasks.store import default_workspace
+
+    return workspace if workspace is not None else default_workspace()
 
 
 def _show(task: Any, verb: str, json_output: bool) -> None:

@@ -63,6 +63,19 @@ def opened() -> Iterator[sqlite3.Connection]:
         conn.close()
 
 
+def default_workspace(cwd: Path | None = None) -> Path:
+    """The enclosing repository's root (a parent holding ``.git``), else ``cwd``.
+
+    So ``lynkr tasks`` shows the same list from any subdirectory, and the same list the
+    gateway's tools see when its workspace root is the repository.
+    """
+    start = (cwd or Path.cwd()).resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / ".git").exists():
+            return candidate
+    return start
+
+
 def workspace_key(path: Path | str) -> str:
     return str(Path(path).expanduser().resolve())
 

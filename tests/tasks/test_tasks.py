@@ -99,3 +99,15 @@ async def test_tools_share_the_store(invoke: Any, workdir: Path) -> None:
     assert is_error and "no task 12345" in text
     text, is_error = await box.run("lynkr_tasks_list", {"status": "bogus"}, 5)
     assert is_error
+
+
+def test_subdirectory_of_a_repo_shares_the_list(
+    invoke: Any, workdir: Path, monkeypatch: Any
+) -> None:
+    (workdir / ".git").mkdir()
+    (workdir / "src" / "deep").mkdir(parents=True)
+    run_json(invoke, "add", "from the root")
+    monkeypatch.chdir(workdir / "src" / "deep")
+    listed = run_json(invoke, "list")
+    assert listed["workspace"] == str(workdir.resolve())
+    assert [t["title"] for t in listed["tasks"]] == ["from the root"]
