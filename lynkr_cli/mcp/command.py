@@ -50,7 +50,11 @@ def _run(coro: Any) -> Any:
 
 @mcp_app.command("list")
 def list_servers(json_output: JsonOpt = False) -> None:
-    """List every MCP server found, with the file it came from (nothing is started)."""
+    """List every MCP server found, with the file it came from (nothing is started).
+
+    Looks in .mcp.json, ~/.claude.json, claude_desktop_config.json, MCP_MANIFEST_DIRS,
+    MCP_SERVER_MANIFEST and [mcp.servers] in lynkr.toml; --json adds every path searched.
+    """
     from lynkr_cli.mcp.manifests import discover
 
     found = discover(_settings())
@@ -148,7 +152,12 @@ def call(
     json_args: Annotated[str, typer.Argument(help="Tool arguments as a JSON object.")] = "{}",
     json_output: JsonOpt = False,
 ) -> None:
-    """Call one tool of one server and print its result."""
+    """Call one tool of one server and print its result.
+
+    Example: lynkr mcp call time get_current_time '{"timezone": "Europe/Paris"}'
+
+    Exits 4 when the server fails or the tool reports an error, 6 for an unknown server.
+    """
     from lynkr_cli.errors import UpstreamError, UsageError
 
     try:

@@ -46,7 +46,10 @@ def add(
     workspace: WorkspaceOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Add an open task to this workspace."""
+    """Add an open task to this workspace.
+
+    Example: lynkr tasks add "migrate the users table" --notes "after the release"
+    """
     from lynkr_cli.tasks import store
 
     _show(store.add(_ws(workspace), title, notes), "added", json_output)
