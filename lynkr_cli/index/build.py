@@ -72,7 +72,7 @@ class _Plan:
     plain: list[tuple[str, str | None, int, int, str | None]] = field(default_factory=list)
     keep: set[str] = field(default_factory=set)
     stale_ids: list[int] = field(default_factory=list)
-    sizes: dict[str, int] = field(default_factory=dict)
+    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime)
 
 
 @dataclass
@@ -167,7 +167,7 @@ def _plan(run: _Run, max_file_bytes: int) -> _Plan:
         if not stat_mod.S_ISREG(info.st_mode):
             continue  # submodules, sockets, directory symlinks
         old = rows.get(path)
-        plan.sizes[path] = info.st_size
+        plan.stats[path] = (info.st_size, info.st_mtime_ns)
         if old is not None and old[1] == info.st_size and old[2] == info.st_mtime_ns:
             plan.keep.add(path)
             continue
@@ -184,16 +184,34 @@ def _plan(run: _Run, max_file_bytes: int) -> _Plan:
 
 
 def _usable_languages(paths: list[str], report: BuildReport) -> set[str]:
-    """Parsed languages present whose grammar loads (loading it here also warms the fork)."""
+    """Parsed languages present whose grammar wheel is installed (found, not imported)."""
     present = {languages.language_for(p) for p in paths} & set(languages.PARSED)
     usable = set()
     for lang in sorted(name for name in present if name):
+        if languages.installed(lang):
+            usable.add(lang)
+        else:
+            report.warnings.append(languages.missing_message(lang))
+    return usable
+
+
+def _load_grammars(plan: _Plan, report: BuildReport) -> None:
+    """Load the grammars the tasks need, before any fork, so workers inherit them.
+
+    Only when something is to be parsed: a run with nothing to do never imports
+    tree-sitter. A grammar that fails to load turns its files into unparsed ones.
+    """
+    failed: set[str] = set()
+    for lang in sorted({task[1] for task in plan.tasks}):
         try:
             languages.load(lang)
-            usable.add(lang)
-        except languages.MissingGrammar as exc:
-            report.warnings.append(str(exc))
-    return usable
+        except Exception as exc:  # MissingGrammar, or a wheel built for another ABI
+            failed.add(lang)
+            report.warnings.append(f"{languages.missing_message(lang)} ({exc})")
+    for path, lang, _, _ in [t for t in plan.tasks if t[1] in failed]:
+        size, mtime = plan.stats[path]
+        plan.plain.append((path, lang, size, mtime, None))
+    plan.tasks = [t for t in plan.tasks if t[1] not in failed]
 
 
 def _sniff(path: Path) -> str | None:
@@ -206,7 +224,11 @@ def _sniff(path: Path) -> str | None:
 
 
 def _results(
-    root: Path, tasks: list[extract.Task], workers: int, progress: Progress | None
+    root: Path,
+    tasks: list[extract.Task],
+    workers: int,
+    progress: Progress | None,
+    sizes: dict[str, tuple[int, int]],
 ) -> Iterator[extract.Result]:
     """Parse ``tasks``: in this process when few, else in a pool; yields as they finish."""
     total = len(tasks)
@@ -222,7 +244,7 @@ def _results(
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
     context = multiprocessing.get_context(method)
     # Biggest files first, in small batches: the last batch to finish is a short one.
-    ordered = sorted(tasks, key=lambda t: -_size(root, t[0]))
+    ordered = sorted(tasks, key=lambda t: -sizes.get(t[0], (0, 0))[0])
     batch = max(1, min(16, total // (count * 8)))
     chunks = [ordered[i : i + batch] for i in range(0, total, batch)]
     done = 0
@@ -232,13 +254,6 @@ def _results(
             done += len(results)
             if progress:
                 progress(done, total)
-
-
-def _size(root: Path, path: str) -> int:
-    try:
-        return os.stat(root / path).st_size
-    except OSError:
-        return 0
 
 
 class _Writer:
@@ -324,13 +339,14 @@ def _resolver(root: Path, final: set[str]) -> Resolver:
 
 def _consume(writer: _Writer, run: _Run) -> None:
     plan, report = run.plan, run.report
+    _load_grammars(plan, report)
     for path, lang, size, mtime, skip in plan.plain:
         writer.file((path, lang, size, mtime, None, skip, None))
     # Ids are handed out up front so workers return rows ready to insert.
     first = writer.next_id()
     tasks = [(p, lang, old, first + i) for i, (p, lang, old, _) in enumerate(plan.tasks)]
     langs = {t[0]: (t[1], t[3]) for t in tasks}
-    for result in _results(run.root, tasks, run.workers, run.progress):
+    for result in _results(run.root, tasks, run.workers, run.progress, plan.stats):
         path, status, size, mtime, digest, _, _, _, note = result
         if status == "ok":
             report.parsed += 1

@@ -144,6 +144,24 @@ class MissingGrammar(Exception):
     """A grammar wheel is not installed; the message names the package."""
 
 
+def missing_message(name: str) -> str:
+    spec = PARSED[name]
+    return (
+        f"no grammar for {name}: install the {spec.package} package "
+        f"(pip install {spec.package}); its files are counted but not parsed"
+    )
+
+
+def installed(name: str) -> bool:
+    """Whether the grammar wheel can be imported, without importing it (cheap)."""
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(PARSED[name].module) is not None
+    except (ImportError, ValueError):
+        return False
+
+
 @cache
 def load(name: str) -> tuple[Any, Any]:
     """``(tree_sitter.Language, tree_sitter.Query)`` for a parsed language.
@@ -156,9 +174,6 @@ def load(name: str) -> tuple[Any, Any]:
     try:
         module = importlib.import_module(spec.module)
     except ImportError as exc:
-        raise MissingGrammar(
-            f"no grammar for {name}: install the {spec.package} package "
-            f"(pip install {spec.package}); its files are counted but not parsed"
-        ) from exc
+        raise MissingGrammar(missing_message(name)) from exc
     language = tree_sitter.Language(getattr(module, spec.factory)())
     return language, tree_sitter.Query(language, query_text(spec, module))

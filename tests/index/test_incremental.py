@@ -213,3 +213,15 @@ def test_missing_grammar_is_a_warning_naming_the_package(
     ]
     assert report.stats["languages"]["zig"]["files"] == 1
     assert report.problems == {}
+
+
+def test_run_with_nothing_to_do_never_imports_tree_sitter(repo: Path) -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from lynkr_cli.index import service; "
+        f"service.run({str(repo)!r}, claude='skip'); "
+        "assert 'tree_sitter' not in sys.modules, 'tree_sitter was imported'"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
