@@ -143,12 +143,11 @@ def last_tag(repo: Repo, rev: str = "HEAD") -> str | None:
     return result.stdout.strip() or None if result.ok else None
 
 
-def default_range(repo: Repo) -> str:
+def default_range(repo: Repo, head: str) -> str:
     """Last tag..HEAD; when HEAD itself is tagged (just released), the tag before..that tag."""
     tag = last_tag(repo)
     if tag is None:
         return "HEAD"
-    head = repo.head()
     if repo.range(tag).tip != head:
         return f"{tag}..HEAD"
     parent = repo._git("rev-parse", "--verify", "--quiet", "HEAD^", check=False).stdout.strip()
@@ -177,14 +176,15 @@ def _without_pr_internals(repo: Repo, commits: list[Commit]) -> list[Commit]:
 
 def release_notes(repo: Repo, rev_range: str | None = None) -> ReleaseNotes:
     """Notes for ``rev_range`` (``FROM..TO``, or ``FROM`` meaning ``FROM..HEAD``)."""
-    if repo.head() is None:
+    head = repo.head()
+    if head is None:
         raise GitError(
             "this repository has no commits yet",
             hint="Commit something first.",
             exit_code=ExitCode.GIT_EMPTY_RANGE,
         )
     if rev_range is None:
-        rev_range = default_range(repo)
+        rev_range = default_range(repo, head)
     elif ".." not in rev_range:
         rev_range = f"{rev_range}..HEAD"
     rng = repo.range(rev_range)
