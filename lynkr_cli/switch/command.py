@@ -90,7 +90,7 @@ def _prompter() -> Any:
         return None
 
     def ask(item: Any) -> str:
-        return str(typer.prompt(item.prompt, hide_input=item.secret))
+        return str(typer.prompt(item.prompt, hide_input=item.secret, err=True))
 
     return ask
 

@@ -122,7 +122,7 @@ def _review(profile: Any) -> None:
 def _confirm(question: str) -> bool:
     if not sys.stdin.isatty():
         return False
-    return bool(typer.confirm(question, default=False))
+    return bool(typer.confirm(question, default=False, err=True))
 
 
 def export(

@@ -172,13 +172,14 @@ def test_preset_prompts_on_a_terminal(home: Path) -> None:
         assert proc.stdout is not None and proc.stderr is not None
         shown, asked = b"", b""
         deadline = time.monotonic() + 60
-        while not asked and time.monotonic() < deadline:
+        # The prompt goes to stderr; getpass adds its own " " after switching echo off.
+        while b"API key: " not in asked and time.monotonic() < deadline:
             ready, _, _ = select.select([proc.stdout, proc.stderr], [], [], 1.0)
             if proc.stdout in ready:
                 shown += os.read(proc.stdout.fileno(), 1024)
             if proc.stderr in ready:
                 asked += os.read(proc.stderr.fileno(), 1024)
-        assert b"DeepSeek API key" in shown
+        assert b"DeepSeek API key: " in asked
         os.write(primary, b"sk-deepseek-typed-secret-99\n")
         out, err = proc.communicate(timeout=60)
     finally:
@@ -188,7 +189,7 @@ def test_preset_prompts_on_a_terminal(home: Path) -> None:
     env_block = json.loads((home / ".claude" / "settings.json").read_text())["env"]
     assert env_block["ANTHROPIC_AUTH_TOKEN"] == "sk-deepseek-typed-secret-99"
     assert env_block["ANTHROPIC_BASE_URL"] == "https://api.deepseek.com/anthropic"
-    assert b"sk-deepseek-typed-secret-99" not in shown + out
+    assert b"sk-deepseek-typed-secret-99" not in shown + asked + out + err
 
 
 def test_key_from_stdin_and_edit_rm(invoke, home: Path) -> None:

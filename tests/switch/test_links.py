@@ -263,3 +263,47 @@ def test_profile_from_env_maps_known_keys() -> None:
     )
     assert profile.key_field == "ANTHROPIC_AUTH_TOKEN" and profile.key_value() == "b"
     assert profile.extra_env == {"OTHER": "1"}
+
+
+def test_risky_import_asks_at_a_terminal(home: Path) -> None:
+    """The real console script on a pty: the risky profile is saved only after 'y'."""
+    import os
+    import pty
+    import select
+    import subprocess
+    import time
+
+    from tests.conftest import ROOT
+
+    config = base64.b64encode(json.dumps({"env": {"NODE_OPTIONS": "--require x"}}).encode())
+    url = ccswitch_link(endpoint="https://r.example.com", apiKey=KEY, config=config.decode())
+    lynkr = str(ROOT / ".venv" / "bin" / "lynkr")
+    env = {**os.environ, "HOME": str(home), "NO_COLOR": "1"}
+    for answer, saved in ((b"n\n", False), (b"y\n", True)):
+        primary, secondary = pty.openpty()
+        proc = subprocess.Popen(
+            [lynkr, "switch", "import", url, "--json"],
+            stdin=secondary,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+            start_new_session=True,
+        )
+        os.close(secondary)
+        try:
+            asked, printed, deadline = b"", b"", time.monotonic() + 60
+            while b"[y/N]" not in asked and time.monotonic() < deadline:
+                ready, _, _ = select.select([proc.stdout, proc.stderr], [], [], 1.0)
+                if proc.stderr in ready:
+                    asked += os.read(proc.stderr.fileno(), 4096)  # prompts go to stderr
+                if proc.stdout in ready:
+                    printed += os.read(proc.stdout.fileno(), 4096)
+            assert b"NODE_OPTIONS" in asked and b"[y/N]" in asked
+            os.write(primary, answer)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            proc.kill()
+            os.close(primary)
+        doc = json.loads(printed + out)  # stdout holds exactly the one JSON document
+        assert KEY.encode() not in asked + printed + out + err
+        assert bool(doc["imported"]) is saved
