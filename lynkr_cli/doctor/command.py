@@ -52,14 +52,17 @@ def _table(results: Sequence[object], counts: dict[str, int]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    table = Table("status", "check", "finding", "fix", show_lines=False)
+    # Three columns, the fix under its finding: readable in 80 columns too.
+    table = Table("status", "check", "finding / fix", show_lines=False)
+    table.columns[1].no_wrap = True
     for r in results:
         status = getattr(r, "status", "")
+        text = escape(getattr(r, "summary", ""))
+        fix = getattr(r, "fix", None)
+        if fix and status != "ok":
+            text += f"\n[bold]fix:[/bold] {escape(fix)}"
         table.add_row(
-            f"[{_STYLE.get(status, '')}]{status}[/]",
-            escape(getattr(r, "name", "")),
-            escape(getattr(r, "summary", "")),
-            escape(getattr(r, "fix", None) or ""),
+            f"[{_STYLE.get(status, '')}]{status}[/]", escape(getattr(r, "name", "")), text
         )
     console.out().print(table)
     console.out().print(", ".join(f"{n} {k}" for k, n in counts.items()))

@@ -187,7 +187,7 @@ def run_argv(profile: Profile, command: list[str], private_dir: str) -> list[str
     there, so a key in ~/.claude/settings.json cannot leak into this run. The file
     lives in a private temporary directory (0700, file 0600) the caller removes.
     """
-    if not command or Path(command[0]).name not in ("claude", "claude.exe"):
+    if not command or Path(command[0]).name not in ("claude", "claude.exe", "claude.cmd"):
         return list(command)
     env = {name: "" for name in profiles.MANAGED_VARS} | profile.env()
     path = Path(private_dir) / "settings.json"
