@@ -46,7 +46,10 @@ def _strip_prefix(path: str) -> str:
 
 
 def _header_path(rest: str) -> str:
-    """The path of ``diff --git a/P b/P`` when both sides are the same path."""
+    """The (new) path of ``diff --git a/P b/P``; either side may be C-quoted."""
+    if rest.endswith('"'):
+        start = rest.rfind(' "', 0, len(rest) - 1)
+        return _strip_prefix(rest[start + 1 :]) if start >= 0 else _strip_prefix(rest)
     half = (len(rest) - 1) // 2
     if rest[half : half + 1] == " " and rest[2:half] == rest[half + 3 :]:
         return rest[2:half]
@@ -104,5 +107,6 @@ def _header_line(current: FilePatch, line: str) -> bool:
     elif line.startswith("Binary files ") or line == "GIT binary patch":
         current.binary = True
     elif line.startswith("+++ ") and line[4:] != "/dev/null":
-        current.path = _strip_prefix(line[4:])
+        # git ends the name with a TAB when it contains a space (as GNU diff does).
+        current.path = _strip_prefix(line[4:].removesuffix("\t"))
     return False

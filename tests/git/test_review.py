@@ -190,3 +190,26 @@ def test_same_size_edit_right_after_a_commit_is_seen(repos, run_json):
         doc = run_json("git", "review")
         assert [f["path"] for f in doc["files"]] == [f"f{n}.txt"]
         git(repos.work, "checkout", "--", f"f{n}.txt")
+
+
+def test_unusual_file_names(repos, run_json):
+    names = ["ünï côde.py", "tab\there.py", 'quote"d.py']
+    for name in names:
+        (repos.work / name).write_text("GITHUB = '" + TOKEN + "'\n")
+    doc = run_json("git", "review")
+    assert sorted(f["path"] for f in doc["files"]) == sorted(names)
+    assert sorted(s["path"] for s in doc["secrets"]) == sorted(names)
+    status = run_json("git", "status")
+    assert sorted(status["untracked"]) == sorted(names)
+
+
+def test_unusual_file_names_deleted(repos, run_json):
+    names = ["ünï côde.py", "tab\there.py", 'quote"d.py']
+    for name in names:
+        (repos.work / name).write_text("def api():\n    pass\n")
+    repos.commit_all("feat: files")
+    for name in names:
+        (repos.work / name).unlink()
+    doc = run_json("git", "review")
+    assert {f["path"]: f["change"] for f in doc["files"]} == dict.fromkeys(names, "deleted")
+    assert sorted(s["path"] for s in doc["deleted_symbols"]) == sorted(names)
