@@ -12,7 +12,6 @@ import sys
 from collections.abc import Callable
 from importlib import metadata
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from lynkr_cli.errors import ConfigError
 from lynkr_cli.registry import CheckResult, CheckStatus
@@ -21,7 +20,6 @@ from lynkr_cli.switch.conflicts import Finding
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
-    from lynkr_cli.settings import Settings
 
 MIN_PYTHON = (3, 11)
 
@@ -108,35 +106,8 @@ def settings_valid(ctx: Context) -> CheckResult:
     )
 
 
-# Per provider: the settings that must be non-empty, with the variable users set.
-_CREDENTIALS: dict[str, list[tuple[str, str]]] = {
-    "databricks": [
-        ("databricks_api_base", "DATABRICKS_API_BASE"),
-        ("databricks_api_key", "DATABRICKS_API_KEY"),
-    ],
-    "azure-anthropic": [
-        ("azure_anthropic_endpoint", "AZURE_ANTHROPIC_ENDPOINT"),
-        ("azure_anthropic_api_key", "AZURE_ANTHROPIC_API_KEY"),
-    ],
-    "anthropic": [("anthropic_api_key", "ANTHROPIC_API_KEY")],
-    "openai": [("openai_api_key", "OPENAI_API_KEY")],
-    "ollama": [],
-}
-
-
-def _credential_fields(name: str, settings: Settings) -> list[tuple[str, str]]:
-    fields = _CREDENTIALS[name]
-    if name == "openai" and _is_local(settings.provider.openai_endpoint):
-        return []  # vLLM, llama.cpp or Ollama's OpenAI route on this machine need no key
-    return fields
-
-
-def _is_local(url: str) -> bool:
-    host = urlsplit(url).hostname or ""
-    return host in ("localhost", "::1") or host.startswith("127.")
-
-
 def credentials(ctx: Context) -> CheckResult:
+    """Ask the gateway's own provider class what it still lacks."""
     settings = ctx.settings()
     if settings is None:
         return _r("credentials", "skip", "settings are invalid (see the settings check)")
@@ -149,13 +120,17 @@ def credentials(ctx: Context) -> CheckResult:
             "Set LYNKR_PROVIDER (or PROVIDER) to databricks, azure-anthropic, anthropic, "
             "openai or ollama; `lynkr switch databricks` sets it up for Databricks.",
         )
-    if name not in _CREDENTIALS:
-        return _r("credentials", "skip", f"provider '{name}' is not a built-in one")
-    missing = []
-    for field, env_name in _credential_fields(name, settings):
-        value = getattr(settings.provider, field)
-        if not (value.get_secret_value() if hasattr(value, "get_secret_value") else value):
-            missing.append(env_name)
+    from lynkr_cli.registry import providers
+
+    known = providers()
+    if name not in known:
+        return _r(
+            "credentials",
+            "fail",
+            f"provider '{name}' is not known to this lynkr",
+            f"Set LYNKR_PROVIDER to one of: {', '.join(sorted(known)) or 'none loaded'}.",
+        )
+    missing = list(known[name](settings.provider).missing())
     if missing:
         return _r(
             "credentials",

@@ -177,3 +177,10 @@ def test_switch_check_notices_a_settings_file_edited_after_a_switch(
     assert checks["switch"]["status"] == "warn"
     assert "`lynkr switch w --scope user`" in checks["switch"]["fix"]
     assert API_KEY not in raw
+
+
+def test_unknown_provider_fails_with_the_known_names(doctor, home: Path, monkeypatch) -> None:
+    monkeypatch.setenv("LYNKR_PROVIDER", "bedrock-someday")
+    code, checks, _ = doctor("--only", "credentials")
+    assert code == 1
+    assert "databricks" in checks["credentials"]["fix"]
