@@ -36,7 +36,16 @@ if TYPE_CHECKING:
     from lynkr_cli.git.review import Review
     from lynkr_cli.git.testrun import OutputCallback
 
-_DIFF_OPTIONS = ("--no-color", "--no-ext-diff", "--no-textconv", "-M")
+# Pinned so a user's diff.noprefix, diff.mnemonicPrefix or diff.external cannot change
+# the shape of what the review parses.
+_DIFF_OPTIONS = (
+    "--no-color",
+    "--no-ext-diff",
+    "--no-textconv",
+    "-M",
+    "--src-prefix=a/",
+    "--dst-prefix=b/",
+)
 _OPERATIONS = (
     ("rebase-merge", "rebase"),
     ("rebase-apply", "rebase"),
@@ -226,7 +235,7 @@ class Repo:
         self, revs: Sequence[str], *, limit: int | None = None, first_parent: bool = False
     ) -> list[Commit]:
         """Commits for already-resolved ``revs`` (object ids or ``A..B`` of ids)."""
-        args = ["log", f"--format={parse.LOG_FORMAT}"]
+        args = ["log", "--no-show-signature", f"--format={parse.LOG_FORMAT}"]
         if limit is not None:
             args.append(f"--max-count={max(limit, 1)}")
         if first_parent:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+
+import pytest
 
 from lynkr_cli.errors import ExitCode
 
@@ -213,3 +216,22 @@ def test_unusual_file_names_deleted(repos, run_json):
     doc = run_json("git", "review")
     assert {f["path"]: f["change"] for f in doc["files"]} == dict.fromkeys(names, "deleted")
     assert sorted(s["path"] for s in doc["deleted_symbols"]) == sorted(names)
+
+
+@pytest.mark.parametrize("prefix", ["noprefix", "mnemonicPrefix"])
+def test_a_users_git_config_cannot_change_what_lynkr_parses(repos, run_json, prefix):
+    config = os.environ["GIT_CONFIG_GLOBAL"]
+    with open(config, "a") as fh:
+        fh.write(
+            f"[diff]\n\t{prefix} = true\n\texternal = false\n"
+            "[color]\n\tui = always\n[core]\n\tpager = false\n"
+            "[status]\n\tshowUntrackedFiles = no\n[log]\n\tshowSignature = true\n"
+        )
+    repos.write("README.md", "hello\nmore\n")
+    repos.write("new.py", "GITHUB = '" + TOKEN + "'\n")
+    doc = run_json("git", "review")
+    assert sorted(f["path"] for f in doc["files"]) == ["README.md", "new.py"]
+    assert [s["path"] for s in doc["secrets"]] == ["new.py"]
+    assert run_json("git", "status")["untracked"] == ["new.py"]
+    assert run_json("git", "log")[0]["subject"] == "chore: start"
+    assert "+more" in run_json("git", "diff")["patch"]
