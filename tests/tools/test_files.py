@@ -211,3 +211,27 @@ async def test_python_search_anchors_and_crlf(ws: Path, monkeypatch: pytest.Monk
     assert await files.search({"pattern": "HERE", "case_sensitive": False}, ctx(ws)) == (
         "win.txt:2: end here"
     )
+
+
+async def test_ripgrep_path_matches_python(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import shutil
+
+    if shutil.which("rg") is None:
+        pytest.skip("ripgrep not installed (optional: the Python fallback is tested above)")
+    (ws / "flags.txt").write_text("use --pre=sh to preprocess\n")
+    (ws / ".env.local").write_text("return 42 secret\n")
+    cases = [
+        {"pattern": "return \\d+"},
+        {"pattern": "--pre=sh", "regex": False},
+        {"pattern": "HELLO", "case_sensitive": False},
+        {"pattern": "x = 1", "max_results": 3},
+        {"pattern": "return", "path": "src"},
+        {"pattern": "OPENAI"},
+    ]
+    for args in cases:
+        with_rg = await files.search(args, ctx(ws))
+        monkeypatch.setenv("PATH", "/nonexistent")
+        without = await files.search(args, ctx(ws))
+        monkeypatch.undo()
+        assert with_rg == without, args
+    assert "secret" not in await files.search({"pattern": "secret"}, ctx(ws))

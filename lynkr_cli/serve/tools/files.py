@@ -19,6 +19,7 @@ from typing import Any
 from lynkr_cli.errors import UsageError
 from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int, arg_str
 from lynkr_cli.serve.tools.workspace import (
+    IGNORED_DIRS,
     SECRET_PATTERNS,
     is_binary,
     is_secret_file,
@@ -158,7 +159,12 @@ def rg_argv(rg: str, ctx: ToolContext, args: dict[str, Any]) -> list[str]:
     if not pattern:
         raise UsageError("pattern must not be empty")
     start = walk_start(ctx.root, arg_str(args, "path", "."))
-    argv = [rg, "--json", "--max-filesize", "2M", "--no-config"]
+    # Same files as the Python fallback: hidden files yes, .gitignore no, the same
+    # ignored directories and secret names excluded, results in path order.
+    argv = [rg, "--json", "--max-filesize", "2M", "--no-config", "--hidden", "--no-ignore",
+            "--sort", "path"]  # fmt: skip
+    for directory in sorted(IGNORED_DIRS):
+        argv += ["--glob", f"!{directory}"]
     if not arg_bool(args, "case_sensitive", True):
         argv.append("--ignore-case")
     if not arg_bool(args, "regex", True):
@@ -166,8 +172,10 @@ def rg_argv(rg: str, ctx: ToolContext, args: dict[str, Any]) -> list[str]:
     glob = arg_str(args, "glob", "*")
     if glob != "*":
         argv += ["--glob", glob]
+    # ".env.*" stays out of the globs so .env.example is searched; _rg_hit drops the rest.
     for secret in SECRET_PATTERNS:
-        argv += ["--glob", f"!{secret}"]
+        if secret != ".env.*":
+            argv += ["--glob", f"!{secret}"]
     return [*argv, "--", pattern, str(start)]
 
 

@@ -120,25 +120,26 @@ def walk_files(root: Path, start: Path) -> Iterator[Path]:
     if start.is_file():
         yield start
         return
-    stack = [str(start)]
-    while stack:
-        try:
-            with os.scandir(stack.pop()) as it:
-                entries = sorted(it, key=lambda e: e.name)
-        except OSError:
-            continue
-        subdirs = []
-        for entry in entries:
-            if entry.is_dir(follow_symlinks=False):
-                if entry.name not in IGNORED_DIRS:
-                    subdirs.append(entry.path)
-            elif entry.is_symlink():
-                target = Path(entry.path).resolve()
-                if target.is_file() and target.is_relative_to(root):
-                    yield Path(entry.path)
-            elif entry.is_file(follow_symlinks=False):
+    yield from _walk(root, start)
+
+
+def _walk(root: Path, directory: Path) -> Iterator[Path]:
+    # Entries in name order, directories descended in place: the order `rg --sort path` uses.
+    try:
+        with os.scandir(directory) as it:
+            entries = sorted(it, key=lambda e: e.name)
+    except OSError:
+        return
+    for entry in entries:
+        if entry.is_dir(follow_symlinks=False):
+            if entry.name not in IGNORED_DIRS:
+                yield from _walk(root, Path(entry.path))
+        elif entry.is_symlink():
+            target = Path(entry.path).resolve()
+            if target.is_file() and target.is_relative_to(root):
                 yield Path(entry.path)
-        stack.extend(reversed(subdirs))  # depth-first, in name order
+        elif entry.is_file(follow_symlinks=False):
+            yield Path(entry.path)
 
 
 def is_binary(sample: bytes) -> bool:
