@@ -19,10 +19,7 @@ LlmOpt = Annotated[
 ]
 PathsArg = Annotated[list[str] | None, typer.Argument(help="Limit to these paths.")]
 
-git_app = typer.Typer(
-    help="Git under policy guards: status, diff, stage, commit, push, pull, review, notes.",
-    no_args_is_help=True,
-)
+git_app = typer.Typer(no_args_is_help=True)  # help text: the callback's docstring
 
 
 @git_app.callback()
@@ -33,7 +30,12 @@ def _root(
         typer.Option("-C", "--repo", help="Run in this directory, not the current one."),
     ] = None,
 ) -> None:
-    """Git under policy guards: status, diff, stage, commit, push, pull, review, notes."""
+    """Git under policy guards: status, diff, stage, commit, push, pull, review, notes.
+
+    Pushing is off until POLICY_GIT_ALLOW_PUSH=true; `lynkr git policy` shows every
+    guard and where its value came from. Every command takes --json. Put paths that
+    begin with '-' after '--': `lynkr git stage -- -rf`.
+    """
     ctx.obj = {"repo": repo}
 
 
