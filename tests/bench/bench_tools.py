@@ -8,7 +8,8 @@ Each row is measured against a baseline measured in the same run:
   the same upstream directly (the loop's own cost when the model answers at once);
 - loop, one lynkr_read_file: a full tool round trip (2 upstream calls + the tool in a
   worker thread) vs two direct upstream calls (what running the tool adds);
-- search: lynkr_search's Python fallback vs ``grep -rn`` on the same synthetic tree;
+- search: lynkr_search's Python fallback (and its ripgrep path, when ``rg`` is on PATH)
+  vs ``grep -rn`` on the same synthetic tree;
 - MCP call: a call through the warm gateway pool vs connecting (spawn + initialize)
   per call, with mcp-server-time over stdio.
 
@@ -125,7 +126,17 @@ async def bench_search(root: Path) -> Rows:
         return []
     mine = await timed(10, python_search)
     base = await timed(10, grep_search)
-    return [("search 1500 files (Python fallback vs grep -rn)", mine, base)]
+    rows = [("search 1500 files (Python fallback vs grep -rn)", mine, base)]
+    rg = shutil.which("rg")
+    if rg is not None:
+
+        async def rg_search() -> None:
+            await files.rg_search(rg, ctx, {"pattern": "NEEDLE"}, 100)
+
+        rows.append(
+            ("search 1500 files (ripgrep path vs grep -rn)", await timed(10, rg_search), base)
+        )
+    return rows
 
 
 async def bench_mcp(rounds: int, root: Path) -> Rows:
