@@ -177,7 +177,7 @@ async def _upstream_count(
     gw: Gateway, body: dict[str, Any], raw: bytes, route: Any, request: web.Request
 ) -> int | None:
     provider = gw.providers.get(route.provider)
-    if provider is None or provider.missing() or provider.wire != "anthropic":
+    if provider is None or gw.problems.get(route.provider) or provider.wire != "anthropic":
         return None
     url = provider.count_tokens_url(route)
     if url is None:

@@ -30,6 +30,7 @@ import aiohttp
 from aiohttp import web
 
 from lynkr_cli.cache import canonical_key
+from lynkr_cli.serve import respond
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
 from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
 from lynkr_cli.serve.streams import Event, native_events, openai_events
@@ -42,8 +43,6 @@ FALLBACK_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 
 
 async def handle_messages(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
-    from lynkr_cli.serve import respond
-
     raw = await read_body(gw, request)
     body = parse_json_body(raw)
     validate_messages_request(body)
@@ -89,8 +88,6 @@ async def answer(
     stream: bool,
 ) -> web.StreamResponse:
     """One dispatch, answered on the fast path for its wire format."""
-    from lynkr_cli.serve import respond
-
     provider, req, resp = await dispatch(
         gw, body, raw=raw, routes=routes, headers=request.headers, ctx=ctx, stream=stream
     )
@@ -178,7 +175,7 @@ async def dispatch(
     failure: ApiError | None = None
     for route in routes:
         provider = gw.providers.get(route.provider)
-        if provider is None or provider.missing():
+        if provider is None or gw.problems.get(route.provider):
             continue
         ctx.provider, ctx.upstream_model = route.provider, route.upstream_model
         req = prepare(provider, body, raw, route, headers, stream=stream)
@@ -227,9 +224,7 @@ async def upstream_events(
     except BaseException:
         resp.close()
         raise
-    from lynkr_cli.serve.respond import finish_upstream
-
-    await finish_upstream(resp)
+    await respond.finish_upstream(resp)
 
 
 async def local_count(body: dict[str, Any]) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import secrets
 import time
 from collections import OrderedDict
@@ -46,20 +47,31 @@ class Context:
             self.ttfb = time.perf_counter() - self.started
 
     def usage(self, usage: Any) -> None:
-        if isinstance(usage, dict):
-            total_in = sum(
-                int(usage.get(k) or 0)
-                for k in ("input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens")
-            )
-            self.input_tokens = max(self.input_tokens, total_in)
-            self.output_tokens = max(self.output_tokens, int(usage.get("output_tokens") or 0))
+        if not isinstance(usage, dict):
+            return
+        get = usage.get
+        total_in = (
+            (get("input_tokens") or 0)
+            + (get("cache_read_input_tokens") or 0)
+            + (get("cache_creation_input_tokens") or 0)
+        )
+        if isinstance(total_in, int) and total_in > self.input_tokens:
+            self.input_tokens = total_in
+        out = get("output_tokens") or 0
+        if isinstance(out, int) and out > self.output_tokens:
+            self.output_tokens = out
 
     def headers(self) -> dict[str, str]:
         return {"request-id": self.request_id, "x-lynkr-cache": self.cache}
 
 
+_ID_PREFIX = "req_lynkr_" + secrets.token_hex(6)
+_ids = itertools.count(1)
+
+
 def new_request_id() -> str:
-    return "req_lynkr_" + secrets.token_hex(12)
+    """Unique per process run: a random prefix and a counter (cheaper than 12 random bytes)."""
+    return f"{_ID_PREFIX}{next(_ids):012x}"
 
 
 class Gateway:
@@ -72,6 +84,8 @@ class Gateway:
         self.router = Router(p.name, p.model_map, providers, p.fallback)
         self.metrics = Metrics()
         self.hop_id = secrets.token_hex(8)
+        # Settings do not change while serving: decide once what each provider lacks.
+        self.problems = {name: self.provider_problem(p) for name, p in providers.items()}
         self.sender: Sender = None  # type: ignore[assignment]  # set by start()
         self.cache: PromptCache | None = None
         self.hot = HotCache(0, 0)
@@ -129,7 +143,7 @@ class Gateway:
         """The provider for ``route``, or a 503 telling the operator what to set."""
         provider = self.providers.get(route.provider)
         if provider is not None:
-            problem = self.provider_problem(provider)
+            problem = self.problems.get(route.provider)
         elif route.provider == self.settings.provider.name:
             problem = self.configuration_problem()
         else:

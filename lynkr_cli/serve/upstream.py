@@ -45,7 +45,6 @@ def new_session(settings: ProviderSettings) -> aiohttp.ClientSession:
         timeout=timeout,
         cookie_jar=aiohttp.DummyCookieJar(),
         auto_decompress=False,
-        skip_auto_headers=("User-Agent",),
         read_bufsize=2**16,
     )
 
