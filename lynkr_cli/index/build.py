@@ -105,7 +105,7 @@ def build_index(
     report = BuildReport(str(root), str(db_path))
     run = _Run(root, db_path, discover(root), report, workers, progress, max_file_bytes)
     report.problems.update(run.found.problems)
-    conn, rows = _open_existing(db_path, full)
+    conn, rows = _open_existing(db_path, root, full)
     report.cold = conn is None
     _replan(run, rows)
     if conn is None:
@@ -129,13 +129,19 @@ def _stats(conn: sqlite3.Connection, changed: bool) -> dict[str, Any]:
     return stats
 
 
-def _open_existing(db_path: Path, full: bool) -> tuple[sqlite3.Connection | None, Rows]:
-    """The current index and its file rows, or (None, {}) when it must be rebuilt."""
+def _open_existing(db_path: Path, root: Path, full: bool) -> tuple[sqlite3.Connection | None, Rows]:
+    """The current index and its file rows, or (None, {}) when it must be rebuilt.
+
+    Rebuilt: an old schema, a corrupt file, or an index of another directory (one
+    ``index.db_path`` shared by several checkouts).
+    """
     if full or not db_path.is_file():
         return None, {}
     try:
         conn = store.open_db(db_path)
-        if store.schema_version(conn) != store.SCHEMA_VERSION:
+        if store.schema_version(conn) != store.SCHEMA_VERSION or store.get_meta(
+            conn, "root", str(root)
+        ) != str(root):
             conn.close()
             return None, {}
         return conn, store.file_rows(conn)

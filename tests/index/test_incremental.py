@@ -225,3 +225,16 @@ def test_run_with_nothing_to_do_never_imports_tree_sitter(repo: Path) -> None:
         "assert 'tree_sitter' not in sys.modules, 'tree_sitter was imported'"
     )
     subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, timeout=60)
+
+
+def test_index_of_another_directory_is_rebuilt(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared.db"
+    monkeypatch.setenv("LYNKR_INDEX_DB", str(shared))
+    one = make_repo(tmp_path / "one", {"one.py": "def first():\n    pass\n"})
+    two = make_repo(tmp_path / "two", {"two.py": "def second():\n    pass\n"})
+    api.build(one)
+    report = api.build(two)
+    assert report.cold
+    assert api.defs(two, "first") == [] and len(api.defs(two, "second")) == 1
