@@ -144,6 +144,8 @@ def parse_server(name: str, raw: Mapping[str, Any], source: str) -> ServerConfig
         server.sandbox_options = dict(raw.get("sandbox_options") or {})
     if transport == "stdio" and not server.command:
         raise ValueError(f"server '{name}' has neither a command nor a url")
+    if server.sandbox and transport != "stdio":
+        server.warnings.append("sandbox applies to stdio servers only; ignored for a url")
     return server
 
 

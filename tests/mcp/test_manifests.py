@@ -93,6 +93,8 @@ def test_parse_shapes() -> None:
     assert parse_server("s", {"type": "streamable-http", "url": "u"}, "t").transport == "http"
     docker = parse_server("d", {"command": "x", "sandbox": {"type": "docker", "image": "i"}}, "t")
     assert docker.sandbox == "docker" and docker.sandbox_options["image"] == "i"
+    remote = parse_server("r", {"url": "http://x/mcp", "sandbox": "docker"}, "t")
+    assert remote.warnings == ["sandbox applies to stdio servers only; ignored for a url"]
 
 
 def test_cli_list_json_and_human(invoke: Any, home: Path, workdir: Path) -> None:
