@@ -15,80 +15,25 @@ import os
 import sqlite3
 import stat as stat_mod
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from lynkr_cli.db import transaction as _transaction
 from lynkr_cli.index import extract, languages, store
 from lynkr_cli.index.discover import Discovery, discover
-from lynkr_cli.index.resolve import Resolver, go_module_path
+from lynkr_cli.index.ingest import (
+    BuildReport,
+    Plan,
+    Progress,
+    Rows,
+    Run,
+    Writer,
+    consume,
+    reresolve_imports,
+    resolver,
+)
 
-Progress = Callable[[int, int], None]
-IN_PROCESS_MAX = 24  # below this many files a pool costs more than it saves
-FLUSH_ROWS = 10_000  # small batches: inserting overlaps the parsing still under way
-
-
-@dataclass
-class BuildReport:
-    """What one run did; :meth:`as_dict` is the ``--json`` document."""
-
-    root: str
-    db_path: str
-    cold: bool = False
-    changed: bool = False
-    parsed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    problems: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "root": self.root,
-            "db": self.db_path,
-            "full_rebuild": self.cold,
-            "changed": self.changed,
-            "parsed": self.parsed,
-            "unchanged": self.unchanged,
-            "removed": self.removed,
-            **self.stats,
-            "problems": len(self.problems),
-            "problem_files": dict(sorted(self.problems.items())),
-            "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-Rows = dict[str, tuple[int, int, int, str, str]]
-
-
-@dataclass
-class _Plan:
-    tasks: list[extract.Task] = field(default_factory=list)
-    plain: list[tuple[str, str | None, int, int, str | None]] = field(default_factory=list)
-    keep: set[str] = field(default_factory=set)
-    stale_ids: list[int] = field(default_factory=list)
-    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime)
-
-
-@dataclass
-class _Run:
-    """Everything one build needs, so the steps below take one argument."""
-
-    root: Path
-    db_path: Path
-    found: Discovery
-    report: BuildReport
-    workers: int
-    progress: Progress | None
-    max_file_bytes: int = 1_000_000
-    rows: Rows = field(default_factory=dict)
-    plan: _Plan = field(default_factory=_Plan)
-    final: set[str] = field(default_factory=set)
+__all__ = ["BuildReport", "Progress", "build_index"]
 
 
 def build_index(
@@ -103,7 +48,7 @@ def build_index(
     """Bring the index at ``db_path`` up to date with the repository at ``root``."""
     started = time.perf_counter()
     report = BuildReport(str(root), str(db_path))
-    run = _Run(root, db_path, discover(root), report, workers, progress, max_file_bytes)
+    run = Run(root, db_path, discover(root), report, workers, progress, max_file_bytes)
     report.problems.update(run.found.problems)
     conn, rows = _open_existing(db_path, root, full)
     report.cold = conn is None
@@ -149,15 +94,15 @@ def _open_existing(db_path: Path, root: Path, full: bool) -> tuple[sqlite3.Conne
         return None, {}  # corrupt or not a database: start over
 
 
-def _replan(run: _Run, rows: Rows) -> None:
+def _replan(run: Run, rows: Rows) -> None:
     """Decide what to parse against ``rows``, the stored state."""
     run.rows = rows
     run.plan = plan = _plan(run, run.max_file_bytes)
     run.final = plan.keep | {t[0] for t in plan.tasks} | {p[0] for p in plan.plain}
 
 
-def _plan(run: _Run, max_file_bytes: int) -> _Plan:
-    plan = _Plan()
+def _plan(run: Run, max_file_bytes: int) -> Plan:
+    plan = Plan()
     root, found, rows, report = run.root, run.found, run.rows, run.report
     usable = _usable_languages(found.files, report)
     for path in found.files:
@@ -201,25 +146,6 @@ def _usable_languages(paths: list[str], report: BuildReport) -> set[str]:
     return usable
 
 
-def _load_grammars(plan: _Plan, report: BuildReport) -> None:
-    """Load the grammars the tasks need, before any fork, so workers inherit them.
-
-    Only when something is to be parsed: a run with nothing to do never imports
-    tree-sitter. A grammar that fails to load turns its files into unparsed ones.
-    """
-    failed: set[str] = set()
-    for lang in sorted({task[1] for task in plan.tasks}):
-        try:
-            languages.load(lang)
-        except Exception as exc:  # MissingGrammar, or a wheel built for another ABI
-            failed.add(lang)
-            report.warnings.append(f"{languages.missing_message(lang)} ({exc})")
-    for path, lang, _, _ in [t for t in plan.tasks if t[1] in failed]:
-        size, mtime = plan.stats[path]
-        plan.plain.append((path, lang, size, mtime, None))
-    plan.tasks = [t for t in plan.tasks if t[1] not in failed]
-
-
 def _sniff(path: Path) -> str | None:
     try:
         with open(path, "rb") as handle:
@@ -229,150 +155,7 @@ def _sniff(path: Path) -> str | None:
     return "binary" if b"\0" in head else None
 
 
-def _results(
-    root: Path,
-    tasks: list[extract.Task],
-    workers: int,
-    progress: Progress | None,
-    sizes: dict[str, tuple[int, int]],
-) -> Iterator[extract.Result]:
-    """Parse ``tasks``: in this process when few, else in a pool; yields as they finish."""
-    total = len(tasks)
-    if total <= IN_PROCESS_MAX or workers == 1:
-        for done, task in enumerate(tasks, 1):
-            yield extract.extract_file(str(root), *task)
-            if progress:
-                progress(done, total)
-        return
-    import multiprocessing
-
-    count = workers or os.cpu_count() or 1
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
-    # Biggest files first, in small batches: the last batch to finish is a short one.
-    ordered = sorted(tasks, key=lambda t: -sizes.get(t[0], (0, 0))[0])
-    batch = max(1, min(16, total // (count * 8)))
-    chunks = [ordered[i : i + batch] for i in range(0, total, batch)]
-    done = 0
-    with context.Pool(count, initializer=extract.init_worker, initargs=(str(root),)) as pool:
-        for results in pool.imap_unordered(extract.extract_many, chunks):
-            yield from results
-            done += len(results)
-            if progress:
-                progress(done, total)
-
-
-class _Writer:
-    """Accumulates rows and inserts them with executemany in large batches."""
-
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        resolver: Resolver,
-        rows: Rows,
-    ) -> None:
-        self.conn = conn
-        self.resolver = resolver
-        self.rows = rows
-        self.dropped = 0
-        self.touched: set[str] = set()  # names whose definitions were added or removed
-        self.symbols: list[tuple[Any, ...]] = []
-        self.refs: list[tuple[Any, ...]] = []
-        self.imports: list[tuple[Any, ...]] = []
-
-    def next_id(self) -> int:
-        row = self.conn.execute("SELECT max(id) FROM files").fetchone()
-        return int(row[0] or 0) + 1
-
-    def file(
-        self,
-        row: tuple[str, str | None, int, int, str | None, str | None, str | None],
-        file_id: int | None = None,
-    ) -> None:
-        """Insert ``(path, lang, size, mtime_ns, hash, skip, problem)`` (id: given or next)."""
-        self.drop(row[0])
-        self.conn.execute(
-            "INSERT INTO files (id, path, lang, size, mtime_ns, hash, skip, problem) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (file_id, *row),
-        )
-
-    def drop(self, path: str) -> None:
-        """Delete the stored version of ``path``, if any, before writing the new one."""
-        old = self.rows.pop(path, None)
-        if old is not None:
-            self.touched |= store.delete_files(self.conn, [old[0]])
-            self.dropped += 1
-
-    def parsed(self, result: extract.Result, lang: str, file_id: int) -> None:
-        """Store a parsed file; the worker already put ``file_id`` in its rows."""
-        path, _, size, mtime, digest, symbols, refs, imports, note = result
-        problem = "syntax error" if note == "syntax" else None
-        self.file((path, lang, size, mtime, digest, None, problem), file_id)
-        self.symbols += symbols
-        self.touched.update(s[1] for s in symbols)
-        self.refs += refs
-        self.imports += [
-            (file_id, text, line, self.resolver.resolve(lang, path, text)) for text, line in imports
-        ]
-        if len(self.refs) + len(self.symbols) > FLUSH_ROWS:
-            self.flush()
-
-    def flush(self) -> None:
-        self.conn.executemany(
-            "INSERT INTO symbols (file_id, name, kind, line, col, end_line, scope, signature) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            self.symbols,
-        )
-        self.conn.executemany(
-            "INSERT INTO refs (file_id, name, kind, line, col) VALUES (?, ?, ?, ?, ?)", self.refs
-        )
-        self.conn.executemany(
-            "INSERT INTO imports (file_id, module, line, target) VALUES (?, ?, ?, ?)", self.imports
-        )
-        self.symbols, self.refs, self.imports = [], [], []
-
-
-def _resolver(root: Path, final: set[str]) -> Resolver:
-    module = ""
-    if "go.mod" in final:
-        try:
-            module = go_module_path((root / "go.mod").read_text(encoding="utf-8", errors="replace"))
-        except OSError:
-            module = ""
-    return Resolver(final, module)
-
-
-def _consume(writer: _Writer, run: _Run) -> None:
-    plan, report = run.plan, run.report
-    _load_grammars(plan, report)
-    for path, lang, size, mtime, skip in plan.plain:
-        writer.file((path, lang, size, mtime, None, skip, None))
-    # Ids are handed out up front so workers return rows ready to insert.
-    first = writer.next_id()
-    tasks = [(p, lang, old, first + i) for i, (p, lang, old, _) in enumerate(plan.tasks)]
-    langs = {t[0]: (t[1], t[3]) for t in tasks}
-    for result in _results(run.root, tasks, run.workers, run.progress, plan.stats):
-        path, status, size, mtime, digest, _, _, _, note = result
-        if status == "ok":
-            report.parsed += 1
-            writer.parsed(result, *langs[path])
-            if note == "syntax":
-                report.problems[path] = "syntax error (kept what the parser recovered)"
-        elif status == "skip":
-            writer.file((path, langs[path][0], size, mtime, digest, note, None), langs[path][1])
-        elif status == "same":
-            old_id = writer.rows.pop(path)[0]
-            writer.conn.execute(
-                "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime, old_id)
-            )
-        else:
-            writer.drop(path)
-            report.problems[path] = note
-    writer.flush()
-
-
-def _write_cold(run: _Run) -> sqlite3.Connection:
+def _write_cold(run: Run) -> sqlite3.Connection:
     db_path = run.db_path
     db_path.parent.mkdir(parents=True, exist_ok=True)
     _ignore_index_dir(run.root, db_path)
@@ -385,7 +168,7 @@ def _write_cold(run: _Run) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = OFF")
         conn.execute("BEGIN")
         store.create_schema(conn)
-        _consume(_Writer(conn, _resolver(run.root, run.final), {}), run)
+        consume(Writer(conn, resolver(run.root, run.final), {}), run)
         _finish(conn, run, changed=True)
         conn.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION}")
         conn.execute("COMMIT")
@@ -425,7 +208,7 @@ def _replace(tmp: Path, db_path: Path) -> None:
     os.replace(tmp, db_path)
 
 
-def _write_incremental(conn: sqlite3.Connection, run: _Run) -> None:
+def _write_incremental(conn: sqlite3.Connection, run: Run) -> None:
     found = run.found
     if _nothing_to_do(run):
         old_skips = {r[0]: r[1] for r in conn.execute("SELECT path, reason FROM skips")}
@@ -443,12 +226,12 @@ def _write_incremental(conn: sqlite3.Connection, run: _Run) -> None:
         _apply_changes(conn, run)
 
 
-def _nothing_to_do(run: _Run) -> bool:
+def _nothing_to_do(run: Run) -> bool:
     plan = run.plan
     return not (plan.tasks or plan.plain or plan.stale_ids or set(run.rows) - run.final)
 
 
-def _apply_changes(conn: sqlite3.Connection, run: _Run) -> None:
+def _apply_changes(conn: sqlite3.Connection, run: Run) -> None:
     plan, rows, final, report = run.plan, run.rows, run.final, run.report
     files_changed = final != set(rows)
     report.unchanged = len(plan.keep)
@@ -456,28 +239,14 @@ def _apply_changes(conn: sqlite3.Connection, run: _Run) -> None:
     report.removed = len(gone)
     # Only the rows of changed files are handed over: the writer drops each as it goes.
     changed_rows = {p: r for p, r in rows.items() if p not in plan.keep}
-    writer = _Writer(conn, _resolver(run.root, final), changed_rows)
-    _consume(writer, run)
+    writer = Writer(conn, resolver(run.root, final), changed_rows)
+    consume(writer, run)
     writer.touched |= store.delete_files(conn, gone)
     changed = bool(report.parsed or gone or plan.plain or writer.dropped)
     if files_changed:
-        _reresolve_imports(conn, writer.resolver)
+        reresolve_imports(conn, writer.resolver)
     _finish(conn, run, changed=changed)
     store.update_fts(conn, writer.touched)
-
-
-def _reresolve_imports(conn: sqlite3.Connection, resolver: Resolver) -> None:
-    """A file appeared or vanished: imports elsewhere may now resolve differently."""
-    rows = conn.execute(
-        "SELECT i.rowid, f.lang, f.path, i.module, i.target FROM imports i "
-        "JOIN files f ON f.id = i.file_id"
-    ).fetchall()
-    updates = []
-    for rowid, lang, path, module, target in rows:
-        new = resolver.resolve(lang or "", path, module)
-        if new != target:
-            updates.append((new, rowid))
-    conn.executemany("UPDATE imports SET target = ? WHERE rowid = ?", updates)
 
 
 def _write_skips(conn: sqlite3.Connection, found: Discovery) -> None:
@@ -487,7 +256,7 @@ def _write_skips(conn: sqlite3.Connection, found: Discovery) -> None:
     )
 
 
-def _finish(conn: sqlite3.Connection, run: _Run, *, changed: bool) -> None:
+def _finish(conn: sqlite3.Connection, run: Run, *, changed: bool) -> None:
     from lynkr_cli.index import hints
 
     root, found, final, report = run.root, run.found, run.final, run.report
