@@ -169,6 +169,7 @@ class McpSettings(Section):
     servers: dict[str, dict[str, Any]] = Field(default_factory=dict)
     call_timeout: float = Field(60.0, gt=0, json_schema_extra=env("MCP_CALL_TIMEOUT"))
     startup_timeout: float = Field(30.0, gt=0, json_schema_extra=env("MCP_STARTUP_TIMEOUT"))
+    health_interval: float = Field(30.0, gt=0, json_schema_extra=env("MCP_HEALTH_INTERVAL"))
 
 
 class IndexSettings(Section):

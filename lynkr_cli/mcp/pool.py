@@ -2,7 +2,7 @@
 
 Each server gets one supervisor task that owns its SDK session (anyio needs the
 session entered and exited in the same task). Callers from request handlers use the
-session concurrently. A health ping every ``HEALTH_INTERVAL`` seconds, or a failed
+session concurrently. A health ping every ``mcp.health_interval`` seconds, or a failed
 call, marks the server dead; the supervisor restarts it with exponential backoff.
 A server that cannot start is reported (``status()``, ``lynkr doctor``) and its
 tools are simply missing: it never takes the gateway down.
@@ -27,7 +27,6 @@ from lynkr_cli.settings import Settings
 if TYPE_CHECKING:
     from mcp.client.session import ClientSession
 
-HEALTH_INTERVAL = 30.0
 BACKOFF_START = 0.5
 BACKOFF_MAX = 30.0
 
@@ -179,7 +178,7 @@ class McpPool:
         """Return when the server should be restarted (dead) or the pool closes."""
         while not self._closing:
             try:
-                await asyncio.wait_for(srv.dead.wait(), HEALTH_INTERVAL)
+                await asyncio.wait_for(srv.dead.wait(), self.settings.mcp.health_interval)
                 return
             except TimeoutError:
                 pass

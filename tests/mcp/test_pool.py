@@ -132,3 +132,26 @@ async def test_call_timeout_and_env_isolation(
         assert "PATH" in text and "sk-gateway-secret" not in text
     finally:
         await p.close()
+
+
+async def test_health_ping_restarts_a_killed_server(home: Path, workdir: Path, crashy: Any) -> None:
+    import asyncio
+    import os
+    import signal
+
+    (workdir / ".mcp.json").write_text(json.dumps({"mcpServers": {"c": crashy}}))
+    settings = get_settings({"gateway.workspace_root": str(workdir), "mcp.health_interval": 0.2})
+    p = pool.McpPool(settings, workdir)
+    try:
+        text, _ = await p.call("c", "hello", {"name": "a"})
+        pid = int(text.rsplit(" ", 1)[1])
+        os.kill(pid, signal.SIGKILL)  # dies behind the pool's back: no call notices
+        for _ in range(600):  # bounded: up to ~60 s
+            if p.servers["c"].restarts >= 1 and p.servers["c"].state == "up":
+                break
+            await asyncio.sleep(0.1)
+        assert p.servers["c"].restarts >= 1 and p.servers["c"].state == "up"
+        text, is_error = await p.call("c", "hello", {"name": "b"})
+        assert not is_error and int(text.rsplit(" ", 1)[1]) != pid
+    finally:
+        await p.close()
