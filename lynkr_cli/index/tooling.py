@@ -228,24 +228,38 @@ def _make(root: Path, top: set[str], found: _Found) -> None:
 
 
 def _ci(root: Path, files: list[str], found: _Found) -> None:
-    import yaml  # type: ignore[import-untyped]
-
+    """``run:`` steps of GitHub workflows and ``script:`` lines of GitLab CI jobs."""
     workflows = [
         f for f in files if f.startswith(".github/workflows/") and f.endswith((".yml", ".yaml"))
     ]
     for path in sorted(workflows):
-        try:
-            doc = yaml.safe_load((root / path).read_text(encoding="utf-8", errors="replace"))
-        except (OSError, yaml.YAMLError):
-            continue
-        jobs = doc.get("jobs") if isinstance(doc, dict) else None
-        for job in (jobs or {}).values():
-            for step in (job or {}).get("steps") or [] if isinstance(job, dict) else []:
-                run = step.get("run") if isinstance(step, dict) else None
-                if isinstance(run, str):
-                    for line in run.strip().splitlines():
-                        if line.strip():
-                            found.add("ci", line.strip())
+        jobs = _yaml(root / path).get("jobs") or {}
+        for job in jobs.values() if isinstance(jobs, dict) else []:
+            steps = job.get("steps") if isinstance(job, dict) else None
+            for step in steps if isinstance(steps, list) else []:
+                if isinstance(step, dict) and isinstance(step.get("run"), str):
+                    _add_lines(found, step["run"].splitlines())
+    if ".gitlab-ci.yml" in files:
+        for name, job in _yaml(root / ".gitlab-ci.yml").items():
+            if isinstance(job, dict) and not str(name).startswith("."):
+                script = job.get("script")
+                _add_lines(found, [script] if isinstance(script, str) else script or [])
+
+
+def _yaml(path: Path) -> dict[str, Any]:
+    import yaml  # type: ignore[import-untyped]
+
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8", errors="replace"))
+    except (OSError, yaml.YAMLError):
+        return {}
+    return doc if isinstance(doc, dict) else {}
+
+
+def _add_lines(found: _Found, lines: list[Any]) -> None:
+    for line in lines:
+        if isinstance(line, str) and line.strip():
+            found.add("ci", line.strip())
 
 
 DETECTORS: tuple[Callable[[Path, set[str], _Found], None], ...] = (

@@ -199,6 +199,8 @@ def project(tmp_path: Path) -> Path:
         ".golangci.yml": "linters: {}\n",
         "Makefile": MAKEFILE,
         ".github/workflows/ci.yml": WORKFLOW,
+        ".gitlab-ci.yml": "stages: [test]\n.template:\n  script: [hidden]\nunit:\n  stage: test\n"
+        "  script:\n    - go test ./...\n    - cargo test\nlint:\n  script: golangci-lint run\n",
         "requirements-dev.txt": REQUIREMENTS,
         ".editorconfig": "root = true\n\n[*.py]\nindent_style = space\nindent_size = 4\n",
         "broken/package.json": "{oops",
@@ -225,7 +227,9 @@ def test_discovered_commands(project: Path) -> None:
     assert commands["build"] == [
         "make all", "make build", "python -m build", "pnpm run build", "go build ./...", "cargo build",
     ]  # fmt: skip
-    assert commands["ci"] == ["make test", "ruff check .", "pytest -q"]
+    assert commands["ci"] == [
+        "make test", "ruff check .", "pytest -q", "go test ./...", "cargo test", "golangci-lint run",
+    ]  # fmt: skip
 
 
 def test_analyze_frameworks_and_errors(project: Path) -> None:
