@@ -281,6 +281,10 @@ def conventions(root: Path, files: list[str]) -> list[str]:
         selected = (ruff.get("lint") or {}).get("select") or ruff.get("select")
         if selected:
             notes.append("ruff rules: " + ", ".join(map(str, selected)))
+        tidy = (ruff.get("lint") or ruff).get("flake8-tidy-imports") or {}
+        for module, rule in (tidy.get("banned-api") or {}).items():
+            message = rule.get("msg", "banned") if isinstance(rule, dict) else str(rule)
+            notes.append(f"imports of `{module}` are restricted: {message}")
     if (tool.get("mypy") or {}).get("strict"):
         notes.append("mypy --strict: every function fully typed")
     if "black" in tool:

@@ -27,6 +27,8 @@ lint = ["ruff"]
 line-length = 88
 [tool.ruff.lint]
 select = ["E", "F"]
+[tool.ruff.lint.flake8-tidy-imports.banned-api]
+"requests".msg = "Use httpx."
 [tool.mypy]
 strict = true
 [tool.pytest.ini_options]
@@ -244,6 +246,7 @@ def test_analyze_frameworks_and_errors(project: Path) -> None:
     assert [e.split(":")[0] for e in doc["errors"]] == ["broken/package.json"]
     assert "Python line length 88 (ruff)" in doc["conventions"]
     assert "mypy --strict: every function fully typed" in doc["conventions"]
+    assert "imports of `requests` are restricted: Use httpx." in doc["conventions"]
     assert "rustfmt edition = 2021" in doc["conventions"]
     assert "*.py: indent_style=space, indent_size=4" in doc["conventions"]
 
