@@ -128,8 +128,12 @@ def switch_main(ctx: typer.Context, json_output: JsonOpt = False) -> None:
         return
     from rich.table import Table
 
+    drifted = {(s.profile, s.scope) for s in states if s.profile and not s.in_sync}
     table = Table("", "profile", "base url", "key", "model", "active in")
     for row in rows:
+        row["active"] = [
+            f"{sc} (edited since)" if (row["name"], sc) in drifted else sc for sc in row["active"]
+        ]
         mark = "*" if row["active"] else ""
         key = f"{row['key']} ({row['key_field'].removeprefix('ANTHROPIC_')})" if row["key"] else "-"
         table.add_row(
@@ -139,7 +143,7 @@ def switch_main(ctx: typer.Context, json_output: JsonOpt = False) -> None:
                 row["base_url"],
                 key,
                 row["model"] or "-",
-                ", ".join(row["active"]) or "",
+                ", ".join(row["active"]),
             )
         )
     console.out().print(table)
