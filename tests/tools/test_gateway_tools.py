@@ -141,8 +141,12 @@ async def test_seed_through_openai_translation(repo: Path, gateway_for: Any) -> 
             async with client.stream("POST", f"{url}/v1/messages", json=body) as response:
                 assert response.status_code == 200
                 events = [e async for e in parse_sse(response.aiter_lines())]
+            turns[:] = [turns[0], turns[1]] * 2
+            plain = await client.post(f"{url}/v1/messages", json=SEED)
     finally:
         await model.stop()
+    assert plain.status_code == 200, plain.text
+    assert "return a * b" in plain.json()["content"][0]["text"]
     kinds = [e["type"] for e in events]
     assert kinds.count("message_start") == 1 and kinds[-1] == "message_stop"
     assert not any(e.get("content_block", {}).get("type") == "tool_use" for e in events)
