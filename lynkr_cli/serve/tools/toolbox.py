@@ -124,8 +124,11 @@ async def build_toolbox(settings: Settings, ctx: ToolContext | None = None) -> T
     from lynkr_cli.mcp import pool
 
     gateway_pool = pool.get_pool(settings, ctx.root)
-    if gateway_pool.configured():
-        for tool in await gateway_pool.list_tools():
-            box.mcp_tools[tool.name] = tool
-        box.mcp_call = gateway_pool.call
+    try:
+        if gateway_pool.configured():
+            for tool in await gateway_pool.list_tools():
+                box.mcp_tools[tool.name] = tool
+            box.mcp_call = gateway_pool.call
+    except Exception as exc:  # MCP trouble never fails the request: its tools are just missing
+        get_logger("lynkr.tools").warning("mcp.unavailable", error=repr(exc))
     return box
