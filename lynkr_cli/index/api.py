@@ -31,7 +31,7 @@ import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from lynkr_cli.errors import LynkrError, NotFoundError
+from lynkr_cli.errors import ConfigError, LynkrError, NotFoundError
 
 if TYPE_CHECKING:
     from lynkr_cli.index.build import BuildReport, Progress
@@ -80,12 +80,21 @@ def build(
             progress=progress,
         )
     except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc):
-            raise
-        raise LynkrError(
-            f"the index of {base} is being written by another process",
-            hint="Wait for the other `lynkr index` to finish, then run it again.",
-        ) from exc
+        if "locked" in str(exc):
+            raise LynkrError(
+                f"the index of {base} is being written by another process",
+                hint="Wait for the other `lynkr index` to finish, then run it again.",
+            ) from exc
+        raise _unwritable(index_path(base, conf), exc) from exc
+    except OSError as exc:
+        raise _unwritable(index_path(base, conf), exc) from exc
+
+
+def _unwritable(path: Path, exc: Exception) -> LynkrError:
+    return ConfigError(
+        f"cannot write the index at {path}: {exc}",
+        hint="Point index.db_path (LYNKR_INDEX_DB) at a writable location.",
+    )
 
 
 def ensure_index(root: Path | str, *, full: bool = False) -> Path:

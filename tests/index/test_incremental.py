@@ -238,3 +238,15 @@ def test_index_of_another_directory_is_rebuilt(
     report = api.build(two)
     assert report.cold
     assert api.defs(two, "first") == [] and len(api.defs(two, "second")) == 1
+
+
+def test_unwritable_index_location_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, invoke: object
+) -> None:
+    root = make_repo(tmp_path / "repo", {"x.py": "def x():\n    pass\n"})
+    blocker = tmp_path / "not_a_dir"
+    blocker.write_text("a file where a directory should be")
+    monkeypatch.setenv("LYNKR_INDEX_DB", str(blocker / "index.db"))
+    result = invoke("index", str(root), "--no-claude-md")  # type: ignore[operator]
+    assert result.exit_code == 3  # a configuration problem: the index location
+    assert "cannot write the index" in result.stderr and "LYNKR_INDEX_DB" in result.stderr
