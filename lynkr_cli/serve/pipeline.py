@@ -33,7 +33,7 @@ from lynkr_cli.cache import canonical_key
 from lynkr_cli.serve import respond
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
 from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
-from lynkr_cli.serve.streams import Event, native_events, openai_events
+from lynkr_cli.serve.streams import Event, native_events, openai_batches, openai_events
 
 if TYPE_CHECKING:
     from lynkr_cli.serve.state import Context, Gateway
@@ -98,9 +98,9 @@ async def answer(
             return await respond.relay_native_stream(gw, request, ctx, resp, key)
         return await respond.native_json(gw, ctx, resp, key)
     if stream:
-        events = openai_events(resp, gw.timing(ctx), provider.name, ctx.client_model)
+        batches = openai_batches(resp, gw.timing(ctx), provider.name, ctx.client_model)
         try:
-            out = await respond.serve_events(gw, request, ctx, events, stream=True, cache_key=key)
+            out = await respond.serve_batches(gw, request, ctx, batches, stream=True, cache_key=key)
         except BaseException:
             resp.close()
             raise

@@ -261,24 +261,47 @@ async def serve_events(
     cache_key: str | None,
 ) -> web.StreamResponse:
     """Serve Anthropic events as SSE, or accumulated into one JSON Message."""
+    return await serve_batches(
+        gw, request, ctx, _singles(events), stream=stream, cache_key=cache_key
+    )
+
+
+async def _singles(events: AsyncIterator[Event]) -> AsyncIterator[list[Event]]:
+    async for event in events:
+        yield [event]
+
+
+async def serve_batches(
+    gw: Gateway,
+    request: web.Request,
+    ctx: Context,
+    batches: AsyncIterator[list[Event]],
+    *,
+    stream: bool,
+    cache_key: str | None,
+) -> web.StreamResponse:
+    """:func:`serve_events` for batches of events: one write per batch."""
     acc = Accumulator()
     if not stream:
-        async for event in events:
-            acc.add(event)
+        async for batch in batches:
+            for event in batch:
+                acc.add(event)
             if acc.error is not None:
                 err = acc.error
                 raise ApiError(502, str(err.get("message")), error_type=err.get("type"))
         return _accumulated(gw, ctx, acc, cache_key)
     out: web.StreamResponse | None = None
     try:
-        async for event in events:
+        async for batch in batches:
             if out is None:
-                if event["type"] == "ping":
-                    continue  # message_start must come first; no headers before it
+                # message_start must come first: no headers, no ping before it
+                batch = [e for e in batch if e["type"] != "ping"]
+                if not batch:
+                    continue
                 out = await open_sse(request, ctx)
-            acc.add(event)
-            await out.write(encode(event))
-            if event["type"] in ("message_stop", "error"):
+            ended = _take(acc, batch)
+            await out.write(b"".join(encode(e) for e in batch[:ended]))
+            if ended < len(batch) or acc.stopped or acc.error is not None:
                 break
     except ApiError as exc:
         if out is None:
@@ -292,6 +315,15 @@ async def serve_events(
     if cache_key is not None and acc.complete() and acc.message and cacheable(acc.message):
         gw.cache_put(cache_key, acc.message)
     return out
+
+
+def _take(acc: Accumulator, batch: list[Event]) -> int:
+    """Feed the accumulator; the number of events to send (nothing after the end)."""
+    for i, event in enumerate(batch):
+        acc.add(event)
+        if event["type"] in ("message_stop", "error"):
+            return i + 1
+    return len(batch)
 
 
 def _observe(ctx: Context, acc: Accumulator) -> None:

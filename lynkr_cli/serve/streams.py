@@ -111,7 +111,17 @@ async def native_events(
 async def openai_events(
     resp: aiohttp.ClientResponse, timing: Timing, provider: str, client_model: str
 ) -> AsyncIterator[Event]:
-    """A chat-completions stream translated to Anthropic events.
+    """A chat-completions stream translated to Anthropic events, one by one."""
+    async for batch in openai_batches(resp, timing, provider, client_model):
+        for event in batch:
+            yield event
+
+
+async def openai_batches(
+    resp: aiohttp.ClientResponse, timing: Timing, provider: str, client_model: str
+) -> AsyncIterator[list[Event]]:
+    """A chat-completions stream translated to Anthropic events, a batch per upstream read
+    (so the client gets one write per read, not one per event).
 
     A stream that stops before ``[DONE]`` and before any ``finish_reason`` was cut:
     it raises, so the client sees an ``error`` event instead of a made-up ``message_stop``.
@@ -123,30 +133,31 @@ async def openai_events(
     try:
         async for frames in read_frames(resp, timing, provider):
             if not frames:
-                yield {"type": "ping"}
+                yield [{"type": "ping"}]
                 continue
+            batch: list[Event] = []
             for frame in frames:
                 _name, data = frame_fields(frame)
                 if not data:
                     continue
                 if data.strip() == b"[DONE]":
-                    for event in translator.finish():
-                        yield event
+                    batch.extend(translator.finish())
+                    yield batch
                     return
                 chunk = parse_data(data, provider)
                 if not isinstance(chunk, dict):
                     raise ApiError(502, f"upstream {provider} sent a non-object stream chunk")
                 finished = finished or _has_finish(chunk)
-                for event in translator.feed(chunk):
-                    yield event
+                batch.extend(translator.feed(chunk))
+            if batch:
+                yield batch
     except UpstreamStreamError as exc:
         raise ApiError(
             502, f"upstream {provider}: {exc.message}", error_type=exc.error_type
         ) from None
     if not finished:
         raise ApiError(502, f"upstream {provider} ended the stream before finishing the message")
-    for event in translator.finish():
-        yield event
+    yield translator.finish()
 
 
 def _has_finish(chunk: dict[str, Any]) -> bool:
