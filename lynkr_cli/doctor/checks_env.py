@@ -209,6 +209,14 @@ def env_conflicts(ctx: Context) -> list[CheckResult]:
         ),
         _settings_layers(ctx),
         _both_auth(ctx),
+        _third_party(ctx),
+        _findings_result(
+            "env.api-key-helper",
+            conflicts.api_key_helpers(ctx.cwd),
+            "apiKeyHelper in Claude Code settings",
+            "Its output is sent as the key on every request, whatever the profile says; "
+            "remove it to use the profile's key.",
+        ),
     ]
     return out
 
@@ -243,6 +251,22 @@ def _both_auth(ctx: Context) -> CheckResult:
             "Keep one: `lynkr switch NAME` writes one and removes the other.",
         )
     return _r("env.auth-both", "ok", "only one of ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN is set")
+
+
+def _third_party(ctx: Context) -> CheckResult:
+    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    on = [
+        (n, seen[n][1]) for n in conflicts.THIRD_PARTY if n in seen and conflicts.truthy(seen[n][0])
+    ]
+    if on:
+        listed = "; ".join(f"{name} in {where}" for name, where in on)
+        return _r(
+            "env.third-party",
+            "warn",
+            f"Claude Code is told to use another cloud and ignores ANTHROPIC_BASE_URL: {listed}",
+            "Unset it (or set it to 0) to reach lynkr or a profile's endpoint.",
+        )
+    return _r("env.third-party", "ok", "no CLAUDE_CODE_USE_BEDROCK/VERTEX/FOUNDRY")
 
 
 def claude_code(ctx: Context) -> CheckResult:

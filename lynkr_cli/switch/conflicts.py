@@ -83,8 +83,16 @@ def masked(name: str, value: str) -> str:
     return (mask_secret(value) or "") if is_secret_name(name) else value
 
 
+# Set to a true value, these make Claude Code use another cloud and ignore the base URL.
+THIRD_PARTY = ("CLAUDE_CODE_USE_BEDROCK", "CLAUDE_CODE_USE_VERTEX", "CLAUDE_CODE_USE_FOUNDRY")
+
+
 def _wanted(name: str) -> bool:
-    return name.startswith("ANTHROPIC_") or name in ("CLAUDE_CONFIG_DIR", "CLAUDE_CODE_USE_BEDROCK")
+    return name.startswith("ANTHROPIC_") or name == "CLAUDE_CONFIG_DIR" or name in THIRD_PARTY
+
+
+def truthy(value: str) -> bool:
+    return value.strip().lower() not in ("", "0", "false", "no", "off")
 
 
 # --------------------------------------------------------------------------- scanners
@@ -183,6 +191,20 @@ def settings_files(cwd: Path) -> list[Finding]:
         for name, value in targets.file_env(path).items():
             if _wanted(name):
                 out.append(Finding(name, masked(name, value), f"{path} ({scope})", "settings"))
+    return out
+
+
+def api_key_helpers(cwd: Path) -> list[Finding]:
+    """``apiKeyHelper`` in a settings file: its output becomes the key on every request."""
+    out = []
+    for scope in targets.SCOPES:
+        path = targets.settings_path(scope, cwd)
+        try:
+            helper = targets.read_settings(path).get("apiKeyHelper")
+        except Exception:
+            continue  # unreadable files are reported by the settings checks
+        if helper:
+            out.append(Finding("apiKeyHelper", str(helper), f"{path} ({scope})", "settings"))
     return out
 
 

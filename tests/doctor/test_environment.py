@@ -184,3 +184,20 @@ def test_unknown_provider_fails_with_the_known_names(doctor, home: Path, monkeyp
     code, checks, _ = doctor("--only", "credentials")
     assert code == 1
     assert "databricks" in checks["credentials"]["fix"]
+
+
+def test_third_party_cloud_switch_and_api_key_helper(doctor, home: Path, monkeypatch) -> None:
+    _, checks, _ = doctor("--only", "claude")
+    assert checks["env.third-party"]["status"] == "ok"
+    assert checks["env.api-key-helper"]["status"] == "ok"
+    monkeypatch.setenv("CLAUDE_CODE_USE_VERTEX", "0")
+    assert doctor("--only", "claude")[1]["env.third-party"]["status"] == "ok"
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"apiKeyHelper": "~/bin/get-key.sh", "env": {"CLAUDE_CODE_USE_BEDROCK": "1"}})
+    )
+    _, checks, _ = doctor("--only", "claude")
+    third = checks["env.third-party"]
+    assert third["status"] == "warn" and "CLAUDE_CODE_USE_BEDROCK" in third["summary"]
+    assert "settings.json (user)" in third["summary"]
+    helper = checks["env.api-key-helper"]
+    assert helper["status"] == "warn" and "~/bin/get-key.sh" in helper["summary"]
