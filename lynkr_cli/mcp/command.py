@@ -139,10 +139,20 @@ def _print_tools(result: list[dict[str, Any]]) -> None:
             continue
         console.out().print(f"[bold]{entry['server']}[/bold]  ({entry['source']})")
         for tool in entry["tools"]:
-            props = ", ".join(tool["input_schema"].get("properties", {}))
-            console.out().print(f"  mcp__{entry['server']}__{tool['name']}({props})")
+            sig = _signature(tool["input_schema"])
+            console.out().print(f"  mcp__{entry['server']}__{tool['name']}({sig})", markup=False)
             if tool["description"]:
                 console.out().print(f"      {tool['description'].splitlines()[0][:100]}")
+
+
+def _signature(schema: dict[str, Any]) -> str:
+    """``name: type, other?: type`` from a JSON schema (``?`` marks optional)."""
+    required = set(schema.get("required") or [])
+    parts = []
+    for name, prop in (schema.get("properties") or {}).items():
+        kind = prop.get("type", "any") if isinstance(prop, dict) else "any"
+        parts.append(f"{name}{'' if name in required else '?'}: {kind}")
+    return ", ".join(parts)
 
 
 @mcp_app.command("call")

@@ -96,6 +96,8 @@ def test_cli_tools_and_call(invoke: Any, home: Path, workdir: Path, time_server:
     assert called.exit_code == 0, called.stderr
     doc = json.loads(called.stdout)
     assert doc["is_error"] is False and "Etc/UTC" in doc["text"]
+    listing = invoke("mcp", "tools", "time")
+    assert "mcp__time__get_current_time(timezone: string)" in listing.stdout
     human = invoke("mcp", "call", "time", "get_current_time", '{"timezone": "Etc/UTC"}')
     assert json.loads(human.stdout)["timezone"] == "Etc/UTC"
 
