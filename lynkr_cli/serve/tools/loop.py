@@ -144,6 +144,8 @@ async def run_loop(
 def _with_tools(body: dict[str, Any], box: Toolbox) -> dict[str, Any]:
     request = dict(body)
     # Client tools keep precedence: a server tool never shadows a client tool's name.
+    # Server tools go last, so a client's cache_control breakpoint on its tools still
+    # covers the same prefix and prompt caching keeps working.
     client = list(body.get("tools") or [])
     names = {t.get("name") for t in client if isinstance(t, dict)}
     request["tools"] = client + [d for d in box.definitions() if d["name"] not in names]
