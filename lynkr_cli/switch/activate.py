@@ -144,6 +144,21 @@ def switch(
     return result
 
 
+def bypasses(environ: Mapping[str, str], cwd: Path) -> list[str]:
+    """What would make Claude Code ignore the profile just written, as sentences."""
+    seen = conflicts.effective(environ, cwd)
+    out = [
+        f"{name} in {seen[name][1]} makes Claude Code ignore ANTHROPIC_BASE_URL"
+        for name in conflicts.THIRD_PARTY
+        if name in seen and conflicts.truthy(seen[name][0])
+    ]
+    out += [
+        f"apiKeyHelper in {found.where} supplies the key instead of the profile"
+        for found in conflicts.api_key_helpers(cwd)
+    ]
+    return out
+
+
 @dataclass
 class ScopeState:
     scope: str

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -206,12 +207,14 @@ def use(  # noqa: PLR0917
         console.info(f"backup: {result.backup} (undo with `lynkr switch restore`)")
     for finding in result.shadowed_by:
         console.warn(f"{finding.name} in {finding.where} overrides this {scope} setting")
+    import os
+
+    for sentence in activate.bypasses(os.environ, Path.cwd()):
+        console.warn(sentence)
 
 
 def _warn_settings_override() -> None:
     """Claude Code lets settings files override its environment: say so for --shell."""
-    from pathlib import Path
-
     from lynkr_cli.switch import conflicts
 
     for found in conflicts.settings_files(Path.cwd()):

@@ -264,3 +264,17 @@ def test_layout_is_kept_bom_crlf_tabs_and_no_rewrite_without_change(invoke, home
     result = invoke("switch", "work", "--json")
     assert json.loads(result.stdout)["written"] is False
     assert path.read_text() == compact
+
+
+def test_switch_warns_about_what_would_bypass_the_profile(invoke, home: Path, monkeypatch) -> None:
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"apiKeyHelper": "/usr/local/bin/key", "env": {"X": "1"}})
+    )
+    monkeypatch.setenv("CLAUDE_CODE_USE_BEDROCK", "1")
+    add_profile(invoke)
+    result = invoke("switch", "work")
+    assert result.exit_code == 0
+    assert (
+        "CLAUDE_CODE_USE_BEDROCK in process environment makes Claude Code ignore" in result.stderr
+    )
+    assert "apiKeyHelper in" in result.stderr
