@@ -65,6 +65,8 @@ def create_app(
 
     async def on_cleanup(_: web.Application) -> None:
         await gw.stop()
+        if log is not None:
+            log.flush()
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)

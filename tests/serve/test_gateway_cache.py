@@ -119,6 +119,7 @@ async def test_access_log_line_has_the_fields_and_no_secrets(gateway, fake) -> N
     headers = {"x-api-key": "sk-client-secret-123456", "authorization": "Bearer sk-abcdefgh12345"}
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
         await http.post("/v1/messages", json={**BODY, "stream": True}, headers=headers)
+    await asyncio.sleep(0.2)  # lines are written in batches, within 50 ms
     lines = [json.loads(line) for line in stream.getvalue().splitlines()]
     line = next(x for x in lines if x.get("event") == "request")
     assert line["provider"] == "openai" and line["client_model"] == "claude-x"
