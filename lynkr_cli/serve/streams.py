@@ -39,13 +39,18 @@ async def read_frames(
     content = resp.content
     last = loop.time()
     while True:
-        now = loop.time()
-        wait = min(timing.ping_interval, last + timing.idle_timeout - now, timing.deadline - now)
         try:
-            if wait <= 0:
-                raise TimeoutError
-            async with asyncio.timeout(wait):
-                chunk = await content.readany()
+            # Bytes already buffered need no timer; only an actual wait gets one.
+            chunk = content.read_nowait()
+            if not chunk and not content.at_eof():
+                now = loop.time()
+                wait = min(
+                    timing.ping_interval, last + timing.idle_timeout - now, timing.deadline - now
+                )
+                if wait <= 0:
+                    raise TimeoutError
+                async with asyncio.timeout(wait):
+                    chunk = await content.readany()
         except TimeoutError:
             now = loop.time()
             if now >= timing.deadline:
