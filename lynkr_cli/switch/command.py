@@ -70,7 +70,7 @@ NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free text.")]
 
 def _say(text: str) -> None:
     """One line of human output; user data never parsed as Rich markup."""
-    console.out().print(text, markup=False, highlight=False)
+    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _cells(*values: Any) -> list[str]:

@@ -17,7 +17,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 
 
 def _say(text: str) -> None:
-    console.out().print(text, markup=False, highlight=False)
+    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
 
 
 def _conn() -> Any:
