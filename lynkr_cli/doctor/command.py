@@ -34,8 +34,11 @@ def doctor(
     results = runner.run_checks(doctor_checks(), ctx, set(only) if only else None)
     code = runner.exit_code(results, strict=strict)
     if json_output:
+        from lynkr_cli import __version__
+
         console.print_json(
             {
+                "lynkr": __version__,
                 "ok": code == 0,
                 "strict": strict,
                 "summary": runner.summary(results),
