@@ -166,11 +166,10 @@ def _write_cold(run: Run) -> sqlite3.Connection:
         # A half-built temporary file is simply deleted, so durability buys nothing here.
         conn.execute("PRAGMA journal_mode = OFF")
         conn.execute("PRAGMA synchronous = OFF")
-        conn.execute("BEGIN")
         store.create_schema(conn)
+        conn.execute("BEGIN")
         consume(Writer(conn, resolver(run.root, run.final), {}), run)
         _finish(conn, run, changed=True)
-        conn.execute(f"PRAGMA user_version = {store.SCHEMA_VERSION}")
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = DELETE")
         conn.close()

@@ -1,9 +1,12 @@
 """The index database: schema, writes in one transaction, and the lookups.
 
-The index is a cache of the repository, so its schema is not migrated step by
-step: a database whose ``user_version`` is not :data:`SCHEMA_VERSION` is rebuilt
-from scratch (see ``build.py``). References are resolved to definitions at query
-time, through :data:`UNIQUE_DEFS`, so an edit elsewhere never leaves a stale link.
+A new database gets its schema from :data:`MIGRATIONS` through
+:func:`lynkr_cli.db.migrate`, which records the version in ``user_version``. The
+index is a cache of the repository, so an existing database at any other version
+is rebuilt from scratch rather than migrated (see ``build.py``).
+
+References are resolved to definitions at query time, through
+:data:`UNIQUE_DEFS`, so an edit elsewhere never leaves a stale link.
 """
 
 from __future__ import annotations
@@ -16,9 +19,7 @@ from typing import Any
 
 from lynkr_cli import db
 
-SCHEMA_VERSION = 2
-
-SCHEMA = """
+SCHEMA_V1 = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS files (
     id INTEGER PRIMARY KEY,
@@ -55,11 +56,23 @@ CREATE TABLE IF NOT EXISTS imports (
     target TEXT
 );
 CREATE TABLE IF NOT EXISTS skips (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(name UNINDEXED, words);
+"""
+
+# v2: distinct names get their own table, and the FTS index points into it, so an
+# incremental run updates only the names it touched.
+SCHEMA_V2 = """
+DROP TABLE IF EXISTS names_fts;
 CREATE TABLE IF NOT EXISTS names (
     id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, words TEXT NOT NULL
 );
-CREATE VIRTUAL TABLE IF NOT EXISTS names_fts USING fts5(words, content='names', content_rowid='id');
+CREATE VIRTUAL TABLE names_fts USING fts5(words, content='names', content_rowid='id');
 """
+
+# Applied in order by lynkr_cli.db.migrate to a new database. An existing index at
+# another version is not migrated but rebuilt: it is a cache of the repository.
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 # Created after bulk loading: building an index once is cheaper than maintaining it.
 INDEXES = """
@@ -88,8 +101,8 @@ def open_db(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
 
 
 def create_schema(conn: sqlite3.Connection) -> None:
-    for statement in db._statements(SCHEMA):
-        conn.execute(statement)
+    """Every migration, in order, through :func:`lynkr_cli.db.migrate` (sets user_version)."""
+    db.migrate(conn, MIGRATIONS)
 
 
 def create_indexes(conn: sqlite3.Connection) -> None:
