@@ -177,10 +177,13 @@ MIGRATIONS: list[db.Migration] = [
 def connect() -> sqlite3.Connection:
     """The shared database with the switch tables; the file holds keys, so 0600."""
     conn = db.app_db("switch", MIGRATIONS)
-    try:
-        paths.app_db_path().chmod(0o600)
-    except OSError:
-        pass  # not ours to fix; doctor reports permissions elsewhere
+    main = paths.app_db_path()
+    # The WAL and shared-memory files hold recent pages, keys included.
+    for path in (main, main.with_name(main.name + "-wal"), main.with_name(main.name + "-shm")):
+        try:
+            path.chmod(0o600)
+        except OSError:
+            pass  # absent (no WAL yet) or not ours to change
     return conn
 
 

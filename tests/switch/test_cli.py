@@ -328,3 +328,13 @@ def test_bad_scope_creates_nothing(invoke, home: Path, monkeypatch: pytest.Monke
     result = invoke("switch", "deepseek", "--scope", "global")
     assert result.exit_code == 2 and "unknown scope" in result.stderr
     assert json.loads(invoke("switch", "--json").stdout)["profiles"] == []
+
+
+def test_the_database_holding_keys_is_private(invoke, home: Path) -> None:
+    import stat
+
+    assert invoke("switch", "add", "k", "--base-url", "https://k.io", "--key", KEY).exit_code == 0
+    db = paths.app_db_path()
+    for path in (db, db.with_name(db.name + "-wal")):
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
