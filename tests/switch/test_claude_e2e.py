@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -155,3 +156,124 @@ def test_run_overrides_settings_files_for_claude(invoke, claude: Path, home: Pat
     assert headers["x-api-key"] == KEY
     assert "authorization" not in headers
     assert (home / ".claude" / "settings.json").read_bytes() == before  # no file touched
+
+
+async def _upstream(request: web.Request) -> web.StreamResponse:
+    """An Anthropic upstream for the real gateway: SSE or JSON, as asked."""
+    body = await request.json()
+    if body.get("stream"):
+        return await _messages_from(body, request)
+    return web.json_response(
+        {
+            "id": "msg_up",
+            "type": "message",
+            "role": "assistant",
+            "model": body["model"],
+            "content": [{"type": "text", "text": "p"}],
+            "stop_reason": "max_tokens",
+            "stop_sequence": None,
+            "usage": {"input_tokens": 3, "output_tokens": 1},
+        }
+    )
+
+
+async def _messages_from(body: dict[str, object], request: web.Request) -> web.StreamResponse:
+    response = web.StreamResponse(headers={"content-type": "text/event-stream"})
+    await response.prepare(request)
+    message = {
+        "id": "msg_up",
+        "type": "message",
+        "role": "assistant",
+        "model": body["model"],
+        "content": [],
+        "stop_reason": None,
+        "stop_sequence": None,
+        "usage": {"input_tokens": 3, "output_tokens": 1},
+    }
+    for name, data in [
+        ("message_start", {"type": "message_start", "message": message}),
+        (
+            "content_block_start",
+            {
+                "type": "content_block_start",
+                "index": 0,
+                "content_block": {"type": "text", "text": ""},
+            },
+        ),
+        (
+            "content_block_delta",
+            {
+                "type": "content_block_delta",
+                "index": 0,
+                "delta": {"type": "text_delta", "text": "p"},
+            },
+        ),
+        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
+        (
+            "message_delta",
+            {
+                "type": "message_delta",
+                "usage": {"output_tokens": 1},
+                "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
+            },
+        ),
+        ("message_stop", {"type": "message_stop"}),
+    ]:
+        await response.write(_event(name, data))
+    await response.write_eof()
+    return response
+
+
+def test_lynkr_preset_probe_through_the_real_gateway(
+    invoke, home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`lynkr switch lynkr` + `lynkr switch test lynkr --probe` against a running `lynkr serve`."""
+    import httpx
+
+    from tests.conftest import ROOT
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with serve({("POST", "/v1/messages"): _upstream}) as up:
+        env = {
+            **os.environ,
+            "LYNKR_PROVIDER": "anthropic",
+            "LYNKR_PORT": str(port),
+            "ANTHROPIC_ENDPOINT": f"{up['url']}/v1/messages",
+            "ANTHROPIC_API_KEY": "sk-upstream-0000000000",
+        }
+        log = (tmp_path / "serve.log").open("w")
+        proc = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "lynkr"), "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=tmp_path,
+        )
+        try:
+            ready = False
+            for _ in range(150):
+                try:
+                    ready = httpx.get(f"http://127.0.0.1:{port}/health/live", timeout=1).is_success
+                except httpx.HTTPError:
+                    pass
+                if ready or proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+            require(
+                ready, f"`lynkr serve` did not start: {(tmp_path / 'serve.log').read_text()[-400:]}"
+            )
+            monkeypatch.setenv("LYNKR_PORT", str(port))  # the preset reads the gateway's port
+            assert invoke("switch", "lynkr").exit_code == 0
+            result = invoke("switch", "test", "lynkr", "--probe", "--json")
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            log.close()
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0, doc
+    assert doc["reach"]["ok"] and doc["probe"]["ok"] and doc["probe"]["status"] == 200
+    env_block = json.loads((home / ".claude" / "settings.json").read_text())["env"]
+    assert env_block["ANTHROPIC_BASE_URL"] == f"http://127.0.0.1:{port}"
+    assert up["seen"], "the gateway never reached the upstream"
