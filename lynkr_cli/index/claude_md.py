@@ -94,7 +94,7 @@ def _overview(root: Path, stats: dict[str, Any]) -> str:
 
     code = [k for k in stats["languages"] if k in PARSED]
     mostly = f", mostly {_lang(code[0])}" if code else ""
-    text = f"## Project overview\n\n**{name}**: {stats['files']} files{mostly}"
+    text = f"## Project overview\n\n**{name}**: {_files(stats['files'])}{mostly}"
     text += f"; {stats['symbols']} definitions and {stats['references']} references indexed."
     return text + (f"\n\n{description}" if description else "")
 
@@ -102,8 +102,12 @@ def _overview(root: Path, stats: dict[str, Any]) -> str:
 def _languages(stats: dict[str, Any]) -> str:
     lines = ["## Languages", ""]
     for lang, info in stats["languages"].items():
-        lines.append(f"- {_lang(lang)}: {info['files']} files, {_size(info['bytes'])}")
+        lines.append(f"- {_lang(lang)}: {_files(info['files'])}, {_size(info['bytes'])}")
     return "\n".join(lines)
+
+
+def _files(count: int) -> str:
+    return f"{count} file" if count == 1 else f"{count} files"
 
 
 def _size(count: int) -> str:
@@ -145,7 +149,7 @@ def _layout(paths: list[str], repo_map: str) -> str:
     top_files = sorted(p for p in paths if "/" not in p)
     lines = ["## Layout and most important modules", ""]
     for name, count in sorted(dirs.items(), key=lambda item: (-item[1], item[0]))[:LAYOUT_MAX]:
-        lines.append(f"- `{name}/`: {count} files")
+        lines.append(f"- `{name}/`: {_files(count)}")
     if len(dirs) > LAYOUT_MAX:
         lines.append(f"- … and {len(dirs) - LAYOUT_MAX} more directories")
     if top_files:
