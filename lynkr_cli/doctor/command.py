@@ -30,8 +30,18 @@ def doctor(
     from lynkr_cli.doctor import runner
     from lynkr_cli.registry import doctor_checks
 
+    checks = doctor_checks()
+    known = {c.group for c in checks} | {c.name for c in checks}
+    unknown = sorted(set(only or []) - known)
+    if unknown:
+        from lynkr_cli.errors import UsageError
+
+        raise UsageError(
+            f"no doctor check or group named {', '.join(unknown)}",
+            hint=f"Groups: {', '.join(sorted({c.group for c in checks}))}.",
+        )
     ctx = runner.Context(deep=deep, timeout=timeout)
-    results = runner.run_checks(doctor_checks(), ctx, set(only) if only else None)
+    results = runner.run_checks(checks, ctx, set(only) if only else None)
     code = runner.exit_code(results, strict=strict)
     if json_output:
         from lynkr_cli import __version__

@@ -94,3 +94,10 @@ def test_a_missing_lynkr_package_skips_and_a_missing_dependency_fails() -> None:
     )
     assert feature.status == "skip" and "lynkr_cli.no_such_feature" in feature.summary
     assert dependency.status == "fail" and "no_such_dependency_xyz" in dependency.summary
+
+
+def test_unknown_only_is_a_usage_error(invoke) -> None:
+    result = invoke("doctor", "--only", "nonsense")
+    assert result.exit_code == 2
+    assert "no doctor check or group named nonsense" in result.stderr
+    assert "claude" in result.stderr  # the groups are listed
