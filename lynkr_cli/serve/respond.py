@@ -90,7 +90,7 @@ async def translated_json(
 
 
 async def translated_message(ctx: Context, upstream: aiohttp.ClientResponse) -> dict[str, Any]:
-    from lynkr_cli.serve.translate import from_openai_response
+    from lynkr_cli.serve.translate import UpstreamStreamError, from_openai_response
 
     _raw, doc = await read_json(ctx, upstream)
     if doc.get("error"):
@@ -98,6 +98,9 @@ async def translated_message(ctx: Context, upstream: aiohttp.ClientResponse) -> 
         raise ApiError(502, f"upstream {ctx.provider} answered with an error: {detail}")
     try:
         message = from_openai_response(doc, model=ctx.client_model)
+    except UpstreamStreamError as exc:
+        detail = f"upstream {ctx.provider}: {exc.message}"
+        raise ApiError(502, detail, error_type=exc.error_type) from None
     except (TypeError, ValueError, KeyError) as exc:
         raise ApiError(502, f"upstream {ctx.provider} sent an unusable answer: {exc}") from None
     ctx.usage(message.get("usage"))

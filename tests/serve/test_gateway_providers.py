@@ -177,3 +177,21 @@ async def test_count_tokens_falls_back_when_upstream_has_no_route(gateway, fake)
     async with httpx.AsyncClient(base_url=gw.url, timeout=20) as http:
         resp = await http.post("/v1/messages/count_tokens", json=body)
     assert resp.status_code == 200 and resp.json()["input_tokens"] > 0
+
+
+async def test_untranslatable_input_is_a_400_before_the_upstream(gateway, fake) -> None:
+    up = await fake(**FAMILIES["openai"])
+    gw = await gateway(**provider_settings("openai", up))
+    image = {"type": "image", "source": {"type": "carrier-pigeon"}}
+    body = {
+        "model": "claude-x",
+        "max_tokens": 10,
+        "messages": [{"role": "user", "content": [image]}],
+    }
+    async with httpx.AsyncClient(base_url=gw.url, timeout=20) as http:
+        resp = await http.post("/v1/messages", json=body)
+    assert resp.status_code == 400, resp.text
+    doc = resp.json()
+    assert doc["error"]["type"] == "invalid_request_error"
+    assert "messages.0.content.0" in doc["error"]["message"]
+    assert up.seen == []
