@@ -52,16 +52,29 @@ async def replay(
     return resp
 
 
-async def read_json(ctx: Context, upstream: aiohttp.ClientResponse) -> tuple[bytes, dict[str, Any]]:
+async def read_json(
+    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse
+) -> tuple[bytes, dict[str, Any]]:
     """The whole upstream body, and it parsed as a JSON object."""
     try:
-        raw = await upstream.read()
+        if upstream.content.is_eof():  # all there already: no timer needed
+            raw = await upstream.read()
+        else:
+            timing = gw.timing(ctx)
+            wait = min(timing.idle_timeout, timing.deadline - asyncio.get_running_loop().time())
+            async with asyncio.timeout(max(wait, 0.0)):
+                raw = await upstream.read()
+    except TimeoutError:
+        upstream.close()
+        raise ApiError(
+            504, f"upstream {ctx.provider} stalled sending its answer (provider.idle_timeout)"
+        ) from None
     except aiohttp.ClientError as exc:
+        upstream.close()
         raise ApiError(
             502, f"upstream {ctx.provider} broke the response: {exc}", transient=True
         ) from None
-    finally:
-        upstream.release()
+    upstream.release()
     return raw, _json_object(raw, ctx.provider)
 
 
@@ -69,7 +82,7 @@ async def native_json(
     gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
 ) -> web.Response:
     """A non-streaming Anthropic-format answer: the model renamed, usage observed."""
-    raw, message = await read_json(ctx, upstream)
+    raw, message = await read_json(gw, ctx, upstream)
     ctx.usage(message.get("usage"))
     if message.get("model") != ctx.client_model:
         message["model"] = ctx.client_model
@@ -83,16 +96,18 @@ async def translated_json(
     gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
 ) -> web.Response:
     """A non-streaming chat-completions answer translated to a Message."""
-    message = await translated_message(ctx, upstream)
+    message = await translated_message(gw, ctx, upstream)
     if key is not None and cacheable(message):
         gw.cache_put(key, message)
     return json_response(ctx, orjson.dumps(message))
 
 
-async def translated_message(ctx: Context, upstream: aiohttp.ClientResponse) -> dict[str, Any]:
+async def translated_message(
+    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse
+) -> dict[str, Any]:
     from lynkr_cli.serve.translate import UpstreamStreamError, from_openai_response
 
-    _raw, doc = await read_json(ctx, upstream)
+    _raw, doc = await read_json(gw, ctx, upstream)
     if doc.get("error"):
         detail = doc["error"].get("message") if isinstance(doc["error"], dict) else doc["error"]
         raise ApiError(502, f"upstream {ctx.provider} answered with an error: {detail}")
@@ -117,9 +132,9 @@ async def json_as_stream(
 ) -> web.StreamResponse:
     """An upstream that answered a streaming request with plain JSON, served as SSE."""
     if native:
-        _raw, message = await read_json(ctx, upstream)
+        _raw, message = await read_json(gw, ctx, upstream)
     else:
-        message = await translated_message(ctx, upstream)
+        message = await translated_message(gw, ctx, upstream)
     return await replay(request, ctx, message, stream=True)
 
 

@@ -155,9 +155,13 @@ class Gateway:
 
     # -- helpers ------------------------------------------------------------------------
     def timing(self, ctx: Context | None) -> Timing:
+        """Stream timing; the total deadline counts from when the request arrived."""
         p = self.settings.provider
-        start = asyncio.get_running_loop().time()
-        return Timing(self.settings.server.ping_interval, p.idle_timeout, start + p.total_timeout)
+        now = asyncio.get_running_loop().time()
+        spent = time.perf_counter() - ctx.started if ctx is not None else 0.0
+        return Timing(
+            self.settings.server.ping_interval, p.idle_timeout, now + p.total_timeout - spent
+        )
 
     def cache_get(self, key: str) -> Any:
         """A stored Message: from the in-memory front if recent, else from the shared disk store."""

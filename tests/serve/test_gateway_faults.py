@@ -271,3 +271,19 @@ async def test_json_answer_to_a_stream_request_is_served_as_sse(gateway, fake) -
     assert resp.headers["content-type"].startswith("text/event-stream")
     assert resp.text.startswith("event: message_start") and "plain json" in resp.text
     assert resp.text.rstrip().endswith('data: {"type":"message_stop"}')
+
+
+async def test_json_body_stalling_after_headers_is_a_504(gateway, fake) -> None:
+    async def stall(request: web.Request, body: dict) -> web.StreamResponse:
+        resp = web.StreamResponse(headers={"content-type": "application/json"})
+        resp.content_length = 500
+        await resp.prepare(request)
+        await resp.write(b'{"id": "msg_')
+        await asyncio.sleep(5)
+        return resp
+
+    up = await fake(**FAMILIES["anthropic"], reply=stall)
+    gw = await gateway(**provider_settings("anthropic", up), **{"provider.idle_timeout": 0.3})
+    resp = await post(gw.url, BODY)
+    assert resp.status_code == 504
+    assert "idle_timeout" in error_of(resp)["message"]
