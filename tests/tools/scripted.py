@@ -25,7 +25,13 @@ def sse(event: dict[str, Any]) -> bytes:
 
 
 def anthropic_events(blocks: list[dict[str, Any]], n: int) -> list[dict[str, Any]]:
-    """The stream of one assistant message made of ``blocks``."""
+    """The stream of one assistant message made of ``blocks``.
+
+    A ``{"type": "_stop", "reason": ...}`` entry forces the stop_reason (e.g. a tool call
+    cut off by ``max_tokens``).
+    """
+    forced = [b["reason"] for b in blocks if b["type"] == "_stop"]
+    blocks = [b for b in blocks if b["type"] != "_stop"]
     events: list[dict[str, Any]] = [{"type": "message_start", "message": {
         "id": f"msg_fake_{n}", "type": "message", "role": "assistant", "content": [],
         "model": "fake-model", "stop_reason": None, "stop_sequence": None,
@@ -46,6 +52,7 @@ def anthropic_events(blocks: list[dict[str, Any]], n: int) -> list[dict[str, Any
                 events.append({"type": "content_block_delta", "index": i, "delta": delta})
         events.append({"type": "content_block_stop", "index": i})
     stop = "tool_use" if any(b["type"] == "tool_use" for b in blocks) else "end_turn"
+    stop = forced[0] if forced else stop
     events.append({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None},
                    "usage": {"output_tokens": 10 + n}})  # fmt: skip
     events.append({"type": "message_stop"})

@@ -235,3 +235,15 @@ def test_auto_mode_leaves_tool_free_requests_alone(tmp_path: Path) -> None:
     assert not should_offer(claude_code, auto)
     assert should_offer(plain_system, auto)
     assert should_offer(claude_code, settings_for(tmp_path, **{"gateway.tools_mode": "always"}))
+
+
+async def test_cut_off_server_call_is_dropped_not_run(tmp_path: Path) -> None:
+    cut = {"type": "_stop", "reason": "max_tokens"}
+    model = ScriptedModel(
+        [lambda b: [{"type": "text", "text": "Let me"}, call("lynkr_list_files", {}), cut]]
+    )
+    events = await run(model, settings_for(tmp_path))
+    message = accumulate(events)
+    assert [b["type"] for b in message["content"]] == ["text"]
+    assert message["stop_reason"] == "max_tokens"
+    assert len(model.bodies) == 1
