@@ -235,6 +235,11 @@ def _tool_loop() -> ModuleType | None:
         from lynkr_cli.serve.tools import loop
     except ImportError:
         return None
+    except Exception as exc:  # a broken tools package must not take the gateway down
+        from lynkr_cli.logs import get_logger
+
+        get_logger("lynkr.serve").warning("tool loop unavailable", error=repr(exc))
+        return None
     if not (hasattr(loop, "run_loop") and hasattr(loop, "should_offer")):
         return None
     return loop
