@@ -43,6 +43,15 @@ def anthropic_events(blocks: list[dict[str, Any]], n: int) -> list[dict[str, Any
             for piece in (block["text"][:5], block["text"][5:]):
                 events.append({"type": "content_block_delta", "index": i,
                                "delta": {"type": "text_delta", "text": piece}})  # fmt: skip
+        elif block["type"] == "thinking":
+            start = {"type": "thinking", "thinking": ""}
+            events.append({"type": "content_block_start", "index": i, "content_block": start})
+            deltas = [
+                {"type": "thinking_delta", "thinking": block["thinking"]},
+                {"type": "signature_delta", "signature": block["signature"]},
+            ]
+            for delta in deltas:
+                events.append({"type": "content_block_delta", "index": i, "delta": delta})
         else:
             start = {"type": "tool_use", "id": block["id"], "name": block["name"], "input": {}}
             events.append({"type": "content_block_start", "index": i, "content_block": start})

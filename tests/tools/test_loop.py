@@ -247,3 +247,17 @@ async def test_cut_off_server_call_is_dropped_not_run(tmp_path: Path) -> None:
     assert [b["type"] for b in message["content"]] == ["text"]
     assert message["stop_reason"] == "max_tokens"
     assert len(model.bodies) == 1
+
+
+async def test_thinking_blocks_round_trip_with_signature(tmp_path: Path) -> None:
+    thought = {"type": "thinking", "thinking": "I should list files.", "signature": "sig-abc"}
+    model = ScriptedModel([
+        lambda b: [thought, call("lynkr_list_files", {})],
+        lambda b: [{"type": "text", "text": "done"}],
+    ])  # fmt: skip
+    events = await run(model, settings_for(tmp_path))
+    starts = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
+    assert starts == ["thinking", "text"]
+    assistant = model.bodies[1]["messages"][-2]
+    assert assistant["content"][0] == thought
+    assert assistant["content"][1]["type"] == "tool_use"
