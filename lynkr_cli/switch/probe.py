@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 from lynkr_cli.switch.profiles import Profile
 
 ANTHROPIC_VERSION = "2023-06-01"
-PROBE_MODEL = "claude-sonnet-4-5"
+PROBE_MODEL = "claude-haiku-4-5"  # cheapest current model when a profile names none
 
 
 @dataclass
@@ -131,7 +131,7 @@ def probe_messages(profile: Profile, timeout: float = 30.0) -> ProbeResult:
     """A real 1-token /v1/messages call: checks the key and the model, not just the host."""
     url = profile.base_url.rstrip("/") + "/v1/messages"
     body = {
-        "model": profile.model or profile.sonnet_model or PROBE_MODEL,
+        "model": profile.model or profile.haiku_model or profile.sonnet_model or PROBE_MODEL,
         "max_tokens": 1,
         "messages": [{"role": "user", "content": "ping"}],
     }
