@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from lynkr_cli.logs import redact_text
 from lynkr_cli.settings import mask_secret
 from lynkr_cli.switch import targets
 from lynkr_cli.switch.profiles import is_secret_name
@@ -80,7 +81,8 @@ def insecure_base_url(url: str) -> bool:
 
 
 def masked(name: str, value: str) -> str:
-    return (mask_secret(value) or "") if is_secret_name(name) else value
+    """Secret-named values masked; any credential-shaped text in the others too."""
+    return (mask_secret(value) or "") if is_secret_name(name) else redact_text(value)
 
 
 # Set to a true value, these make Claude Code use another cloud and ignore the base URL.
@@ -204,7 +206,9 @@ def api_key_helpers(cwd: Path) -> list[Finding]:
         except Exception:
             continue  # unreadable files are reported by the settings checks
         if helper:
-            out.append(Finding("apiKeyHelper", str(helper), f"{path} ({scope})", "settings"))
+            # A helper is a command line, sometimes with a key pasted into it.
+            shown = redact_text(str(helper))
+            out.append(Finding("apiKeyHelper", shown, f"{path} ({scope})", "settings"))
     return out
 
 

@@ -201,3 +201,8 @@ def test_third_party_cloud_switch_and_api_key_helper(doctor, home: Path, monkeyp
     assert "settings.json (user)" in third["summary"]
     helper = checks["env.api-key-helper"]
     assert helper["status"] == "warn" and "~/bin/get-key.sh" in helper["summary"]
+    (home / ".claude" / "settings.json").write_text(
+        json.dumps({"apiKeyHelper": "echo sk-ant-pasted-into-helper-0001"})
+    )
+    _, checks, raw = doctor("--only", "claude")
+    assert "sk-ant-pasted" not in raw and "echo ****" in checks["env.api-key-helper"]["summary"]
