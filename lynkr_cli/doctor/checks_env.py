@@ -207,6 +207,7 @@ def env_conflicts(ctx: Context) -> list[CheckResult]:
             "It competes with the profile's key: run `claude /logout`, or delete "
             "primaryApiKey from ~/.claude.json.",
         ),
+        _settings_files_valid(ctx),
         _settings_layers(ctx),
         _both_auth(ctx),
         _third_party(ctx),
@@ -238,6 +239,34 @@ def _settings_layers(ctx: Context) -> CheckResult:
         )
     summary = f"{len(found)} ANTHROPIC_* values in Claude settings files, consistent"
     return _r("env.claude-settings", "ok", summary, findings=[f.as_dict() for f in found])
+
+
+def _settings_files_valid(ctx: Context) -> CheckResult:
+    """Claude Code skips a settings file it cannot parse, env block and all."""
+    from lynkr_cli.switch import targets
+
+    bad, good = [], []
+    for scope in targets.SCOPES:
+        path = targets.settings_path(scope, ctx.cwd)
+        try:
+            text = targets.read_text(path)
+            targets.parse(text, path)
+        except ConfigError as exc:
+            bad.append(exc.message.replace("; lynkr will not overwrite it", ""))
+            continue
+        if text is not None:
+            good.append(str(path))
+    if bad:
+        return _r(
+            "env.settings-json",
+            "fail",
+            "; ".join(bad),
+            "Fix the JSON: Claude Code ignores an invalid settings file entirely, "
+            "including its env block.",
+        )
+    return _r(
+        "env.settings-json", "ok", f"{len(good)} Claude Code settings files parse", files=good
+    )
 
 
 def _both_auth(ctx: Context) -> CheckResult:

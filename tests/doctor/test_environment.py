@@ -206,3 +206,16 @@ def test_third_party_cloud_switch_and_api_key_helper(doctor, home: Path, monkeyp
     )
     _, checks, raw = doctor("--only", "claude")
     assert "sk-ant-pasted" not in raw and "echo ****" in checks["env.api-key-helper"]["summary"]
+
+
+def test_invalid_claude_settings_file_fails(doctor, home: Path) -> None:
+    _, checks, _ = doctor("--only", "claude")
+    assert checks["env.settings-json"]["status"] == "ok"
+    project = Path.cwd() / ".claude"
+    project.mkdir()
+    (project / "settings.json").write_text('{"env": {"ANTHROPIC_BASE_URL": "x",}}')
+    code, checks, _ = doctor("--only", "claude")
+    result = checks["env.settings-json"]
+    assert code == 1 and result["status"] == "fail"
+    assert "settings.json is not valid JSON (line 1" in result["summary"]
+    assert "ignores an invalid settings file" in result["fix"]
