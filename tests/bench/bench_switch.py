@@ -54,11 +54,12 @@ def bench_write(home: Path) -> list[str]:
     path = home / ".claude" / "settings.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = profiles.connect()
+    # Loopback URLs with nothing listening: doctor's reachability checks fail fast, offline.
     pair = [
-        profiles.Profile("a", "https://a.example.com", SecretStr("sk-a-0000000000000")),
+        profiles.Profile("a", "http://127.0.0.1:1/a", SecretStr("sk-a-0000000000000")),
         profiles.Profile(
             "b",
-            "https://b.example.com",
+            "http://127.0.0.1:1/b",
             SecretStr("tok-b-000000000000"),
             key_field="ANTHROPIC_AUTH_TOKEN",
         ),
@@ -94,8 +95,11 @@ def bench_scan(home: Path) -> list[str]:
         path = home / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(lines + "export ANTHROPIC_BASE_URL=https://x.example.com/v1\n")
-    (home / ".env").write_text(lines)
+    # .env is also read by lynkr's settings loader (python-dotenv, ~0.1 ms a line), so it
+    # gets a realistic size and only assignments; the rc files carry the bulk.
+    (home / ".env").write_text("".join(f"VAR_{i}=value-{i}\n" for i in range(40)))
     files = [home / n for n in conflicts.RC_FILES] + [home / ".env"]
+    total_lines = sum(f.read_text().count("\n") for f in files)
 
     def read_only() -> None:
         for f in files:
@@ -104,7 +108,7 @@ def bench_scan(home: Path) -> list[str]:
     base = median_ms(read_only)
     scan = median_ms(lambda: conflicts.scan_all({"ANTHROPIC_MODEL": "x"}, home, home))
     return [
-        f"conflict scan ({len(files)} files x {lines.count(chr(10)) + 1} lines)",
+        f"conflict scan ({len(files)} files, {total_lines} lines)",
         row("read the files (baseline)", base, base),
         row("scan_all: rc files, .env, settings, ~/.claude.json", scan, base),
     ]
