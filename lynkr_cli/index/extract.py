@@ -176,6 +176,7 @@ def _collect(matches: list[tuple[int, dict[str, list[Any]]]], out: _Out) -> None
 
 def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes, file_id: int) -> list[Symbol]:
     """Attach the enclosing definition and the signature line to each definition."""
+    defs = _dedupe(defs)
     defs.sort(key=lambda d: (d[0], -d[1]))
     stack: list[tuple[int, str]] = []  # (end byte, qualified name)
     out: list[Symbol] = []
@@ -189,6 +190,19 @@ def _symbols(defs: list[tuple[int, int, str, str, Any]], data: bytes, file_id: i
         )
         stack.append((end, f"{scope}.{name}" if scope else name))
     return out
+
+
+def _dedupe(defs: list[tuple[int, int, str, str, Any]]) -> list[tuple[int, int, str, str, Any]]:
+    """One definition per name position: two patterns may match the same name
+    (``f = lambda: 0`` at module level is a constant and a function); the more
+    specific kind wins over ``constant``."""
+    by_position: dict[tuple[int, int], tuple[int, int, str, str, Any]] = {}
+    for entry in defs:
+        position = entry[4][:2]
+        kept = by_position.get(position)
+        if kept is None or kept[3] == "constant":
+            by_position[position] = entry
+    return list(by_position.values())
 
 
 def _signature(data: bytes, start: int) -> str:

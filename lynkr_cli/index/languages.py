@@ -40,7 +40,7 @@ class LangSpec:
 PARSED: dict[str, LangSpec] = {
     spec.name: spec
     for spec in (
-        LangSpec("python", "tree_sitter_python", "tree-sitter-python"),
+        LangSpec("python", "tree_sitter_python", "tree-sitter-python", extra_query=True),
         LangSpec("javascript", "tree_sitter_javascript", "tree-sitter-javascript"),
         LangSpec(
             "typescript",
