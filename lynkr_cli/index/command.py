@@ -58,7 +58,11 @@ def build(  # noqa: PLR0917
         bool, typer.Option("--stdout", help="Print the CLAUDE.md that would be written.")
     ] = False,
 ) -> None:
-    """Build or refresh the index of PATH, then write CLAUDE.md."""
+    """Build or refresh the index of PATH, then write CLAUDE.md (same as `lynkr index PATH`).
+
+    A directory named like a subcommand (search, defs, refs, map, stats, build)
+    is written with a slash: `lynkr index ./build`.
+    """
     from lynkr_cli.index import service
     from lynkr_cli.settings import get_settings
 
