@@ -139,3 +139,14 @@ def test_real_process_and_lazy_imports(repo: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert json.loads(proc.stdout)["files"] == 3
+
+
+def test_directory_named_like_a_subcommand(
+    tmp_path: Path, invoke: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    make_repo(tmp_path / "search", {"s.py": "def found():\n    pass\n"})
+    monkeypatch.chdir(tmp_path)
+    as_path = invoke("index", "./search", "--json", "--no-claude-md")
+    assert as_path.exit_code == 0 and json.loads(as_path.stdout)["symbols"] == 1
+    as_command = invoke("index", "search")  # the subcommand, missing its QUERY
+    assert as_command.exit_code == 2
