@@ -112,7 +112,7 @@ def test_help_imports_no_heavy_modules() -> None:
         "from lynkr_cli.cli import main\n"
         "rc = main(['--help'])\n"
         "heavy = sorted(m for m in sys.modules if m.split('.')[0] in "
-        "('aiohttp', 'tree_sitter', 'mcp', 'networkx', 'anthropic', 'openai', 'diskcache'))\n"
+        "('aiohttp', 'tree_sitter', 'mcp', 'anthropic', 'openai', 'diskcache', 'pydantic'))\n"
         "print('HEAVY=' + ','.join(heavy))\n"
         "sys.exit(rc)\n"
     )

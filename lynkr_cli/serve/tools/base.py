@@ -11,11 +11,13 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.errors import UsageError
 from lynkr_cli.logs import redact_text
-from lynkr_cli.settings import Settings
+
+if TYPE_CHECKING:  # the settings model costs ~100 ms to import; `lynkr --help` never needs it
+    from lynkr_cli.settings import Settings
 
 # A tool result is sent to the model on every later step; keep it to a sane size.
 MAX_RESULT_CHARS = 60_000
