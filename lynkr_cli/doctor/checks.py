@@ -6,12 +6,13 @@ from collections.abc import Callable
 from typing import Any
 
 from lynkr_cli import hookimpl
-from lynkr_cli.registry import DoctorCheck
 
 
 @hookimpl
-def register_doctor_checks(register: Callable[[DoctorCheck], Any]) -> None:
+def register_doctor_checks(register: Callable[[Any], Any]) -> None:
+    # Imported here, not at module level: plugin loading (and `lynkr --help`) stays light.
     from lynkr_cli.doctor import checks_env, checks_net, checks_system
+    from lynkr_cli.registry import DoctorCheck
 
     for name, group, run in [*checks_env.CHECKS, *checks_net.CHECKS, *checks_system.CHECKS]:
         register(DoctorCheck(name=name, run=run, group=group))
