@@ -80,7 +80,7 @@ class AccessLog:
         self._log = structlog.wrap_logger(
             self._sink,
             processors=[_stamp, structlog.processors.JSONRenderer(serializer=_dumps)],
-        )
+        ).bind()  # resolve the lazy proxy once, not on every line
 
     def write(self, **fields: Any) -> None:
         self._log.info("request", **fields)

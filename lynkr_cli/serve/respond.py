@@ -219,27 +219,47 @@ async def finish_upstream(upstream: aiohttp.ClientResponse) -> None:
 class _NativeRelay:
     """Looks at each frame in passing: renames the model, reads usage, spots the end."""
 
-    __slots__ = ("acc", "ctx", "done")
+    __slots__ = ("acc", "ctx", "done", "started")
 
     def __init__(self, ctx: Context, acc: Accumulator | None) -> None:
         self.ctx = ctx
         self.acc = acc
         self.done = False
+        self.started = False
 
     def observe(self, frames: list[bytes]) -> bytes:
+        data = b"\n\n".join(frames) + b"\n\n"
+        if (
+            self.acc is None
+            and self.started
+            and frames[0].startswith(b"event: ")
+            and b"event: message_" not in data
+            and b"event: error" not in data
+        ):
+            return data  # only content deltas and pings: nothing to look at
+        return self._join(frames) if self._watch_changed(frames) else data
+
+    def _watch_changed(self, frames: list[bytes]) -> bool:
+        """Inspect the frames that matter; True when one was rewritten."""
+        changed = False
         for i, frame in enumerate(frames):
             name = frame[7 : frame.find(b"\n")] if frame.startswith(b"event: ") else b""
             if self.acc is None and name not in _WATCHED:
+                continue
+            if name == b"message_stop" and self.acc is None:
+                self.done = True
                 continue
             event = _event_of(frame, self.ctx.provider)
             if event is None:
                 continue
             kind = event.get("type")
             if kind == "message_start" and isinstance(event.get("message"), dict):
+                self.started = True
                 self.ctx.usage(event["message"].get("usage"))
                 if event["message"].get("model") != self.ctx.client_model:
                     event["message"]["model"] = self.ctx.client_model
                     frames[i] = encode(event)[:-2]
+                    changed = True
             elif kind == "message_delta":
                 self.ctx.usage(event.get("usage"))
             elif kind == "message_stop":
@@ -249,6 +269,10 @@ class _NativeRelay:
                 self.ctx.error = str((event.get("error") or {}).get("message", "upstream error"))
             if self.acc is not None:
                 self.acc.add(event)
+        return changed
+
+    @staticmethod
+    def _join(frames: list[bytes]) -> bytes:
         return b"\n\n".join(frames) + b"\n\n"
 
 
