@@ -123,6 +123,13 @@ _SH_ASSIGN = re.compile(r"^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=(.*)$")
 _FISH_SET = re.compile(r"^\s*set\s+(?:-[a-zA-Z]+\s+)*([A-Z_][A-Z0-9_]*)\s+(.*)$")
 
 
+_FISH_UNIVERSAL = re.compile(r"^SETUVAR\s+--export\s+([A-Z_][A-Z0-9_]*):(.*)$")
+
+
+def _fish_unescape(value: str) -> str:
+    return re.sub(r"\\x([0-9a-fA-F]{2})", lambda m: chr(int(m.group(1), 16)), value)
+
+
 def _unquote(value: str) -> str:
     value = value.strip().split(" #")[0].strip().rstrip(";")
     if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
@@ -138,6 +145,8 @@ def rc_files(home: Path) -> list[Finding]:
     for path in files:
         pattern = _FISH_SET if path.suffix == ".fish" else _SH_ASSIGN
         out += _scan_lines(path, pattern, "rc-file")
+    # `set -Ux` keeps exported universal variables here, in no startup file at all.
+    out += _scan_lines(home / ".config" / "fish" / "fish_variables", _FISH_UNIVERSAL, "rc-file")
     return out
 
 
@@ -174,7 +183,9 @@ def _scan_lines(path: Path, pattern: re.Pattern[str], kind: str) -> list[Finding
             continue
         match = pattern.match(line)
         if match and _wanted(match.group(1)):
-            name, value = match.group(1), _unquote(match.group(2))
+            raw = match.group(2)
+            value = _fish_unescape(raw) if pattern is _FISH_UNIVERSAL else _unquote(raw)
+            name = match.group(1)
             out.append(Finding(name, masked(name, value), f"{path}:{number}", kind))
     return out
 

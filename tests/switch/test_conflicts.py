@@ -67,3 +67,41 @@ def test_missing_and_unreadable_files_are_quiet(tmp_path: Path) -> None:
     assert conflicts.rc_files(tmp_path) == []
     (tmp_path / ".claude.json").write_text("{not json")
     assert conflicts.claude_json(tmp_path) == []
+
+
+def test_fish_universal_variables(tmp_path: Path) -> None:
+    fish = tmp_path / ".config" / "fish"
+    fish.mkdir(parents=True)
+    (fish / "fish_variables").write_text(
+        "# This file contains fish universal variable definitions.\n"
+        "# VERSION: 3.0\n"
+        "SETUVAR --export ANTHROPIC_BASE_URL:https\\x3a//u\\x2eexample\\x2ecom/v1\n"
+        "SETUVAR ANTHROPIC_MODEL:not\\x20exported\n"
+    )
+    found = conflicts.rc_files(tmp_path)
+    assert [(f.name, f.value, f.where.rsplit(":", 1)[1]) for f in found] == [
+        ("ANTHROPIC_BASE_URL", "https://u.example.com/v1", "3")
+    ]
+
+
+def test_fish_universal_variables_written_by_real_fish(tmp_path: Path) -> None:
+    import os
+    import shutil
+    import subprocess
+
+    import pytest
+
+    fish = shutil.which("fish")
+    if fish is None:
+        pytest.skip("fish not installed (optional)")
+    env = {"HOME": str(tmp_path), "PATH": os.environ["PATH"], "XDG_CONFIG_HOME": ""}
+    env.pop("XDG_CONFIG_HOME")
+    subprocess.run(
+        [fish, "-c", "set -Ux ANTHROPIC_AUTH_TOKEN 'sk-fish-universal 0123'"],
+        env=env,
+        check=True,
+        timeout=30,
+        capture_output=True,
+    )
+    found = conflicts.rc_files(tmp_path)
+    assert [(f.name, f.value) for f in found] == [("ANTHROPIC_AUTH_TOKEN", "****0123")]
