@@ -10,6 +10,26 @@ cd "$(dirname "$0")/.."
 TOOLS=.tools
 want=("@anthropic-ai/claude-code@2.1.197" "@modelcontextprotocol/server-everything")
 
+# Shells and ripgrep from Debian: the switch tests run the real shells, the search tool uses rg.
+missing=()
+command -v zsh >/dev/null 2>&1 || missing+=(zsh)
+command -v fish >/dev/null 2>&1 || missing+=(fish)
+command -v rg >/dev/null 2>&1 || missing+=(ripgrep)
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test-deps: installing ${missing[*]} with apt-get" >&2
+    { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"; } >/dev/null 2>&1 \
+      || echo "test-deps: apt-get install ${missing[*]} failed" >&2
+  else
+    echo "test-deps: ${missing[*]} missing and cannot be installed here; those tests skip" >&2
+  fi
+  if [ "${CI:-}" = "true" ]; then
+    for tool in zsh fish rg; do
+      command -v "$tool" >/dev/null 2>&1 || { echo "test-deps: $tool is required under CI=true" >&2; exit 1; }
+    done
+  fi
+fi
+
 if ! command -v npm >/dev/null 2>&1; then
   if [ "${CI:-}" = "true" ]; then echo "test-deps: npm is required under CI=true" >&2; exit 1; fi
   echo "test-deps: npm not found; Claude Code and MCP npm tests will skip" >&2; exit 0

@@ -256,10 +256,7 @@ def _shell_profile(invoke) -> None:
 @pytest.mark.parametrize("shell", ["bash", "zsh", "fish"])
 def test_shell_exports_survive_a_real_shell(invoke, home: Path, shell: str) -> None:
     binary = shutil.which(shell)
-    if shell == "bash":
-        require(binary is not None, "bash not installed")
-    elif binary is None:
-        pytest.skip(f"{shell} not installed (optional)")
+    require(binary is not None, f"{shell} not installed (bash scripts/test-deps.sh installs it)")
     _shell_profile(invoke)
     result = invoke("switch", "sh", "--shell", shell)
     assert result.exit_code == 0, result.stderr

@@ -89,11 +89,11 @@ def test_fish_universal_variables_written_by_real_fish(tmp_path: Path) -> None:
     import shutil
     import subprocess
 
-    import pytest
+    from tests.conftest import require
 
     fish = shutil.which("fish")
-    if fish is None:
-        pytest.skip("fish not installed (optional)")
+    require(fish is not None, "fish not installed (bash scripts/test-deps.sh installs it)")
+    assert fish is not None
     env = {"HOME": str(tmp_path), "PATH": os.environ["PATH"], "XDG_CONFIG_HOME": ""}
     env.pop("XDG_CONFIG_HOME")
     subprocess.run(

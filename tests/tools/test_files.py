@@ -216,8 +216,9 @@ async def test_python_search_anchors_and_crlf(ws: Path, monkeypatch: pytest.Monk
 async def test_ripgrep_path_matches_python(ws: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import shutil
 
-    if shutil.which("rg") is None:
-        pytest.skip("ripgrep not installed (optional: the Python fallback is tested above)")
+    from tests.conftest import require
+
+    require(shutil.which("rg") is not None, "ripgrep not installed (scripts/test-deps.sh)")
     (ws / "flags.txt").write_text("use --pre=sh to preprocess\n")
     (ws / ".env.local").write_text("return 42 secret\n")
     cases = [
