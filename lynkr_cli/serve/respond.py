@@ -323,7 +323,7 @@ async def serve_batches(
     cache_key: str | None,
 ) -> web.StreamResponse:
     """:func:`serve_events` for batches of events: one write per batch."""
-    acc = Accumulator()
+    acc = Accumulator(content=not stream or cache_key is not None)
     if not stream:
         async for batch in batches:
             for event in batch:

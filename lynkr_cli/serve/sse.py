@@ -7,7 +7,6 @@ A *frame* is one SSE event without its blank-line terminator
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,6 +45,8 @@ class FrameSplitter:
 
 def frame_fields(frame: bytes) -> tuple[str, bytes]:
     """``(event name, data)`` of one frame; the name is "" when there is no ``event:`` line."""
+    if frame.startswith(b"data: ") and b"\n" not in frame:
+        return "", frame[6:]  # the common one-line frame of chat-completions streams
     name = ""
     data: list[bytes] = []
     for line in frame.split(b"\n"):
@@ -59,7 +60,10 @@ def frame_fields(frame: bytes) -> tuple[str, bytes]:
 class Accumulator:
     """Builds the final Message from stream events, the way the SDK's accumulator does."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, content: bool = True) -> None:
+        # content=False keeps only what the access log needs (usage, stop, error):
+        # a stream that will not be cached or returned as JSON skips the text work.
+        self.content = content
         self.message: dict[str, Any] | None = None
         self._json: dict[int, str] = {}
         self.stopped = False
@@ -68,9 +72,12 @@ class Accumulator:
     def add(self, event: dict[str, Any]) -> None:
         kind = event.get("type")
         if kind == "message_start":
-            self.message = copy.deepcopy(event.get("message") or {})
-            self.message.setdefault("content", [])
-            self.message.setdefault("stop_sequence", None)
+            # Copy what add() mutates (content, usage), not the whole event.
+            message = dict(event.get("message") or {})
+            message["content"] = list(message.get("content") or [])
+            message["usage"] = dict(message.get("usage") or {})
+            message.setdefault("stop_sequence", None)
+            self.message = message
             return
         if kind == "error":
             self.error = event.get("error") or {}
@@ -79,7 +86,7 @@ class Accumulator:
             self.stopped = True
             return
         msg = self.message
-        if msg is None:
+        if msg is None or (not self.content and kind != "message_delta"):
             return
         if kind == "content_block_start":
             block = dict(event.get("content_block") or {})

@@ -152,7 +152,8 @@ async def openai_batches(
                 chunk = parse_data(data, provider)
                 if not isinstance(chunk, dict):
                     raise ApiError(502, f"upstream {provider} sent a non-object stream chunk")
-                finished = finished or _has_finish(chunk)
+                if not finished and b"finish_reason" in data:
+                    finished = _has_finish(chunk)
                 batch.extend(translator.feed(chunk))
             if batch:
                 yield batch
