@@ -237,12 +237,13 @@ class _NativeRelay:
             and b"event: error" not in data
         ):
             return data  # only content deltas and pings: nothing to look at
-        return self._join(frames) if self._watch_changed(frames) else data
+        return self._join(frames) if self._watch_changed(frames, data) else data
 
-    def _watch_changed(self, frames: list[bytes]) -> bool:
+    def _watch_changed(self, frames: list[bytes], data: bytes) -> bool:
         """Inspect the frames that matter; True when one was rewritten."""
         changed = False
-        for i, frame in enumerate(frames):
+        for i in self._candidates(frames, data):
+            frame = frames[i]
             name = frame[7 : frame.find(b"\n")] if frame.startswith(b"event: ") else b""
             if self.acc is None and name not in _WATCHED:
                 continue
@@ -270,6 +271,27 @@ class _NativeRelay:
             if self.acc is not None:
                 self.acc.add(event)
         return changed
+
+    def _candidates(self, frames: list[bytes], data: bytes) -> list[int]:
+        """Indices of frames worth a look. message_* events open and close a stream, so
+        without a cache to fill only the first frame and a short tail need checking.
+        Counting is done on the joined bytes; text that happens to contain "event: "
+        only makes the scan longer, never shorter."""
+        if self.acc is not None or data.count(b"event: ") != len(frames):
+            return list(range(len(frames)))
+        wanted = data.count(b"event: message_") + data.count(b"event: error")
+        picked: list[int] = []
+        if frames[0].startswith(b"event: message_start"):
+            picked.append(0)
+            wanted -= 1
+        tail: list[int] = []
+        i = len(frames) - 1
+        while wanted > 0 and i > (0 if picked else -1):
+            if frames[i].startswith((b"event: message_", b"event: error")):
+                tail.append(i)
+                wanted -= 1
+            i -= 1
+        return picked + tail[::-1]
 
     @staticmethod
     def _join(frames: list[bytes]) -> bytes:
