@@ -1,7 +1,7 @@
 """Structured logs: one JSON object per line with level, timestamp, event and fields.
 
 A redaction processor masks anything that looks like a credential, by key name
-(``api_key``, ``authorization``, ``token``…) and by value shape (``sk-…``,
+(``api_key``, ``authorization``, ``token``…; but not counts such as ``input_tokens``) and by value shape (``sk-…``,
 ``Bearer …``), so a careless log call cannot leak a secret.
 """
 
@@ -14,7 +14,7 @@ from collections.abc import Mapping, MutableMapping
 from typing import Any, TextIO
 
 _SECRET_KEY = re.compile(
-    r"(api[_-]?key|authorization|auth[_-]?token|token|secret|password|passwd|cookie|credential)",
+    r"(api[_-]?key|authorization|token(?!s)|secret|password|passwd|cookie|credential)",
     re.IGNORECASE,
 )
 _SECRET_VALUE = re.compile(

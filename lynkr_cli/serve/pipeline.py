@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
@@ -98,7 +99,8 @@ async def answer(
             return await respond.relay_native_stream(gw, request, ctx, resp, key)
         return await respond.native_json(gw, ctx, resp, key)
     if stream:
-        batches = openai_batches(resp, gw.timing(ctx), provider.name, ctx.client_model)
+        estimate = partial(local_count, body)
+        batches = openai_batches(resp, gw.timing(ctx), provider.name, ctx.client_model, estimate)
         try:
             out = await respond.serve_batches(gw, request, ctx, batches, stream=True, cache_key=key)
         except BaseException:
@@ -106,7 +108,7 @@ async def answer(
             raise
         await respond.finish_upstream(resp)
         return out
-    return await respond.translated_json(gw, ctx, resp, key)
+    return await respond.translated_json(gw, ctx, resp, key, partial(local_count, body))
 
 
 async def read_body(gw: Gateway, request: web.Request) -> bytes:
@@ -217,9 +219,15 @@ async def upstream_events(
     req = prepare(provider, stream_body, raw, route, client_headers or {}, stream=True)
     resp = await gw.sender.send(provider, req)
     timing = gw.timing(None)
-    reader = native_events if req.wire == "anthropic" else openai_events
+    events = (
+        native_events(resp, timing, provider.name, route.client_model)
+        if req.wire == "anthropic"
+        else openai_events(
+            resp, timing, provider.name, route.client_model, partial(local_count, body)
+        )
+    )
     try:
-        async for event in reader(resp, timing, provider.name, route.client_model):
+        async for event in events:
             yield event
     except BaseException:
         resp.close()

@@ -20,7 +20,7 @@ from aiohttp import web
 from lynkr_cli.serve.api import ApiError
 from lynkr_cli.serve.sse import PING, Accumulator, encode, replay_events
 from lynkr_cli.serve.state import Context, Gateway, cacheable
-from lynkr_cli.serve.streams import Event, read_frames
+from lynkr_cli.serve.streams import Estimate, Event, read_frames
 
 JSON = "application/json"
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
@@ -93,17 +93,21 @@ async def native_json(
 
 
 async def translated_json(
-    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
+    gw: Gateway,
+    ctx: Context,
+    upstream: aiohttp.ClientResponse,
+    key: str | None,
+    estimate: Estimate | None = None,
 ) -> web.Response:
     """A non-streaming chat-completions answer translated to a Message."""
-    message = await translated_message(gw, ctx, upstream)
+    message = await translated_message(gw, ctx, upstream, estimate)
     if key is not None and cacheable(message):
         gw.cache_put(key, message)
     return json_response(ctx, orjson.dumps(message))
 
 
 async def translated_message(
-    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse
+    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, estimate: Estimate | None = None
 ) -> dict[str, Any]:
     from lynkr_cli.serve.translate import UpstreamStreamError, from_openai_response
 
@@ -111,8 +115,11 @@ async def translated_message(
     if doc.get("error"):
         detail = doc["error"].get("message") if isinstance(doc["error"], dict) else doc["error"]
         raise ApiError(502, f"upstream {ctx.provider} answered with an error: {detail}")
+    usage = doc.get("usage")
+    reported = isinstance(usage, dict) and bool(usage.get("prompt_tokens"))
+    input_tokens = await estimate() if estimate is not None and not reported else 0
     try:
-        message = from_openai_response(doc, model=ctx.client_model)
+        message = from_openai_response(doc, model=ctx.client_model, input_tokens=input_tokens)
     except UpstreamStreamError as exc:
         detail = f"upstream {ctx.provider}: {exc.message}"
         raise ApiError(502, detail, error_type=exc.error_type) from None

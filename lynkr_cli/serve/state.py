@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+import sys
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, field
@@ -105,6 +106,9 @@ class Gateway:
             self.hot = HotCache(min(512, self.settings.cache.max_entries), self.cache.ttl)
 
     async def stop(self) -> None:
+        pool = sys.modules.get("lynkr_cli.mcp.pool")  # loaded only if a server tool used MCP
+        if pool is not None:
+            await pool.shutdown()
         if self.background:
             await asyncio.wait(self.background, timeout=5)
         if self.sender is not None:

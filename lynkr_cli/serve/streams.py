@@ -10,7 +10,7 @@ raises :class:`ApiError` (504), and a connection cut raises 502.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +21,7 @@ from lynkr_cli.serve.api import ApiError
 from lynkr_cli.serve.sse import FrameSplitter, frame_fields
 
 Event = dict[str, Any]
+Estimate = Callable[[], Awaitable[int]]  # the local input-token count, when needed
 
 
 @dataclass(frozen=True)
@@ -114,22 +115,34 @@ async def native_events(
 
 
 async def openai_events(
-    resp: aiohttp.ClientResponse, timing: Timing, provider: str, client_model: str
+    resp: aiohttp.ClientResponse,
+    timing: Timing,
+    provider: str,
+    client_model: str,
+    estimate: Estimate | None = None,
 ) -> AsyncIterator[Event]:
     """A chat-completions stream translated to Anthropic events, one by one."""
-    async for batch in openai_batches(resp, timing, provider, client_model):
+    async for batch in openai_batches(resp, timing, provider, client_model, estimate):
         for event in batch:
             yield event
 
 
 async def openai_batches(
-    resp: aiohttp.ClientResponse, timing: Timing, provider: str, client_model: str
+    resp: aiohttp.ClientResponse,
+    timing: Timing,
+    provider: str,
+    client_model: str,
+    estimate: Estimate | None = None,
 ) -> AsyncIterator[list[Event]]:
     """A chat-completions stream translated to Anthropic events, a batch per upstream read
     (so the client gets one write per read, not one per event).
 
     A stream that stops before ``[DONE]`` and before any ``finish_reason`` was cut:
     it raises, so the client sees an ``error`` event instead of a made-up ``message_stop``.
+
+    An upstream that reports no usage gets ``estimate()`` (the local count) as its
+    ``input_tokens``: Claude Code's auto-compact breaks on a zero. It is computed only
+    then, at the end, so upstreams that do report usage pay nothing for it.
     """
     from lynkr_cli.serve.translate import StreamTranslator, UpstreamStreamError
 
@@ -146,6 +159,7 @@ async def openai_batches(
                 if not data:
                     continue
                 if data.strip() == b"[DONE]":
+                    await _fill_input_tokens(translator, estimate)
                     batch.extend(translator.finish())
                     yield batch
                     return
@@ -163,7 +177,13 @@ async def openai_batches(
         ) from None
     if not finished:
         raise ApiError(502, f"upstream {provider} ended the stream before finishing the message")
+    await _fill_input_tokens(translator, estimate)
     yield translator.finish()
+
+
+async def _fill_input_tokens(translator: Any, estimate: Estimate | None) -> None:
+    if estimate is not None and not translator.has_usage:
+        translator.input_tokens = await estimate()
 
 
 def _has_finish(chunk: dict[str, Any]) -> bool:

@@ -123,6 +123,8 @@ def test_logs_are_json_lines_and_redacted() -> None:
         headers={"authorization": "Bearer abcdefghijk", "x-app": "cli"},
         note="used key sk-zzzzzzzzzzzzzzzz today",
         status=200,
+        input_tokens=12,
+        access_token="abcdefghijklmnop",
     )
     log.debug("hidden")
     lines = stream.getvalue().splitlines()
@@ -130,7 +132,8 @@ def test_logs_are_json_lines_and_redacted() -> None:
     record = json.loads(lines[0])
     assert record["event"] == "request" and record["level"] == "info"
     assert "timestamp" in record and record["status"] == 200
-    assert record["api_key"] == "****"
+    assert record["api_key"] == "****" and record["access_token"] == "****"
+    assert record["input_tokens"] == 12
     assert record["headers"] == {"authorization": "****", "x-app": "cli"}
     assert "zzzz" not in record["note"]
 

@@ -195,3 +195,39 @@ async def test_untranslatable_input_is_a_400_before_the_upstream(gateway, fake) 
     assert doc["error"]["type"] == "invalid_request_error"
     assert "messages.0.content.0" in doc["error"]["message"]
     assert up.seen == []
+
+
+async def _openai_without_usage(request, body):  # type: ignore[no-untyped-def]
+    from tests.serve.fakes import chunk, send_chunks
+
+    if body.get("stream"):
+        chunks = [chunk({"role": "assistant", "content": "ok"}), chunk({}, "stop")]
+        return await send_chunks(request, chunks)
+    from aiohttp import web
+
+    choice = {
+        "index": 0,
+        "message": {"role": "assistant", "content": "ok"},
+        "finish_reason": "stop",
+    }
+    return web.json_response({"id": "c", "object": "chat.completion", "choices": [choice]})
+
+
+@pytest.mark.parametrize("stream", [True, False])
+async def test_upstream_without_usage_gets_a_local_input_count(gateway, fake, stream: bool) -> None:
+    # Claude Code's auto-compact breaks on input_tokens == 0: estimate when the upstream is silent.
+    up = await fake(**FAMILIES["openai"], reply=_openai_without_usage)
+    gw = await gateway(**provider_settings("openai", up))
+    prompt = "count these words please " * 40
+    async with client(gw.url) as sdk:
+        if stream:
+            async with sdk.messages.stream(
+                model="claude-x", max_tokens=50, messages=[{"role": "user", "content": prompt}]
+            ) as s:
+                msg = await s.get_final_message()
+        else:
+            msg = await sdk.messages.create(
+                model="claude-x", max_tokens=50, messages=[{"role": "user", "content": prompt}]
+            )
+    assert msg.content[0].text == "ok"
+    assert 150 < msg.usage.input_tokens < 400

@@ -66,6 +66,11 @@ class StreamTranslator:
         self._usage: Any = None
         self._emitted: list[str] = []  # text for an output estimate when usage never comes
 
+    @property
+    def has_usage(self) -> bool:
+        """Whether the upstream reported usage; if not, ``input_tokens`` is all we have."""
+        return isinstance(self._usage, dict)
+
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         """Events for one OpenAI chunk; raises UpstreamStreamError on an error chunk."""
         if not isinstance(chunk, dict):
