@@ -1,8 +1,8 @@
 """Structured logs: one JSON object per line with level, timestamp, event and fields.
 
 A redaction processor masks anything that looks like a credential, by key name
-(``api_key``, ``authorization``, ``token``…; but not counts such as ``input_tokens``) and by value shape (``sk-…``,
-``Bearer …``), so a careless log call cannot leak a secret.
+(``api_key``, ``authorization``, ``token``…, though not counts like ``input_tokens``)
+and by value shape (``sk-…``, ``Bearer …``), so a careless log call cannot leak a secret.
 """
 
 from __future__ import annotations
