@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 import typer
 from typer.core import TyperGroup
@@ -48,7 +48,23 @@ def exit_code_for(exc: BaseException) -> int:
 
 
 class LynkrGroup(TyperGroup):
-    """The root group. Its ``main`` is the error boundary, so CliRunner sees it too."""
+    """The root group. Its ``main`` is the error boundary, so CliRunner sees it too.
+
+    Plugin commands are turned into click commands only when one is used: converting
+    all of them (Typer inspects every parameter's annotations) costs more than the
+    command a user runs, so ``lynkr index .`` converts ``index`` alone. ``--help``
+    lists them all, and converts them all.
+    """
+
+    lazy: ClassVar[dict[str, Any]] = {}
+
+    def list_commands(self, ctx: Any) -> list[str]:
+        return [*self.lazy, *(name for name in self.commands if name not in self.lazy)]
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            self.commands[cmd_name] = _to_click(self.lazy[cmd_name])
+        return self.commands.get(cmd_name)
 
     def main(  # type: ignore[override]
         self,
@@ -74,6 +90,44 @@ class LynkrGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _to_click(info: Any) -> Any:
+    from typer.main import get_command_from_info, get_group_from_info
+    from typer.models import CommandInfo
+
+    if isinstance(info, CommandInfo):
+        return get_command_from_info(info, pretty_exceptions_short=True, rich_markup_mode=None)
+    return get_group_from_info(
+        info, pretty_exceptions_short=True, rich_markup_mode=None, suggest_commands=True
+    )
+
+
+def _lazy_name(info: Any) -> str | None:
+    from typer.main import get_command_name
+    from typer.models import CommandInfo
+
+    if isinstance(info, CommandInfo):
+        if info.name:
+            return str(info.name)
+        return get_command_name(info.callback.__name__) if info.callback else None
+    name = info.name or info.typer_instance.info.name
+    return str(name) if isinstance(name, str) and name else None
+
+
+def _defer_plugin_commands(app: typer.Typer) -> None:
+    """Move the registered commands into a lazily converted table on the root group."""
+    lazy: dict[str, Any] = {}
+    for kind in ("registered_commands", "registered_groups"):
+        keep = []
+        for info in getattr(app, kind):
+            name = _lazy_name(info)
+            if name is None or name in lazy:
+                keep.append(info)  # unusual shapes convert the usual, eager way
+            else:
+                lazy[name] = info
+        setattr(app, kind, keep)
+    app.info.cls = type("LynkrApp", (LynkrGroup,), {"lazy": lazy})
 
 
 def _version(value: bool) -> None:
@@ -119,6 +173,7 @@ def create_app() -> typer.Typer:
     )
     app.callback()(_root)
     get_manager().call("register_commands", app=app)  # failures are warned by LynkrGroup.main
+    _defer_plugin_commands(app)
     return app
 
 
