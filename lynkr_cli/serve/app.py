@@ -100,31 +100,13 @@ def _wrap(
             elapsed = time.perf_counter() - ctx.started
             metrics.record(name, ctx, elapsed)
             if log is not None and name in _LOGGED:
-                _access_log(log, request, ctx, elapsed)
+                # Only these fields: never headers or bodies, so no credential can reach the log.
+                log.add(ctx, request.method, request.path, elapsed)
 
     return wrapped
 
 
 _LOGGED = frozenset({"messages", "count_tokens", "models", "not_found", "event_logging"})
-
-
-def _access_log(log: AccessLog, request: web.Request, ctx: Context, elapsed: float) -> None:
-    # Only these fields: never headers or bodies, so no credential can reach the log.
-    log.write(
-        request_id=ctx.request_id,
-        method=request.method,
-        path=request.path,
-        status=ctx.status,
-        provider=ctx.provider,
-        client_model=ctx.client_model,
-        upstream_model=ctx.upstream_model,
-        latency_ms=round(elapsed * 1000, 2),
-        ttfb_ms=round(ctx.ttfb * 1000, 2) if ctx.ttfb is not None else None,
-        # Not "*_tokens": the log redactor masks every key containing "token".
-        usage={"input": ctx.input_tokens, "output": ctx.output_tokens},
-        cache=ctx.cache,
-        error=ctx.error or None,
-    )
 
 
 def _error_response(ctx: Context, exc: ApiError) -> web.Response:

@@ -20,7 +20,7 @@ from aiohttp import web
 from lynkr_cli.serve.api import ApiError
 from lynkr_cli.serve.sse import PING, Accumulator, encode, replay_events
 from lynkr_cli.serve.state import Context, Gateway, cacheable
-from lynkr_cli.serve.streams import Estimate, Event, read_frames
+from lynkr_cli.serve.streams import Estimate, Event, read_frames, wait_until
 
 JSON = "application/json"
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
@@ -61,9 +61,9 @@ async def read_json(
             raw = await upstream.read()
         else:
             timing = gw.timing(ctx)
-            wait = min(timing.idle_timeout, timing.deadline - asyncio.get_running_loop().time())
-            async with asyncio.timeout(max(wait, 0.0)):
-                raw = await upstream.read()
+            loop = asyncio.get_running_loop()
+            when = min(loop.time() + timing.idle_timeout, timing.deadline)
+            raw = await wait_until(upstream.read(), when, loop)
     except TimeoutError:
         upstream.close()
         raise ApiError(
@@ -213,14 +213,22 @@ async def finish_upstream(upstream: aiohttp.ClientResponse) -> None:
     """
     content = upstream.content
     try:
-        async with asyncio.timeout(0.5):
-            while not content.at_eof():
-                if not await content.readany():
-                    break
+        while not content.at_eof():  # usually all there already: drained with no timer
+            if not content.read_nowait():
+                break
+        if not content.at_eof():
+            loop = asyncio.get_running_loop()
+            await wait_until(_drain(content), loop.time() + 0.5, loop)
     except (TimeoutError, aiohttp.ClientError):
         upstream.close()
         return
     upstream.release()
+
+
+async def _drain(content: aiohttp.StreamReader) -> None:
+    while not content.at_eof():
+        if not await content.readany():
+            break
 
 
 class _NativeRelay:

@@ -25,6 +25,7 @@ from yarl import URL
 
 from lynkr_cli.serve.api import ApiError
 from lynkr_cli.serve.providers.base import Provider, UpstreamRequest
+from lynkr_cli.serve.streams import wait_until
 from lynkr_cli.settings import ProviderSettings
 
 if TYPE_CHECKING:
@@ -88,6 +89,8 @@ class Sender:
         name = provider.name
         headers = {**req.headers, HOP_HEADER: self.hop_id}
         attempts = self.settings.max_retries + 1
+        loop = asyncio.get_running_loop()
+        post = self.session.post
         last: ApiError | None = None
         for attempt in range(attempts):
             if attempt:
@@ -95,8 +98,11 @@ class Sender:
             self.metrics.inc("lynkr_upstream_attempts", name)
             wait: float | None = None
             try:
-                async with asyncio.timeout(self.settings.first_byte_timeout):
-                    resp = await self.session.post(req.url, data=req.data, headers=headers)
+                resp = await wait_until(
+                    post(req.url, data=req.data, headers=headers),
+                    loop.time() + self.settings.first_byte_timeout,
+                    loop,
+                )
             except TimeoutError:
                 self.metrics.inc("lynkr_upstream_errors", name, "timeout")
                 last = ApiError(
