@@ -29,11 +29,13 @@ SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-contro
 def json_response(ctx: Context, data: bytes, status: int = 200) -> web.Response:
     ctx.status = status
     ctx.first_byte()
-    return web.Response(body=data, status=status, headers={**ctx.headers(), "content-type": JSON})
+    headers = {"request-id": ctx.request_id, "x-lynkr-cache": ctx.cache, "content-type": JSON}
+    return web.Response(body=data, status=status, headers=headers)
 
 
 async def open_sse(request: web.Request, ctx: Context) -> web.StreamResponse:
-    resp = web.StreamResponse(status=200, headers={**SSE_HEADERS, **ctx.headers()})
+    headers = {**SSE_HEADERS, "request-id": ctx.request_id, "x-lynkr-cache": ctx.cache}
+    resp = web.StreamResponse(status=200, headers=headers)
     await resp.prepare(request)
     ctx.first_byte()
     return resp
@@ -379,7 +381,9 @@ async def serve_batches(
                     continue
                 out = await open_sse(request, ctx)
             ended = _take(acc, batch)
-            await out.write(b"".join(encode(e) for e in batch[:ended]))
+            await out.write(
+                b"".join([encode(e) for e in (batch if ended == len(batch) else batch[:ended])])
+            )
             if ended < len(batch) or acc.stopped or acc.error is not None:
                 break
     except ApiError as exc:
