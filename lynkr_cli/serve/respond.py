@@ -49,8 +49,8 @@ async def replay(
     if not stream:
         return json_response(ctx, orjson.dumps(message))
     resp = await open_sse(request, ctx)
-    await resp.write(b"".join(encode(e) for e in replay_events(message)))
-    await resp.write_eof()
+    # Headers, every event and the end of the body in one write.
+    await resp.write_eof(b"".join([encode(e) for e in replay_events(message)]))
     return resp
 
 
@@ -177,9 +177,12 @@ async def relay_native_stream(
             data = relay.observe(frames)
             if out is None:
                 out = await open_sse(request, ctx)
-            await out.write(data)
             if relay.done:
+                # The last batch and the end of the body in one write (one syscall; with
+                # the headers too when the whole stream came in one read).
+                await out.write_eof(data)
                 break
+            await out.write(data)
     except ApiError as exc:
         upstream.close()
         if out is None:
@@ -381,11 +384,11 @@ async def serve_batches(
                     continue
                 out = await open_sse(request, ctx)
             ended = _take(acc, batch)
-            await out.write(
-                b"".join([encode(e) for e in (batch if ended == len(batch) else batch[:ended])])
-            )
+            data = b"".join([encode(e) for e in (batch if ended == len(batch) else batch[:ended])])
             if ended < len(batch) or acc.stopped or acc.error is not None:
+                await out.write_eof(data)  # the last events and the end in one write
                 break
+            await out.write(data)
     except ApiError as exc:
         if out is None:
             raise
