@@ -12,6 +12,8 @@ from typing import Any
 
 import orjson
 
+from lynkr_cli.serve.translate.events import apply_delta
+
 PING = b'event: ping\ndata: {"type": "ping"}\n\n'
 
 
@@ -112,18 +114,9 @@ class Accumulator:
         assert self.message is not None
         if index >= len(self.message["content"]):
             return
-        block = self.message["content"][index]
-        kind = delta.get("type")
-        if kind == "text_delta":
-            block["text"] = block.get("text", "") + delta.get("text", "")
-        elif kind == "input_json_delta":
-            self._json[index] = self._json.get(index, "") + delta.get("partial_json", "")
-        elif kind == "thinking_delta":
-            block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
-        elif kind == "signature_delta":
-            block["signature"] = delta.get("signature", "")
-        elif kind == "citations_delta":
-            block.setdefault("citations", []).append(delta.get("citation"))
+        fragment = apply_delta(self.message["content"][index], delta)
+        if fragment is not None:
+            self._json[index] = self._json.get(index, "") + fragment
 
     def _close_block(self, index: int) -> None:
         assert self.message is not None

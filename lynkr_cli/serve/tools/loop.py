@@ -27,6 +27,7 @@ from typing import Any
 
 from lynkr_cli.logs import get_logger
 from lynkr_cli.serve.tools.toolbox import Toolbox, build_toolbox
+from lynkr_cli.serve.translate.events import apply_delta
 from lynkr_cli.settings import Settings
 
 Event = dict[str, Any]
@@ -225,17 +226,9 @@ async def _block_start(
 def _apply_delta(block: dict[str, Any] | None, delta: dict[str, Any]) -> None:
     if block is None:
         return
-    kind = delta.get("type")
-    if kind == "text_delta":
-        block["text"] = block.get("text", "") + delta.get("text", "")
-    elif kind == "input_json_delta":
-        block["_json"] = block.get("_json", "") + delta.get("partial_json", "")
-    elif kind == "thinking_delta":
-        block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
-    elif kind == "signature_delta":
-        block["signature"] = delta.get("signature", "")
-    elif kind == "citations_delta":
-        block.setdefault("citations", []).append(delta.get("citation"))
+    fragment = apply_delta(block, delta)
+    if fragment is not None:
+        block["_json"] = block.get("_json", "") + fragment
 
 
 def _close_block(block: dict[str, Any] | None, step: _Step, client_tools: set[Any]) -> None:

@@ -96,7 +96,9 @@ def _apply(message: dict[str, Any], partial: dict[int, list[str]], event: Event)
     if kind == "content_block_start":
         content.append(copy.deepcopy(event["content_block"]))
     elif kind == "content_block_delta":
-        _apply_delta(content[event["index"]], partial, event["index"], event["delta"])
+        fragment = apply_delta(content[event["index"]], event["delta"])
+        if fragment is not None:
+            partial.setdefault(event["index"], []).append(fragment)
     elif kind == "content_block_stop":
         index = event["index"]
         if content[index].get("type") == "tool_use" and index in partial:
@@ -106,17 +108,22 @@ def _apply(message: dict[str, Any], partial: dict[int, list[str]], event: Event)
         message["usage"] = {**message.get("usage", {}), **(event.get("usage") or {})}
 
 
-def _apply_delta(
-    block: dict[str, Any], partial: dict[int, list[str]], index: int, delta: dict[str, Any]
-) -> None:
+def apply_delta(block: dict[str, Any], delta: dict[str, Any]) -> str | None:
+    """Fold one ``content_block_delta`` into its block.
+
+    Text, thinking, signature and citations land in ``block``; a tool-input fragment
+    (``input_json_delta``) is returned instead, for the caller to join and parse when
+    the block stops. Shared by every accumulator in the gateway.
+    """
     kind = delta.get("type")
     if kind == "text_delta":
-        block["text"] = block.get("text", "") + delta["text"]
-    elif kind == "thinking_delta":
-        block["thinking"] = block.get("thinking", "") + delta["thinking"]
-    elif kind == "signature_delta":
-        block["signature"] = delta["signature"]
+        block["text"] = block.get("text", "") + delta.get("text", "")
     elif kind == "input_json_delta":
-        partial.setdefault(index, []).append(delta["partial_json"])
+        return str(delta.get("partial_json", ""))
+    elif kind == "thinking_delta":
+        block["thinking"] = block.get("thinking", "") + delta.get("thinking", "")
+    elif kind == "signature_delta":
+        block["signature"] = delta.get("signature", "")
     elif kind == "citations_delta":
         block.setdefault("citations", []).append(delta.get("citation"))
+    return None
