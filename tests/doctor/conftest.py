@@ -11,18 +11,6 @@ import pytest
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    home = tmp_path / "home"
-    (home / ".claude").mkdir(parents=True)
-    project = tmp_path / "project"
-    project.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
-    monkeypatch.chdir(project)
-    return home
-
-
-@pytest.fixture
 def doctor(invoke: Any, home: Path) -> Callable[..., tuple[int, dict[str, Any], str]]:
     """Run doctor with --json; return (exit code, {check name: result}, stderr)."""
 

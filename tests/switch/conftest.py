@@ -30,19 +30,6 @@ USER_SETTINGS = {
 
 
 @pytest.fixture
-def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """HOME in tmp (with ~/.claude/settings.json), and the working directory a project in it."""
-    home = tmp_path / "home"
-    (home / ".claude").mkdir(parents=True)
-    project = tmp_path / "project"
-    project.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.delenv("CLAUDE_CONFIG_DIR", raising=False)
-    monkeypatch.chdir(project)
-    return home
-
-
-@pytest.fixture
 def user_settings(home: Path) -> Path:
     path = home / ".claude" / "settings.json"
     path.write_text(json.dumps(USER_SETTINGS, indent=2) + "\n")
