@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
+from lynkr_cli.serve.translate.events import anthropic_message_to_events
 from tests.conftest import require, tool_path
 from tests.switch.helpers import serve
 
@@ -23,53 +24,29 @@ def _event(name: str, data: dict[str, object]) -> bytes:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n".encode()
 
 
-async def _messages(request: web.Request) -> web.StreamResponse:
-    body = await request.json()
+async def _text_stream(
+    request: web.Request, model: object, text: str, stop: str, usage: dict[str, int]
+) -> web.StreamResponse:
+    """A complete Anthropic text stream, built from the Message it should accumulate to."""
     response = web.StreamResponse(headers={"content-type": "text/event-stream"})
     await response.prepare(request)
-    usage = {"input_tokens": 5, "output_tokens": 1}
     message = {
         "id": "msg_e2e",
-        "type": "message",
-        "role": "assistant",
-        "model": body["model"],
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
+        "model": model,
+        "content": [{"type": "text", "text": text}],
+        "stop_reason": stop,
         "usage": usage,
     }
-    for name, data in [
-        ("message_start", {"type": "message_start", "message": message}),
-        (
-            "content_block_start",
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
-        (
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": "pong"},
-            },
-        ),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        (
-            "message_delta",
-            {
-                "type": "message_delta",
-                "usage": {"output_tokens": 1},
-                "delta": {"stop_reason": "end_turn", "stop_sequence": None},
-            },
-        ),
-        ("message_stop", {"type": "message_stop"}),
-    ]:
-        await response.write(_event(name, data))
+    for event in anthropic_message_to_events(message):
+        await response.write(_event(str(event["type"]), event))
     await response.write_eof()
     return response
+
+
+async def _messages(request: web.Request) -> web.StreamResponse:
+    body = await request.json()
+    usage = {"input_tokens": 5, "output_tokens": 1}
+    return await _text_stream(request, body["model"], "pong", "end_turn", usage)
 
 
 async def _ok(request: web.Request) -> web.Response:
@@ -178,50 +155,8 @@ async def _upstream(request: web.Request) -> web.StreamResponse:
 
 
 async def _messages_from(body: dict[str, object], request: web.Request) -> web.StreamResponse:
-    response = web.StreamResponse(headers={"content-type": "text/event-stream"})
-    await response.prepare(request)
-    message = {
-        "id": "msg_up",
-        "type": "message",
-        "role": "assistant",
-        "model": body["model"],
-        "content": [],
-        "stop_reason": None,
-        "stop_sequence": None,
-        "usage": {"input_tokens": 3, "output_tokens": 1},
-    }
-    for name, data in [
-        ("message_start", {"type": "message_start", "message": message}),
-        (
-            "content_block_start",
-            {
-                "type": "content_block_start",
-                "index": 0,
-                "content_block": {"type": "text", "text": ""},
-            },
-        ),
-        (
-            "content_block_delta",
-            {
-                "type": "content_block_delta",
-                "index": 0,
-                "delta": {"type": "text_delta", "text": "p"},
-            },
-        ),
-        ("content_block_stop", {"type": "content_block_stop", "index": 0}),
-        (
-            "message_delta",
-            {
-                "type": "message_delta",
-                "usage": {"output_tokens": 1},
-                "delta": {"stop_reason": "max_tokens", "stop_sequence": None},
-            },
-        ),
-        ("message_stop", {"type": "message_stop"}),
-    ]:
-        await response.write(_event(name, data))
-    await response.write_eof()
-    return response
+    usage = {"input_tokens": 3, "output_tokens": 1}
+    return await _text_stream(request, body["model"], "p", "max_tokens", usage)
 
 
 def test_lynkr_preset_probe_through_the_real_gateway(
