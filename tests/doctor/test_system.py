@@ -16,6 +16,7 @@ import pytest
 from aiohttp import web
 
 from tests.conftest import ROOT, require, tool_path
+from tests.gitrepo import make_repo
 from tests.switch.helpers import serve
 
 
@@ -178,21 +179,10 @@ def test_upstream_unreachable_and_unresolvable(doctor, monkeypatch) -> None:
 # --------------------------------------------------------------------------- git / index
 
 
-def _git(cwd: Path, *args: str) -> None:
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, timeout=30)
-
-
 @pytest.fixture
 def repo(home: Path) -> Path:
     require(tool_path("git") is not None, "git not installed")
-    root = Path.cwd()
-    _git(root, "init", "-q", "-b", "main")
-    _git(root, "config", "user.email", "t@example.com")
-    _git(root, "config", "user.name", "T")
-    (root / "app.py").write_text("def hello():\n    return 1\n")
-    _git(root, "add", "app.py")
-    _git(root, "commit", "-q", "-m", "first")
-    return root
+    return make_repo(Path.cwd(), {"app.py": "def hello():\n    return 1\n"})
 
 
 def test_git_state_and_policy(doctor, repo: Path, monkeypatch) -> None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,15 +10,9 @@ from typing import Any
 
 import pytest
 
+from tests.gitrepo import git
 
-def git(cwd: Path, *args: str, check: bool = True) -> str:
-    """Run git for test set-up (argument lists, bounded)."""
-    proc = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True, timeout=30, check=False
-    )
-    if check and proc.returncode != 0:
-        raise AssertionError(f"git {' '.join(args)} failed: {proc.stderr}")
-    return proc.stdout
+__all__ = ["git"]
 
 
 @dataclass

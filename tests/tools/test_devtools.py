@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -13,28 +12,19 @@ import pytest
 from lynkr_cli.serve.tools.base import ToolContext
 from lynkr_cli.serve.tools.toolbox import Toolbox, registry_toolbox
 from lynkr_cli.settings import get_settings
+from tests.gitrepo import make_repo
 
 pytestmark = pytest.mark.timeout(60)
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, timeout=30)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "T")
-    (root / "shapes.py").write_text(
-        "class Circle:\n    def area(self):\n        return 3.14\n\n\n"
-        "def total(shapes):\n    return sum(s.area() for s in shapes)\n"
-    )
-    (root / "main.py").write_text("from shapes import Circle, total\n\nprint(total([Circle()]))\n")
-    git(root, "add", ".")
-    git(root, "commit", "-q", "-m", "feat: shapes")
+    files = {
+        "shapes.py": "class Circle:\n    def area(self):\n        return 3.14\n\n\n"
+        "def total(shapes):\n    return sum(s.area() for s in shapes)\n",
+        "main.py": "from shapes import Circle, total\n\nprint(total([Circle()]))\n",
+    }
+    root = make_repo(tmp_path / "repo", files, "feat: shapes")
     (root / "shapes.py").write_text((root / "shapes.py").read_text() + "\n# trailing note\n")
     return root
 

@@ -9,7 +9,6 @@ message. Through the native Anthropic path and the OpenAI translation path.
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +18,7 @@ import httpx
 import pytest
 from aiohttp import web
 
+from tests.gitrepo import make_repo
 from tests.tools.scripted import ScriptedModel, openai_tool_results, parse_sse, tool_results
 
 pytestmark = pytest.mark.timeout(90)
@@ -26,20 +26,10 @@ SEED = {"model": "claude-sonnet-4-5", "max_tokens": 1024,
         "messages": [{"role": "user", "content": "Summarize the recent diff"}]}  # fmt: skip
 
 
-def git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-C", str(repo), *args], check=True, capture_output=True, timeout=30)
-
-
 @pytest.fixture
 def repo(tmp_path: Path) -> Path:
-    root = tmp_path / "repo"
-    root.mkdir()
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "t@example.com")
-    git(root, "config", "user.name", "T")
-    (root / "calc.py").write_text("def add(a, b):\n    return a + b\n")
-    git(root, "add", "calc.py")
-    git(root, "commit", "-q", "-m", "add calc")
+    calc = {"calc.py": "def add(a, b):\n    return a + b\n"}
+    root = make_repo(tmp_path / "repo", calc, "add calc")
     (root / "calc.py").write_text(
         "def add(a, b):\n    return a + b\n\n\ndef multiply(a, b):\n    return a * b\n"
     )
