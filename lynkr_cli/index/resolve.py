@@ -1,10 +1,16 @@
-"""Resolve an import, as written, to a file of the repository where the language allows.
+r"""Resolve an import, as written, to a file of the repository where the language allows.
 
 Python modules, relative JavaScript/TypeScript specifiers, Go packages inside
 the module (to the package directory, with a trailing ``/``), Rust ``mod`` items
 and ``crate::`` paths, C/C++ quoted includes, Java classes, Ruby requires and
-Bash ``source``. C# ``using`` and PHP ``use`` name namespaces, not files: they
-stay unresolved, as do third-party packages.
+Bash ``source``.
+
+PHP ``use`` and C# ``using`` name namespaces, which resolve only by convention:
+a PHP class to the file PSR-4 puts it in (``App\Models\User`` ->
+``app/Models/User.php``; the match is case-insensitive, as Laravel's ``App\`` ->
+``app/`` needs), a C# namespace to the directory holding it (``MyApp.Services`` ->
+``MyApp/Services/``, or ``Services/`` beside ``MyApp.csproj``, whose name is the
+default root namespace). Third-party packages stay unresolved.
 """
 
 from __future__ import annotations
@@ -24,6 +30,8 @@ class Resolver:
         self.dirs = {posixpath.dirname(f) for f in self.files}
         self.go_module = go_module
         self._java: dict[str, str] | None = None
+        self._php_map: dict[str, str] | None = None
+        self._cs_map: dict[str, str] | None = None
         self._handlers: dict[str, Callable[[str, str], str | None]] = {
             "python": self._python,
             "javascript": self._js,
@@ -36,6 +44,8 @@ class Resolver:
             "java": self._java_class,
             "ruby": self._ruby,
             "bash": self._bash,
+            "php": self._php,
+            "csharp": self._csharp,
         }
 
     def resolve(self, lang: str, source: str, text: str) -> str | None:
@@ -125,6 +135,38 @@ class Resolver:
                     for start in range(len(parts)):
                         self._java.setdefault(".".join(parts[start:]), path)
         return self._java.get(text.removeprefix("static ").removesuffix(".*"))
+
+    def _php(self, source: str, text: str) -> str | None:
+        if self._php_map is None:
+            self._php_map = {}
+            for path in sorted(self.files):
+                if path.endswith(".php"):
+                    parts = path[:-4].lower().split("/")
+                    for start in range(len(parts)):
+                        self._php_map.setdefault("/".join(parts[start:]), path)
+        name = text.split(" as ", 1)[0].strip().lstrip("\\")
+        return self._php_map.get(name.replace("\\", "/").lower()) if name else None
+
+    def _csharp(self, source: str, text: str) -> str | None:
+        if self._cs_map is None:
+            self._cs_map = {}
+            cs_dirs = sorted({posixpath.dirname(f) for f in self.files if f.endswith(".cs")})
+            for directory in cs_dirs:
+                parts = directory.split("/") if directory else []
+                for start in range(len(parts)):
+                    self._cs_map.setdefault(".".join(parts[start:]), directory + "/")
+            # A project's default root namespace is its .csproj's name: MyApp.csproj in
+            # src/ makes src/Services hold MyApp.Services.
+            for project in sorted(f for f in self.files if f.endswith(".csproj")):
+                base = posixpath.dirname(project)
+                root_ns = posixpath.basename(project)[: -len(".csproj")]
+                for directory in cs_dirs:
+                    if directory == base or directory.startswith(base + "/") or not base:
+                        rest = directory[len(base) :].strip("/")
+                        key = f"{root_ns}.{rest.replace('/', '.')}" if rest else root_ns
+                        self._cs_map.setdefault(key, directory + "/" if directory else "./")
+        name = text.removeprefix("static ").split("=")[-1].strip()
+        return self._cs_map.get(name)
 
     def _ruby(self, source: str, text: str) -> str | None:
         name = text if text.endswith(".rb") else text + ".rb"
