@@ -8,6 +8,7 @@ access-log line and metrics. That keeps the hot path to one function call.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import time
 from collections.abc import Awaitable, Callable
@@ -170,16 +171,18 @@ async def _upstream_count(
 
     req = provider.prepare(body, raw, route, request.headers, stream=False)
     headers = {**req.headers, HOP_HEADER: gw.hop_id}
+    r = None
     try:
-        timeout = aiohttp.ClientTimeout(total=min(30.0, gw.settings.provider.first_byte_timeout))
-        async with gw.sender.session.post(
-            url, data=req.data, headers=headers, timeout=timeout
-        ) as r:
+        async with asyncio.timeout(min(30.0, gw.settings.provider.first_byte_timeout)):
+            r = await gw.sender.pool.request("POST", url, headers, req.data)
             if r.status != 200:
                 return None  # no such route upstream, or it failed: count locally instead
             doc = orjson.loads(await r.read())
     except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError):
         return None
+    finally:
+        if r is not None:
+            r.release()
     value = doc.get("input_tokens") if isinstance(doc, dict) else None
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
@@ -244,11 +247,12 @@ async def _probe(gw: Gateway, doc: dict[str, Any]) -> str | None:
     url = provider.url(route)
     started = time.perf_counter()
     try:
-        timeout = aiohttp.ClientTimeout(total=min(10.0, gw.settings.provider.connect_timeout))
-        # A GET with lynkr's credential: any answer proves reachability, 401/403 a bad key.
-        headers = provider.auth_headers()
-        async with gw.sender.session.get(url, headers=headers, timeout=timeout) as r:
+        async with asyncio.timeout(min(10.0, gw.settings.provider.connect_timeout)):
+            # A GET with lynkr's credential: any answer proves reachability, 401/403 a bad key.
+            headers = {**provider.auth_headers(), HOP_HEADER: gw.hop_id}
+            r = await gw.sender.pool.request("GET", url, headers)
             doc["upstream_status"] = r.status
+            r.release()
     except (aiohttp.ClientError, TimeoutError) as exc:
         return f"upstream {provider.name} is unreachable: {exc or type(exc).__name__}"
     doc["upstream_ms"] = round((time.perf_counter() - started) * 1000, 1)

@@ -27,12 +27,12 @@ from collections.abc import AsyncIterator, Mapping
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
-import aiohttp
 from aiohttp import web
 
 from lynkr_cli.cache import canonical_key
 from lynkr_cli.serve import respond
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
+from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
 from lynkr_cli.serve.streams import Event, native_events, openai_batches, openai_events
 
@@ -172,7 +172,7 @@ async def dispatch(
     headers: Mapping[str, str],
     ctx: Context,
     stream: bool,
-) -> tuple[Provider, UpstreamRequest, aiohttp.ClientResponse]:
+) -> tuple[Provider, UpstreamRequest, Response]:
     """Send to the first route that answers 2xx, walking ``provider.fallback`` on outages."""
     failure: ApiError | None = None
     for route in routes:

@@ -18,6 +18,7 @@ import orjson
 from aiohttp import web
 
 from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.sse import PING, Accumulator, encode, replay_events
 from lynkr_cli.serve.state import Context, Gateway, cacheable
 from lynkr_cli.serve.streams import Estimate, Event, read_frames, wait_until
@@ -54,9 +55,7 @@ async def replay(
     return resp
 
 
-async def read_json(
-    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse
-) -> tuple[bytes, dict[str, Any]]:
+async def read_json(gw: Gateway, ctx: Context, upstream: Response) -> tuple[bytes, dict[str, Any]]:
     """The whole upstream body, and it parsed as a JSON object."""
     try:
         if upstream.content.is_eof():  # all there already: no timer needed
@@ -81,7 +80,7 @@ async def read_json(
 
 
 async def native_json(
-    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, key: str | None
+    gw: Gateway, ctx: Context, upstream: Response, key: str | None
 ) -> web.Response:
     """A non-streaming Anthropic-format answer: the model renamed, usage observed."""
     raw, message = await read_json(gw, ctx, upstream)
@@ -97,7 +96,7 @@ async def native_json(
 async def translated_json(
     gw: Gateway,
     ctx: Context,
-    upstream: aiohttp.ClientResponse,
+    upstream: Response,
     key: str | None,
     estimate: Estimate | None = None,
 ) -> web.Response:
@@ -109,7 +108,7 @@ async def translated_json(
 
 
 async def translated_message(
-    gw: Gateway, ctx: Context, upstream: aiohttp.ClientResponse, estimate: Estimate | None = None
+    gw: Gateway, ctx: Context, upstream: Response, estimate: Estimate | None = None
 ) -> dict[str, Any]:
     from lynkr_cli.serve.translate import UpstreamStreamError, from_openai_response
 
@@ -135,7 +134,7 @@ async def json_as_stream(
     gw: Gateway,
     request: web.Request,
     ctx: Context,
-    upstream: aiohttp.ClientResponse,
+    upstream: Response,
     *,
     native: bool,
 ) -> web.StreamResponse:
@@ -162,7 +161,7 @@ async def relay_native_stream(
     gw: Gateway,
     request: web.Request,
     ctx: Context,
-    upstream: aiohttp.ClientResponse,
+    upstream: Response,
     key: str | None,
 ) -> web.StreamResponse:
     """Relay an Anthropic SSE stream frame by frame, observing it on the way."""
@@ -210,7 +209,7 @@ async def relay_native_stream(
     return out
 
 
-async def finish_upstream(upstream: aiohttp.ClientResponse) -> None:
+async def finish_upstream(upstream: Response) -> None:
     """Let the connection go back to the pool once the upstream ends; close it if it never does.
 
     Closing after every stream would cost a new TCP connection per request. aiohttp
@@ -229,7 +228,7 @@ async def finish_upstream(upstream: aiohttp.ClientResponse) -> None:
 DRAIN_SECONDS = 0.5
 
 
-def _close_unfinished(upstream: aiohttp.ClientResponse) -> None:
+def _close_unfinished(upstream: Response) -> None:
     if not upstream.content.is_eof():
         upstream.close()
 

@@ -95,9 +95,9 @@ class Gateway:
         self.dumps = orjson.dumps
 
     async def start(self) -> None:
-        from lynkr_cli.serve.upstream import Sender, new_session
+        from lynkr_cli.serve.upstream import Sender, new_pool
 
-        self.sender = Sender(new_session(self.settings.provider), self.settings.provider,
+        self.sender = Sender(new_pool(self.settings.provider), self.settings.provider,
                              self.metrics, self.hop_id)  # fmt: skip
         if self.settings.cache.enabled:
             from lynkr_cli.cache import PromptCache
@@ -112,7 +112,7 @@ class Gateway:
         if self.background:
             await asyncio.wait(self.background, timeout=5)
         if self.sender is not None:
-            await self.sender.session.close()
+            await self.sender.pool.close()
         if self.cache is not None:
             self.cache.close()
 

@@ -17,6 +17,7 @@ import aiohttp
 import orjson
 
 from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.sse import FrameSplitter, frame_fields
 
 Event = dict[str, Any]
@@ -66,9 +67,7 @@ async def wait_until(aw: Awaitable[T], when: float, loop: asyncio.AbstractEventL
         handle.cancel()
 
 
-async def read_frames(
-    resp: aiohttp.ClientResponse, timing: Timing, provider: str
-) -> AsyncIterator[list[bytes]]:
+async def read_frames(resp: Response, timing: Timing, provider: str) -> AsyncIterator[list[bytes]]:
     """Whole SSE frames as they arrive; ``[]`` after a silence worth a ping."""
     loop = asyncio.get_running_loop()
     splitter = FrameSplitter()
@@ -129,7 +128,7 @@ def parse_data(data: bytes, provider: str) -> Any:
 
 
 async def native_events(
-    resp: aiohttp.ClientResponse, timing: Timing, provider: str, client_model: str
+    resp: Response, timing: Timing, provider: str, client_model: str
 ) -> AsyncIterator[Event]:
     """An Anthropic-format upstream stream as event dicts, the model renamed for the client."""
     async for frames in read_frames(resp, timing, provider):
@@ -149,7 +148,7 @@ async def native_events(
 
 
 async def openai_events(
-    resp: aiohttp.ClientResponse,
+    resp: Response,
     timing: Timing,
     provider: str,
     client_model: str,
@@ -162,7 +161,7 @@ async def openai_events(
 
 
 async def openai_batches(
-    resp: aiohttp.ClientResponse,
+    resp: Response,
     timing: Timing,
     provider: str,
     client_model: str,

@@ -24,6 +24,7 @@ import orjson
 from yarl import URL
 
 from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.http1 import Pool, Response
 from lynkr_cli.serve.providers.base import Provider, UpstreamRequest
 from lynkr_cli.serve.streams import wait_until
 from lynkr_cli.settings import ProviderSettings
@@ -35,19 +36,9 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 HOP_HEADER = "x-lynkr-hop"
 
 
-def new_session(settings: ProviderSettings) -> aiohttp.ClientSession:
-    """One pooled session for all upstreams: no cookies, no auto headers, no decompression."""
-    timeout = aiohttp.ClientTimeout(
-        total=None, connect=settings.connect_timeout, sock_connect=settings.connect_timeout
-    )
-    connector = aiohttp.TCPConnector(limit=0, ttl_dns_cache=300, enable_cleanup_closed=True)
-    return aiohttp.ClientSession(
-        connector=connector,
-        timeout=timeout,
-        cookie_jar=aiohttp.DummyCookieJar(),
-        auto_decompress=False,
-        read_bufsize=2**16,
-    )
+def new_pool(settings: ProviderSettings) -> Pool:
+    """One pool of keep-alive connections for all upstreams."""
+    return Pool(settings.connect_timeout)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -69,12 +60,12 @@ class Sender:
 
     def __init__(
         self,
-        session: aiohttp.ClientSession,
+        pool: Pool,
         settings: ProviderSettings,
         metrics: Metrics,
         hop_id: str,
     ) -> None:
-        self.session = session
+        self.pool = pool
         self.settings = settings
         self.metrics = metrics
         self.hop_id = hop_id
@@ -84,13 +75,13 @@ class Sender:
         ceiling = min(self.settings.retry_max_wait, 0.5 * (2**attempt))
         return random.uniform(ceiling / 2, ceiling)
 
-    async def send(self, provider: Provider, req: UpstreamRequest) -> aiohttp.ClientResponse:
+    async def send(self, provider: Provider, req: UpstreamRequest) -> Response:
         """The upstream response with a 2xx status, or an ApiError after the retries."""
         name = provider.name
         headers = {**req.headers, HOP_HEADER: self.hop_id}
         attempts = self.settings.max_retries + 1
         loop = asyncio.get_running_loop()
-        post = self.session.post
+        request = self.pool.request
         last: ApiError | None = None
         for attempt in range(attempts):
             if attempt:
@@ -99,7 +90,7 @@ class Sender:
             wait: float | None = None
             try:
                 resp = await wait_until(
-                    post(req.url, data=req.data, headers=headers),
+                    request("POST", req.url, headers, req.data),
                     loop.time() + self.settings.first_byte_timeout,
                     loop,
                 )
@@ -142,7 +133,7 @@ def _reason(exc: BaseException) -> str:
     return str(cause) or type(cause).__name__
 
 
-async def error_from_response(provider: Provider, resp: aiohttp.ClientResponse) -> ApiError:
+async def error_from_response(provider: Provider, resp: Response) -> ApiError:
     """Map an upstream error response to the client's error, saying whose fault it is."""
     try:
         raw = await resp.read()

@@ -1,0 +1,598 @@
+"""A lean HTTP/1.1 client for upstream calls: pooled keep-alive connections, nothing else.
+
+aiohttp's ``ClientSession`` spends ~120 µs of Python per request (URL and header
+objects, payload registry, tracing hooks, timers, the connector's bookkeeping)
+before a byte moves; the gateway's per-request budget is smaller than that. A
+request here is one pre-rendered request line per URL, the headers joined into
+the same write as the body, and a response parsed straight out of the socket
+buffer.
+
+What it does: ``http``/``https`` (TLS with the system's default verification),
+``Content-Length``, chunked and close-delimited bodies, 1xx responses skipped,
+keep-alive reuse (a pooled connection the upstream closed before answering is
+retried once on a fresh one: it never saw the request), read back-pressure, and
+the connect timeout. Everything it raises on the wire is an ``aiohttp.ClientError``
+(or ``TimeoutError`` for the connect timeout), so callers map failures as before.
+It never asks for compressed bodies: the gateway relays bytes as they come.
+
+The response's API is the part of ``aiohttp.ClientResponse`` the gateway uses:
+``status``, ``headers``, ``content_type``, ``url``, ``read()``, ``release()``,
+``close()`` and ``content`` with ``read_nowait``/``readany``/``read``/
+``at_eof``/``is_eof``/``on_eof``. The connection goes back to the pool as soon
+as the end of the body arrives, so ``release()`` after that is free.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from collections.abc import Callable, Mapping
+from typing import NamedTuple, cast
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+from multidict import CIMultiDict
+from yarl import URL
+
+from lynkr_cli import __version__
+
+IDLE_SECONDS = 30.0  # a pooled connection idle longer than this is closed, not reused
+MAX_IDLE = 256  # idle connections kept per upstream origin
+READ_LIMIT = 2**17  # unread body bytes above which the socket stops being read
+MAX_HEAD = 2**16  # the largest response head accepted
+USER_AGENT = f"lynkr/{__version__}"
+
+# body framing states
+_HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILER, _UNTIL_CLOSE = range(7)
+
+
+class ConnectError(aiohttp.ClientConnectionError):
+    """The upstream could not be reached; ``os_error`` says why."""
+
+    def __init__(self, origin: str, os_error: OSError) -> None:
+        super().__init__(f"cannot connect to {origin}: {os_error}")
+        self.os_error = os_error
+
+
+class BadResponse(aiohttp.ClientConnectionError):
+    """The upstream's answer is not well-formed HTTP/1.1."""
+
+
+class _StaleConnection(aiohttp.ServerDisconnectedError):
+    """A reused connection closed before any byte of the answer: safe to send again."""
+
+
+class Body:
+    """The response body as it arrives (``aiohttp.StreamReader``'s reading API)."""
+
+    __slots__ = ("_callbacks", "_chunks", "_conn", "_eof", "_exc", "_size", "_waiter")
+
+    def __init__(self, conn: _Conn | None) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+        self._eof = False
+        self._exc: BaseException | None = None
+        self._waiter: asyncio.Future[None] | None = None
+        self._callbacks: list[Callable[[], object]] = []
+        self._conn = conn
+
+    # -- fed by the connection ----------------------------------------------------------
+    def feed(self, data: bytes) -> None:
+        if not data:
+            return
+        self._chunks.append(data)
+        self._size += len(data)
+        if self._size > READ_LIMIT and self._conn is not None:
+            self._conn.pause()
+        self._wake()
+
+    def feed_eof(self) -> None:
+        if self._eof:
+            return
+        self._eof = True
+        self._conn = None
+        self._wake()
+        callbacks, self._callbacks = self._callbacks, []
+        for callback in callbacks:
+            callback()
+
+    def set_exception(self, exc: BaseException) -> None:
+        if self._eof or self._exc is not None:
+            return
+        self._exc = exc
+        self._conn = None
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
+
+    # -- read by the gateway ------------------------------------------------------------
+    def is_eof(self) -> bool:
+        """The whole body has arrived (some of it may be unread)."""
+        return self._eof
+
+    def at_eof(self) -> bool:
+        """The whole body has arrived and been read."""
+        return self._eof and not self._chunks
+
+    def on_eof(self, callback: Callable[[], object]) -> None:
+        if self._eof:
+            callback()
+        else:
+            self._callbacks.append(callback)
+
+    def read_nowait(self) -> bytes:
+        """Everything buffered (``b""`` when nothing is); raises a broken body's error."""
+        chunks = self._chunks
+        if chunks:
+            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            chunks.clear()
+            if self._conn is not None and self._conn.paused:
+                self._conn.resume()
+            self._size = 0
+            return data
+        if self._exc is not None:
+            raise self._exc
+        return b""
+
+    async def readany(self) -> bytes:
+        """The next bytes, waiting for some; ``b""`` at the end."""
+        while not self._chunks:
+            if self._exc is not None:
+                raise self._exc
+            if self._eof:
+                return b""
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        return self.read_nowait()
+
+    async def read(self) -> bytes:
+        """The rest of the body."""
+        if self._eof:
+            return self.read_nowait()
+        parts = []
+        while chunk := await self.readany():
+            parts.append(chunk)
+        return b"".join(parts)
+
+
+class Response:
+    """One upstream response (see the module doc for the API it shares with aiohttp's)."""
+
+    __slots__ = ("_conn", "_url", "content", "headers", "reason", "status")
+
+    def __init__(
+        self, status: int, reason: str, headers: CIMultiDict[str], url: str, conn: _Conn | None
+    ) -> None:
+        self.status = status
+        self.reason = reason
+        self.headers = headers
+        self._url = url
+        self._conn = conn
+        self.content = Body(conn)
+
+    @property
+    def url(self) -> URL:
+        return URL(self._url)
+
+    @property
+    def content_type(self) -> str:
+        value = self.headers.get("content-type")
+        if not value:
+            return "application/octet-stream"
+        return value.partition(";")[0].strip().lower()
+
+    async def read(self) -> bytes:
+        return await self.content.read()
+
+    def release(self) -> None:
+        """Done with the response: an unfinished body's connection is closed, not pooled."""
+        self.close()
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None and not self.content.is_eof():
+            conn.drop()
+
+
+class _Target(NamedTuple):
+    key: tuple[str, int, bool]
+    host: str
+    port: int
+    tls: bool
+    origin: str
+    start: bytes  # request line, Host and the fixed headers
+
+
+class _Conn(asyncio.Protocol):
+    """One keep-alive connection; it parses the answer to the request it last sent."""
+
+    def __init__(self, pool: Pool, key: tuple[str, int, bool]) -> None:
+        self.pool = pool
+        self.key = key
+        self.transport: asyncio.Transport | None = None
+        self.buf = b""
+        self.state = _HEAD
+        self.remaining = 0
+        self.keep_alive = True
+        self.no_body = False
+        self.url = ""
+        self.waiter: asyncio.Future[Response] | None = None
+        self.resp: Response | None = None
+        self.reused = False
+        self.answered = False
+        self.closed = False
+        self.paused = False
+        self.idle_since = 0.0
+
+    # -- asyncio.Protocol ---------------------------------------------------------------
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
+
+    def data_received(self, data: bytes) -> None:
+        if self.waiter is None and self.resp is None:
+            self.drop()  # bytes nobody asked for: the connection is not in a known state
+            return
+        self.answered = True
+        self.buf = self.buf + data if self.buf else data
+        try:
+            self._parse()
+        except aiohttp.ClientError as exc:
+            self._fail(exc)
+            self.drop()
+
+    def eof_received(self) -> bool | None:
+        return None  # close the transport; connection_lost() does the rest
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self.closed = True
+        self.transport = None
+        self.pool.forget(self)
+        resp = self.resp
+        if resp is not None and self.state == _UNTIL_CLOSE and exc is None:
+            self.resp = None
+            resp.content.feed_eof()
+            return
+        if self.waiter is not None and not self.answered and self.reused:
+            self._fail(_StaleConnection())
+        else:
+            message = "the upstream closed the connection"
+            if exc is not None:
+                message += f": {exc}"
+            self._fail(
+                aiohttp.ServerDisconnectedError(message)
+                if self.waiter is not None
+                else aiohttp.ClientPayloadError(f"response body is incomplete ({message})")
+            )
+
+    # -- sending ------------------------------------------------------------------------
+    async def send(self, head: bytes, data: bytes, url: str, no_body: bool) -> Response:
+        transport = self.transport
+        if transport is None:
+            raise _StaleConnection()
+        self.url = url
+        self.no_body = no_body
+        self.answered = False
+        waiter: asyncio.Future[Response] = asyncio.get_running_loop().create_future()
+        self.waiter = waiter
+        if len(data) < 65536:
+            transport.write(head + data)
+        else:
+            transport.writelines((head, data))
+        try:
+            return await waiter
+        except BaseException:
+            self.waiter = None
+            self.drop()  # an answer may still come: this connection cannot be reused
+            raise
+
+    def drop(self) -> None:
+        self.closed = True
+        if self.transport is not None:
+            self.transport.close()
+
+    def pause(self) -> None:
+        if not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
+
+    def resume(self) -> None:
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+
+    # -- parsing ------------------------------------------------------------------------
+    def _fail(self, exc: aiohttp.ClientError) -> None:
+        waiter, self.waiter = self.waiter, None
+        if waiter is not None and not waiter.done():
+            waiter.set_exception(exc)
+        resp, self.resp = self.resp, None
+        if resp is not None:
+            resp.content.set_exception(exc)
+
+    def _parse(self) -> None:
+        parts: list[bytes] = []
+        try:
+            while self.state == _HEAD:
+                got = self._head()
+                if got is None:
+                    return  # an incomplete head: wait for more bytes
+                if got and self.resp is None:
+                    return  # a complete answer without a body
+            state = self.state
+            if state == _LENGTH:
+                buf = self.buf
+                if len(buf) <= self.remaining:
+                    parts.append(buf)
+                    self.remaining -= len(buf)
+                    self.buf = b""
+                else:
+                    parts.append(buf[: self.remaining])
+                    self.buf = buf[self.remaining :]
+                    self.remaining = 0
+                if not self.remaining:
+                    self._flush(parts)
+                    self._done()
+            elif state == _UNTIL_CLOSE:
+                parts.append(self.buf)
+                self.buf = b""
+            else:
+                self._chunked(parts)
+        finally:
+            self._flush(parts)
+
+    def _flush(self, parts: list[bytes]) -> None:
+        if parts and self.resp is not None:
+            self.resp.content.feed(parts[0] if len(parts) == 1 else b"".join(parts))
+        parts.clear()
+
+    def _chunked(self, parts: list[bytes]) -> None:
+        while self.buf:
+            state = self.state
+            if state == _CHUNK_SIZE:
+                end = self.buf.find(b"\r\n")
+                if end < 0:
+                    if len(self.buf) > 4096:
+                        raise BadResponse("malformed chunk size line")
+                    return
+                line = self.buf[:end].split(b";", 1)[0].strip()
+                self.buf = self.buf[end + 2 :]
+                try:
+                    size = int(line, 16)
+                except ValueError:
+                    raise BadResponse(f"malformed chunk size {line!r}") from None
+                if size < 0:
+                    raise BadResponse(f"malformed chunk size {line!r}")
+                self.remaining = size
+                self.state = _CHUNK_DATA if size else _TRAILER
+            elif state == _CHUNK_DATA:
+                buf = self.buf
+                if len(buf) <= self.remaining:
+                    parts.append(buf)
+                    self.remaining -= len(buf)
+                    self.buf = b""
+                else:
+                    parts.append(buf[: self.remaining])
+                    self.buf = buf[self.remaining :]
+                    self.remaining = 0
+                if not self.remaining:
+                    self.state = _CHUNK_END
+            elif state == _CHUNK_END:
+                if len(self.buf) < 2:
+                    return
+                if self.buf[:2] != b"\r\n":
+                    raise BadResponse("chunk not followed by CRLF")
+                self.buf = self.buf[2:]
+                self.state = _CHUNK_SIZE
+            else:  # _TRAILER: header lines until an empty one
+                end = self.buf.find(b"\r\n")
+                if end < 0:
+                    return
+                line, self.buf = self.buf[:end], self.buf[end + 2 :]
+                if not line:
+                    self._flush(parts)
+                    self._done()
+                    return
+
+    def _head(self) -> bool | None:
+        """Parse a response head: True for the answer, False for an interim (1xx) one,
+        None when the buffer does not hold a whole head yet."""
+        buf = self.buf
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buf) > MAX_HEAD:
+                raise BadResponse("response head too large")
+            return None
+        lines = buf[:end].decode("latin-1").split("\r\n")
+        self.buf = buf[end + 4 :]
+        version, _, rest = lines[0].partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+            raise BadResponse(f"bad status line {lines[0]!r}")
+        status = int(code)
+        pairs: list[tuple[str, str]] = []
+        for line in lines[1:]:
+            if line[:1] in (" ", "\t") and pairs:  # obsolete line folding
+                pairs[-1] = (pairs[-1][0], pairs[-1][1] + " " + line.strip())
+                continue
+            name, sep, value = line.partition(":")
+            if not sep or not name or name != name.strip():
+                raise BadResponse(f"bad header {line!r}")
+            pairs.append((name, value.strip()))
+        headers: CIMultiDict[str] = CIMultiDict(pairs)
+        if 100 <= status < 200:
+            if status == 101:
+                raise BadResponse("unexpected upgrade")
+            return False  # an interim answer: the real one follows
+        connection = headers.get("connection", "").lower()
+        self.keep_alive = version == "HTTP/1.1" and "close" not in connection
+        if self.no_body or status in (204, 304):
+            self.state = _HEAD
+            framing = None
+        elif "transfer-encoding" in headers:
+            chunked = headers["transfer-encoding"].lower().rsplit(",", 1)[-1].strip()
+            self.state = _CHUNK_SIZE if chunked == "chunked" else _UNTIL_CLOSE
+            framing = self.state
+            if "content-length" in headers:
+                self.keep_alive = False  # both framings: do not trust the connection after
+        elif "content-length" in headers:
+            try:
+                self.remaining = int(headers["content-length"])
+            except ValueError:
+                self.remaining = -1
+            if self.remaining < 0:
+                raise BadResponse("bad content-length")
+            self.state = _LENGTH
+            framing = _LENGTH if self.remaining else None
+        else:
+            self.state = _UNTIL_CLOSE
+            framing = _UNTIL_CLOSE
+        if self.state == _UNTIL_CLOSE:
+            self.keep_alive = False
+        resp = Response(status, reason, headers, self.url, self)
+        waiter, self.waiter = self.waiter, None
+        self.resp = resp
+        if framing is None:
+            self.state = _HEAD
+            self._done()
+        if waiter is not None and not waiter.done():
+            waiter.set_result(resp)
+        return True
+
+    def _done(self) -> None:
+        """The body is complete: hand the connection back (or close it), then end the body."""
+        resp, self.resp = self.resp, None
+        self.state = _HEAD
+        self.resume()  # its reader no longer controls the socket
+        if self.keep_alive and not self.buf and not self.closed:
+            self.pool.put(self)
+        else:
+            self.drop()
+        if resp is not None:
+            resp._conn = None
+            resp.content.feed_eof()
+
+
+class Pool:
+    """Keep-alive connections per origin, and the one request method the gateway needs."""
+
+    def __init__(self, connect_timeout: float) -> None:
+        self.connect_timeout = connect_timeout
+        self._idle: dict[tuple[str, int, bool], list[_Conn]] = {}
+        self._targets: dict[tuple[str, str], _Target] = {}
+        self._ssl: ssl.SSLContext | None = None
+        self._open: set[_Conn] = set()
+
+    async def request(
+        self, method: str, url: str, headers: Mapping[str, str], data: bytes = b""
+    ) -> Response:
+        """Send one request; the response once its head has arrived."""
+        target = self._targets.get((method, url)) or self._target(method, url)
+        head = _render(target.start, headers, data, method)
+        conn = self._reuse(target.key)
+        if conn is not None:
+            try:
+                return await conn.send(head, data, url, method == "HEAD")
+            except _StaleConnection:
+                pass  # the upstream had closed it; it never saw the request
+        conn = await self._connect(target)
+        return await conn.send(head, data, url, method == "HEAD")
+
+    async def close(self) -> None:
+        for conn in list(self._open):
+            conn.drop()
+        self._idle.clear()
+        self._open.clear()
+
+    # -- connections --------------------------------------------------------------------
+    def put(self, conn: _Conn) -> None:
+        idle = self._idle.setdefault(conn.key, [])
+        if len(idle) >= MAX_IDLE:
+            conn.drop()
+            return
+        conn.idle_since = asyncio.get_running_loop().time()
+        conn.reused = True
+        idle.append(conn)
+
+    def forget(self, conn: _Conn) -> None:
+        self._open.discard(conn)
+        idle = self._idle.get(conn.key)
+        if idle and conn in idle:
+            idle.remove(conn)
+
+    def _reuse(self, key: tuple[str, int, bool]) -> _Conn | None:
+        idle = self._idle.get(key)
+        if not idle:
+            return None
+        now = asyncio.get_running_loop().time()
+        while idle:
+            conn = idle.pop()
+            if conn.closed or conn.transport is None or conn.transport.is_closing():
+                continue
+            if now - conn.idle_since > IDLE_SECONDS:
+                conn.drop()
+                continue
+            return conn
+        return None
+
+    async def _connect(self, target: _Target) -> _Conn:
+        loop = asyncio.get_running_loop()
+        context = self._ssl_context() if target.tls else None
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                _transport, conn = await loop.create_connection(
+                    lambda: _Conn(self, target.key),
+                    target.host,
+                    target.port,
+                    ssl=context,
+                    server_hostname=target.host if context is not None else None,
+                )
+        except TimeoutError:
+            raise aiohttp.ConnectionTimeoutError(
+                f"connecting to {target.origin} took over {self.connect_timeout:g}s"
+            ) from None
+        except OSError as exc:
+            raise ConnectError(target.origin, exc) from None
+        self._open.add(conn)
+        return conn
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        if self._ssl is None:
+            self._ssl = ssl.create_default_context()
+        return self._ssl
+
+    def _target(self, method: str, url: str) -> _Target:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise aiohttp.InvalidURL(url)
+        tls = parts.scheme == "https"
+        port = parts.port or (443 if tls else 80)
+        host = parts.hostname
+        netloc = parts.netloc.rpartition("@")[2]
+        path = URL(url).raw_path_qs or "/"
+        lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}", f"User-Agent: {USER_AGENT}"]
+        lines.append("Accept-Encoding: identity")
+        if parts.username is not None:
+            user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
+            lines.append(f"Authorization: Basic {base64.b64encode(user.encode()).decode()}")
+        start = ("\r\n".join(lines) + "\r\n").encode("latin-1")
+        origin = f"{parts.scheme}://{netloc}"
+        target = _Target((host, port, tls), host, port, tls, origin, start)
+        if len(self._targets) < 1024:
+            self._targets[(method, url)] = target
+        return target
+
+
+def _render(start: bytes, headers: Mapping[str, str], data: bytes, method: str) -> bytes:
+    text = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+    if text.count("\n") != len(headers) or text.count("\r") != len(headers):
+        raise aiohttp.ClientConnectionError("a header name or value contains a line break")
+    if data or method not in ("GET", "HEAD"):
+        text += f"Content-Length: {len(data)}\r\n"
+    return start + text.encode() + b"\r\n"
