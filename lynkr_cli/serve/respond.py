@@ -19,7 +19,7 @@ from aiohttp import web
 
 from lynkr_cli.serve.api import ApiError
 from lynkr_cli.serve.http1 import Response
-from lynkr_cli.serve.sse import PING, Accumulator, encode, replay_events
+from lynkr_cli.serve.sse import PING, Accumulator, encode, encode_all, replay_events
 from lynkr_cli.serve.state import Context, Gateway, cacheable
 from lynkr_cli.serve.streams import Estimate, Event, read_frames, wait_until
 
@@ -51,7 +51,7 @@ async def replay(
         return json_response(ctx, orjson.dumps(message))
     resp = await open_sse(request, ctx)
     # Headers, every event and the end of the body in one write.
-    await resp.write_eof(b"".join([encode(e) for e in replay_events(message)]))
+    await resp.write_eof(encode_all(replay_events(message)))
     return resp
 
 
@@ -381,7 +381,7 @@ async def serve_batches(
                     continue
                 out = await open_sse(request, ctx)
             ended = _take(acc, batch)
-            data = b"".join([encode(e) for e in (batch if ended == len(batch) else batch[:ended])])
+            data = encode_all(batch if ended == len(batch) else batch[:ended])
             if ended < len(batch) or acc.stopped or acc.error is not None:
                 await out.write_eof(data)  # the last events and the end in one write
                 break

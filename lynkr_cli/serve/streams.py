@@ -180,7 +180,8 @@ async def openai_batches(
     from lynkr_cli.serve.translate import StreamTranslator, UpstreamStreamError
 
     translator = StreamTranslator(model=client_model)
-    finished = False
+    feed = translator.feed
+    loads = orjson.loads
     try:
         async for frames in read_frames(resp, timing, provider):
             if not frames:
@@ -188,27 +189,34 @@ async def openai_batches(
                 continue
             batch: list[Event] = []
             for frame in frames:
-                _name, data = frame_fields(frame)
-                if not data:
-                    continue
-                if data.strip() == b"[DONE]":
+                if frame.startswith(b"data: ") and b"\n" not in frame:
+                    data = frame[6:]  # the usual one-line frame
+                else:
+                    data = frame_fields(frame)[1]
+                    if not data:
+                        continue
+                if data[:1] == b"{":
+                    try:
+                        chunk = loads(data)
+                    except orjson.JSONDecodeError:
+                        chunk = parse_data(data, provider)  # raises, naming the provider
+                elif data.strip() == b"[DONE]":
                     await _fill_input_tokens(translator, estimate)
                     batch.extend(translator.finish())
                     yield batch
                     return
-                chunk = parse_data(data, provider)
+                else:
+                    chunk = parse_data(data, provider)
                 if not isinstance(chunk, dict):
                     raise ApiError(502, f"upstream {provider} sent a non-object stream chunk")
-                if not finished and b"finish_reason" in data:
-                    finished = _has_finish(chunk)
-                batch.extend(translator.feed(chunk))
+                batch.extend(feed(chunk))
             if batch:
                 yield batch
     except UpstreamStreamError as exc:
         raise ApiError(
             502, f"upstream {provider}: {exc.message}", error_type=exc.error_type
         ) from None
-    if not finished:
+    if not translator.saw_finish:
         raise ApiError(502, f"upstream {provider} ended the stream before finishing the message")
     await _fill_input_tokens(translator, estimate)
     yield translator.finish()
@@ -217,10 +225,3 @@ async def openai_batches(
 async def _fill_input_tokens(translator: Any, estimate: Estimate | None) -> None:
     if estimate is not None and not translator.has_usage:
         translator.input_tokens = await estimate()
-
-
-def _has_finish(chunk: dict[str, Any]) -> bool:
-    choices = chunk.get("choices")
-    if not isinstance(choices, list):
-        return False
-    return any(isinstance(c, dict) and c.get("finish_reason") for c in choices)

@@ -71,6 +71,11 @@ class StreamTranslator:
         """Whether the upstream reported usage; if not, ``input_tokens`` is all we have."""
         return isinstance(self._usage, dict)
 
+    @property
+    def saw_finish(self) -> bool:
+        """Whether a ``finish_reason`` arrived (a stream without one was cut short)."""
+        return self._stop is not None
+
     def feed(self, chunk: dict[str, Any]) -> list[Event]:
         """Events for one OpenAI chunk; raises UpstreamStreamError on an error chunk."""
         if not isinstance(chunk, dict):
