@@ -131,6 +131,18 @@ async def test_access_log_line_has_the_fields_and_no_secrets(gateway, fake) -> N
     assert "sk-client-secret" not in text and "up-key" not in text and "sk-abcdefgh" not in text
 
 
+def test_access_log_timestamp_matches_isoformat() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from lynkr_cli.serve.access import _timestamp
+
+    rng = random.Random(7)
+    walls = [rng.uniform(0, 2e9) for _ in range(20_000)] + [1.9999999, 1e9 + 0.9999996, 0.0]
+    for wall in walls:
+        assert _timestamp(wall) == datetime.fromtimestamp(wall, UTC).isoformat("T", "microseconds")
+
+
 async def test_metrics_count_requests_tokens_and_errors(gateway, fake) -> None:
     up = await fake(**FAMILIES["anthropic"])
     gw = await gateway(**provider_settings("anthropic", up), **CACHE_ON)
