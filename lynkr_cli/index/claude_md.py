@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import tomllib
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -70,6 +69,8 @@ def _project_name(root: Path) -> tuple[str, str]:
 
 
 def _pyproject_meta(data: bytes) -> tuple[str, str]:
+    import tomllib
+
     project = tomllib.loads(data.decode("utf-8", "replace")).get("project") or {}
     return str(project.get("name", "")), str(project.get("description", ""))
 
@@ -80,6 +81,8 @@ def _package_meta(data: bytes) -> tuple[str, str]:
 
 
 def _cargo_meta(data: bytes) -> tuple[str, str]:
+    import tomllib
+
     package = tomllib.loads(data.decode("utf-8", "replace")).get("package") or {}
     return str(package.get("name", "")), str(package.get("description", ""))
 

@@ -8,7 +8,6 @@ following directory symlinks and honour every ``.gitignore`` on the way down.
 from __future__ import annotations
 
 import os
-import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,6 +103,10 @@ def _utf8(path: str) -> bool:
 
 def _git_files(root: Path) -> list[str] | None:
     """What git lists under ``root``, or None outside a work tree (or without git)."""
+    if not _maybe_in_git(root):
+        return None  # git would only say "not a git repository": skip starting it
+    import subprocess
+
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
@@ -119,6 +122,21 @@ def _git_files(root: Path) -> list[str] | None:
     return sorted({p for p in text.split("\0") if p})
 
 
+def _maybe_in_git(root: Path) -> bool:
+    """False only when git cannot find a work tree at ``root``: no ``GIT_DIR`` and no
+    ``.git`` (directory, or file for worktrees and submodules) in it or any parent."""
+    if os.environ.get("GIT_DIR") or os.environ.get("GIT_WORK_TREE"):
+        return True
+    path = os.path.realpath(root)
+    while True:
+        if os.path.lexists(os.path.join(path, ".git")):
+            return True
+        parent = os.path.dirname(path)
+        if parent == path:
+            return False
+        path = parent
+
+
 def _walk(root: Path, found: Discovery) -> list[str]:
     specs: list[tuple[str, Any]] = []
     out: list[str] = []
@@ -126,7 +144,7 @@ def _walk(root: Path, found: Discovery) -> list[str]:
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
         specs = [(base, spec) for base, spec in specs if _within(rel_dir, base)]
-        spec = _load_gitignore(Path(dirpath) / ".gitignore")
+        spec = _load_gitignore(os.path.join(dirpath, ".gitignore"))
         if spec is not None:
             specs.append((rel_dir, spec))
         kept = []
@@ -165,11 +183,12 @@ def _ignored(specs: list[tuple[str, Any]], rel: str) -> bool:
     return ignored
 
 
-def _load_gitignore(path: Path) -> Any:
-    import pathspec
-
+def _load_gitignore(path: str) -> Any:
     try:
-        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            lines = handle.read().splitlines()
     except OSError:
         return None
+    import pathspec  # only when there is a .gitignore to read
+
     return pathspec.GitIgnoreSpec.from_lines(lines)
