@@ -48,8 +48,11 @@ def _settings() -> IndexSettings:
 
 def index_path(root: Path | str, settings: IndexSettings | None = None) -> Path:
     """Where the index of ``root`` lives (``index.db_path`` may be relative to ``root``)."""
-    base = Path(root).resolve()
-    configured = (settings or _settings()).db_path
+    return db_location(Path(root).resolve(), (settings or _settings()).db_path)
+
+
+def db_location(base: Path, configured: Path | None) -> Path:
+    """The index of the resolved root ``base``, given the ``index.db_path`` setting."""
     if configured is None:
         return base / ".lynkr" / "index.db"
     path = Path(configured).expanduser()

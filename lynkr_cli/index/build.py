@@ -33,7 +33,7 @@ from lynkr_cli.index.ingest import (
     resolver,
 )
 
-__all__ = ["BuildReport", "Progress", "build_index"]
+__all__ = ["BuildReport", "Progress", "build_index", "open_existing", "unchanged_report"]
 
 
 def build_index(
@@ -47,20 +47,59 @@ def build_index(
 ) -> BuildReport:
     """Bring the index at ``db_path`` up to date with the repository at ``root``."""
     started = time.perf_counter()
-    report = BuildReport(str(root), str(db_path))
-    run = Run(root, db_path, discover(root), report, workers, progress, max_file_bytes)
-    report.problems.update(run.found.problems)
-    conn, rows = _open_existing(db_path, root, full)
-    report.cold = conn is None
+    run = _new_run(root, db_path, workers, progress, max_file_bytes)
+    conn, rows = open_existing(db_path, root, full)
+    run.report.cold = conn is None
     _replan(run, rows)
     if conn is None:
         conn = _write_cold(run)
     else:
         _write_incremental(conn, run)
+    report = run.report
     report.stats = _stats(conn, report.changed)
     conn.close()
     report.seconds = time.perf_counter() - started
     return report
+
+
+def unchanged_report(
+    root: Path,
+    db_path: Path,
+    conn: sqlite3.Connection,
+    rows: Rows,
+    *,
+    max_file_bytes: int = 1_000_000,
+    started: float | None = None,
+) -> BuildReport | None:
+    """The report :func:`build_index` would give, when it would write nothing at all.
+
+    ``conn`` and ``rows`` come from :func:`open_existing`. The plan is build_index's own
+    (discover, then the stat comparison); None as soon as build_index would write: a file
+    new, changed, deleted or unreadable, different skips, or counts not cached. Nothing is
+    written and no parser is loaded, so the caller can fall back to build_index.
+    """
+    begin = time.perf_counter() if started is None else started
+    run = _new_run(root, db_path, 0, None, max_file_bytes)
+    _replan(run, rows)
+    if not _nothing_to_do(run) or _skips_changed(conn, run.found):
+        return None
+    cached = store.get_meta(conn, "stats")
+    if not cached:
+        return None
+    report = run.report
+    report.unchanged = len(run.plan.keep)
+    report.stats = dict(json.loads(cached))
+    report.seconds = time.perf_counter() - begin
+    return report
+
+
+def _new_run(
+    root: Path, db_path: Path, workers: int, progress: Progress | None, max_file_bytes: int
+) -> Run:
+    report = BuildReport(str(root), str(db_path))
+    run = Run(root, db_path, discover(root), report, workers, progress, max_file_bytes)
+    report.problems.update(run.found.problems)
+    return run
 
 
 def _stats(conn: sqlite3.Connection, changed: bool) -> dict[str, Any]:
@@ -74,7 +113,9 @@ def _stats(conn: sqlite3.Connection, changed: bool) -> dict[str, Any]:
     return stats
 
 
-def _open_existing(db_path: Path, root: Path, full: bool) -> tuple[sqlite3.Connection | None, Rows]:
+def open_existing(
+    db_path: Path, root: Path, full: bool = False
+) -> tuple[sqlite3.Connection | None, Rows]:
     """The current index and its file rows, or (None, {}) when it must be rebuilt.
 
     Rebuilt: an old schema, a corrupt file, or an index of another directory (one
@@ -210,9 +251,8 @@ def _replace(tmp: Path, db_path: Path) -> None:
 def _write_incremental(conn: sqlite3.Connection, run: Run) -> None:
     found = run.found
     if _nothing_to_do(run):
-        old_skips = {r[0]: r[1] for r in conn.execute("SELECT path, reason FROM skips")}
         run.report.unchanged = len(run.plan.keep)
-        if old_skips != found.skipped:
+        if _skips_changed(conn, found):
             with _transaction(conn):
                 _write_skips(conn, found)
                 store.set_meta(conn, {"stats": ""})  # skip counts changed
@@ -223,6 +263,10 @@ def _write_incremental(conn: sqlite3.Connection, run: Run) -> None:
         if fresh != run.rows:
             _replan(run, fresh)
         _apply_changes(conn, run)
+
+
+def _skips_changed(conn: sqlite3.Connection, found: Discovery) -> bool:
+    return {r[0]: r[1] for r in conn.execute("SELECT path, reason FROM skips")} != found.skipped
 
 
 def _nothing_to_do(run: Run) -> bool:

@@ -85,7 +85,7 @@ def build(  # noqa: PLR0917
 
         sys.stdout.write(outcome.preview)
     else:
-        _print_summary(outcome.as_dict())
+        service.print_summary(outcome.as_dict())
     if mode == "check" and outcome.claude_md == "stale":
         if not json_output:
             console.error(
@@ -119,30 +119,6 @@ class _Progress:
     def __exit__(self, *exc: object) -> None:
         if self.bar is not None:
             self.bar.stop()
-
-
-def _print_summary(doc: dict[str, Any]) -> None:
-    out = console.out()
-    out.soft_wrap = True
-    kind = "rebuilt" if doc["full_rebuild"] else "updated" if doc["changed"] else "up to date"
-    out.print(
-        f"index {kind}: {doc['files']} files, {doc['symbols']} symbols, "
-        f"{doc['references']} references ({doc['resolved_references']} resolved), "
-        f"{doc['imports']} imports ({doc['resolved_imports']} resolved) in {doc['seconds']:.2f}s"
-    )
-    out.print(f"parsed {doc['parsed']}, unchanged {doc['unchanged']}, removed {doc['removed']}")
-    langs = ", ".join(f"{k} {v['files']}" for k, v in doc["languages"].items())
-    out.print(f"languages: {langs or 'none'}")
-    if doc["skipped"]:
-        out.print("skipped: " + ", ".join(f"{k} {v}" for k, v in doc["skipped"].items()))
-    if doc["problems"]:
-        out.print(f"problems: {doc['problems']}")
-        for path, why in list(doc["problem_files"].items())[:10]:
-            out.print(f"  {path}: {why}", markup=False)
-    status = doc["claude_md"]["status"]
-    if status != "skipped":
-        out.print(f"CLAUDE.md: {status}")
-    out.print(f"database: {doc['db']}", markup=False)
 
 
 def _ready(root: str) -> None:

@@ -6,8 +6,8 @@ run that changed nothing does not recompute the repo map.
 
 from __future__ import annotations
 
-import hashlib
 import sqlite3
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -67,23 +67,96 @@ def run(
 
 def _claude_text(conn: sqlite3.Connection, root: Path) -> tuple[str, bool]:
     """The new CLAUDE.md text and whether it differs from the file on disk."""
-    generation = store.get_meta(conn, "generation", "0")
-    key = hashlib.blake2b(f"{generation}\0{root}".encode(), digest_size=8).hexdigest()
-    block = (
-        store.get_meta(conn, "claude_md_block")
-        if store.get_meta(conn, "claude_md_key") == key
-        else ""
-    )
+    block = cached_block(conn, root)
     if not block:
         block = claude_md.render_block(conn, root)
         try:
             with _write_transaction(conn):
-                store.set_meta(conn, {"claude_md_key": key, "claude_md_block": block})
+                store.set_meta(
+                    conn, {"claude_md_key": _block_key(conn, root), "claude_md_block": block}
+                )
         except sqlite3.OperationalError:
             pass  # a busy or read-only index only loses the cache
+    return merged(root, block)
+
+
+def _block_key(conn: sqlite3.Connection, root: Path) -> str:
+    import hashlib
+
+    generation = store.get_meta(conn, "generation", "0")
+    return hashlib.blake2b(f"{generation}\0{root}".encode(), digest_size=8).hexdigest()
+
+
+def cached_block(conn: sqlite3.Connection, root: Path) -> str:
+    """The generated block cached for the index's current generation, or ""."""
+    if store.get_meta(conn, "claude_md_key") != _block_key(conn, root):
+        return ""
+    return store.get_meta(conn, "claude_md_block")
+
+
+def merged(root: Path, block: str) -> tuple[str, bool]:
+    """CLAUDE.md with ``block`` in place, and whether that differs from the file on disk."""
     current = claude_md.read(root / "CLAUDE.md")
     text = claude_md.merge(current, block)
     return text, text != current
+
+
+def summary_lines(doc: dict[str, Any]) -> list[tuple[str, bool]]:
+    """The human summary of ``lynkr index`` as (line, Rich markup on) pairs."""
+    kind = "rebuilt" if doc["full_rebuild"] else "updated" if doc["changed"] else "up to date"
+    lines = [
+        (
+            f"index {kind}: {doc['files']} files, {doc['symbols']} symbols, "
+            f"{doc['references']} references ({doc['resolved_references']} resolved), "
+            f"{doc['imports']} imports ({doc['resolved_imports']} resolved) "
+            f"in {doc['seconds']:.2f}s",
+            True,
+        ),
+        (f"parsed {doc['parsed']}, unchanged {doc['unchanged']}, removed {doc['removed']}", True),
+    ]
+    langs = ", ".join(f"{k} {v['files']}" for k, v in doc["languages"].items())
+    lines.append((f"languages: {langs or 'none'}", True))
+    if doc["skipped"]:
+        lines.append(("skipped: " + ", ".join(f"{k} {v}" for k, v in doc["skipped"].items()), True))
+    if doc["problems"]:
+        lines.append((f"problems: {doc['problems']}", True))
+        for path, why in list(doc["problem_files"].items())[:10]:
+            lines.append((f"  {path}: {why}", False))
+    status = doc["claude_md"]["status"]
+    if status != "skipped":
+        lines.append((f"CLAUDE.md: {status}", True))
+    lines.append((f"database: {doc['db']}", False))
+    return lines
+
+
+def print_summary(doc: dict[str, Any]) -> None:
+    """Print :func:`summary_lines` on stdout as the Rich console does.
+
+    A line that is printable ASCII without ``[``, ``]``, ``\\`` and with at most one
+    colon holds no markup, escape or ``:emoji:`` code, and the console (no highlighting,
+    soft wrap) prints it unchanged, so such lines are written directly, sparing the
+    import of Rich.
+    """
+    lines = summary_lines(doc)
+    if all(_plain(line) for line, _ in lines):
+        sys.stdout.write("".join(f"{line}\n" for line, _ in lines))
+        sys.stdout.flush()
+        return
+    from lynkr_cli import console
+
+    out = console.out()
+    out.soft_wrap = True
+    for line, markup in lines:
+        out.print(line, markup=markup)
+
+
+def _plain(line: str) -> bool:
+    return (
+        line.isascii()
+        and line.isprintable()
+        and line.count(":") <= 1
+        and not any(c in line for c in "[]\\")
+    )
 
 
 def _write_transaction(conn: sqlite3.Connection) -> Any:
