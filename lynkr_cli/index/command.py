@@ -75,6 +75,7 @@ def build(  # noqa: PLR0917
         mode = "skip"
     with _Progress(enabled=not json_output) as progress:
         outcome = service.run(path, full=full, claude=mode, progress=progress.update)
+    _remember(outcome.report.root, outcome.report.db_path)
     for warning in outcome.report.warnings:
         console.warn(warning)
     if json_output:
@@ -92,6 +93,19 @@ def build(  # noqa: PLR0917
                 "CLAUDE.md is stale", f"Run `lynkr index {path}` and commit the updated CLAUDE.md."
             )
         raise typer.Exit(1)
+
+
+def _remember(root: str, db_path: str) -> None:
+    """Let the next run with these settings skip loading them (see index/fastpath.py)."""
+    from pathlib import Path
+
+    from lynkr_cli.errors import LynkrError
+    from lynkr_cli.index import fastpath
+
+    try:
+        fastpath.remember(Path(root), Path(db_path))
+    except (LynkrError, OSError):
+        pass  # settings or files changed under us: the next run takes the full path
 
 
 class _Progress:

@@ -1,0 +1,282 @@
+"""``lynkr index`` with nothing to do, answered before Typer, pydantic and Rich are imported.
+
+The ``lynkr`` console script (:func:`lynkr_cli.__main__.main`) calls :func:`run`
+first. It answers ``lynkr [-q] [-v] index [PATH] [--json] [--no-claude-md]`` when the
+index is current, printing exactly what the full command prints, and returns None
+(the full CLI runs, nothing having been written) in every other case:
+
+- any other argument or subcommand;
+- no index at the default location or at ``LYNKR_INDEX_DB``, an old schema, or an
+  index of another directory;
+- settings inputs that differ from those of the last full ``lynkr index`` that used
+  this index. That run, its settings validated and its plugins loaded, records in the
+  index's ``meta`` table (:func:`remember`) everything that decides the settings and
+  the plugins: the environment variables of every setting that is not free text, the
+  ``lynkr.toml`` and ``.env`` files it could read (path, size, mtime, inode), the
+  working directory, ``sys.path`` and the modification times of its directories (a
+  plugin installed or removed), and ``settings.py`` itself. Equal inputs give the same
+  settings, valid, and the same plugins, so the fast path needs neither pydantic nor
+  pluggy; the record also holds ``index.claude_md``. A run with third-party plugins or
+  plugin warnings records nothing;
+- anything :func:`lynkr_cli.index.build.unchanged_report` says ``build_index`` would
+  write: a file new, changed, deleted or unreadable, different skips, counts not cached;
+- a warning to print (a missing grammar), which the full command prints through Rich;
+- CLAUDE.md (unless skipped) not byte-identical to what the full command would write
+  from the block cached for this generation, or no block cached.
+
+Any exception while checking also falls through: the full command does the same work
+again and reports the problem its usual way.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from lynkr_cli.index.service import IndexOutcome
+
+ROOT_OPTIONS = frozenset({"-q", "--quiet", "-v", "--verbose"})
+SUBCOMMANDS = frozenset({"build", "search", "defs", "refs", "map", "stats"})
+RECORD = "cli_settings"  # the meta key of the record :func:`remember` writes
+# The environment names of index.db_path, first match wins (the tests hold this to
+# settings.field_env_names("index", "db_path")).
+DB_ENV = ("LYNKR_INDEX_DB_PATH", "LYNKR_INDEX_DB")
+# Beyond the settings' own names: which lynkr.toml is read, and which plugins load.
+CONTEXT_ENV = (
+    "LYNKR_CONFIG", "LYNKR_HOME", "LYNKR_LOAD_PLUGINS", "HOME", "XDG_CONFIG_HOME",
+    "APPDATA", "LOCALAPPDATA", "USERPROFILE",
+)  # fmt: skip
+
+
+def parse(argv: list[str]) -> tuple[str, bool, bool] | None:
+    """``(path, json, no_claude_md)`` when ``argv`` is a form handled here, else None."""
+    at = 0
+    while at < len(argv) and argv[at] in ROOT_OPTIONS:
+        at += 1
+    if argv[at : at + 1] != ["index"]:
+        return None
+    path: str | None = None
+    json_output = no_claude_md = False
+    for arg in argv[at + 1 :]:
+        if arg == "--json":
+            json_output = True
+        elif arg == "--no-claude-md":
+            no_claude_md = True
+        elif not arg or arg.startswith("-") or arg in SUBCOMMANDS or path is not None:
+            return None
+        else:
+            path = arg
+    return path or ".", json_output, no_claude_md
+
+
+def run(argv: list[str]) -> int | None:
+    """The exit code when the fast path answered, or None: run the full CLI."""
+    parsed = parse(argv)
+    if parsed is None:
+        return None
+    path, json_output, no_claude_md = parsed
+    try:
+        outcome = _answer(path, claude=not no_claude_md)
+    except KeyboardInterrupt:
+        return _interrupted()
+    except Exception:
+        return None  # the full command redoes it all and reports what went wrong
+    if outcome is None:
+        return None
+    try:
+        _print(outcome.as_dict(), json_output)
+    except BrokenPipeError:
+        return 1  # as the full CLI's error boundary does
+    except KeyboardInterrupt:
+        return _interrupted()
+    return 0
+
+
+def _interrupted() -> int:
+    from lynkr_cli import console
+
+    console.error("interrupted")
+    return 130
+
+
+def _answer(path: str, *, claude: bool) -> IndexOutcome | None:
+    """What the full command would report, if it would write nothing; else None."""
+    from pathlib import Path
+
+    from lynkr_cli.index import api, build, service
+
+    started = time.perf_counter()  # as build_index times itself: imports done
+    base = Path(path).resolve()
+    if not base.is_dir():
+        return None
+    configured = next((os.environ[name] for name in DB_ENV if name in os.environ), None)
+    db_path = api.db_location(base, None if configured is None else Path(configured))
+    if not db_path.is_file():
+        return None
+    conn, rows = build.open_existing(db_path, base)
+    if conn is None:
+        return None
+    try:
+        record = _record(conn, db_path)
+        if record is None:
+            return None
+        report = build.unchanged_report(base, db_path, conn, rows, started=started)
+        if report is None or report.warnings:
+            return None
+        outcome = service.IndexOutcome(report)
+        if claude and record["claude_md"]:
+            block = service.cached_block(conn, base)
+            if not block or service.merged(base, block)[1]:
+                return None
+            outcome.claude_md, outcome.claude_md_path = "unchanged", str(base / "CLAUDE.md")
+        return outcome
+    finally:
+        conn.close()
+
+
+def _print(doc: dict[str, Any], json_output: bool) -> None:
+    from lynkr_cli.index import service
+
+    if json_output:
+        from lynkr_cli import console
+
+        console.print_json(doc)
+    else:
+        service.print_summary(doc)
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def _record(conn: Any, db_path: Path) -> dict[str, Any] | None:
+    """The record of the last full run, if its settings inputs are today's."""
+    import json
+
+    from lynkr_cli.index import store
+
+    text = store.get_meta(conn, RECORD)
+    if not text:
+        return None
+    record = json.loads(text)
+    if not isinstance(record, dict) or record.get("db") != str(db_path):
+        return None
+    inputs = settings_inputs(record["names"], record["config_dir"], _explicit_config())
+    return record if record.get("inputs") == inputs else None
+
+
+def _explicit_config() -> str | None:
+    """``LYNKR_CONFIG``, as ``settings.explicit_config_file`` reads it without ``--config``."""
+    value = os.environ.get("LYNKR_CONFIG", "").strip()
+    if not value:
+        return None
+    from pathlib import Path
+
+    return str(Path(value).expanduser())
+
+
+def settings_inputs(names: list[str], config_dir: str, explicit: str | None) -> str:
+    """Everything that decides the settings and the plugins, as one string.
+
+    ``names``: the environment variables that can make a setting invalid or change the
+    index's; ``config_dir``: the user configuration directory; ``explicit``: the
+    ``lynkr.toml`` named by ``--config`` or ``LYNKR_CONFIG``.
+    """
+    import json
+
+    import lynkr_cli
+
+    cwd = os.getcwd()
+    files = [explicit] if explicit else [os.path.join(d, "lynkr.toml") for d in (config_dir, cwd)]
+    files.append(os.path.join(cwd, ".env"))
+    package = os.path.dirname(os.path.abspath(lynkr_cli.__file__))
+    doc = {
+        "version": lynkr_cli.__version__,
+        "settings_py": _stat(os.path.join(package, "settings.py")),
+        "python": [sys.executable, sys.platform, getattr(os, "getuid", lambda: -1)()],
+        "cwd": cwd,
+        "env": {name: os.environ[name] for name in names if name in os.environ},
+        "files": {path: _stat(path) for path in files},
+        "sys_path": [[entry, (_stat(entry) or [0, 0])[1]] for entry in sys.path],
+    }
+    return json.dumps(doc, sort_keys=True)
+
+
+def _stat(path: str) -> list[int] | None:
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    return [info.st_size, info.st_mtime_ns, info.st_ino]
+
+
+def checked_env_names() -> list[str]:
+    """The environment names of every setting a value can make invalid (not free text).
+
+    Free-text settings (``str``, ``SecretStr``, unconstrained) accept any value, so
+    their values (API keys among them) are left out of the record.
+    """
+    from pydantic import SecretStr
+
+    from lynkr_cli import settings
+
+    free: tuple[Any, ...] = (str, SecretStr, str | None, SecretStr | None)
+    names = set(CONTEXT_ENV)
+    for section, name in settings.iter_fields():
+        info = settings.SECTIONS[section].model_fields[name]
+        if info.annotation in free and not info.metadata:
+            continue
+        names.update(settings.field_env_names(section, name))
+    return sorted(names)
+
+
+def remember(root: Path, db_path: Path) -> None:
+    """Record this full run's settings inputs in the index at ``db_path`` (see above).
+
+    Called by the full ``lynkr index`` once it has succeeded: its settings loaded and
+    validated, its plugins loaded. Written only when it differs from the stored record.
+    """
+    import json
+    import sqlite3
+
+    from lynkr_cli import paths, settings
+    from lynkr_cli.db import transaction
+    from lynkr_cli.index import api, store
+    from lynkr_cli.plugins import get_manager
+
+    manager = get_manager()
+    if manager.warnings or any(not info.builtin for info in manager.infos.values()):
+        return
+    names = checked_env_names()
+    config_dir = str(paths.config_dir())
+    explicit = settings.explicit_config_file()
+    shown = None if explicit is None else str(explicit)
+    inputs = settings_inputs(names, config_dir, shown)
+    index = settings.get_settings().index
+    if settings_inputs(names, config_dir, shown) != inputs:
+        return  # a file changed while we looked
+    if api.index_path(root, index) != db_path:
+        return
+    record = json.dumps(
+        {
+            "db": str(db_path),
+            "inputs": inputs,
+            "names": names,
+            "config_dir": config_dir,
+            "claude_md": index.claude_md,
+        }
+    )
+    try:
+        conn = store.open_db(db_path)
+        try:
+            if store.get_meta(conn, RECORD) != record:
+                with transaction(conn):
+                    store.set_meta(conn, {RECORD: record})
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        pass  # a busy or read-only index only loses the fast path

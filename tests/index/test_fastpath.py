@@ -1,0 +1,525 @@
+"""`lynkr index` with nothing to do: answered before Typer, byte for byte like the full CLI.
+
+Real processes: ``python -m lynkr_cli`` takes the fast path when it can (the console
+script's entry, :func:`lynkr_cli.__main__.main`); the full CLI is started with the same
+``sys.path`` (the working directory first, as ``-m`` puts it), so both see the same
+settings inputs and the fast path's record stays valid between them.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from lynkr_cli import settings
+from lynkr_cli.index import fastpath, service
+from tests.index.helpers import bump_mtime, make_repo
+
+FULL = "import os, sys; sys.path[0] = os.getcwd(); from lynkr_cli.cli import main; sys.exit(main())"
+HEAVY = ("typer", "pydantic", "rich", "tree_sitter", "pluggy", "click")
+FILES: dict[str, str | bytes] = {
+    "core.py": "def parse_request(raw):\n    return raw\n\n\nclass HttpServer:\n"
+    "    def serve(self):\n        return parse_request(b'')\n",
+    "client.py": "from core import parse_request\n\n\ndef fetch():\n"
+    "    return parse_request(b'x')\n",
+    "web/app.js": "export function parseBody(x) {\n  return x;\n}\n",
+    "pyproject.toml": '[project]\nname = "demo"\ndependencies = ["requests>=2"]\n',
+    "dist/bundle.js": "var a = 1;\n",
+}
+
+
+class Run:
+    """One finished ``lynkr`` process: exit code, stdout, stderr, and what it imported."""
+
+    def __init__(self, proc: subprocess.CompletedProcess[str]) -> None:
+        self.code = proc.returncode
+        self.stdout = proc.stdout
+        lines = proc.stderr.splitlines(keepends=True)
+        self.stderr = "".join(line for line in lines if not line.startswith("import time:"))
+        self.modules = {
+            line.rsplit("|", 1)[1].strip()
+            for line in lines
+            if line.startswith("import time:") and "|" in line
+        }
+
+    @property
+    def fast(self) -> bool:
+        return not any(m.split(".")[0] in HEAVY for m in self.modules)
+
+
+def lynkr(*args: str, cwd: Path, full: bool = False, env: dict[str, str] | None = None) -> Run:
+    launcher = ["-c", FULL] if full else ["-m", "lynkr_cli"]
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", *launcher, *args],
+        cwd=cwd, env=env or dict(os.environ), capture_output=True, text=True, timeout=120,
+        check=False,
+    )  # fmt: skip
+    return Run(proc)
+
+
+def masked(text: str) -> str:
+    """Output with the run's own duration blanked (the one figure that differs)."""
+    text = re.sub(r'"seconds": [0-9.e-]+', '"seconds": 0', text)
+    return re.sub(r" in [0-9]+\.[0-9]{2}s\n", " in 0.00s\n", text)
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    return make_repo(tmp_path / "repo", dict(FILES))
+
+
+@pytest.fixture
+def cwd(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    return work
+
+
+def built(repo: Path, cwd: Path, *args: str) -> Run:
+    """Index ``repo`` (a full run, which leaves the fast path its record)."""
+    first = lynkr("index", str(repo), *args, cwd=cwd)
+    assert first.code == 0 and not first.fast, first.stderr
+    return first
+
+
+# --------------------------------------------------------------------------- same output
+
+
+@pytest.mark.parametrize("flags", [["--json", "--no-claude-md"], ["--no-claude-md"]])
+def test_same_bytes_as_the_full_command(repo: Path, cwd: Path, flags: list[str]) -> None:
+    built(repo, cwd, *flags)
+    fast = lynkr("index", str(repo), *flags, cwd=cwd)
+    full = lynkr("index", str(repo), *flags, cwd=cwd, full=True)
+    again = lynkr("index", str(repo), *flags, cwd=cwd)
+    assert fast.fast and again.fast and not full.fast
+    assert (fast.code, full.code, fast.stderr, full.stderr) == (0, 0, "", "")
+    assert masked(fast.stdout) == masked(full.stdout) == masked(again.stdout)
+    assert "up to date" in fast.stdout or json.loads(fast.stdout)["changed"] is False
+
+
+def test_json_document(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--json", "--no-claude-md")
+    run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    doc = json.loads(run.stdout)
+    assert run.fast
+    assert (doc["root"], doc["db"]) == (str(repo), str(repo / ".lynkr" / "index.db"))
+    assert (doc["parsed"], doc["unchanged"], doc["removed"]) == (0, 4, 0)
+    assert doc["full_rebuild"] is False
+    assert doc["skipped"] == {"generated": 1} and doc["claude_md"]["status"] == "skipped"
+
+
+def test_root_options_and_default_path(repo: Path, cwd: Path) -> None:
+    built(repo, repo, "--no-claude-md")
+    fast = lynkr("-q", "index", "--no-claude-md", cwd=repo)
+    full = lynkr("-q", "index", "--no-claude-md", cwd=repo, full=True)
+    assert fast.fast and masked(fast.stdout) == masked(full.stdout)
+    assert f"database: {repo}/.lynkr/index.db" in fast.stdout
+
+
+def test_claude_md_up_to_date_is_answered_too(repo: Path, cwd: Path) -> None:
+    (repo / "CLAUDE.md").write_text("# Notes by a person\n\nKeep this.\n", encoding="utf-8")
+    assert "CLAUDE.md: written" in built(repo, cwd).stdout
+    text = (repo / "CLAUDE.md").read_bytes()
+    fast = lynkr("index", str(repo), cwd=cwd)
+    full = lynkr("index", str(repo), cwd=cwd, full=True)
+    assert fast.fast and "CLAUDE.md: unchanged" in fast.stdout
+    assert masked(fast.stdout) == masked(full.stdout)
+    fast_json = lynkr("index", str(repo), "--json", cwd=cwd)
+    full_json = lynkr("index", str(repo), "--json", cwd=cwd, full=True)
+    assert fast_json.fast and masked(fast_json.stdout) == masked(full_json.stdout)
+    assert (repo / "CLAUDE.md").read_bytes() == text
+    # Human text edited outside the markers: still up to date, still fast.
+    (repo / "CLAUDE.md").write_bytes(text.replace(b"Keep this.", b"Keep this, please."))
+    assert lynkr("index", str(repo), cwd=cwd).fast
+
+
+def test_claude_md_stale_falls_back_and_is_rewritten(repo: Path, cwd: Path) -> None:
+    built(repo, cwd)
+    path = repo / "CLAUDE.md"
+    path.write_text(path.read_text(encoding="utf-8").replace("## Languages", "## Langs"))
+    run = lynkr("index", str(repo), cwd=cwd)
+    assert not run.fast and "CLAUDE.md: written" in run.stdout
+    assert "## Languages" in path.read_text(encoding="utf-8")
+    path.write_text(path.read_text(encoding="utf-8").replace("<!-- END lynkr index -->", ""))
+    lonely = lynkr("index", str(repo), cwd=cwd)
+    assert (lonely.code, lonely.fast) == (2, False) and "marker" in lonely.stderr
+
+
+def test_claude_md_without_a_cached_block_falls_back(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--no-claude-md")  # no block rendered for this generation
+    run = lynkr("index", str(repo), cwd=cwd)
+    assert not run.fast and "CLAUDE.md: written" in run.stdout
+    assert lynkr("index", str(repo), cwd=cwd).fast
+
+
+def test_on_a_terminal(repo: Path, cwd: Path) -> None:
+    """Rich on a colour terminal prints the summary as the plain writer does."""
+    import pty
+
+    built(repo, cwd, "--no-claude-md")
+    env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm-256color"}
+    outputs = []
+    for full in (False, True, False):
+        leader, follower = pty.openpty()
+        launcher = ["-c", FULL] if full else ["-m", "lynkr_cli"]
+        proc = subprocess.run(
+            [sys.executable, *launcher, "index", str(repo), "--no-claude-md"],
+            cwd=cwd, env=env, stdout=follower, stderr=subprocess.PIPE, timeout=120, check=True,
+        )  # fmt: skip
+        os.close(follower)
+        chunks = []
+        while True:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        os.close(leader)
+        assert proc.stderr == b""
+        outputs.append(masked(b"".join(chunks).decode().replace("\r\n", "\n")))
+    assert outputs[0] == outputs[1] == outputs[2] and "up to date" in outputs[0]
+
+
+def test_a_fast_run_writes_nothing(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    db = repo / ".lynkr" / "index.db"
+    lynkr("index", str(repo), "--no-claude-md", cwd=cwd)  # settle the WAL
+    before = (db.stat().st_mtime_ns, db.stat().st_size, _meta(db))
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).fast
+    assert (db.stat().st_mtime_ns, db.stat().st_size, _meta(db)) == before
+
+
+def _meta(db: Path) -> dict[str, str]:
+    conn = sqlite3.connect(db)
+    try:
+        return dict(conn.execute("SELECT key, value FROM meta").fetchall())
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- fallbacks
+
+
+def test_falls_back_when_files_change(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--json", "--no-claude-md")
+
+    def doc() -> dict[str, Any]:
+        run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+        assert run.code == 0, run.stderr
+        result: dict[str, Any] = json.loads(run.stdout)
+        result["fast"] = run.fast
+        return result
+
+    (repo / "core.py").write_text("def parse_request(raw, strict=False):\n    return raw\n")
+    bump_mtime(repo / "core.py")
+    edited = doc()
+    assert (edited["fast"], edited["changed"], edited["parsed"]) == (False, True, 1)
+    assert doc()["fast"]
+    (repo / "client.py").unlink()
+    removed = doc()
+    assert (removed["fast"], removed["removed"]) == (False, 1)
+    (repo / "new.py").write_text("def added():\n    pass\n")
+    assert doc()["parsed"] == 1
+    (repo / "web" / "app.min.js").write_text("var b=2;\n")  # a new skip: skips rewritten
+    skipped = doc()
+    assert not skipped["fast"] and skipped["skipped"] == {"generated": 1, "minified": 1}
+    assert doc()["fast"]
+
+
+def test_same_content_new_mtime_falls_back_once(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    bump_mtime(repo / "core.py")
+    run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd)
+    assert not run.fast and "index up to date" in run.stdout  # stat refreshed, no re-parse
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).fast
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["index", "--full"],
+        ["index", "--check"],
+        ["index", "--stdout"],
+        ["index", "stats"],
+        ["index", "search", "x"],
+        ["index", "build", "."],
+        ["index", "a", "b"],
+        ["index", "--json=1"],
+        ["index", "-h"],
+        ["index", ""],
+        ["--config", "x.toml", "index"],
+        ["-vq", "index"],
+        ["index", "--", "."],
+        ["serve"],
+        ["--version"],
+        [],
+    ],
+)
+def test_other_forms_are_not_handled(argv: list[str]) -> None:
+    assert fastpath.parse(argv) is None
+    assert fastpath.run(argv) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "parsed"),
+    [
+        (["index"], (".", False, False)),
+        (["index", "src"], ("src", False, False)),
+        (["-q", "-v", "index", "--json", "src", "--no-claude-md"], ("src", True, True)),
+        (["--quiet", "--verbose", "index", "--no-claude-md", "--json"], (".", True, True)),
+        (["index", "./build"], ("./build", False, False)),
+    ],
+)
+def test_handled_forms(argv: list[str], parsed: tuple[str, bool, bool]) -> None:
+    assert fastpath.parse(argv) == parsed
+
+
+def test_unhandled_flag_runs_the_full_command(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    full = lynkr("index", str(repo), "--no-claude-md", "--full", "--json", cwd=cwd)
+    assert not full.fast and json.loads(full.stdout)["full_rebuild"] is True
+    check = lynkr("index", str(repo), "--check", cwd=cwd)
+    assert (check.code, check.fast) == (1, False)  # no CLAUDE.md yet: stale
+
+
+def test_config_file_pointing_the_index_elsewhere(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).fast
+    other = cwd / "elsewhere.db"
+    (cwd / "lynkr.toml").write_text(f'[index]\ndb_path = "{other}"\n')
+    moved = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    assert not moved.fast and json.loads(moved.stdout)["db"] == str(other)
+    assert json.loads(moved.stdout)["full_rebuild"] is True
+    # The default index is still there and current, but the settings point elsewhere.
+    again = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    assert json.loads(again.stdout)["db"] == str(other)
+    assert not again.fast  # a configured location is not resolved by the fast path
+    (cwd / "lynkr.toml").unlink()
+    back = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    assert json.loads(back.stdout)["db"] == str(repo / ".lynkr" / "index.db")
+    # (-m puts the working directory on sys.path, whose mtime the record holds: once more)
+    back = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    assert back.fast and json.loads(back.stdout)["db"] == str(repo / ".lynkr" / "index.db")
+
+
+def test_user_config_file_and_dotenv_count_too(repo: Path, cwd: Path, lynkr_home: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    user = lynkr_home / "config" / "lynkr.toml"
+    user.parent.mkdir(parents=True, exist_ok=True)
+    user.write_text("[index]\nclaude_md = false\n")
+    assert not lynkr("index", str(repo), cwd=cwd).fast  # a new input: full run, recorded
+    run = lynkr("index", str(repo), cwd=cwd)  # claude_md = false: behaves as --no-claude-md
+    assert run.fast and "CLAUDE.md" not in run.stdout and not (repo / "CLAUDE.md").exists()
+    (cwd / ".env").write_text("LYNKR_INDEX_CLAUDE_MD=true\n")
+    run = lynkr("index", str(repo), cwd=cwd)
+    assert not run.fast and "CLAUDE.md: written" in run.stdout
+
+
+def test_environment_db_path(repo: Path, cwd: Path, tmp_path: Path) -> None:
+    env = dict(os.environ) | {"LYNKR_INDEX_DB": str(tmp_path / "env.db")}
+    first = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=env)
+    assert json.loads(first.stdout)["db"] == str(tmp_path / "env.db")
+    second = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=env)
+    assert second.fast and json.loads(second.stdout)["db"] == str(tmp_path / "env.db")
+    assert not (repo / ".lynkr").exists()
+    relative = dict(os.environ) | {"LYNKR_INDEX_DB_PATH": ".lynkr/i.db", "LYNKR_INDEX_DB": "x"}
+    built_rel = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=relative)
+    assert json.loads(built_rel.stdout)["db"] == str(repo / ".lynkr" / "i.db")
+    assert lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=relative).fast
+
+
+def test_invalid_settings_keep_their_exit_code(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    for name, value in (("PORT", "not-a-port"), ("LYNKR_INDEX_WORKERS", "-1")):
+        run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=os.environ | {name: value})
+        assert (run.code, run.fast) == (3, False) and "invalid settings" in run.stderr
+    (cwd / "lynkr.toml").write_text("[server]\nno_such_setting = 1\n")
+    run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd)
+    assert (run.code, run.fast) == (3, False) and "unknown setting" in run.stderr
+
+
+def test_free_text_settings_keep_the_fast_path(repo: Path, cwd: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    env = os.environ | {"ANTHROPIC_API_KEY": "sk-ant-secret-value", "LYNKR_HOST": "0.0.0.0"}
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env).fast
+    record = _meta(repo / ".lynkr" / "index.db")[fastpath.RECORD]
+    assert "sk-ant-secret-value" not in record
+
+
+def test_exit_codes(repo: Path, cwd: Path) -> None:
+    missing = lynkr("index", str(cwd / "nope"), "--no-claude-md", cwd=cwd)
+    assert (missing.code, missing.fast) == (6, False) and "not a directory" in missing.stderr
+    built(repo, cwd, "--no-claude-md")
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).code == 0
+
+
+def test_index_of_another_root_or_old_schema(repo: Path, cwd: Path, tmp_path: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    db = repo / ".lynkr" / "index.db"
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 1")
+    conn.commit()
+    conn.close()
+    run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    assert not run.fast and json.loads(run.stdout)["full_rebuild"] is True
+
+
+def test_missing_grammar_warning_falls_back(
+    repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lynkr_cli.index import build, languages
+
+    built(repo, cwd, "--no-claude-md")
+    db = repo / ".lynkr" / "index.db"
+    conn, rows = build.open_existing(db, repo)
+    assert conn is not None
+    try:
+        assert build.unchanged_report(repo, db, conn, rows) is not None
+        monkeypatch.setattr(languages, "installed", lambda name: name != "javascript")
+        report = build.unchanged_report(repo, db, conn, rows)
+        assert report is not None and report.warnings  # printed by the full command
+    finally:
+        conn.close()
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def test_record_names_follow_the_settings_model() -> None:
+    assert list(fastpath.DB_ENV) == settings.field_env_names("index", "db_path")
+    names = fastpath.checked_env_names()
+    assert {"LYNKR_INDEX_DB", "LYNKR_INDEX_CLAUDE_MD", "PORT", "LYNKR_CONFIG"} <= set(names)
+    assert not {"ANTHROPIC_API_KEY", "DATABRICKS_API_KEY", "LYNKR_HOST"} & set(names)
+    for section, name in settings.iter_fields():
+        if settings.is_secret(section, name):
+            assert not set(settings.field_env_names(section, name)) & set(names)
+
+
+def test_explicit_config_read_as_settings_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LYNKR_CONFIG", " ~/x/lynkr.toml ")
+    assert fastpath._explicit_config() == str(settings.explicit_config_file())
+    monkeypatch.setenv("LYNKR_CONFIG", "")
+    assert fastpath._explicit_config() is None and settings.explicit_config_file() is None
+
+
+def test_no_record_with_plugin_warnings(
+    repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lynkr_cli import plugins
+
+    built(repo, cwd, "--no-claude-md")
+    db = repo / ".lynkr" / "index.db"
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM meta WHERE key = ?", (fastpath.RECORD,))
+    conn.commit()
+    conn.close()
+    plugins.get_manager().warnings.append("plugin 'x' failed to load")
+    fastpath.remember(repo, db)
+    assert fastpath.RECORD not in _meta(db)
+    plugins.reset()
+    fastpath.remember(repo, db)
+    assert fastpath.RECORD in _meta(db)
+
+
+# --------------------------------------------------------------------------- the printer
+
+
+def _doc(**changes: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "root": "/r", "db": "/r/.lynkr/index.db", "full_rebuild": False, "changed": False,
+        "parsed": 0, "unchanged": 3, "removed": 0, "files": 3, "symbols": 5, "references": 4,
+        "resolved_references": 2, "imports": 1, "resolved_imports": 1,
+        "languages": {"python": {"files": 2, "bytes": 10}}, "skipped": {"generated": 1},
+        "problems": 0, "problem_files": {}, "warnings": [], "seconds": 0.01,
+        "claude_md": {"status": "unchanged", "path": "/r/CLAUDE.md"},
+    }  # fmt: skip
+    doc.update(changes)
+    return doc
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [
+        _doc(),
+        _doc(languages={}, skipped={}, claude_md={"status": "skipped", "path": ""}),
+        _doc(db="/odd [red]x[/red]/:smile:/index.db"),
+        _doc(problems=2, problem_files={"a:b.py": "syntax error", "[x].py": "unreadable"}),
+        _doc(root="/é", db="/é/index.db"),
+        _doc(db="/tab\there/index.db"),
+    ],
+)
+@pytest.mark.parametrize("terminal", [False, True])
+def test_plain_lines_print_as_rich_prints_them(
+    doc: dict[str, Any], terminal: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from rich.console import Console
+
+    expected = io.StringIO()
+    console = Console(
+        file=expected, force_terminal=terminal, color_system="truecolor" if terminal else None,
+        highlight=False, soft_wrap=True, width=80,
+    )  # fmt: skip
+    for line, markup in service.summary_lines(doc):
+        console.print(line, markup=markup)
+    written = io.StringIO()
+    monkeypatch.setattr(sys, "stdout", written)
+    monkeypatch.setattr("lynkr_cli.console.out", lambda: console)
+    service.print_summary(doc)
+    lines = service.summary_lines(doc)
+    if all(service._plain(line) for line, _ in lines):
+        assert written.getvalue() == expected.getvalue()
+    else:  # printed through the same console
+        assert written.getvalue() == ""
+
+
+# --------------------------------------------------------------------------- start-up
+
+
+def test_git_is_started_only_where_a_work_tree_can_be(
+    repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lynkr_cli.index import discover
+
+    monkeypatch.delenv("GIT_DIR", raising=False)
+    monkeypatch.delenv("GIT_WORK_TREE", raising=False)
+    (repo / "web" / "deep").mkdir()
+    assert discover._maybe_in_git(repo) and discover._maybe_in_git(repo / "web" / "deep")
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    if discover._maybe_in_git(tmp_path):
+        pytest.skip("the temporary directory is inside a git work tree")
+    assert not discover._maybe_in_git(plain)
+    (plain / ".git").write_text("gitdir: /elsewhere\n")  # a worktree or submodule
+    assert discover._maybe_in_git(plain)
+    (plain / ".git").unlink()
+    monkeypatch.setenv("GIT_DIR", str(repo / ".git"))
+    assert discover._maybe_in_git(plain)
+
+
+def test_hookimpl_without_importing_pluggy_up_front() -> None:
+    code = (
+        "import sys, lynkr_cli; assert 'pluggy' not in sys.modules; "
+        "from lynkr_cli import hookimpl; import pluggy; "
+        "assert isinstance(hookimpl, pluggy.HookimplMarker) and lynkr_cli.hookimpl is hookimpl"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+def test_console_script_entry(cwd: Path) -> None:
+    for args, expected in ((["--version"], "lynkr 0.1.0"), (["--help"], "index")):
+        proc = subprocess.run(
+            [sys.executable, "-m", "lynkr_cli", *args],
+            cwd=cwd, capture_output=True, text=True, timeout=60, check=True,
+        )  # fmt: skip
+        assert expected in proc.stdout
