@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import ipaddress
 import signal
 import socket
@@ -97,6 +98,7 @@ async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> N
         await runner.cleanup()
         raise UsageError(f"cannot listen on {settings.server.host}: {exc.strerror}") from exc
     host, port = sock.getsockname()[:2]
+    settle_heap()
     on_started(Started(str(host), int(port)))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -105,6 +107,24 @@ async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> N
     await stop.wait()
     # cleanup() stops accepting, waits up to shutdown_timeout for in-flight streams, then cancels.
     await runner.cleanup()
+
+
+def settle_heap() -> None:
+    """Move everything start-up created out of the garbage collector's sight.
+
+    Imports and settings leave ~50k long-lived objects; every full collection walked
+    them all (~30 ms, the occasional p99 spike under load). Frozen, they are never
+    scanned again, and a request's short-lived cycles are collected as before. The
+    youngest generation is also allowed to grow larger between collections: most
+    request garbage is freed by reference counting, never by the collector.
+    """
+    gc.collect()
+    gc.freeze()
+    _gen0, gen1, gen2 = gc.get_threshold()
+    gc.set_threshold(GC_GEN0_THRESHOLD, gen1, gen2)
+
+
+GC_GEN0_THRESHOLD = 10_000
 
 
 def _bind(host: str, port: int) -> socket.socket:
