@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import json
 import shlex
-import tomllib
 from typing import Any
-from xml.etree import ElementTree
 
 Dep = dict[str, str]
 
@@ -34,8 +32,10 @@ def _json(data: bytes) -> dict[str, Any]:
 
 def _toml(data: bytes) -> dict[str, Any]:
     try:
+        import tomllib  # here, not at import: most runs read no manifest
+
         return tomllib.loads(data.decode("utf-8", "replace"))
-    except tomllib.TOMLDecodeError as exc:
+    except ValueError as exc:  # tomllib.TOMLDecodeError
         raise ValueError(f"invalid TOML: {exc}") from exc
 
 
@@ -131,8 +131,10 @@ def _local(tag: str) -> str:
 
 def pom_xml(data: bytes) -> list[Dep]:
     try:
+        from xml.etree import ElementTree
+
         root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
+    except SyntaxError as exc:  # ElementTree.ParseError
         raise ValueError(f"invalid XML: {exc}") from exc
     out = []
     for element in root.iter():
@@ -147,8 +149,10 @@ def pom_xml(data: bytes) -> list[Dep]:
 
 def csproj(data: bytes) -> list[Dep]:
     try:
+        from xml.etree import ElementTree
+
         root = ElementTree.fromstring(data)
-    except ElementTree.ParseError as exc:
+    except SyntaxError as exc:  # ElementTree.ParseError
         raise ValueError(f"invalid XML: {exc}") from exc
     out = []
     for element in root.iter():

@@ -8,12 +8,13 @@ the same parsers as the manifests. The result maps a purpose (``test``, ``lint``
 
 from __future__ import annotations
 
-import configparser
 import json
-import tomllib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # configparser and tomllib load when a file needs them
+    import configparser
 
 PURPOSES = ("test", "lint", "format", "build")
 
@@ -28,6 +29,8 @@ class _Found:
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    import tomllib
+
     try:
         return tomllib.loads(path.read_text(encoding="utf-8", errors="replace"))
     except (OSError, tomllib.TOMLDecodeError):
@@ -43,6 +46,8 @@ def _read_json(path: Path) -> dict[str, Any]:
 
 
 def _read_ini(path: Path) -> configparser.ConfigParser:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         parser.read_string(path.read_text(encoding="utf-8", errors="replace"))
@@ -304,6 +309,8 @@ def conventions(root: Path, files: list[str]) -> list[str]:
 
 
 def _editorconfig(path: Path) -> list[str]:
+    import configparser
+
     parser = configparser.ConfigParser(interpolation=None)
     try:
         # `root = true` comes before any section: give it one so configparser accepts it.
