@@ -12,6 +12,7 @@ import asyncio
 import hmac
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -29,59 +30,114 @@ from lynkr_cli.serve.upstream import HOP_HEADER
 from lynkr_cli.settings import Settings
 
 GATEWAY_KEY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
-Handler = Callable[[Gateway, web.Request, Context], Awaitable[web.StreamResponse]]
+Handler = Callable[[Gateway, web.BaseRequest, Context], Awaitable[web.StreamResponse]]
+Wrapped = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 
-def create_app(
-    settings: Settings, providers: dict[str, type[Provider]] | None = None
-) -> web.Application:
-    """The gateway app; ``providers`` defaults to every registered provider class."""
+@dataclass
+class Built:
+    """The gateway, its routes (method, path) → wrapped handler, and the catch-all."""
+
+    gw: Gateway
+    routes: dict[tuple[str, str], Wrapped]
+    fallback: Wrapped
+    log: AccessLog | None
+
+    async def start(self) -> None:
+        await self.gw.start()
+
+    async def stop(self) -> None:
+        await self.gw.stop()
+        if self.log is not None:
+            self.log.flush()
+
+
+def build(settings: Settings, providers: dict[str, type[Provider]] | None = None) -> Built:
+    """The gateway and its route table; ``providers`` defaults to every registered class."""
     if providers is None:
         from lynkr_cli.registry import providers as registered
 
         providers = registered()
     instances = {name: cls(settings.provider) for name, cls in providers.items()}
     gw = Gateway(settings, instances)
-    # The body limit is enforced by read_body() with an Anthropic-shaped 413.
-    app = web.Application(client_max_size=settings.server.max_body_bytes)
-    app[GATEWAY_KEY] = gw
     log = AccessLog() if settings.server.access_log else None
 
-    def route(name: str, handler: Handler, *, auth: bool = True) -> Any:
+    def route(name: str, handler: Handler, *, auth: bool = True) -> Wrapped:
         return _wrap(gw, name, handler, log, auth=auth)
 
-    app.router.add_post("/v1/messages", route("messages", pipeline.handle_messages))
-    app.router.add_post("/v1/messages/count_tokens", route("count_tokens", count_tokens))
-    app.router.add_get("/v1/models", route("models", models))
-    app.router.add_route("HEAD", "/", route("root", root, auth=False))
-    app.router.add_get("/", route("root", root, auth=False), allow_head=False)
-    app.router.add_get("/health/live", route("live", live, auth=False))
-    app.router.add_get("/health/ready", route("ready", ready, auth=False))
-    app.router.add_get("/metrics", route("metrics", metrics, auth=False))
-    app.router.add_post("/api/event_logging/batch", route("event_logging", discard))
-    app.router.add_route("*", "/{tail:.*}", route("not_found", not_found, auth=False))
+    routes = {
+        ("POST", "/v1/messages"): route("messages", pipeline.handle_messages),
+        ("POST", "/v1/messages/count_tokens"): route("count_tokens", count_tokens),
+        ("GET", "/v1/models"): route("models", models),
+        ("GET", "/"): route("root", root, auth=False),
+        ("HEAD", "/"): route("root", root, auth=False),
+        ("GET", "/health/live"): route("live", live, auth=False),
+        ("GET", "/health/ready"): route("ready", ready, auth=False),
+        ("GET", "/metrics"): route("metrics", metrics, auth=False),
+        ("POST", "/api/event_logging/batch"): route("event_logging", discard),
+    }
+    for method, path in list(routes):  # GET routes answer HEAD too (aiohttp's allow_head)
+        if method == "GET":
+            routes.setdefault(("HEAD", path), routes[(method, path)])
+    return Built(gw, routes, route("not_found", not_found, auth=False), log)
+
+
+def create_app(
+    settings: Settings, providers: dict[str, type[Provider]] | None = None
+) -> web.Application:
+    """The gateway as an aiohttp Application (embedding, tests); ``lynkr serve`` runs
+    the same routes on :func:`create_server`, without the router's per-request cost."""
+    built = build(settings, providers)
+    # The body limit is enforced by read_body() with an Anthropic-shaped 413.
+    app = web.Application(client_max_size=settings.server.max_body_bytes)
+    app[GATEWAY_KEY] = built.gw
+    for (method, path), handler in built.routes.items():
+        app.router.add_route(method, path, handler)
+    app.router.add_route("*", "/{tail:.*}", built.fallback)
 
     async def on_startup(_: web.Application) -> None:
-        await gw.start()
+        await built.start()
 
     async def on_cleanup(_: web.Application) -> None:
-        await gw.stop()
-        if log is not None:
-            log.flush()
+        await built.stop()
 
     app.on_startup.append(on_startup)
     app.on_cleanup.append(on_cleanup)
     return app
 
 
-def _wrap(
-    gw: Gateway, name: str, handler: Handler, log: Any, *, auth: bool
-) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+def create_server(built: Built) -> web.Server:
+    """The routes on aiohttp's low-level server: one dict lookup dispatches a request.
+
+    The caller starts and stops ``built`` (``await built.start()`` before serving).
+    A client hanging up cancels its handler, and so the upstream call, at once.
+    """
+    routes = built.routes
+    fallback = built.fallback
+    limit = built.gw.settings.server.max_body_bytes
+    loop = asyncio.get_running_loop()
+
+    def dispatch(request: web.BaseRequest) -> Awaitable[web.StreamResponse]:
+        return routes.get((request.method, request.path), fallback)(request)
+
+    def make_request(
+        message: Any, payload: Any, protocol: Any, writer: Any, task: Any
+    ) -> web.BaseRequest:
+        return web.BaseRequest(
+            message, payload, protocol, writer, task, loop, client_max_size=limit
+        )
+
+    return web.Server(
+        dispatch, request_factory=make_request, handler_cancellation=True, access_log=None
+    )
+
+
+def _wrap(gw: Gateway, name: str, handler: Handler, log: Any, *, auth: bool) -> Wrapped:
     api_key = gw.settings.server.api_key
     secret = api_key.get_secret_value().encode() if api_key is not None else None
     metrics = gw.metrics
 
-    async def wrapped(request: web.Request) -> web.StreamResponse:
+    async def wrapped(request: web.BaseRequest) -> web.StreamResponse:
         ctx = Context(new_request_id(), name)
         try:
             if request.headers.get(HOP_HEADER) == gw.hop_id:
@@ -116,7 +172,7 @@ def _error_response(ctx: Context, exc: ApiError) -> web.Response:
     return web.Response(body=exc.body(ctx.request_id), status=exc.status, headers=headers)
 
 
-def _check_key(request: web.Request, secret: bytes) -> None:
+def _check_key(request: web.BaseRequest, secret: bytes) -> None:
     given = request.headers.get("x-api-key", "")
     if not given:
         auth = request.headers.get("authorization", "")
@@ -130,7 +186,7 @@ def _check_key(request: web.Request, secret: bytes) -> None:
         )
 
 
-def _loop_error(request: web.Request) -> ApiError:
+def _loop_error(request: web.BaseRequest) -> ApiError:
     return ApiError(
         508,
         "lynkr is forwarding to itself: the provider endpoint points at this gateway. "
@@ -143,7 +199,7 @@ def _loop_error(request: web.Request) -> ApiError:
 # --------------------------------------------------------------------------- handlers
 
 
-async def count_tokens(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def count_tokens(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     """Forward to the upstream when it counts; otherwise count locally. Always an integer."""
     raw = await pipeline.read_body(gw, request)
     body = parse_json_body(raw)
@@ -159,7 +215,7 @@ async def count_tokens(gw: Gateway, request: web.Request, ctx: Context) -> web.S
 
 
 async def _upstream_count(
-    gw: Gateway, body: dict[str, Any], raw: bytes, route: Any, request: web.Request
+    gw: Gateway, body: dict[str, Any], raw: bytes, route: Any, request: web.BaseRequest
 ) -> int | None:
     provider = gw.providers.get(route.provider)
     if provider is None or gw.problems.get(route.provider) or provider.wire != "anthropic":
@@ -187,7 +243,7 @@ async def _upstream_count(
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
-async def models(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def models(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     """The configured model aliases in Anthropic's list shape, paginated like the real API."""
     names = gw.router.aliases()
     default = gw.providers.get(gw.settings.provider.name)
@@ -218,17 +274,17 @@ def _page(data: list[dict[str, Any]], query: Any) -> list[dict[str, Any]]:
     return data[:limit]
 
 
-async def root(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def root(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     if request.method == "HEAD":
         return web.Response(status=200, headers=ctx.headers())
     return json_response(ctx, orjson.dumps({"name": "lynkr", "status": "ok"}))
 
 
-async def live(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def live(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     return json_response(ctx, b'{"status":"ok"}')
 
 
-async def ready(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def ready(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     """Ready when the default provider is configured; ``?deep=1`` also reaches the upstream."""
     problem = gw.configuration_problem()
     doc: dict[str, Any] = {"status": "ok", "provider": gw.settings.provider.name or None}
@@ -262,7 +318,7 @@ async def _probe(gw: Gateway, doc: dict[str, Any]) -> str | None:
     return None
 
 
-async def metrics(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def metrics(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     from prometheus_client import CONTENT_TYPE_LATEST
 
     return web.Response(
@@ -270,13 +326,13 @@ async def metrics(gw: Gateway, request: web.Request, ctx: Context) -> web.Stream
     )
 
 
-async def discard(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def discard(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     await pipeline.read_body(gw, request)
     return json_response(ctx, b"{}")
 
 
-async def not_found(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def not_found(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     raise ApiError(404, f"no route for {request.method} {request.path}")
 
 
-__all__ = ["GATEWAY_KEY", "create_app", "error_body"]
+__all__ = ["GATEWAY_KEY", "build", "create_app", "create_server", "error_body"]

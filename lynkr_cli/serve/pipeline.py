@@ -43,7 +43,9 @@ if TYPE_CHECKING:
 FALLBACK_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 
 
-async def handle_messages(gw: Gateway, request: web.Request, ctx: Context) -> web.StreamResponse:
+async def handle_messages(
+    gw: Gateway, request: web.BaseRequest, ctx: Context
+) -> web.StreamResponse:
     raw = await read_body(gw, request)
     body = parse_json_body(raw)
     validate_messages_request(body)
@@ -79,7 +81,7 @@ async def handle_messages(gw: Gateway, request: web.Request, ctx: Context) -> we
 
 async def answer(
     gw: Gateway,
-    request: web.Request,
+    request: web.BaseRequest,
     ctx: Context,
     *,
     body: dict[str, Any],
@@ -111,7 +113,7 @@ async def answer(
     return await respond.translated_json(gw, ctx, resp, key, partial(local_count, body))
 
 
-async def read_body(gw: Gateway, request: web.Request) -> bytes:
+async def read_body(gw: Gateway, request: web.BaseRequest) -> bytes:
     limit = gw.settings.server.max_body_bytes
     length = request.content_length
     if length is not None and length > limit:
@@ -132,7 +134,7 @@ def too_large(limit: int) -> ApiError:
 
 
 def cache_lookup_key(
-    gw: Gateway, request: web.Request, route: Route, body: dict[str, Any], ctx: Context
+    gw: Gateway, request: web.BaseRequest, route: Route, body: dict[str, Any], ctx: Context
 ) -> str | None:
     """The cache key for this request, or None when the cache is off or bypassed."""
     if gw.cache is None:

@@ -34,7 +34,7 @@ def json_response(ctx: Context, data: bytes, status: int = 200) -> web.Response:
     return web.Response(body=data, status=status, headers=headers)
 
 
-async def open_sse(request: web.Request, ctx: Context) -> web.StreamResponse:
+async def open_sse(request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     headers = {**SSE_HEADERS, "request-id": ctx.request_id, "x-lynkr-cache": ctx.cache}
     resp = web.StreamResponse(status=200, headers=headers)
     await resp.prepare(request)
@@ -43,7 +43,7 @@ async def open_sse(request: web.Request, ctx: Context) -> web.StreamResponse:
 
 
 async def replay(
-    request: web.Request, ctx: Context, message: dict[str, Any], *, stream: bool
+    request: web.BaseRequest, ctx: Context, message: dict[str, Any], *, stream: bool
 ) -> web.StreamResponse:
     message = {**message, "model": ctx.client_model}
     ctx.usage(message.get("usage"))
@@ -132,7 +132,7 @@ async def translated_message(
 
 async def json_as_stream(
     gw: Gateway,
-    request: web.Request,
+    request: web.BaseRequest,
     ctx: Context,
     upstream: Response,
     *,
@@ -159,7 +159,7 @@ def _json_object(raw: bytes, provider: str) -> dict[str, Any]:
 
 async def relay_native_stream(
     gw: Gateway,
-    request: web.Request,
+    request: web.BaseRequest,
     ctx: Context,
     upstream: Response,
     key: str | None,
@@ -334,7 +334,7 @@ def _event_of(frame: bytes, provider: str) -> dict[str, Any] | None:
 
 async def serve_events(
     gw: Gateway,
-    request: web.Request,
+    request: web.BaseRequest,
     ctx: Context,
     events: AsyncIterator[Event],
     *,
@@ -354,7 +354,7 @@ async def _singles(events: AsyncIterator[Event]) -> AsyncIterator[list[Event]]:
 
 async def serve_batches(
     gw: Gateway,
-    request: web.Request,
+    request: web.BaseRequest,
     ctx: Context,
     batches: AsyncIterator[list[Event]],
     *,

@@ -79,24 +79,28 @@ def run(settings: Settings, on_started: Callable[[Started], None]) -> None:
 async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> None:
     from aiohttp import web
 
-    from lynkr_cli.serve.app import create_app
+    from lynkr_cli.serve.app import build, create_server
 
-    app = create_app(settings)
-    runner = web.AppRunner(
-        app,
-        access_log=None,
+    built = build(settings)
+    await built.start()
+    runner = web.ServerRunner(
+        create_server(built),  # a client hanging up cancels the upstream call at once
         handle_signals=False,
         shutdown_timeout=settings.server.grace_seconds,
-        handler_cancellation=True,  # a client hanging up cancels the upstream call at once
     )
     await runner.setup()
-    sock = _bind(settings.server.host, settings.server.port)
-    site = web.SockSite(runner, sock)
     try:
+        sock = _bind(settings.server.host, settings.server.port)
+        site = web.SockSite(runner, sock)
         await site.start()
     except OSError as exc:
         await runner.cleanup()
+        await built.stop()
         raise UsageError(f"cannot listen on {settings.server.host}: {exc.strerror}") from exc
+    except BaseException:
+        await runner.cleanup()
+        await built.stop()
+        raise
     host, port = sock.getsockname()[:2]
     settle_heap()
     on_started(Started(str(host), int(port)))
@@ -107,6 +111,7 @@ async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> N
     await stop.wait()
     # cleanup() stops accepting, waits up to shutdown_timeout for in-flight streams, then cancels.
     await runner.cleanup()
+    await built.stop()
 
 
 def settle_heap() -> None:

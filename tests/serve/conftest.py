@@ -15,13 +15,7 @@ from tests.serve.fakes import FakeUpstream
 @dataclass
 class Running:
     url: str
-    app: web.Application
-
-    @property
-    def gw(self) -> Any:
-        from lynkr_cli.serve.app import GATEWAY_KEY
-
-        return self.app[GATEWAY_KEY]
+    gw: Any  # lynkr_cli.serve.state.Gateway
 
 
 @pytest.fixture
@@ -38,13 +32,15 @@ async def fake() -> AsyncIterator[Callable[..., Awaitable[FakeUpstream]]]:
         await upstream.stop()
 
 
-@pytest.fixture
-async def gateway() -> AsyncIterator[Callable[..., Awaitable[Running]]]:
-    """``await gateway(**{"provider.name": "openai", ...})`` → a running gateway."""
-    from lynkr_cli.serve.app import create_app
+@pytest.fixture(params=["server"])
+async def gateway(request: Any) -> AsyncIterator[Callable[..., Awaitable[Running]]]:
+    """``await gateway(**{"provider.name": "openai", ...})`` → a running gateway, served the
+    way ``lynkr serve`` serves it (the low-level server); ``app`` runs the aiohttp
+    Application from ``create_app`` instead (tests parametrise ``gateway`` indirectly)."""
+    from lynkr_cli.serve.app import GATEWAY_KEY, build, create_app, create_server
     from lynkr_cli.settings import get_settings
 
-    runners: list[web.AppRunner] = []
+    cleanups: list[Callable[[], Awaitable[None]]] = []
 
     async def start(**overrides: Any) -> Running:
         defaults = {
@@ -54,17 +50,27 @@ async def gateway() -> AsyncIterator[Callable[..., Awaitable[Running]]]:
             "cache.enabled": False,  # the prompt cache has its own tests
         }
         settings = get_settings({**defaults, **overrides})
-        app = create_app(settings)
-        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        runner: web.BaseRunner
+        if request.param == "app":
+            app = create_app(settings)
+            gw = app[GATEWAY_KEY]
+            runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+            cleanups.append(runner.cleanup)
+        else:
+            built = build(settings)
+            await built.start()
+            gw = built.gw
+            runner = web.ServerRunner(create_server(built))
+            cleanups.append(built.stop)
+            cleanups.append(runner.cleanup)
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", 0).start()
-        runners.append(runner)
         port = runner.addresses[0][1]
-        return Running(f"http://127.0.0.1:{port}", app)
+        return Running(f"http://127.0.0.1:{port}", gw)
 
     yield start
-    for runner in runners:
-        await runner.cleanup()
+    for cleanup in reversed(cleanups):
+        await cleanup()
 
 
 def provider_settings(name: str, upstream: FakeUpstream) -> dict[str, Any]:

@@ -7,6 +7,7 @@ import json
 
 import anthropic
 import httpx
+import pytest
 from aiohttp import web
 
 from tests.serve import fakes
@@ -194,6 +195,7 @@ async def test_idle_upstream_becomes_an_error_event(gateway, fake) -> None:
     assert "idle_timeout" in resp.text
 
 
+@pytest.mark.parametrize("gateway", ["server", "app"], indirect=True)
 async def test_client_disconnect_cancels_upstream(gateway, fake) -> None:
     closed = asyncio.Event()
 
