@@ -312,7 +312,7 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
         "symbols": one("SELECT count(*) FROM symbols"),
         "references": one("SELECT count(*) FROM refs"),
         "resolved_references": one(
-            f"SELECT count(*) FROM refs WHERE name IN (SELECT name FROM ({UNIQUE_DEFS}))"
+            f"SELECT count(*) FROM refs r JOIN ({UNIQUE_DEFS}) u ON u.name = r.name"
         ),
         "imports": one("SELECT count(*) FROM imports"),
         "resolved_imports": one("SELECT count(*) FROM imports WHERE target IS NOT NULL"),
