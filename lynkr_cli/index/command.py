@@ -7,12 +7,17 @@ command (see :class:`IndexGroup`).
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from lynkr_cli import console, hookimpl
+
+if TYPE_CHECKING:
+    from lynkr_cli.index.build import BuildReport
+    from lynkr_cli.index.fastpath import Inputs
+    from lynkr_cli.settings import IndexSettings
 
 PROGRESS_MIN_FILES = 200
 
@@ -63,19 +68,21 @@ def build(  # noqa: PLR0917
     A directory named like a subcommand (search, defs, refs, map, stats, build)
     is written with a slash: `lynkr index ./build`.
     """
-    from lynkr_cli.index import service
+    from lynkr_cli.index import fastpath, service
     from lynkr_cli.settings import get_settings
 
+    inputs = fastpath.current_inputs()  # before the settings load what they decide
+    conf = get_settings().index
     mode: service.ClaudeMode = "write"
     if check:
         mode = "check"
     elif stdout:
         mode = "stdout"
-    elif no_claude_md or not get_settings().index.claude_md:
+    elif no_claude_md or not conf.claude_md:
         mode = "skip"
     with _Progress(enabled=not json_output) as progress:
-        outcome = service.run(path, full=full, claude=mode, progress=progress.update)
-    _remember(outcome.report.root, outcome.report.db_path)
+        outcome = service.run(path, full=full, claude=mode, progress=progress.update, settings=conf)
+    _remember(outcome.report, conf, inputs)
     for warning in outcome.report.warnings:
         console.warn(warning)
     if json_output:
@@ -95,17 +102,16 @@ def build(  # noqa: PLR0917
         raise typer.Exit(1)
 
 
-def _remember(root: str, db_path: str) -> None:
+def _remember(report: BuildReport, conf: IndexSettings, inputs: Inputs) -> None:
     """Let the next run with these settings skip loading them (see index/fastpath.py)."""
     from pathlib import Path
 
-    from lynkr_cli.errors import LynkrError
     from lynkr_cli.index import fastpath
 
     try:
-        fastpath.remember(Path(root), Path(db_path))
-    except (LynkrError, OSError):
-        pass  # settings or files changed under us: the next run takes the full path
+        fastpath.remember(Path(report.root), Path(report.db_path), conf, inputs)
+    except OSError:
+        pass  # files changed under us: the next run takes the full path
 
 
 class _Progress:

@@ -8,7 +8,7 @@ index is current, printing exactly what the full command prints, and returns Non
 - any other argument or subcommand;
 - no index at the default location or at ``LYNKR_INDEX_DB``, an old schema, or an
   index of another directory;
-- settings inputs that differ from those of the last full ``lynkr index`` that used
+- settings or plugin inputs that differ from those of the last full ``lynkr index`` that used
   this index. That run, its settings validated and its plugins loaded, records in the
   index's ``meta`` table (:func:`remember`) everything that decides the settings and
   the plugins: the environment variables of every setting that is not free text, the
@@ -33,12 +33,13 @@ from __future__ import annotations
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from lynkr_cli.index.service import IndexOutcome
+    from lynkr_cli.settings import IndexSettings
 
 ROOT_OPTIONS = frozenset({"-q", "--quiet", "-v", "--verbose"})
 SUBCOMMANDS = frozenset({"build", "search", "defs", "refs", "map", "stats"})
@@ -165,6 +166,8 @@ def _record(conn: Any, db_path: Path) -> dict[str, Any] | None:
     record = json.loads(text)
     if not isinstance(record, dict) or record.get("db") != str(db_path):
         return None
+    if record.get("plugins") != plugin_inputs():
+        return None
     inputs = settings_inputs(record["names"], record["config_dir"], _explicit_config())
     return record if record.get("inputs") == inputs else None
 
@@ -180,7 +183,7 @@ def _explicit_config() -> str | None:
 
 
 def settings_inputs(names: list[str], config_dir: str, explicit: str | None) -> str:
-    """Everything that decides the settings and the plugins, as one string.
+    """Everything that decides the settings, as one string.
 
     ``names``: the environment variables that can make a setting invalid or change the
     index's; ``config_dir``: the user configuration directory; ``explicit``: the
@@ -201,9 +204,16 @@ def settings_inputs(names: list[str], config_dir: str, explicit: str | None) -> 
         "cwd": cwd,
         "env": {name: os.environ[name] for name in names if name in os.environ},
         "files": {path: _stat(path) for path in files},
-        "sys_path": [[entry, (_stat(entry) or [0, 0])[1]] for entry in sys.path],
     }
     return json.dumps(doc, sort_keys=True)
+
+
+def plugin_inputs() -> str:
+    """What decides which plugins load: ``sys.path`` and its directories' mtimes (a
+    distribution installed or removed changes its directory)."""
+    import json
+
+    return json.dumps([[entry, (_stat(entry) or [0, 0])[1]] for entry in sys.path])
 
 
 def _stat(path: str) -> list[int] | None:
@@ -234,16 +244,37 @@ def checked_env_names() -> list[str]:
     return sorted(names)
 
 
-def remember(root: Path, db_path: Path) -> None:
-    """Record this full run's settings inputs in the index at ``db_path`` (see above).
+class Inputs(NamedTuple):
+    """The settings inputs of a full run, taken before its settings were loaded."""
 
-    Called by the full ``lynkr index`` once it has succeeded: its settings loaded and
-    validated, its plugins loaded. Written only when it differs from the stored record.
+    names: list[str]
+    config_dir: str
+    explicit: str | None
+    text: str
+
+
+def current_inputs() -> Inputs:
+    """:func:`settings_inputs` now, with the settings model's names (imports pydantic)."""
+    from lynkr_cli import paths, settings
+
+    names = checked_env_names()
+    config_dir = str(paths.config_dir())
+    explicit = settings.explicit_config_file()
+    shown = None if explicit is None else str(explicit)
+    return Inputs(names, config_dir, shown, settings_inputs(names, config_dir, shown))
+
+
+def remember(root: Path, db_path: Path, conf: IndexSettings, inputs: Inputs) -> None:
+    """Record ``inputs`` in the index at ``db_path``, for the fast path (see above).
+
+    Called by the full ``lynkr index`` once it has succeeded with ``conf``, loaded from
+    ``inputs`` and validated, and its plugins loaded. Nothing is recorded when a plugin
+    is not built in or warned, or when the inputs changed during the run; the record is
+    written only when it differs from the stored one.
     """
     import json
     import sqlite3
 
-    from lynkr_cli import paths, settings
     from lynkr_cli.db import transaction
     from lynkr_cli.index import api, store
     from lynkr_cli.plugins import get_manager
@@ -251,23 +282,18 @@ def remember(root: Path, db_path: Path) -> None:
     manager = get_manager()
     if manager.warnings or any(not info.builtin for info in manager.infos.values()):
         return
-    names = checked_env_names()
-    config_dir = str(paths.config_dir())
-    explicit = settings.explicit_config_file()
-    shown = None if explicit is None else str(explicit)
-    inputs = settings_inputs(names, config_dir, shown)
-    index = settings.get_settings().index
-    if settings_inputs(names, config_dir, shown) != inputs:
-        return  # a file changed while we looked
-    if api.index_path(root, index) != db_path:
+    if settings_inputs(inputs.names, inputs.config_dir, inputs.explicit) != inputs.text:
+        return  # a file changed while we ran
+    if api.index_path(root, conf) != db_path:
         return
     record = json.dumps(
         {
             "db": str(db_path),
-            "inputs": inputs,
-            "names": names,
-            "config_dir": config_dir,
-            "claude_md": index.claude_md,
+            "inputs": inputs.text,
+            "plugins": plugin_inputs(),
+            "names": inputs.names,
+            "config_dir": inputs.config_dir,
+            "claude_md": conf.claude_md,
         }
     )
     try:

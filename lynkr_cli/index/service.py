@@ -10,10 +10,13 @@ import sqlite3
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from lynkr_cli.index import api, claude_md, store
 from lynkr_cli.index.build import BuildReport, Progress
+
+if TYPE_CHECKING:
+    from lynkr_cli.settings import IndexSettings
 
 ClaudeMode = Literal["write", "check", "stdout", "skip"]
 
@@ -39,10 +42,11 @@ def run(
     full: bool = False,
     claude: ClaudeMode = "write",
     progress: Progress | None = None,
+    settings: IndexSettings | None = None,
 ) -> IndexOutcome:
     """Refresh the index of ``root`` and handle CLAUDE.md as ``claude`` says."""
     base = Path(root).resolve()
-    report = api.build(base, full=full, progress=progress)
+    report = api.build(base, full=full, progress=progress, settings=settings)
     outcome = IndexOutcome(report)
     if claude == "skip":
         return outcome

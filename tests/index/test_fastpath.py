@@ -424,12 +424,29 @@ def test_no_record_with_plugin_warnings(
     conn.execute("DELETE FROM meta WHERE key = ?", (fastpath.RECORD,))
     conn.commit()
     conn.close()
+    conf = settings.get_settings().index
     plugins.get_manager().warnings.append("plugin 'x' failed to load")
-    fastpath.remember(repo, db)
+    fastpath.remember(repo, db, conf, fastpath.current_inputs())
     assert fastpath.RECORD not in _meta(db)
     plugins.reset()
-    fastpath.remember(repo, db)
+    fastpath.remember(repo, db, conf, fastpath.current_inputs())
     assert fastpath.RECORD in _meta(db)
+
+
+def test_no_record_when_the_inputs_change_during_the_run(
+    repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built(repo, cwd, "--no-claude-md")
+    db = repo / ".lynkr" / "index.db"
+    conn = sqlite3.connect(db)
+    conn.execute("DELETE FROM meta WHERE key = ?", (fastpath.RECORD,))
+    conn.commit()
+    conn.close()
+    monkeypatch.chdir(cwd)
+    inputs = fastpath.current_inputs()
+    (cwd / "lynkr.toml").write_text("[index]\nclaude_md = false\n")
+    fastpath.remember(repo, db, settings.get_settings().index, inputs)
+    assert fastpath.RECORD not in _meta(db)
 
 
 # --------------------------------------------------------------------------- the printer
