@@ -146,11 +146,16 @@ def main() -> int:
         print("universal-ctags is not installed: nothing to compare with")
         return 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYNKR_")}
+    # Bytecode cached, as pip leaves it for an installed lynkr: in the temporary directory,
+    # so that PYTHONDONTWRITEBYTECODE in the caller's environment does not turn every run
+    # into a compilation of lynkr's sources, and the checkout gets no __pycache__.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     with tempfile.TemporaryDirectory(prefix="bench-index-") as tmp:
         base = Path(tmp)
         corpus = base / "stdlib"
         files, size = copy_corpus(corpus)
         env["LYNKR_HOME"] = str(base / "home")
+        env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
         index_dir = corpus / ".lynkr"
         lynkr = [str(LYNKR), "index", str(corpus), "--no-claude-md"]
         tags = base / "tags"
@@ -201,7 +206,9 @@ def main() -> int:
         f"corpus: {files} files, {size / 1e6:.1f} MB of Python (stdlib, no tests), not a git repo"
     )
     print(f"machine: {os.cpu_count()} cores, load average {load_average()} at the end")
-    print(f"median of {args.repeat} runs; whole commands, process start included\n")
+    print(
+        f"median of {args.repeat} runs; whole commands, process start included, bytecode cached\n"
+    )
     print(
         f"{'run':26} {'wall s':>7} {'ratio':>7}  {'target':15} {'ok':3} "
         f"{'CPU s':>6} {'CPU ratio':>9}"

@@ -10,6 +10,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 RUNS = int(os.environ.get("BENCH_RUNS", "25"))
@@ -20,20 +21,24 @@ CASES = {
 }
 
 
-def _time(argv: list[str]) -> float:
+def _time(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(argv, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     return time.perf_counter() - start
 
 
 def main() -> None:
     env_note = os.environ.get("LYNKR_LOAD_PLUGINS")
     samples: dict[str, list[float]] = {name: [] for name in CASES}
-    for argv in CASES.values():  # warm the page cache and .pyc files
-        _time(argv)
-    for _ in range(RUNS):
-        for name, argv in CASES.items():
-            samples[name].append(_time(argv))
+    with tempfile.TemporaryDirectory(prefix="bench-startup-") as tmp:
+        # .pyc files written once (in tmp), whatever PYTHONDONTWRITEBYTECODE says.
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        env["PYTHONPYCACHEPREFIX"] = tmp
+        for argv in CASES.values():  # warm the page cache and .pyc files
+            _time(argv, env)
+        for _ in range(RUNS):
+            for name, argv in CASES.items():
+                samples[name].append(_time(argv, env))
     baseline = statistics.median(samples[next(iter(CASES))])
     print(f"start-up, median of {RUNS} runs (LYNKR_LOAD_PLUGINS={env_note!r})")
     print(f"{'command':40} {'median ms':>10} {'p90 ms':>8} {'ratio':>7}")
