@@ -123,3 +123,28 @@ async def test_malformed_http_is_a_400(gateway) -> None:
     gw = await gateway()
     answers = await raw_exchange(gw.url, [b"NOT HTTP AT ALL\r\n\r\n"], answers=1)
     assert answers[0].split(b"\r\n")[0].endswith(b" 400 Bad Request")  # aiohttp's own parser
+
+
+@BOTH
+async def test_sse_headers_leave_with_the_first_events(gateway, fake, monkeypatch) -> None:
+    """One send for the headers, the events and the end, not one for each."""
+    from asyncio import selector_events
+
+    up = await fake()
+    gw = await gateway(**provider_settings("anthropic", up))
+    port = int(gw.url.rsplit(":", 1)[1])
+    sends: list[bytes] = []
+    transport_class = selector_events._SelectorSocketTransport
+    original = transport_class.write
+
+    def write(self, data) -> None:  # type: ignore[no-untyped-def]
+        if self.get_extra_info("sockname")[1] == port:  # the gateway's side only
+            sends.append(bytes(data))
+        original(self, data)
+
+    monkeypatch.setattr(transport_class, "write", write)
+    async with httpx.AsyncClient(base_url=gw.url, timeout=10) as client:
+        resp = await client.post("/v1/messages", json={**MSG, "stream": True})
+    assert resp.status_code == 200 and "event: message_stop" in resp.text
+    assert len(sends) == 1, [s[:60] for s in sends]
+    assert sends[0].startswith(b"HTTP/1.1 200 ") and b"event: message_start" in sends[0]

@@ -10,7 +10,9 @@ or otherwise changed: Claude Code rejects ``bash`` for ``Bash``.
 from __future__ import annotations
 
 import hashlib
+import itertools
 import re
+import secrets
 import threading
 import uuid
 from collections import OrderedDict
@@ -94,8 +96,14 @@ def tool_use_id(raw: Any) -> str:
     return f"toolu_{uuid.uuid4().hex[:24]}"
 
 
+_MSG_PREFIX = secrets.token_hex(6)
+_msg_ids = itertools.count(1)
+
+
 def message_id() -> str:
-    return f"msg_{uuid.uuid4().hex[:24]}"
+    """``msg_`` and 24 hex digits: a random per-process prefix and a counter (a uuid4 costs
+    a urandom call per message)."""
+    return f"msg_{_MSG_PREFIX}{next(_msg_ids) & 0xFFFFFFFFFFFF:012x}"
 
 
 def is_billing_block(block: Any) -> bool:
