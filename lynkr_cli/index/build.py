@@ -146,11 +146,12 @@ def _plan(run: Run, max_file_bytes: int) -> Plan:
     plan = Plan()
     root, found, rows, report = run.root, run.found, run.rows, run.report
     usable = _usable_languages(found.files, report)
+    base = os.path.join(root, "")  # paths joined as strings: pathlib would double the loop
     for path in found.files:
         try:
-            info = os.stat(root / path)
+            info = os.stat(base + path)
         except FileNotFoundError:
-            if os.path.islink(root / path):
+            if os.path.islink(base + path):
                 report.problems[path] = "dangling symlink"
             continue  # listed by git but deleted in the work tree: simply gone
         except OSError as exc:
