@@ -29,24 +29,34 @@ import os
 import sqlite3
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from lynkr_cli.errors import ConfigError, LynkrError, NotFoundError
 
 if TYPE_CHECKING:
     from lynkr_cli.index.build import BuildReport, Progress
-    from lynkr_cli.settings import IndexSettings
 
 Status = Literal["fresh", "stale", "missing"]
 
 
-def _settings() -> IndexSettings:
+class IndexConf(Protocol):
+    """What building reads of the ``index`` settings (``settings.IndexSettings`` is one)."""
+
+    @property
+    def db_path(self) -> Path | None: ...
+    @property
+    def workers(self) -> int: ...
+    @property
+    def max_file_bytes(self) -> int: ...
+
+
+def _settings() -> IndexConf:
     from lynkr_cli.settings import get_settings
 
     return get_settings().index
 
 
-def index_path(root: Path | str, settings: IndexSettings | None = None) -> Path:
+def index_path(root: Path | str, settings: IndexConf | None = None) -> Path:
     """Where the index of ``root`` lives (``index.db_path`` may be relative to ``root``)."""
     return db_location(Path(root).resolve(), (settings or _settings()).db_path)
 
@@ -64,7 +74,7 @@ def build(
     *,
     full: bool = False,
     progress: Progress | None = None,
-    settings: IndexSettings | None = None,
+    settings: IndexConf | None = None,
 ) -> BuildReport:
     """Build or refresh the index of ``root`` and report what happened."""
     from lynkr_cli.index.build import build_index

@@ -13,13 +13,12 @@ import typer
 from typer.core import TyperGroup
 
 from lynkr_cli import console, hookimpl
+from lynkr_cli.index.progress import ProgressBar
 
 if TYPE_CHECKING:
     from lynkr_cli.index.build import BuildReport
     from lynkr_cli.index.fastpath import Inputs
     from lynkr_cli.settings import IndexSettings
-
-PROGRESS_MIN_FILES = 200
 
 
 class IndexGroup(TyperGroup):
@@ -80,7 +79,7 @@ def build(  # noqa: PLR0917
         mode = "stdout"
     elif no_claude_md or not conf.claude_md:
         mode = "skip"
-    with _Progress(enabled=not json_output) as progress:
+    with ProgressBar(enabled=not json_output) as progress:
         outcome = service.run(path, full=full, claude=mode, progress=progress.update, settings=conf)
     _remember(outcome.report, conf, inputs)
     for warning in outcome.report.warnings:
@@ -112,33 +111,6 @@ def _remember(report: BuildReport, conf: IndexSettings, inputs: Inputs) -> None:
         fastpath.remember(Path(report.root), Path(report.db_path), conf, inputs)
     except OSError:
         pass  # files changed under us: the next run takes the full path
-
-
-class _Progress:
-    """A Rich progress bar on stderr, shown only for runs that parse many files."""
-
-    def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled and not console.state.quiet
-        self.bar: Any = None
-        self.task: Any = None
-
-    def __enter__(self) -> _Progress:
-        return self
-
-    def update(self, done: int, total: int) -> None:
-        if not self.enabled or total < PROGRESS_MIN_FILES:
-            return
-        if self.bar is None:
-            from rich.progress import Progress
-
-            self.bar = Progress(console=console.err(), transient=True)
-            self.bar.start()
-            self.task = self.bar.add_task("parsing", total=total)
-        self.bar.update(self.task, completed=done)
-
-    def __exit__(self, *exc: object) -> None:
-        if self.bar is not None:
-            self.bar.stop()
 
 
 def _ready(root: str) -> None:

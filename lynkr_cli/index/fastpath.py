@@ -1,31 +1,30 @@
-"""``lynkr index`` with nothing to do, answered before Typer, pydantic and Rich are imported.
+"""``lynkr index`` without Typer, pydantic, pluggy or Rich, when the settings are known.
 
 The ``lynkr`` console script (:func:`lynkr_cli.__main__.main`) calls :func:`run`
-first. It answers ``lynkr [-q] [-v] index [PATH] [--json] [--no-claude-md]`` when the
-index is current, printing exactly what the full command prints, and returns None
-(the full CLI runs, nothing having been written) in every other case:
+first. It handles ``lynkr [-q] [-v] index [PATH] [--json] [--no-claude-md]`` and
+returns None, the full CLI running instead with nothing written, unless:
 
-- any other argument or subcommand;
-- no index at the default location or at ``LYNKR_INDEX_DB``, an old schema, or an
-  index of another directory;
-- settings or plugin inputs that differ from those of the last full ``lynkr index`` that used
-  this index. That run, its settings validated and its plugins loaded, records in the
-  index's ``meta`` table (:func:`remember`) everything that decides the settings and
-  the plugins: the environment variables of every setting that is not free text, the
-  ``lynkr.toml`` and ``.env`` files it could read (path, size, mtime, inode), the
-  working directory, ``sys.path`` and the modification times of its directories (a
-  plugin installed or removed), and ``settings.py`` itself. Equal inputs give the same
-  settings, valid, and the same plugins, so the fast path needs neither pydantic nor
-  pluggy; the record also holds ``index.claude_md``. A run with third-party plugins or
-  plugin warnings records nothing;
-- anything :func:`lynkr_cli.index.build.unchanged_report` says ``build_index`` would
-  write: a file new, changed, deleted or unreadable, different skips, counts not cached;
-- a warning to print (a missing grammar), which the full command prints through Rich;
-- CLAUDE.md (unless skipped) not byte-identical to what the full command would write
-  from the block cached for this generation, or no block cached.
+- the index exists at the default location or at ``LYNKR_INDEX_DB``, with the current
+  schema, as the index of PATH (a rebuild is left to the full command);
+- its settings inputs are those recorded by the last full ``lynkr index`` that used
+  it. That run, its settings validated and its plugins loaded, records in the index's
+  ``meta`` table (:func:`remember`) what decides the settings: the environment
+  variables of every setting that is not free text, the ``lynkr.toml`` and ``.env``
+  files it could read (path, size, mtime, inode), the working directory and
+  ``settings.py`` itself; and what decides the plugins: ``sys.path`` and the mtimes of
+  its directories (a distribution installed or removed). Equal inputs give the same
+  settings, valid, so neither pydantic nor pluggy is needed; the record holds the
+  ``index`` settings. A run with third-party plugins or plugin warnings records nothing.
 
-Any exception while checking also falls through: the full command does the same work
-again and reports the problem its usual way.
+Then, when :func:`lynkr_cli.index.build.unchanged_report` says there is nothing to
+write and CLAUDE.md (unless skipped) is byte-identical to what would be written from
+the block cached for this generation, it prints the full command's JSON document or
+summary from the index alone. Otherwise it runs what the full command runs,
+``service.run`` with the recorded settings, the same progress bar, warnings and
+output, and the full CLI's error boundary for what goes wrong there.
+
+An exception while looking falls through to the full command, which does the same
+work again and reports the problem its usual way.
 """
 
 from __future__ import annotations
@@ -38,7 +37,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from lynkr_cli.index.service import IndexOutcome
+    from lynkr_cli.index.service import ClaudeMode, IndexOutcome
     from lynkr_cli.settings import IndexSettings
 
 ROOT_OPTIONS = frozenset({"-q", "--quiet", "-v", "--verbose"})
@@ -54,10 +53,23 @@ CONTEXT_ENV = (
 )  # fmt: skip
 
 
-def parse(argv: list[str]) -> tuple[str, bool, bool] | None:
-    """``(path, json, no_claude_md)`` when ``argv`` is a form handled here, else None."""
-    at = 0
+class Args(NamedTuple):
+    """A command line handled here."""
+
+    path: str
+    json: bool
+    no_claude_md: bool
+    verbosity: int
+    quiet: bool
+
+
+def parse(argv: list[str]) -> Args | None:
+    """The arguments when ``argv`` is a form handled here, else None."""
+    at = verbosity = 0
+    quiet = False
     while at < len(argv) and argv[at] in ROOT_OPTIONS:
+        quiet = quiet or argv[at] in ("-q", "--quiet")
+        verbosity += argv[at] in ("-v", "--verbose")
         at += 1
     if argv[at : at + 1] != ["index"]:
         return None
@@ -72,41 +84,62 @@ def parse(argv: list[str]) -> tuple[str, bool, bool] | None:
             return None
         else:
             path = arg
-    return path or ".", json_output, no_claude_md
+    return Args(path or ".", json_output, no_claude_md, verbosity, quiet)
+
+
+class Recorded(NamedTuple):
+    """The ``index`` settings of the record, as :func:`lynkr_cli.index.api.build` reads them."""
+
+    db_path: Path
+    workers: int
+    max_file_bytes: int
+
+
+class Found(NamedTuple):
+    base: Path
+    conf: Recorded
+    claude: ClaudeMode
+    outcome: IndexOutcome | None  # None: there is something to write
 
 
 def run(argv: list[str]) -> int | None:
     """The exit code when the fast path answered, or None: run the full CLI."""
-    parsed = parse(argv)
-    if parsed is None:
+    args = parse(argv)
+    if args is None:
         return None
-    path, json_output, no_claude_md = parsed
     try:
-        outcome = _answer(path, claude=not no_claude_md)
-    except KeyboardInterrupt:
-        return _interrupted()
+        found = _look(args.path, claude=not args.no_claude_md)
     except Exception:
         return None  # the full command redoes it all and reports what went wrong
-    if outcome is None:
+    except KeyboardInterrupt as exc:
+        return _failed(exc)
+    if found is None:
         return None
+    from lynkr_cli import console
+
+    console.configure(verbosity=args.verbosity, quiet=args.quiet)  # the root options
     try:
-        _print(outcome.as_dict(), json_output)
-    except BrokenPipeError:
-        return 1  # as the full CLI's error boundary does
-    except KeyboardInterrupt:
-        return _interrupted()
+        outcome = found.outcome or _refresh(found, args.json)
+        for warning in outcome.report.warnings:
+            console.warn(warning)
+        _print(outcome.as_dict(), args.json)
+    except BaseException as exc:
+        return _failed(exc)
     return 0
 
 
-def _interrupted() -> int:
-    from lynkr_cli import console
+def _failed(exc: BaseException) -> int:
+    """What the full CLI's error boundary (``LynkrGroup.main``) does with ``exc``."""
+    if isinstance(exc, SystemExit) or os.environ.get("LYNKR_DEBUG") == "1":
+        raise exc
+    from lynkr_cli.cli import exit_code_for  # Typer is imported for an error only
 
-    console.error("interrupted")
-    return 130
+    return exit_code_for(exc)
 
 
-def _answer(path: str, *, claude: bool) -> IndexOutcome | None:
-    """What the full command would report, if it would write nothing; else None."""
+def _look(path: str, *, claude: bool) -> Found | None:
+    """What the full command would report if it would write nothing; what it would be
+    told to do otherwise; None when the fast path cannot tell (see the module doc)."""
     from pathlib import Path
 
     from lynkr_cli.index import api, build, service
@@ -121,23 +154,37 @@ def _answer(path: str, *, claude: bool) -> IndexOutcome | None:
         return None
     conn, rows = build.open_existing(db_path, base)
     if conn is None:
-        return None
+        return None  # to be rebuilt: the full command, which records
     try:
         record = _record(conn, db_path)
         if record is None:
             return None
+        conf = Recorded(db_path, int(record["workers"]), int(record["max_file_bytes"]))
+        mode: ClaudeMode = "write" if claude and record["claude_md"] else "skip"
+        found = Found(base, conf, mode, None)
         report = build.unchanged_report(base, db_path, conn, rows, started=started)
-        if report is None or report.warnings:
-            return None
+        if report is None:
+            return found
         outcome = service.IndexOutcome(report)
-        if claude and record["claude_md"]:
+        if mode == "write":
             block = service.cached_block(conn, base)
             if not block or service.merged(base, block)[1]:
-                return None
+                return found
             outcome.claude_md, outcome.claude_md_path = "unchanged", str(base / "CLAUDE.md")
-        return outcome
+        return found._replace(outcome=outcome)
     finally:
         conn.close()
+
+
+def _refresh(found: Found, json_output: bool) -> IndexOutcome:
+    """What the full command runs: the build, then CLAUDE.md, with the recorded settings."""
+    from lynkr_cli.index import service
+    from lynkr_cli.index.progress import ProgressBar
+
+    with ProgressBar(enabled=not json_output) as progress:
+        return service.run(
+            found.base, claude=found.claude, progress=progress.update, settings=found.conf
+        )
 
 
 def _print(doc: dict[str, Any], json_output: bool) -> None:
@@ -294,6 +341,8 @@ def remember(root: Path, db_path: Path, conf: IndexSettings, inputs: Inputs) -> 
             "names": inputs.names,
             "config_dir": inputs.config_dir,
             "claude_md": conf.claude_md,
+            "workers": conf.workers,
+            "max_file_bytes": conf.max_file_bytes,
         }
     )
     try:

@@ -16,7 +16,7 @@ from lynkr_cli.index import api, claude_md, store
 from lynkr_cli.index.build import BuildReport, Progress
 
 if TYPE_CHECKING:
-    from lynkr_cli.settings import IndexSettings
+    from lynkr_cli.index.api import IndexConf
 
 ClaudeMode = Literal["write", "check", "stdout", "skip"]
 
@@ -42,7 +42,7 @@ def run(
     full: bool = False,
     claude: ClaudeMode = "write",
     progress: Progress | None = None,
-    settings: IndexSettings | None = None,
+    settings: IndexConf | None = None,
 ) -> IndexOutcome:
     """Refresh the index of ``root`` and handle CLAUDE.md as ``claude`` says."""
     base = Path(root).resolve()

@@ -53,7 +53,13 @@ class Run:
 
     @property
     def fast(self) -> bool:
+        """Answered from the index alone: no CLI framework, no parser, no Rich."""
         return not any(m.split(".")[0] in HEAVY for m in self.modules)
+
+    @property
+    def cli(self) -> bool:
+        """The full CLI ran (Typer, pydantic and pluggy imported)."""
+        return {"typer", "pydantic", "pluggy"} <= self.modules
 
 
 def lynkr(*args: str, cwd: Path, full: bool = False, env: dict[str, str] | None = None) -> Run:
@@ -87,7 +93,7 @@ def cwd(tmp_path: Path) -> Path:
 def built(repo: Path, cwd: Path, *args: str) -> Run:
     """Index ``repo`` (a full run, which leaves the fast path its record)."""
     first = lynkr("index", str(repo), *args, cwd=cwd)
-    assert first.code == 0 and not first.fast, first.stderr
+    assert first.code == 0 and first.cli, first.stderr
     return first
 
 
@@ -100,7 +106,7 @@ def test_same_bytes_as_the_full_command(repo: Path, cwd: Path, flags: list[str])
     fast = lynkr("index", str(repo), *flags, cwd=cwd)
     full = lynkr("index", str(repo), *flags, cwd=cwd, full=True)
     again = lynkr("index", str(repo), *flags, cwd=cwd)
-    assert fast.fast and again.fast and not full.fast
+    assert fast.fast and again.fast and full.cli
     assert (fast.code, full.code, fast.stderr, full.stderr) == (0, 0, "", "")
     assert masked(fast.stdout) == masked(full.stdout) == masked(again.stdout)
     assert "up to date" in fast.stdout or json.loads(fast.stdout)["changed"] is False
@@ -142,22 +148,23 @@ def test_claude_md_up_to_date_is_answered_too(repo: Path, cwd: Path) -> None:
     assert lynkr("index", str(repo), cwd=cwd).fast
 
 
-def test_claude_md_stale_falls_back_and_is_rewritten(repo: Path, cwd: Path) -> None:
+def test_claude_md_stale_is_rewritten_without_the_cli(repo: Path, cwd: Path) -> None:
     built(repo, cwd)
     path = repo / "CLAUDE.md"
     path.write_text(path.read_text(encoding="utf-8").replace("## Languages", "## Langs"))
     run = lynkr("index", str(repo), cwd=cwd)
-    assert not run.fast and "CLAUDE.md: written" in run.stdout
+    assert not run.cli and "CLAUDE.md: written" in run.stdout
     assert "## Languages" in path.read_text(encoding="utf-8")
+    assert lynkr("index", str(repo), cwd=cwd).fast
     path.write_text(path.read_text(encoding="utf-8").replace("<!-- END lynkr index -->", ""))
     lonely = lynkr("index", str(repo), cwd=cwd)
-    assert (lonely.code, lonely.fast) == (2, False) and "marker" in lonely.stderr
+    assert lonely.code == 2 and "marker without its partner" in lonely.stderr
 
 
-def test_claude_md_without_a_cached_block_falls_back(repo: Path, cwd: Path) -> None:
+def test_claude_md_without_a_cached_block_is_rendered(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--no-claude-md")  # no block rendered for this generation
     run = lynkr("index", str(repo), cwd=cwd)
-    assert not run.fast and "CLAUDE.md: written" in run.stdout
+    assert not run.cli and "CLAUDE.md: written" in run.stdout
     assert lynkr("index", str(repo), cwd=cwd).fast
 
 
@@ -208,15 +215,79 @@ def _meta(db: Path) -> dict[str, str]:
         conn.close()
 
 
+# --------------------------------------------------------------------------- with changes
+
+
+def twins(tmp_path: Path, cwd: Path, *args: str, env: dict[str, str] | None = None) -> list[Path]:
+    """Two identical indexed repositories: one for the fast path, one for the full CLI."""
+    repos = [make_repo(tmp_path / name, dict(FILES)) for name in ("fast", "full")]
+    for repo in repos:
+        assert lynkr("index", str(repo), *args, cwd=cwd, env=env).code == 0
+        assert lynkr("index", str(repo), *args, cwd=cwd, env=env).fast
+    return repos
+
+
+def both(repos: list[Path], cwd: Path, *args: str, env: dict[str, str] | None = None) -> Run:
+    """Run the fast path on the first twin and the full CLI on the second: same output."""
+    fast = lynkr("index", str(repos[0]), *args, cwd=cwd, env=env)
+    full = lynkr("index", str(repos[1]), *args, cwd=cwd, full=True, env=env)
+    assert not fast.cli and full.cli
+    assert fast.code == full.code
+    same = str(repos[1]), str(repos[0])
+    assert masked(fast.stdout) == masked(full.stdout.replace(*same))
+    assert fast.stderr == full.stderr.replace(*same)
+    return fast
+
+
+def edit(repos: list[Path], rel: str, text: str) -> None:
+    for repo in repos:
+        (repo / rel).write_text(text)
+        bump_mtime(repo / rel)
+
+
+@pytest.mark.parametrize("flags", [["--json", "--no-claude-md"], ["--no-claude-md"], []])
+def test_one_changed_file_without_the_cli(tmp_path: Path, cwd: Path, flags: list[str]) -> None:
+    repos = twins(tmp_path, cwd, *flags)
+    edit(repos, "core.py", "def parse_request(raw, strict=False):\n    return raw\n")
+    run = both(repos, cwd, *flags)
+    assert "tree_sitter" in run.modules
+    assert "index updated" in run.stdout or '"parsed": 1' in run.stdout
+    for repo in repos:
+        (repo / "client.py").unlink()
+    both(repos, cwd, *flags)
+    assert lynkr("index", str(repos[0]), *flags, cwd=cwd).fast
+
+
+def test_an_error_while_writing_is_reported_as_the_cli_does(tmp_path: Path, cwd: Path) -> None:
+    repos = twins(tmp_path, cwd)
+    for repo in repos:
+        text = (repo / "CLAUDE.md").read_text(encoding="utf-8")
+        (repo / "CLAUDE.md").write_text(text.replace("<!-- END lynkr index -->", ""))
+    edit(repos, "core.py", "def parse_request(raw, strict=False):\n    return raw\n")
+    run = both(repos, cwd)
+    assert run.code == 2 and "marker without its partner" in run.stderr
+
+
+def test_warnings_printed_as_the_cli_prints_them(tmp_path: Path, cwd: Path) -> None:
+    broken = tmp_path / "broken" / "tree_sitter_javascript"
+    broken.mkdir(parents=True)
+    (broken / "__init__.py").write_text("raise ImportError('built for another ABI')\n")
+    env = dict(os.environ) | {"PYTHONPATH": str(broken.parent)}
+    repos = twins(tmp_path, cwd, "--no-claude-md", env=env)
+    edit(repos, "web/app.js", "export function parseBody(y) {\n  return y;\n}\n")
+    run = both(repos, cwd, "--no-claude-md", env=env)
+    assert "warning: no grammar for javascript" in run.stderr
+
+
 # --------------------------------------------------------------------------- fallbacks
 
 
-def test_falls_back_when_files_change(repo: Path, cwd: Path) -> None:
+def test_edits_deletions_and_new_skips(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--json", "--no-claude-md")
 
     def doc() -> dict[str, Any]:
         run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-        assert run.code == 0, run.stderr
+        assert run.code == 0 and not run.cli, run.stderr
         result: dict[str, Any] = json.loads(run.stdout)
         result["fast"] = run.fast
         return result
@@ -228,13 +299,14 @@ def test_falls_back_when_files_change(repo: Path, cwd: Path) -> None:
     assert doc()["fast"]
     (repo / "client.py").unlink()
     removed = doc()
-    assert (removed["fast"], removed["removed"]) == (False, 1)
+    assert (removed["changed"], removed["removed"], removed["files"]) == (True, 1, 3)
     (repo / "new.py").write_text("def added():\n    pass\n")
     assert doc()["parsed"] == 1
     (repo / "web" / "app.min.js").write_text("var b=2;\n")  # a new skip: skips rewritten
     skipped = doc()
-    assert not skipped["fast"] and skipped["skipped"] == {"generated": 1, "minified": 1}
-    assert doc()["fast"]
+    assert skipped["skipped"] == {"generated": 1, "minified": 1}
+    again = doc()
+    assert again["fast"] and again["skipped"] == skipped["skipped"] and again["files"] == 4
 
 
 def test_same_content_new_mtime_falls_back_once(repo: Path, cwd: Path) -> None:
@@ -242,6 +314,7 @@ def test_same_content_new_mtime_falls_back_once(repo: Path, cwd: Path) -> None:
     bump_mtime(repo / "core.py")
     run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd)
     assert not run.fast and "index up to date" in run.stdout  # stat refreshed, no re-parse
+    assert not run.cli
     assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).fast
 
 
@@ -274,23 +347,23 @@ def test_other_forms_are_not_handled(argv: list[str]) -> None:
 @pytest.mark.parametrize(
     ("argv", "parsed"),
     [
-        (["index"], (".", False, False)),
-        (["index", "src"], ("src", False, False)),
-        (["-q", "-v", "index", "--json", "src", "--no-claude-md"], ("src", True, True)),
-        (["--quiet", "--verbose", "index", "--no-claude-md", "--json"], (".", True, True)),
-        (["index", "./build"], ("./build", False, False)),
+        (["index"], (".", False, False, 0, False)),
+        (["index", "src"], ("src", False, False, 0, False)),
+        (["-q", "-v", "index", "--json", "src", "--no-claude-md"], ("src", True, True, 1, True)),
+        (["--quiet", "-v", "--verbose", "index", "--no-claude-md"], (".", False, True, 2, True)),
+        (["index", "./build"], ("./build", False, False, 0, False)),
     ],
 )
-def test_handled_forms(argv: list[str], parsed: tuple[str, bool, bool]) -> None:
+def test_handled_forms(argv: list[str], parsed: tuple[Any, ...]) -> None:
     assert fastpath.parse(argv) == parsed
 
 
 def test_unhandled_flag_runs_the_full_command(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--no-claude-md")
     full = lynkr("index", str(repo), "--no-claude-md", "--full", "--json", cwd=cwd)
-    assert not full.fast and json.loads(full.stdout)["full_rebuild"] is True
+    assert full.cli and json.loads(full.stdout)["full_rebuild"] is True
     check = lynkr("index", str(repo), "--check", cwd=cwd)
-    assert (check.code, check.fast) == (1, False)  # no CLAUDE.md yet: stale
+    assert (check.code, check.cli) == (1, True)  # no CLAUDE.md yet: stale
 
 
 def test_config_file_pointing_the_index_elsewhere(repo: Path, cwd: Path) -> None:
@@ -299,12 +372,12 @@ def test_config_file_pointing_the_index_elsewhere(repo: Path, cwd: Path) -> None
     other = cwd / "elsewhere.db"
     (cwd / "lynkr.toml").write_text(f'[index]\ndb_path = "{other}"\n')
     moved = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert not moved.fast and json.loads(moved.stdout)["db"] == str(other)
+    assert moved.cli and json.loads(moved.stdout)["db"] == str(other)
     assert json.loads(moved.stdout)["full_rebuild"] is True
     # The default index is still there and current, but the settings point elsewhere.
     again = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
     assert json.loads(again.stdout)["db"] == str(other)
-    assert not again.fast  # a configured location is not resolved by the fast path
+    assert again.cli  # a configured location is not resolved by the fast path
     (cwd / "lynkr.toml").unlink()
     back = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
     assert json.loads(back.stdout)["db"] == str(repo / ".lynkr" / "index.db")
@@ -318,12 +391,12 @@ def test_user_config_file_and_dotenv_count_too(repo: Path, cwd: Path, lynkr_home
     user = lynkr_home / "config" / "lynkr.toml"
     user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("[index]\nclaude_md = false\n")
-    assert not lynkr("index", str(repo), cwd=cwd).fast  # a new input: full run, recorded
+    assert lynkr("index", str(repo), cwd=cwd).cli  # a new input: full run, recorded
     run = lynkr("index", str(repo), cwd=cwd)  # claude_md = false: behaves as --no-claude-md
     assert run.fast and "CLAUDE.md" not in run.stdout and not (repo / "CLAUDE.md").exists()
     (cwd / ".env").write_text("LYNKR_INDEX_CLAUDE_MD=true\n")
     run = lynkr("index", str(repo), cwd=cwd)
-    assert not run.fast and "CLAUDE.md: written" in run.stdout
+    assert run.cli and "CLAUDE.md: written" in run.stdout
 
 
 def test_environment_db_path(repo: Path, cwd: Path, tmp_path: Path) -> None:
@@ -343,10 +416,10 @@ def test_invalid_settings_keep_their_exit_code(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--no-claude-md")
     for name, value in (("PORT", "not-a-port"), ("LYNKR_INDEX_WORKERS", "-1")):
         run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=os.environ | {name: value})
-        assert (run.code, run.fast) == (3, False) and "invalid settings" in run.stderr
+        assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
     (cwd / "lynkr.toml").write_text("[server]\nno_such_setting = 1\n")
     run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd)
-    assert (run.code, run.fast) == (3, False) and "unknown setting" in run.stderr
+    assert (run.code, run.cli) == (3, True) and "unknown setting" in run.stderr
 
 
 def test_free_text_settings_keep_the_fast_path(repo: Path, cwd: Path) -> None:
@@ -359,7 +432,7 @@ def test_free_text_settings_keep_the_fast_path(repo: Path, cwd: Path) -> None:
 
 def test_exit_codes(repo: Path, cwd: Path) -> None:
     missing = lynkr("index", str(cwd / "nope"), "--no-claude-md", cwd=cwd)
-    assert (missing.code, missing.fast) == (6, False) and "not a directory" in missing.stderr
+    assert (missing.code, missing.cli) == (6, True) and "not a directory" in missing.stderr
     built(repo, cwd, "--no-claude-md")
     assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).code == 0
 
@@ -372,10 +445,10 @@ def test_index_of_another_root_or_old_schema(repo: Path, cwd: Path, tmp_path: Pa
     conn.commit()
     conn.close()
     run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert not run.fast and json.loads(run.stdout)["full_rebuild"] is True
+    assert run.cli and json.loads(run.stdout)["full_rebuild"] is True
 
 
-def test_missing_grammar_warning_falls_back(
+def test_missing_grammar_warning_is_in_the_report(
     repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from lynkr_cli.index import build, languages

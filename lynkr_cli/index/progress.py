@@ -1,0 +1,39 @@
+"""The Rich progress bar of ``lynkr index`` on stderr, for runs that parse many files.
+
+Rich is imported only when the bar is shown, so the build itself stays free of it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lynkr_cli import console
+
+PROGRESS_MIN_FILES = 200
+
+
+class ProgressBar:
+    """A Rich progress bar on stderr, shown only for runs that parse many files."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.enabled = enabled and not console.state.quiet
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def update(self, done: int, total: int) -> None:
+        if not self.enabled or total < PROGRESS_MIN_FILES:
+            return
+        if self.bar is None:
+            from rich.progress import Progress
+
+            self.bar = Progress(console=console.err(), transient=True)
+            self.bar.start()
+            self.task = self.bar.add_task("parsing", total=total)
+        self.bar.update(self.task, completed=done)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.bar is not None:
+            self.bar.stop()
