@@ -59,7 +59,8 @@ async def handle_messages(
         hit = gw.cache_get(key)
         if hit is not None:
             ctx.cache = "hit"
-            return await respond.replay(request, ctx, hit, stream=stream)
+            memo = gw.hot.renders(key)
+            return await respond.replay(request, ctx, hit, stream=stream, memo=memo)
     if gw.loop is not None and gw.loop.should_offer(body, gw.settings):
         headers = request.headers
         events = gw.loop.run_loop(

@@ -55,15 +55,27 @@ async def open_sse(request: web.BaseRequest, ctx: Context) -> web.StreamResponse
 
 
 async def replay(
-    request: web.BaseRequest, ctx: Context, message: dict[str, Any], *, stream: bool
+    request: web.BaseRequest,
+    ctx: Context,
+    message: dict[str, Any],
+    *,
+    stream: bool,
+    memo: dict[tuple[str, bool], bytes] | None = None,
 ) -> web.StreamResponse:
-    message = {**message, "model": ctx.client_model}
+    """A stored Message as JSON or SSE, the model renamed to the client's. ``memo`` keeps
+    the rendered bytes per (client model, stream) so repeated hits render nothing."""
     ctx.usage(message.get("usage"))
+    data = memo.get((ctx.client_model, stream)) if memo is not None else None
+    if data is None:
+        message = {**message, "model": ctx.client_model}
+        data = encode_all(replay_events(message)) if stream else orjson.dumps(message)
+        if memo is not None and len(memo) < 8:
+            memo[(ctx.client_model, stream)] = data
     if not stream:
-        return json_response(ctx, orjson.dumps(message))
+        return json_response(ctx, data)
     resp = await open_sse(request, ctx)
     # Headers, every event and the end of the body in one write.
-    await resp.write_eof(encode_all(replay_events(message)))
+    await resp.write_eof(data)
     return resp
 
 

@@ -194,28 +194,35 @@ class HotCache:
     """A small in-memory LRU in front of the disk store.
 
     A disk hit costs two SQLite writes (diskcache's LRU access time and hit
-    statistics); recent answers are served from memory instead. Entries expire
-    with the store's TTL, so the front never outlives what the disk would serve.
+    statistics); recent answers are served from memory instead, with their
+    rendered bytes (:meth:`renders`). Entries expire with the store's TTL, so the
+    front never outlives what the disk would serve.
     """
 
     def __init__(self, size: int, ttl: float) -> None:
         self.size = size
         self.ttl = ttl
-        self._items: OrderedDict[str, tuple[float, Any]] = OrderedDict()
+        self._items: OrderedDict[str, tuple[float, Any, dict[tuple[str, bool], bytes]]] = (
+            OrderedDict()
+        )
 
     def get(self, key: str) -> Any:
         item = self._items.get(key)
         if item is None:
             return None
-        expires, value = item
-        if self.ttl and time.monotonic() > expires:
+        if self.ttl and time.monotonic() > item[0]:
             del self._items[key]
             return None
         self._items.move_to_end(key)
-        return value
+        return item[1]
+
+    def renders(self, key: str) -> dict[tuple[str, bool], bytes] | None:
+        """The entry's rendered answers by (client model, stream); None if not held here."""
+        item = self._items.get(key)
+        return item[2] if item is not None else None
 
     def put(self, key: str, value: Any) -> None:
-        self._items[key] = (time.monotonic() + self.ttl, value)
+        self._items[key] = (time.monotonic() + self.ttl, value, {})
         self._items.move_to_end(key)
         while len(self._items) > self.size:
             self._items.popitem(last=False)

@@ -48,6 +48,31 @@ async def test_cache_miss_then_hit_as_json_and_sse(gateway, fake) -> None:
     assert len(up.seen) == 2  # the first request and the bypass
 
 
+async def test_hits_echo_each_clients_model_from_one_entry(gateway, fake) -> None:
+    """Two client names mapped to one upstream model share the cache entry; each hit,
+    rendered once and then served from the entry's rendered bytes, echoes its own."""
+    up = await fake(**FAMILIES["anthropic"])
+    mapped = {"provider.model_map": {"claude-*": "anthropic:up-model"}}
+    gw = await gateway(**provider_settings("anthropic", up), **CACHE_ON, **mapped)
+    async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
+        await http.post("/v1/messages", json=BODY)
+        await settle(gw)
+        for _ in range(2):  # the second round is served from the rendered bytes
+            for model in ("claude-x", "claude-y"):
+                for stream in (False, True):
+                    resp = await http.post(
+                        "/v1/messages", json={**BODY, "model": model, "stream": stream}
+                    )
+                    assert resp.headers["x-lynkr-cache"] == "hit"
+                    text = resp.text
+                    doc = json.loads(
+                        text if not stream else text.split("data: ", 2)[1].split("\n")[0]
+                    )
+                    got = doc["model"] if not stream else doc["message"]["model"]
+                    assert got == model, (model, stream)
+    assert len(up.seen) == 1
+
+
 async def test_stream_hit_replays_as_sse_for_the_sdk(gateway, fake) -> None:
     up = await fake(**FAMILIES["openai"])
     gw = await gateway(**provider_settings("openai", up), **CACHE_ON)

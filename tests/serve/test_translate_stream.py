@@ -122,6 +122,28 @@ def test_content_and_finish_in_one_chunk_are_split() -> None:
     assert events[-2]["delta"]["stop_reason"] == "max_tokens"
 
 
+def test_text_chunks_carrying_more_than_text_leave_the_fast_path() -> None:
+    """Plain text chunks take a short cut once a text block is open; a chunk that also
+    carries usage, a finish, a tool call or reasoning must still be read in full."""
+    usage = {"prompt_tokens": 5, "completion_tokens": 3, "total_tokens": 8}
+    events = run(
+        [
+            chunk({"content": "a"}),
+            chunk({"content": "b"}),  # fast
+            {**chunk({"content": "c"}), "usage": usage},  # text + usage
+            chunk({"reasoning_content": "hmm"}),  # closes the text block
+            chunk({"content": "d"}),  # a new text block
+            chunk({"content": "e"}, finish="length"),  # text + finish
+        ]
+    )
+    texts = [e["delta"].get("text") for e in events if e["type"] == "content_block_delta"]
+    assert texts == ["a", "b", "c", None, "d", "e"]
+    starts = [e["content_block"]["type"] for e in events if e["type"] == "content_block_start"]
+    assert starts == ["text", "thinking", "text"]
+    assert events[-2]["delta"]["stop_reason"] == "max_tokens"
+    assert events[-2]["usage"]["output_tokens"] == 3
+
+
 def test_empty_tool_calls_list_is_absent() -> None:
     events = run(
         [

@@ -87,6 +87,12 @@ class StreamTranslator:
             return events
         if not self._started:
             events.append(self._message_start())
+        elif self._open is not None and self._open[1] == "text":
+            text = _plain_text(chunk)
+            if text:  # the common chunk: more text for the open text block
+                self._emitted.append(text)
+                piece = {"type": "text_delta", "text": text}
+                return [{"type": "content_block_delta", "index": self._open[0], "delta": piece}]
         if chunk.get("usage"):
             self._usage = chunk["usage"]
         choices = chunk.get("choices")
@@ -289,6 +295,22 @@ class StreamTranslator:
         self._signature = ""
         events.append({"type": "content_block_stop", "index": index})
         self._open = None
+
+
+def _plain_text(chunk: dict[str, Any]) -> str | None:
+    """The text of a chunk that carries nothing else (no usage, finish, tools or reasoning):
+    ``{"choices": [{"delta": {"content": "..."}, "finish_reason": null}], ...}``."""
+    choices = chunk.get("choices")
+    if type(choices) is not list or len(choices) != 1 or chunk.get("usage"):
+        return None
+    choice = choices[0]
+    if type(choice) is not dict or choice.get("finish_reason"):
+        return None
+    delta = choice.get("delta")
+    if type(delta) is not dict or len(delta) != 1:
+        return None
+    text = delta.get("content")
+    return text if type(text) is str else None
 
 
 def _nonempty(part: dict[str, Any]) -> bool:
