@@ -10,7 +10,7 @@ returns None, the full CLI running instead with nothing written, unless:
   it. That run, its settings validated and its plugins loaded, records in the index's
   ``meta`` table (:func:`remember`) what decides the settings: the environment
   variables of every setting that is not free text, the ``lynkr.toml`` and ``.env``
-  files it could read (path, size, mtime, inode), the working directory and
+  files it could read (size, mtime, inode, device, or their absence) and
   ``settings.py`` itself; and what decides the plugins: ``sys.path`` and the mtimes of
   its directories (a distribution installed or removed). Equal inputs give the same
   settings, valid, so neither pydantic nor pluggy is needed; the record holds the
@@ -248,9 +248,11 @@ def settings_inputs(names: list[str], config_dir: str, explicit: str | None) -> 
         "version": lynkr_cli.__version__,
         "settings_py": _stat(os.path.join(package, "settings.py")),
         "python": [sys.executable, sys.platform, getattr(os, "getuid", lambda: -1)()],
-        "cwd": cwd,
         "env": {name: os.environ[name] for name in names if name in os.environ},
-        "files": {path: _stat(path) for path in files},
+        # By role, not by path: from another directory without lynkr.toml or .env the
+        # settings are the same, and a file there is another file (device, inode).
+        "explicit": explicit is not None,
+        "files": [_stat(path) for path in files],
     }
     return json.dumps(doc, sort_keys=True)
 
@@ -268,7 +270,7 @@ def _stat(path: str) -> list[int] | None:
         info = os.stat(path)
     except (OSError, ValueError):
         return None
-    return [info.st_size, info.st_mtime_ns, info.st_ino]
+    return [info.st_size, info.st_mtime_ns, info.st_ino, info.st_dev]
 
 
 def checked_env_names() -> list[str]:

@@ -1,9 +1,9 @@
 """`lynkr index` with nothing to do: answered before Typer, byte for byte like the full CLI.
 
-Real processes: ``python -m lynkr_cli`` takes the fast path when it can (the console
-script's entry, :func:`lynkr_cli.__main__.main`); the full CLI is started with the same
-``sys.path`` (the working directory first, as ``-m`` puts it), so both see the same
-settings inputs and the fast path's record stays valid between them.
+Real processes, started as the ``lynkr`` console script starts (its directory first on
+``sys.path``): :func:`lynkr_cli.__main__.main`, which takes the fast path when it can,
+or :func:`lynkr_cli.cli.main`, the full CLI. Both see the same settings and plugin
+inputs, so the record a full run leaves stays valid for the other.
 """
 
 from __future__ import annotations
@@ -24,7 +24,9 @@ from lynkr_cli import settings
 from lynkr_cli.index import fastpath, service
 from tests.index.helpers import bump_mtime, make_repo
 
-FULL = "import os, sys; sys.path[0] = os.getcwd(); from lynkr_cli.cli import main; sys.exit(main())"
+SCRIPT = "import os, sys; sys.path[0] = os.path.dirname(sys.executable); "
+FAST = SCRIPT + "from lynkr_cli.__main__ import main; sys.exit(main())"
+FULL = SCRIPT + "from lynkr_cli.cli import main; sys.exit(main())"
 HEAVY = ("typer", "pydantic", "rich", "tree_sitter", "pluggy", "click")
 FILES: dict[str, str | bytes] = {
     "core.py": "def parse_request(raw):\n    return raw\n\n\nclass HttpServer:\n"
@@ -63,9 +65,8 @@ class Run:
 
 
 def lynkr(*args: str, cwd: Path, full: bool = False, env: dict[str, str] | None = None) -> Run:
-    launcher = ["-c", FULL] if full else ["-m", "lynkr_cli"]
     proc = subprocess.run(
-        [sys.executable, "-X", "importtime", *launcher, *args],
+        [sys.executable, "-X", "importtime", "-c", FULL if full else FAST, *args],
         cwd=cwd, env=env or dict(os.environ), capture_output=True, text=True, timeout=120,
         check=False,
     )  # fmt: skip
@@ -177,9 +178,8 @@ def test_on_a_terminal(repo: Path, cwd: Path) -> None:
     outputs = []
     for full in (False, True, False):
         leader, follower = pty.openpty()
-        launcher = ["-c", FULL] if full else ["-m", "lynkr_cli"]
         proc = subprocess.run(
-            [sys.executable, *launcher, "index", str(repo), "--no-claude-md"],
+            [sys.executable, "-c", FULL if full else FAST, "index", str(repo), "--no-claude-md"],
             cwd=cwd, env=env, stdout=follower, stderr=subprocess.PIPE, timeout=120, check=True,
         )  # fmt: skip
         os.close(follower)
@@ -380,10 +380,21 @@ def test_config_file_pointing_the_index_elsewhere(repo: Path, cwd: Path) -> None
     assert again.cli  # a configured location is not resolved by the fast path
     (cwd / "lynkr.toml").unlink()
     back = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert json.loads(back.stdout)["db"] == str(repo / ".lynkr" / "index.db")
-    # (-m puts the working directory on sys.path, whose mtime the record holds: once more)
-    back = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
     assert back.fast and json.loads(back.stdout)["db"] == str(repo / ".lynkr" / "index.db")
+
+
+def test_another_working_directory(repo: Path, cwd: Path, tmp_path: Path) -> None:
+    built(repo, cwd, "--no-claude-md")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).fast
+    assert lynkr("index", "--no-claude-md", cwd=repo).fast
+    (elsewhere / "lynkr.toml").write_text("[server]\nport = 9000\n")
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).cli
+    (elsewhere / ".env").write_text("PORT=9001\n")
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).cli
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).fast
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).cli
 
 
 def test_user_config_file_and_dotenv_count_too(repo: Path, cwd: Path, lynkr_home: Path) -> None:
