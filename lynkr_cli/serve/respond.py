@@ -386,6 +386,25 @@ async def serve_batches(
     cache_key: str | None,
 ) -> web.StreamResponse:
     """:func:`serve_events` for batches of events: one write per batch."""
+    try:
+        return await _serve_batches(gw, request, ctx, batches, stream=stream, cache_key=cache_key)
+    finally:
+        # Ended at message_stop, the producer is still suspended: close it now, or asyncio
+        # finalises it later through call_soon_threadsafe and a task of its own.
+        aclose = getattr(batches, "aclose", None)
+        if aclose is not None:
+            await aclose()
+
+
+async def _serve_batches(
+    gw: Gateway,
+    request: web.BaseRequest,
+    ctx: Context,
+    batches: AsyncIterator[list[Event]],
+    *,
+    stream: bool,
+    cache_key: str | None,
+) -> web.StreamResponse:
     acc = Accumulator(content=not stream or cache_key is not None)
     if not stream:
         async for batch in batches:

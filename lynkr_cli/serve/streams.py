@@ -67,54 +67,82 @@ async def wait_until(aw: Awaitable[T], when: float, loop: asyncio.AbstractEventL
         handle.cancel()
 
 
-async def read_frames(resp: Response, timing: Timing, provider: str) -> AsyncIterator[list[bytes]]:
+def read_frames(resp: Response, timing: Timing, provider: str) -> FrameReader:
     """Whole SSE frames as they arrive; ``[]`` after a silence worth a ping."""
-    loop = asyncio.get_running_loop()
-    splitter = FrameSplitter()
-    content = resp.content
-    last = loop.time()
-    while True:
-        try:
-            # Bytes already buffered need no timer; only an actual wait gets one.
-            chunk = content.read_nowait()
-            if not chunk and not content.at_eof():
+    return FrameReader(resp, timing, provider)
+
+
+class FrameReader:
+    """The async iterator behind :func:`read_frames`.
+
+    A class, not an async generator: a consumer that stops at ``message_stop``
+    leaves an async generator suspended, and asyncio then finalises it through
+    ``call_soon_threadsafe`` and a new task (a self-pipe write and an extra loop
+    wake-up per stream). An iterator object is just dropped.
+    """
+
+    __slots__ = ("content", "last", "loop", "provider", "splitter", "timing")
+
+    def __init__(self, resp: Response, timing: Timing, provider: str) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.splitter: FrameSplitter | None = FrameSplitter()
+        self.content = resp.content
+        self.timing = timing
+        self.provider = provider
+        self.last = self.loop.time()
+
+    def __aiter__(self) -> FrameReader:
+        return self
+
+    async def __anext__(self) -> list[bytes]:
+        splitter = self.splitter
+        if splitter is None:
+            raise StopAsyncIteration
+        content, loop, timing = self.content, self.loop, self.timing
+        while True:
+            try:
+                # Bytes already buffered need no timer; only an actual wait gets one.
+                chunk = content.read_nowait()
+                if not chunk and not content.at_eof():
+                    now = loop.time()
+                    wait = min(
+                        timing.ping_interval,
+                        self.last + timing.idle_timeout - now,
+                        timing.deadline - now,
+                    )
+                    if wait <= 0:
+                        raise TimeoutError
+                    chunk = await wait_until(content.readany(), now + wait, loop)
+            except TimeoutError:
                 now = loop.time()
-                wait = min(
-                    timing.ping_interval, last + timing.idle_timeout - now, timing.deadline - now
-                )
-                if wait <= 0:
-                    raise TimeoutError
-                chunk = await wait_until(content.readany(), now + wait, loop)
-        except TimeoutError:
-            now = loop.time()
-            if now >= timing.deadline:
+                if now >= timing.deadline:
+                    raise ApiError(
+                        504, f"upstream {self.provider} exceeded provider.total_timeout mid-stream"
+                    ) from None
+                if now - self.last >= timing.idle_timeout:
+                    raise ApiError(
+                        504,
+                        f"upstream {self.provider} sent nothing for {timing.idle_timeout:g}s "
+                        "(provider.idle_timeout)",
+                        transient=True,
+                    ) from None
+                return []
+            except aiohttp.ClientError as exc:
                 raise ApiError(
-                    504, f"upstream {provider} exceeded provider.total_timeout mid-stream"
-                ) from None
-            if now - last >= timing.idle_timeout:
-                raise ApiError(
-                    504,
-                    f"upstream {provider} sent nothing for {timing.idle_timeout:g}s "
-                    "(provider.idle_timeout)",
+                    502,
+                    f"upstream {self.provider} broke the stream: {exc or type(exc).__name__}",
                     transient=True,
                 ) from None
-            yield []
-            continue
-        except aiohttp.ClientError as exc:
-            raise ApiError(
-                502,
-                f"upstream {provider} broke the stream: {exc or type(exc).__name__}",
-                transient=True,
-            ) from None
-        if not chunk:
-            rest = splitter.rest()
-            if rest:
-                yield [rest]
-            return
-        last = loop.time()
-        frames = splitter.feed(chunk)
-        if frames:
-            yield frames
+            if not chunk:
+                self.splitter = None
+                rest = splitter.rest()
+                if rest:
+                    return [rest]
+                raise StopAsyncIteration
+            self.last = loop.time()
+            frames = splitter.feed(chunk)
+            if frames:
+                return frames
 
 
 def parse_data(data: bytes, provider: str) -> Any:

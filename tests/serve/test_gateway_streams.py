@@ -312,3 +312,41 @@ async def test_finished_streams_return_the_upstream_connection_to_the_pool(gatew
                 resp = await http.post("/v1/messages", json=body)
                 assert "event: message_stop" in resp.text
         assert len(peers) == 4 and len(set(peers)) == 1, peers
+
+
+async def test_finished_streams_leave_no_suspended_async_generator(gateway, fake) -> None:
+    """A stream ends at message_stop with its readers suspended; they must be closed or be
+    plain iterators. Otherwise asyncio finalises each one later through
+    call_soon_threadsafe and a task of its own: a self-pipe write and an extra loop wake-up
+    per request."""
+    import gc
+    import sys
+
+    finalized: list[str] = []
+    firstiter, finalizer = sys.get_asyncgen_hooks()
+
+    def record(agen) -> None:  # type: ignore[no-untyped-def]
+        finalized.append(f"{agen.ag_code.co_filename}:{agen.ag_code.co_name}")
+        if finalizer is not None:
+            finalizer(agen)
+
+    body = {
+        "model": "claude-x",
+        "max_tokens": 10,
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    sys.set_asyncgen_hooks(firstiter, record)
+    try:
+        for family in ("anthropic", "openai"):
+            up = await fake(**FAMILIES[family])
+            gw = await gateway(**provider_settings(family, up))
+            async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
+                for _ in range(3):
+                    resp = await http.post("/v1/messages", json=body)
+                    assert "event: message_stop" in resp.text
+        gc.collect()
+        await asyncio.sleep(0.05)
+    finally:
+        sys.set_asyncgen_hooks(firstiter, finalizer)
+    assert [f for f in finalized if "lynkr_cli" in f] == []
