@@ -306,3 +306,52 @@ def test_works_on_uvloop() -> None:
         await server.stop()
 
     uvloop.run(main())
+
+
+def _self_signed(tmp_path) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+def test_https_upstream_with_verification(tmp_path, loop_kind) -> None:
+    import ssl
+
+    cert, key = _self_signed(tmp_path)
+
+    async def main() -> None:
+        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        server_ctx.load_cert_chain(cert, key)
+        server = Server(fixed(JSON_ANSWER))
+        server.script.server_of.append(server)  # type: ignore[attr-defined]
+        server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=server_ctx)
+        port = server.server.sockets[0].getsockname()[1]
+        url = f"https://127.0.0.1:{port}/v1/messages"
+
+        untrusted = Pool(5)  # the system's roots do not know this certificate
+        with pytest.raises(http1.ConnectError):
+            await untrusted.request("POST", url, {}, b"{}")
+
+        pool = Pool(5)
+        pool._ssl = ssl.create_default_context(cafile=cert)
+        for _ in range(2):
+            resp = await pool.request("POST", url, {}, b"{}")
+            assert await resp.read() == b"{}"
+        assert (
+            server.connections == 1
+        )  # one connection, reused (the refused handshake never got one)
+        await pool.close()
+        await server.stop()
+
+    (uvloop.run if loop_kind == "uvloop" else asyncio.run)(main())
