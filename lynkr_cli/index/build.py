@@ -183,7 +183,7 @@ def _usable_languages(paths: list[str], report: BuildReport) -> set[str]:
     for lang in sorted(name for name in present if name):
         if languages.installed(lang):
             usable.add(lang)
-        else:
+        elif languages.missing_message(lang) not in report.warnings:  # planned again
             report.warnings.append(languages.missing_message(lang))
     return usable
 

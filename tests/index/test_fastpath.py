@@ -475,6 +475,9 @@ def test_missing_grammar_warning_is_in_the_report(
         assert report is not None and report.warnings  # printed by the full command
     finally:
         conn.close()
+    # Planned again under the write lock (another writer came first): warned once.
+    assert build._usable_languages(["a.js"], report) == build._usable_languages(["b.js"], report)
+    assert len(report.warnings) == 1
 
 
 # --------------------------------------------------------------------------- the record
