@@ -12,11 +12,12 @@ import sys
 
 def main() -> int:
     """Console-script entry point."""
-    from lynkr_cli.index import fastpath
+    if "index" in sys.argv[1:]:
+        from lynkr_cli.index import fastpath
 
-    code = fastpath.run(sys.argv[1:])
-    if code is not None:
-        return code
+        code = fastpath.run(sys.argv[1:])
+        if code is not None:
+            return code
     from lynkr_cli.cli import main as cli_main
 
     return cli_main()
