@@ -21,17 +21,7 @@ from typing import Any
 from lynkr_cli.db import transaction as _transaction
 from lynkr_cli.index import extract, languages, store
 from lynkr_cli.index.discover import Discovery, discover
-from lynkr_cli.index.ingest import (
-    BuildReport,
-    Plan,
-    Progress,
-    Rows,
-    Run,
-    Writer,
-    consume,
-    reresolve_imports,
-    resolver,
-)
+from lynkr_cli.index.plan import BuildReport, Plan, Progress, Rows, Run
 
 __all__ = ["BuildReport", "Progress", "build_index", "open_existing", "unchanged_report"]
 
@@ -210,6 +200,8 @@ def _write_cold(run: Run) -> sqlite3.Connection:
         conn.execute("PRAGMA synchronous = OFF")
         store.create_schema(conn)
         conn.execute("BEGIN")
+        from lynkr_cli.index.ingest import Writer, consume, resolver
+
         consume(Writer(conn, resolver(run.root, run.final), {}), run)
         _finish(conn, run, changed=True)
         conn.execute("COMMIT")
@@ -283,6 +275,8 @@ def _apply_changes(conn: sqlite3.Connection, run: Run) -> None:
     report.removed = len(gone)
     # Only the rows of changed files are handed over: the writer drops each as it goes.
     changed_rows = {p: r for p, r in rows.items() if p not in plan.keep}
+    from lynkr_cli.index.ingest import Writer, consume, reresolve_imports, resolver
+
     writer = Writer(conn, resolver(run.root, final), changed_rows)
     consume(writer, run)
     writer.touched |= store.delete_files(conn, gone)

@@ -7,7 +7,6 @@ tuples (:data:`Result`), never tree-sitter objects.
 
 from __future__ import annotations
 
-import hashlib
 import os
 from typing import Any
 
@@ -45,6 +44,8 @@ def init_worker(root: str) -> None:
 
 
 def content_hash(data: bytes) -> str:
+    import hashlib  # here: the planning-only fast path never hashes
+
     return hashlib.blake2b(data, digest_size=16).hexdigest()
 
 

@@ -9,79 +9,17 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from lynkr_cli.index import extract, languages, store
-from lynkr_cli.index.discover import Discovery
+from lynkr_cli.index.plan import BuildReport, Plan, Progress, Rows, Run
 from lynkr_cli.index.resolve import Resolver, go_module_path
 
-Progress = Callable[[int, int], None]
+__all__ = ["BuildReport", "Plan", "Progress", "Rows", "Run", "Writer", "consume"]
 IN_PROCESS_MAX = 24  # below this many files a pool costs more than it saves
 FLUSH_ROWS = 10_000  # small batches: inserting overlaps the parsing still under way
-
-
-@dataclass
-class BuildReport:
-    """What one run did; :meth:`as_dict` is the ``--json`` document."""
-
-    root: str
-    db_path: str
-    cold: bool = False
-    changed: bool = False
-    parsed: int = 0
-    unchanged: int = 0
-    removed: int = 0
-    problems: dict[str, str] = field(default_factory=dict)
-    warnings: list[str] = field(default_factory=list)
-    seconds: float = 0.0
-    stats: dict[str, Any] = field(default_factory=dict)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "root": self.root,
-            "db": self.db_path,
-            "full_rebuild": self.cold,
-            "changed": self.changed,
-            "parsed": self.parsed,
-            "unchanged": self.unchanged,
-            "removed": self.removed,
-            **self.stats,
-            "problems": len(self.problems),
-            "problem_files": dict(sorted(self.problems.items())),
-            "warnings": self.warnings,
-            "seconds": round(self.seconds, 3),
-        }
-
-
-Rows = dict[str, tuple[int, int, int, str, str]]
-
-
-@dataclass
-class Plan:
-    tasks: list[extract.Task] = field(default_factory=list)
-    plain: list[tuple[str, str | None, int, int, str | None]] = field(default_factory=list)
-    keep: set[str] = field(default_factory=set)
-    stale_ids: list[int] = field(default_factory=list)
-    stats: dict[str, tuple[int, int]] = field(default_factory=dict)  # path -> (size, mtime)
-
-
-@dataclass
-class Run:
-    """Everything one build needs, so the steps below take one argument."""
-
-    root: Path
-    db_path: Path
-    found: Discovery
-    report: BuildReport
-    workers: int
-    progress: Progress | None
-    max_file_bytes: int = 1_000_000
-    rows: Rows = field(default_factory=dict)
-    plan: Plan = field(default_factory=Plan)
-    final: set[str] = field(default_factory=set)
 
 
 def load_grammars(plan: Plan, report: BuildReport) -> None:

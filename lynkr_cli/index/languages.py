@@ -13,7 +13,6 @@ from __future__ import annotations
 import importlib
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import Any
 
 QUERY_PACKAGE = "lynkr_cli.index.queries"
@@ -122,6 +121,8 @@ def language_for(path: str) -> str | None:
 
 def read_query_file(name: str) -> str:
     """The text of ``queries/<name>``, or "" when we ship none."""
+    from importlib import resources  # only when a grammar loads: planning never needs it
+
     resource = resources.files(QUERY_PACKAGE).joinpath(name)
     return resource.read_text(encoding="utf-8") if resource.is_file() else ""
 
