@@ -37,7 +37,7 @@ from yarl import URL
 
 from lynkr_cli import __version__
 
-IDLE_SECONDS = 30.0  # a pooled connection idle longer than this is closed, not reused
+IDLE_SECONDS = 15.0  # a pooled connection idle longer than this is closed (aiohttp's default)
 MAX_IDLE = 256  # idle connections kept per upstream origin
 READ_LIMIT = 2**17  # unread body bytes above which the socket stops being read
 MAX_HEAD = 2**16  # the largest response head accepted

@@ -355,3 +355,14 @@ def test_https_upstream_with_verification(tmp_path, loop_kind) -> None:
         await server.stop()
 
     (uvloop.run if loop_kind == "uvloop" else asyncio.run)(main())
+
+
+async def test_connection_idle_too_long_is_not_reused(serve, monkeypatch) -> None:
+    monkeypatch.setattr(http1, "IDLE_SECONDS", 0.01)
+    server = await start_fixed(serve, JSON_ANSWER)
+    pool = Pool(5)
+    for _ in range(2):
+        assert await (await pool.request("POST", server.url, {}, b"{}")).read() == b"{}"
+        await asyncio.sleep(0.05)
+    assert server.connections == 2
+    await pool.close()
