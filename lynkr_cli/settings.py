@@ -121,6 +121,8 @@ class ProviderSettings(Section):
     )
     ollama_model: str = Field("", json_schema_extra=env("LYNKR_OLLAMA_MODEL", "OLLAMA_MODEL"))
 
+    # "" (unset): HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; "none": never; else the proxy URL
+    proxy: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_UPSTREAM_PROXY"))
     connect_timeout: float = Field(10.0, gt=0, json_schema_extra=env("LYNKR_CONNECT_TIMEOUT"))
     first_byte_timeout: float = Field(
         300.0, gt=0, json_schema_extra=env("LYNKR_FIRST_BYTE_TIMEOUT")

@@ -8,6 +8,8 @@ the same write as the body, and a response parsed straight out of the socket
 buffer.
 
 What it does: ``http``/``https`` (TLS with the system's default verification),
+HTTP proxies (see :mod:`lynkr_cli.serve.proxy`: CONNECT tunnels for https, the
+absolute-form request line for http),
 ``Content-Length``, chunked and close-delimited bodies, 1xx responses skipped,
 keep-alive reuse (a pooled connection the upstream closed before answering is
 retried once on a fresh one: it never saw the request), read back-pressure, and
@@ -36,6 +38,7 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from lynkr_cli import __version__
+from lynkr_cli.serve.proxy import Chooser, Proxy
 
 IDLE_SECONDS = 15.0  # a pooled connection idle longer than this is closed (aiohttp's default)
 MAX_IDLE = 256  # idle connections kept per upstream origin
@@ -53,6 +56,19 @@ class ConnectError(aiohttp.ClientConnectionError):
     def __init__(self, origin: str, os_error: OSError) -> None:
         super().__init__(f"cannot connect to {origin}: {os_error}")
         self.os_error = os_error
+
+
+class ProxyError(aiohttp.ClientConnectionError):
+    """The upstream could not be reached through the proxy. ``stage`` says where it failed
+    (``connect``: the proxy is unreachable, ``refused``: it answered CONNECT with
+    ``status``, ``tls``: TLS to the upstream through the tunnel, ``unsupported``). The
+    message names the proxy as ``scheme://host:port``, never its credentials."""
+
+    def __init__(self, proxy: Proxy, stage: str, detail: str, status: int | None = None) -> None:
+        super().__init__(f"through the proxy {proxy.display}: {detail}")
+        self.proxy = proxy.display
+        self.stage = stage
+        self.status = status
 
 
 class BadResponse(aiohttp.ClientConnectionError):
@@ -208,6 +224,36 @@ class _Target(NamedTuple):
     tls: bool
     origin: str
     start: bytes  # request line, Host and the fixed headers
+    proxy: Proxy | None
+
+
+class _Tunnel(asyncio.Protocol):
+    """A connection to a proxy until its answer to CONNECT has arrived."""
+
+    def __init__(self) -> None:
+        self.buf = b""
+        self.answer: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
+
+    def data_received(self, data: bytes) -> None:
+        if self.answer.done():
+            return
+        self.buf += data
+        end = self.buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self.buf) > MAX_HEAD:
+                self.answer.set_result((0, "answer head too large"))
+            return
+        line = self.buf[:end].split(b"\r\n", 1)[0].decode("latin-1")
+        version, _, rest = line.partition(" ")
+        code, _, reason = rest.partition(" ")
+        if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+            self.answer.set_result((0, f"bad status line {line[:100]!r}"))
+        else:
+            self.answer.set_result((int(code), reason.strip()))
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        if not self.answer.done():
+            self.answer.set_result((0, "the proxy closed the connection"))
 
 
 class _Conn(asyncio.Protocol):
@@ -482,8 +528,12 @@ class _Conn(asyncio.Protocol):
 class Pool:
     """Keep-alive connections per origin, and the one request method the gateway needs."""
 
-    def __init__(self, connect_timeout: float) -> None:
+    def __init__(self, connect_timeout: float, proxy: str = "") -> None:
+        """``proxy``: "" follows the proxy environment variables, "none" never uses a
+        proxy, a URL is the proxy for every upstream (see :mod:`lynkr_cli.serve.proxy`)."""
         self.connect_timeout = connect_timeout
+        self._chooser = Chooser(proxy)
+        self._routes: dict[tuple[str, int, bool], Proxy | None] = {}  # per origin
         self._idle: dict[tuple[str, int, bool], list[_Conn]] = {}
         self._targets: dict[tuple[str, str], _Target] = {}
         self._ssl: ssl.SSLContext | None = None
@@ -544,23 +594,72 @@ class Pool:
     async def _connect(self, target: _Target) -> _Conn:
         loop = asyncio.get_running_loop()
         context = self._ssl_context() if target.tls else None
+        proxy = target.proxy
         try:
             async with asyncio.timeout(self.connect_timeout):
-                _transport, conn = await loop.create_connection(
-                    lambda: _Conn(self, target.key),
-                    target.host,
-                    target.port,
-                    ssl=context,
-                    server_hostname=target.host if context is not None else None,
-                )
+                if proxy is not None:
+                    conn = await self._connect_via(proxy, target, context)
+                else:
+                    _transport, conn = await loop.create_connection(
+                        lambda: _Conn(self, target.key),
+                        target.host,
+                        target.port,
+                        ssl=context,
+                        server_hostname=target.host if context is not None else None,
+                    )
         except TimeoutError:
+            where = target.origin
+            if proxy is not None:
+                where += f" through the proxy {proxy.display}"
             raise aiohttp.ConnectionTimeoutError(
-                f"connecting to {target.origin} took over {self.connect_timeout:g}s"
+                f"connecting to {where} took over {self.connect_timeout:g}s"
             ) from None
         except OSError as exc:
             raise ConnectError(target.origin, exc) from None
         self._open.add(conn)
         return conn
+
+    async def _connect_via(
+        self, proxy: Proxy, target: _Target, context: ssl.SSLContext | None
+    ) -> _Conn:
+        """A connection to the upstream through ``proxy``: for https a CONNECT tunnel with
+        TLS to the upstream inside it, for http a connection to the proxy itself."""
+        if proxy.unsupported:
+            raise ProxyError(proxy, "unsupported", proxy.unsupported)
+        loop = asyncio.get_running_loop()
+        try:
+            if context is None:
+                _transport, conn = await loop.create_connection(
+                    lambda: _Conn(self, target.key), proxy.host, proxy.port
+                )
+                return conn
+            transport, tunnel = await loop.create_connection(_Tunnel, proxy.host, proxy.port)
+        except OSError as exc:
+            raise ProxyError(proxy, "connect", f"cannot connect to the proxy: {exc}") from None
+        try:
+            host = f"[{target.host}]" if ":" in target.host else target.host
+            lines = [f"CONNECT {host}:{target.port} HTTP/1.1", f"Host: {host}:{target.port}"]
+            lines.append(f"User-Agent: {USER_AGENT}")
+            if proxy.auth:
+                lines.append(f"Proxy-Authorization: {proxy.auth}")
+            transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
+            status, reason = await tunnel.answer
+            if not 200 <= status < 300:
+                raise _refused(proxy, target, status, reason)
+            conn = _Conn(self, target.key)
+            try:
+                tls = await loop.start_tls(transport, conn, context, server_hostname=target.host)
+            except OSError as exc:  # ssl.SSLError included
+                raise ProxyError(
+                    proxy, "tls", f"TLS to {target.origin} through the tunnel failed: {exc}"
+                ) from None
+            if tls is None:
+                raise ProxyError(proxy, "tls", "the tunnel closed during the TLS handshake")
+            conn.connection_made(tls)
+            return conn
+        except BaseException:
+            transport.close()
+            raise
 
     def _ssl_context(self) -> ssl.SSLContext:
         if self._ssl is None:
@@ -574,16 +673,25 @@ class Pool:
         tls = parts.scheme == "https"
         port = parts.port or (443 if tls else 80)
         host = parts.hostname
+        key = (host, port, tls)
+        if key in self._routes:
+            proxy = self._routes[key]
+        else:  # decided once per origin: the hot path never looks at the environment
+            proxy = self._routes[key] = self._chooser.choose(parts.scheme, host, port)
         netloc = parts.netloc.rpartition("@")[2]
+        origin = f"{parts.scheme}://{netloc}"
         path = URL(url).raw_path_qs or "/"
+        if proxy is not None and not tls:
+            path = origin + path  # the absolute form, for the proxy
         lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}", f"User-Agent: {USER_AGENT}"]
         lines.append("Accept-Encoding: identity")
         if parts.username is not None:
             user = f"{unquote(parts.username)}:{unquote(parts.password or '')}"
             lines.append(f"Authorization: Basic {base64.b64encode(user.encode()).decode()}")
+        if proxy is not None and not tls and proxy.auth:
+            lines.append(f"Proxy-Authorization: {proxy.auth}")
         start = ("\r\n".join(lines) + "\r\n").encode("latin-1")
-        origin = f"{parts.scheme}://{netloc}"
-        target = _Target((host, port, tls), host, port, tls, origin, start)
+        target = _Target(key, host, port, tls, origin, start, proxy)
         if len(self._targets) < 1024:
             self._targets[(method, url)] = target
         return target
@@ -596,3 +704,19 @@ def _render(start: bytes, headers: Mapping[str, str], data: bytes, method: str) 
     if data or method not in ("GET", "HEAD"):
         text += f"Content-Length: {len(data)}\r\n"
     return start + text.encode() + b"\r\n"
+
+
+def _refused(proxy: Proxy, target: _Target, status: int, reason: str) -> ProxyError:
+    if not status:
+        return ProxyError(proxy, "refused", f"no valid answer to CONNECT: {reason}")
+    detail = f"the proxy refused CONNECT to {target.host}:{target.port} with HTTP {status}"
+    if reason:
+        detail += f" {reason}"
+    if status == 407:
+        detail += (
+            " (it wants credentials: put user:password in the proxy URL, "
+            "in HTTPS_PROXY or provider.proxy)"
+            if proxy.auth is None
+            else " (it did not accept the credentials in the proxy URL)"
+        )
+    return ProxyError(proxy, "refused", detail, status)

@@ -24,7 +24,7 @@ import orjson
 from yarl import URL
 
 from lynkr_cli.serve.api import ApiError
-from lynkr_cli.serve.http1 import Pool, Response
+from lynkr_cli.serve.http1 import Pool, ProxyError, Response
 from lynkr_cli.serve.providers.base import Provider, UpstreamRequest
 from lynkr_cli.serve.streams import wait_until
 from lynkr_cli.settings import ProviderSettings
@@ -38,7 +38,8 @@ HOP_HEADER = "x-lynkr-hop"
 
 def new_pool(settings: ProviderSettings) -> Pool:
     """One pool of keep-alive connections for all upstreams."""
-    return Pool(settings.connect_timeout)
+    proxy = settings.proxy.get_secret_value() if settings.proxy is not None else ""
+    return Pool(settings.connect_timeout, proxy)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -107,6 +108,10 @@ class Sender:
                     502,
                     f"upstream {name} is unreachable at {_origin(req.url)}: {_reason(exc)}",
                 )
+                if isinstance(exc, ProxyError) and exc.stage in ("refused", "unsupported"):
+                    # the proxy's configuration, not a passing fault: retrying cannot help
+                    last = ApiError(502, last.message + _PROXY_FIX, retry=False)
+                    raise last from None
             else:
                 if resp.status < 400:
                     return resp
@@ -121,6 +126,12 @@ class Sender:
                 await asyncio.sleep(max(wait or 0.0, self.backoff(attempt)))
         assert last is not None
         raise last
+
+
+_PROXY_FIX = (
+    ". This is lynkr's proxy setting, not your request: fix HTTPS_PROXY/HTTP_PROXY/NO_PROXY "
+    "or provider.proxy (LYNKR_UPSTREAM_PROXY) and restart `lynkr serve`."
+)
 
 
 def _origin(url: str) -> str:

@@ -1,0 +1,383 @@
+"""The upstream client through a real (small) HTTP proxy on 127.0.0.1: CONNECT tunnels for
+https upstreams, the absolute form for http ones, the environment and the setting."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import ssl
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+import pytest
+import uvloop
+
+from lynkr_cli.serve import http1
+from lynkr_cli.serve.http1 import Pool
+from lynkr_cli.serve.proxy import Chooser
+from tests.serve.test_http1 import JSON_ANSWER, Server, fixed
+
+UPSTREAM = "upstream.test"  # resolved by the proxy only: reaching it proves the proxy was used
+PROXY_VARS = ("http_proxy", "https_proxy", "all_proxy", "no_proxy")
+
+
+class Proxy:
+    """An HTTP proxy: CONNECT tunnels and absolute-form forwarding, piping bytes both ways.
+
+    ``heads`` holds every request head it was sent, ``targets`` where it connected.
+    With ``credentials`` ("user:password") it answers 407 to any other Proxy-Authorization.
+    """
+
+    def __init__(self, credentials: str | None = None) -> None:
+        self.credentials = credentials
+        self.resolve = {UPSTREAM: "127.0.0.1"}
+        self.heads: list[bytes] = []
+        self.targets: list[tuple[str, int]] = []
+        self.server: asyncio.Server | None = None
+        self.writers: list[asyncio.StreamWriter] = []
+        self.tasks: set[asyncio.Task[None]] = set()
+        self.url = ""
+        self.port = 0
+
+    async def start(self) -> Proxy:
+        self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
+        self.port = self.server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        return self
+
+    async def stop(self) -> None:
+        assert self.server is not None
+        self.server.close()
+        for writer in self.writers:
+            writer.close()
+        for task in list(self.tasks):
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.writers.append(writer)
+        try:
+            head = await reader.readuntil(b"\r\n\r\n")
+        except (ConnectionError, asyncio.IncompleteReadError):
+            writer.close()
+            return
+        self.heads.append(head)
+        lines = head.decode("latin-1").split("\r\n")
+        method, target, _ = lines[0].split(" ", 2)
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                headers[name.lower()] = value.strip()
+        if self.credentials is not None:
+            want = "Basic " + base64.b64encode(self.credentials.encode()).decode()
+            if headers.get("proxy-authorization") != want:
+                writer.write(
+                    b"HTTP/1.1 407 Proxy Authentication Required\r\n"
+                    b'Proxy-Authenticate: Basic realm="test"\r\nContent-Length: 0\r\n\r\n'
+                )
+                await writer.drain()
+                writer.close()
+                return
+        if method == "CONNECT":
+            host, _, port = target.rpartition(":")
+            first = b""
+        else:  # absolute form: forward as origin form, without the proxy's header
+            parts = urlsplit(target)
+            host, port = parts.hostname or "", str(parts.port or 80)
+            kept = [f"{method} {parts.path or '/'} HTTP/1.1"]
+            kept += [line for line in lines[1:] if line and "proxy-" not in line.lower()]
+            first = ("\r\n".join(kept) + "\r\n\r\n").encode("latin-1")
+        self.targets.append((host, int(port)))
+        try:
+            up_reader, up_writer = await asyncio.open_connection(
+                self.resolve.get(host, host), int(port)
+            )
+        except OSError:
+            writer.write(b"HTTP/1.1 502 Bad Gateway\r\nContent-Length: 0\r\n\r\n")
+            writer.close()
+            return
+        self.writers.append(up_writer)
+        if method == "CONNECT":
+            writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
+        else:
+            up_writer.write(first)
+        for src, dst in ((reader, up_writer), (up_reader, writer)):
+            task = asyncio.create_task(_pipe(src, dst))
+            self.tasks.add(task)
+            task.add_done_callback(self.tasks.discard)
+
+
+async def _pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+    try:
+        while data := await src.read(65536):
+            dst.write(data)
+            await dst.drain()
+    except (ConnectionError, asyncio.CancelledError):
+        pass
+    finally:
+        dst.close()
+
+
+def _cert(tmp_path: Any) -> tuple[str, str]:
+    import shutil
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+         "-subj", f"/CN={UPSTREAM}", "-addext", f"subjectAltName=DNS:{UPSTREAM},IP:127.0.0.1",
+         "-keyout", str(key), "-out", str(cert)],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    return str(cert), str(key)
+
+
+async def _tls_upstream(cert: str, key: str) -> tuple[Server, int]:
+    server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_ctx.load_cert_chain(cert, key)
+    server = Server(fixed(JSON_ANSWER))
+    server.script.server_of.append(server)  # type: ignore[attr-defined]
+    server.server = await asyncio.start_server(server._serve, "127.0.0.1", 0, ssl=server_ctx)
+    return server, server.server.sockets[0].getsockname()[1]
+
+
+async def _plain_upstream() -> Server:
+    server = Server(fixed(JSON_ANSWER))
+    server.script.server_of.append(server)  # type: ignore[attr-defined]
+    return await server.start()
+
+
+@pytest.fixture(autouse=True)
+def clean_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXY_VARS:
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.delenv("REQUEST_METHOD", raising=False)
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[Callable[..., Any]]:
+    started: list[Proxy] = []
+
+    async def start(credentials: str | None = None) -> Proxy:
+        p = await Proxy(credentials).start()
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        await p.stop()
+
+
+# -- https through CONNECT ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("loop_kind", ["asyncio", "uvloop"])
+def test_https_upstream_through_connect_tunnel_is_reused(tmp_path, monkeypatch, loop_kind) -> None:
+    cert, key = _cert(tmp_path)
+
+    async def main() -> None:
+        upstream, port = await _tls_upstream(cert, key)
+        p = await Proxy().start()
+        monkeypatch.setenv("HTTPS_PROXY", p.url)
+        pool = Pool(5)
+        pool._ssl = ssl.create_default_context(cafile=cert)
+        url = f"https://{UPSTREAM}:{port}/v1/messages"
+        for _ in range(2):
+            resp = await pool.request("POST", url, {"x-api-key": "k"}, b"{}")
+            assert resp.status == 200 and await resp.read() == b"{}"
+        # one CONNECT, one tunnel, one TLS connection to the upstream: reused
+        assert len(p.heads) == 1 and upstream.connections == 1
+        connect = p.heads[0].decode()
+        assert connect.startswith(f"CONNECT {UPSTREAM}:{port} HTTP/1.1\r\n")
+        assert f"Host: {UPSTREAM}:{port}\r\n" in connect
+        assert "Proxy-Authorization" not in connect
+        # inside the tunnel: an ordinary origin-form request to the upstream
+        assert upstream.heads[0].startswith(b"POST /v1/messages HTTP/1.1\r\n")
+        assert f"Host: {UPSTREAM}:{port}\r\n".encode() in upstream.heads[0]
+        await pool.close()
+        await p.stop()
+        await upstream.stop()
+
+    (uvloop.run if loop_kind == "uvloop" else asyncio.run)(main())
+
+
+async def test_proxy_credentials_are_sent_and_407_is_a_clear_error(tmp_path, monkeypatch) -> None:
+    cert, key = _cert(tmp_path)
+    upstream, port = await _tls_upstream(cert, key)
+    p = await Proxy(credentials="alice:s3cr#t").start()
+    url = f"https://{UPSTREAM}:{port}/v1/messages"
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", f"http://alice:s3cr%23t@127.0.0.1:{p.port}")
+        pool = Pool(5)
+        pool._ssl = ssl.create_default_context(cafile=cert)
+        assert await (await pool.request("POST", url, {}, b"{}")).read() == b"{}"
+        want = base64.b64encode(b"alice:s3cr#t").decode()
+        assert f"Proxy-Authorization: Basic {want}\r\n".encode() in p.heads[0]
+        await pool.close()
+
+        for proxy_url, hint in [
+            (p.url, "it wants credentials"),
+            (f"http://alice:wrong-pw@127.0.0.1:{p.port}", "did not accept the credentials"),
+        ]:
+            monkeypatch.setenv("HTTPS_PROXY", proxy_url)
+            pool = Pool(5)
+            with pytest.raises(http1.ProxyError) as info:
+                await pool.request("POST", url, {}, b"{}")
+            assert info.value.stage == "refused" and info.value.status == 407
+            message = str(info.value)
+            assert "HTTP 407" in message and hint in message
+            assert f"http://127.0.0.1:{p.port}" in message
+            assert "wrong-pw" not in message and "alice" not in message
+            assert not pool._open
+            await pool.close()
+    finally:
+        await p.stop()
+        await upstream.stop()
+
+
+async def test_proxy_down_is_a_clear_error(monkeypatch) -> None:
+    from tests.serve.test_gateway_faults import free_port
+
+    port = free_port()
+    monkeypatch.setenv("HTTPS_PROXY", f"http://bob:hunter2@127.0.0.1:{port}")
+    pool = Pool(5)
+    with pytest.raises(http1.ProxyError) as info:
+        await pool.request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
+    assert info.value.stage == "connect"
+    assert f"through the proxy http://127.0.0.1:{port}: cannot connect to the proxy" in str(
+        info.value
+    )
+    assert "hunter2" not in str(info.value)
+
+
+async def test_tls_failure_through_the_tunnel_names_the_tunnel(tmp_path, monkeypatch) -> None:
+    cert, key = _cert(tmp_path)
+    upstream, port = await _tls_upstream(cert, key)
+    p = await Proxy().start()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", p.url)
+        pool = Pool(5)  # the system's roots do not know the upstream's certificate
+        with pytest.raises(http1.ProxyError) as info:
+            await pool.request("POST", f"https://{UPSTREAM}:{port}/v1/messages", {}, b"{}")
+        assert info.value.stage == "tls"
+        assert "through the tunnel failed" in str(info.value)
+        assert "CERTIFICATE_VERIFY_FAILED" in str(info.value)
+        assert not pool._open
+    finally:
+        await p.stop()
+        await upstream.stop()
+
+
+async def test_unsupported_proxy_scheme_is_said(monkeypatch) -> None:
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
+    pool = Pool(5)
+    with pytest.raises(http1.ProxyError) as info:
+        await pool.request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
+    assert info.value.stage == "unsupported" and "socks5" in str(info.value)
+
+
+# -- http through the absolute form -------------------------------------------------------
+
+
+async def test_http_upstream_through_explicit_proxy_uses_absolute_form(proxy) -> None:
+    """An explicit proxy applies to every upstream, loopback included."""
+    upstream = await _plain_upstream()
+    p = await proxy(credentials="u:pw")
+    try:
+        pool = Pool(5, f"http://u:pw@127.0.0.1:{p.port}")
+        for _ in range(2):
+            assert await (await pool.request("POST", upstream.url, {}, b"{}")).read() == b"{}"
+        assert len(p.heads) == 1  # one connection to the proxy, kept alive
+        head = p.heads[0].decode()
+        assert head.startswith(f"POST {upstream.url} HTTP/1.1\r\n")
+        assert "Proxy-Authorization: Basic dTpwdw==\r\n" in head
+        assert upstream.connections == 1
+        assert upstream.heads[0].startswith(b"POST /v1/messages HTTP/1.1\r\n")
+        await pool.close()
+    finally:
+        await upstream.stop()
+
+
+# -- when no proxy is used ----------------------------------------------------------------
+
+
+async def test_loopback_upstreams_bypass_environment_proxies(proxy, monkeypatch) -> None:
+    upstream = await _plain_upstream()
+    p = await proxy()
+    try:
+        for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+            monkeypatch.setenv(name, p.url)
+        pool = Pool(5)
+        for url in (upstream.url, upstream.url.replace("127.0.0.1", "localhost")):
+            assert await (await pool.request("POST", url, {}, b"{}")).read() == b"{}"
+        assert p.heads == []
+        chooser = Chooser()
+        for host in ("127.0.0.1", "127.0.0.2", "::1", "localhost", "a.localhost"):
+            assert chooser.choose("https", host, 443) is None
+        await pool.close()
+    finally:
+        await upstream.stop()
+
+
+def test_environment_decision_follows_curl(monkeypatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://secure-proxy:3128")
+    monkeypatch.setenv("http_proxy", "plain-proxy:8080")  # no scheme: http
+    monkeypatch.setenv("NO_PROXY", ".corp.example, internal.test,10.1.2.3")
+    chooser = Chooser()
+    https = chooser.choose("https", "api.anthropic.com", 443)
+    assert https is not None and https.display == "http://secure-proxy:3128"
+    plain = chooser.choose("http", "api.other.com", 80)
+    assert plain is not None and plain.display == "http://plain-proxy:8080"
+    for host in ("llm.corp.example", "internal.test", "10.1.2.3"):
+        assert chooser.choose("https", host, 443) is None
+    monkeypatch.delenv("HTTPS_PROXY")
+    monkeypatch.setenv("ALL_PROXY", "http://every:1")
+    fallback = Chooser().choose("https", "api.anthropic.com", 443)
+    assert fallback is not None and fallback.display == "http://every:1"
+
+
+async def test_no_proxy_host_goes_direct(proxy, monkeypatch) -> None:
+    p = await proxy()
+    monkeypatch.setenv("HTTPS_PROXY", p.url)
+    monkeypatch.setenv("NO_PROXY", UPSTREAM)
+    pool = Pool(5)
+    with pytest.raises(aiohttp.ClientError) as info:  # direct: the name does not resolve
+        await pool.request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
+    assert not isinstance(info.value, http1.ProxyError)
+    assert p.heads == []
+
+
+async def test_setting_none_disables_environment_proxies(proxy, monkeypatch) -> None:
+    p = await proxy()
+    monkeypatch.setenv("HTTPS_PROXY", p.url)
+    monkeypatch.setenv("ALL_PROXY", p.url)
+    pool = Pool(5, "none")
+    with pytest.raises(aiohttp.ClientError) as info:
+        await pool.request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
+    assert not isinstance(info.value, http1.ProxyError)
+    assert p.heads == []
+    assert Chooser("none").choose("https", "api.anthropic.com", 443) is None
+
+
+async def test_decision_is_made_once_per_origin(monkeypatch) -> None:
+    monkeypatch.setenv("HTTPS_PROXY", "http://p:1")
+    pool = Pool(5)
+    calls: list[str] = []
+    choose = pool._chooser.choose
+
+    def counting(scheme: str, host: str, port: int) -> Any:
+        calls.append(host)
+        return choose(scheme, host, port)
+
+    monkeypatch.setattr(pool._chooser, "choose", counting)
+    for path in ("/a", "/b", "/c"):
+        for method in ("GET", "POST"):
+            pool._target(method, f"https://api.anthropic.com{path}")
+    assert calls == ["api.anthropic.com"]
