@@ -10,6 +10,7 @@ import pytest
 from aiohttp import web
 
 from tests.serve.fakes import FakeUpstream
+from tests.serve.proxy_fake import Proxy
 
 
 @dataclass
@@ -30,6 +31,21 @@ async def fake() -> AsyncIterator[Callable[..., Awaitable[FakeUpstream]]]:
     yield make
     for upstream in started:
         await upstream.stop()
+
+
+@pytest.fixture
+async def proxy() -> AsyncIterator[Callable[..., Awaitable[Proxy]]]:
+    """``await proxy(credentials="user:password")`` → a running HTTP proxy on 127.0.0.1."""
+    started: list[Proxy] = []
+
+    async def start(credentials: str | None = None) -> Proxy:
+        p = await Proxy(credentials).start()
+        started.append(p)
+        return p
+
+    yield start
+    for p in started:
+        await p.stop()
 
 
 @pytest.fixture(params=["server"])
