@@ -6,14 +6,17 @@ Each step is bounded by ``ctx.timeout``; only 127.0.0.1 is touched in tests.
 from __future__ import annotations
 
 import socket
+import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from lynkr_cli.registry import CheckResult, CheckStatus
 from lynkr_cli.switch import conflicts, probe
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.serve.proxy import Proxy
     from lynkr_cli.settings import Settings
 
 
@@ -43,9 +46,10 @@ def _reach_result(name: str, url: str, result: probe.ProbeResult, fix: str) -> C
     if not result.ok:
         return _r(name, "fail", f"{url}: {result.error}", fix, **details)
     tls = ", TLS ok" if result.tls else ""
-    summary = (
-        f"{url} answered HTTP {result.status} in {result.ttfb_ms} ms (DNS {result.dns_ms} ms{tls})"
-    )
+    dns = f"DNS {result.dns_ms} ms{tls}" if result.dns_ms is not None else tls[2:]
+    summary = f"{url} answered HTTP {result.status} in {result.ttfb_ms} ms"
+    if dns:
+        summary += f" ({dns})"
     return _r(name, "ok", summary, **details)
 
 
@@ -60,10 +64,79 @@ def upstream(ctx: Context) -> CheckResult:
         "dns": "Check the host name and your DNS/VPN.",
         "tls": "A proxy may intercept TLS: set NODE_EXTRA_CA_CERTS / SSL_CERT_FILE to its CA.",
         "timeout": "A firewall or proxy drops the traffic; check HTTPS_PROXY and the VPN.",
+        "proxy": "Check the proxy and its credentials (user:password@ in HTTPS_PROXY/"
+        "HTTP_PROXY or provider.proxy); NO_PROXY or LYNKR_UPSTREAM_PROXY=none goes direct.",
     }
-    result = probe.reach(url, ctx.timeout)
+    proxy = upstream_proxy(settings, url)
+    result = probe.reach(url, ctx.timeout) if proxy is None else _reach_via(url, proxy, ctx.timeout)
     fix = fixes.get(result.stage, "Check the URL and that the service is up.")
-    return _reach_result("upstream", url, result, fix)
+    check = _reach_result("upstream", url, result, fix)
+    if proxy is not None:
+        check.details["proxy"] = proxy.display
+        check.summary += f" (through the proxy {proxy.display})"
+    return check
+
+
+def upstream_proxy(settings: Settings, url: str) -> Proxy | None:
+    """The proxy ``lynkr serve`` would reach ``url`` through (the gateway's own decision)."""
+    from lynkr_cli.serve.proxy import Chooser
+
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    secret = settings.provider.proxy
+    chooser = Chooser(secret.get_secret_value() if secret is not None else "")
+    return chooser.choose(parts.scheme, parts.hostname, port)
+
+
+def _reach_via(url: str, proxy: Proxy, timeout: float) -> probe.ProbeResult:
+    """``probe.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
+    import httpx
+
+    result = probe.ProbeResult(url)
+    if proxy.unsupported:
+        result.error, result.stage = proxy.unsupported, "proxy"
+        return result
+    headers = {"Proxy-Authorization": proxy.auth} if proxy.auth else None
+    via = httpx.Proxy(proxy.display, headers=headers)  # the display URL has no credentials
+    limits = httpx.Timeout(timeout, connect=timeout)
+    start = time.perf_counter()
+    try:
+        with (
+            httpx.Client(timeout=limits, trust_env=False, proxy=via) as client,
+            client.stream("GET", url) as response,
+        ):
+            result.ttfb_ms = round((time.perf_counter() - start) * 1000, 1)
+            result.status = response.status_code
+    except httpx.TimeoutException as exc:
+        result.error = f"timed out after {timeout:g}s ({type(exc).__name__})"
+        result.stage = "timeout"
+        return result
+    except httpx.ProxyError as exc:
+        result.error, result.stage = f"the proxy {proxy.display} refused: {exc}", "proxy"
+        return result
+    except httpx.ConnectError as exc:
+        if probe._tls_failure(exc):
+            result.tls = False
+            result.error, result.stage = f"TLS handshake failed: {exc}", "tls"
+        else:
+            result.error = f"cannot connect to the proxy {proxy.display}: {exc}"
+            result.stage = "proxy"
+        return result
+    except httpx.HTTPError as exc:
+        result.error, result.stage = f"cannot connect through {proxy.display}: {exc}", "connect"
+        return result
+    if result.status == 407:
+        result.error = f"the proxy {proxy.display} wants credentials (HTTP 407)"
+        result.stage = "proxy"
+        return result
+    result.tls = True if url.startswith("https:") else None
+    result.ok = True
+    return result
 
 
 def claude_target(ctx: Context) -> CheckResult:
