@@ -2,7 +2,8 @@
 
 A redaction processor masks anything that looks like a credential, by key name
 (``api_key``, ``authorization``, ``token``…, though not counts like ``input_tokens``)
-and by value shape (``sk-…``, ``Bearer …``), so a careless log call cannot leak a secret.
+by value shape (``sk-…``, ``Bearer …``) and the ``user:password@`` of URLs (a proxy's,
+say), so a careless log call cannot leak a secret.
 """
 
 from __future__ import annotations
@@ -21,11 +22,15 @@ _SECRET_VALUE = re.compile(
     r"(Bearer\s+[A-Za-z0-9._~+/=-]{8,}|sk-[A-Za-z0-9_-]{8,}|dapi[a-f0-9]{16,}"
     r"|gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,})"
 )
+# The userinfo of a URL with a password: scheme://user:password@host
+_URL_USERINFO = re.compile(r"(?<=://)[^\s/?#@:]*:[^\s/?#@]*@")
 MASK = "****"
 
 
 def redact_text(text: str) -> str:
     """Mask credential-shaped substrings of free text."""
+    if "://" in text:
+        text = _URL_USERINFO.sub(MASK + "@", text)
     return _SECRET_VALUE.sub(MASK, text)
 
 

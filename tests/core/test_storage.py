@@ -142,3 +142,17 @@ def test_print_json_is_one_document(capsys: pytest.CaptureFixture[str]) -> None:
     console.print_json({"path": Path("/x"), "n": 1})
     out = capsys.readouterr().out
     assert json.loads(out) == {"path": "/x", "n": 1}
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("via http://alice:pa55@proxy.corp:3128", "via http://****@proxy.corp:3128"),
+        ("a://:secret@h and https://d:e@f/g?x=1", "a://****@h and https://****@f/g?x=1"),
+        ("https://proxy.corp:8080/x", "https://proxy.corp:8080/x"),  # a port is not a password
+        ("http://user@host/", "http://user@host/"),  # no password to hide
+        ("mailto:x@y", "mailto:x@y"),
+    ],
+)
+def test_url_passwords_are_redacted(text: str, shown: str) -> None:
+    assert logs.redact_text(text) == shown

@@ -152,10 +152,5 @@ async def test_proxy_down_is_a_502_naming_the_proxy(gateway, monkeypatch) -> Non
     assert "hunter2" not in resp.text
 
 
-@pytest.mark.xfail(
-    reason="lynkr_cli/logs.py masks secrets by key name and token shape, not a URL's "
-    "user:password; the gateway never logs the proxy URL (tests above), but a careless "
-    "log call could. logs.py is outside this change.",
-)
 def test_log_redaction_masks_url_credentials() -> None:
     assert "pa55" not in logs.redact_text("via http://alice:pa55@proxy.corp:3128")
