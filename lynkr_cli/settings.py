@@ -121,6 +121,10 @@ class ProviderSettings(Section):
     )
     ollama_model: str = Field("", json_schema_extra=env("LYNKR_OLLAMA_MODEL", "OLLAMA_MODEL"))
 
+    # A command printing a bearer token (Entra ID, Databricks OAuth), run without a shell;
+    # azure-anthropic, databricks and openai then send it instead of their key.
+    token_command: str = Field("", json_schema_extra=env("LYNKR_TOKEN_COMMAND"))
+    token_ttl_seconds: float = Field(300.0, gt=0, json_schema_extra=env("LYNKR_TOKEN_TTL_SECONDS"))
     # "" (unset): HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; "none": never; else the proxy URL
     proxy: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_UPSTREAM_PROXY"))
     connect_timeout: float = Field(10.0, gt=0, json_schema_extra=env("LYNKR_CONNECT_TIMEOUT"))
