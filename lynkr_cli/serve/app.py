@@ -26,7 +26,7 @@ from lynkr_cli.serve.api import ApiError, error_body, parse_json_body, validate_
 from lynkr_cli.serve.providers.base import Provider
 from lynkr_cli.serve.respond import JSON, json_response
 from lynkr_cli.serve.state import Context, Gateway, new_request_id
-from lynkr_cli.serve.upstream import HOP_HEADER
+from lynkr_cli.serve.upstream import HOP_HEADER, authorize
 from lynkr_cli.settings import Settings
 
 GATEWAY_KEY: web.AppKey[Gateway] = web.AppKey("gateway", Gateway)
@@ -227,6 +227,7 @@ async def _upstream_count(
 
     req = provider.prepare(body, raw, route, request.headers, stream=False)
     headers = {**req.headers, HOP_HEADER: gw.hop_id}
+    await authorize(provider, headers)
     r = None
     try:
         async with asyncio.timeout(min(30.0, gw.settings.provider.first_byte_timeout)):
@@ -301,11 +302,15 @@ async def _probe(gw: Gateway, doc: dict[str, Any]) -> str | None:
     provider = gw.providers[gw.settings.provider.name]
     route = gw.router.routes("claude-probe")[0]
     url = provider.url(route)
+    headers = {**provider.auth_headers(), HOP_HEADER: gw.hop_id}
+    try:
+        await authorize(provider, headers)  # provider.token_command, when set
+    except ApiError as exc:
+        return exc.message
     started = time.perf_counter()
     try:
         async with asyncio.timeout(min(10.0, gw.settings.provider.connect_timeout)):
             # A GET with lynkr's credential: any answer proves reachability, 401/403 a bad key.
-            headers = {**provider.auth_headers(), HOP_HEADER: gw.hop_id}
             r = await gw.sender.pool.request("GET", url, headers)
             doc["upstream_status"] = r.status
             r.release()

@@ -138,8 +138,13 @@ class Gateway:
         missing = provider.missing()
         if not missing:
             return None
+        hint = (
+            " (or, instead of the key, LYNKR_TOKEN_COMMAND: a command printing a bearer token)"
+            if provider.bearer_token
+            else ""
+        )
         return (
-            f"provider '{provider.name}' is not configured: set {' and '.join(missing)} "
+            f"provider '{provider.name}' is not configured: set {' and '.join(missing)}{hint} "
             "in lynkr's environment (or lynkr.toml) and restart `lynkr serve`."
         )
 

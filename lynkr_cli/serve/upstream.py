@@ -80,11 +80,17 @@ class Sender:
         """The upstream response with a 2xx status, or an ApiError after the retries."""
         name = provider.name
         headers = {**req.headers, HOP_HEADER: self.hop_id}
+        token = ""
+        source = provider.token
+        if source is not None:  # provider.token_command: fresh from memory, no await then
+            token = source.current() or await source.get()
+            headers["authorization"] = "Bearer " + token
         attempts = self.settings.max_retries + 1
         loop = asyncio.get_running_loop()
         request = self.pool.request
         last: ApiError | None = None
-        for attempt in range(attempts):
+        attempt = 0
+        while attempt < attempts:
             if attempt:
                 self.metrics.inc("lynkr_retries", name)
             self.metrics.inc("lynkr_upstream_attempts", name)
@@ -117,15 +123,39 @@ class Sender:
                     return resp
                 self.metrics.inc("lynkr_upstream_errors", name, str(resp.status))
                 last = await error_from_response(provider, resp)
+                if resp.status == 401 and token:
+                    # The command's token expired or was revoked early: run it again and
+                    # retry once, at once (nothing has reached the client yet).
+                    assert provider.token is not None
+                    provider.token.invalidate(token)
+                    token = ""
+                    headers["authorization"] = "Bearer " + await provider.token.get()
+                    continue
                 if resp.status not in RETRY_STATUSES:
                     raise last
                 wait = retry_after_seconds(resp.headers.get("retry-after"))
                 if wait is not None and wait > self.settings.retry_max_wait:
                     raise last  # the client is better placed to wait that long
-            if attempt + 1 < attempts:
-                await asyncio.sleep(max(wait or 0.0, self.backoff(attempt)))
+            attempt += 1
+            if attempt < attempts:
+                await asyncio.sleep(max(wait or 0.0, self.backoff(attempt - 1)))
         assert last is not None
         raise last
+
+
+async def authorize(provider: Provider, headers: dict[str, str]) -> str:
+    """Add the token command's bearer token to ``headers``; the token, or "" without one.
+
+    Fresh from the cache costs a clock read; otherwise the command runs (once, shared).
+    """
+    source = provider.token
+    if source is None:
+        return ""
+    token = source.current()
+    if token is None:
+        token = await source.get()
+    headers["authorization"] = "Bearer " + token
+    return token
 
 
 _PROXY_FIX = (

@@ -18,11 +18,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import orjson
 
 from lynkr_cli.settings import ProviderSettings
+
+if TYPE_CHECKING:
+    from lynkr_cli.serve.token_command import TokenCommand
 
 Wire = Literal["anthropic", "openai"]
 BILLING_PREFIX = "x-anthropic-billing-header"
@@ -60,9 +63,17 @@ class Provider:
     flavor: ClassVar[str] = "openai"
     strip_billing: ClassVar[bool] = True
     strip_cache_scope: ClassVar[bool] = False
+    # True: with provider.token_command set, the command's token goes as
+    # ``Authorization: Bearer`` instead of the key (the sender adds it per request).
+    bearer_token: ClassVar[bool] = False
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
+        self.token: TokenCommand | None = None
+        if self.bearer_token and settings.token_command.strip():
+            from lynkr_cli.serve.token_command import TokenCommand
+
+            self.token = TokenCommand(settings.token_command, settings.token_ttl_seconds)
 
     # -- configuration ------------------------------------------------------------------
     def missing(self) -> list[str]:

@@ -18,6 +18,7 @@ class DatabricksProvider(Provider):
     name = "databricks"
     flavor = "databricks"
     strip_billing = True
+    bearer_token = True
 
     def __init__(self, settings: ProviderSettings) -> None:
         super().__init__(settings)
@@ -27,7 +28,7 @@ class DatabricksProvider(Provider):
         out = []
         if not self.settings.databricks_api_base:
             out.append("DATABRICKS_API_BASE")
-        if not secret(self.settings.databricks_api_key):
+        if self.token is None and not secret(self.settings.databricks_api_key):
             out.append("DATABRICKS_API_KEY")
         return out
 
@@ -56,7 +57,11 @@ class DatabricksProvider(Provider):
         return "databricks-claude-sonnet-4-5"
 
     def auth_headers(self) -> dict[str, str]:
+        if self.token is not None:
+            return {}  # the sender adds the command's bearer token
         return {"authorization": f"Bearer {secret(self.settings.databricks_api_key)}"}
 
     def credential_setting(self) -> str:
+        if self.token is not None:
+            return "provider.token_command (LYNKR_TOKEN_COMMAND)"
         return "DATABRICKS_API_KEY"

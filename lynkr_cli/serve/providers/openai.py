@@ -11,11 +11,14 @@ class OpenAIProvider(Provider):
     name = "openai"
     wire = "openai"
     flavor = "openai"
+    bearer_token = True
 
     def missing(self) -> list[str]:
         # A local vLLM needs no key; the real OpenAI does.
-        if "api.openai.com" in self.settings.openai_endpoint and not secret(
-            self.settings.openai_api_key
+        if (
+            "api.openai.com" in self.settings.openai_endpoint
+            and self.token is None
+            and not secret(self.settings.openai_api_key)
         ):
             return ["OPENAI_API_KEY"]
         return []
@@ -24,6 +27,8 @@ class OpenAIProvider(Provider):
         return self.settings.openai_endpoint
 
     def auth_headers(self) -> dict[str, str]:
+        if self.token is not None:
+            return {}  # the sender adds the command's bearer token (Entra ID for Azure OpenAI)
         key = secret(self.settings.openai_api_key)
         if not key:
             return {}
@@ -35,6 +40,8 @@ class OpenAIProvider(Provider):
         return self.settings.openai_model or self.settings.model_default or "gpt-4o"
 
     def credential_setting(self) -> str:
+        if self.token is not None:
+            return "provider.token_command (LYNKR_TOKEN_COMMAND)"
         return "OPENAI_API_KEY"
 
 
