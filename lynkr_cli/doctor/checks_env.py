@@ -20,6 +20,7 @@ from lynkr_cli.switch.conflicts import Finding
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.serve.token_command import TokenCommand
 
 MIN_PYTHON = (3, 11)
 
@@ -130,15 +131,57 @@ def credentials(ctx: Context) -> CheckResult:
             f"provider '{name}' is not known to this lynkr",
             f"Set LYNKR_PROVIDER to one of: {', '.join(sorted(known)) or 'none loaded'}.",
         )
-    missing = list(known[name](settings.provider).missing())
+    provider = known[name](settings.provider)
+    missing = list(provider.missing())
     if missing:
+        also = (
+            ", or set LYNKR_TOKEN_COMMAND to a command printing a bearer token"
+            if provider.bearer_token
+            else ""
+        )
         return _r(
             "credentials",
             "fail",
             f"provider '{name}' lacks {', '.join(missing)}",
-            f"Export {' and '.join(missing)} (or set them in lynkr.toml [provider]).",
+            f"Export {' and '.join(missing)} (or set them in lynkr.toml [provider]){also}.",
+        )
+    if provider.token is not None:
+        return _token_command(ctx, name, provider.token)
+    if settings.provider.token_command.strip():
+        return _r(
+            "credentials",
+            "warn",
+            f"provider '{name}' has its credentials; provider.token_command is set but "
+            f"'{name}' does not use it (it sends its API key)",
+            "Unset LYNKR_TOKEN_COMMAND, or use azure-anthropic, databricks or openai.",
         )
     return _r("credentials", "ok", f"provider '{name}' has its credentials")
+
+
+def _token_command(ctx: Context, name: str, source: TokenCommand) -> CheckResult:
+    """Run the gateway's token command once, as the gateway would; never show the token."""
+    import asyncio
+
+    from lynkr_cli.serve.token_command import RUN_TIMEOUT, TokenCommandError
+
+    source.timeout = min(RUN_TIMEOUT, max(ctx.timeout, 10.0))
+    try:
+        _, fresh = asyncio.run(source.run())
+    except TokenCommandError as exc:
+        return _r(
+            "credentials",
+            "fail",
+            f"provider '{name}': the token command failed: {exc.why}",
+            "Run provider.token_command (LYNKR_TOKEN_COMMAND) in a shell: it must exit 0 and "
+            "print the token alone, or JSON with access_token; log in first (`az login`, "
+            "`databricks auth login`). Shell syntax needs `sh -c '…'`.",
+        )
+    return _r(
+        "credentials",
+        "ok",
+        f"provider '{name}' gets a bearer token from {source.program} "
+        f"(provider.token_command; used for {fresh:.0f}s, then run again)",
+    )
 
 
 def _all_base_urls(ctx: Context) -> list[Finding]:

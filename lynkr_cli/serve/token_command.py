@@ -44,6 +44,20 @@ TOKEN_KEYS = ("access_token", "accessToken", "token")
 _TOKEN_SHAPED = re.compile(r"(?i)bearer\s+\S+|[A-Za-z0-9_\-+=.~]{20,}")
 
 
+class TokenCommandError(ApiError):
+    """The command failed; ``why`` is the short reason (no token in it), for doctor too."""
+
+    def __init__(self, why: str) -> None:
+        super().__init__(
+            502,
+            f"lynkr's upstream token command failed: {why}. This is the gateway's own "
+            f"credential helper, not your request or client key: fix {SETTING} "
+            "(run it in a shell to see what it prints) and try again.",
+            retry=False,
+        )
+        self.why = why
+
+
 class TokenCommand:
     """Runs the configured command for a bearer token; caches it; one run at a time."""
 
@@ -140,14 +154,8 @@ class TokenCommand:
             raise self.error(f"{self.program} {exc}") from None
         return token, fresh_for(expires_in, self.ttl)
 
-    def error(self, why: str) -> ApiError:
-        return ApiError(
-            502,
-            f"lynkr's upstream token command failed: {why}. This is the gateway's own "
-            f"credential helper, not your request or client key: fix {SETTING} "
-            "(run it in a shell to see what it prints) and try again.",
-            retry=False,
-        )
+    def error(self, why: str) -> TokenCommandError:
+        return TokenCommandError(why)
 
 
 def _kill(proc: asyncio.subprocess.Process) -> None:
