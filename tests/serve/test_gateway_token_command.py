@@ -378,3 +378,16 @@ async def test_deep_ready_uses_the_token_and_reports_a_failing_command(
         bad = await http.get("/health/ready?deep=1")
     assert bad.status_code == 503 and "token command failed" in bad.json()["problem"]
     assert PAD not in bad.text
+
+
+async def test_count_tokens_forwarding_sends_the_token(gateway, fake, helper) -> None:
+    up = await fake(**bearer_upstream("azure-anthropic"))
+    gw = await gateway(**settings("azure-anthropic", up, helper))
+    async with client(gw.url) as sdk:
+        count = await sdk.messages.count_tokens(
+            model="claude-client-model", messages=[{"role": "user", "content": "hi"}]
+        )
+    assert count.input_tokens > 0
+    assert up.seen[0].path.endswith("/count_tokens")
+    assert up.seen[0].headers["authorization"] == f"Bearer {token(1)}"
+    assert helper.runs == 1

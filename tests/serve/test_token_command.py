@@ -79,3 +79,17 @@ def test_a_command_line_that_cannot_be_split_is_reported() -> None:
     assert TokenCommand("sh -c 'unbalanced", 300).parse_error
     assert TokenCommand("   ", 300).parse_error == "it is empty"
     assert TokenCommand("az account get-access-token -o tsv", 300).argv[0] == "az"
+
+
+def test_a_plugin_provider_that_skips_init_has_no_token() -> None:
+    from lynkr_cli.serve.providers.base import Provider
+    from lynkr_cli.settings import get_settings
+
+    class Plugin(Provider):
+        name = "plugin"
+
+        def __init__(self, settings: object) -> None:  # no super().__init__
+            self.settings = settings  # type: ignore[assignment]
+
+    settings = get_settings({"provider.token_command": "true"}).provider
+    assert Plugin(settings).token is None

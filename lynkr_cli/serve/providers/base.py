@@ -66,10 +66,10 @@ class Provider:
     # True: with provider.token_command set, the command's token goes as
     # ``Authorization: Bearer`` instead of the key (the sender adds it per request).
     bearer_token: ClassVar[bool] = False
+    token: TokenCommand | None = None  # also for plugin subclasses that skip __init__
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
-        self.token: TokenCommand | None = None
         if self.bearer_token and settings.token_command.strip():
             from lynkr_cli.serve.token_command import TokenCommand
 
