@@ -373,16 +373,7 @@ class _Conn(asyncio.Protocol):
                     return  # a complete answer without a body
             state = self.state
             if state == _LENGTH:
-                buf = self.buf
-                if len(buf) <= self.remaining:
-                    parts.append(buf)
-                    self.remaining -= len(buf)
-                    self.buf = b""
-                else:
-                    parts.append(buf[: self.remaining])
-                    self.buf = buf[self.remaining :]
-                    self.remaining = 0
-                if not self.remaining:
+                if self._take(parts):
                     self._flush(parts)
                     self._done()
             elif state == _UNTIL_CLOSE:
@@ -392,6 +383,20 @@ class _Conn(asyncio.Protocol):
                 self._chunked(parts)
         finally:
             self._flush(parts)
+
+    def _take(self, parts: list[bytes]) -> bool:
+        """Move up to ``remaining`` body bytes from the buffer to ``parts``; True when
+        none remain (the body, or the chunk, is complete)."""
+        buf, remaining = self.buf, self.remaining
+        if len(buf) <= remaining:
+            parts.append(buf)
+            self.remaining = remaining - len(buf)
+            self.buf = b""
+        else:
+            parts.append(buf[:remaining])
+            self.buf = buf[remaining:]
+            self.remaining = 0
+        return not self.remaining
 
     def _flush(self, parts: list[bytes]) -> None:
         if parts and self.resp is not None:
@@ -418,16 +423,7 @@ class _Conn(asyncio.Protocol):
                 self.remaining = size
                 self.state = _CHUNK_DATA if size else _TRAILER
             elif state == _CHUNK_DATA:
-                buf = self.buf
-                if len(buf) <= self.remaining:
-                    parts.append(buf)
-                    self.remaining -= len(buf)
-                    self.buf = b""
-                else:
-                    parts.append(buf[: self.remaining])
-                    self.buf = buf[self.remaining :]
-                    self.remaining = 0
-                if not self.remaining:
+                if self._take(parts):
                     self.state = _CHUNK_END
             elif state == _CHUNK_END:
                 if len(self.buf) < 2:
