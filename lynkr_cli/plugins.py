@@ -76,7 +76,7 @@ class PluginManager:
         return list(self.infos.values())
 
 
-def _allow_list() -> set[str] | None:
+def allow_list() -> set[str] | None:
     value = os.environ.get("LYNKR_LOAD_PLUGINS")
     if value is None:
         return None
@@ -94,7 +94,7 @@ def build(builtins: Iterable[str] = BUILTIN_PLUGINS) -> PluginManager:
     manager = PluginManager(pm, {}, [])
     for module_name in builtins:
         _load(manager, module_name, partial(importlib.import_module, module_name), __version__)
-    allowed = _allow_list()
+    allowed = allow_list()
     for ep in _entry_points():
         if allowed is not None and ep.name not in allowed:
             continue

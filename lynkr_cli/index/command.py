@@ -7,18 +7,13 @@ command (see :class:`IndexGroup`).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
 from lynkr_cli import console, hookimpl
 from lynkr_cli.index.progress import ProgressBar
-
-if TYPE_CHECKING:
-    from lynkr_cli.index.build import BuildReport
-    from lynkr_cli.index.fastpath import Inputs
-    from lynkr_cli.settings import IndexSettings
 
 
 class IndexGroup(TyperGroup):
@@ -81,7 +76,7 @@ def build(  # noqa: PLR0917
         mode = "skip"
     with ProgressBar(enabled=not json_output) as progress:
         outcome = service.run(path, full=full, claude=mode, progress=progress.update, settings=conf)
-    _remember(outcome.report, conf, inputs)
+    fastpath.remember_run(outcome.report, (inputs, conf))  # the next run can skip loading them
     for warning in outcome.report.warnings:
         console.warn(warning)
     if json_output:
@@ -99,18 +94,6 @@ def build(  # noqa: PLR0917
                 "CLAUDE.md is stale", f"Run `lynkr index {path}` and commit the updated CLAUDE.md."
             )
         raise typer.Exit(1)
-
-
-def _remember(report: BuildReport, conf: IndexSettings, inputs: Inputs) -> None:
-    """Let the next run with these settings skip loading them (see index/fastpath.py)."""
-    from pathlib import Path
-
-    from lynkr_cli.index import fastpath
-
-    try:
-        fastpath.remember(Path(report.root), Path(report.db_path), conf, inputs)
-    except OSError:
-        pass  # files changed under us: the next run takes the full path
 
 
 def _ready(root: str) -> None:

@@ -37,6 +37,8 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from lynkr_cli.index.api import IndexConf
+    from lynkr_cli.index.plan import BuildReport
     from lynkr_cli.index.service import ClaudeMode, IndexOutcome
     from lynkr_cli.settings import IndexSettings
 
@@ -97,9 +99,10 @@ class Recorded(NamedTuple):
 
 class Found(NamedTuple):
     base: Path
-    conf: Recorded
+    conf: IndexConf
     claude: ClaudeMode
     outcome: IndexOutcome | None  # None: there is something to write
+    loaded: tuple[Inputs, IndexSettings] | None = None  # loaded, not recorded: record after
 
 
 def run(argv: list[str]) -> int | None:
@@ -109,6 +112,8 @@ def run(argv: list[str]) -> int | None:
         return None
     try:
         found = _look(args.path, claude=not args.no_claude_md)
+        if found is None:
+            found = _load(args.path, claude=not args.no_claude_md)
     except Exception:
         return None  # the full command redoes it all and reports what went wrong
     except KeyboardInterrupt as exc:
@@ -120,6 +125,8 @@ def run(argv: list[str]) -> int | None:
     console.configure(verbosity=args.verbosity, quiet=args.quiet)  # the root options
     try:
         outcome = found.outcome or _refresh(found, args.json)
+        if found.loaded is not None:
+            remember_run(outcome.report, found.loaded, plugins_checked=True)
         for warning in outcome.report.warnings:
             console.warn(warning)
         _print(outcome.as_dict(), args.json)
@@ -174,6 +181,37 @@ def _look(path: str, *, claude: bool) -> Found | None:
         return found._replace(outcome=outcome)
     finally:
         conn.close()
+
+
+def _load(path: str, *, claude: bool) -> Found | None:
+    """No record to go by (a first run, a rebuild, changed settings): the settings are
+    loaded and validated as the full command loads them, still without Typer; the run
+    then records them. None (the full CLI) when a third-party plugin is installed, as it
+    could change what the full command does, or when the settings do not load: the full
+    command reports that, with its exit code."""
+    from pathlib import Path
+
+    base = Path(path).resolve()
+    if not base.is_dir() or _third_party_plugins():
+        return None
+    inputs = current_inputs()  # before the settings load what they decide, as the full run
+    from lynkr_cli.settings import get_settings
+
+    conf = get_settings().index
+    mode: ClaudeMode = "write" if claude and conf.claude_md else "skip"
+    return Found(base, conf, mode, None, (inputs, conf))
+
+
+def _third_party_plugins() -> bool:
+    """Whether a third-party plugin would load (declared, and allowed by
+    ``LYNKR_LOAD_PLUGINS`` when that is set)."""
+    from importlib import metadata
+
+    from lynkr_cli.plugins import ENTRY_POINT_GROUP, allow_list
+
+    allowed = allow_list()
+    points = metadata.entry_points(group=ENTRY_POINT_GROUP)
+    return any(allowed is None or point.name in allowed for point in points)
 
 
 def _refresh(found: Found, json_output: bool) -> IndexOutcome:
@@ -313,7 +351,30 @@ def current_inputs() -> Inputs:
     return Inputs(names, config_dir, shown, settings_inputs(names, config_dir, shown))
 
 
-def remember(root: Path, db_path: Path, conf: IndexSettings, inputs: Inputs) -> None:
+def remember_run(
+    report: BuildReport, loaded: tuple[Inputs, IndexSettings], *, plugins_checked: bool = False
+) -> None:
+    """:func:`remember` after a successful run with the settings ``loaded`` from their
+    inputs; a file that changed under it only loses the record (the next run is full)."""
+    from pathlib import Path
+
+    inputs, conf = loaded
+    try:
+        remember(
+            Path(report.root), Path(report.db_path), conf, inputs, plugins_checked=plugins_checked
+        )
+    except OSError:
+        pass
+
+
+def remember(
+    root: Path,
+    db_path: Path,
+    conf: IndexSettings,
+    inputs: Inputs,
+    *,
+    plugins_checked: bool = False,
+) -> None:
     """Record ``inputs`` in the index at ``db_path``, for the fast path (see above).
 
     Called by the full ``lynkr index`` once it has succeeded with ``conf``, loaded from
@@ -326,11 +387,13 @@ def remember(root: Path, db_path: Path, conf: IndexSettings, inputs: Inputs) -> 
 
     from lynkr_cli.db import transaction
     from lynkr_cli.index import api, store
-    from lynkr_cli.plugins import get_manager
 
-    manager = get_manager()
-    if manager.warnings or any(not info.builtin for info in manager.infos.values()):
-        return
+    if not plugins_checked:
+        from lynkr_cli.plugins import get_manager
+
+        manager = get_manager()
+        if manager.warnings or any(not info.builtin for info in manager.infos.values()):
+            return
     if settings_inputs(inputs.names, inputs.config_dir, inputs.explicit) != inputs.text:
         return  # a file changed while we ran
     if api.index_path(root, conf) != db_path:

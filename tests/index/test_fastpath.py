@@ -12,6 +12,7 @@ import io
 import json
 import os
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -63,6 +64,18 @@ class Run:
         """The full CLI ran (Typer, pydantic and pluggy imported)."""
         return {"typer", "pydantic", "pluggy"} <= self.modules
 
+    @property
+    def loaded(self) -> bool:
+        """The fast path ran with the settings loaded (no record to go by): pydantic, no
+        Typer, no Rich, no click."""
+        return "pydantic" in self.modules and not {"typer", "rich", "click"} & self.modules
+
+    @property
+    def recorded(self) -> bool:
+        """A run that loads and validates the settings, and so records them: the full
+        CLI or the fast path without a record."""
+        return self.cli or self.loaded
+
 
 def lynkr(*args: str, cwd: Path, full: bool = False, env: dict[str, str] | None = None) -> Run:
     proc = subprocess.run(
@@ -94,7 +107,7 @@ def cwd(tmp_path: Path) -> Path:
 def built(repo: Path, cwd: Path, *args: str) -> Run:
     """Index ``repo`` (a full run, which leaves the fast path its record)."""
     first = lynkr("index", str(repo), *args, cwd=cwd)
-    assert first.code == 0 and first.cli, first.stderr
+    assert first.code == 0 and first.recorded, first.stderr
     return first
 
 
@@ -372,12 +385,12 @@ def test_config_file_pointing_the_index_elsewhere(repo: Path, cwd: Path) -> None
     other = cwd / "elsewhere.db"
     (cwd / "lynkr.toml").write_text(f'[index]\ndb_path = "{other}"\n')
     moved = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert moved.cli and json.loads(moved.stdout)["db"] == str(other)
+    assert moved.recorded and json.loads(moved.stdout)["db"] == str(other)
     assert json.loads(moved.stdout)["full_rebuild"] is True
     # The default index is still there and current, but the settings point elsewhere.
     again = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
     assert json.loads(again.stdout)["db"] == str(other)
-    assert again.cli  # a configured location is not resolved by the fast path
+    assert again.recorded  # a configured location: the settings are loaded
     (cwd / "lynkr.toml").unlink()
     back = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
     assert back.fast and json.loads(back.stdout)["db"] == str(repo / ".lynkr" / "index.db")
@@ -390,11 +403,11 @@ def test_another_working_directory(repo: Path, cwd: Path, tmp_path: Path) -> Non
     assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).fast
     assert lynkr("index", "--no-claude-md", cwd=repo).fast
     (elsewhere / "lynkr.toml").write_text("[server]\nport = 9000\n")
-    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).cli
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).recorded
     (elsewhere / ".env").write_text("PORT=9001\n")
-    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).cli
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).recorded
     assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).fast
-    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).cli
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).recorded
 
 
 def test_user_config_file_and_dotenv_count_too(repo: Path, cwd: Path, lynkr_home: Path) -> None:
@@ -402,12 +415,12 @@ def test_user_config_file_and_dotenv_count_too(repo: Path, cwd: Path, lynkr_home
     user = lynkr_home / "config" / "lynkr.toml"
     user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("[index]\nclaude_md = false\n")
-    assert lynkr("index", str(repo), cwd=cwd).cli  # a new input: full run, recorded
+    assert lynkr("index", str(repo), cwd=cwd).recorded  # a new input: full run, recorded
     run = lynkr("index", str(repo), cwd=cwd)  # claude_md = false: behaves as --no-claude-md
     assert run.fast and "CLAUDE.md" not in run.stdout and not (repo / "CLAUDE.md").exists()
     (cwd / ".env").write_text("LYNKR_INDEX_CLAUDE_MD=true\n")
     run = lynkr("index", str(repo), cwd=cwd)
-    assert run.cli and "CLAUDE.md: written" in run.stdout
+    assert run.recorded and "CLAUDE.md: written" in run.stdout
 
 
 def test_environment_db_path(repo: Path, cwd: Path, tmp_path: Path) -> None:
@@ -456,7 +469,7 @@ def test_index_of_another_root_or_old_schema(repo: Path, cwd: Path, tmp_path: Pa
     conn.commit()
     conn.close()
     run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert run.cli and json.loads(run.stdout)["full_rebuild"] is True
+    assert run.recorded and json.loads(run.stdout)["full_rebuild"] is True
 
 
 def test_missing_grammar_warning_is_in_the_report(
@@ -627,3 +640,47 @@ def test_console_script_entry(cwd: Path) -> None:
             cwd=cwd, capture_output=True, text=True, timeout=60, check=True,
         )  # fmt: skip
         assert expected in proc.stdout
+
+
+# --------------------------------------------------------------------------- no record yet
+
+
+@pytest.mark.parametrize("flags", [["--json", "--no-claude-md"], ["--no-claude-md"], []])
+def test_a_first_run_loads_the_settings_without_typer(
+    repo: Path, cwd: Path, flags: list[str]
+) -> None:
+    first = lynkr("index", str(repo), *flags, cwd=cwd)
+    assert first.code == 0 and first.loaded, first.stderr
+    assert lynkr("index", str(repo), *flags, cwd=cwd).fast  # it left its record
+    for leftover in (repo / ".lynkr", repo / "CLAUDE.md"):
+        shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink(missing_ok=True)
+    full = lynkr("index", str(repo), *flags, cwd=cwd, full=True)
+    assert full.cli and (first.code, first.stderr) == (full.code, full.stderr)
+    assert masked(first.stdout) == masked(full.stdout)
+
+
+def test_a_third_party_plugin_takes_the_full_cli(repo: Path, cwd: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    dist = site / "lynkr_extra-1.0.dist-info"
+    dist.mkdir(parents=True)
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: lynkr-extra\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[lynkr]\nextra = lynkr_extra_plugin\n")
+    (site / "lynkr_extra_plugin.py").write_text("")
+    path = os.pathsep.join(p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ) | {"PYTHONPATH": path, "LYNKR_LOAD_PLUGINS": "extra"}
+    run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=env)
+    assert run.code == 0 and run.cli, run.stderr
+    assert lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=env).cli
+    # Not allowed to load (this suite's LYNKR_LOAD_PLUGINS=""), it changes nothing.
+    env["LYNKR_LOAD_PLUGINS"] = ""
+    shutil.rmtree(repo / ".lynkr")
+    assert lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=env).loaded
+
+
+def test_settings_that_do_not_load_take_the_full_cli_with_nothing_written(
+    repo: Path, cwd: Path
+) -> None:
+    env = dict(os.environ) | {"LYNKR_INDEX_WORKERS": "-1"}
+    run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env)
+    assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
+    assert not (repo / ".lynkr").exists()
