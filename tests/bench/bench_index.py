@@ -1,6 +1,6 @@
 """Benchmark: `lynkr index` against universal-ctags on the Python standard library, in one run.
 
-    .venv/bin/python tests/bench/bench_index.py [--repeat 3]
+    .venv/bin/python tests/bench/bench_index.py [--repeat 5]
 
 Corpus: the running interpreter's stdlib (``sysconfig.get_paths()["stdlib"]``),
 ``*.py`` files only, without ``test``/``tests``/``idle_test`` packages and
@@ -9,7 +9,8 @@ Corpus: the running interpreter's stdlib (``sysconfig.get_paths()["stdlib"]``),
 
 Every lynkr figure is a whole command (``.venv/bin/lynkr index …`` as a
 subprocess, process start included), with ``--no-claude-md`` unless the row says
-otherwise; each is the median of ``--repeat`` runs. Rows:
+otherwise; each is the median of ``--repeat`` runs, taken in rounds that time every
+row once, so that the machine's drift falls on all rows alike. Rows:
 
 - ctags: ``ctags -R -f <tmp> .`` (the baseline);
 - cold: no index, parse everything (both cores);
@@ -140,7 +141,7 @@ def lynkr_definitions(db: Path) -> set[tuple[str, int, str]]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
     if shutil.which("ctags") is None:
         print("universal-ctags is not installed: nothing to compare with")
@@ -167,14 +168,6 @@ def main() -> int:
         # Warm the page cache and Python's bytecode caches once, outside the timings.
         timed(["ctags", "-R", "-f", str(tags), "."], corpus, env)
         timed([*lynkr], corpus, env)
-        ctags = median_of(
-            args.repeat, lambda: tags.unlink(missing_ok=True),
-            lambda: timed(["ctags", "-R", "-f", str(tags), "."], corpus, env, "ctags"),
-        )  # fmt: skip
-        cold = median_of(args.repeat, clean, lambda: timed(lynkr, corpus, env, "cold"))
-        nochange = median_of(
-            args.repeat, lambda: None, lambda: timed(lynkr, corpus, env, "nochange")
-        )
         edits = iter(range(10_000))
 
         def edit_one() -> None:
@@ -182,10 +175,23 @@ def main() -> int:
             with open(target, "a", encoding="utf-8") as handle:
                 handle.write(f"\n\ndef bench_added_{next(edits)}():\n    return 1\n")
 
-        one = median_of(args.repeat, edit_one, lambda: timed(lynkr, corpus, env, "one"))
-        with_claude = median_of(
-            args.repeat, clean, lambda: timed(lynkr[:-1], corpus, env, "claude")
-        )  # CLAUDE.md on
+        # Rounds, each timing every row once: the machine's speed drifts over a minute
+        # (other tenants), and interleaving lets the drift fall on every row alike.
+        rows_of: dict[str, list[float]] = {}
+        steps: list[tuple[str, Callable[[], None], list[str]]] = [
+            ("ctags", lambda: tags.unlink(missing_ok=True), ["ctags", "-R", "-f", str(tags), "."]),
+            ("cold", clean, lynkr),
+            ("nochange", lambda: None, lynkr),
+            ("one", edit_one, lynkr),
+            ("claude", clean, lynkr[:-1]),  # CLAUDE.md on
+        ]
+        for _ in range(args.repeat):
+            for label, prepare, command in steps:
+                prepare()
+                rows_of.setdefault(label, []).append(timed(command, corpus, env, label))
+        ctags, cold, nochange, one, with_claude = (
+            statistics.median(rows_of[label]) for label, _, _ in steps
+        )
         inner_cold = median_of(args.repeat, clean, lambda: in_process(corpus, env, True))
         inner_nochange = median_of(
             args.repeat, lambda: None, lambda: in_process(corpus, env, False)
