@@ -513,17 +513,23 @@ def test_explicit_config_read_as_settings_reads_it(monkeypatch: pytest.MonkeyPat
     assert fastpath._explicit_config() is None and settings.explicit_config_file() is None
 
 
-def test_no_record_with_plugin_warnings(
-    repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from lynkr_cli import plugins
-
+def _built_without_record(repo: Path, cwd: Path) -> Path:
+    """``repo`` indexed, with the record of its settings deleted; its database."""
     built(repo, cwd, "--no-claude-md")
     db = repo / ".lynkr" / "index.db"
     conn = sqlite3.connect(db)
     conn.execute("DELETE FROM meta WHERE key = ?", (fastpath.RECORD,))
     conn.commit()
     conn.close()
+    return db
+
+
+def test_no_record_with_plugin_warnings(
+    repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from lynkr_cli import plugins
+
+    db = _built_without_record(repo, cwd)
     conf = settings.get_settings().index
     plugins.get_manager().warnings.append("plugin 'x' failed to load")
     fastpath.remember(repo, db, conf, fastpath.current_inputs())
@@ -536,12 +542,7 @@ def test_no_record_with_plugin_warnings(
 def test_no_record_when_the_inputs_change_during_the_run(
     repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    built(repo, cwd, "--no-claude-md")
-    db = repo / ".lynkr" / "index.db"
-    conn = sqlite3.connect(db)
-    conn.execute("DELETE FROM meta WHERE key = ?", (fastpath.RECORD,))
-    conn.commit()
-    conn.close()
+    db = _built_without_record(repo, cwd)
     monkeypatch.chdir(cwd)
     inputs = fastpath.current_inputs()
     (cwd / "lynkr.toml").write_text("[index]\nclaude_md = false\n")
