@@ -14,6 +14,18 @@ from tests.serve import fakes
 from tests.serve.conftest import FAMILIES, provider_settings
 
 SIG = "EqQBCkgIARABGAIiQL0ZsigBase64Signature+/=="
+# The smallest streaming request; shared, never modified.
+STREAM_HI = {
+    "model": "claude-x",
+    "max_tokens": 10,
+    "stream": True,
+    "messages": [{"role": "user", "content": "hi"}],
+}
+
+
+def event_names(sse_text: str) -> list[str]:
+    """The ``event:`` names of an SSE body, in order."""
+    return [line[7:] for line in sse_text.splitlines() if line.startswith("event: ")]
 
 
 def thinking_and_parallel_tools(model: str) -> list[dict]:
@@ -154,15 +166,10 @@ async def test_ping_during_upstream_silence(gateway, fake) -> None:
 
     up = await fake(**FAMILIES["anthropic"], reply=reply)
     gw = await gateway(**provider_settings("anthropic", up), **{"server.ping_interval": 0.1})
-    body = {
-        "model": "claude-x",
-        "max_tokens": 10,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = STREAM_HI
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
         resp = await http.post("/v1/messages", json=body)
-    names = [line[7:] for line in resp.text.splitlines() if line.startswith("event: ")]
+    names = event_names(resp.text)
     assert names[0] == "message_start"
     # our pings sit between whole events, before the upstream resumes
     assert names[1:3] == ["ping", "ping"]
@@ -181,12 +188,7 @@ async def test_idle_upstream_becomes_an_error_event(gateway, fake) -> None:
 
     up = await fake(**FAMILIES["anthropic"], reply=reply)
     gw = await gateway(**provider_settings("anthropic", up), **{"provider.idle_timeout": 0.3})
-    body = {
-        "model": "claude-x",
-        "max_tokens": 10,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = STREAM_HI
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
         resp = await http.post("/v1/messages", json=body)
     assert resp.status_code == 200
@@ -215,12 +217,7 @@ async def test_client_disconnect_cancels_upstream(gateway, fake) -> None:
 
     up = await fake(**FAMILIES["anthropic"], reply=reply)
     gw = await gateway(**provider_settings("anthropic", up))
-    body = {
-        "model": "claude-x",
-        "max_tokens": 10,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = STREAM_HI
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
         async with http.stream("POST", "/v1/messages", json=body) as resp:
             async for line in resp.aiter_lines():
@@ -275,15 +272,10 @@ async def test_translated_stream_starts_with_message_start_even_after_silence(
 
     up = await fake(**FAMILIES["openai"], reply=late)
     gw = await gateway(**provider_settings("openai", up), **{"server.ping_interval": 0.1})
-    body = {
-        "model": "claude-x",
-        "max_tokens": 10,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = STREAM_HI
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
         resp = await http.post("/v1/messages", json=body)
-    names = [line[7:] for line in resp.text.splitlines() if line.startswith("event: ")]
+    names = event_names(resp.text)
     assert names[0] == "message_start" and names[-1] == "message_stop"
 
 
@@ -301,12 +293,7 @@ async def test_finished_streams_return_the_upstream_connection_to_the_pool(gatew
         peers.clear()
         up = await fake(**FAMILIES[family], reply=reply)
         gw = await gateway(**provider_settings(family, up))
-        body = {
-            "model": "claude-x",
-            "max_tokens": 10,
-            "stream": True,
-            "messages": [{"role": "user", "content": "hi"}],
-        }
+        body = STREAM_HI
         async with httpx.AsyncClient(base_url=gw.url, timeout=10) as http:
             for _ in range(4):
                 resp = await http.post("/v1/messages", json=body)
@@ -330,12 +317,7 @@ async def test_finished_streams_leave_no_suspended_async_generator(gateway, fake
         if finalizer is not None:
             finalizer(agen)
 
-    body = {
-        "model": "claude-x",
-        "max_tokens": 10,
-        "stream": True,
-        "messages": [{"role": "user", "content": "hi"}],
-    }
+    body = STREAM_HI
     sys.set_asyncgen_hooks(firstiter, record)
     try:
         for family in ("anthropic", "openai"):
