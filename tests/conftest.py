@@ -13,8 +13,7 @@ from typer.testing import CliRunner
 from lynkr_cli import plugins, settings
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-FIXTURES = SHARED / "fixtures" / "claude-code"
+FIXTURES = ROOT / "tests" / "fixtures" / "claude-code"  # captured from the real CLI
 TOOLS = ROOT / ".tools" / "node_modules"
 
 # Every environment name a setting listens to, plus the client's own variables.
@@ -84,7 +83,7 @@ def tool_path(name: str) -> Path | None:
 
 def fixture_path(name: str) -> Path:
     path = FIXTURES / name
-    require(path.is_file(), f"shared fixture {name} not found at {FIXTURES}")
+    assert path.is_file(), f"fixture {name} is missing from {FIXTURES}"
     return path
 
 

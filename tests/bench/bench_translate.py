@@ -33,7 +33,7 @@ from lynkr_cli.serve.translate import (  # noqa: E402
     to_openai_request,
 )
 
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "claude-code"
+FIXTURES = ROOT / "tests" / "fixtures" / "claude-code"
 
 
 def timed(fn: Callable[[], Any], budget: float = 1.0) -> float:
@@ -245,10 +245,7 @@ def bench_accuracy() -> None:
         for p in sorted(glob.glob(str(ROOT / "lynkr_cli/**/*.py"), recursive=True))
     ]
     corpora["markdown prose"] = [
-        Path(p).read_text()
-        for p in sorted(
-            glob.glob(str(ROOT / "docs/*.md")) + glob.glob(str(ROOT.parent / "shared/docs/*.md"))
-        )
+        Path(p).read_text() for p in sorted(glob.glob(str(ROOT / "docs/*.md")))
     ]
     factor = tokens.TEXT_CORRECTION
     print(f"\n| corpus | texts | Claude | cl100k | Claude/cl100k | error after x{factor:.2f} |")
