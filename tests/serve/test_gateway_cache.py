@@ -168,6 +168,9 @@ def test_access_log_timestamp_matches_isoformat() -> None:
         assert _timestamp(wall) == datetime.fromtimestamp(wall, UTC).isoformat("T", "microseconds")
 
 
+JSON = "application/json"
+
+
 async def test_metrics_count_requests_tokens_and_errors(gateway, fake) -> None:
     up = await fake(**FAMILIES["anthropic"])
     gw = await gateway(**provider_settings("anthropic", up), **CACHE_ON)
@@ -175,10 +178,11 @@ async def test_metrics_count_requests_tokens_and_errors(gateway, fake) -> None:
         await http.post("/v1/messages", json=BODY)
         await settle(gw)
         await http.post("/v1/messages", json=BODY)
-        await http.post("/v1/messages", content=b"{")
+        await http.post("/v1/messages", content=b"{", headers={"content-type": JSON})
+        await http.post("/v1/messages", content=b"{")  # no Content-Type: 415
         text = (await http.get("/metrics")).text
     assert 'lynkr_requests_total{provider="anthropic",route="messages",status="200"} 2.0' in text
-    assert 'status="400"' in text
+    assert 'status="400"' in text and 'status="415"' in text
     assert 'lynkr_cache_total{result="hit"} 1.0' in text
     assert 'lynkr_cache_total{result="miss"} 1.0' in text
     assert 'lynkr_tokens_total{kind="output",provider="anthropic"} 10.0' in text

@@ -67,7 +67,12 @@ async def test_unknown_route_is_anthropic_404(gateway) -> None:
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as client:
         doc = assert_error(await client.get("/v2/whatever"), 404, "not_found_error")
         assert "/v2/whatever" in doc["error"]["message"]
-        assert_error(await client.get("/v1/messages"), 404, "not_found_error")
+        wrong = await client.get("/v1/messages")
+        assert_error(wrong, 405, "invalid_request_error")
+        assert wrong.headers["allow"] == "POST"
+        assert_error(
+            await client.post("/v1/messages%2fcount_tokens", json=MSG), 404, "not_found_error"
+        )
 
 
 async def test_no_provider_answers_every_request_with_what_to_set(gateway) -> None:
@@ -92,6 +97,16 @@ async def test_provider_without_credentials_names_the_variables(gateway) -> None
     assert "DATABRICKS_API_KEY" in doc["error"]["message"]
 
 
+async def test_missing_max_tokens_takes_the_documented_default(gateway, fake) -> None:
+    up = await fake()
+    gw = await gateway(**provider_settings("anthropic", up), **{"server.default_max_tokens": 777})
+    body = {k: v for k, v in MSG.items() if k != "max_tokens"}
+    async with httpx.AsyncClient(base_url=gw.url, timeout=10) as client:
+        resp = await client.post("/v1/messages", json=body)
+    assert resp.status_code == 200, resp.text
+    assert up.bodies[-1]["max_tokens"] == 777
+
+
 @pytest.mark.parametrize(
     ("body", "field"),
     [
@@ -101,7 +116,7 @@ async def test_provider_without_credentials_names_the_variables(gateway) -> None
         (json.dumps({**MSG, "model": 5}).encode(), "model"),
         (json.dumps({k: v for k, v in MSG.items() if k != "model"}).encode(), "model"),
         (json.dumps({**MSG, "max_tokens": "many"}).encode(), "max_tokens"),
-        (json.dumps({k: v for k, v in MSG.items() if k != "max_tokens"}).encode(), "max_tokens"),
+        (json.dumps({**MSG, "max_tokens": 0}).encode(), "max_tokens"),
         (json.dumps({**MSG, "messages": "hi"}).encode(), "messages"),
         (
             json.dumps({**MSG, "messages": [{"role": "bot", "content": "x"}]}).encode(),
@@ -145,7 +160,11 @@ async def test_oversized_body_is_413(gateway, fake) -> None:
         async def chunks():  # no content-length: the limit must hold while reading too
             yield json.dumps(big).encode()
 
-        resp = await client.post("/v1/messages/count_tokens", content=chunks())
+        resp = await client.post(
+            "/v1/messages/count_tokens",
+            content=chunks(),
+            headers={"content-type": "application/json"},
+        )
         assert_error(resp, 413, "request_too_large")
     assert up.seen == []
 

@@ -42,17 +42,20 @@ def out_requests_head(requests: list[bytes], index: int) -> bool:
     return requests[min(index, len(requests) - 1)].startswith(b"HEAD ")
 
 
+JSON_CT = {"content-type": "application/json"}
+
+
 @BOTH
 async def test_keep_alive_serves_several_requests_on_one_connection(gateway, fake) -> None:
     up = await fake()
     gw = await gateway(**provider_settings("anthropic", up))
     body = json.dumps(MSG).encode()
     post = (
-        b"POST /v1/messages HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+        b"POST /v1/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
         b"Content-Length: %d\r\n\r\n%s" % (len(body), body)
     )
     answers = await raw_exchange(
-        gw.url, [post, b"GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n", post], answers=3
+        gw.url, [post, b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n", post], answers=3
     )
     assert all(a.startswith(b"HTTP/1.1 200 ") for a in answers)
     assert b"Hello from upstream" in answers[0] and b"Hello from upstream" in answers[2]
@@ -67,20 +70,30 @@ async def test_head_answers_without_a_body(gateway) -> None:
             resp = await client.head(path)
             assert resp.status_code == 200 and resp.content == b"", path
             assert resp.headers["request-id"].startswith("req_")
-    head = b"HEAD / HTTP/1.1\r\nHost: x\r\n\r\n"
-    answers = await raw_exchange(gw.url, [head, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"], answers=2)
+    head = b"HEAD / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    answers = await raw_exchange(
+        gw.url, [head, b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"], answers=2
+    )
     assert answers[1].endswith(b'{"name":"lynkr","status":"ok"}')  # the HEAD sent no body
 
 
 @BOTH
-async def test_unknown_routes_and_methods_are_anthropic_404s(gateway) -> None:
+async def test_unknown_routes_are_404s_and_wrong_methods_405s(gateway) -> None:
     gw = await gateway()
     async with httpx.AsyncClient(base_url=gw.url, timeout=10) as client:
-        for method, path in (("GET", "/v2/x"), ("DELETE", "/v1/messages"), ("PUT", "/")):
+        cases = (
+            ("GET", "/v2/x", 404, None),
+            ("DELETE", "/v1/messages", 405, "POST"),
+            ("PUT", "/", 405, "GET, HEAD"),
+            ("POST", "/health/live", 405, "GET, HEAD"),
+        )
+        for method, path, status, allow in cases:
             resp = await client.request(method, path)
-            assert resp.status_code == 404, (method, path)
+            assert resp.status_code == status, (method, path)
+            assert resp.headers.get("allow") == allow
             doc = resp.json()
-            assert doc["type"] == "error" and doc["error"]["type"] == "not_found_error"
+            kind = "not_found_error" if status == 404 else "invalid_request_error"
+            assert doc["type"] == "error" and doc["error"]["type"] == kind
             assert doc["request_id"] == resp.headers["request-id"]
 
 
@@ -97,7 +110,7 @@ async def test_body_limit_is_the_settings_not_aiohttps_default(gateway, fake) ->
         async def chunks():  # no content-length: the limit holds while reading
             yield json.dumps(four_mb).encode()
 
-        resp = await client.post("/v1/messages", content=chunks())
+        resp = await client.post("/v1/messages", content=chunks(), headers=JSON_CT)
         assert resp.status_code == 413 and resp.json()["error"]["type"] == "request_too_large"
     assert len(up.seen) == 1
 
