@@ -17,9 +17,9 @@ import aiohttp
 import orjson
 from aiohttp import web
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.api import ApiError, scrub
 from lynkr_cli.serve.http1 import Response
-from lynkr_cli.serve.sse import PING, Accumulator, encode, encode_all, replay_events
+from lynkr_cli.serve.sse import PING, Accumulator, encode, encode_all, frame_fields, replay_events
 from lynkr_cli.serve.state import Context, Gateway, cacheable
 from lynkr_cli.serve.streams import Estimate, Event, read_frames, wait_until
 
@@ -31,6 +31,8 @@ def json_response(ctx: Context, data: bytes, status: int = 200) -> web.Response:
     ctx.status = status
     ctx.first_byte()
     headers = {"request-id": ctx.request_id, "x-lynkr-cache": ctx.cache, "content-type": JSON}
+    if ctx.extra:
+        headers.update(ctx.extra)
     return web.Response(body=data, status=status, headers=headers)
 
 
@@ -48,10 +50,38 @@ class _EventStream(web.StreamResponse):
 async def open_sse(request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     """Start the SSE answer; its headers leave with the first ``write``."""
     headers = {**SSE_HEADERS, "request-id": ctx.request_id, "x-lynkr-cache": ctx.cache}
+    if ctx.extra:
+        headers.update(ctx.extra)
     resp = _EventStream(status=200, headers=headers)
     await resp.prepare(request)
     ctx.first_byte()
+    ctx.sse = resp
     return resp
+
+
+async def end_stream(resp: web.StreamResponse, event: dict[str, Any]) -> None:
+    """End an SSE answer with ``event`` (an ``error``), whoever is writing to it.
+
+    Called from outside the request's handler (at shutdown, or after a bug), it writes
+    the event as one frame between the handler's own writes, then the end of the body,
+    and turns every later write into a no-op, so the client sees a whole ``error``
+    event last and never a cut frame.
+    """
+    if getattr(resp, "_lynkr_ended", False) or resp.prepared is False:
+        return
+    resp._lynkr_ended = True  # type: ignore[attr-defined]
+    write, write_eof = resp.write, resp.write_eof
+    resp.write = _nothing  # type: ignore[method-assign]
+    resp.write_eof = _nothing  # type: ignore[method-assign]
+    try:
+        await write(encode(event))
+        await write_eof()
+    except (ConnectionError, RuntimeError):
+        pass  # the client left, or the body had already ended
+
+
+async def _nothing(data: Any = b"") -> None:
+    return None
 
 
 async def replay(
@@ -269,6 +299,7 @@ class _NativeRelay:
         self.started = False
 
     def observe(self, frames: list[bytes]) -> bytes:
+        _check_json(frames, self.ctx.provider)
         data = b"\n\n".join(frames) + b"\n\n"
         if (
             self.acc is None
@@ -308,7 +339,10 @@ class _NativeRelay:
                 self.done = True
             elif kind == "error":
                 self.done = True
-                self.ctx.error = str((event.get("error") or {}).get("message", "upstream error"))
+                if _scrub_error(event):
+                    frames[i] = encode(event)[:-2]
+                    changed = True
+                self.ctx.error = str(event["error"].get("message", "upstream error"))
             if self.acc is not None:
                 self.acc.add(event)
         return changed
@@ -340,6 +374,40 @@ class _NativeRelay:
 
 
 _WATCHED = frozenset({b"message_start", b"message_delta", b"message_stop", b"error", b""})
+
+
+def _check_json(frames: list[bytes], provider: str) -> None:
+    """Every frame's data must be JSON: a malformed frame never reaches the client; the
+    stream ends with an ``error`` event instead (see :func:`relay_native_stream`)."""
+    loads = orjson.loads
+    for frame in frames:
+        start = frame.find(b"data:")
+        if start < 0:
+            continue
+        data = frame[start + 5 :]
+        if b"\ndata:" in data:  # a multi-line data field: the lines join with newlines
+            data = frame_fields(frame)[1]
+        try:
+            loads(data)
+        except orjson.JSONDecodeError:
+            text = data[:200].decode("utf-8", "replace")
+            raise ApiError(
+                502, f"upstream {provider} sent malformed JSON in its stream: {text!r}"
+            ) from None
+
+
+def _scrub_error(event: dict[str, Any]) -> bool:
+    """Mask secrets in an upstream ``error`` event's message; True when it changed."""
+    error = event.get("error")
+    if not isinstance(error, dict):
+        event["error"] = {"type": "api_error", "message": str(error or "upstream error")}
+        return True
+    message = str(error.get("message", ""))
+    clean = scrub(message)
+    if clean == message:
+        return False
+    error["message"] = clean
+    return True
 
 
 def _event_of(frame: bytes, provider: str) -> dict[str, Any] | None:

@@ -9,10 +9,16 @@ import signal
 import socket
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from lynkr_cli.errors import ConfigError, UsageError
 from lynkr_cli.settings import Settings
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from lynkr_cli.serve.app import Built
 
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
@@ -36,6 +42,19 @@ def check_bind(settings: Settings) -> None:
         "your upstream credits.",
         hint="Set LYNKR_API_KEY to require a key, or pass --insecure if the network is trusted.",
     )
+
+
+def check_urls(urls: list[tuple[str, str]]) -> None:
+    """Refuse an upstream URL that cannot work (no scheme, no host) at start, naming its
+    setting: otherwise every request would fail later with a confusing error."""
+    for url, setting in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.hostname:
+            continue
+        hint = f"Set {setting} to a full URL, e.g. https://{url.lstrip('/')}"
+        if parts.scheme and parts.scheme not in ("http", "https"):
+            hint = f"Set {setting} to an http:// or https:// URL."
+        raise ConfigError(f"the upstream URL {url!r} ({setting}) is not a valid URL", hint=hint)
 
 
 def check_not_self(settings: Settings, upstream_urls: list[str]) -> None:
@@ -86,7 +105,7 @@ async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> N
     runner = web.ServerRunner(
         create_server(built),  # a client hanging up cancels the upstream call at once
         handle_signals=False,
-        shutdown_timeout=settings.server.grace_seconds,
+        shutdown_timeout=CLOSE_SECONDS,  # after the drain below, nothing is left to wait for
     )
     await runner.setup()
     try:
@@ -109,7 +128,22 @@ async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> N
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
-    # cleanup() stops accepting, waits up to shutdown_timeout for in-flight streams, then cancels.
+    await drain(runner, built, settings.server.grace_seconds)
+
+
+CLOSE_SECONDS = 1.0
+
+
+async def drain(runner: web.BaseRunner, built: Built, grace: float) -> None:
+    """Stop accepting, let in-flight requests finish for ``grace`` seconds, then end the
+    rest on time: each stream with an ``overloaded_error`` event, each pending answer a
+    529 (see ``Gateway.drain``). Then close every connection and flush the gateway."""
+    for site in list(runner.sites):
+        await site.stop()
+    server = runner.server
+    if server is not None:
+        server.pre_shutdown()  # idle keep-alive connections close now, busy ones when done
+    await built.gw.drain(grace)
     await runner.cleanup()
     await built.stop()
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.api import ApiError, register_secrets
 from lynkr_cli.serve.metrics import Metrics
 from lynkr_cli.serve.providers.base import Provider, Route
 from lynkr_cli.serve.routing import Router
@@ -42,6 +42,8 @@ class Context:
     input_tokens: int = 0
     output_tokens: int = 0
     error: str = ""
+    extra: dict[str, str] | None = None  # headers every answer carries (CORS, rate limits)
+    sse: Any = None  # the open SSE answer, once a stream has begun (respond.open_sse)
 
     def first_byte(self) -> None:
         if self.ttfb is None:
@@ -63,7 +65,10 @@ class Context:
             self.output_tokens = out
 
     def headers(self) -> dict[str, str]:
-        return {"request-id": self.request_id, "x-lynkr-cache": self.cache}
+        headers = {"request-id": self.request_id, "x-lynkr-cache": self.cache}
+        if self.extra:
+            headers.update(self.extra)
+        return headers
 
 
 _ID_PREFIX = "req_lynkr_" + secrets.token_hex(6)
@@ -93,6 +98,12 @@ class Gateway:
         self.loop: ModuleType | None = _tool_loop()
         self.background: set[asyncio.Future[Any]] = set()
         self.dumps = orjson.dumps
+        # In-flight requests (their handler tasks), for a drain that ends each on time.
+        self.inflight: dict[asyncio.Task[Any] | None, Context] = {}
+        self.draining = False
+        self.idle = asyncio.Event()
+        self._cut: set[asyncio.Task[Any]] = set()
+        register_secrets(_secret_values(settings))
 
     async def start(self) -> None:
         from lynkr_cli.serve.upstream import Sender, new_pool
@@ -115,6 +126,41 @@ class Gateway:
             await self.sender.pool.close()
         if self.cache is not None:
             self.cache.close()
+
+    # -- shutdown -----------------------------------------------------------------------
+    async def drain(self, grace: float) -> None:
+        """Wait up to ``grace`` seconds for in-flight requests, then end the rest: a stream
+        gets an ``overloaded_error`` event and its end, a pending answer a 529."""
+        self.draining = True
+        if self.inflight:
+            self.idle.clear()
+            try:
+                await asyncio.wait_for(self.idle.wait(), grace)
+            except TimeoutError:
+                pass
+        remaining = [t for t in self.inflight if t is not None and not t.done()]
+        if not remaining:
+            return
+        from lynkr_cli.serve.respond import end_stream
+
+        shutting_down = ApiError(
+            529, "gateway shutting down: retry the request", error_type="overloaded_error"
+        ).event()
+        for task in remaining:
+            ctx = self.inflight.get(task)
+            if ctx is not None and ctx.sse is not None:
+                await end_stream(ctx.sse, shutting_down)
+            self._cut.add(task)
+            task.cancel()
+        await asyncio.wait(remaining, timeout=1.0)
+
+    def cut_at_shutdown(self, task: asyncio.Task[Any]) -> bool:
+        """True (once) when ``task`` was cancelled by :meth:`drain`, not by its client."""
+        if task not in self._cut:
+            return False
+        self._cut.discard(task)
+        task.uncancel()
+        return True
 
     # -- providers ----------------------------------------------------------------------
     def configuration_problem(self) -> str | None:
@@ -193,6 +239,20 @@ class Gateway:
         task = asyncio.ensure_future(loop.run_in_executor(None, cache.set, key, message))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+
+
+def _secret_values(settings: Settings) -> list[str]:
+    """Every configured secret's value, for masking in error messages."""
+    from pydantic import SecretStr
+
+    from lynkr_cli.settings import iter_fields
+
+    values = []
+    for section, name in iter_fields():
+        value = getattr(getattr(settings, section), name)
+        if isinstance(value, SecretStr):
+            values.append(value.get_secret_value())
+    return values
 
 
 class HotCache:
