@@ -20,7 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+)
 
 from lynkr_cli import paths
 from lynkr_cli.errors import ConfigError
@@ -70,6 +78,20 @@ class ServerSettings(Section):
     insecure: bool = Field(False, json_schema_extra=env("LYNKR_INSECURE"))
     max_body_bytes: int = Field(32 * 1024 * 1024, gt=0, json_schema_extra=env("LYNKR_MAX_BODY"))
     grace_seconds: float = Field(10.0, ge=0, json_schema_extra=env("LYNKR_GRACE_SECONDS"))
+    # Browser safety: Host names (besides loopback) and Origins a request may carry.
+    allowed_hosts: CommaList = Field(
+        default_factory=list, json_schema_extra=env("LYNKR_ALLOWED_HOSTS")
+    )
+    allowed_origins: CommaList = Field(
+        default_factory=list, json_schema_extra=env("LYNKR_ALLOWED_ORIGINS")
+    )
+    # Slow or idle clients: a connection that sends no complete request head within
+    # head_timeout (after connecting, or after its last answer) is closed; a body that
+    # stalls for body_timeout is a 408.
+    head_timeout: float = Field(30.0, gt=0, json_schema_extra=env("LYNKR_HEAD_TIMEOUT"))
+    body_timeout: float = Field(30.0, gt=0, json_schema_extra=env("LYNKR_BODY_TIMEOUT"))
+    max_connections: int = Field(1024, ge=1, json_schema_extra=env("LYNKR_MAX_CONNECTIONS"))
+    default_max_tokens: int = Field(4096, ge=1, json_schema_extra=env("LYNKR_DEFAULT_MAX_TOKENS"))
     ping_interval: float = Field(10.0, gt=0, json_schema_extra=env("LYNKR_PING_INTERVAL"))
     access_log: bool = Field(True, json_schema_extra=env("LYNKR_ACCESS_LOG"))
     log_level: Literal["debug", "info", "warning", "error"] = Field(
@@ -77,11 +99,24 @@ class ServerSettings(Section):
     )
 
 
+def provider_name(value: Any) -> Any:
+    """Provider names take ``_`` and ``-`` alike (``azure_anthropic``), in any case."""
+    if isinstance(value, str):
+        return value.strip().lower().replace("_", "-")
+    if isinstance(value, list):
+        return [provider_name(v) for v in value]
+    return value
+
+
 class ProviderSettings(Section):
-    name: str = Field("", json_schema_extra=env("LYNKR_PROVIDER", "MODEL_PROVIDER", "PROVIDER"))
+    name: Annotated[str, BeforeValidator(provider_name)] = Field(
+        "", json_schema_extra=env("LYNKR_PROVIDER", "MODEL_PROVIDER", "PROVIDER")
+    )
     model_default: str = Field("", json_schema_extra=env("LYNKR_MODEL", "MODEL_DEFAULT"))
     model_map: StrMapping = Field(default_factory=dict, json_schema_extra=env("LYNKR_MODEL_MAP"))
-    fallback: CommaList = Field(default_factory=list, json_schema_extra=env("LYNKR_FALLBACK"))
+    fallback: Annotated[CommaList, AfterValidator(provider_name)] = Field(
+        default_factory=list, json_schema_extra=env("LYNKR_FALLBACK")
+    )
 
     anthropic_endpoint: str = Field(
         "https://api.anthropic.com/v1/messages",

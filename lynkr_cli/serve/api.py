@@ -9,9 +9,13 @@ app turns it into a response. Validation names the offending field
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import Any
 
 import orjson
+
+from lynkr_cli.logs import MASK, redact_text
 
 ERROR_TYPES: dict[int, str] = {
     400: "invalid_request_error",
@@ -30,8 +34,37 @@ ERROR_TYPES: dict[int, str] = {
 }
 
 
+# Values of the configured secrets (upstream keys, tokens, proxy credentials): masked in
+# every error message, since upstreams echo keys back ("Incorrect API key provided: sk-…").
+_known_secrets: set[str] = set()
+_known_pattern: re.Pattern[str] | None = None
+MIN_SECRET_LEN = 6  # shorter "secrets" would mask ordinary words
+
+
+def register_secrets(values: Iterable[str]) -> None:
+    """Mask these values wherever they appear in an error message from now on."""
+    global _known_pattern
+    new = {v for v in values if v and len(v) >= MIN_SECRET_LEN} - _known_secrets
+    if not new:
+        return
+    _known_secrets.update(new)
+    ordered = sorted(_known_secrets, key=len, reverse=True)  # longest first
+    _known_pattern = re.compile("|".join(re.escape(v) for v in ordered))
+
+
+def scrub(text: str) -> str:
+    """``text`` without any configured secret or credential-shaped string."""
+    if _known_pattern is not None:
+        text = _known_pattern.sub(MASK, text)
+    return redact_text(text)
+
+
 class ApiError(Exception):
-    """An error answered to the client in Anthropic's shape."""
+    """An error answered to the client in Anthropic's shape.
+
+    The message is scrubbed (:func:`scrub`) when the error is made, so neither the
+    answer, nor an SSE ``error`` event, nor the access log can carry a credential.
+    """
 
     def __init__(
         self,
@@ -43,6 +76,7 @@ class ApiError(Exception):
         retry: bool | None = None,
         transient: bool = False,
     ) -> None:
+        message = scrub(message)
         super().__init__(message)
         # A connection-level failure the gateway itself may retry if nothing reached the client.
         self.transient = transient
@@ -111,12 +145,22 @@ def _require_str(body: dict[str, Any], key: str) -> None:
         raise bad_request(key, f"expected a non-empty string, got {_kind(value)}")
 
 
-def validate_messages_request(body: dict[str, Any], *, need_max_tokens: bool = True) -> None:
-    """Check the fields the gateway relies on; unknown fields are left for the upstream."""
+def validate_messages_request(
+    body: dict[str, Any], *, need_max_tokens: bool = True, default_max_tokens: int | None = None
+) -> bool:
+    """Check the fields the gateway relies on; unknown fields are left for the upstream.
+
+    A missing ``max_tokens`` takes ``default_max_tokens`` when one is given (the Lynkr
+    article's curl example sends none); returns True when the body was changed so.
+    """
     _require_str(body, "model")
+    changed = False
     if need_max_tokens:
         if "max_tokens" not in body:
-            raise bad_request("max_tokens", "field required")
+            if default_max_tokens is None:
+                raise bad_request("max_tokens", "field required")
+            body["max_tokens"] = default_max_tokens
+            changed = True
         value = body["max_tokens"]
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise bad_request("max_tokens", f"expected a positive integer, got {value!r}")
@@ -140,6 +184,7 @@ def validate_messages_request(body: dict[str, Any], *, need_max_tokens: bool = T
         value = body.get(key)
         if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
             raise bad_request(key, f"expected a number, got {_kind(value)}")
+    return changed
 
 
 def _validate_system(system: Any) -> None:

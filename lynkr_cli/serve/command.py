@@ -19,7 +19,8 @@ ProviderOpt = Annotated[
     str | None,
     typer.Option(
         "--provider",
-        help="Upstream: anthropic, azure-anthropic, databricks, openai, ollama (LYNKR_PROVIDER).",
+        help="Upstream: anthropic, azure-anthropic, databricks, openai, ollama, or a plugin's "
+        "(LYNKR_PROVIDER, PROVIDER); '_' and '-' alike.",
     ),
 ]
 ModelOpt = Annotated[
@@ -71,7 +72,7 @@ def serve(
     """Run the gateway that Claude Code talks to (ANTHROPIC_BASE_URL points here)."""
     from lynkr_cli import logs
     from lynkr_cli.serve import server
-    from lynkr_cli.settings import get_settings
+    from lynkr_cli.settings import load_settings
 
     overrides: dict[str, Any] = {
         "server.host": host,
@@ -86,9 +87,13 @@ def serve(
         "provider.fallback": fallback,
         "cache.enabled": cache,
     }
-    settings = get_settings(overrides)
+    loaded = load_settings(overrides)
+    settings = loaded.settings
+    _check_provider_name(settings.provider.name, loaded.sources["provider.name"])
     server.check_bind(settings)
-    server.check_not_self(settings, _upstream_urls(settings))
+    urls = _upstream_urls(settings)
+    server.check_urls(urls)
+    server.check_not_self(settings, [url for url, _setting in urls])
     logs.configure(settings.server.log_level)
     problem = _configuration_problem(settings)
     if problem:
@@ -100,13 +105,43 @@ def serve(
         if ":" in shown:
             shown = f"[{shown}]"
         name = settings.provider.name or "(no provider)"
-        console.info(f"lynkr gateway listening on {where.host}:{where.port}, provider {name}")
+        origin = _shown_origin(loaded.sources["provider.name"])
+        console.info(
+            f"lynkr gateway listening on {where.host}:{where.port}, provider {name}{origin}"
+        )
         typer.echo(f"export ANTHROPIC_BASE_URL=http://{shown}:{where.port}")
 
     server.run(settings, started)
 
 
-def _upstream_urls(settings: Any) -> list[str]:
+def _shown_origin(source: str) -> str:
+    """`` (from PROVIDER)``: the variable or file that chose the provider, as the user set it."""
+    if source.startswith("env "):
+        return f" (from {source[4:]})"
+    if source.startswith("file "):
+        return f" (from {source[5:]})"
+    if source == "flag":
+        return " (from --provider)"
+    return ""
+
+
+def _check_provider_name(name: str, source: str) -> None:
+    """An unknown provider is a usage error at start (exit 2), not a gateway of 503s."""
+    from lynkr_cli.errors import UsageError
+    from lynkr_cli.registry import providers
+
+    known = sorted(providers())
+    if not name or name in known:
+        return
+    where = _shown_origin(source).strip() or "(provider.name)"
+    raise UsageError(
+        f"unknown provider '{name}' {where}",
+        hint=f"Choose one of: {', '.join(known)} (underscores work too: azure_anthropic).",
+    )
+
+
+def _upstream_urls(settings: Any) -> list[tuple[str, str]]:
+    """The URL of each provider in use (the default and the fallbacks), with its setting."""
     from lynkr_cli.registry import providers
     from lynkr_cli.serve.providers.base import Route
 
@@ -114,10 +149,13 @@ def _upstream_urls(settings: Any) -> list[str]:
     for name, cls in providers().items():
         if name == settings.provider.name or name in settings.provider.fallback:
             instance = cls(settings.provider)
+            if instance.missing():
+                continue  # not configured yet: the gateway says what to set
             try:
-                urls.append(instance.url(Route(name, instance.default_model(), "")))
+                url = instance.url(Route(name, instance.default_model(), ""))
             except Exception:  # a plugin provider that cannot tell its URL yet
                 continue
+            urls.append((url, instance.url_setting()))
     return urls
 
 

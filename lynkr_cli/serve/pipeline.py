@@ -28,13 +28,21 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestPayloadError
 
 from lynkr_cli.cache import canonical_key
 from lynkr_cli.serve import respond
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
 from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
-from lynkr_cli.serve.streams import Event, native_events, openai_batches, openai_events
+from lynkr_cli.serve.streams import (
+    Event,
+    native_events,
+    openai_batches,
+    openai_events,
+    wait_until,
+)
 
 if TYPE_CHECKING:
     from lynkr_cli.serve.state import Context, Gateway
@@ -48,7 +56,8 @@ async def handle_messages(
 ) -> web.StreamResponse:
     raw = await read_body(gw, request)
     body = parse_json_body(raw)
-    validate_messages_request(body)
+    if validate_messages_request(body, default_max_tokens=gw.settings.server.default_max_tokens):
+        raw = gw.dumps(body)  # max_tokens was filled in
     ctx.client_model = body["model"]
     stream = body.get("stream") is True
     routes = gw.router.routes(ctx.client_model)
@@ -115,14 +124,58 @@ async def answer(
 
 
 async def read_body(gw: Gateway, request: web.BaseRequest) -> bytes:
-    limit = gw.settings.server.max_body_bytes
+    """The whole body (decoded per ``Content-Encoding``), within the size limit and the
+    body timeout: a client that stalls for ``server.body_timeout`` gets a 408."""
+    server = gw.settings.server
+    limit = server.max_body_bytes
     length = request.content_length
     if length is not None and length > limit:
         raise too_large(limit)
+    encoding = request.headers.get("content-encoding")
+    if encoding is not None and encoding.strip().lower() not in BODY_ENCODINGS:
+        raise ApiError(
+            415,
+            f"unsupported Content-Encoding {encoding[:40]!r}: send the body as is, "
+            "or compressed with gzip or deflate",
+            error_type="invalid_request_error",
+            retry=False,
+        )
+    content = request.content
     try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise too_large(limit) from None
+        if content.is_eof():  # the usual case: the whole body came with the headers
+            data = content.read_nowait(-1)
+            if len(data) > limit:
+                raise too_large(limit)
+            return data
+        loop = asyncio.get_running_loop()
+        parts: list[bytes] = []
+        size = 0
+        while True:
+            chunk = await wait_until(content.readany(), loop.time() + server.body_timeout, loop)
+            if not chunk:
+                return b"".join(parts)
+            size += len(chunk)
+            if size > limit:
+                raise too_large(limit)
+            parts.append(chunk)
+    except TimeoutError:
+        raise ApiError(
+            408,
+            f"the request body stalled: nothing arrived for {server.body_timeout:g}s "
+            "(server.body_timeout, LYNKR_BODY_TIMEOUT)",
+            error_type="invalid_request_error",
+        ) from None
+    except (HttpProcessingError, RequestPayloadError) as exc:
+        cause = exc.__cause__ or exc
+        detail = getattr(cause, "message", None) or str(cause) or type(cause).__name__
+        raise ApiError(
+            400,
+            f"body: cannot decode the request body ({detail}); check Content-Encoding",
+            retry=False,
+        ) from None
+
+
+BODY_ENCODINGS = frozenset({"", "identity", "gzip", "x-gzip", "deflate"})
 
 
 def too_large(limit: int) -> ApiError:
@@ -222,20 +275,52 @@ async def upstream_events(
     req = prepare(provider, stream_body, raw, route, client_headers or {}, stream=True)
     resp = await gw.sender.send(provider, req)
     timing = gw.timing(None)
-    events = (
-        native_events(resp, timing, provider.name, route.client_model)
-        if req.wire == "anthropic"
-        else openai_events(
+    native = req.wire == "anthropic"
+    if resp.content_type == "application/json":  # answered a stream with one JSON body
+        events = _json_events(gw, resp, provider.name, route, body, native=native)
+    elif native:
+        events = native_events(resp, timing, provider.name, route.client_model)
+    else:
+        events = openai_events(
             resp, timing, provider.name, route.client_model, partial(local_count, body)
         )
-    )
+    last = ""
     try:
         async for event in events:
+            last = event["type"]
             yield event
     except BaseException:
         resp.close()
         raise
+    if last not in ("message_stop", "error"):
+        # Cut before its end: say so, as the passthrough path does; never a made-up stop.
+        resp.close()
+        raise ApiError(502, f"upstream {provider.name} ended the stream before message_stop")
     await respond.finish_upstream(resp)
+
+
+async def _json_events(
+    gw: Gateway,
+    resp: Response,
+    provider: str,
+    route: Route,
+    body: dict[str, Any],
+    *,
+    native: bool,
+) -> AsyncIterator[Event]:
+    """A JSON answer to a streaming request, as the events of that message."""
+    from lynkr_cli.serve.sse import replay_events
+    from lynkr_cli.serve.state import Context
+
+    ctx = Context("", "tool_loop", provider=provider, client_model=route.client_model)
+    if native:
+        _raw, message = await respond.read_json(gw, ctx, resp)
+        if message.get("type") != "message" or not isinstance(message.get("content"), list):
+            raise ApiError(502, f"upstream {provider} sent JSON that is not a message")
+    else:
+        message = await respond.translated_message(gw, ctx, resp, partial(local_count, body))
+    for event in replay_events({**message, "model": route.client_model}):
+        yield event
 
 
 async def local_count(body: dict[str, Any]) -> int:

@@ -18,6 +18,7 @@ import fnmatch
 from collections.abc import Mapping
 
 from lynkr_cli.serve.providers.base import Provider, Route
+from lynkr_cli.settings import provider_name
 
 
 class Router:
@@ -62,8 +63,9 @@ class Router:
         provider, model = self.default_provider, ""
         if target:
             head, _sep, tail = target.partition(":")
-            if head in self.providers:
-                provider, model = head, tail
+            name = provider_name(head)
+            if name in self.providers:
+                provider, model = name, tail
             else:
                 model = target
         if not model:

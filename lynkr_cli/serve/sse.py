@@ -159,7 +159,9 @@ def replay_events(message: dict[str, Any]) -> Iterator[dict[str, Any]]:
     start = {**message, "content": [], "stop_reason": None, "stop_sequence": None}
     start["usage"] = {**usage, "output_tokens": min(1, int(usage.get("output_tokens") or 0))}
     yield {"type": "message_start", "message": start}
-    for index, block in enumerate(message.get("content") or []):
+    content = message.get("content")
+    blocks = [b for b in content if isinstance(b, dict)] if isinstance(content, list) else []
+    for index, block in enumerate(blocks):
         yield from _replay_block(index, block)
     yield {
         "type": "message_delta",
@@ -182,7 +184,10 @@ def _replay_block(index: int, block: dict[str, Any]) -> Iterator[dict[str, Any]]
         delta = {"type": "thinking_delta", "thinking": block.get("thinking", "")}
     elif kind == "tool_use":
         start = {**block, "input": {}}
-        delta = {"type": "input_json_delta", "partial_json": orjson.dumps(block["input"]).decode()}
+        delta = {
+            "type": "input_json_delta",
+            "partial_json": orjson.dumps(block.get("input") or {}).decode(),
+        }
     else:
         start, delta = block, None
     yield {"type": "content_block_start", "index": index, "content_block": start}

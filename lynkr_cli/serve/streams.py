@@ -172,6 +172,13 @@ async def native_events(
                 raise ApiError(502, f"upstream {provider} sent an event without a type")
             if event["type"] == "message_start" and isinstance(event.get("message"), dict):
                 event["message"]["model"] = client_model
+            elif event["type"] == "error":
+                error = event.get("error")
+                message = error.get("message") if isinstance(error, dict) else error
+                kind = error.get("type") if isinstance(error, dict) else None
+                event = ApiError(
+                    502, str(message or "upstream error"), error_type=kind or "api_error"
+                ).event()  # scrubbed, as every error the gateway passes on
             yield event
 
 

@@ -33,6 +33,42 @@ def test_gateway_pointed_at_itself_refuses_to_start(invoke, monkeypatch) -> None
     assert "ANTHROPIC_BASE_URL" in result.stderr
 
 
+def test_unknown_provider_exits_2_with_the_choices(invoke, monkeypatch) -> None:
+    result = invoke("serve", "--provider", "bogus", "--port", "0")
+    assert result.exit_code == 2
+    assert "unknown provider 'bogus' (from --provider)" in result.stderr
+    assert "azure-anthropic" in result.stderr and "databricks" in result.stderr
+    monkeypatch.setenv("PROVIDER", "azure_antropic")  # a typo, from Lynkr's variable
+    result = invoke("serve", "--port", "0")
+    assert result.exit_code == 2 and "(from PROVIDER)" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("env", "setting"),
+    [
+        (
+            {"DATABRICKS_API_BASE": "adb-1.azuredatabricks.net", "DATABRICKS_API_KEY": "dapi1"},
+            "DATABRICKS_API_BASE",
+        ),
+        ({"OPENAI_ENDPOINT": "localhost:8000/v1/chat/completions"}, "OPENAI_ENDPOINT"),
+        (
+            {"ANTHROPIC_ENDPOINT": "anthropic.example/v1/messages", "ANTHROPIC_API_KEY": "k"},
+            "ANTHROPIC_ENDPOINT",
+        ),
+    ],
+)
+def test_invalid_upstream_url_exits_3_naming_the_setting(invoke, monkeypatch, env, setting) -> None:
+    provider = {"DATABRICKS_API_BASE": "databricks", "OPENAI_ENDPOINT": "openai"}.get(
+        next(iter(env)), "anthropic"
+    )
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    result = invoke("serve", "--provider", provider, "--port", "0")
+    assert result.exit_code == 3, result.stderr
+    assert f"({setting}) is not a valid URL" in result.stderr
+    assert "hint:" in result.stderr and setting in result.stderr.split("hint:")[1]
+
+
 def test_start_is_an_alias_with_the_same_options(invoke) -> None:
     serve = invoke("serve", "--help")
     start = invoke("start", "--help")

@@ -28,6 +28,9 @@ class AnthropicProvider(Provider):
     def credential_setting(self) -> str:
         return "ANTHROPIC_API_KEY (lynkr's upstream key; ANTHROPIC_ENDPOINT for the URL)"
 
+    def url_setting(self) -> str:
+        return "ANTHROPIC_ENDPOINT"
+
     def default_model(self) -> str:
         return self.settings.model_default
 

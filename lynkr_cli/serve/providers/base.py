@@ -98,6 +98,10 @@ class Provider:
         """The setting to fix when the upstream rejects lynkr's credential."""
         return "the provider's API key"
 
+    def url_setting(self) -> str:
+        """The setting that holds the upstream URL (named in start-up errors)."""
+        return "the provider's endpoint setting"
+
     # -- requests ---------------------------------------------------------------------
     def prepare(
         self,

@@ -47,6 +47,9 @@ class DatabricksProvider(Provider):
             return self._base() + "/" + path.lstrip("/")
         return f"{self._base()}/serving-endpoints/{route.upstream_model}/invocations"
 
+    def url_setting(self) -> str:
+        return "DATABRICKS_API_BASE"
+
     def default_model(self) -> str:
         if self.settings.model_default:
             return self.settings.model_default

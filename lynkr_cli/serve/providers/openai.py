@@ -39,6 +39,9 @@ class OpenAIProvider(Provider):
     def default_model(self) -> str:
         return self.settings.openai_model or self.settings.model_default or "gpt-4o"
 
+    def url_setting(self) -> str:
+        return "OPENAI_ENDPOINT"
+
     def credential_setting(self) -> str:
         if self.token is not None:
             return "provider.token_command (LYNKR_TOKEN_COMMAND)"
@@ -67,4 +70,7 @@ class OllamaProvider(Provider):
         return self.settings.ollama_model or self.settings.model_default or "llama3.1"
 
     def credential_setting(self) -> str:
+        return "OLLAMA_ENDPOINT"
+
+    def url_setting(self) -> str:
         return "OLLAMA_ENDPOINT"
