@@ -29,6 +29,7 @@ from lynkr_cli.serve import handlers, pipeline
 from lynkr_cli.serve.access import AccessLog
 from lynkr_cli.serve.api import ApiError, error_body
 from lynkr_cli.serve.browser import BrowserGuard
+from lynkr_cli.serve.memory import LARGE_BODY, after_large_body
 from lynkr_cli.serve.providers.base import Provider
 from lynkr_cli.serve.respond import JSON, end_stream
 from lynkr_cli.serve.state import Context, Gateway, new_request_id
@@ -219,6 +220,8 @@ def _wrap(gw: Gateway, name: str, handler: Handler, log: Any, *, auth: bool) -> 
             inflight.pop(task, None)
             if gw.draining and not inflight:
                 gw.idle.set()
+            if ctx.body_bytes > LARGE_BODY:
+                after_large_body()
             elapsed = time.perf_counter() - ctx.started
             metrics.record(name, ctx, elapsed)
             if log is not None and name in _LOGGED:

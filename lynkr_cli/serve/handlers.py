@@ -24,7 +24,7 @@ from lynkr_cli.serve.upstream import HOP_HEADER, authorize
 
 async def count_tokens(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     """Forward to the upstream when it counts; otherwise count locally. Always an integer."""
-    raw = await pipeline.read_body(gw, request)
+    raw = await pipeline.read_body(gw, request, ctx)
     body = parse_json_body(raw)
     validate_messages_request(body, need_max_tokens=False)
     ctx.client_model = body["model"]
@@ -155,5 +155,5 @@ async def metrics(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.St
 
 
 async def discard(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
-    await pipeline.read_body(gw, request)
+    await pipeline.read_body(gw, request, ctx)
     return json_response(ctx, b"{}")

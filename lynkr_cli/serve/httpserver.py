@@ -19,7 +19,8 @@ from typing import Any
 
 import orjson
 from aiohttp import web
-from aiohttp.web_protocol import RequestHandler
+from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from lynkr_cli.logs import get_logger
 from lynkr_cli.serve.api import scrub
@@ -63,7 +64,12 @@ class GatewayRequestHandler(RequestHandler):
     def log_exception(self, *args: Any, **kw: Any) -> None:
         exc = kw.get("exc_info")
         detail = repr(exc) if isinstance(exc, BaseException) else (str(args[0]) if args else "")
-        get_logger("lynkr.serve").warning("http.error", detail=detail[:300])
+        log = get_logger("lynkr.serve")
+        if isinstance(exc, RequestPayloadError | HttpProcessingError):
+            # The client's body, read again after its 400 went out: nothing new to report.
+            log.info("http.refused", detail=scrub(detail[:300]))
+            return
+        log.warning("http.error", detail=scrub(detail[:300]))
 
 
 _OVERLOADED = (

@@ -54,7 +54,7 @@ FALLBACK_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 async def handle_messages(
     gw: Gateway, request: web.BaseRequest, ctx: Context
 ) -> web.StreamResponse:
-    raw = await read_body(gw, request)
+    raw = await read_body(gw, request, ctx)
     body = parse_json_body(raw)
     if validate_messages_request(body, default_max_tokens=gw.settings.server.default_max_tokens):
         raw = gw.dumps(body)  # max_tokens was filled in
@@ -71,11 +71,9 @@ async def handle_messages(
             memo = gw.hot.renders(key)
             return await respond.replay(request, ctx, hit, stream=stream, memo=memo)
     if gw.loop is not None and gw.loop.should_offer(body, gw.settings):
-        headers = request.headers
-        events = gw.loop.run_loop(
-            body, lambda b: upstream_events(gw, b, routes[0], headers), gw.settings
+        return await _with_server_tools(
+            gw, request, ctx, body, route=routes[0], key=key, stream=stream
         )
-        return await respond.serve_events(gw, request, ctx, events, stream=stream, cache_key=None)
     for attempt in range(gw.settings.provider.max_retries + 1):
         try:
             return await answer(
@@ -87,6 +85,39 @@ async def handle_messages(
                 raise
             gw.metrics.inc("lynkr_retries", ctx.provider)
     raise AssertionError("unreachable")
+
+
+async def _with_server_tools(
+    gw: Gateway,
+    request: web.BaseRequest,
+    ctx: Context,
+    body: dict[str, Any],
+    *,
+    route: Route,
+    key: str | None,
+    stream: bool,
+) -> web.StreamResponse:
+    """The server-tool loop. Its answer is cached like any other when no tool ran; once a
+    tool ran it is not (its result came from the workspace, not the request), and the
+    answer says ``x-lynkr-cache: bypass`` (a stream, whose headers left before any tool
+    ran, says ``miss``; its access-log line says ``bypass``)."""
+    assert gw.loop is not None
+    headers = request.headers
+    report: dict[str, int] = {}
+    events = gw.loop.run_loop(
+        body, lambda b: upstream_events(gw, b, route, headers), gw.settings, report=report
+    )
+
+    def no_tool_ran() -> bool:
+        ctx.tool_rounds = report.get("steps", 0)
+        if report.get("tool_calls", 0):
+            ctx.cache = "bypass"
+            return False
+        return True
+
+    return await respond.serve_events(
+        gw, request, ctx, events, stream=stream, cache_key=key, cache_check=no_tool_ran
+    )
 
 
 async def answer(
@@ -123,7 +154,7 @@ async def answer(
     return await respond.translated_json(gw, ctx, resp, key, partial(local_count, body))
 
 
-async def read_body(gw: Gateway, request: web.BaseRequest) -> bytes:
+async def read_body(gw: Gateway, request: web.BaseRequest, ctx: Context) -> bytes:
     """The whole body (decoded per ``Content-Encoding``), within the size limit and the
     body timeout: a client that stalls for ``server.body_timeout`` gets a 408."""
     server = gw.settings.server
@@ -146,6 +177,7 @@ async def read_body(gw: Gateway, request: web.BaseRequest) -> bytes:
             data = content.read_nowait(-1)
             if len(data) > limit:
                 raise too_large(limit)
+            ctx.body_bytes = len(data)
             return data
         loop = asyncio.get_running_loop()
         parts: list[bytes] = []
@@ -155,6 +187,7 @@ async def read_body(gw: Gateway, request: web.BaseRequest) -> bytes:
             if not chunk:
                 return b"".join(parts)
             size += len(chunk)
+            ctx.body_bytes = size
             if size > limit:
                 raise too_large(limit)
             parts.append(chunk)

@@ -10,7 +10,7 @@ an upstream that fails before producing one still gets a proper HTTP error.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import aiohttp
@@ -24,6 +24,7 @@ from lynkr_cli.serve.state import Context, Gateway, cacheable
 from lynkr_cli.serve.streams import Estimate, Event, read_frames, wait_until
 
 JSON = "application/json"
+CacheCheck = Callable[[], bool]
 SSE_HEADERS = {"content-type": "text/event-stream; charset=utf-8", "cache-control": "no-cache"}
 
 
@@ -432,10 +433,18 @@ async def serve_events(
     *,
     stream: bool,
     cache_key: str | None,
+    cache_check: CacheCheck | None = None,
 ) -> web.StreamResponse:
-    """Serve Anthropic events as SSE, or accumulated into one JSON Message."""
+    """Serve Anthropic events as SSE, or accumulated into one JSON Message. With
+    ``cache_key``, a complete answer is stored unless ``cache_check()`` says no."""
     return await serve_batches(
-        gw, request, ctx, _singles(events), stream=stream, cache_key=cache_key
+        gw,
+        request,
+        ctx,
+        _singles(events),
+        stream=stream,
+        cache_key=cache_key,
+        cache_check=cache_check,
     )
 
 
@@ -452,10 +461,13 @@ async def serve_batches(
     *,
     stream: bool,
     cache_key: str | None,
+    cache_check: CacheCheck | None = None,
 ) -> web.StreamResponse:
     """:func:`serve_events` for batches of events: one write per batch."""
     try:
-        return await _serve_batches(gw, request, ctx, batches, stream=stream, cache_key=cache_key)
+        return await _serve_batches(
+            gw, request, ctx, batches, stream=stream, cache_key=cache_key, check=cache_check
+        )
     finally:
         # Ended at message_stop, the producer is still suspended: close it now, or asyncio
         # finalises it later through call_soon_threadsafe and a task of its own.
@@ -472,6 +484,7 @@ async def _serve_batches(
     *,
     stream: bool,
     cache_key: str | None,
+    check: CacheCheck | None,
 ) -> web.StreamResponse:
     acc = Accumulator(content=not stream or cache_key is not None)
     if not stream:
@@ -481,6 +494,8 @@ async def _serve_batches(
             if acc.error is not None:
                 err = acc.error
                 raise ApiError(502, str(err.get("message")), error_type=err.get("type"))
+        if check is not None and not check():
+            cache_key = None
         return _accumulated(gw, ctx, acc, cache_key)
     out: web.StreamResponse | None = None
     try:
@@ -506,6 +521,8 @@ async def _serve_batches(
         raise ApiError(502, f"upstream {ctx.provider} produced no events")
     _observe(ctx, acc)
     await out.write_eof()
+    if check is not None and not check():
+        cache_key = None
     if cache_key is not None and acc.complete() and acc.message and cacheable(acc.message):
         gw.cache_put(cache_key, acc.message)
     return out

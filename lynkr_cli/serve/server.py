@@ -99,7 +99,9 @@ async def _serve(settings: Settings, on_started: Callable[[Started], None]) -> N
     from aiohttp import web
 
     from lynkr_cli.serve.app import build, create_server
+    from lynkr_cli.serve.memory import tune_allocator
 
+    tune_allocator()
     built = build(settings)
     await built.start()
     runner = web.ServerRunner(

@@ -42,6 +42,8 @@ class Context:
     input_tokens: int = 0
     output_tokens: int = 0
     error: str = ""
+    body_bytes: int = 0
+    tool_rounds: int = 0  # upstream calls the server-tool loop made (0: no loop)
     extra: dict[str, str] | None = None  # headers every answer carries (CORS, rate limits)
     sse: Any = None  # the open SSE answer, once a stream has begun (respond.open_sse)
 

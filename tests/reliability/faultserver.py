@@ -138,6 +138,8 @@ class FaultServer:
             )
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError):
             pass
+        except asyncio.CancelledError:  # the server stopped mid-stall: nothing to report
+            pass
         finally:
             if not writer.is_closing():
                 writer.close()

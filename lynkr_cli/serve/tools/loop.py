@@ -108,8 +108,13 @@ async def run_loop(
     settings: Settings,
     *,
     toolbox: Toolbox | None = None,
+    report: dict[str, int] | None = None,
 ) -> AsyncIterator[Event]:
-    """Run the request with server tools; yield the client's Anthropic event stream."""
+    """Run the request with server tools; yield the client's Anthropic event stream.
+
+    ``report``, when given, is kept up to date with ``steps`` (upstream calls) and
+    ``tool_calls`` (server tools run): the gateway caches an answer only when no tool ran.
+    """
     if not should_offer(body, settings):
         async for event in call_upstream(body):
             yield event
@@ -118,9 +123,12 @@ async def run_loop(
     request = _with_tools(body, box)
     client_tools = {t.get("name") for t in body.get("tools") or [] if isinstance(t, dict)}
     turn = _Turn()
+    if report is None:
+        report = {}
     while True:
         step = _Step()
         turn.steps += 1
+        report["steps"] = turn.steps
         async for event in _stream_step(request, call_upstream, step, turn, client_tools):
             yield event
         turn.add_usage(step.usage)
@@ -137,6 +145,7 @@ async def run_loop(
                 yield event
             return
         results: list[dict[str, Any]] = []
+        report["tool_calls"] = turn.tool_calls + len(step.server_calls)
         async for event in _run_calls(box, step.server_calls, settings, turn, results):
             yield event
         request = _continue(request, step, results)
