@@ -62,23 +62,36 @@ _LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warning": logging.WARN
 _LEVELS["error"] = logging.ERROR
 
 
-def configure(level: str = "info", stream: TextIO | None = None) -> None:
-    """Send JSON-lines logs at ``level`` or above to ``stream`` (stderr by default)."""
+def configure(level: str = "info", stream: TextIO | None = None, fmt: str = "json") -> None:
+    """Send logs at ``level`` or above to ``stream`` (stderr by default): JSON lines, or
+    with ``fmt="text"`` one short human line each (for a terminal)."""
     import structlog
 
+    renderer: Any
+    if fmt == "text":
+        renderer = structlog.dev.ConsoleRenderer(colors=False, pad_event_to=0)
+        stamp = structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
+    else:
+        renderer = structlog.processors.JSONRenderer(serializer=_dumps)
+        stamp = structlog.processors.TimeStamper(fmt="iso", utc=True)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            stamp,
             redact_processor,
             structlog.processors.format_exc_info,
-            structlog.processors.JSONRenderer(serializer=_dumps),
+            renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(_LEVELS.get(level, logging.INFO)),
         logger_factory=structlog.WriteLoggerFactory(file=stream or sys.stderr),
         cache_logger_on_first_use=False,
     )
+    global log_format
+    log_format = fmt
+
+
+log_format = "json"  # what configure() chose; the access log follows it
 
 
 def _dumps(obj: Any, **_: Any) -> str:

@@ -97,6 +97,10 @@ class ServerSettings(Section):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", json_schema_extra=env("LYNKR_LOG_LEVEL", "LOG_LEVEL")
     )
+    # auto: one human line per request on a terminal, JSON lines when piped
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", json_schema_extra=env("LYNKR_LOG_FORMAT")
+    )
 
 
 def provider_name(value: Any) -> Any:

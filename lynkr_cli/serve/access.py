@@ -58,6 +58,30 @@ def _line(entry: Entry) -> bytes:
     )
 
 
+def _text_line(entry: Entry) -> bytes:
+    """One short human line, for a terminal: time, status, route, models, tokens, latency."""
+    ctx, method, path, elapsed, wall = entry
+    when = time.strftime("%H:%M:%S", time.localtime(wall))
+    model = ctx.client_model or "-"
+    if ctx.provider:
+        upstream = ctx.upstream_model if ctx.upstream_model != ctx.client_model else ""
+        model += f" -> {ctx.provider}" + (f"/{upstream}" if upstream else "")
+    tokens = f"in {ctx.input_tokens} out {ctx.output_tokens}" if ctx.input_tokens else ""
+    parts = [
+        when,
+        str(ctx.status),
+        f"{method} {path}",
+        model,
+        tokens,
+        f"{elapsed * 1000:.0f} ms",
+        f"cache {ctx.cache}",
+    ]
+    line = "  ".join(p for p in parts if p)
+    if ctx.error:
+        line += f"  error: {ctx.error[:160]}"
+    return line.encode()
+
+
 _second: list[Any] = [-1, ""]  # the last whole second rendered, and its text
 
 
@@ -89,6 +113,9 @@ class AccessLog:
         self.enabled = bool(is_enabled(logging.INFO)) if callable(is_enabled) else True
         self.entries: list[Entry] = []
         self.scheduled = False
+        from lynkr_cli import logs
+
+        self.render = _text_line if logs.log_format == "text" else _line
 
     def add(self, ctx: Context, method: str, path: str, elapsed: float) -> None:
         if not self.enabled:
@@ -109,7 +136,8 @@ class AccessLog:
         if not self.entries:
             return
         entries, self.entries = self.entries, []
-        text = b"\n".join([_line(e) for e in entries]).decode() + "\n"
+        render = self.render
+        text = b"\n".join([render(e) for e in entries]).decode("utf-8", "replace") + "\n"
         try:
             self.stream.write(text)
             self.stream.flush()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated, Any
 
 import typer
@@ -44,7 +45,14 @@ CacheOpt = Annotated[
     bool | None, typer.Option("--cache/--no-cache", help="Replay identical requests from cache.")
 ]
 AccessLogOpt = Annotated[
-    bool | None, typer.Option("--access-log/--no-access-log", help="One JSON line per request.")
+    bool | None, typer.Option("--access-log/--no-access-log", help="One log line per request.")
+]
+LogFormatOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--log-format",
+        help="auto (a human line per request on a terminal, JSON lines when piped), json or text.",
+    ),
 ]
 LogLevelOpt = Annotated[
     str | None, typer.Option("--log-level", help="debug, info, warning or error.")
@@ -67,6 +75,7 @@ def serve(
     cache: CacheOpt = None,
     access_log: AccessLogOpt = None,
     log_level: LogLevelOpt = None,
+    log_format: LogFormatOpt = None,
     grace: GraceOpt = None,
 ) -> None:
     """Run the gateway that Claude Code talks to (ANTHROPIC_BASE_URL points here)."""
@@ -80,6 +89,7 @@ def serve(
         "server.insecure": insecure or None,
         "server.access_log": access_log,
         "server.log_level": log_level,
+        "server.log_format": log_format,
         "server.grace_seconds": grace,
         "provider.name": provider,
         "provider.model_default": model,
@@ -94,7 +104,10 @@ def serve(
     urls = _upstream_urls(settings)
     server.check_urls(urls)
     server.check_not_self(settings, [url for url, _setting in urls])
-    logs.configure(settings.server.log_level)
+    fmt = settings.server.log_format
+    if fmt == "auto":
+        fmt = "text" if sys.stderr.isatty() else "json"
+    logs.configure(settings.server.log_level, fmt=fmt)
     problem = _configuration_problem(settings)
     if problem:
         console.warn(problem)
