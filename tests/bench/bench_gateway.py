@@ -312,7 +312,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="lynkr-bench-") as tmp:
         ports, procs = start_servers(Path(tmp))
         try:
-            results = run_cells(ports, args.seconds)
+            pids = {name: proc.pid for name, proc in procs.items()}
+            results = run_cells(ports, args.seconds, pids)
             rss = {name: peak_rss_mb(proc.pid) for name, proc in procs.items()}
         finally:
             for proc in procs.values():
@@ -333,9 +334,22 @@ TARGETS = ("direct", "relay", "passthrough", "translation", "cache")
 ROUNDS = 8
 
 
-def run_cells(ports: dict[str, int], seconds: float) -> dict[tuple[str, str, int], list[float]]:
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used (clock ticks from /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+CPU: dict[tuple[str, str, int], float] = {}  # CPU seconds each server spent per cell
+
+
+def run_cells(
+    ports: dict[str, int], seconds: float, pids: dict[str, int] | None = None
+) -> dict[tuple[str, str, int], list[float]]:
     """Each cell interleaves the targets in short rounds, so load from anything else
-    running on the machine falls on every target alike instead of on whichever ran then."""
+    running on the machine falls on every target alike instead of on whichever ran then.
+    The CPU time each server spends is recorded too: per request, it is what a busy
+    machine distorts least."""
     import uvloop
 
     results: dict[tuple[str, str, int], list[float]] = {}
@@ -343,6 +357,8 @@ def run_cells(ports: dict[str, int], seconds: float) -> dict[tuple[str, str, int
         for conc in (1, 32):
             for _ in range(ROUNDS):
                 for target in TARGETS:
+                    pid = (pids or {}).get(target)
+                    before = cpu_seconds(pid) if pid else 0.0
                     lat = uvloop.run(
                         load(
                             ports[target],
@@ -352,6 +368,9 @@ def run_cells(ports: dict[str, int], seconds: float) -> dict[tuple[str, str, int
                         )
                     )
                     results.setdefault((target, kind, conc), []).extend(lat)
+                    if pid:
+                        key = (target, kind, conc)
+                        CPU[key] = CPU.get(key, 0.0) + cpu_seconds(pid) - before
             line = ", ".join(
                 f"{t} {len(results[(t, kind, conc)]) / seconds:.0f}/s" for t in TARGETS
             )
@@ -379,6 +398,19 @@ def report(results: dict[tuple[str, str, int], list[float]], rss: dict[str, floa
                     f"{target:12} {kind:5} {conc:>4} {rate:8.0f} {ratio:8.2f} "
                     f"{add50:8.3f} {add99:8.3f}"
                 )
+    if CPU:
+        print()
+        print("server CPU per request (us), and x relay (lower is better):")
+        for kind in ("json", "sse"):
+            for conc in (1, 32):
+                per = {}
+                for target in TARGETS:
+                    n = len(results[(target, kind, conc)])
+                    if (target, kind, conc) in CPU and n:
+                        per[target] = CPU[(target, kind, conc)] / n * 1e6
+                relay_us = per.get("relay") or float("nan")
+                cells = ", ".join(f"{t} {v:.0f} ({v / relay_us:.2f}x)" for t, v in per.items())
+                print(f"  {kind} c={conc}: {cells}")
     print()
     print("peak RSS (MB): " + ", ".join(f"{k} {v:.1f}" for k, v in rss.items()))
     print(
