@@ -8,11 +8,13 @@ obvious placeholders.
 
 from __future__ import annotations
 
+import fnmatch
 import math
 import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from pathlib import PurePath, PurePosixPath
 
 from lynkr_cli.git.models import Record
 
@@ -101,3 +103,261 @@ def redact_line(text: str) -> str:
     if match is not None and scan_line(text) is not None:
         text = text[: match.start("value")] + "[REDACTED]" + text[match.end("value") :]
     return text
+
+
+# --------------------------------------------------------------------------- secret files
+#
+# The one definition of "a file whose content never reaches a model", shared by the
+# gateway's tools (read, search, diff, show) and anything else that sends file content
+# to a model. Names match case-insensitively.
+
+SECRET_NAMES = (
+    ".env", ".env.*", "*.env", ".envrc", ".netrc", "_netrc", ".npmrc", ".pypirc", ".yarnrc.yml",
+    ".git-credentials", ".pgpass", ".my.cnf", ".htpasswd", ".vault-token", ".boto", ".s3cfg",
+    ".dockercfg", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore", "*.jks", "*.kdbx", "*.ppk",
+    "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "credentials", "credentials.json",
+    "credentials.yml", "credentials.yaml", "credentials.toml", "credentials.csv", "secrets.json",
+    "secrets.yml", "secrets.yaml", "secrets.toml", "secrets.ini", "secrets.env", "secrets.txt",
+    ".secrets", "*.secret", "*.secrets", "*.tfvars", "*.tfvars.json", "*.tfstate",
+    "*.tfstate.backup", "kubeconfig", "service-account*.json",
+)  # fmt: skip
+# Templates that conventionally hold no real values: shown, but with every value redacted.
+SECRET_TEMPLATES = (".env.example", ".env.sample", ".env.template", ".env.dist")
+# Every file under a directory of these names (at any depth) is a secret.
+SECRET_DIRS = frozenset({".ssh", ".gnupg", ".aws", ".azure"})
+# Paths whose last segments match one of these.
+SECRET_PATHS = (".kube/config", ".docker/config.json", ".config/gh/hosts.yml", ".config/gcloud/*")
+# Files of KEY=VALUE lines: wherever one is shown, every value is redacted.
+ENV_NAMES = (".env", ".env.*", "*.env", ".envrc")
+# Configuration formats: a secret-named key's value is redacted even unquoted.
+CONFIG_SUFFIXES = (".yml", ".yaml", ".toml", ".ini", ".cfg", ".conf", ".properties", ".json")
+
+_NAME_RE = re.compile("|".join(fnmatch.translate(p) for p in SECRET_NAMES))
+_ENV_RE = re.compile("|".join(fnmatch.translate(p) for p in ENV_NAMES))
+
+
+def _parts(path: str | PurePath) -> tuple[str, ...]:
+    return PurePosixPath(str(path).replace("\\", "/").lower()).parts
+
+
+def is_secret_path(path: str | PurePath) -> bool:
+    """True when ``path`` names a likely secret store (by its name or where it lives)."""
+    parts = _parts(path)
+    if not parts or parts[-1] in SECRET_TEMPLATES:
+        return False
+    if _NAME_RE.match(parts[-1]) or any(p in SECRET_DIRS for p in parts[:-1]):
+        return True
+    for pattern in SECRET_PATHS:
+        want = pattern.split("/")
+        if len(parts) >= len(want) and all(
+            fnmatch.fnmatchcase(p, w) for p, w in zip(parts[-len(want) :], want, strict=True)
+        ):
+            return True
+    return False
+
+
+def content_mode(path: str | PurePath | None) -> str:
+    """How content from ``path`` is redacted: ``env``, ``config`` or ``code`` (the default)."""
+    if path is None:
+        return "code"
+    name = (_parts(path) or ("",))[-1]
+    if _ENV_RE.match(name):
+        return "env"
+    return "config" if name.endswith(CONFIG_SUFFIXES) else "code"
+
+
+# --------------------------------------------------------------------------- redaction
+#
+# One redactor for everything a model is shown. It masks, in order: the known secret
+# values (configured keys, the workspace's .env values), private-key blocks, every
+# detector's shape and the log redactor's (``sk-…``, ``Bearer …``, ``user:pass@``), then
+# the value of each ``KEY=VALUE``-like assignment whose key names a secret, in any shape
+# (``export K=V``, ``K = "V"``, ``K: V``, ``"k": "v"``, ``--password=V``). In env files
+# every value goes, whatever its key.
+
+REDACTED = "[REDACTED]"
+_SECRET_KEY = re.compile(
+    r"(?i)secret|passw(?:or)?d|passwd|passphrase|pwd|token(?!s|iz|_?count|_?limit|_?type)"
+    r"|api[_-]?key|(?:access|private|signing|encryption|master|client|app|license|service"
+    r"|account)[_-]?key|credential|auth(?!or|ent|ority)|cookie|session[_-]?id|dsn"
+    r"|conn(?:ection)?[_-]?str"
+)
+_NOT_SECRET_KEYS = frozenset({"PWD", "OLDPWD"})
+_ASSIGN = re.compile(
+    r"""(?:^|(?<=[\s{,;(\[+\-]))(?P<kq>["']?)(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)(?P=kq)"""
+    r"""\s*(?::=|=>|==?|:)\s*(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;#()\[\]{}]+)"""
+)
+_ENV_LINE = re.compile(
+    r"^(?P<pre>\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?::=|=|:)\s*)"
+    r"(?P<value>.*?)\s*$"
+)
+_NON_VALUE = re.compile(
+    r"(?i)(?:\$\w+|\$\{.*\}|\{\{.*\}\}|<[^>]*>|\[REDACTED\]|\*{3,}|none|null|nil|true|false"
+    r"|undefined)"
+)
+_BEGIN_KEY = re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_END_KEY = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
+_KEY_LOOKBACK = 200  # lines: a PEM key is far shorter
+_KEY_BODY = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
+_BASIC_AUTH = re.compile(r"\bBasic\s+(?P<b64>[A-Za-z0-9+/]{8,}={0,2})")
+
+
+def known_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
+    """One regex matching any of ``values`` (longest first), or None when there are none."""
+    chosen = sorted({v for v in values if v}, key=len, reverse=True)
+    return re.compile("|".join(re.escape(v) for v in chosen)) if chosen else None
+
+
+def is_secret_name(name: str) -> bool:
+    """True when a variable or key called ``name`` holds a secret (``DB_PASSWORD``)."""
+    return name.upper() not in _NOT_SECRET_KEYS and _SECRET_KEY.search(name) is not None
+
+
+def worth_knowing(name: str, value: str) -> bool:
+    """Whether ``value`` of ``name`` is masked wherever it appears (too short is too common)."""
+    value = value.strip().strip("'\"")
+    if len(value) < 8 or _NON_VALUE.fullmatch(value) or (value.isalpha() and value.islower()):
+        return False
+    return is_secret_name(name) or (len(value) >= 12 and shannon_entropy(value) >= 3.5)
+
+
+def env_file_values(text: str) -> list[str]:
+    """The secret-looking values assigned in env-file ``text`` (for :func:`known_pattern`)."""
+    found = []
+    for line in text.splitlines():
+        match = _ENV_LINE.match(line)
+        if match is None or line.lstrip().startswith("#"):
+            continue
+        value = match["value"].strip().strip("'\"")
+        if worth_knowing(match["key"], value):
+            found.append(value)
+    return found
+
+
+def _non_value(raw: str) -> bool:
+    return not raw or _NON_VALUE.fullmatch(raw) is not None
+
+
+def _redact_assignment(match: re.Match[str], mode: str, text: str) -> str:
+    key, value = match["key"], match["value"]
+    quoted = value[:1] in ("'", '"')
+    raw = value[1:-1] if quoted else value
+    if _non_value(raw) or not is_secret_name(key.rsplit(".", 1)[-1]):
+        return match[0]
+    if not quoted and mode == "code":
+        # `self.token = token`, `password: str`, `token = load()`: code, not a value.
+        if text[match.end() : match.end() + 1] in ("(", "[", "."):
+            return match[0]
+        looks_random = any(c.isdigit() for c in raw) and any(c.isalpha() for c in raw)
+        if not (key.isupper() or looks_random):
+            return match[0]
+    start = match.start("value") - match.start() + (1 if quoted else 0)
+    end = start + len(raw)
+    return match[0][:start] + REDACTED + match[0][end:]
+
+
+def _basic_auth(match: re.Match[str]) -> str:
+    """``Basic <base64 of user:password>`` (and not the word "Basic" in prose)."""
+    import base64
+    import binascii
+
+    try:
+        decoded = base64.b64decode(match["b64"] + "==", validate=False)
+    except (binascii.Error, ValueError):
+        return match[0]
+    return f"Basic {REDACTED}" if b":" in decoded else match[0]
+
+
+def redact_line_in(text: str, mode: str = "code", known: re.Pattern[str] | None = None) -> str:
+    """One line redacted for ``mode`` (see :func:`content_mode`), private-key blocks aside."""
+    from lynkr_cli.logs import redact_text
+
+    if known is not None:
+        text = known.sub(REDACTED, text)
+    if mode == "env" and not text.lstrip().startswith("#"):
+        match = _ENV_LINE.match(text)
+        if match is not None and not _non_value(match["value"].strip("'\"")):
+            return match["pre"] + REDACTED
+    for _, pattern in DETECTORS:
+        text = pattern.sub(REDACTED, text)
+    text = _BASIC_AUTH.sub(_basic_auth, redact_text(text))
+    return _ASSIGN.sub(lambda m: _redact_assignment(m, mode, text), text)
+
+
+Line = tuple[str, str, str]  # (kept prefix, content, mode)
+
+
+def _redact_lines(lines: Iterable[Line], known: re.Pattern[str] | None) -> str:
+    """Each line's content redacted for its mode; a private key's body spans lines."""
+    out: list[str] = []
+    in_key = False
+    for prefix, content, mode in lines:
+        if in_key or _BEGIN_KEY.search(content):
+            in_key = not _END_KEY.search(content)
+            content = _KEY_BODY.sub(REDACTED, _BEGIN_KEY.sub(REDACTED, content))
+            content = _END_KEY.sub(REDACTED, content)
+        out.append(prefix + redact_line_in(content, mode, known))
+    return "\n".join(out)
+
+
+def redact_secrets(
+    text: str, path: str | PurePath | None = None, known: re.Pattern[str] | None = None
+) -> str:
+    """``text`` (the content of ``path``, when known) with every secret masked."""
+    mode = content_mode(path)
+    return _redact_lines((("", line, mode) for line in text.split("\n")), known)
+
+
+def redact_window(
+    lines: list[str], start: int, stop: int, path: str | PurePath | None,
+    known: re.Pattern[str] | None = None,
+) -> list[str]:  # fmt: skip
+    """``lines[start:stop]`` redacted, as if the whole file had been: a window that opens
+    inside a private key (``start_line`` in its middle) still has the key's body masked."""
+    if start >= min(stop, len(lines)):
+        return []
+    begin = start
+    for i in range(start - 1, max(start - _KEY_LOOKBACK, 0) - 1, -1):
+        if _END_KEY.search(lines[i]):
+            break
+        if _BEGIN_KEY.search(lines[i]):
+            begin = i
+            break
+    text = redact_secrets("\n".join(lines[begin:stop]), path, known)
+    return text.split("\n")[start - begin :]
+
+
+def redact_patch(patch: str, known: re.Pattern[str] | None = None) -> str:
+    """A unified diff fit for a model: secret files' hunks withheld, the rest redacted."""
+    sections = re.split(r"(?m)^(?=diff --git )", patch)
+    return "".join(_redact_section(s, known) for s in sections)
+
+
+def _redact_section(section: str, known: re.Pattern[str] | None) -> str:
+    from lynkr_cli.git.diffparse import parse_patch
+
+    parsed = parse_patch(section) if section.startswith("diff --git ") else []
+    if not parsed:
+        return redact_secrets(section, None, known)
+    changed = parsed[0]
+    if any(p is not None and is_secret_path(p) for p in (changed.path, changed.orig_path)):
+        return _withheld(section, changed.path)
+    mode = content_mode(changed.path)
+    lines: list[Line] = []
+    in_hunk = False
+    for line in section.split("\n"):
+        in_hunk = in_hunk or line.startswith("@@")
+        if in_hunk and line[:1] in ("+", "-", " "):
+            lines.append((line[0], line[1:], mode))
+        else:
+            lines.append(("", line, "code"))
+    return _redact_lines(lines, known)
+
+
+def _withheld(section: str, path: str) -> str:
+    head = section.partition("\n@@")[0].rstrip("\n")
+    lines = section.split("\n")
+    added = sum(1 for ln in lines if ln.startswith("+") and not ln.startswith("+++ "))
+    removed = sum(1 for ln in lines if ln.startswith("-") and not ln.startswith("--- "))
+    note = f"[{path} is a secrets file: its {added} added and {removed} removed lines are withheld]"
+    return f"{head}\n{note}\n"

@@ -3,19 +3,18 @@
 A path is joined to the workspace root and fully resolved (``..`` collapsed, every
 symlink followed) *before* it is checked, so neither ``../../etc/passwd`` nor a
 symlink pointing outside can escape. Files that typically hold secrets (``.env``,
-private keys, credential stores) are refused even inside the workspace, because a
-tool result goes to a remote model.
+private keys, credential stores: :mod:`lynkr_cli.git.secrets` has the one list) are
+refused even inside the workspace, because a tool result goes to a remote model.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from lynkr_cli.errors import NotFoundError, PolicyError
+from lynkr_cli.git.secrets import is_secret_path
 from lynkr_cli.settings import Settings
 
 # Directories never listed or searched: build output, caches, VCS internals.
@@ -23,16 +22,6 @@ IGNORED_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache",
      ".ruff_cache", ".pytest_cache", ".tox", ".lynkr", "dist", "build", ".tools"}
 )  # fmt: skip
-
-# Names whose content must never reach the model. Matched case-insensitively on the file name.
-SECRET_PATTERNS = (
-    ".env", ".env.*", "*.env", ".envrc", ".netrc", "_netrc", ".npmrc", ".pypirc",
-    ".git-credentials", ".pgpass", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore",
-    "*.jks", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "credentials",
-    "credentials.json", "*.tfvars", "secrets.*", ".htpasswd",
-)  # fmt: skip
-# Templates that conventionally hold no real values.
-SECRET_EXCEPTIONS = (".env.example", ".env.sample", ".env.template", ".env.dist")
 
 
 def workspace_root(settings: Settings) -> Path:
@@ -42,16 +31,23 @@ def workspace_root(settings: Settings) -> Path:
     return root.resolve()
 
 
-# One compiled alternation: checked for every file a search or listing touches.
-_SECRET_RE = re.compile("|".join(fnmatch.translate(p) for p in SECRET_PATTERNS))
+def is_secret_file(path: Path, root: Path | None = None) -> bool:
+    """True when ``path`` (judged relative to ``root`` when under it) is a secret store.
+
+    The rules are :func:`lynkr_cli.git.secrets.is_secret_path`'s, shared by every tool.
+    """
+    if root is not None and path.is_relative_to(root):
+        path = path.relative_to(root)
+    return is_secret_path(path)
 
 
-def is_secret_file(path: Path) -> bool:
-    """True when ``path``'s name marks it as a likely secret store."""
-    name = path.name.lower()
-    if name in SECRET_EXCEPTIONS:
-        return False
-    return _SECRET_RE.match(name) is not None
+def refuse_secret(root: Path, path: Path, user_path: str, verb: str = "read") -> None:
+    """PolicyError when the resolved ``path`` or the name the model gave is a secret file."""
+    if is_secret_file(path, root) or is_secret_path(user_path):
+        raise PolicyError(
+            f"refusing to {verb} '{user_path}': it looks like a secrets file",
+            hint="Secret files (.env, keys, credentials) are never sent to the model.",
+        )
 
 
 def confine(root: Path, user_path: str) -> Path:
@@ -73,11 +69,7 @@ def confine(root: Path, user_path: str) -> Path:
 def readable_file(root: Path, user_path: str) -> Path:
     """A confined, existing, non-secret regular file."""
     path = confine(root, user_path)
-    if is_secret_file(path) or is_secret_file(Path(user_path)):
-        raise PolicyError(
-            f"refusing to read '{user_path}': it looks like a secrets file",
-            hint="Secret files (.env, keys, credentials) are never sent to the model.",
-        )
+    refuse_secret(root, path, user_path)
     _refuse_git_internals(root, path, user_path)
     if not path.exists():
         raise NotFoundError(f"no such file: {relative(root, path)}")
@@ -99,6 +91,8 @@ def walk_start(root: Path, user_path: str) -> Path:
     """A confined starting point for listing or searching (never inside ``.git``)."""
     path = confine(root, user_path)
     _refuse_git_internals(root, path, user_path)
+    if path.is_file():
+        refuse_secret(root, path, user_path, "search")
     return path
 
 
@@ -145,3 +139,45 @@ def _walk(root: Path, directory: Path) -> Iterator[Path]:
 def is_binary(sample: bytes) -> bool:
     """Heuristic used by git too: a NUL byte in the first block means binary."""
     return b"\x00" in sample[:8192]
+
+
+ENV_FILE_BYTES = 65_536
+
+
+def known_secret_values(settings: Settings, root: Path) -> list[str]:
+    """Values masked wherever they appear in a tool result, even out of context.
+
+    The configured secrets (``SecretStr`` settings), the gateway's environment variables
+    whose names say secret (``*_API_KEY``, ``*_TOKEN``…), and the secret-looking values of
+    the env files at the workspace root (``.env``, ``.env.local``, ``.envrc``…): a test that
+    prints a setting it loaded from ``.env`` must not hand it to the model.
+    """
+    from lynkr_cli.git.secrets import env_file_values, worth_knowing
+    from lynkr_cli.settings import SECTIONS, is_secret
+
+    values = [v for k, v in os.environ.items() if worth_knowing(k, v)]
+    for section, model in SECTIONS.items():
+        for name in model.model_fields:
+            value = getattr(getattr(settings, section), name)
+            if is_secret(section, name) and value is not None:
+                secret = value.get_secret_value() if hasattr(value, "get_secret_value") else value
+                if worth_knowing("api_key", str(secret)):
+                    values.append(str(secret))
+    for path in _root_env_files(root):
+        try:
+            with path.open("rb") as handle:
+                values += env_file_values(handle.read(ENV_FILE_BYTES).decode("utf-8", "replace"))
+        except OSError:
+            continue
+    return values
+
+
+def _root_env_files(root: Path) -> list[Path]:
+    from lynkr_cli.git.secrets import content_mode
+
+    try:
+        with os.scandir(root) as it:
+            names = sorted(e.name for e in it if e.is_file())
+    except OSError:
+        return []
+    return [root / n for n in names if content_mode(n) == "env" and is_secret_path(n)]
