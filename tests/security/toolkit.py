@@ -1,0 +1,175 @@
+"""Shared by the tool attack tests: canaries, PATH wrappers that record their environment,
+and the real gateway in front of a scripted model that calls the gateway's tools.
+
+Every canary is built at run time (no credential-shaped literal lives in this file) and
+names where it was planted, so a failure says which secret leaked and from where.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import stat
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+from aiohttp import web
+
+from tests.tools.scripted import ScriptedModel, tool_results
+
+SEED = {"model": "claude-sonnet-4-5", "max_tokens": 1024,
+        "messages": [{"role": "user", "content": "Summarize the recent diff"}]}  # fmt: skip
+
+# The gateway's own environment: upstream keys and the variables that would redirect a tool.
+CREDENTIAL_NAMES = (
+    "ANTHROPIC_API_KEY", "OPENAI_API_KEY", "DATABRICKS_API_KEY", "AZURE_ANTHROPIC_API_KEY",
+    "AZURE_OPENAI_API_KEY", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN",
+    "LYNKR_API_KEY", "GITHUB_TOKEN", "HF_TOKEN", "MY_SERVICE_PASSWORD",
+)  # fmt: skip
+
+
+def canary(where: str) -> str:
+    """A unique, secret-looking value that says where it was planted."""
+    return f"Cnry{where.replace('_', '').replace('.', '')[:12]}{secrets.token_hex(10)}"
+
+
+def credential_env() -> dict[str, str]:
+    return {name: canary(f"env{name}") for name in CREDENTIAL_NAMES}
+
+
+def install_wrappers(bin_dir: Path, log_dir: Path, names: dict[str, str | None]) -> None:
+    """Executables named like ``names`` on PATH: each writes the environment it got to
+    ``log_dir/<name>.<random>`` (NUL-separated, as ``env -0`` prints it, after its arguments
+    as ``LYNKR_WRAPPER_ARGV``), then runs the real program (``names[name]``) or, for None,
+    prints ``all tests passed``."""
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    log_dir.mkdir(parents=True, exist_ok=True)
+    for name, real in names.items():
+        tail = f'exec {real} "$@"' if real else "echo 'all tests passed'"
+        script = bin_dir / name
+        script.write_text(
+            "#!/bin/sh\n"
+            f'out=$(mktemp "{log_dir}/{name}.XXXXXX") || exit 97\n'
+            '{ printf \'LYNKR_WRAPPER_ARGV=%s\\0\' "$*"; env -0; } > "$out"\n'
+            f"{tail}\n"
+        )
+        script.chmod(script.stat().st_mode | stat.S_IXUSR | stat.S_IXGRP | stat.S_IXOTH)
+
+
+def recorded(log_dir: Path) -> dict[str, list[dict[str, str]]]:
+    """Program name → the environments its runs received."""
+    runs: dict[str, list[dict[str, str]]] = {}
+    for path in sorted(log_dir.iterdir()):
+        pairs = [item.split("=", 1) for item in path.read_text().split("\0") if "=" in item]
+        runs.setdefault(path.name.split(".")[0], []).append(dict(pairs))  # type: ignore[arg-type]
+    return runs
+
+
+def real_program(name: str) -> str:
+    found = shutil.which(name)
+    assert found is not None, f"{name} is not installed"
+    return found
+
+
+# A real MCP server on the official SDK whose one tool writes the environment it was
+# started with to the file named by its argument.
+ENV_DUMP_SERVER = """
+import json, os, sys
+from mcp.server.mcpserver import MCPServer
+
+app = MCPServer("envdump")
+
+@app.tool()
+def dump_env() -> str:
+    \"\"\"Record this server's environment.\"\"\"
+    with open(sys.argv[1], "w") as handle:
+        json.dump(dict(os.environ), handle)
+    return "recorded " + " ".join(sorted(os.environ))
+
+app.run()
+"""
+
+
+def add_env_dump_server(workspace: Path, script_dir: Path) -> Path:
+    """An ``.mcp.json`` in ``workspace`` launching the env-dump server; returns its dump file."""
+    script = script_dir / "envdump.py"
+    script.write_text(ENV_DUMP_SERVER)
+    dump = script_dir / "mcp-env.json"
+    config = {"mcpServers": {"envdump": {"command": sys.executable,
+                                         "args": [str(script), str(dump)]}}}  # fmt: skip
+    (workspace / ".mcp.json").write_text(json.dumps(config))
+    return dump
+
+
+def call_all(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    """Model turns: every call at once, then a text answer quoting every result."""
+
+    def first(body: dict[str, Any]) -> list[dict[str, Any]]:
+        return [{"type": "tool_use", "id": f"toolu_{i:02d}", "name": name, "input": args}
+                for i, (name, args) in enumerate(calls)]  # fmt: skip
+
+    def answer(body: dict[str, Any]) -> list[dict[str, Any]]:
+        texts = [str(r.get("content")) for r in tool_results(body)]
+        return [{"type": "text", "text": "Results:\n" + "\n---\n".join(texts)}]
+
+    return [first, answer]
+
+
+@asynccontextmanager
+async def gateway(model: ScriptedModel, workspace: Path, **overrides: Any) -> AsyncIterator[str]:
+    """The real gateway app on 127.0.0.1 in front of ``model``, its tools on ``workspace``."""
+    from lynkr_cli.serve.app import create_app
+    from lynkr_cli.settings import get_settings
+
+    settings = get_settings({
+        "server.access_log": False, "provider.max_retries": 0, "cache.enabled": False,
+        "provider.name": "anthropic", "provider.anthropic_api_key": "upstream-test-key",
+        "provider.anthropic_endpoint": model.url + "/v1/messages",
+        "gateway.workspace_root": str(workspace), "gateway.max_tool_calls": 64,
+        "gateway.max_steps": 4, **overrides,
+    })  # fmt: skip
+    runner = web.AppRunner(create_app(settings), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    try:
+        yield f"http://127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+async def run_tools(
+    workspace: Path, calls: list[tuple[str, dict[str, Any]]], **overrides: Any
+) -> tuple[ScriptedModel, list[dict[str, Any]], httpx.Response]:
+    """One seed request through the gateway whose model calls ``calls``.
+
+    Returns the model (its ``bodies`` are every request the upstream received), the tool
+    results in call order, and the client's response.
+    """
+    model = await ScriptedModel(call_all(calls)).start()
+    headers = {}
+    if os.environ.get("LYNKR_API_KEY"):
+        headers["x-api-key"] = os.environ["LYNKR_API_KEY"]
+    try:
+        async with (
+            gateway(model, workspace, **overrides) as url,
+            httpx.AsyncClient(timeout=120) as client,
+        ):
+            response = await client.post(f"{url}/v1/messages", json=SEED, headers=headers)
+    finally:
+        await model.stop()
+    assert response.status_code == 200, response.text
+    assert len(model.bodies) == 2, f"expected 2 upstream calls, got {len(model.bodies)}"
+    results = tool_results(model.bodies[1])
+    assert [r["tool_use_id"] for r in results] == [f"toolu_{i:02d}" for i in range(len(calls))]
+    return model, results, response
+
+
+def leaks(haystack: str, needles: dict[str, str]) -> list[str]:
+    """The names of the planted values found in ``haystack``."""
+    return sorted(name for name, value in needles.items() if value in haystack)
