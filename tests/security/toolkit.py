@@ -21,7 +21,8 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-from tests.tools.scripted import ScriptedModel, tool_results
+from tests.gitrepo import git, make_repo
+from tests.tools.scripted import ScriptedModel, openai_tool_results, tool_results
 
 SEED = {"model": "claude-sonnet-4-5", "max_tokens": 1024,
         "messages": [{"role": "user", "content": "Summarize the recent diff"}]}  # fmt: skip
@@ -37,6 +38,58 @@ CREDENTIAL_NAMES = (
 def canary(where: str) -> str:
     """A unique, secret-looking value that says where it was planted."""
     return f"Cnry{where.replace('_', '').replace('.', '')[:12]}{secrets.token_hex(10)}"
+
+
+PRIVATE_KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----\n"
+
+
+def plant(tmp_path: Path) -> tuple[Path, dict[str, str]]:
+    """A workspace whose secret files (tracked, staged, untracked, in history) hold canaries,
+    next to an outside directory it must never reach."""
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    values = {name: canary(name) for name in (
+        "outside", "env_committed", "env_changed", "env_local", "env_production", "pem",
+        "aws", "ssh", "secrets_yml", "tfvars", "yml_diff", "py_diff", "readme_diff")}  # fmt: skip
+    (outside / "outside.txt").write_text(f"outside {values['outside']}\n")
+    ws = make_repo(tmp_path / "ws", {
+        "README.md": "# demo\n", "src/app.py": "def main():\n    return 42\n",
+        ".env.example": "DB_PASSWORD=\nDB_HOST=localhost\n",
+        "config/app.yml": "database:\n  user: app\n  password: changeme\n",
+        "src/settings.py": 'STRIPE_SECRET_KEY = ""\nDEBUG = True\n',
+    }, "first", hermetic=True)  # fmt: skip
+    # The accident: a second commit adds secret files, so history and ranges hold them.
+    (ws / ".env").write_text(f"DB_PASSWORD={values['env_committed']}\n")
+    (ws / "deploy").mkdir()
+    (ws / "deploy" / "key.pem").write_text(PRIVATE_KEY.format(body=values["pem"]))
+    (ws / ".aws").mkdir()
+    (ws / ".aws" / "credentials").write_text(
+        f"[default]\naws_secret_access_key = {values['aws']}\n"
+    )
+    git(ws, "add", "--all", hermetic=True)
+    git(ws, "commit", "-q", "-m", "add deployment config", hermetic=True)
+    (ws / "src" / "app.py").write_text("def main():\n    return 43\n")
+    # Canaries in ordinary tracked files' diffs: a config value, a code literal, a shell line.
+    (ws / "config" / "app.yml").write_text(
+        f"database:\n  user: app\n  password: {values['yml_diff']}\n"
+    )
+    (ws / "src" / "settings.py").write_text(
+        f'STRIPE_SECRET_KEY = "{values["py_diff"]}"\nDEBUG = True\n'
+    )
+    (ws / "README.md").write_text(f"# demo\n\n    export OPENAI_API_KEY={values['readme_diff']}\n")
+    (ws / ".env").write_text(f"DB_PASSWORD={values['env_changed']}\nexport TOKEN=x\n")
+    (ws / ".env.local").write_text(f'API_KEY = "{values["env_local"]}"\n')
+    (ws / "config" / ".env.production").write_text(f"SECRET: {values['env_production']}\n")
+    (ws / "secrets.yml").write_text(f"stripe: {values['secrets_yml']}\n")
+    (ws / "prod.tfvars").write_text(f'db_password = "{values["tfvars"]}"\n')
+    git(ws, "add", "config/.env.production", "secrets.yml", hermetic=True)
+    (ws / ".ssh").mkdir()
+    (ws / ".ssh" / "id_ed25519").write_text(PRIVATE_KEY.format(body=values["ssh"]))
+    (ws / "innocent.txt").symlink_to(ws / ".env")
+    (ws / "escape.txt").symlink_to(outside / "outside.txt")
+    (ws / "escape_dir").symlink_to(outside)
+    (ws / "abs_link").symlink_to("/etc/passwd")
+    return ws, values
 
 
 def credential_env() -> dict[str, str]:
@@ -115,7 +168,10 @@ def call_all(calls: list[tuple[str, dict[str, Any]]]) -> list[Any]:
                 for i, (name, args) in enumerate(calls)]  # fmt: skip
 
     def answer(body: dict[str, Any]) -> list[dict[str, Any]]:
-        texts = [str(r.get("content")) for r in tool_results(body)]
+        if body["messages"][-1]["role"] == "tool":  # the OpenAI translation path
+            texts = openai_tool_results(body)
+        else:
+            texts = [str(r.get("content")) for r in tool_results(body)]
         return [{"type": "text", "text": "Results:\n" + "\n---\n".join(texts)}]
 
     return [first, answer]
@@ -144,14 +200,20 @@ async def gateway(model: ScriptedModel, workspace: Path, **overrides: Any) -> As
 
 
 async def run_tools(
-    workspace: Path, calls: list[tuple[str, dict[str, Any]]], **overrides: Any
-) -> tuple[ScriptedModel, list[dict[str, Any]], httpx.Response]:
+    workspace: Path, calls: list[tuple[str, dict[str, Any]]], *, openai: bool = False,
+    **overrides: Any,
+) -> tuple[ScriptedModel, list[dict[str, Any]], httpx.Response]:  # fmt: skip
     """One seed request through the gateway whose model calls ``calls``.
 
     Returns the model (its ``bodies`` are every request the upstream received), the tool
-    results in call order, and the client's response.
+    results in call order (``[{"tool_use_id", "content", "is_error"}]``, rebuilt from the
+    OpenAI messages with ``openai``), and the client's response.
     """
     model = await ScriptedModel(call_all(calls)).start()
+    if openai:
+        overrides = {"provider.name": "openai", "provider.openai_api_key": "upstream-test-key",
+                     "provider.openai_endpoint": model.url + "/v1/chat/completions",
+                     "provider.openai_model": "gpt-test", **overrides}  # fmt: skip
     headers = {}
     if os.environ.get("LYNKR_API_KEY"):
         headers["x-api-key"] = os.environ["LYNKR_API_KEY"]
@@ -165,7 +227,10 @@ async def run_tools(
         await model.stop()
     assert response.status_code == 200, response.text
     assert len(model.bodies) == 2, f"expected 2 upstream calls, got {len(model.bodies)}"
-    results = tool_results(model.bodies[1])
+    results = tool_results(model.bodies[1]) if not openai else [
+        {"tool_use_id": m["tool_call_id"], "content": m["content"]}
+        for m in model.bodies[1]["messages"] if m["role"] == "tool"
+    ]  # fmt: skip
     assert [r["tool_use_id"] for r in results] == [f"toolu_{i:02d}" for i in range(len(calls))]
     return model, results, response
 

@@ -5,7 +5,8 @@ policy built from the same settings as ``lynkr git``; the index tools call
 :mod:`lynkr_cli.index.api`; ``lynkr_run_tests`` runs the git policy's discovered (or
 configured) test command as an argument list, with ``policy.test_timeout``, and is an
 ``exec`` tool, so it is offered only when ``policy.tools_allow_exec`` is on.
-Everything runs in a worker thread: git and the index are blocking.
+Everything runs in a worker thread: git and the index are blocking. Patches go
+through :func:`lynkr_cli.git.secrets.redact_patch` (secret files' hunks withheld).
 """
 
 from __future__ import annotations

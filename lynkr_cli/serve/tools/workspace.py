@@ -91,7 +91,7 @@ def walk_start(root: Path, user_path: str) -> Path:
     """A confined starting point for listing or searching (never inside ``.git``)."""
     path = confine(root, user_path)
     _refuse_git_internals(root, path, user_path)
-    if path.is_file():
+    if path.is_file() or is_secret_path(user_path):
         refuse_secret(root, path, user_path, "search")
     return path
 
@@ -141,16 +141,18 @@ def is_binary(sample: bytes) -> bool:
     return b"\x00" in sample[:8192]
 
 
-ENV_FILE_BYTES = 65_536
+SECRET_FILE_BYTES = 65_536
+MAX_SECRET_FILES = 64
 
 
 def known_secret_values(settings: Settings, root: Path) -> list[str]:
     """Values masked wherever they appear in a tool result, even out of context.
 
     The configured secrets (``SecretStr`` settings), the gateway's environment variables
-    whose names say secret (``*_API_KEY``, ``*_TOKEN``…), and the secret-looking values of
-    the env files at the workspace root (``.env``, ``.env.local``, ``.envrc``…): a test that
-    prints a setting it loaded from ``.env`` must not hand it to the model.
+    whose names say secret (``*_API_KEY``, ``*_TOKEN``…), and the secret-looking values
+    assigned in the secret files at the workspace root and one directory down (``.env``,
+    ``.env.local``, ``config/secrets.yml``, ``.aws/credentials``…): a test that prints a
+    setting it loaded from one must not hand it to the model.
     """
     from lynkr_cli.git.secrets import env_file_values, worth_knowing
     from lynkr_cli.settings import SECTIONS, is_secret
@@ -163,21 +165,34 @@ def known_secret_values(settings: Settings, root: Path) -> list[str]:
                 secret = value.get_secret_value() if hasattr(value, "get_secret_value") else value
                 if worth_knowing("api_key", str(secret)):
                     values.append(str(secret))
-    for path in _root_env_files(root):
+    for path in _secret_files_near(root):
         try:
             with path.open("rb") as handle:
-                values += env_file_values(handle.read(ENV_FILE_BYTES).decode("utf-8", "replace"))
+                data = handle.read(SECRET_FILE_BYTES)
         except OSError:
             continue
+        if not is_binary(data):
+            values += env_file_values(data.decode("utf-8", "replace"))
     return values
 
 
-def _root_env_files(root: Path) -> list[Path]:
-    from lynkr_cli.git.secrets import content_mode
+def _secret_files_near(root: Path) -> list[Path]:
+    """Secret files at ``root`` and one directory down (never through a symlink)."""
+    found: list[Path] = []
+    for directory in (root, *_subdirs(root)):
+        try:
+            with os.scandir(directory) as it:
+                names = sorted(e.name for e in it if e.is_file(follow_symlinks=False))
+        except OSError:
+            continue
+        found += [directory / n for n in names if is_secret_file(directory / n, root)]
+    return found[:MAX_SECRET_FILES]
 
+
+def _subdirs(root: Path) -> list[Path]:
     try:
         with os.scandir(root) as it:
-            names = sorted(e.name for e in it if e.is_file())
+            dirs = [e for e in it if e.is_dir(follow_symlinks=False)]
+        return sorted(Path(e.path) for e in dirs if e.name not in IGNORED_DIRS)
     except OSError:
         return []
-    return [root / n for n in names if content_mode(n) == "env" and is_secret_path(n)]
