@@ -185,11 +185,13 @@ _SECRET_KEY = re.compile(
 _NOT_SECRET_KEYS = frozenset({"PWD", "OLDPWD"})
 _ASSIGN = re.compile(
     r"""(?:^|(?<=[\s{,;(\[+\-]))(?P<kq>["']?)(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)(?P=kq)"""
-    r"""\s*(?::=|=>|==?|:)\s*(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;#()\[\]{}]+)"""
+    r"""[ \t]*(?::=|=>|==?|:)[ \t]*(?P<value>"(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s"',;#()\[\]{}]+)""",
+    re.MULTILINE,
 )
 _ENV_LINE = re.compile(
-    r"^(?P<pre>\s*(?:export\s+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)\s*(?::=|=|:)\s*)"
-    r"(?P<value>.*?)\s*$"
+    r"^(?P<pre>[ \t]*(?:export[ \t]+)?(?P<key>[A-Za-z_][A-Za-z0-9_.\-]*)[ \t]*(?::=|=|:)[ \t]*)"
+    r"(?P<value>.*?)[ \t]*$",
+    re.MULTILINE,
 )
 _NON_VALUE = re.compile(
     r"(?i)(?:\$\w+|\$\{.*\}|\{\{.*\}\}|<[^>]*>|\[REDACTED\]|\*{3,}|none|null|nil|true|false"
@@ -204,7 +206,8 @@ _BASIC_AUTH = re.compile(r"\bBasic\s+(?P<b64>[A-Za-z0-9+/]{8,}={0,2})")
 
 def known_pattern(values: Iterable[str]) -> re.Pattern[str] | None:
     """One regex matching any of ``values`` (longest first), or None when there are none."""
-    chosen = sorted({v for v in values if v}, key=len, reverse=True)
+    # A value spanning lines could not be masked without merging lines: none are that shape.
+    chosen = sorted({v for v in values if v and "\n" not in v}, key=len, reverse=True)
     return re.compile("|".join(re.escape(v) for v in chosen)) if chosen else None
 
 
@@ -240,9 +243,11 @@ def _non_value(raw: str) -> bool:
 
 def _redact_assignment(match: re.Match[str], mode: str, text: str) -> str:
     key, value = match["key"], match["value"]
+    if not is_secret_name(key.rsplit(".", 1)[-1]):
+        return match[0]
     quoted = value[:1] in ("'", '"')
     raw = value[1:-1] if quoted else value
-    if _non_value(raw) or not is_secret_name(key.rsplit(".", 1)[-1]):
+    if _non_value(raw):
         return match[0]
     if not quoted and mode == "code":
         # `self.token = token`, `password: str`, `token = load()`: code, not a value.
@@ -268,44 +273,71 @@ def _basic_auth(match: re.Match[str]) -> str:
     return f"Basic {REDACTED}" if b":" in decoded else match[0]
 
 
-def redact_line_in(text: str, mode: str = "code", known: re.Pattern[str] | None = None) -> str:
-    """One line redacted for ``mode`` (see :func:`content_mode`), private-key blocks aside."""
+# A substring (lower case) every match of a detector contains: most text has none of them,
+# and a substring test is far cheaper than a regex scan of the whole text.
+_HINTS = {
+    "private key": ("private key",), "AWS access key id": ("akia", "asia", "abia", "acca"),
+    "AWS secret access key": ("aws",), "GCP API key": ("aiza",),
+    "GCP service account key": ("private_key_id",), "Azure storage account key": ("accountkey=",),
+    "Azure AD client secret": ("q~",), "GitHub token": ("gh", "github_pat_"),
+    "Slack token": ("xox",), "Slack webhook": ("hooks.slack.com",),
+    "Anthropic API key": ("sk-ant-",), "OpenAI API key": ("sk-",), "Databricks token": ("dapi",),
+}  # fmt: skip
+
+
+def _env_value(match: re.Match[str]) -> str:
+    raw = match["value"].strip("'\"")
+    return match[0] if _non_value(raw) else match["pre"] + REDACTED
+
+
+def _mask_key_blocks(text: str) -> str:
+    """Private keys masked from BEGIN to END (or the last line of base64), line by line."""
+    lines = text.split("\n")
+    in_key = False
+    for i, line in enumerate(lines):
+        if in_key or _BEGIN_KEY.search(line):
+            in_key = not _END_KEY.search(line)
+            line = _KEY_BODY.sub(REDACTED, _BEGIN_KEY.sub(REDACTED, line))
+            lines[i] = _END_KEY.sub(REDACTED, line)
+    return "\n".join(lines)
+
+
+def _redact_text(text: str, mode: str, known: re.Pattern[str] | None) -> str:
+    """Lines of one ``mode`` at once; never joins or splits a line (see the fallback)."""
     from lynkr_cli.logs import redact_text
 
     if known is not None:
         text = known.sub(REDACTED, text)
-    if mode == "env" and not text.lstrip().startswith("#"):
-        match = _ENV_LINE.match(text)
-        if match is not None and not _non_value(match["value"].strip("'\"")):
-            return match["pre"] + REDACTED
-    for _, pattern in DETECTORS:
-        text = pattern.sub(REDACTED, text)
-    text = _BASIC_AUTH.sub(_basic_auth, redact_text(text))
+    if "PRIVATE KEY" in text:
+        text = _mask_key_blocks(text)
+    if mode == "env":
+        text = _ENV_LINE.sub(_env_value, text)
+    lowered = text.lower()
+    for kind, pattern in DETECTORS:
+        hints = _HINTS.get(kind)
+        if hints is None or any(h in lowered for h in hints):
+            text = pattern.sub(REDACTED, text)
+    if "basic" in lowered:
+        text = _BASIC_AUTH.sub(_basic_auth, text)
+    text = redact_text(text)
     return _ASSIGN.sub(lambda m: _redact_assignment(m, mode, text), text)
 
 
-Line = tuple[str, str, str]  # (kept prefix, content, mode)
-
-
-def _redact_lines(lines: Iterable[Line], known: re.Pattern[str] | None) -> str:
-    """Each line's content redacted for its mode; a private key's body spans lines."""
-    out: list[str] = []
-    in_key = False
-    for prefix, content, mode in lines:
-        if in_key or _BEGIN_KEY.search(content):
-            in_key = not _END_KEY.search(content)
-            content = _KEY_BODY.sub(REDACTED, _BEGIN_KEY.sub(REDACTED, content))
-            content = _END_KEY.sub(REDACTED, content)
-        out.append(prefix + redact_line_in(content, mode, known))
-    return "\n".join(out)
+def _redact_lines(contents: list[str], mode: str, known: re.Pattern[str] | None) -> list[str]:
+    """``contents`` redacted, one output line per input line."""
+    out = _redact_text("\n".join(contents), mode, known).split("\n")
+    if len(out) != len(contents):
+        # A shape matched across a line break (``Bearer\n…``): redo it one line at a time.
+        out = [_redact_text(line, mode, known) for line in _mask_key_blocks(
+            "\n".join(contents)).split("\n")]  # fmt: skip
+    return out
 
 
 def redact_secrets(
     text: str, path: str | PurePath | None = None, known: re.Pattern[str] | None = None
 ) -> str:
     """``text`` (the content of ``path``, when known) with every secret masked."""
-    mode = content_mode(path)
-    return _redact_lines((("", line, mode) for line in text.split("\n")), known)
+    return "\n".join(_redact_lines(text.split("\n"), content_mode(path), known))
 
 
 def redact_window(
@@ -342,16 +374,14 @@ def _redact_section(section: str, known: re.Pattern[str] | None) -> str:
     changed = parsed[0]
     if any(p is not None and is_secret_path(p) for p in (changed.path, changed.orig_path)):
         return _withheld(section, changed.path)
-    mode = content_mode(changed.path)
-    lines: list[Line] = []
-    in_hunk = False
-    for line in section.split("\n"):
-        in_hunk = in_hunk or line.startswith("@@")
-        if in_hunk and line[:1] in ("+", "-", " "):
-            lines.append((line[0], line[1:], mode))
-        else:
-            lines.append(("", line, "code"))
-    return _redact_lines(lines, known)
+    lines = section.split("\n")
+    first = next((i for i, line in enumerate(lines) if line.startswith("@@")), len(lines))
+    head = _redact_lines(lines[:first], "code", known)
+    hunks = lines[first:]
+    prefixes = [line[:1] if line[:1] in ("+", "-", " ") else "" for line in hunks]
+    contents = [line[len(pre) :] for pre, line in zip(prefixes, hunks, strict=True)]
+    body = _redact_lines(contents, content_mode(changed.path), known)
+    return "\n".join([*head, *(pre + c for pre, c in zip(prefixes, body, strict=True))])
 
 
 def _withheld(section: str, path: str) -> str:

@@ -12,6 +12,7 @@ from lynkr_cli.git.secrets import (
     redact_patch,
     redact_secrets,
     redact_window,
+    scan_line,
 )
 
 # Built at run time so this file holds no credential-shaped literal.
@@ -152,3 +153,22 @@ def test_patch_withholds_secret_files_and_redacts_the_rest() -> None:
     assert "+PORT=[REDACTED]" in out
     assert "[id_rsa is a secrets file" in out
     assert out.count("diff --git ") == 5
+
+
+def test_llm_review_prompt_uses_the_same_patch_redaction() -> None:
+    from lynkr_cli.git.llm import redact_patch as llm_redact_patch
+
+    out = llm_redact_patch(PATCH.format(v=VALUE))
+    assert VALUE not in out and "[.env is a secrets file" in out
+
+
+def test_every_detector_shape_is_redacted() -> None:
+    """The redactor skips a detector only when its hint is absent: each shape still goes."""
+    from tests.git.test_secrets import SAMPLES
+
+    for kind, line in SAMPLES.items():
+        if kind == "private key":
+            continue  # a BEGIN line alone: tested with its body above
+        out = redact_secrets(line, "notes.txt")
+        assert "[REDACTED]" in out, (kind, out)
+        assert scan_line(out) is None, (kind, out)
