@@ -285,6 +285,16 @@ def is_secret(section: str, name: str) -> bool:
     return "SecretStr" in annotation
 
 
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret's value (keys, tokens, proxy credentials), for masking."""
+    values = []
+    for section, name in iter_fields():
+        value = getattr(getattr(settings, section), name)
+        if isinstance(value, SecretStr):
+            values.append(value.get_secret_value())
+    return values
+
+
 # --------------------------------------------------------------------------- sources
 
 

@@ -155,16 +155,10 @@ def known_secret_values(settings: Settings, root: Path) -> list[str]:
     setting it loaded from one must not hand it to the model.
     """
     from lynkr_cli.git.secrets import env_file_values, worth_knowing
-    from lynkr_cli.settings import SECTIONS, is_secret
+    from lynkr_cli.settings import secret_values
 
     values = [v for k, v in os.environ.items() if worth_knowing(k, v)]
-    for section, model in SECTIONS.items():
-        for name in model.model_fields:
-            value = getattr(getattr(settings, section), name)
-            if is_secret(section, name) and value is not None:
-                secret = value.get_secret_value() if hasattr(value, "get_secret_value") else value
-                if worth_knowing("api_key", str(secret)):
-                    values.append(str(secret))
+    values += [v for v in secret_values(settings) if worth_knowing("api_key", v)]
     for path in _secret_files_near(root):
         try:
             with path.open("rb") as handle:
