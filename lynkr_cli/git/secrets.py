@@ -132,7 +132,15 @@ ENV_NAMES = (".env", ".env.*", "*.env", ".envrc")
 # Configuration formats: a secret-named key's value is redacted even unquoted.
 CONFIG_SUFFIXES = (".yml", ".yaml", ".toml", ".ini", ".cfg", ".conf", ".properties", ".json")
 
-_NAME_RE = re.compile("|".join(fnmatch.translate(p) for p in SECRET_NAMES))
+
+def _glob(pattern: str) -> str:
+    """A regex for a glob over path segments (``*`` stays within one segment)."""
+    return "/".join(re.escape(seg).replace(r"\*", "[^/]*") for seg in pattern.split("/"))
+
+
+_NAME_RE = re.compile("|".join(_glob(p) for p in SECRET_NAMES))
+_PATH_RE = re.compile(r"(?:^|/)(?:" + "|".join(_glob(p) for p in SECRET_PATHS) + r")$")
+_PATH_HEADS = frozenset(p.split("/")[0] for p in SECRET_PATHS)
 _ENV_RE = re.compile("|".join(fnmatch.translate(p) for p in ENV_NAMES))
 
 
@@ -141,19 +149,18 @@ def _parts(path: str | PurePath) -> tuple[str, ...]:
 
 
 def is_secret_path(path: str | PurePath) -> bool:
-    """True when ``path`` names a likely secret store (by its name or where it lives)."""
-    parts = _parts(path)
-    if not parts or parts[-1] in SECRET_TEMPLATES:
+    """True when ``path`` names a likely secret store (by its name or where it lives).
+
+    Called for every file a search walks, so it sticks to string operations.
+    """
+    text = str(path).replace("\\", "/").lower()
+    parts = text.split("/")
+    name, parents = parts[-1], parts[:-1]
+    if name in SECRET_TEMPLATES:
         return False
-    if _NAME_RE.match(parts[-1]) or any(p in SECRET_DIRS for p in parts[:-1]):
+    if _NAME_RE.fullmatch(name) or not SECRET_DIRS.isdisjoint(parents):
         return True
-    for pattern in SECRET_PATHS:
-        want = pattern.split("/")
-        if len(parts) >= len(want) and all(
-            fnmatch.fnmatchcase(p, w) for p, w in zip(parts[-len(want) :], want, strict=True)
-        ):
-            return True
-    return False
+    return not _PATH_HEADS.isdisjoint(parents) and _PATH_RE.search(text) is not None
 
 
 def content_mode(path: str | PurePath | None) -> str:

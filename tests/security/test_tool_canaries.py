@@ -18,61 +18,31 @@ from typing import Any
 import pytest
 
 from tests.security.toolkit import (
+    PRINTER,
+    PROBES,
     add_env_dump_server,
+    call_key,
+    check_probe_results,
     credential_env,
     leaks,
     plant,
     run_tools,
 )
+from tests.tools.conftest import isolated_home  # noqa: F401 - autouse: HOME in tmp
 
 pytestmark = pytest.mark.timeout(120)
-
-# The test command prints the secret files, the bare .env value, and the credentials it
-# would have if the environment leaked.
-PRINTER = """
-import os, pathlib
-for p in [".env", ".env.local", "secrets.yml", ".aws/credentials", "config/.env.production"]:
-    print(pathlib.Path(p).read_text())
-print(pathlib.Path(".env").read_text().split("=", 1)[1].split()[0])
-for name in {names!r}:
-    print(name, os.environ.get(name))
-"""
 
 CALLS: list[tuple[str, dict[str, Any]]] = [
     ("lynkr_read_file", {"path": ".env"}),
     ("lynkr_read_file", {"path": "innocent.txt"}),
-    ("lynkr_read_file", {"path": "config/app.yml"}),
-    ("lynkr_read_file", {"path": "src/settings.py"}),
-    ("lynkr_read_file", {"path": "README.md"}),
-    ("lynkr_read_file", {"path": ".env.example"}),
-    ("lynkr_list_files", {}),
-    ("lynkr_search", {"pattern": "Cnry"}),
-    ("lynkr_search", {"pattern": "password|secret|key|token", "case_sensitive": False}),
     ("lynkr_search", {"pattern": "Cnry", "path": ".env"}),
-    ("lynkr_git_status", {}),
-    ("lynkr_git_diff", {}),
-    ("lynkr_git_diff", {"staged": True}),
-    ("lynkr_git_diff", {"paths": [".env", "innocent.txt", "config/app.yml"]}),
-    ("lynkr_git_diff", {"rev_range": "HEAD~1..HEAD"}),
-    ("lynkr_git_show", {}),
-    ("lynkr_git_log", {}),
-    ("lynkr_git_review", {}),
-    ("lynkr_git_review", {"rev_range": "HEAD~1"}),
-    ("lynkr_symbols", {"query": "main"}),
-    ("lynkr_references", {"name": "main"}),
-    ("lynkr_repo_map", {}),
-    ("lynkr_run_tests", {}),
-    ("lynkr_tasks_list", {}),
+    *PROBES,
     ("mcp__envdump__dump_env", {}),
 ]
 
 
 @pytest.fixture
 def scene(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))  # no real ~/.claude.json MCP servers
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     ws, values = plant(tmp_path)
     creds = credential_env()
     for name, value in creds.items():
@@ -94,18 +64,13 @@ async def test_no_canary_reaches_the_upstream(scene: dict[str, Any], path: str) 
     upstream = json.dumps(model.bodies)
     assert leaks(upstream, scene["planted"]) == []
     assert leaks(response.text, scene["planted"]) == []
-    by_call = {f"{tool} {json.dumps(args)}": r["content"] for (tool, args), r
+    by_call = {call_key(tool, args): r["content"] for (tool, args), r
                in zip(CALLS, results, strict=True)}  # fmt: skip
     # Every tool ran and saw the planted files: refusals, withheld hunks, masked values.
-    assert "secrets file" in by_call['lynkr_read_file {"path": ".env"}']
-    assert "secrets file" in by_call['lynkr_read_file {"path": "innocent.txt"}']
-    assert "password: [REDACTED]" in by_call['lynkr_read_file {"path": "config/app.yml"}']
-    assert 'STRIPE_SECRET_KEY = "[REDACTED]"' in by_call["lynkr_git_diff {}"]
-    assert "export OPENAI_API_KEY=[REDACTED]" in by_call["lynkr_git_diff {}"]
-    assert "+  password: [REDACTED]" in by_call["lynkr_git_diff {}"]
-    assert ".env is a secrets file" in by_call["lynkr_git_show {}"]
-    tests_out = by_call["lynkr_run_tests {}"]
-    assert "ANTHROPIC_API_KEY None" in tests_out and "stripe: [REDACTED]" in tests_out
-    assert "recorded" in by_call["mcp__envdump__dump_env {}"]
+    for refused in CALLS[:3]:
+        assert "secrets file" in by_call[call_key(*refused)]
+    check_probe_results(by_call)
+    assert "ANTHROPIC_API_KEY None" in by_call[call_key("lynkr_run_tests", {})]
+    assert "recorded" in by_call[call_key("mcp__envdump__dump_env", {})]
     mcp_env = json.loads(scene["dump"].read_text())
     assert leaks(json.dumps(mcp_env), scene["planted"]) == []

@@ -27,6 +27,7 @@ from tests.security.toolkit import (
     recorded,
     run_tools,
 )
+from tests.tools.conftest import isolated_home  # noqa: F401 - autouse: HOME in tmp
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -41,17 +42,7 @@ NEVER = {*CREDENTIAL_NAMES, *REDIRECTS, "GIT_DIR", "GIT_WORK_TREE"}
 
 
 @pytest.fixture
-def isolated_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """No real ~/.claude.json MCP servers or ~/.gitconfig: HOME in tmp."""
-    home = tmp_path / "home"
-    home.mkdir()
-    monkeypatch.setenv("HOME", str(home))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
-    return home
-
-
-@pytest.fixture
-def planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, isolated_home: Path) -> dict[str, Any]:
+def planted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """A repository, the PATH wrappers, and a gateway environment full of canaries."""
     repo = make_repo(tmp_path / "repo", {"calc.py": "def add(a, b):\n    return a + b\n"})
     (repo / "calc.py").write_text("def add(a, b):\n    return a + b  # changed\n")

@@ -21,7 +21,7 @@ from lynkr_cli.serve.tools.base import ToolContext
 from lynkr_cli.serve.tools.toolbox import Toolbox, registry_toolbox
 from lynkr_cli.settings import get_settings
 from tests.conftest import require
-from tests.security.toolkit import plant
+from tests.security.toolkit import PRINTER, PROBES, call_key, check_probe_results, leaks, plant
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -90,12 +90,7 @@ async def test_no_tool_shows_a_secret_files_content(
     if search == "ripgrep":
         require(shutil.which("rg") is not None, "ripgrep not installed (scripts/test-deps.sh)")
     printer = ws.parent / "print_secrets.py"
-    printer.write_text(
-        "import pathlib\n"
-        "for p in ['.env', '.env.local', 'secrets.yml', '.aws/credentials']:\n"
-        "    print(pathlib.Path(p).read_text())\n"
-        "print(pathlib.Path('.env').read_text().split('=', 1)[1])\n"  # the bare value
-    )
+    printer.write_text(PRINTER.format(names=[]))
     b = box(ws, **{"policy.tools_allow_exec": True,
                    "policy.git_test_command": f"{sys.executable} {printer}"})  # fmt: skip
     git_path = shutil.which("git")
@@ -106,44 +101,13 @@ async def test_no_tool_shows_a_secret_files_content(
         bin_dir.mkdir()
         (bin_dir / "git").symlink_to(git_path)
         monkeypatch.setenv("PATH", str(bin_dir))
-    calls: list[tuple[str, dict[str, Any]]] = [
-        ("lynkr_list_files", {}),
-        ("lynkr_search", {"pattern": "Cnry"}),
-        ("lynkr_search", {"pattern": "PASSWORD|SECRET|KEY|stripe", "case_sensitive": False}),
-        ("lynkr_search", {"pattern": "Cnry", "glob": ".env*"}),
-        ("lynkr_git_status", {}),
-        ("lynkr_git_diff", {}),
-        ("lynkr_git_diff", {"staged": True}),
-        ("lynkr_git_diff", {"paths": [".env", "innocent.txt"]}),
-        ("lynkr_git_diff", {"rev_range": "HEAD~1..HEAD"}),
-        ("lynkr_git_show", {}),
-        ("lynkr_git_show", {"rev": "HEAD", "paths": [".env"]}),
-        ("lynkr_git_log", {}),
-        ("lynkr_git_review", {"rev_range": "HEAD~1"}),
-        ("lynkr_git_review", {"staged": True}),
-        ("lynkr_symbols", {"query": "main"}),
-        ("lynkr_references", {"name": "main"}),
-        ("lynkr_repo_map", {}),
-        ("lynkr_run_tests", {}),
-        ("lynkr_read_file", {"path": ".env.example"}),
-    ]
-    texts = []
-    for tool, args in calls:
+    by_call = {}
+    for tool, args in PROBES:
         text, is_error = await b.run(tool, args, 60)
         assert not is_error, (tool, args, text)
-        texts.append(text)
-    everything = "\n".join(texts)
-    assert [name for name, value in values.items() if value in everything] == []
-    # The tools did see the files: the diffs name them and withhold their lines.
-    assert ".env is a secrets file: its 2 added and 1 removed" in texts[5]
-    assert "+    return 43" in texts[5]  # ordinary changes still show
-    assert "config/.env.production is a secrets file" in texts[6]
-    assert ".env is a secrets file" in texts[7] and "innocent.txt" not in texts[7]
-    for show in (texts[8], texts[9]):
-        assert "deploy/key.pem is a secrets file" in show and ".env is a secrets file" in show
-    assert "add deployment config" in texts[9] and "key.pem" not in texts[10]
-    assert "DB_HOST=[REDACTED]" in texts[18] and "DB_PASSWORD=" in texts[18]
-    assert "[REDACTED]" in texts[17] and "Cnry" not in texts[17]
+        by_call[call_key(tool, args)] = text
+    assert leaks("\n".join(by_call.values()), values) == []
+    check_probe_results(by_call)
 
 
 # --------------------------------------------------------------------------- git injection

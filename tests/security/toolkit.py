@@ -92,6 +92,76 @@ def plant(tmp_path: Path) -> tuple[Path, dict[str, str]]:
     return ws, values
 
 
+# The test command the probes run: it prints the secret files, the bare .env value, and
+# the credentials it would have if the gateway's environment leaked.
+PRINTER = """
+import os, pathlib
+for p in [".env", ".env.local", "secrets.yml", ".aws/credentials", "config/.env.production"]:
+    print(pathlib.Path(p).read_text())
+print(pathlib.Path(".env").read_text().split("=", 1)[1].split()[0])
+for name in {names!r}:
+    print(name, os.environ.get(name))
+"""
+
+# Every tool, aimed at the planted secrets; none of these calls is refused.
+PROBES: list[tuple[str, dict[str, Any]]] = [
+    ("lynkr_read_file", {"path": "config/app.yml"}),
+    ("lynkr_read_file", {"path": "src/settings.py"}),
+    ("lynkr_read_file", {"path": "README.md"}),
+    ("lynkr_read_file", {"path": ".env.example"}),
+    ("lynkr_list_files", {}),
+    ("lynkr_search", {"pattern": "Cnry"}),
+    ("lynkr_search", {"pattern": "password|secret|key|token|stripe", "case_sensitive": False}),
+    ("lynkr_search", {"pattern": "Cnry", "glob": ".env*"}),
+    ("lynkr_git_status", {}),
+    ("lynkr_git_diff", {}),
+    ("lynkr_git_diff", {"staged": True}),
+    ("lynkr_git_diff", {"paths": [".env", "innocent.txt", "config/app.yml"]}),
+    ("lynkr_git_diff", {"rev_range": "HEAD~1..HEAD"}),
+    ("lynkr_git_show", {}),
+    ("lynkr_git_show", {"rev": "HEAD", "paths": [".env"]}),
+    ("lynkr_git_log", {}),
+    ("lynkr_git_review", {}),
+    ("lynkr_git_review", {"rev_range": "HEAD~1"}),
+    ("lynkr_git_review", {"staged": True}),
+    ("lynkr_symbols", {"query": "main"}),
+    ("lynkr_references", {"name": "main"}),
+    ("lynkr_repo_map", {}),
+    ("lynkr_run_tests", {}),
+    ("lynkr_tasks_list", {}),
+]
+
+
+def call_key(tool: str, args: dict[str, Any]) -> str:
+    """How a probe's result is looked up: ``lynkr_git_diff {"staged": true}``."""
+    return f"{tool} {json.dumps(args)}"
+
+
+def check_probe_results(by_call: dict[str, str]) -> None:
+    """The probes saw the planted files: withheld hunks, masked values, no refusal."""
+    diff = by_call[call_key("lynkr_git_diff", {})]
+    assert ".env is a secrets file: its 2 added and 1 removed" in diff
+    assert "+    return 43" in diff  # ordinary changes still show
+    assert 'STRIPE_SECRET_KEY = "[REDACTED]"' in diff and "+  password: [REDACTED]" in diff
+    assert "export OPENAI_API_KEY=[REDACTED]" in diff
+    staged = by_call[call_key("lynkr_git_diff", {"staged": True})]
+    assert "config/.env.production is a secrets file" in staged
+    named = by_call[call_key("lynkr_git_diff", {"paths": [".env", "innocent.txt",
+                                                           "config/app.yml"]})]  # fmt: skip
+    assert ".env is a secrets file" in named and "password: [REDACTED]" in named
+    for show in (by_call[call_key("lynkr_git_diff", {"rev_range": "HEAD~1..HEAD"})],
+                 by_call[call_key("lynkr_git_show", {})]):  # fmt: skip
+        assert "deploy/key.pem is a secrets file" in show and ".env is a secrets file" in show
+    assert "add deployment config" in by_call[call_key("lynkr_git_show", {})]
+    assert "key.pem" not in by_call[call_key("lynkr_git_show", {"rev": "HEAD", "paths": [".env"]})]
+    yml = by_call[call_key("lynkr_read_file", {"path": "config/app.yml"})]
+    assert "password: [REDACTED]" in yml
+    template = by_call[call_key("lynkr_read_file", {"path": ".env.example"})]
+    assert "DB_HOST=[REDACTED]" in template and "DB_PASSWORD=" in template
+    tests_out = by_call[call_key("lynkr_run_tests", {})]
+    assert "stripe: [REDACTED]" in tests_out and "Cnry" not in tests_out
+
+
 def credential_env() -> dict[str, str]:
     return {name: canary(f"env{name}") for name in CREDENTIAL_NAMES}
 

@@ -217,7 +217,9 @@ def _rg_hit(ctx: ToolContext, raw: bytes) -> str | None:
 
 def _secret(root: Path, path: Path) -> bool:
     """A secret by its own name, or through a symlink with an innocent name."""
-    return is_secret_file(path, root) or is_secret_file(path.resolve(), root)
+    if is_secret_file(path, root):
+        return True
+    return path.is_symlink() and is_secret_file(path.resolve(), root)
 
 
 async def search(args: dict[str, Any], ctx: ToolContext) -> str:
