@@ -234,6 +234,10 @@ class GatewaySettings(Section):
     max_tool_calls: int = Field(24, ge=1, json_schema_extra=env("LYNKR_TOOLS_MAX_CALLS"))
     max_seconds: float = Field(300.0, gt=0, json_schema_extra=env("LYNKR_TOOLS_MAX_SECONDS"))
     tool_timeout: float = Field(60.0, gt=0, json_schema_extra=env("LYNKR_TOOL_TIMEOUT"))
+    # Extra environment names (or PREFIX_* patterns) the gateway's tool subprocesses receive.
+    tool_env_pass: CommaList = Field(
+        default_factory=list, json_schema_extra=env("LYNKR_TOOL_ENV_PASS")
+    )
     database_url: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_DATABASE_URL"))
 
 
@@ -279,6 +283,16 @@ def iter_fields() -> Iterator[tuple[str, str]]:
 def is_secret(section: str, name: str) -> bool:
     annotation = str(SECTIONS[section].model_fields[name].annotation)
     return "SecretStr" in annotation
+
+
+def secret_values(settings: Settings) -> list[str]:
+    """Every configured secret's value (keys, tokens, proxy credentials), for masking."""
+    values = []
+    for section, name in iter_fields():
+        value = getattr(getattr(settings, section), name)
+        if isinstance(value, SecretStr):
+            values.append(value.get_secret_value())
+    return values
 
 
 # --------------------------------------------------------------------------- sources

@@ -12,6 +12,7 @@ git runs, so no caller can skip a guard::
     repo.stage(["a.py"]) / repo.stage(all=True) # Status after staging
     repo.unstage(["a.py"])                      # Status after unstaging
     repo.log("v1.0..HEAD", limit=20)            # list[Commit], newest first
+    repo.show("HEAD~1", paths=["a.py"])         # (Commit, Diff against its first parent)
     repo.branches()                             # list[Branch]
     repo.commit("feat: x", on_output=print)     # CommitResult; test output streamed to on_output
     repo.push("origin", "feature")              # PushResult

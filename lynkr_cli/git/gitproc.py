@@ -4,17 +4,20 @@ Every git process lynkr starts goes through :func:`run_git`. It never uses a
 shell, pins the locale so messages can be recognised, disables prompts, pagers
 and editors (a tool must never hang waiting for a human), forbids the ``ext::``
 transport, and treats pathspecs literally so a path is only ever a path.
+
+The base environment is :func:`lynkr_cli.procenv.child_env`: the user's own for
+``lynkr git``, the allow-listed one while a gateway tool runs.
 """
 
 from __future__ import annotations
 
-import os
 import subprocess
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from lynkr_cli.errors import ExitCode, GitError
+from lynkr_cli.procenv import child_env
 
 DEFAULT_TIMEOUT = 60.0
 NETWORK_TIMEOUT = 300.0
@@ -64,8 +67,9 @@ class GitResult:
 
 
 def git_env() -> dict[str, str]:
-    """The environment for git: the caller's, with prompts, pagers and editors disabled."""
-    env = dict(os.environ)
+    """The environment for git: the caller's (or a tool's allow-listed one), with prompts,
+    pagers and editors disabled."""
+    env = child_env()
     env.update(_FIXED_ENV)
     if not env["GIT_ASKPASS"]:
         # An empty GIT_ASKPASS would be ignored by git; removing it keeps git from asking.

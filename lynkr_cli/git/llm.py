@@ -13,9 +13,9 @@ import re
 from typing import Any
 
 from lynkr_cli.errors import ConfigError
+from lynkr_cli.git import secrets
 from lynkr_cli.git.notes import ReleaseNotes
 from lynkr_cli.git.review import Review
-from lynkr_cli.git.secrets import redact_line
 
 MAX_DIFF_CHARS = 60_000
 _COMMENT = re.compile(
@@ -33,8 +33,9 @@ NOTES_SYSTEM = (
 
 
 def redact_patch(patch: str) -> str:
-    """The patch with anything secret-shaped replaced, cut to a size a model accepts."""
-    text = "\n".join(redact_line(line) for line in patch.splitlines())
+    """The patch as the gateway's tools show it (secret files withheld, secrets masked),
+    cut to a size a model accepts."""
+    text = secrets.redact_patch(patch)
     if len(text) > MAX_DIFF_CHARS:
         text = text[:MAX_DIFF_CHARS] + "\n[diff truncated]"
     return text

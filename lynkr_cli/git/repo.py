@@ -29,7 +29,7 @@ from lynkr_cli.git.models import (
     Status,
 )
 from lynkr_cli.git.policy import GitPolicy
-from lynkr_cli.git.refs import EMPTY_TREE, Range, check_paths, parse_range
+from lynkr_cli.git.refs import EMPTY_TREE, Range, check_paths, parse_range, resolve_commit
 
 if TYPE_CHECKING:
     from lynkr_cli.git.notes import ReleaseNotes
@@ -187,6 +187,18 @@ class Repo:
                 return [f"{rng.base}...{rng.tip}"], rev_range
             return [rng.base, rng.tip], rev_range
         return (["--cached"] if staged else []), None
+
+    def show(self, rev: str = "HEAD", *, paths: Sequence[str] = ()) -> tuple[Commit, Diff]:
+        """One commit and its changes against its first parent (the empty tree for a root)."""
+        sha = resolve_commit(self.root, rev)
+        commit = self.commits([sha], limit=1)[0]
+        base = commit.parents[0] if commit.parents else EMPTY_TREE
+        tail = ["--", *self._from_root(paths)]
+        numstat = self._git("diff", *_DIFF_OPTIONS, "--numstat", "-z", base, sha, *tail)
+        patch = self._git("diff", *_DIFF_OPTIONS, "--patch", base, sha, *tail)
+        return commit, Diff(
+            False, f"{base}..{sha}", parse.parse_numstat(numstat.stdout), patch.stdout
+        )
 
     def uncommitted(self) -> Diff:
         """Everything `git add --all` would commit (untracked files too), against HEAD.

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from lynkr_cli.git.models import TestRun
 from lynkr_cli.git.policy import TestCommand
+from lynkr_cli.procenv import child_env
 
 OutputCallback = Callable[[str], None]
 _TAIL_LINES = 40
@@ -38,6 +39,8 @@ def run_tests(
         proc = subprocess.Popen(
             command.argv,
             cwd=root,
+            # The user's environment for `lynkr git commit`; the allow-listed one for a tool.
+            env=child_env(),
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -107,9 +107,12 @@ def _git_files(root: Path) -> list[str] | None:
         return None  # git would only say "not a git repository": skip starting it
     import subprocess
 
+    from lynkr_cli.procenv import child_env
+
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
+            env=child_env(),  # allow-listed when a gateway tool triggered the indexing
             capture_output=True,
             timeout=60,
             check=False,

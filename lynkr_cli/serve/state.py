@@ -19,7 +19,7 @@ from lynkr_cli.serve.metrics import Metrics
 from lynkr_cli.serve.providers.base import Provider, Route
 from lynkr_cli.serve.routing import Router
 from lynkr_cli.serve.streams import Timing
-from lynkr_cli.settings import Settings
+from lynkr_cli.settings import Settings, secret_values
 
 if TYPE_CHECKING:
     from lynkr_cli.cache import PromptCache
@@ -105,7 +105,7 @@ class Gateway:
         self.draining = False
         self.idle = asyncio.Event()
         self._cut: set[asyncio.Task[Any]] = set()
-        register_secrets(_secret_values(settings))
+        register_secrets(secret_values(settings))
 
     async def start(self) -> None:
         from lynkr_cli.serve.upstream import Sender, new_pool
@@ -241,20 +241,6 @@ class Gateway:
         task = asyncio.ensure_future(loop.run_in_executor(None, cache.set, key, message))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
-
-
-def _secret_values(settings: Settings) -> list[str]:
-    """Every configured secret's value, for masking in error messages."""
-    from pydantic import SecretStr
-
-    from lynkr_cli.settings import iter_fields
-
-    values = []
-    for section, name in iter_fields():
-        value = getattr(getattr(settings, section), name)
-        if isinstance(value, SecretStr):
-            values.append(value.get_secret_value())
-    return values
 
 
 class HotCache:

@@ -11,7 +11,10 @@ Each row is measured against a baseline measured in the same run:
 - search: lynkr_search's Python fallback (and its ripgrep path, when ``rg`` is on PATH)
   vs ``grep -rn`` on the same synthetic tree;
 - MCP call: a call through the warm gateway pool vs connecting (spawn + initialize)
-  per call, with mcp-server-time over stdio.
+  per call, with mcp-server-time over stdio;
+- redaction: the shared redactor every tool result goes through (secret files withheld,
+  assignments, shapes, known values) on a 40 000-character patch, vs the log redactor
+  alone (what tool results got before).
 
 Always exits 0: it reports, it does not judge.
 """
@@ -168,6 +171,37 @@ async def bench_mcp(rounds: int, root: Path) -> Rows:
     return [("MCP call: warm pool vs connect per call", mine, base)]
 
 
+def synthetic_patch(chars: int = 40_000) -> str:
+    """A patch of Python, YAML and .env hunks, about ``chars`` long."""
+    parts, n = [], 0
+    while sum(map(len, parts)) < chars:
+        name = ("src/mod{n}.py", "config/app{n}.yml", ".env")[n % 3].format(n=n)
+        body = "".join(f"+    value_{j} = compute({j})  # token_count {j}\n" for j in range(20))
+        body += "+password: hunter2\n+API_KEY = 'q8Vz3LpW1nX7rT5k'\n"
+        parts.append(f"diff --git a/{name} b/{name}\n--- a/{name}\n+++ b/{name}\n"
+                     f"@@ -1,0 +1,22 @@\n{body}")  # fmt: skip
+        n += 1
+    return "".join(parts)
+
+
+async def bench_redaction(rounds: int) -> Rows:
+    from lynkr_cli.git.secrets import known_pattern, redact_patch
+    from lynkr_cli.logs import redact_text
+
+    patch = synthetic_patch()
+    known = known_pattern([f"known-secret-value-{i:04d}" for i in range(40)])
+
+    async def shared() -> None:
+        redact_patch(patch, known)
+
+    async def logs_only() -> None:
+        redact_text(patch)
+
+    mine = await timed(max(5, rounds // 10), shared)
+    base = await timed(max(5, rounds // 10), logs_only)
+    return [(f"redact a {len(patch) // 1000}k-char patch (shared vs log redactor)", mine, base)]
+
+
 async def main(rounds: int) -> None:
     from lynkr_cli import logs
 
@@ -178,6 +212,7 @@ async def main(rounds: int) -> None:
         rows = await bench_loop(rounds, root)
         rows += await bench_search(root)
         rows += await bench_mcp(rounds, root)
+        rows += await bench_redaction(rounds)
     width = max(len(r[0]) for r in rows)
     print(f"{'case':<{width}}  {'median ms':>10}  {'baseline ms':>11}  {'ratio':>7}")
     for name, mine, base in rows:

@@ -9,12 +9,13 @@ that into an ``is_error`` tool result the model can react to.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
-from pathlib import Path
+from functools import cached_property
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.errors import UsageError
-from lynkr_cli.logs import redact_text
 
 if TYPE_CHECKING:  # the settings model costs ~100 ms to import; `lynkr --help` never needs it
     from lynkr_cli.settings import Settings
@@ -25,10 +26,34 @@ MAX_RESULT_CHARS = 60_000
 
 @dataclass
 class ToolContext:
-    """The settings and the resolved workspace root a tool works in."""
+    """The settings and the resolved workspace root a tool works in.
+
+    It also knows the environment the tool's subprocesses get (:meth:`env`) and masks
+    secrets in anything the model will see (:meth:`redact`).
+    """
 
     settings: Settings
     root: Path
+
+    def env(self) -> dict[str, str]:
+        """The allow-listed environment (``LYNKR_TOOL_ENV_PASS`` adds names)."""
+        from lynkr_cli.procenv import allowed_environment
+
+        return allowed_environment(self.settings.gateway.tool_env_pass)
+
+    @cached_property
+    def known(self) -> re.Pattern[str] | None:
+        """The known secret values of this request (read once, on first use)."""
+        from lynkr_cli.git.secrets import known_pattern
+        from lynkr_cli.serve.tools.workspace import known_secret_values
+
+        return known_pattern(known_secret_values(self.settings, self.root))
+
+    def redact(self, text: str, path: str | PurePath | None = None) -> str:
+        """``text`` (the content of ``path``, when it is one file's) with secrets masked."""
+        from lynkr_cli.git.secrets import redact_secrets
+
+        return redact_secrets(text, path, self.known)
 
 
 def arg_str(args: dict[str, Any], name: str, default: str | None = None) -> str:
@@ -64,10 +89,12 @@ def arg_bool(args: dict[str, Any], name: str, default: bool) -> bool:
     return bool(value)
 
 
-def result_text(value: Any) -> str:
+def result_text(value: Any, ctx: ToolContext | None = None) -> str:
     """A tool's return value as the text the model sees: JSON for data, redacted, bounded."""
+    from lynkr_cli.git.secrets import redact_secrets
+
     text = value if isinstance(value, str) else json.dumps(value, indent=1, default=str)
-    return truncate(redact_text(text))
+    return truncate(ctx.redact(text) if ctx is not None else redact_secrets(text))
 
 
 def truncate(text: str, limit: int = MAX_RESULT_CHARS) -> str:

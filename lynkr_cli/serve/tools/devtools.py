@@ -5,7 +5,8 @@ policy built from the same settings as ``lynkr git``; the index tools call
 :mod:`lynkr_cli.index.api`; ``lynkr_run_tests`` runs the git policy's discovered (or
 configured) test command as an argument list, with ``policy.test_timeout``, and is an
 ``exec`` tool, so it is offered only when ``policy.tools_allow_exec`` is on.
-Everything runs in a worker thread: git and the index are blocking.
+Everything runs in a worker thread: git and the index are blocking. Patches go
+through :func:`lynkr_cli.git.secrets.redact_patch` (secret files' hunks withheld).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import asyncio
 from typing import Any
 
 from lynkr_cli.registry import ToolSpec
-from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int
+from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int, arg_str
 from lynkr_cli.serve.tools.workspace import confine, relative
 
 MAX_PATCH_CHARS = 40_000
@@ -47,11 +48,23 @@ def _diff(args: dict[str, Any], ctx: ToolContext) -> Any:
     diff = _repo(ctx).diff(
         staged=arg_bool(args, "staged", False), paths=_paths(ctx, args), rev_range=_range(args)
     )
-    doc = diff.to_dict()
-    patch = str(doc.pop("patch", "") or "")
+    return _with_patch({}, diff.to_dict(), ctx)
+
+
+def _show(args: dict[str, Any], ctx: ToolContext) -> Any:
+    rev = arg_str(args, "rev", "HEAD")
+    commit, diff = _repo(ctx).show(rev, paths=_paths(ctx, args))
+    return _with_patch({"commit": commit.to_dict()}, diff.to_dict(), ctx)
+
+
+def _with_patch(head: dict[str, Any], doc: dict[str, Any], ctx: ToolContext) -> str:
+    """The diff's summary as JSON, then its patch: secret files withheld, secrets masked."""
+    from lynkr_cli.git.secrets import redact_patch
+
+    patch = redact_patch(str(doc.pop("patch", "") or ""), ctx.known)
     if len(patch) > MAX_PATCH_CHARS:
         patch = patch[:MAX_PATCH_CHARS] + "\n… [patch truncated; pass paths to see the rest]"
-    summary = {k: v for k, v in doc.items() if k != "files"} | {"files": doc.get("files")}
+    summary = head | {k: v for k, v in doc.items() if k != "files"} | {"files": doc.get("files")}
     return f"{_json(summary)}\n\n{patch or '(no changes)'}"
 
 
@@ -124,9 +137,13 @@ def dev_tools() -> list[ToolSpec]:
              "staged changes with staged=true, or a commit range like 'HEAD~1..HEAD'.",
              {"staged": _d("Show staged changes.", BOOL), "rev_range": rng, "paths": paths},
              [], "read", _threaded(_diff)),
-        spec("lynkr_git_log", "Recent commits, newest first.",
+        spec("lynkr_git_log", "Recent commits, newest first (messages only; "
+             "lynkr_git_show gives one commit's changes).",
              {"rev_range": rng, "limit": _d("At most this many (default 20).", INT)},
              [], "read", _threaded(_log)),
+        spec("lynkr_git_show", "One commit: its message and its patch against its parent.",
+             {"rev": _d("A commit, branch or tag; default HEAD."), "paths": paths},
+             [], "read", _threaded(_show)),
         spec("lynkr_git_review", "A deterministic review of changes (range, staged or all "
              "uncommitted): risk score, reasons, possible secrets.",
              {"rev_range": rng, "staged": _d("Review staged changes.", BOOL)},

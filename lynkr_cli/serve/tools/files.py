@@ -17,10 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from lynkr_cli.errors import UsageError
+from lynkr_cli.git.secrets import SECRET_NAMES, redact_window
+from lynkr_cli.procenv import child_env
 from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int, arg_str
 from lynkr_cli.serve.tools.workspace import (
     IGNORED_DIRS,
-    SECRET_PATTERNS,
     is_binary,
     is_secret_file,
     readable_file,
@@ -53,7 +54,8 @@ def read_lines(ctx: ToolContext, args: dict[str, Any]) -> str:
     if is_binary(data):
         return f"{relative(ctx.root, path)} is a binary file ({path.stat().st_size} bytes)"
     lines = data.decode("utf-8", errors="replace").splitlines()
-    chosen = lines[start - 1 : stop]
+    # Redacted as this file's kind of content (an .env template loses every value).
+    chosen = redact_window(lines, start - 1, stop, path.name, ctx.known)
     body = "\n".join(f"{n:>6}\t{line}" for n, line in enumerate(chosen, start))
     header = f"{relative(ctx.root, path)} lines {start}-{start + len(chosen) - 1} of {len(lines)}"
     more = "" if stop >= len(lines) else f"\n… more lines follow; ask for start_line={stop + 1}"
@@ -132,7 +134,7 @@ def python_search(ctx: ToolContext, args: dict[str, Any], limit: int) -> list[st
     glob = arg_str(args, "glob", "*")
     hits: list[str] = []
     for path in walk_files(ctx.root, start):
-        if is_secret_file(path) or not fnmatch.fnmatch(path.name, glob):
+        if not fnmatch.fnmatch(path.name, glob) or _secret(ctx.root, path):
             continue
         try:
             with path.open("rb") as handle:
@@ -147,7 +149,7 @@ def python_search(ctx: ToolContext, args: dict[str, Any], limit: int) -> list[st
         rel = relative(ctx.root, path)
         for number, line in enumerate(text.splitlines(), 1):
             if regex.search(line):
-                hits.append(f"{rel}:{number}: {_clip(line)}")
+                hits.append(f"{rel}:{number}: {_clip(ctx.redact(line, path.name))}")
                 if len(hits) > limit:
                     return hits
     return hits
@@ -173,7 +175,7 @@ def rg_argv(rg: str, ctx: ToolContext, args: dict[str, Any]) -> list[str]:
     if glob != "*":
         argv += ["--glob", glob]
     # ".env.*" stays out of the globs so .env.example is searched; _rg_hit drops the rest.
-    for secret in SECRET_PATTERNS:
+    for secret in SECRET_NAMES:
         if secret != ".env.*":
             argv += ["--glob", f"!{secret}"]
     return [*argv, "--", pattern, str(start)]
@@ -182,13 +184,14 @@ def rg_argv(rg: str, ctx: ToolContext, args: dict[str, Any]) -> list[str]:
 async def rg_search(rg: str, ctx: ToolContext, args: dict[str, Any], limit: int) -> list[str]:
     argv = rg_argv(rg, ctx, args)
     proc = await asyncio.create_subprocess_exec(
-        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ctx.root
-    )
+        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ctx.root,
+        env=child_env(),
+    )  # fmt: skip
     hits: list[str] = []
     assert proc.stdout is not None
     try:
         async for raw in proc.stdout:
-            hit = _rg_hit(ctx.root, raw)
+            hit = _rg_hit(ctx, raw)
             if hit is not None:
                 hits.append(hit)
                 if len(hits) > limit:
@@ -200,16 +203,23 @@ async def rg_search(rg: str, ctx: ToolContext, args: dict[str, Any], limit: int)
     return hits
 
 
-def _rg_hit(root: Path, raw: bytes) -> str | None:
+def _rg_hit(ctx: ToolContext, raw: bytes) -> str | None:
     event = json.loads(raw)
     if event.get("type") != "match":
         return None
     data = event["data"]
     path = Path(data["path"].get("text", ""))
-    if is_secret_file(path):
+    if _secret(ctx.root, path):
         return None
-    text = data["lines"].get("text", "")
-    return f"{relative(root, path.resolve())}:{data['line_number']}: {_clip(text)}"
+    text = ctx.redact(data["lines"].get("text", "").rstrip("\r\n"), path.name)
+    return f"{relative(ctx.root, path.resolve())}:{data['line_number']}: {_clip(text)}"
+
+
+def _secret(root: Path, path: Path) -> bool:
+    """A secret by its own name, or through a symlink with an innocent name."""
+    if is_secret_file(path, root):
+        return True
+    return path.is_symlink() and is_secret_file(path.resolve(), root)
 
 
 async def search(args: dict[str, Any], ctx: ToolContext) -> str:

@@ -20,18 +20,25 @@ def _ready(ctx: ToolContext) -> Any:
     return api
 
 
+def _visible(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Rows from secret files dropped (a tracked ``secrets.json`` has keys for symbols)."""
+    from lynkr_cli.git.secrets import is_secret_path
+
+    return [r for r in rows if not is_secret_path(str(r.get("path", "")))]
+
+
 def symbols(args: dict[str, Any], ctx: ToolContext) -> Any:
     query = arg_str(args, "query")
     kind = args.get("kind") or None
     limit = arg_int(args, "limit", 50, lo=1, hi=500) or 50
-    found = _ready(ctx).search(ctx.root, query, kind=kind, limit=limit)
+    found = _visible(_ready(ctx).search(ctx.root, query, kind=kind, limit=limit))
     return found or f"no symbols matching {query!r}"
 
 
 def references(args: dict[str, Any], ctx: ToolContext) -> Any:
     name = arg_str(args, "name")
     limit = arg_int(args, "limit", 100, lo=1, hi=1000) or 100
-    found = _ready(ctx).refs(ctx.root, name, limit=limit)
+    found = _visible(_ready(ctx).refs(ctx.root, name, limit=limit))
     return found or f"no references to {name!r}"
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lynkr_cli.errors import LynkrError
-from lynkr_cli.logs import get_logger, redact_text
+from lynkr_cli.logs import get_logger
 from lynkr_cli.registry import ToolSpec
 from lynkr_cli.serve.tools.base import ToolContext, result_text, truncate
 from lynkr_cli.settings import Settings
@@ -75,18 +75,24 @@ class Toolbox:
             return f"tool {name} timed out after {timeout:g}s", True
         except LynkrError as exc:
             hint = f" ({exc.hint})" if exc.hint else ""
-            return redact_text(f"{exc.message}{hint}"), True
+            return self.ctx.redact(f"{exc.message}{hint}"), True
         except Exception as exc:  # a broken tool must not end the turn; the model can adapt
             get_logger("lynkr.tools").warning("tool.crash", tool=name, error=repr(exc))
-            return redact_text(f"tool {name} failed: {type(exc).__name__}: {exc}"), True
+            return self.ctx.redact(f"tool {name} failed: {type(exc).__name__}: {exc}"), True
 
     async def _dispatch(self, name: str, args: dict[str, Any]) -> tuple[str, bool]:
-        if name in self.specs:
-            return result_text(await self.specs[name].run(args, self.ctx)), False
-        if name in self.mcp_tools and self.mcp_call is not None:
-            tool = self.mcp_tools[name]
-            text, is_error = await self.mcp_call(tool.server, tool.tool, args)
-            return truncate(redact_text(text)), is_error
+        from lynkr_cli.procenv import confined
+
+        # Every process the tool starts (git, rg, the tests, the index's git) gets only the
+        # allow-listed environment, never the gateway's keys.
+        with confined(self.ctx.env()):
+            if name in self.specs:
+                return result_text(await self.specs[name].run(args, self.ctx), self.ctx), False
+            if name in self.mcp_tools and self.mcp_call is not None:
+                # The user's own servers: trusted to run, but what they return is redacted too.
+                tool = self.mcp_tools[name]
+                text, is_error = await self.mcp_call(tool.server, tool.tool, args)
+                return truncate(self.ctx.redact(text)), is_error
         if name in self.refused:
             return f"tool {name} is disabled: {self.refused[name]}", True
         return f"no such tool: {name}", True

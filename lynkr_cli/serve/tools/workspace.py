@@ -3,19 +3,18 @@
 A path is joined to the workspace root and fully resolved (``..`` collapsed, every
 symlink followed) *before* it is checked, so neither ``../../etc/passwd`` nor a
 symlink pointing outside can escape. Files that typically hold secrets (``.env``,
-private keys, credential stores) are refused even inside the workspace, because a
-tool result goes to a remote model.
+private keys, credential stores: :mod:`lynkr_cli.git.secrets` has the one list) are
+refused even inside the workspace, because a tool result goes to a remote model.
 """
 
 from __future__ import annotations
 
-import fnmatch
 import os
-import re
 from collections.abc import Iterator
 from pathlib import Path
 
 from lynkr_cli.errors import NotFoundError, PolicyError
+from lynkr_cli.git.secrets import is_secret_path
 from lynkr_cli.settings import Settings
 
 # Directories never listed or searched: build output, caches, VCS internals.
@@ -23,16 +22,6 @@ IGNORED_DIRS = frozenset(
     {".git", ".hg", ".svn", "node_modules", ".venv", "venv", "__pycache__", ".mypy_cache",
      ".ruff_cache", ".pytest_cache", ".tox", ".lynkr", "dist", "build", ".tools"}
 )  # fmt: skip
-
-# Names whose content must never reach the model. Matched case-insensitively on the file name.
-SECRET_PATTERNS = (
-    ".env", ".env.*", "*.env", ".envrc", ".netrc", "_netrc", ".npmrc", ".pypirc",
-    ".git-credentials", ".pgpass", "*.pem", "*.key", "*.p12", "*.pfx", "*.keystore",
-    "*.jks", "id_rsa*", "id_dsa*", "id_ecdsa*", "id_ed25519*", "credentials",
-    "credentials.json", "*.tfvars", "secrets.*", ".htpasswd",
-)  # fmt: skip
-# Templates that conventionally hold no real values.
-SECRET_EXCEPTIONS = (".env.example", ".env.sample", ".env.template", ".env.dist")
 
 
 def workspace_root(settings: Settings) -> Path:
@@ -42,16 +31,23 @@ def workspace_root(settings: Settings) -> Path:
     return root.resolve()
 
 
-# One compiled alternation: checked for every file a search or listing touches.
-_SECRET_RE = re.compile("|".join(fnmatch.translate(p) for p in SECRET_PATTERNS))
+def is_secret_file(path: Path, root: Path | None = None) -> bool:
+    """True when ``path`` (judged relative to ``root`` when under it) is a secret store.
+
+    The rules are :func:`lynkr_cli.git.secrets.is_secret_path`'s, shared by every tool.
+    """
+    text, prefix = str(path), f"{root}{os.sep}"
+    # String slicing, not Path.relative_to: this runs for every file a search walks.
+    return is_secret_path(text[len(prefix) :] if root and text.startswith(prefix) else text)
 
 
-def is_secret_file(path: Path) -> bool:
-    """True when ``path``'s name marks it as a likely secret store."""
-    name = path.name.lower()
-    if name in SECRET_EXCEPTIONS:
-        return False
-    return _SECRET_RE.match(name) is not None
+def refuse_secret(root: Path, path: Path, user_path: str, verb: str = "read") -> None:
+    """PolicyError when the resolved ``path`` or the name the model gave is a secret file."""
+    if is_secret_file(path, root) or is_secret_path(user_path):
+        raise PolicyError(
+            f"refusing to {verb} '{user_path}': it looks like a secrets file",
+            hint="Secret files (.env, keys, credentials) are never sent to the model.",
+        )
 
 
 def confine(root: Path, user_path: str) -> Path:
@@ -73,11 +69,7 @@ def confine(root: Path, user_path: str) -> Path:
 def readable_file(root: Path, user_path: str) -> Path:
     """A confined, existing, non-secret regular file."""
     path = confine(root, user_path)
-    if is_secret_file(path) or is_secret_file(Path(user_path)):
-        raise PolicyError(
-            f"refusing to read '{user_path}': it looks like a secrets file",
-            hint="Secret files (.env, keys, credentials) are never sent to the model.",
-        )
+    refuse_secret(root, path, user_path)
     _refuse_git_internals(root, path, user_path)
     if not path.exists():
         raise NotFoundError(f"no such file: {relative(root, path)}")
@@ -99,6 +91,8 @@ def walk_start(root: Path, user_path: str) -> Path:
     """A confined starting point for listing or searching (never inside ``.git``)."""
     path = confine(root, user_path)
     _refuse_git_internals(root, path, user_path)
+    if path.is_file() or is_secret_path(user_path):
+        refuse_secret(root, path, user_path, "search")
     return path
 
 
@@ -145,3 +139,54 @@ def _walk(root: Path, directory: Path) -> Iterator[Path]:
 def is_binary(sample: bytes) -> bool:
     """Heuristic used by git too: a NUL byte in the first block means binary."""
     return b"\x00" in sample[:8192]
+
+
+SECRET_FILE_BYTES = 65_536
+MAX_SECRET_FILES = 64
+
+
+def known_secret_values(settings: Settings, root: Path) -> list[str]:
+    """Values masked wherever they appear in a tool result, even out of context.
+
+    The configured secrets (``SecretStr`` settings), the gateway's environment variables
+    whose names say secret (``*_API_KEY``, ``*_TOKEN``…), and the secret-looking values
+    assigned in the secret files at the workspace root and one directory down (``.env``,
+    ``.env.local``, ``config/secrets.yml``, ``.aws/credentials``…): a test that prints a
+    setting it loaded from one must not hand it to the model.
+    """
+    from lynkr_cli.git.secrets import env_file_values, worth_knowing
+    from lynkr_cli.settings import secret_values
+
+    values = [v for k, v in os.environ.items() if worth_knowing(k, v)]
+    values += [v for v in secret_values(settings) if worth_knowing("api_key", v)]
+    for path in _secret_files_near(root):
+        try:
+            with path.open("rb") as handle:
+                data = handle.read(SECRET_FILE_BYTES)
+        except OSError:
+            continue
+        if not is_binary(data):
+            values += env_file_values(data.decode("utf-8", "replace"))
+    return values
+
+
+def _secret_files_near(root: Path) -> list[Path]:
+    """Secret files at ``root`` and one directory down (never through a symlink)."""
+    found: list[Path] = []
+    for directory in (root, *_subdirs(root)):
+        try:
+            with os.scandir(directory) as it:
+                names = sorted(e.name for e in it if e.is_file(follow_symlinks=False))
+        except OSError:
+            continue
+        found += [directory / n for n in names if is_secret_file(directory / n, root)]
+    return found[:MAX_SECRET_FILES]
+
+
+def _subdirs(root: Path) -> list[Path]:
+    try:
+        with os.scandir(root) as it:
+            dirs = [e for e in it if e.is_dir(follow_symlinks=False)]
+        return sorted(Path(e.path) for e in dirs if e.name not in IGNORED_DIRS)
+    except OSError:
+        return []
