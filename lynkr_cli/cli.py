@@ -4,15 +4,19 @@ from __future__ import annotations
 
 import os
 import sys
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any, ClassVar
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
 from lynkr_cli import __version__, console
 from lynkr_cli.errors import ExitCode, LynkrError
+
+COMPLETE_VAR = "_LYNKR_COMPLETE"  # set by the shell completion scripts
 
 HELP = """lynkr: a self-hosted backend for the Claude Code CLI.
 
@@ -22,29 +26,47 @@ Start the gateway with `lynkr serve`, then point Claude Code at it:
 
 
 def exit_code_for(exc: BaseException) -> int:
-    """Map any exception to an exit code, printing the human message on stderr."""
+    """Map any exception to an exit code, printing the human message on stderr.
+
+    With ``--json`` on the command line the same error is also one JSON document on
+    stdout, ``{"error": {"code", "exit", "message", "hint"}}``, unless the command had
+    already printed its document.
+    """
     if isinstance(exc, Exit):
         return int(exc.exit_code)
+    code, name, message, hint = _describe(exc)
+    if console.state.json_errors and not isinstance(exc, BrokenPipeError):
+        console.print_error_json(name, code, message, hint)
+    return code
+
+
+def _describe(exc: BaseException) -> tuple[int, str, str, str | None]:
+    """Exit code, error code name, message and hint; the human form goes to stderr."""
     if isinstance(exc, TyperException):  # click's usage errors, vendored by Typer
+        message = exc.format_message()
         show = getattr(exc, "show", None)
         if show is not None:
             show()
         else:
-            console.error(exc.format_message())
-        return int(exc.exit_code)
+            console.error(message)
+        ctx = getattr(exc, "ctx", None)
+        hint = f"Try '{ctx.command_path} --help' for help." if ctx is not None else None
+        if isinstance(exc, NoArgsIsHelpError):  # a bare group: its help is on stderr
+            message = f"'{ctx.command_path}' needs a command" if ctx else "a command is missing"
+        return int(exc.exit_code), "usage", message, hint
     if isinstance(exc, KeyboardInterrupt | Abort):
         console.error("interrupted")
-        return ExitCode.INTERRUPTED
+        return ExitCode.INTERRUPTED, "interrupted", "interrupted", None
     if isinstance(exc, LynkrError):
         console.error(exc.message, exc.hint)
-        return int(exc.exit_code)
+        code = ExitCode(exc.exit_code)
+        return int(code), code.name.lower(), exc.message, exc.hint
     if isinstance(exc, BrokenPipeError):
-        return ExitCode.FAILURE
-    console.error(
-        f"internal error: {type(exc).__name__}: {exc}",
-        "Rerun with LYNKR_DEBUG=1 for the traceback, and report it.",
-    )
-    return ExitCode.FAILURE
+        return ExitCode.FAILURE, "broken_pipe", "stdout was closed", None
+    message = f"internal error: {type(exc).__name__}: {exc}"
+    hint = "Rerun with LYNKR_DEBUG=1 for the traceback, and report it."
+    console.error(message, hint)
+    return ExitCode.FAILURE, "internal", message, hint
 
 
 class LynkrGroup(TyperGroup):
@@ -66,6 +88,18 @@ class LynkrGroup(TyperGroup):
             self.commands[cmd_name] = _to_click(self.lazy[cmd_name])
         return self.commands.get(cmd_name)
 
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)
+        except UsageError as exc:
+            # Typer suggests from the converted commands only; the lazy ones count too.
+            if args and "Did you mean" not in exc.message:
+                close = get_close_matches(args[0], self.list_commands(ctx))
+                if close:
+                    names = ", ".join(repr(name) for name in close)
+                    exc.message = f"{exc.message.rstrip('.')}. Did you mean {names}?"
+            raise
+
     def main(  # type: ignore[override]
         self,
         args: Any = None,
@@ -76,10 +110,13 @@ class LynkrGroup(TyperGroup):
     ) -> Any:
         from lynkr_cli.plugins import get_manager
 
-        for message in get_manager().warnings:
-            console.warn(message)
+        argv = list(sys.argv[1:] if args is None else args)
+        console.begin(argv)
+        if not os.environ.get(COMPLETE_VAR):  # a completing shell shows stderr mid-line
+            for message in get_manager().warnings:
+                console.warn(message)
         try:
-            result = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+            result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
         except BaseException as exc:
             if isinstance(exc, SystemExit):
@@ -165,7 +202,7 @@ def create_app() -> typer.Typer:
         cls=LynkrGroup,
         help=HELP,
         no_args_is_help=True,
-        add_completion=False,
+        add_completion=True,
         pretty_exceptions_enable=False,
         pretty_exceptions_show_locals=False,
         rich_markup_mode=None,

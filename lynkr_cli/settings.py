@@ -200,6 +200,7 @@ class PolicySettings(Section):
     git_require_tests: bool = Field(False, json_schema_extra=env("POLICY_GIT_REQUIRE_TESTS"))
     git_test_command: str = Field("", json_schema_extra=env("POLICY_GIT_TEST_COMMAND"))
     git_commit_regex: str = Field("", json_schema_extra=env("POLICY_GIT_COMMIT_REGEX"))
+    git_block_secrets: bool = Field(True, json_schema_extra=env("POLICY_GIT_BLOCK_SECRETS"))
     tools_allow_write: bool = Field(False, json_schema_extra=env("POLICY_TOOLS_ALLOW_WRITE"))
     tools_allow_exec: bool = Field(False, json_schema_extra=env("POLICY_TOOLS_ALLOW_EXEC"))
     test_timeout: float = Field(600.0, gt=0, json_schema_extra=env("POLICY_TEST_TIMEOUT"))

@@ -25,7 +25,9 @@ def table() -> str:
                 else info.get_default(call_default_factory=True)
             )
             shown = "" if default in (None, "", [], {}) else f"`{default}`"
-            names = ", ".join(f"`{n}`" for n in field_env_names(section, name))
+            # A short name may equal the LYNKR_<SECTION>_<FIELD> one: list it once.
+            unique = dict.fromkeys(field_env_names(section, name))
+            names = ", ".join(f"`{n}`" for n in unique)
             rows.append(f"| `{section}.{name}` | {shown} | {names} |")
     return "\n".join(rows)
 

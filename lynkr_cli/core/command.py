@@ -22,15 +22,12 @@ def plugins(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json([info.__dict__ for info in infos])
         return
-    from rich.table import Table
-
-    table = Table("plugin", "version", "hooks", "status")
+    rows = []
     for info in infos:
-        status = "builtin" if info.builtin else "entry point"
-        if info.error:
-            status = f"[red]error[/red]: {info.error}"
-        table.add_row(info.name, info.version, ", ".join(info.hooks), status)
-    console.out().print(table)
+        kind = "builtin" if info.builtin else "entry point"
+        status = console.Styled(f"error: {info.error}", "red") if info.error else kind
+        rows.append([info.name, info.version, ", ".join(info.hooks), status])
+    console.table(["plugin", "version", "hooks", "status"], rows)
 
 
 @config_app.command("show")
@@ -50,15 +47,13 @@ def config_show(json_output: JsonOpt = False) -> None:
         }
         console.print_json({"settings": doc, "files": [str(p) for p in loaded.files]})
         return
-    from rich.table import Table
-
-    table = Table("setting", "value", "source")
+    rows, styles = [], []
     for section, fields in values.items():
         for name, value in fields.items():
             source = loaded.sources[f"{section}.{name}"]
-            style = "dim" if source == "default" else ""
-            table.add_row(f"{section}.{name}", repr(value), source, style=style)
-    console.out().print(table)
+            rows.append([f"{section}.{name}", repr(value), source])
+            styles.append("dim" if source == "default" else "")
+    console.table(["setting", "value", "source"], rows, row_styles=styles)
 
 
 @config_app.command("path")
@@ -83,9 +78,11 @@ def config_path(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json(doc)
         return
+    rows: list[list[console.Cell]] = []
     for key, value in doc.items():
-        shown = ", ".join(value) if isinstance(value, list) else value
-        console.out().print(f"{key:15} {shown or '(none)'}")
+        shown = ", ".join(value) if isinstance(value, list) else str(value)
+        rows.append([key, shown or "(none)"])
+    console.table(["what", "path"], rows)
 
 
 def _open_cache() -> Any:
@@ -104,8 +101,7 @@ def cache_stats(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json(stats)
         return
-    for key, value in stats.items():
-        console.out().print(f"{key:17} {value}")
+    console.table(["stat", "value"], [[key, value] for key, value in stats.items()])
 
 
 @cache_app.command("clear")
@@ -117,7 +113,7 @@ def cache_clear(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json({"removed": removed})
         return
-    console.out().print(f"removed {removed} cached responses")
+    console.say(f"removed {console.plural(removed, 'cached response')}")
 
 
 @hookimpl

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli import paths
+from lynkr_cli.console import plural
 from lynkr_cli.registry import CheckResult, CheckStatus
 
 if TYPE_CHECKING:
@@ -129,7 +130,12 @@ def index_state(ctx: Context) -> CheckResult:
             f"Refresh it: `lynkr index {root}` (incremental).",
             db=str(db_path),
         )
-    return _r("index", "ok", f"{files} files indexed {age}, all fresh ({db_path})", db=str(db_path))
+    return _r(
+        "index",
+        "ok",
+        f"{plural(files, 'file')} indexed {age}, all fresh ({db_path})",
+        db=str(db_path),
+    )
 
 
 def _age(built_at: float) -> str:
@@ -227,7 +233,11 @@ def _start(server: Any, settings: Settings, ctx: Context) -> CheckResult:
             f"Run it by hand: `lynkr mcp start {server.name}`.",
             stderr=report.stderr,
         )
-    return _r(f"mcp:{server.name}", "ok", f"started in {report.ms} ms, {len(report.tools)} tools")
+    return _r(
+        f"mcp:{server.name}",
+        "ok",
+        f"started in {report.ms} ms, {plural(len(report.tools), 'tool')}",
+    )
 
 
 def cache_dir(ctx: Context) -> CheckResult:

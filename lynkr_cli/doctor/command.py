@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
-from lynkr_cli import console, hookimpl
+from lynkr_cli import complete, console, hookimpl
 
 _STYLE = {"ok": "green", "warn": "yellow", "fail": "bold red", "skip": "dim"}
 
@@ -19,7 +19,12 @@ def doctor(
         bool, typer.Option("--deep", help="Also start MCP servers and other slow checks.")
     ] = False,
     only: Annotated[
-        list[str] | None, typer.Option("--only", help="Run only this group or check (repeat).")
+        list[str] | None,
+        typer.Option(
+            "--only",
+            help="Run only this group or check (repeat).",
+            autocompletion=complete.doctor_names,
+        ),
     ] = None,
     timeout: Annotated[
         float, typer.Option("--timeout", min=0.1, help="Seconds for each network step.")
@@ -61,24 +66,22 @@ def doctor(
         raise typer.Exit(code)
 
 
-def _table(results: Sequence[object], counts: dict[str, int]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
+def _table(results: Sequence[Any], counts: dict[str, int]) -> None:
+    if not console.is_terminal():  # piped: one field per column, for cut and awk
+        rows = [[r.status, r.name, r.summary, r.fix or ""] for r in results]
+        console.table(["status", "check", "finding", "fix"], rows)
+    else:  # three columns, the fix under its finding: readable in 80 columns too
+        console.table(["status", "check", "finding / fix"], map(_terminal_row, results),
+                      no_wrap=[1])  # fmt: skip
+    console.say(", ".join(f"{n} {k}" for k, n in counts.items()))
 
-    # Three columns, the fix under its finding: readable in 80 columns too.
-    table = Table("status", "check", "finding / fix", show_lines=False)
-    table.columns[1].no_wrap = True
-    for r in results:
-        status = getattr(r, "status", "")
-        text = escape(getattr(r, "summary", ""))
-        fix = getattr(r, "fix", None)
-        if fix and status != "ok":
-            text += f"\n[bold]fix:[/bold] {escape(fix)}"
-        table.add_row(
-            f"[{_STYLE.get(status, '')}]{status}[/]", escape(getattr(r, "name", "")), text
-        )
-    console.out().print(table)
-    console.out().print(", ".join(f"{n} {k}" for k, n in counts.items()))
+
+def _terminal_row(r: Any) -> list[console.Cell]:
+    status = console.Styled(r.status, _STYLE.get(r.status, ""))
+    finding = r.summary
+    if r.fix and r.status != "ok":
+        finding += f"\nfix: {r.fix}"
+    return [status, r.name, finding]
 
 
 @hookimpl

@@ -45,19 +45,6 @@ def _open(ctx: typer.Context) -> Repo:
     return Repo.open((ctx.obj or {}).get("repo"))
 
 
-def _table(*columns: str) -> Any:
-    from rich.table import Table
-
-    return Table(*columns)
-
-
-def _row(table: Any, *cells: str, style: str = "") -> None:
-    """Add a row of plain text: commit subjects and paths are data, never Rich markup."""
-    from rich.text import Text
-
-    table.add_row(*(Text(cell) for cell in cells), style=style)
-
-
 @git_app.command()
 def status(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     """Show the branch, its upstream, and staged, unstaged, untracked and conflicted files."""
@@ -69,17 +56,18 @@ def status(ctx: typer.Context, json_output: JsonOpt = False) -> None:
 
 
 def _print_status(st: Status) -> None:
-    out = console.out()
-    from rich.markup import escape
-
-    where = (
-        f"On branch [bold]{escape(st.branch)}[/bold]" if st.branch else "[red]HEAD detached[/red]"
+    where: list[str | console.Styled] = (
+        ["On branch ", console.Styled(st.branch, "bold")]
+        if st.branch
+        else [console.Styled("HEAD detached", "red")]
     )
     if st.upstream:
-        where += f", tracking {escape(st.upstream)} (ahead {st.ahead}, behind {st.behind})"
-    out.print(where + ("" if st.head else ", no commits yet"))
+        where.append(f", tracking {st.upstream} (ahead {st.ahead}, behind {st.behind})")
+    console.say(*where, "" if st.head else ", no commits yet")
     if st.operation:
-        out.print(f"{st.operation} in progress: finish it or abort it (git {st.operation} --abort)")
+        console.say(
+            f"{st.operation} in progress: finish it or abort it (git {st.operation} --abort)"
+        )
     groups = [
         ("Conflicts", "red", st.conflicted),
         ("Staged", "green", [f"{c.kind} {c.path}" for c in st.staged]),
@@ -88,11 +76,11 @@ def _print_status(st: Status) -> None:
     ]
     for title, style, items in groups:
         if items:
-            out.print(f"{title}:")
+            console.say(f"{title}:")
             for item in items:
-                out.print(f"  {item}", style=style, markup=False)
+                console.say(f"  {item}", style=style)
     if st.clean:
-        out.print("nothing to commit, working tree clean")
+        console.say("nothing to commit, working tree clean")
 
 
 @git_app.command()
@@ -108,17 +96,13 @@ def diff(
         console.print_json(result.to_dict())
         return
     _print_patch(result.patch)
-    console.info(f"{len(result.files)} files, +{result.added} -{result.deleted}")
+    console.info(f"{console.plural(len(result.files), 'file')}, +{result.added} -{result.deleted}")
 
 
 def _print_patch(patch: str) -> None:
-    from rich.text import Text
-
     styles = (("+++", "bold"), ("---", "bold"), ("+", "green"), ("-", "red"), ("@@", "cyan"))
-    out = console.out()
     for line in patch.splitlines():
-        style = next((s for prefix, s in styles if line.startswith(prefix)), "")
-        out.print(Text(line, style=style), soft_wrap=True)
+        console.say(line, style=next((s for prefix, s in styles if line.startswith(prefix)), ""))
 
 
 @git_app.command()
@@ -152,29 +136,43 @@ def commit(
     ctx: typer.Context,
     message: Annotated[str, typer.Option("-m", "--message", help="The commit message.")],
     amend: Annotated[bool, typer.Option("--amend", help="Replace the last commit.")] = False,
+    allow_secret: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allow-secret",
+            metavar="FILE:LINE",
+            help="Commit although this one secret finding is there (repeat for more).",
+        ),
+    ] = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Commit the staged changes, after the policy's checks (and tests, when required)."""
+    """Commit the staged changes, after the policy's checks (and tests, when required).
+
+    A staged line that looks like a secret (the detectors of `lynkr git review`)
+    refuses the commit with exit 5, naming FILE:LINE and the kind, never the value.
+    """
     repo = _open(ctx)
-    result = repo.commit(message, amend=amend, on_output=_stream_line)
+    result = repo.commit(
+        message, amend=amend, on_output=_stream_line, allow_secrets=allow_secret or []
+    )
     if json_output:
         console.print_json(result.to_dict())
         return
     if result.tests is not None:
         console.info(f"tests passed ({result.tests.source}): {' '.join(result.tests.command)}")
-    console.out().print(f"[{result.branch} {result.short}] {result.subject}", markup=False)
+    console.say(f"[{result.branch} {result.short}] {result.subject}")
     _print_stats(result.files)
 
 
 def _stream_line(line: str) -> None:
     # Test output goes to stderr as it arrives, so stdout stays one document.
-    console.err().print(line, markup=False, highlight=False)
+    console.info(line)
 
 
 def _print_stats(files: list[FileStat]) -> None:
     added = sum(f.added for f in files)
     deleted = sum(f.deleted for f in files)
-    console.out().print(f" {len(files)} files changed, +{added} -{deleted}")
+    console.say(f" {console.plural(len(files), 'file')} changed, +{added} -{deleted}")
 
 
 @git_app.command()
@@ -194,11 +192,11 @@ def push(
         return
     where = f"{result.remote}/{result.target}"
     if result.up_to_date:
-        console.out().print(f"{where} is already up to date", markup=False)
+        console.say(f"{where} is already up to date")
         return
     moved = f"{result.old}..{result.new[:7]}" if result.old else f"new branch at {result.new[:7]}"
     upstream = ", upstream set" if result.set_upstream else ""
-    console.out().print(f"pushed {result.branch} to {where} ({moved}{upstream})", markup=False)
+    console.say(f"pushed {result.branch} to {where} ({moved}{upstream})")
 
 
 @git_app.command()
@@ -213,10 +211,10 @@ def pull(
         console.print_json(result.to_dict())
         return
     if result.up_to_date:
-        console.out().print(f"already up to date with {result.upstream}", markup=False)
+        console.say(f"already up to date with {result.upstream}")
         return
     old = (result.old or "")[:7] or "nothing"
-    console.out().print(f"pulled {result.upstream}: {old}..{(result.new or '')[:7]}", markup=False)
+    console.say(f"pulled {result.upstream}: {old}..{(result.new or '')[:7]}")
     _print_stats(result.files)
 
 
@@ -234,10 +232,8 @@ def log(
     if json_output:
         console.print_json([c.to_dict() for c in commits])
         return
-    table = _table("commit", "date", "author", "subject")
-    for c in commits:
-        _row(table, c.short, c.date[:10], c.author, c.subject)
-    console.out().print(table)
+    rows = [[c.short, c.date[:10], c.author, c.subject] for c in commits]
+    console.table(["commit", "date", "author", "subject"], rows)
 
 
 @git_app.command()
@@ -247,12 +243,12 @@ def branches(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json([b.to_dict() for b in found])
         return
-    table = _table("", "branch", "commit", "upstream", "ahead/behind", "subject")
-    for b in found:
-        track = f"+{b.ahead} -{b.behind}" if b.upstream else ""
-        mark = "*" if b.current else ""
-        _row(table, mark, b.name, b.commit[:7], b.upstream or "", track, b.subject)
-    console.out().print(table)
+    rows = [
+        ["*" if b.current else "", b.name, b.commit[:7], b.upstream or "",
+         f"+{b.ahead} -{b.behind}" if b.upstream else "", b.subject]
+        for b in found
+    ]  # fmt: skip
+    console.table(["current", "branch", "commit", "upstream", "ahead/behind", "subject"], rows)
 
 
 @git_app.command()
@@ -265,11 +261,11 @@ def policy(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json(rows)
         return
-    table = _table("setting", "environment", "value", "source")
-    for row in rows:
-        style = "dim" if row["source"] == "default" else ""
-        _row(table, row["setting"], row["env"], repr(row["value"]), row["source"], style=style)
-    console.out().print(table)
+    console.table(
+        ["setting", "environment", "value", "source"],
+        [[r["setting"], r["env"], repr(r["value"]), r["source"]] for r in rows],
+        row_styles=["dim" if r["source"] == "default" else "" for r in rows],
+    )
 
 
 @git_app.command()
@@ -292,23 +288,17 @@ def review(
     if json_output:
         console.print_json(result.to_dict())
         return
-    from rich.markup import escape
-
-    out = console.out()
-    out.print(f"risk {result.score}/100 ({result.level}) · {result.source}", markup=False)
+    console.say(f"risk {result.score}/100 ({result.level}) · {result.source}")
     for reason in result.reasons:
-        out.print(f"  +{reason.points:<3} {reason.reason}", markup=False)
+        console.say(f"  +{reason.points:<3} {reason.reason}")
     if not result.files:
-        out.print("no changes to review")
+        console.say("no changes to review")
     else:
-        table = _table("file", "change", "+", "-", "notes")
-        for row in review_rows(result):
-            _row(table, *row)
-        out.print(table)
+        console.table(["file", "change", "+", "-", "notes"], review_rows(result))
     for s in result.secrets:
-        out.print(f"[red]secret[/red] {escape(s.path)}:{s.line} {s.kind}")
+        console.say(console.Styled("secret", "red"), f" {s.path}:{s.line} {s.kind}")
     if result.llm and result.llm.get("text"):
-        out.print(result.llm["text"], markup=False)
+        console.say(result.llm["text"])
 
 
 def _review_llm(repo: Repo, rev_range: str | None, staged: bool, result: Any) -> dict[str, Any]:

@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from lynkr_cli.errors import ConfigError, PolicyError
+from lynkr_cli.errors import ConfigError, PolicyError, UsageError
 
 if TYPE_CHECKING:
     from lynkr_cli.git.models import TestRun
+    from lynkr_cli.git.secrets import SecretFinding
     from lynkr_cli.settings import LoadedSettings, PolicySettings
 
 # The settings that govern git, in the order `lynkr git policy` shows them.
@@ -35,6 +36,7 @@ POLICY_FIELDS = (
     "git_require_tests",
     "git_test_command",
     "git_commit_regex",
+    "git_block_secrets",
     "test_timeout",
 )
 
@@ -52,6 +54,35 @@ class TestsFailed(PolicyError):
             hint="Fix the failures and commit again, or set POLICY_GIT_REQUIRE_TESTS=false.",
         )
         self.run = run
+
+
+class SecretsFound(PolicyError):
+    """The staged changes hold detected secrets, so the commit was refused (exit 5)."""
+
+    def __init__(self, findings: Sequence[SecretFinding]) -> None:
+        shown = ", ".join(f"{f.path}:{f.line} ({f.kind})" for f in findings[:10])
+        more = f" and {len(findings) - 10} more" if len(findings) > 10 else ""
+        count = "a possible secret" if len(findings) == 1 else f"{len(findings)} possible secrets"
+        first = f"{findings[0].path}:{findings[0].line}"
+        super().__init__(
+            f"the staged changes hold {count}: {shown}{more}; nothing was committed",
+            hint="Remove it, `lynkr git stage` the file and commit again. If it is not a "
+            f"secret, allow that one finding with `--allow-secret {first}`; "
+            "POLICY_GIT_BLOCK_SECRETS=false turns the check off.",
+        )
+        self.findings = list(findings)
+
+
+def _place(text: str) -> tuple[str, int]:
+    """``FILE:LINE`` (as `lynkr git review` prints it) as a (path, line) pair."""
+    path, _, line = text.rpartition(":")
+    if not path or not line.isdigit():
+        raise UsageError(
+            f"--allow-secret {text!r} is not FILE:LINE",
+            hint="Copy the place from the refusal or `lynkr git review --staged`, "
+            "e.g. --allow-secret config/settings.py:12.",
+        )
+    return path.removeprefix("./"), int(line)
 
 
 @dataclass(frozen=True)
@@ -76,6 +107,7 @@ class GitPolicy:
     test_command: str = ""
     commit_regex: str = ""
     test_timeout: float = 600.0
+    block_secrets: bool = True
 
     @classmethod
     def from_settings(cls, policy: PolicySettings) -> GitPolicy:
@@ -90,6 +122,7 @@ class GitPolicy:
             test_command=policy.git_test_command,
             commit_regex=policy.git_commit_regex,
             test_timeout=policy.test_timeout,
+            block_secrets=policy.git_block_secrets,
         )
 
     @classmethod
@@ -115,6 +148,19 @@ class GitPolicy:
                 f"the commit message does not match the required pattern {self.commit_regex!r}",
                 hint="Reword the message, or change POLICY_GIT_COMMIT_REGEX.",
             )
+
+    def check_secrets(self, findings: Sequence[SecretFinding], allowed: Sequence[str]) -> None:
+        """Refuse a commit whose staged lines hold a detected secret, bar allowed ones.
+
+        ``allowed`` holds ``FILE:LINE`` strings (``--allow-secret``), each lifting the
+        one finding at that place. Findings name file, line and kind, never the value.
+        """
+        if not self.block_secrets:
+            return
+        lifted = {_place(text) for text in allowed}
+        left = [f for f in findings if (f.path, f.line) not in lifted]
+        if left:
+            raise SecretsFound(left)
 
     def check_push_enabled(self) -> None:
         """Refuse any push when pushing is off (checked before looking at the repository)."""

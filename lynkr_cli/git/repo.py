@@ -287,12 +287,22 @@ class Repo:
     # ------------------------------------------------------------------ guarded
 
     def commit(
-        self, message: str, *, amend: bool = False, on_output: OutputCallback | None = None
+        self,
+        message: str,
+        *,
+        amend: bool = False,
+        on_output: OutputCallback | None = None,
+        allow_secrets: Sequence[str] = (),
     ) -> CommitResult:
-        """Commit the index after the policy's checks (and tests, when required)."""
+        """Commit the index after the policy's checks (secrets, tests when required).
+
+        ``allow_secrets`` holds ``FILE:LINE`` places whose secret finding is not a secret.
+        """
         from lynkr_cli.git import workflow
 
-        return workflow.commit(self, message, amend=amend, on_output=on_output)
+        return workflow.commit(
+            self, message, amend=amend, on_output=on_output, allow_secrets=allow_secrets
+        )
 
     def push(
         self,

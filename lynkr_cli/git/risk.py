@@ -10,6 +10,8 @@ import re
 from collections.abc import Iterable
 from pathlib import PurePosixPath
 
+from lynkr_cli.console import plural
+
 # (category, points, path pattern). Matched against the lower-cased path.
 SENSITIVE: tuple[tuple[str, int, re.Pattern[str]], ...] = (
     (
@@ -185,9 +187,11 @@ def churn_points(churn: int, files: int) -> tuple[int, str | None]:
     """Points for the size of a change, with the reason."""
     for limit, points in ((1000, 30), (500, 20), (200, 12), (50, 5)):
         if churn >= limit:
-            return points + _file_points(files), f"large change: {churn} lines in {files} files"
+            return points + _file_points(
+                files
+            ), f"large change: {churn} lines in {plural(files, 'file')}"
     extra = _file_points(files)
-    return extra, (f"wide change: {files} files" if extra else None)
+    return extra, (f"wide change: {plural(files, 'file')}" if extra else None)
 
 
 def _file_points(files: int) -> int:

@@ -6,18 +6,27 @@ the only places lynkr writes history or talks to a remote.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from lynkr_cli.errors import ExitCode, GitError, UsageError
 from lynkr_cli.git import parse
+from lynkr_cli.git.diffparse import parse_patch
 from lynkr_cli.git.gitproc import NETWORK_TIMEOUT, GitResult, failure
 from lynkr_cli.git.models import CommitResult, FileStat, PullResult, PushResult, TestRun
 from lynkr_cli.git.policy import TestsFailed
 from lynkr_cli.git.refs import check_branch_name, check_remote
 from lynkr_cli.git.repo import Repo
+from lynkr_cli.git.secrets import SecretFinding, scan
 from lynkr_cli.git.testrun import OutputCallback, run_tests
 
 
 def commit(
-    repo: Repo, message: str, *, amend: bool = False, on_output: OutputCallback | None = None
+    repo: Repo,
+    message: str,
+    *,
+    amend: bool = False,
+    on_output: OutputCallback | None = None,
+    allow_secrets: Sequence[str] = (),
 ) -> CommitResult:
     repo.policy.check_commit(message)
     branch = repo.current_branch()
@@ -34,6 +43,8 @@ def commit(
             hint="Stage changes first with `lynkr git stage PATHS` (or `--all`).",
             exit_code=ExitCode.GIT_NOTHING_TO_COMMIT,
         )
+    if repo.policy.block_secrets:
+        repo.policy.check_secrets(staged_secrets(repo), allow_secrets)
     tests = _run_required_tests(repo, on_output)
     args = ["commit", "--quiet", "--file=-", "--cleanup=whitespace"]
     if amend:
@@ -44,6 +55,12 @@ def commit(
             result, hint="If a commit hook refused it, fix what it reports and commit again."
         )
     return _commit_result(repo, branch, amend, tests)
+
+
+def staged_secrets(repo: Repo) -> list[SecretFinding]:
+    """What `lynkr git review --staged` reports as secrets, from the same detectors."""
+    patches = parse_patch(repo.diff(staged=True).patch)
+    return [finding for p in patches for finding in scan(p.path, p.added)]
 
 
 def _run_required_tests(repo: Repo, on_output: OutputCallback | None) -> TestRun | None:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from lynkr_cli import console, hookimpl
+from lynkr_cli import complete, console, hookimpl
 from lynkr_cli.index.progress import ProgressBar
 
 
@@ -22,9 +22,22 @@ class IndexGroup(TyperGroup):
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         first = next((a for a in args if not a.startswith("-")), None)
         wants_help = any(a in ("--help", "-h") for a in args)
+        if first is not None and first not in self.commands:
+            _check_not_a_typo(ctx, first, [n for n in self.commands if n != "build"])
         if (first is None and not wants_help) or (first is not None and first not in self.commands):
             args = ["build", *args]
         return super().parse_args(ctx, args)
+
+
+def _check_not_a_typo(ctx: Any, word: str, commands: list[str]) -> None:
+    """A PATH that does not exist but looks like a subcommand is a typo, not a path."""
+    import os
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, commands)
+    if close and not ctx.resilient_parsing and not os.path.exists(word):
+        names = ", ".join(repr(name) for name in close)
+        ctx.fail(f"No such command or directory {word!r}. Did you mean {names}?")
 
 
 index_app = typer.Typer(
@@ -115,12 +128,13 @@ def _definition_text(row: dict[str, Any]) -> str:
 def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> None:
     if json_output:
         console.print_json(rows)
-    else:
-        out = console.out()
-        for row in rows:
-            where = f"{row['path']}:{row['line']}:{row['column']}"
-            detail = row.get("signature") or _definition_text(row)
-            out.print(f"{where}  {row['kind']:<10} {detail}", markup=False, highlight=False)
+    elif rows:
+        cells = [
+            [f"{row['path']}:{row['line']}:{row['column']}", row["kind"],
+             row.get("signature") or _definition_text(row)]
+            for row in rows
+        ]  # fmt: skip
+        console.table(["location", "kind", "signature / definition"], cells, no_wrap=[0])
     if not rows:
         if not json_output:
             console.error(f"no {what}")
@@ -129,7 +143,12 @@ def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> No
 
 @index_app.command("search")
 def search(  # noqa: PLR0917
-    query: Annotated[str, typer.Argument(help="Name or part of one; prefix and fuzzy match.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help="Name or part of one; prefix and fuzzy match.", autocompletion=complete.symbols
+        ),
+    ],
     kind: Annotated[
         str | None, typer.Option("--kind", help="Only this kind (function, class…).")
     ] = None,
@@ -150,7 +169,9 @@ def search(  # noqa: PLR0917
 
 @index_app.command("defs")
 def defs(
-    name: Annotated[str, typer.Argument(help="Exact symbol name.")],
+    name: Annotated[
+        str, typer.Argument(help="Exact symbol name.", autocompletion=complete.symbols)
+    ],
     limit: LimitOpt = 100,
     root: RootOpt = ".",
     json_output: JsonOpt = False,
@@ -164,7 +185,9 @@ def defs(
 
 @index_app.command("refs")
 def refs(
-    name: Annotated[str, typer.Argument(help="Exact symbol name.")],
+    name: Annotated[
+        str, typer.Argument(help="Exact symbol name.", autocompletion=complete.symbols)
+    ],
     limit: LimitOpt = 500,
     root: RootOpt = ".",
     json_output: JsonOpt = False,
@@ -205,14 +228,14 @@ def stats(root: RootOpt = ".", json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json(doc)
         return
-    out = console.out()
-    for key in ("status", "files", "symbols", "references", "resolved_references", "imports",
-                "resolved_imports", "problems", "generation", "db"):  # fmt: skip
-        out.print(f"{key:20} {doc[key]}", markup=False)
+    keys = ("status", "files", "symbols", "references", "resolved_references", "imports",
+            "resolved_imports", "problems", "generation", "db")  # fmt: skip
+    rows: list[list[console.Cell]] = [[key, doc[key]] for key in keys]
     for lang, info in doc["languages"].items():
-        out.print(f"  {lang:18} {info['files']:>6} files {info['bytes']:>12} bytes")
-    for reason, count in doc["skipped"].items():
-        out.print(f"  skipped {reason:10} {count}")
+        files, size = console.plural(info["files"], "file"), console.plural(info["bytes"], "byte")
+        rows.append([f"language {lang}", f"{files}, {size}"])
+    rows += [[f"skipped {reason}", count] for reason, count in doc["skipped"].items()]
+    console.table(["stat", "value"], rows)
 
 
 @hookimpl

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from lynkr_cli.console import plural
 from lynkr_cli.index import api, claude_md, store
 from lynkr_cli.index.build import BuildReport, Progress
 
@@ -110,9 +111,9 @@ def summary_lines(doc: dict[str, Any]) -> list[tuple[str, bool]]:
     kind = "rebuilt" if doc["full_rebuild"] else "updated" if doc["changed"] else "up to date"
     lines = [
         (
-            f"index {kind}: {doc['files']} files, {doc['symbols']} symbols, "
-            f"{doc['references']} references ({doc['resolved_references']} resolved), "
-            f"{doc['imports']} imports ({doc['resolved_imports']} resolved) "
+            f"index {kind}: {plural(doc['files'], 'file')}, {plural(doc['symbols'], 'symbol')}, "
+            f"{plural(doc['references'], 'reference')} ({doc['resolved_references']} resolved), "
+            f"{plural(doc['imports'], 'import')} ({doc['resolved_imports']} resolved) "
             f"in {doc['seconds']:.2f}s",
             True,
         ),

@@ -30,6 +30,17 @@ if TYPE_CHECKING:
 LineSink = Callable[[str], None]
 
 
+class ToolCallRefused(UpstreamError):
+    """The server answered ``tools/call`` with an error instead of a result (exit 4)."""
+
+    def __init__(self, tool: str, reason: str) -> None:
+        super().__init__(
+            f"the MCP server refused the call of '{tool}': {reason}",
+            hint="`lynkr mcp tools SERVER` lists the server's tools and their arguments.",
+        )
+        self.reason = reason
+
+
 def stderr_logger(server: str) -> LineSink:
     """A sink that writes each stderr line of ``server`` to the structured log."""
     log = get_logger("lynkr.mcp", server=server)
@@ -110,9 +121,24 @@ async def connect(
     stderr: LineSink | None = None,
 ) -> AsyncIterator[ClientSession]:
     """An initialized SDK session with ``server``; UpstreamError if it cannot start."""
+    sink = stderr or stderr_logger(server.name)
+    try:
+        async with _session(server, settings, workspace, sink) as session:
+            yield session
+    except BaseExceptionGroup as group:
+        # The SDK's task group wraps whatever the caller raised: give the caller its own.
+        leaf = _only_exception(group)
+        if leaf is group:
+            raise
+        raise leaf from None
+
+
+@asynccontextmanager
+async def _session(
+    server: ServerConfig, settings: Settings, workspace: Path | None, sink: LineSink
+) -> AsyncIterator[ClientSession]:
     from mcp.client.session import ClientSession
 
-    sink = stderr or stderr_logger(server.name)
     timeout = settings.mcp.startup_timeout
     async with AsyncExitStack() as stack:
         try:
@@ -131,6 +157,14 @@ async def connect(
             raise UpstreamError(f"MCP server '{server.name}' could not start: {exc}",
                                 hint=_start_hint(server)) from exc  # fmt: skip
         yield session
+
+
+def _only_exception(group: BaseExceptionGroup[Any]) -> BaseException:
+    """The one exception inside nested single-member groups, or the group itself."""
+    found: BaseException = group
+    while isinstance(found, BaseExceptionGroup) and len(found.exceptions) == 1:
+        found = found.exceptions[0]
+    return found
 
 
 def _start_hint(server: ServerConfig) -> str:
@@ -184,9 +218,21 @@ def result_text(result: Any) -> str:
 async def call_tool(
     session: ClientSession, tool: str, args: dict[str, Any], timeout: float
 ) -> tuple[str, bool]:
-    """Call one tool; ``(text, is_error)``. A tool-level error is a result, not an exception."""
-    async with asyncio.timeout(timeout):
-        result = await session.call_tool(tool, args)
+    """Call one tool; ``(text, is_error)``. A tool-level error is a result, not an exception.
+
+    A protocol-level refusal (an unknown tool, arguments the server rejects) raises
+    :class:`ToolCallRefused` with the server's own message; the session stays usable.
+    """
+    from mcp.shared.exceptions import MCPError
+    from mcp.types import CONNECTION_CLOSED, REQUEST_TIMEOUT
+
+    try:
+        async with asyncio.timeout(timeout):
+            result = await session.call_tool(tool, args)
+    except MCPError as exc:
+        if exc.code in (CONNECTION_CLOSED, REQUEST_TIMEOUT):
+            raise  # the transport failed, not the call
+        raise ToolCallRefused(tool, redact_text(exc.message)) from exc
     return result_text(result), bool(result.is_error)
 
 

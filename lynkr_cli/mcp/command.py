@@ -7,13 +7,14 @@ from typing import Annotated, Any
 
 import typer
 
-from lynkr_cli import console, hookimpl
+from lynkr_cli import complete, console, hookimpl
 
 mcp_app = typer.Typer(
     help="Find MCP servers (Claude Code, Claude Desktop, Lynkr manifests), list and call tools.",
     no_args_is_help=True,
 )
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
+ServerArg = typer.Argument(help="Only this server.", autocompletion=complete.mcp_servers)
 
 
 def _settings() -> Any:
@@ -70,16 +71,14 @@ def list_servers(json_output: JsonOpt = False) -> None:
         for warning in s.warnings:
             console.warn(f"{s.name}: {warning}")
     if not found.servers:
-        console.err().print("no MCP servers found; `lynkr mcp list --json` shows where I looked")
+        console.info("no MCP servers found; `lynkr mcp list --json` shows where I looked")
         return
-    from rich.table import Table
-
-    table = Table("server", "transport", "command / url", "source")
+    rows = []
     for s in found.servers.values():
         target = s.url if s.transport != "stdio" else " ".join([s.command, *s.args])
         label = f"{s.name} (disabled)" if s.disabled else s.name
-        table.add_row(label, s.transport + (" [docker]" if s.sandbox else ""), target, s.source)
-    console.out().print(table)
+        rows.append([label, s.transport + (" (docker)" if s.sandbox else ""), target, s.source])
+    console.table(["server", "transport", "command / url", "source"], rows)
 
 
 async def _tools_of(names: list[str], settings: Any) -> list[dict[str, Any]]:
@@ -110,7 +109,7 @@ def _stderr_sink(name: str) -> Any:
 
 @mcp_app.command("tools")
 def tools(
-    server: Annotated[str | None, typer.Argument(help="Only this server.")] = None,
+    server: Annotated[str | None, ServerArg] = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Start the servers and list their tools with input schemas."""
@@ -128,7 +127,7 @@ def tools(
     failed = [e for e in result if "error" in e]
     if failed:
         raise UpstreamError(
-            f"{len(failed)} of {len(result)} MCP server(s) failed: "
+            f"{len(failed)} of {console.plural(len(result), 'MCP server')} failed: "
             + "; ".join(f"{e['server']}: {e['error']}" for e in failed)
         )
 
@@ -137,12 +136,12 @@ def _print_tools(result: list[dict[str, Any]]) -> None:
     for entry in result:
         if "error" in entry:
             continue
-        console.out().print(f"[bold]{entry['server']}[/bold]  ({entry['source']})")
+        console.say(console.Styled(entry["server"], "bold"), f"  ({entry['source']})")
         for tool in entry["tools"]:
             sig = _signature(tool["input_schema"])
-            console.out().print(f"  mcp__{entry['server']}__{tool['name']}({sig})", markup=False)
+            console.say(f"  mcp__{entry['server']}__{tool['name']}({sig})")
             if tool["description"]:
-                console.out().print(f"      {tool['description'].splitlines()[0][:100]}")
+                console.say(f"      {tool['description'].splitlines()[0]}")
 
 
 def _signature(schema: dict[str, Any]) -> str:
@@ -157,7 +156,12 @@ def _signature(schema: dict[str, Any]) -> str:
 
 @mcp_app.command("call")
 def call(
-    server: Annotated[str, typer.Argument(help="The server name (see `lynkr mcp list`).")],
+    server: Annotated[
+        str,
+        typer.Argument(
+            help="The server name (see `lynkr mcp list`).", autocompletion=complete.mcp_servers
+        ),
+    ],
     tool: Annotated[str, typer.Argument(help="The tool name (see `lynkr mcp tools`).")],
     json_args: Annotated[str, typer.Argument(help="Tool arguments as a JSON object.")] = "{}",
     json_output: JsonOpt = False,
@@ -181,7 +185,7 @@ def call(
     if json_output:
         console.print_json({"server": server, "tool": tool, "is_error": is_error, "text": text})
     else:
-        console.out().print(text, markup=False)
+        console.say(text)
     if is_error:
         raise UpstreamError(f"the tool {tool} reported an error")
 
@@ -198,7 +202,7 @@ async def _call(name: str, tool: str, args: dict[str, Any]) -> tuple[str, bool]:
 
 @mcp_app.command("start")
 def start(
-    server: Annotated[str | None, typer.Argument(help="Only this server.")] = None,
+    server: Annotated[str | None, ServerArg] = None,
     once: Annotated[bool, typer.Option("--once", help="Check health once and exit.")] = False,
     interval: Annotated[float, typer.Option(help="Seconds between health checks.")] = 15.0,
     json_output: JsonOpt = False,
@@ -219,8 +223,8 @@ def start(
 
 def _show_health(rows: list[dict[str, Any]]) -> None:
     for row in rows:
-        mark = "[green]up[/green]" if row["ok"] else f"[red]down[/red] {row.get('error') or ''}"
-        console.err().print(f"{row['name']:20} {mark}  tools={len(row['tools'])} {row['ms']}ms")
+        mark = "up" if row["ok"] else f"down {row.get('error') or ''}"
+        console.info(f"{row['name']:20} {mark}  tools={len(row['tools'])} {row['ms']}ms")
 
 
 @hookimpl

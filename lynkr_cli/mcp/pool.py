@@ -102,6 +102,8 @@ class McpPool:
             return await client.call_tool(srv.session, tool, args, self.settings.mcp.call_timeout)
         except TimeoutError:
             return f"MCP tool {tool} timed out after {self.settings.mcp.call_timeout:g}s", True
+        except client.ToolCallRefused as exc:  # the server is fine; the call was wrong
+            return exc.message, True
         except Exception as exc:  # transport failure: restart the server, tell the model
             log().warning("mcp.call_failed", server=server, tool=tool, error=repr(exc))
             self._mark_dead(srv)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from difflib import get_close_matches
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 from typer.core import TyperGroup
 
-from lynkr_cli import console, hookimpl
+from lynkr_cli import complete, console, hookimpl
 from lynkr_cli.errors import UsageError
 
 
@@ -17,10 +18,28 @@ class SwitchGroup(TyperGroup):
     """``lynkr switch NAME`` and ``lynkr switch SUBCOMMAND`` share one group."""
 
     def resolve_command(self, ctx: Any, args: list[str]) -> tuple[str | None, Any, list[str]]:
-        # An unknown first word is a profile (or preset) name: hand it to `use`.
+        # An unknown first word is a profile (or preset) name: hand it to `use`,
+        # unless it is no such name and looks like a mistyped subcommand.
         if args and args[0] not in self.commands and not args[0].startswith("-"):
+            close = get_close_matches(args[0], [n for n in self.commands if n != "use"])
+            if close and not ctx.resilient_parsing and not _known_name(args[0]):
+                names = ", ".join(repr(n) for n in close)
+                ctx.fail(f"No such command, profile or preset {args[0]!r}. Did you mean {names}?")
             return "use", self.commands["use"], args
         return super().resolve_command(ctx, args)
+
+    def shell_complete(self, ctx: Any, incomplete: str) -> list[Any]:
+        from typer._click.shell_completion import CompletionItem
+
+        names = complete.profiles_and_presets(ctx, incomplete)
+        return [*super().shell_complete(ctx, incomplete),
+                *(CompletionItem(name, help=text) for name, text in names)]  # fmt: skip
+
+
+def _known_name(name: str) -> bool:
+    from lynkr_cli.switch import presets, profiles
+
+    return name in presets.load_presets() or profiles.find(_conn(), name) is not None
 
 
 HELP = """Point Claude Code at a profile: `lynkr switch NAME [--scope user|project|local]`.
@@ -68,15 +87,7 @@ EnvOpt = Annotated[
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free text.")]
 
 
-def _say(text: str) -> None:
-    """One line of human output; user data never parsed as Rich markup."""
-    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
-
-
-def _cells(*values: Any) -> list[str]:
-    from rich.markup import escape
-
-    return [escape(str(v)) for v in values]
+_say = console.say
 
 
 def _conn() -> Any:
@@ -127,32 +138,28 @@ def switch_main(ctx: typer.Context, json_output: JsonOpt = False) -> None:
             "no profiles yet: `lynkr switch databricks` (or any of `lynkr switch presets`)"
         )
         return
-    from rich.table import Table
-
     drifted = {(s.profile, s.scope) for s in states if s.profile and not s.in_sync}
-    table = Table("", "profile", "base url", "key", "model", "active in")
+    cells = []
     for row in rows:
         row["active"] = [
             f"{sc} (edited since)" if (row["name"], sc) in drifted else sc for sc in row["active"]
         ]
         mark = "*" if row["active"] else ""
         key = f"{row['key']} ({row['key_field'].removeprefix('ANTHROPIC_')})" if row["key"] else "-"
-        table.add_row(
-            *_cells(
-                mark,
-                row["name"],
-                row["base_url"],
-                key,
-                row["model"] or "-",
-                ", ".join(row["active"]),
-            )
-        )
-    console.out().print(table)
+        active = ", ".join(row["active"])
+        cells.append([mark, row["name"], row["base_url"], key, row["model"] or "-", active])
+    console.table(["active", "profile", "base url", "key", "model", "scopes"], cells)
 
 
 @switch_app.command("use")
 def use(  # noqa: PLR0917
-    name: Annotated[str, typer.Argument(help="Profile, or preset to create it from.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Profile, or preset to create it from.",
+            autocompletion=complete.profiles_and_presets,
+        ),
+    ],
     scope: ScopeOpt = "user",
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Show the diff; write nothing.")
@@ -269,7 +276,9 @@ def add(  # noqa: PLR0917
 
 @switch_app.command("edit")
 def edit(  # noqa: PLR0917
-    name: Annotated[str, typer.Argument(help="Profile to change.")],
+    name: Annotated[
+        str, typer.Argument(help="Profile to change.", autocompletion=complete.profiles)
+    ],
     base_url: BaseUrlOpt = None,
     key: KeyOpt = None,
     key_field: KeyFieldOpt = None,
@@ -306,7 +315,10 @@ def edit(  # noqa: PLR0917
 
 @switch_app.command("rm")
 def rm(
-    name: Annotated[str, typer.Argument(help="Profile to delete.")], json_output: JsonOpt = False
+    name: Annotated[
+        str, typer.Argument(help="Profile to delete.", autocompletion=complete.profiles)
+    ],
+    json_output: JsonOpt = False,
 ) -> None:
     """Delete a profile (settings files already written keep their values)."""
     from lynkr_cli.switch import profiles
@@ -320,7 +332,8 @@ def rm(
 
 @switch_app.command("show")
 def show(
-    name: Annotated[str, typer.Argument(help="Profile to show.")], json_output: JsonOpt = False
+    name: Annotated[str, typer.Argument(help="Profile to show.", autocompletion=complete.profiles)],
+    json_output: JsonOpt = False,
 ) -> None:
     """Show one profile, key masked."""
     from lynkr_cli.switch import profiles
@@ -364,13 +377,11 @@ def presets_cmd(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json(items)
         return
-    from rich.table import Table
-
-    table = Table("preset", "what it sets up", "needs")
+    rows = []
     for item in items:
         needs = ", ".join(f"{i['id']} (${'/$'.join(i['env'])})" for i in item["inputs"])
-        table.add_row(*_cells(item["name"], item["description"], needs or "-"))
-    console.out().print(table)
+        rows.append([item["name"], item["description"], needs or "-"])
+    console.table(["preset", "what it sets up", "needs"], rows)
 
 
 @switch_app.command("restore")

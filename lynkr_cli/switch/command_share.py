@@ -10,14 +10,13 @@ from typing import Annotated, Any
 
 import typer
 
-from lynkr_cli import console
+from lynkr_cli import complete, console
 from lynkr_cli.errors import UsageError
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
 
-def _say(text: str) -> None:
-    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
+_say = console.say
 
 
 def _conn() -> Any:
@@ -30,7 +29,12 @@ def _conn() -> Any:
 
 
 def run(
-    name: Annotated[str, typer.Argument(help="Profile whose environment the command gets.")],
+    name: Annotated[
+        str,
+        typer.Argument(
+            help="Profile whose environment the command gets.", autocompletion=complete.profiles
+        ),
+    ],
     command: Annotated[list[str], typer.Argument(help="The command, after --.")],
 ) -> None:
     """Run one command with a profile's environment: `lynkr switch run NAME -- claude -p hi`."""
@@ -126,7 +130,9 @@ def _confirm(question: str) -> bool:
 
 
 def export(
-    name: Annotated[str, typer.Argument(help="Profile to share.")],
+    name: Annotated[
+        str, typer.Argument(help="Profile to share.", autocompletion=complete.profiles)
+    ],
     with_key: Annotated[
         bool, typer.Option("--with-key", help="Include the key in the link.")
     ] = False,
@@ -143,7 +149,7 @@ def export(
 
 
 def test_cmd(
-    name: Annotated[str, typer.Argument(help="Profile to test.")],
+    name: Annotated[str, typer.Argument(help="Profile to test.", autocompletion=complete.profiles)],
     probe: Annotated[
         bool, typer.Option("--probe", help="Also make a real 1-token /v1/messages call.")
     ] = False,

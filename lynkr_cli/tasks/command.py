@@ -36,7 +36,7 @@ def _show(task: Any, verb: str, json_output: bool) -> None:
     if json_output:
         console.print_json(task.as_dict())
         return
-    console.out().print(f"{verb} task {task.id}: {task.title}")
+    console.say(f"{verb} task {task.id}: {task.title}")
 
 
 @tasks_app.command("add")
@@ -72,15 +72,14 @@ def list_(
                             "tasks": [t.as_dict() for t in tasks]})  # fmt: skip
         return
     if not tasks:
-        console.err().print('no tasks; add one with `lynkr tasks add "..."`')
+        console.info('no tasks; add one with `lynkr tasks add "..."`')
         return
-    from rich.table import Table
-
-    table = Table("id", "status", "title", "notes")
-    for task in tasks:
-        mark = "[green]done[/green]" if task.status == "done" else "open"
-        table.add_row(str(task.id), mark, task.title, task.notes)
-    console.out().print(table)
+    rows: list[list[console.Cell]] = [
+        [task.id, console.Styled(task.status, "green" if task.status == "done" else ""),
+         task.title, task.notes]
+        for task in tasks
+    ]  # fmt: skip
+    console.table(["id", "status", "title", "notes"], rows)
 
 
 @tasks_app.command("done")

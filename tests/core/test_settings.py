@@ -183,7 +183,9 @@ def test_config_show_invalid_exits_3(
     monkeypatch.setenv("PROMPT_CACHE_TTL_MS", "-5")
     result = invoke("config", "show", "--json")
     assert result.exit_code == 3
-    assert result.stdout == ""
+    error = json.loads(result.stdout)["error"]  # --json: the error is the one document
+    assert error["code"] == "config" and error["exit"] == 3
+    assert "PROMPT_CACHE_TTL_MS" in error["message"] and error["hint"]
     assert "cache.ttl_ms" in result.stderr and "PROMPT_CACHE_TTL_MS" in result.stderr
 
 

@@ -209,7 +209,7 @@ def test_index_missing_fresh_and_stale(doctor, repo: Path) -> None:
     api.ensure_index(repo)
     _, checks, _ = doctor("--only", "index")
     assert checks["index"]["status"] == "ok", checks["index"]
-    assert "files indexed" in checks["index"]["summary"]
+    assert "1 file indexed" in checks["index"]["summary"]
     (repo / "app.py").write_text("def hello():\n    return 2  # changed\n")
     _, checks, _ = doctor("--only", "index")
     assert checks["index"]["status"] == "warn" and "stale" in checks["index"]["summary"]

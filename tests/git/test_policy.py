@@ -33,7 +33,7 @@ def test_policy_json_shows_values_and_sources(workdir, invoke, monkeypatch):
         "value": ["main", "master"],
         "source": "default",
     }
-    assert len(rows) == 10
+    assert len(rows) == 11
 
 
 def test_policy_human_table(workdir, invoke):

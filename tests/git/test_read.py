@@ -60,7 +60,7 @@ def test_diff_human_output_goes_to_stdout(repos, invoke):
     result = invoke("git", "diff")
     assert result.exit_code == 0
     assert "+world" in result.stdout
-    assert "1 files, +1 -0" in result.stderr
+    assert "1 file, +1 -0" in result.stderr
 
 
 def test_log_and_range(repos, run_json):
@@ -106,11 +106,12 @@ def test_not_a_repo(tmp_path: Path, monkeypatch, invoke):
     assert result.stdout == ""
 
 
-def test_not_a_repo_with_json_prints_nothing_on_stdout(tmp_path: Path, monkeypatch, invoke):
+def test_not_a_repo_with_json_prints_the_error_document(tmp_path: Path, monkeypatch, invoke):
     monkeypatch.chdir(tmp_path)
     result = invoke("git", "log", "--json")
     assert result.exit_code == ExitCode.GIT_NOT_A_REPO
-    assert result.stdout == ""
+    error = json.loads(result.stdout)["error"]
+    assert (error["code"], error["exit"]) == ("git_not_a_repo", 10)
 
 
 def test_repo_option_runs_elsewhere(repos, tmp_path, monkeypatch, invoke):

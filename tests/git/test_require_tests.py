@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shlex
 import shutil
 import sys
@@ -61,7 +62,7 @@ def test_failing_tests_with_json_keep_stdout_clean(staged, invoke, monkeypatch):
     monkeypatch.setenv("POLICY_GIT_TEST_COMMAND", FAILING)
     result = invoke("git", "commit", "-m", "feat: x", "--json")
     assert result.exit_code == ExitCode.POLICY
-    assert result.stdout == ""
+    assert json.loads(result.stdout)["error"]["code"] == "policy"  # test output: stderr only
 
 
 def test_passing_tests_allow_the_commit(staged, run_json, monkeypatch):
