@@ -13,8 +13,10 @@ import sys
 def main() -> int:
     """Console-script entry point."""
     if "index" in sys.argv[1:]:
+        from lynkr_cli import console
         from lynkr_cli.index import fastpath
 
+        console.begin(sys.argv[1:])  # --json errors from the fast path too
         code = fastpath.run(sys.argv[1:])
         if code is not None:
             return code

@@ -17,6 +17,7 @@ from lynkr_cli import __version__, console
 from lynkr_cli.errors import ExitCode, LynkrError
 
 COMPLETE_VAR = "_LYNKR_COMPLETE"  # set by the shell completion scripts
+SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
 
 HELP = """lynkr: a self-hosted backend for the Claude Code CLI.
 
@@ -116,6 +117,7 @@ class LynkrGroup(TyperGroup):
             for message in get_manager().warnings:
                 console.warn(message)
         try:
+            _completion_for_named_shell(self, argv)
             result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
         except BaseException as exc:
@@ -127,6 +129,24 @@ class LynkrGroup(TyperGroup):
         if standalone_mode:
             sys.exit(code)
         return code
+
+
+def _completion_for_named_shell(group: TyperGroup, argv: list[str]) -> None:
+    """``lynkr --show-completion zsh``: Typer alone takes the shell from the parent process."""
+    if len(argv) != 2 or argv[0] not in ("--show-completion", "--install-completion"):
+        return
+    if argv[1] not in SHELLS:
+        raise LynkrError(
+            f"no completion for the shell {argv[1]!r}",
+            hint=f"Choose one of {', '.join(SHELLS)}, or give none to use the current shell.",
+            exit_code=ExitCode.USAGE,
+        )
+    from typer import completion
+
+    with typer.Context(group, info_name="lynkr") as ctx:  # the name the scripts complete
+        if argv[0] == "--show-completion":
+            completion.show_callback(ctx, None, argv[1])  # type: ignore[arg-type]
+        completion.install_callback(ctx, None, argv[1])  # type: ignore[arg-type]
 
 
 def _to_click(info: Any) -> Any:

@@ -10,8 +10,10 @@ from lynkr_cli import console, hookimpl
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 
-config_app = typer.Typer(help="Show the effective settings and the files they come from.")
-cache_app = typer.Typer(help="Inspect or empty the prompt cache.")
+config_app = typer.Typer(
+    help="Show the effective settings and the files they come from.", no_args_is_help=True
+)
+cache_app = typer.Typer(help="Inspect or empty the prompt cache.", no_args_is_help=True)
 
 
 def plugins(json_output: JsonOpt = False) -> None:

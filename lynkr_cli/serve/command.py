@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import typer
 
-from lynkr_cli import console, hookimpl
+from lynkr_cli import complete, console, hookimpl
 
 HostOpt = Annotated[
     str | None, typer.Option("--host", help="Address to listen on [default: 127.0.0.1].")
@@ -22,6 +22,7 @@ ProviderOpt = Annotated[
         "--provider",
         help="Upstream: anthropic, azure-anthropic, databricks, openai, ollama, or a plugin's "
         "(LYNKR_PROVIDER, PROVIDER); '_' and '-' alike.",
+        autocompletion=complete.providers,
     ),
 ]
 ModelOpt = Annotated[

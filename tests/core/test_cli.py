@@ -138,3 +138,60 @@ def test_every_subcommand_help_imports_no_heavy_modules() -> None:
     assert proc.returncode == 0, proc.stderr
     heavy_line = next(line for line in proc.stdout.splitlines() if line.startswith("HEAVY="))
     assert heavy_line == "HEAVY=", heavy_line
+
+
+@pytest.mark.parametrize(
+    ("argv", "suggestion"),
+    [
+        (["indx"], "'index'"),
+        (["swich"], "'switch'"),
+        (["index", "serch", "x"], "'search'"),
+        (["git", "stauts"], "'status'"),
+        (["tasks", "lst"], "'list'"),
+        (["mcp", "lst"], "'list'"),
+        (["config", "shwo"], "'show'"),
+        (["cache", "stat"], "'stats'"),
+        (["switch", "prests"], "'presets'"),
+    ],
+)
+def test_typos_suggest_the_command(
+    argv: list[str], suggestion: str, invoke: Any, workdir: Any
+) -> None:
+    result = invoke(*argv)
+    assert result.exit_code == ExitCode.USAGE, result.stderr
+    assert f"Did you mean {suggestion}" in result.stderr
+    assert result.stdout == ""
+
+
+def test_an_existing_directory_named_like_a_typo_is_still_indexed(
+    invoke: Any, workdir: Any
+) -> None:
+    (workdir / "serch").mkdir()
+    (workdir / "serch" / "a.py").write_text("def f():\n    pass\n")
+    result = invoke("index", "serch", "--no-claude-md")
+    assert result.exit_code == 0, result.stderr
+
+
+def test_a_profile_named_like_a_typo_is_still_switched_to(
+    invoke: Any, home: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    assert invoke("switch", "add", "tst", "--base-url", "http://127.0.0.1:9").exit_code == 0
+    result = invoke("switch", "tst", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+
+
+@pytest.mark.parametrize("group", ["git", "mcp", "tasks", "config", "cache"])
+def test_a_bare_group_exits_2_with_its_help_on_stderr(group: str, invoke: Any) -> None:
+    result = invoke(group)
+    assert result.exit_code == ExitCode.USAGE
+    assert f"Usage: root {group} [OPTIONS] COMMAND" in result.stderr
+    assert "Commands:" in result.stderr
+    assert result.stdout == ""
+
+
+def test_bare_switch_is_the_documented_exception(invoke: Any, home: Any) -> None:
+    """`lynkr switch` is `lynkr switch NAME` without a NAME: it lists the profiles."""
+    assert invoke("switch", "add", "p1", "--base-url", "http://127.0.0.1:9").exit_code == 0
+    result = invoke("switch")
+    assert result.exit_code == 0
+    assert "p1" in result.stdout
