@@ -126,3 +126,17 @@ def test_cli_start_once(invoke: Any, home: Path, workdir: Path, time_server: Any
     assert row["ok"] and row["state"] == "up" and "get_current_time" in row["tools"]
     missing = invoke("mcp", "start", "ghost", "--once")
     assert missing.exit_code == 6
+
+
+def test_cli_unknown_tool_exits_4_with_the_servers_message(
+    invoke: Any, home: Path, workdir: Path, time_server: Any
+) -> None:
+    project(workdir, {"time": time_server})
+    result = invoke("mcp", "call", "time", "no_such_tool")
+    assert result.exit_code == 4, result.stderr
+    assert "Unknown tool: no_such_tool" in result.stderr  # the server's own words
+    assert "internal error" not in result.stderr and "ExceptionGroup" not in result.stderr
+    as_json = invoke("mcp", "call", "time", "no_such_tool", "--json")
+    error = json.loads(as_json.stdout)["error"]
+    assert (error["code"], error["exit"]) == ("upstream", 4)
+    assert "Unknown tool: no_such_tool" in error["message"]

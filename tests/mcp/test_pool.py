@@ -155,3 +155,18 @@ async def test_health_ping_restarts_a_killed_server(home: Path, workdir: Path, c
         assert not is_error and int(text.rsplit(" ", 1)[1]) != pid
     finally:
         await p.close()
+
+
+async def test_an_unknown_tool_is_the_models_error_and_keeps_the_server(
+    home: Path, workdir: Path, time_server: Any
+) -> None:
+    p = pool.McpPool(settings_with(workdir, {"time": time_server}), workdir)
+    try:
+        text, is_error = await p.call("time", "no_such_tool", {})
+        assert is_error and "Unknown tool: no_such_tool" in text
+        text, is_error = await p.call("time", "get_current_time", {"timezone": "Etc/UTC"})
+        assert not is_error, text
+        (row,) = p.status()
+        assert row["restarts"] == 0 and row["state"] == "up"  # not treated as a crash
+    finally:
+        await p.close()
