@@ -74,7 +74,16 @@ def upstream(ctx: Context) -> CheckResult:
     if proxy is not None:
         check.details["proxy"] = proxy.display
         check.summary += f" (through the proxy {proxy.display})"
-    return check
+    if check.status != "ok":
+        return check
+    if not ctx.deep:  # a bare GET carries no key: any answer only means "reachable"
+        check.summary += "; `--deep` checks the key and model with a 1-token request"
+        return check
+    from lynkr_cli.doctor.checks_deep import provider_request
+
+    deep = provider_request(settings, max(ctx.timeout, 10.0))
+    deep.details = {**check.details, **deep.details}
+    return deep
 
 
 def upstream_proxy(settings: Settings, url: str) -> Proxy | None:

@@ -23,23 +23,36 @@ def complete_text(settings: Settings, system: str, prompt: str, max_tokens: int)
     return asyncio.run(_complete(settings, system, prompt, max_tokens))
 
 
-async def _complete(
-    settings: Settings, system: str, prompt: str, max_tokens: int
-) -> tuple[str, str]:
+def gateway_route(settings: Settings) -> tuple[Any, Any]:
+    """The in-process ``Gateway`` ``lynkr serve`` would run, and the route of its default model.
+
+    ConfigError when the provider is not configured. ``await gw.start()`` before use and
+    ``await gw.stop()`` after; :func:`lynkr_cli.serve.pipeline.upstream_events` sends.
+    """
     from lynkr_cli.registry import providers
-    from lynkr_cli.serve.api import ApiError
-    from lynkr_cli.serve.pipeline import upstream_events
-    from lynkr_cli.serve.sse import Accumulator
     from lynkr_cli.serve.state import Gateway
 
     gw = Gateway(settings, {name: cls(settings.provider) for name, cls in providers().items()})
     problem = gw.configuration_problem()
     if problem is not None:
-        raise ConfigError(f"--llm: {problem}")
+        raise ConfigError(problem)
     client_model = settings.provider.model_default or DEFAULT_CLIENT_MODEL
-    route = gw.router.routes(client_model)[0]
+    return gw, gw.router.routes(client_model)[0]
+
+
+async def _complete(
+    settings: Settings, system: str, prompt: str, max_tokens: int
+) -> tuple[str, str]:
+    from lynkr_cli.serve.api import ApiError
+    from lynkr_cli.serve.pipeline import upstream_events
+    from lynkr_cli.serve.sse import Accumulator
+
+    try:
+        gw, route = gateway_route(settings)
+    except ConfigError as exc:
+        raise ConfigError(f"--llm: {exc.message}") from exc
     body: dict[str, Any] = {
-        "model": client_model,
+        "model": route.client_model,
         "max_tokens": max_tokens,
         "system": system,
         "messages": [{"role": "user", "content": prompt}],
