@@ -1,13 +1,27 @@
-# Every target creates .venv by itself when it is missing.
+# Every target creates .venv by itself when it is missing, and rebuilds it when it is
+# broken: an interpreter that no longer runs (moved or removed) or one older than 3.11.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lynkr-installed
+PORT   ?=
 PYTEST_ARGS ?=
+NEEDS_PY := import sys; sys.exit(sys.version_info < (3, 11))
 
 .PHONY: run test lint bench venv test-deps clean
 
+# A .venv whose python fails this check is rebuilt, whatever its stamp says.
+ifneq ($(shell $(PY) -c '$(NEEDS_PY)' >/dev/null 2>&1 && echo ok),ok)
+.PHONY: $(STAMP)
+endif
+
 $(STAMP): pyproject.toml
+	@$(PYTHON) -c '$(NEEDS_PY)' 2>/dev/null || { \
+	  echo "make: lynkr needs Python >= 3.11 and '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
+	  echo "make: run it with a newer one, e.g. make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; exit 1; }
+	@if [ -e $(VENV) ] && ! $(PY) -c '$(NEEDS_PY)' >/dev/null 2>&1; then \
+	  echo "make: $(VENV) was made by a Python that is gone or older than 3.11: rebuilding it" >&2; \
+	  rm -rf $(VENV); fi
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e '.[dev]'
@@ -15,9 +29,9 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
-## make run: start the gateway on the embedded defaults (127.0.0.1:8080)
+## make run [PORT=9000]: start the gateway on the embedded defaults (127.0.0.1:8080)
 run: $(STAMP)
-	$(VENV)/bin/lynkr serve
+	$(VENV)/bin/lynkr serve $(if $(PORT),--port $(PORT))
 
 ## make lint: ruff, ruff format --check, mypy --strict
 lint: $(STAMP)

@@ -37,3 +37,28 @@ def test_every_hook_is_documented_with_its_signature() -> None:
 def test_readme_has_the_two_setup_commands() -> None:
     text = (ROOT / "README.md").read_text()
     assert "make run" in text and "make test" in text
+
+
+def test_configuration_table_names_each_variable_once() -> None:
+    """`LYNKR_CACHE_URL, LYNKR_CACHE_URL` was listed twice: each name appears once per row."""
+    text = (ROOT / "docs" / "configuration.md").read_text()
+    rows = [line for line in text.splitlines() if line.startswith("| `") and line.count("|") == 4]
+    assert len(rows) > 50
+    for row in rows:
+        names = row.split("|")[3].replace("`", "").replace(" ", "").split(",")
+        assert len(names) == len(set(names)), row
+
+
+def test_readme_says_what_a_new_user_needs() -> None:
+    text = (ROOT / "README.md").read_text()
+    for needed in (
+        "Python ≥ 3.11",
+        "make run PORT=9000",
+        "pipx install",
+        "uv tool install",
+        "npm",
+        "ripgrep",
+        "PostgreSQL",
+        "rebuilds a broken `.venv`",
+    ):
+        assert needed in text, needed
