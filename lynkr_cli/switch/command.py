@@ -348,10 +348,12 @@ def _show(profile: Any, json_output: bool, verb: str | None) -> None:
         return
     if verb:
         console.info(f"{verb} profile '{profile.name}'")
+    rows = []
     for field, value in doc.items():
         if field == "extra_env":
             value = ", ".join(f"{k}={v}" for k, v in value.items())
-        _say(f"{field:13} {value if value not in ('', None) else '-'}")
+        rows.append([field, value if value not in ("", None) else "-"])
+    console.table(["field", "value"], rows)
 
 
 @switch_app.command("current")
@@ -363,9 +365,13 @@ def current(json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json([s.as_dict() for s in states])
         return
+    rows: list[list[console.Cell]] = []
     for s in states:
-        note = "" if s.profile is None or s.in_sync else " (edited since: run the switch again)"
-        _say(f"{s.scope:8} {s.profile or '-':20} {s.base_url or '-'}{note}  [{s.path}]")
+        state = (
+            "-" if s.profile is None else "in sync" if s.in_sync else "edited since: switch again"
+        )
+        rows.append([s.scope, s.profile or "-", s.base_url or "-", state, str(s.path)])
+    console.table(["scope", "profile", "base url", "state", "file"], rows)
 
 
 @switch_app.command("presets")
