@@ -18,6 +18,7 @@ import pytest
 
 from tests.clirun import piped
 from tests.conftest import require
+from tests.plugindist import install
 
 BIN = Path(sys.executable).parent  # where the `lynkr` console script is
 
@@ -46,6 +47,12 @@ def _script(shell: str, env: dict[str, str]) -> str:
     return proc.stdout
 
 
+def _shell(argv: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        argv, env=env, cwd=env["WORK"], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
 def _bash(line: str, env: dict[str, str]) -> list[str]:
     """COMPREPLY for ``line`` (a trailing space completes a new word), from real bash."""
     script = _script("bash", env)
@@ -57,15 +64,7 @@ def _bash(line: str, env: dict[str, str]) -> list[str]:
         "_lynkr_completion lynkr\n"
         'printf "%s\\n" "${COMPREPLY[@]}"\n'
     )
-    proc = subprocess.run(
-        ["bash", "--norc", "--noprofile", "-c", program],
-        env=env,
-        cwd=env["WORK"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = _shell(["bash", "--norc", "--noprofile", "-c", program], env)
     assert proc.returncode == 0, proc.stderr
     return [w for w in proc.stdout.splitlines() if w]
 
@@ -96,14 +95,7 @@ def test_bash_install_completion_is_picked_up_by_an_interactive_shell(
     assert proc.returncode == 0, proc.stderr
     home = Path(shell_env["HOME"])
     assert "source" in (home / ".bashrc").read_text()
-    check = subprocess.run(
-        ["bash", "-i", "-c", "complete -p lynkr"],
-        env=shell_env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    check = _shell(["bash", "-i", "-c", "complete -p lynkr"], shell_env)
     assert "_lynkr_completion" in check.stdout, check.stderr
 
 
@@ -117,15 +109,7 @@ def test_fish_completes(shell_env: dict[str, str]) -> None:
         'complete --do-complete "lynkr git st"\n'
         'echo ---\ncomplete --do-complete "lynkr switch work"\n'
     )
-    proc = subprocess.run(
-        [fish, "--no-config", "-c", program],
-        env=shell_env,
-        cwd=shell_env["WORK"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = _shell([fish, "--no-config", "-c", program], shell_env)
     assert proc.returncode == 0, proc.stderr
     commands, profiles = proc.stdout.split("---\n")
     assert [line.split("\t")[0] for line in commands.splitlines()] == ["stage", "status"]
@@ -162,15 +146,7 @@ def test_zsh_completes_interactively(
     script = tmp_path / "lynkr.zsh"
     script.write_text(_script("zsh", shell_env))
     env = {**shell_env, "SCRIPT": str(script), "LINE": line, "WANT": want}
-    proc = subprocess.run(
-        [zsh, "-f", "-c", ZPTY],
-        env=env,
-        cwd=shell_env["WORK"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    proc = _shell([zsh, "-f", "-c", ZPTY], env)
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", proc.stdout.replace("\r", ""))
     assert f"{want} " in screen, screen[-2000:]  # completed, and the word closed
 
@@ -178,12 +154,7 @@ def test_zsh_completes_interactively(
 def test_completion_never_shows_plugin_warnings(shell_env: dict[str, str], tmp_path: Path) -> None:
     """A broken plugin warns on stderr, which a completing shell would print mid-line."""
     site = tmp_path / "site"
-    site.mkdir()
-    (site / "lynkr_broken.py").write_text("raise RuntimeError('broken')\n")
-    info = site / "lynkr_broken-1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text("Metadata-Version: 2.1\nName: lynkr-broken\nVersion: 1.0\n")
-    (info / "entry_points.txt").write_text("[lynkr]\nlynkr-broken = lynkr_broken\n")
+    install(site, "lynkr-broken", "lynkr_broken", "raise RuntimeError('broken')\n")
     env = {
         **shell_env,
         "PYTHONPATH": str(site),

@@ -35,6 +35,7 @@ import pytest
 
 from tests.conftest import ROOT
 from tests.gitrepo import make_repo
+from tests.plugindist import install
 
 RUN = {"python", "sh", "toml", "json"}
 SHOWN = {"text", "markdown"}
@@ -141,17 +142,6 @@ def _run_sh(block: Block, env: dict[str, str]) -> None:
         assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr, said
 
 
-def install_plugin(site: Path, dist: str, module: str, source: str, entry: str) -> None:
-    """``source`` as module ``module`` of an installed distribution ``dist`` (entry ``entry``)."""
-    site.mkdir(parents=True, exist_ok=True)
-    (site / f"{module}.py").write_text(source)
-    info = site / f"{dist.replace('-', '_')}-0.1.0.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 0.1.0\n")
-    (info / "entry_points.txt").write_text(f"[lynkr]\n{entry} = {module}\n")
-    (info / "RECORD").write_text(f"{module}.py,,\n")
-
-
 def _plugin_env(env: dict[str, str], site: Path, entry: str) -> dict[str, str]:
     return {**env, "PYTHONPATH": str(site), "LYNKR_LOAD_PLUGINS": entry}
 
@@ -162,7 +152,7 @@ def _run_python(block: Block, env: dict[str, str], tmp_path: Path) -> None:
         assert proc.returncode == 0, f"{block.id}\n{proc.stderr[-2000:]}"
         return
     site = tmp_path / "site"
-    install_plugin(site, "doc-plugin", "doc_plugin", block.text, "doc-plugin")
+    install(site, "doc-plugin", "doc_plugin", block.text)
     plugin_env = _plugin_env(env, site, "doc-plugin")
     proc = _run([*LYNKR, "plugins", "--json"], plugin_env)
     assert proc.returncode == 0, proc.stderr
@@ -214,7 +204,7 @@ def test_the_plugin_example_installs_and_runs(sandbox: dict[str, str], tmp_path:
     filename = module_block.text.splitlines()[0].removeprefix("# ").strip()
     assert filename == f"{target}.py"  # the module the entry point names
     site = tmp_path / "site"
-    install_plugin(site, "lynkr-hello", target, module_block.text, entry)
+    install(site, "lynkr-hello", target, module_block.text, entry=entry, version="0.1.0")
     env = _plugin_env(sandbox, site, entry)
     greeted = _run([*LYNKR, "hello", "greet"], env)
     assert greeted.returncode == 0, greeted.stderr

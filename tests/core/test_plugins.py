@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from lynkr_cli import plugins, registry
+from tests.plugindist import install
 
 GOOD = '''
 import typer
@@ -63,11 +64,7 @@ def register_commands(app):
 
 
 def _install(site: Path, dist: str, module: str, source: str) -> None:
-    (site / f"{module}.py").write_text(textwrap.dedent(source))
-    info = site / f"{dist.replace('-', '_')}-1.2.3.dist-info"
-    info.mkdir()
-    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.2.3\n")
-    (info / "entry_points.txt").write_text(f"[lynkr]\n{dist} = {module}\n")
+    install(site, dist, module, textwrap.dedent(source))
 
 
 @pytest.fixture

@@ -18,6 +18,7 @@ import pytest
 
 from lynkr_cli import console
 from tests.gitrepo import GIT_ENV, make_repo
+from tests.plugindist import install
 
 MARK = "[/]x[bold red]y[/bold red] [link=https://e.invalid]z[/link] :smile: \\[w]"
 DIR = "[red]d[/red] :smile:"  # a directory name (no slash of its own)
@@ -101,14 +102,8 @@ def test_plugins_and_doctor(
     mode: str, place: Path, invoke: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     site = tmp_path / "site"
-    site.mkdir()
-    (site / "lynkr_marks.py").write_text(PLUGIN)
-    (site / "lynkr_broken.py").write_text(f"raise RuntimeError({MARK!r})\n")
-    for dist, module in (("lynkr-marks", "lynkr_marks"), ("lynkr-broken", "lynkr_broken")):
-        info = site / f"{dist.replace('-', '_')}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(f"[lynkr]\n{dist} = {module}\n")
+    install(site, "lynkr-marks", "lynkr_marks", PLUGIN)
+    install(site, "lynkr-broken", "lynkr_broken", f"raise RuntimeError({MARK!r})\n")
     monkeypatch.syspath_prepend(str(site))
     monkeypatch.setenv("LYNKR_LOAD_PLUGINS", "lynkr-marks,lynkr-broken")
     result = invoke("plugins")
