@@ -19,7 +19,7 @@ from pydantic import SecretStr
 
 from lynkr_cli.errors import NotFoundError, UsageError
 from lynkr_cli.settings import load_settings
-from lynkr_cli.switch import conflicts, presets, profiles, targets
+from lynkr_cli.switch import backups, conflicts, mcpwrite, presets, profiles, prompts, targets
 from lynkr_cli.switch.profiles import Profile
 
 
@@ -98,12 +98,38 @@ class Switched:
     profile: Profile
     scope: str
     path: Path
-    plan: targets.Plan
+    plan: targets.FileEdit
     backup: Path | None = None
     written: bool = False
     shadowed_by: list[conflicts.Finding] = field(default_factory=list)
+    others: list[targets.FileEdit] = field(default_factory=list)  # MCP configs, CLAUDE.md
+    others_written: list[tuple[bool, Path | None]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def edits(self) -> list[targets.FileEdit]:
+        return [self.plan, *self.others]
+
+    def diff(self) -> str:
+        return "".join(edit.diff() for edit in self.edits if edit.changed)
 
     def as_dict(self) -> dict[str, Any]:
+        files = []
+        for index, edit in enumerate(self.others):
+            written, backup = (
+                self.others_written[index] if index < len(self.others_written) else (False, None)
+            )
+            files.append(
+                {
+                    "path": str(edit.path),
+                    "what": edit.label,
+                    "changed": edit.changed,
+                    "written": written,
+                    "set": edit.set_keys,
+                    "removed": edit.removed_keys,
+                    "backup": str(backup) if backup else None,
+                }
+            )
         return {
             "profile": self.profile.name,
             "scope": self.scope,
@@ -114,6 +140,8 @@ class Switched:
             "removed": self.plan.removed_keys,
             "backup": str(self.backup) if self.backup else None,
             "shadowed_by": [f.as_dict() for f in self.shadowed_by],
+            "files": files,
+            "notes": self.notes,
         }
 
 
@@ -125,23 +153,55 @@ def switch(
     dry_run: bool = False,
     cwd: Path | None = None,
 ) -> Switched:
-    """Write ``profile`` into the settings file of ``scope`` (or only plan it)."""
+    """Write ``profile`` into the settings file of ``scope`` (or only plan it).
+
+    The profile's enabled MCP servers go into the matching Claude configuration, and
+    on a user switch its prompt preset into ``~/.claude/CLAUDE.md``. Every file is
+    planned (and refused, if corrupt) before the first one is written.
+    """
     here = cwd or Path.cwd()
     path = targets.settings_path(scope, here)
     env = profile.env()
     # Read, write and record under one lock, so two switches at once cannot leave the
     # database naming one profile while the file holds the other.
     with targets.switch_lock():
-        change = targets.plan(path, env, targets.managed_keys(conn, path, profile))
+        label = f"{scope} settings"
+        change = targets.env_edit(path, env, targets.managed_keys(conn, path, profile), label)
+        change.after_commit = lambda c: profiles.record_activation(
+            c, str(path), scope, profile.name, list(env)
+        )
         result = Switched(profile, scope, path, change)
+        result.others = mcpwrite.scope_edits(conn, profile.name, scope, here)
+        result.others += _prompt_edits(conn, profile, scope, result.notes)
+        result.notes += [note for edit in result.others for note in edit.notes]
         result.shadowed_by = conflicts.shadowing(scope, {}, here)
         if dry_run:
             return result
-        if change.changed:
-            result.backup = targets.apply(conn, change)
-            result.written = True
-        profiles.record_activation(conn, str(path), scope, profile.name, list(env))
+        op = backups.new_op()
+        result.written, result.backup = targets.commit(conn, change, op)
+        result.others_written = [targets.commit(conn, edit, op) for edit in result.others]
     return result
+
+
+def _prompt_edits(
+    conn: sqlite3.Connection, profile: Profile, scope: str, notes: list[str]
+) -> list[targets.FileEdit]:
+    if not profile.prompt:
+        return []
+    if scope != "user":
+        notes.append(
+            f"prompt preset '{profile.prompt}' goes into ~/.claude/CLAUDE.md on a user-scope "
+            f"switch (or `lynkr switch prompt use {profile.prompt}`)"
+        )
+        return []
+    preset = prompts.find(conn, profile.prompt)
+    if preset is None:
+        notes.append(
+            f"profile '{profile.name}' names prompt preset '{profile.prompt}', which does not "
+            "exist here; CLAUDE.md left as it is (`lynkr switch prompt add`)"
+        )
+        return []
+    return [prompts.edit_use(preset)]
 
 
 def bypasses(environ: Mapping[str, str], cwd: Path) -> list[str]:

@@ -201,12 +201,12 @@ def use(  # noqa: PLR0917
             {
                 **result.as_dict(),
                 "dry_run": dry_run,
-                "diff": result.plan.diff() if dry_run else None,
+                "diff": result.diff() if dry_run else None,
             }
         )
         return
     if dry_run:
-        sys.stdout.write(result.plan.diff() or "no change\n")
+        sys.stdout.write(result.diff() or "no change\n")
         return
     verb = "switched" if result.written else "already on"
     _say(f"{verb} {profile.name} ({profile.base_url or 'no base URL'}) in {result.path}")
@@ -399,23 +399,23 @@ def restore(
     json_output: JsonOpt = False,
 ) -> None:
     """Put back the settings file as it was before the last switch."""
-    from lynkr_cli.switch import targets
+    from lynkr_cli.switch import backups, targets
 
     path = targets.settings_path(_scope(scope)) if scope else None
-    done = targets.restore(_conn(), path)
-    doc = {
-        "path": str(done.path),
-        "backup": str(done.backup) if done.backup else None,
-        "profile": done.profile,
-        "replaced_copy": str(done.replaced) if done.replaced else None,
-    }
+    done = backups.restore(_conn(), path)
     if json_output:
-        console.print_json(doc)
+        console.print_json(done.as_dict())
         return
-    what = f"from {done.backup}" if done.backup else "(removed: it did not exist before)"
-    _say(f"restored {done.path} {what}")
-    if done.replaced:
-        console.info(f"what it replaced is kept in {done.replaced}")
+    for item in [done, *done.also]:
+        if item.kind != "file":
+            what = "lynkr's entries put back as they were"
+        elif item.backup:
+            what = f"from {item.backup}"
+        else:
+            what = "(removed: it did not exist before)"
+        _say(f"restored {item.path} {what}")
+        if item.replaced:
+            console.info(f"what it replaced is kept in {item.replaced}")
 
 
 # run, import, export and test live in a sibling module to keep this one short.

@@ -226,7 +226,7 @@ def persist_settings(values: Mapping[str, str]) -> Path | None:
         return None
     import tomlkit
 
-    from lynkr_cli.switch import targets
+    from lynkr_cli.switch import backups, targets
 
     path = paths.config_dir() / CONFIG_FILENAME
     text = targets.read_text(path)
@@ -239,7 +239,7 @@ def persist_settings(values: Mapping[str, str]) -> Path | None:
             doc[section] = table
         table[name] = value
     if text is not None:
-        backup = paths.ensure_dir(targets.backup_dir()) / f"{CONFIG_FILENAME}.bak"
+        backup = paths.ensure_dir(backups.backup_dir()) / f"{CONFIG_FILENAME}.bak"
         targets.atomic_write(backup, text)
     targets.atomic_write(path, tomlkit.dumps(doc))
     return path

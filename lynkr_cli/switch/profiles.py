@@ -42,7 +42,7 @@ MANAGED_VARS: tuple[str, ...] = (
 # Names that would shadow a subcommand of `lynkr switch`.
 RESERVED = frozenset(
     {"add", "edit", "rm", "show", "current", "presets", "restore", "run", "import"}
-    | {"export", "test", "use", "list", "help"}
+    | {"export", "test", "use", "list", "help", "mcp", "prompt"}
 )
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
@@ -62,6 +62,7 @@ class Profile:
     extra_env: dict[str, str] = field(default_factory=dict)
     notes: str = ""
     preset: str = ""
+    prompt: str = ""  # a prompt preset written into ~/.claude/CLAUDE.md on a user switch
 
     def key_value(self) -> str:
         return self.key.get_secret_value() if self.key is not None else ""
@@ -96,6 +97,7 @@ class Profile:
             "extra_env": mask_env(self.extra_env),
             "notes": self.notes,
             "preset": self.preset,
+            "prompt": self.prompt,
         }
 
 
@@ -115,7 +117,7 @@ def validate_name(name: str) -> str:
             f"invalid profile name {name!r}",
             hint="Use up to 64 letters, digits, '.', '_' or '-', starting with a letter or digit.",
         )
-    if name in RESERVED:
+    if name.lower() in RESERVED:
         raise UsageError(
             f"'{name}' is a subcommand of `lynkr switch` and cannot name a profile",
             hint=f"Pick another name, e.g. '{name}-profile'.",
@@ -133,6 +135,7 @@ def validate(profile: Profile) -> Profile:
             f"base URL {profile.base_url!r} is not an http(s) URL",
             hint="Give it as https://host[:port][/path].",
         )
+    _check_utf8(profile)
     for name in profile.extra_env:
         if not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", name):
             raise UsageError(f"invalid environment variable name {name!r} in extra env")
@@ -142,6 +145,20 @@ def validate(profile: Profile) -> Profile:
                 hint="Use --base-url, --key, --key-field or the --*-model options.",
             )
     return profile
+
+
+def _check_utf8(profile: Profile) -> None:
+    """A value Python got from undecodable argv bytes could never be written as JSON."""
+    values = [str(v) for v in profile.__dict__.values() if isinstance(v, str)]
+    values += [profile.key_value(), *profile.extra_env, *profile.extra_env.values()]
+    for value in values:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(
+                f"a value of profile '{profile.name}' is not valid UTF-8",
+                hint="Pass it as UTF-8 text.",
+            ) from None
 
 
 # --------------------------------------------------------------------------- storage
@@ -169,6 +186,38 @@ MIGRATIONS: list[db.Migration] = [
         prev_profile TEXT,
         prev_keys TEXT,
         at REAL NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE switch_backups ADD COLUMN op TEXT;
+    ALTER TABLE switch_backups ADD COLUMN kind TEXT;
+    ALTER TABLE switch_backups ADD COLUMN undo TEXT;
+    CREATE TABLE switch_mcp_servers (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        data TEXT NOT NULL,
+        secrets TEXT,
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
+    );
+    CREATE TABLE switch_mcp_enabled (
+        server TEXT NOT NULL COLLATE NOCASE,
+        profile TEXT NOT NULL COLLATE NOCASE,
+        enabled INTEGER NOT NULL,
+        PRIMARY KEY (server, profile)
+    );
+    CREATE TABLE switch_mcp_written (
+        path TEXT NOT NULL,
+        container TEXT NOT NULL,
+        server TEXT NOT NULL,
+        value TEXT NOT NULL,
+        PRIMARY KEY (path, container, server)
+    );
+    CREATE TABLE switch_prompts (
+        name TEXT PRIMARY KEY COLLATE NOCASE,
+        text TEXT NOT NULL,
+        source TEXT NOT NULL DEFAULT '',
+        created_at REAL NOT NULL,
+        updated_at REAL NOT NULL
     );
     """,
 ]
@@ -199,7 +248,11 @@ def _data(profile: Profile) -> str:
 
 
 def get(conn: sqlite3.Connection, name: str) -> Profile:
-    row = conn.execute("SELECT * FROM switch_profiles WHERE name = ?", (name,)).fetchone()
+    """The profile ``name``, matched without regard to case (its stored case is kept)."""
+    row = conn.execute(
+        "SELECT * FROM switch_profiles WHERE name = ? COLLATE NOCASE ORDER BY name = ? DESC",
+        (name, name),
+    ).fetchone()
     if row is None:
         raise NotFoundError(
             f"no profile named '{name}'",
@@ -216,7 +269,7 @@ def find(conn: sqlite3.Connection, name: str) -> Profile | None:
 
 
 def list_all(conn: sqlite3.Connection) -> list[Profile]:
-    rows = conn.execute("SELECT * FROM switch_profiles ORDER BY name").fetchall()
+    rows = conn.execute("SELECT * FROM switch_profiles ORDER BY name COLLATE NOCASE").fetchall()
     return [_row_to_profile(row) for row in rows]
 
 
@@ -226,13 +279,15 @@ def save(conn: sqlite3.Connection, profile: Profile, *, replace_existing: bool =
     now = time.time()
     with db.transaction(conn):
         exists = conn.execute(
-            "SELECT 1 FROM switch_profiles WHERE name = ?", (profile.name,)
+            "SELECT name FROM switch_profiles WHERE name = ? COLLATE NOCASE", (profile.name,)
         ).fetchone()
         if exists and not replace_existing:
             raise UsageError(
-                f"profile '{profile.name}' already exists",
-                hint=f"Change it with `lynkr switch edit {profile.name}`, or pick another name.",
+                f"profile '{exists['name']}' already exists",
+                hint=f"Change it with `lynkr switch edit {exists['name']}`, or pick another name.",
             )
+        if exists and exists["name"] != profile.name:
+            profile = replace(profile, name=exists["name"])  # one profile per name, any case
         conn.execute(
             "INSERT INTO switch_profiles (name, data, key, created_at, updated_at)"
             " VALUES (?, ?, ?, ?, ?) ON CONFLICT(name) DO UPDATE SET"
@@ -242,17 +297,19 @@ def save(conn: sqlite3.Connection, profile: Profile, *, replace_existing: bool =
 
 
 def update(conn: sqlite3.Connection, name: str, **changes: Any) -> Profile:
-    profile = replace(get(conn, name), **changes)
+    profile = replace(get(conn, name), **changes)  # keeps the stored name's case
     save(conn, profile, replace_existing=True)
     return profile
 
 
-def delete(conn: sqlite3.Connection, name: str) -> None:
+def delete(conn: sqlite3.Connection, name: str) -> str:
+    """Delete a profile (any case of its name); returns the name as it was stored."""
+    stored = get(conn, name).name
     with db.transaction(conn):
-        cur = conn.execute("DELETE FROM switch_profiles WHERE name = ?", (name,))
-        if cur.rowcount == 0:
-            raise NotFoundError(f"no profile named '{name}'", hint="`lynkr switch` lists them.")
-        conn.execute("DELETE FROM switch_activations WHERE profile = ?", (name,))
+        conn.execute("DELETE FROM switch_profiles WHERE name = ?", (stored,))
+        conn.execute("DELETE FROM switch_activations WHERE profile = ?", (stored,))
+        conn.execute("DELETE FROM switch_mcp_enabled WHERE profile = ?", (stored,))
+    return stored
 
 
 # --------------------------------------------------------------------------- activations

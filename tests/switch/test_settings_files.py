@@ -193,16 +193,16 @@ def test_symlinked_settings_file_stays_a_symlink(invoke, home: Path, tmp_path: P
 def test_backups_are_pruned_and_restore_walks_back(
     invoke, user_settings: Path, monkeypatch
 ) -> None:
-    from lynkr_cli.switch import targets
+    from lynkr_cli.switch import backups
 
-    monkeypatch.setattr(targets, "KEEP_BACKUPS", 3)
+    monkeypatch.setattr(backups, "KEEP_BACKUPS", 3)
     add_profile(invoke, "one")
     add_profile(invoke, "two", "--env", "X=2")
     states = []
     for name in ("one", "two", "one", "two", "one"):
         states.append(user_settings.read_bytes())
         assert invoke("switch", name).exit_code == 0
-    assert len(list(targets.backup_dir().glob("*-settings.json"))) == 3
+    assert len(list(backups.backup_dir().glob("*-settings.json"))) == 3
     for expected in reversed(states[-3:]):
         assert invoke("switch", "restore").exit_code == 0
         assert user_settings.read_bytes() == expected
@@ -255,7 +255,9 @@ def test_layout_is_kept_bom_crlf_tabs_and_no_rewrite_without_change(invoke, home
     add_profile(invoke)
     assert invoke("switch", "work").exit_code == 0
     text = path.read_bytes().decode("utf-8")
-    assert text.startswith('\ufeff{\r\n\t"model": "opus",\r\n\t"env": {\r\n\t\t"A": "1",\r\n')
+    # New keys go first in env, so the existing "A" line is untouched.
+    assert text.startswith('\ufeff{\r\n\t"model": "opus",\r\n\t"env": {\r\n\t\t"ANTHROPIC_')
+    assert text.endswith('\r\n\t\t"A": "1"\r\n\t}\r\n}')
     assert "\n" not in text.replace("\r\n", "")  # every line ending stayed CRLF
     assert not text.endswith("\n")  # no final newline, as before
     # Reformat by hand: same content, other layout. A second switch must not rewrite it.
