@@ -218,9 +218,16 @@ def manifest_dirs(settings: Settings) -> list[Path]:
 
 
 def discover(
-    settings: Settings, cwd: Path | None = None, environ: Mapping[str, str] | None = None
+    settings: Settings,
+    cwd: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    *,
+    expand: bool = True,
 ) -> Discovery:
-    """Every configured MCP server, merged by precedence, with its sources and problems."""
+    """Every configured MCP server, merged by precedence, with its sources and problems.
+
+    ``expand=False`` keeps ``${VAR}`` references as written (``lynkr switch mcp import``).
+    """
     cwd = (cwd or Path.cwd()).resolve()
     env_map = os.environ if environ is None else environ
     found = Discovery()
@@ -249,7 +256,7 @@ def discover(
     if isinstance(data, Mapping):
         _add_map(found, data.get("mcpServers"), f"project {project_file}")
     _add_map(found, settings.mcp.servers or None, "lynkr.toml [mcp.servers]")
-    for server in found.servers.values():
+    for server in found.servers.values() if expand else ():
         _expand_all(server, env_map)
     return found
 

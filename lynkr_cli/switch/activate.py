@@ -28,6 +28,7 @@ class Created:
     profile: Profile
     sources: dict[str, str]
     settings_file: Path | None
+    notes: list[str] = field(default_factory=list)
 
 
 def obtain(
@@ -45,7 +46,7 @@ def obtain(
         if changes:
             existing = profiles.update(conn, name, **changes)
         return existing, None
-    if name not in presets.load_presets():
+    if name.lower() not in {p.lower() for p in presets.load_presets()}:
         raise NotFoundError(
             f"no profile or preset named '{name}'",
             hint="`lynkr switch` lists profiles, `lynkr switch presets` lists presets, "
@@ -90,7 +91,7 @@ def create_from_preset(
     profile = replace(resolution.profile, **changes)
     profiles.save(conn, profile)
     written = presets.persist_settings(resolution.to_persist)
-    return Created(profile, resolution.sources, written)
+    return Created(profile, resolution.sources, written, resolution.notes)
 
 
 @dataclass
@@ -330,6 +331,26 @@ def parse_pairs(items: list[str] | None, what: str) -> dict[str, str]:
     return out
 
 
+def check_base_url(url: str) -> str:
+    """A base URL typed by the user: Claude Code appends /v1/messages, so /v1 is wrong."""
+    value = url.strip()
+    stripped = value.rstrip("/")
+    for suffix in ("/v1/messages", "/v1"):
+        if stripped.endswith(suffix):
+            fixed = stripped[: -len(suffix)]
+            raise UsageError(
+                f"base URL {value!r} ends in {suffix}: Claude Code adds /v1/messages itself, "
+                f"so every request would go to …{suffix}/v1/messages",
+                hint=f"Use --base-url {fixed}",
+            )
+    if value and "://" not in value:
+        raise UsageError(
+            f"base URL {value!r} has no scheme",
+            hint=f"Use --base-url https://{value}",
+        )
+    return value
+
+
 def field_changes(  # noqa: PLR0917
     base_url: str | None = None,
     key: str | None = None,
@@ -339,12 +360,13 @@ def field_changes(  # noqa: PLR0917
     sonnet_model: str | None = None,
     opus_model: str | None = None,
     notes: str | None = None,
+    prompt: str | None = None,
 ) -> dict[str, Any]:
     """The profile fields given as options; ``--key -`` reads the key from stdin."""
     if key == "-":
         key = sys.stdin.readline().strip()
     raw = {
-        "base_url": base_url,
+        "base_url": check_base_url(base_url) if base_url is not None else None,
         "key": SecretStr(key) if key else None,
         "key_field": key_field,
         "model": model,
@@ -352,5 +374,6 @@ def field_changes(  # noqa: PLR0917
         "sonnet_model": sonnet_model,
         "opus_model": opus_model,
         "notes": notes,
+        "prompt": prompt,
     }
     return {k: v for k, v in raw.items() if v is not None}

@@ -85,6 +85,12 @@ EnvOpt = Annotated[
     list[str] | None, typer.Option("--env", help="Extra variable NAME=VALUE (repeat).")
 ]
 NotesOpt = Annotated[str | None, typer.Option("--notes", help="Free text.")]
+PromptOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--prompt", help="A prompt preset a user-scope switch writes into ~/.claude/CLAUDE.md."
+    ),
+]
 
 
 _say = console.say
@@ -188,7 +194,9 @@ def use(  # noqa: PLR0917
     if created is None and set_:
         console.warn(f"--set is for creating from a preset; '{name}' exists, so it was ignored")
     if created is not None:
-        console.info(f"created profile '{name}' from preset '{profile.preset}'")
+        console.info(f"created profile '{profile.name}' from preset '{profile.preset}'")
+        for note in created.notes:
+            console.info(note)
         if created.settings_file:
             console.info(f"saved the gateway settings to {created.settings_file}")
     if shell is not None:
@@ -198,26 +206,15 @@ def use(  # noqa: PLR0917
     result = activate.switch(conn, profile, checked_scope, dry_run=dry_run)
     if json_output:
         console.print_json(
-            {
-                **result.as_dict(),
-                "dry_run": dry_run,
-                "diff": result.diff() if dry_run else None,
-            }
+            {**result.as_dict(), "dry_run": dry_run, "diff": result.diff() if dry_run else None}
         )
         return
     if dry_run:
         sys.stdout.write(result.diff() or "no change\n")
         return
-    verb = "switched" if result.written else "already on"
-    _say(f"{verb} {profile.name} ({profile.base_url or 'no base URL'}) in {result.path}")
-    if result.backup:
-        console.info(f"backup: {result.backup} (undo with `lynkr switch restore`)")
-    for finding in result.shadowed_by:
-        console.warn(f"{finding.name} in {finding.where} overrides this {scope} setting")
-    import os
+    from lynkr_cli.switch import command_report
 
-    for sentence in activate.bypasses(os.environ, Path.cwd()):
-        console.warn(sentence)
+    command_report.switched(result)
 
 
 def _warn_settings_override() -> None:
@@ -248,6 +245,7 @@ def add(  # noqa: PLR0917
     opus_model: OpusOpt = None,
     env: EnvOpt = None,
     notes: NotesOpt = None,
+    prompt: PromptOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Create a profile from flags, or from a preset with --preset."""
@@ -255,19 +253,22 @@ def add(  # noqa: PLR0917
 
     conn = _conn()
     changes = activate.field_changes(
-        base_url, key, key_field, model, haiku_model, sonnet_model, opus_model, notes
+        base_url, key, key_field, model, haiku_model, sonnet_model, opus_model, notes, prompt
     )
     if env:
         changes["extra_env"] = activate.parse_pairs(env, "--env")
     if preset:
-        profile = activate.create_from_preset(
+        created = activate.create_from_preset(
             conn,
             presets.get_preset(preset),
             name,
             values=activate.parse_pairs(set_, "--set"),
             changes=changes,
             prompt=_prompter(),
-        ).profile
+        )
+        profile = created.profile
+        for note in created.notes:
+            console.info(note)
     else:
         profile = profiles.Profile(name=name, **changes)
         profiles.save(conn, profile)
@@ -291,14 +292,18 @@ def edit(  # noqa: PLR0917
         list[str] | None, typer.Option("--unset-env", help="Drop an extra variable (repeat).")
     ] = None,
     notes: NotesOpt = None,
+    prompt: PromptOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Change fields of a profile; run `lynkr switch NAME` again to apply it."""
+    """Change fields of a profile; run `lynkr switch NAME` again to apply it.
+
+    `--prompt ""` clears the profile's prompt preset.
+    """
     from lynkr_cli.switch import activate, profiles
 
     conn = _conn()
     changes = activate.field_changes(
-        base_url, key, key_field, model, haiku_model, sonnet_model, opus_model, notes
+        base_url, key, key_field, model, haiku_model, sonnet_model, opus_model, notes, prompt
     )
     if env or unset_env:
         extra = dict(profiles.get(conn, name).extra_env) | activate.parse_pairs(env, "--env")
@@ -323,11 +328,11 @@ def rm(
     """Delete a profile (settings files already written keep their values)."""
     from lynkr_cli.switch import profiles
 
-    profiles.delete(_conn(), name)
+    gone = profiles.delete(_conn(), name)
     if json_output:
-        console.print_json({"deleted": name})
+        console.print_json({"deleted": gone})
         return
-    _say(f"deleted {name}")
+    _say(f"deleted {gone}")
 
 
 @switch_app.command("show")
@@ -418,10 +423,15 @@ def restore(
             console.info(f"what it replaced is kept in {item.replaced}")
 
 
-# run, import, export and test live in a sibling module to keep this one short.
+# run, import, export and test live in a sibling module to keep this one short; MCP
+# servers and prompt presets are sub-groups of their own.
 from lynkr_cli.switch import command_share  # noqa: E402
+from lynkr_cli.switch.command_mcp import mcp_app  # noqa: E402
+from lynkr_cli.switch.command_prompt import prompt_app  # noqa: E402
 
 command_share.register(switch_app)
+switch_app.add_typer(mcp_app, name="mcp")
+switch_app.add_typer(prompt_app, name="prompt")
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -100,11 +100,14 @@ def truthy(value: str) -> bool:
 # --------------------------------------------------------------------------- scanners
 
 
-def process_env(environ: Mapping[str, str]) -> list[Finding]:
+Wanted = Callable[[str], bool]
+
+
+def process_env(environ: Mapping[str, str], wanted: Wanted = _wanted) -> list[Finding]:
     return [
         Finding(name, masked(name, value), "process environment", "process-env")
         for name, value in sorted(environ.items())
-        if _wanted(name)
+        if wanted(name)
     ]
 
 
@@ -137,16 +140,17 @@ def _unquote(value: str) -> str:
     return value
 
 
-def rc_files(home: Path) -> list[Finding]:
+def rc_files(home: Path, wanted: Wanted = _wanted) -> list[Finding]:
     """``ANTHROPIC_*`` assignments in shell startup files, as ``file:line``."""
     files = [home / name for name in RC_FILES]
     files += sorted((home / ".config" / "fish" / "conf.d").glob("*.fish"))
     out = []
     for path in files:
         pattern = _FISH_SET if path.suffix == ".fish" else _SH_ASSIGN
-        out += _scan_lines(path, pattern, "rc-file")
+        out += _scan_lines(path, pattern, "rc-file", wanted)
     # `set -Ux` keeps exported universal variables here, in no startup file at all.
-    out += _scan_lines(home / ".config" / "fish" / "fish_variables", _FISH_UNIVERSAL, "rc-file")
+    fish_vars = home / ".config" / "fish" / "fish_variables"
+    out += _scan_lines(fish_vars, _FISH_UNIVERSAL, "rc-file", wanted)
     return out
 
 
@@ -172,7 +176,9 @@ def _candidate_lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def _scan_lines(path: Path, pattern: re.Pattern[str], kind: str) -> list[Finding]:
+def _scan_lines(
+    path: Path, pattern: re.Pattern[str], kind: str, wanted: Wanted = _wanted
+) -> list[Finding]:
     try:
         text = path.read_text(encoding="utf-8", errors="replace")
     except OSError:
@@ -182,7 +188,7 @@ def _scan_lines(path: Path, pattern: re.Pattern[str], kind: str) -> list[Finding
         if line.lstrip().startswith("#"):
             continue
         match = pattern.match(line)
-        if match and _wanted(match.group(1)):
+        if match and wanted(match.group(1)):
             raw = match.group(2)
             value = _fish_unescape(raw) if pattern is _FISH_UNIVERSAL else _unquote(raw)
             name = match.group(1)
@@ -190,10 +196,10 @@ def _scan_lines(path: Path, pattern: re.Pattern[str], kind: str) -> list[Finding
     return out
 
 
-def dotenv_files(cwd: Path) -> list[Finding]:
+def dotenv_files(cwd: Path, wanted: Wanted = _wanted) -> list[Finding]:
     out = []
     for name in (".env", ".env.local"):
-        out += _scan_lines(cwd / name, _SH_ASSIGN, "dotenv")
+        out += _scan_lines(cwd / name, _SH_ASSIGN, "dotenv", wanted)
     return out
 
 
@@ -267,4 +273,58 @@ def shadowing(scope: str, environ: Mapping[str, str], cwd: Path) -> list[Finding
         for name, value in targets.file_env(path).items():
             if name in ("ANTHROPIC_BASE_URL", "ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN"):
                 out.append(Finding(name, masked(name, value), f"{path} ({other})", "settings"))
+    return out
+
+
+# --------------------------------------------------------------------------- after a switch
+
+# Names people set (the Lynkr article says CLAUDE_CODE_ENDPOINT) that Claude Code never reads.
+UNREAD = {
+    "CLAUDE_CODE_ENDPOINT": "ANTHROPIC_BASE_URL",
+    "CLAUDE_CODE_BASE_URL": "ANTHROPIC_BASE_URL",
+}
+
+
+def unread_names(environ: Mapping[str, str], home: Path, cwd: Path) -> list[Finding]:
+    """Where a variable Claude Code does not read is set (environment, rc files, .env)."""
+
+    def wanted(name: str) -> bool:
+        return name in UNREAD
+
+    return process_env(environ, wanted) + rc_files(home, wanted) + dotenv_files(cwd, wanted)
+
+
+def endpoint_fix(url: str, gateway_port: int) -> str:
+    """The commands that make Claude Code use ``url`` the way Claude Code reads it."""
+    parts = urlsplit(url.strip())
+    local = parts.hostname in ("localhost", "127.0.0.1", "::1")
+    if local and (parts.port or 80) == gateway_port and parts.path.strip("/") == "":
+        return "`lynkr switch lynkr` (writes ANTHROPIC_BASE_URL for the local gateway)"
+    base = url.strip().rstrip("/")
+    return (
+        f"`lynkr switch add gateway --base-url {base} --key lynkr-local && lynkr switch gateway`,"
+        f" or `export ANTHROPIC_BASE_URL={base}`"
+    )
+
+
+def stale_after_switch(env: Mapping[str, str], home: Path, cwd: Path) -> list[Finding]:
+    """rc-file and ``.env`` lines that disagree with the profile just written (``env``).
+
+    Claude Code lets its settings files override the environment for the variables a
+    profile sets, but a managed variable the profile does *not* set still reaches it
+    from the shell (a second key, an old model), and a Bedrock/Vertex switch turns the
+    base URL off entirely: the usual reasons a switch "did not work".
+    """
+    from lynkr_cli.switch.profiles import MANAGED_VARS
+
+    def wanted(name: str) -> bool:
+        return name in MANAGED_VARS or name in THIRD_PARTY
+
+    out = []
+    for found in rc_files(home, wanted) + dotenv_files(cwd, wanted):
+        if found.name in THIRD_PARTY:
+            if truthy(found.value):
+                out.append(found)
+        elif found.name not in env or found.value != masked(found.name, env[found.name]):
+            out.append(found)
     return out

@@ -50,7 +50,8 @@ def _split(url: str, scheme: str) -> dict[str, str]:
 
 
 def _safe_name(value: str) -> str:
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", value.strip()).strip("-.").lower()
+    """A valid profile name from any text; its case is kept (lookups ignore case)."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", value.strip()).strip("-.")
     return name[:64] or "imported"
 
 
@@ -212,12 +213,12 @@ def read_ccswitch_db(path: Path) -> list[CcSwitchProvider]:
     seen: set[str] = set()
     for row in rows:
         item = _provider(row)
-        # Names like "智谱 GLM" and "GLM" both become "glm": number the later ones.
+        # Names like "智谱 GLM" and "GLM" both become "GLM": number the later ones.
         base, number = item.profile.name, 2
-        while item.profile.name in seen:
+        while item.profile.name.lower() in seen:
             item.profile.name = f"{base[:60]}-{number}"
             number += 1
-        seen.add(item.profile.name)
+        seen.add(item.profile.name.lower())
         out.append(item)
     conn.close()
     return out

@@ -104,6 +104,11 @@ class _State:
     before: dict[str, Any] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
+    @property
+    def written(self) -> list[str]:
+        """The entries whose text actually changes."""
+        return sorted(n for n, v in self.changes.items() if self.before.get(n) != v)
+
 
 def edit_for(
     conn: sqlite3.Connection, target: Target, servers: list[mcpstore.McpServer]
@@ -147,7 +152,7 @@ def edit_for(
         f"'{name}' is a remote server; Claude Desktop's config file holds only local ones"
         for name in skipped
     ]
-    edit.set_keys = sorted(state.changes)
+    edit.set_keys = state.written
     edit.removed_keys = sorted(state.remove)
     return edit
 

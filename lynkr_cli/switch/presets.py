@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from pydantic import SecretStr
 
@@ -82,7 +83,9 @@ def load_presets() -> dict[str, Preset]:
 
 
 def get_preset(name: str) -> Preset:
+    """A preset by name, in any case."""
     presets = load_presets()
+    name = next((key for key in presets if key.lower() == name.lower()), name)
     if name not in presets:
         raise NotFoundError(
             f"no preset named '{name}'",
@@ -100,12 +103,35 @@ def normalize_url(value: str) -> str:
     return url
 
 
+def checked_url(item: Input, value: str) -> tuple[str, str]:
+    """A URL input made usable, and a note when it was changed in a way worth saying.
+
+    The Databricks UI shows workspaces as a bare host (``adb-1.azuredatabricks.net``);
+    that gets ``https://`` (said on stderr), since a URL without a scheme would make
+    every later request fail. Anything else that is not http(s) is refused (exit 2).
+    """
+    raw = value.strip()
+    note = ""
+    if raw and "://" not in raw:
+        raw = "https://" + raw
+        note = f"{item.id}: added https:// to '{value.strip()}' (URLs need a scheme)"
+    url = normalize_url(raw)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or re.search(r"\s", url):
+        raise UsageError(
+            f"{item.id} {value.strip()!r} is not an http(s) URL",
+            hint=f"Give it as https://host[/path], e.g. --set {item.id}=https://adb-1.example.net",
+        )
+    return url, note
+
+
 @dataclass
 class Resolution:
     profile: Profile
     sources: dict[str, str]
     to_persist: dict[str, str]
     missing: list[Input]
+    notes: list[str] = field(default_factory=list)
 
 
 Prompter = Callable[[Input], str]
@@ -166,6 +192,7 @@ def resolve(
     sources: dict[str, str] = {}
     to_persist: dict[str, str] = {}
     missing: list[Input] = []
+    notes: list[str] = []
     for item in _needed(preset, has_base_url=bool(base_url), has_key=bool(key)):
         value, source = _lookup(item, values, environ, loaded)
         if not value and prompt is not None:
@@ -173,7 +200,13 @@ def resolve(
         if not value:
             missing.append(item)
             continue
-        found[item.id] = normalize_url(value) if item.url else value
+        if item.url:
+            value, note = checked_url(item, value)
+            if note and source.startswith(("setting", "env")):
+                note += f"; `lynkr serve` still reads the original from {source}: fix it there"
+            if note:
+                notes.append(note)
+        found[item.id] = value
         sources[item.id] = source
         if item.persist and item.setting and not source.startswith("setting"):
             to_persist[item.setting] = found[item.id]
@@ -194,7 +227,7 @@ def resolve(
     for dotted, value in preset.gateway.items():
         if loaded.sources.get(dotted, "default") == "default":
             to_persist.setdefault(dotted, value)
-    return Resolution(profile, sources, to_persist, missing)
+    return Resolution(profile, sources, to_persist, missing, notes)
 
 
 def _builtins(loaded: LoadedSettings) -> dict[str, str]:

@@ -221,3 +221,30 @@ def undo(path: Path, info: dict[str, Any]) -> None:
     files.commit(path, build)
     if info.get("created") and files.read_text(path) == "":
         path.unlink(missing_ok=True)
+
+
+# --------------------------------------------------------------------------- cc-switch
+
+
+def import_ccswitch(
+    conn: sqlite3.Connection, path: Path
+) -> tuple[list[Preset], list[dict[str, str]]]:
+    """cc-switch's Claude prompts (``prompts`` table, ``app_type = 'claude'``), read-only."""
+    from lynkr_cli.switch import mcpimport
+
+    rows = mcpimport.ccswitch_rows(path, "SELECT * FROM prompts WHERE app_type = 'claude'")
+    saved: list[Preset] = []
+    skipped: list[dict[str, str]] = []
+    for row in rows:
+        name = re.sub(r"[^A-Za-z0-9._-]+", "-", str(row["name"] or row["id"])).strip("-.")[:64]
+        preset = Preset(name or "prompt", str(row["content"] or ""), f"cc-switch {path}")
+        if find(conn, preset.name) is not None:
+            skipped.append({"name": preset.name, "reason": "a preset has this name"})
+            continue
+        try:
+            save(conn, preset)
+        except UsageError as exc:
+            skipped.append({"name": preset.name, "reason": exc.message})
+            continue
+        saved.append(preset)
+    return saved, skipped

@@ -91,7 +91,7 @@ def test_ccswitch_provider_link_becomes_a_profile(invoke, home: Path) -> None:
     result = invoke("switch", "import", url, "--json")
     assert result.exit_code == 0, result.stderr
     profile = json.loads(result.stdout)["imported"][0]
-    assert profile["name"] == "my-relay"
+    assert profile["name"] == "My-Relay"  # the case it was shared with is kept
     assert profile["base_url"] == "https://relay.example.com"  # the first endpoint is primary
     assert profile["key_field"] == "ANTHROPIC_AUTH_TOKEN"  # what cc-switch writes
     assert profile["key"] == "****6789"
@@ -121,7 +121,7 @@ def test_risky_variables_are_flagged_and_need_yes(invoke, home: Path) -> None:
         assert name in refused.stderr
     assert KEY not in refused.stderr
     accepted = invoke("switch", "import", url, "--yes", "--json")
-    assert [p["name"] for p in json.loads(accepted.stdout)["imported"]] == ["my-relay"]
+    assert [p["name"] for p in json.loads(accepted.stdout)["imported"]] == ["My-Relay"]
 
 
 def test_plain_http_to_a_remote_host_is_flagged(invoke, home: Path) -> None:
@@ -234,18 +234,26 @@ def test_import_from_cc_switch_database(invoke, home: Path) -> None:
     result = invoke("switch", "import", "--from-cc-switch", "--json")
     assert result.exit_code == 0, result.stderr
     imported = {p["name"]: p for p in json.loads(result.stdout)["imported"]}
-    # No codex provider; two names that sanitise alike are numbered, not dropped.
-    assert sorted(imported) == ["claude-official", "deepseek", "glm", "glm-2", "kimi-k2"]
-    assert imported["glm"]["base_url"] == "https://a.z.ai"
-    kimi = imported["kimi-k2"]
+    # No codex provider; names keep their case; two that sanitise alike are numbered.
+    assert sorted(imported) == ["Claude-Official", "DeepSeek", "GLM", "GLM-2", "Kimi-K2"]
+    assert imported["GLM"]["base_url"] == "https://a.z.ai"
+    kimi = imported["Kimi-K2"]
     assert kimi["base_url"] == "https://api.moonshot.ai/anthropic"
     assert kimi["key_field"] == "ANTHROPIC_AUTH_TOKEN" and kimi["key"] == "****0001"
     assert kimi["haiku_model"] == "kimi-k2-mini"  # legacy small/fast mapped to haiku
     assert kimi["notes"] == "from kimi-1"
-    assert imported["deepseek"]["key_field"] == "ANTHROPIC_API_KEY"
-    assert imported["deepseek"]["extra_env"] == {"API_TIMEOUT_MS": "600000"}
+    assert imported["DeepSeek"]["key_field"] == "ANTHROPIC_API_KEY"
+    assert imported["DeepSeek"]["extra_env"] == {"API_TIMEOUT_MS": "600000"}
     assert db.read_bytes() == before  # opened read-only
     assert "sk-kimi" not in result.stdout + result.stderr
+    # Lookups ignore case: the imported "Kimi-K2" answers to kimi-k2, and a second import
+    # does not create "kimi-k2" beside it.
+    shown = invoke("switch", "show", "kimi-k2", "--json")
+    assert json.loads(shown.stdout)["name"] == "Kimi-K2"
+    assert invoke("switch", "kimi-k2").exit_code == 0
+    assert json.loads(invoke("switch", "current", "--json").stdout)[0]["profile"] == "Kimi-K2"
+    again = json.loads(invoke("switch", "import", "--from-cc-switch", "--json").stdout)
+    assert again["imported"] == [] and len(again["skipped"]) == 5
 
 
 def test_cc_switch_database_errors(invoke, home: Path, tmp_path: Path) -> None:
