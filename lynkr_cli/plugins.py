@@ -34,6 +34,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "lynkr_cli.switch.command",
     "lynkr_cli.doctor.command",
     "lynkr_cli.doctor.checks",
+    "lynkr_cli.switch.checks",
     "lynkr_cli.index.command",
 )
 

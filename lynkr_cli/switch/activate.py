@@ -129,6 +129,7 @@ class Switched:
                     "set": edit.set_keys,
                     "removed": edit.removed_keys,
                     "backup": str(backup) if backup else None,
+                    "retries": edit.retries,
                 }
             )
         return {
@@ -140,6 +141,7 @@ class Switched:
             "set": self.plan.set_keys,
             "removed": self.plan.removed_keys,
             "backup": str(self.backup) if self.backup else None,
+            "retries": self.plan.retries,
             "shadowed_by": [f.as_dict() for f in self.shadowed_by],
             "files": files,
             "notes": self.notes,

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 from difflib import get_close_matches
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -12,6 +11,7 @@ from typer.core import TyperGroup
 
 from lynkr_cli import complete, console, hookimpl
 from lynkr_cli.errors import UsageError
+from lynkr_cli.switch import command_report
 
 
 class SwitchGroup(TyperGroup):
@@ -139,6 +139,7 @@ def switch_main(ctx: typer.Context, json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json({"profiles": rows, "current": [s.as_dict() for s in states]})
         return
+    command_report.hint_unread_vars()
     if not rows:
         console.info(
             "no profiles yet: `lynkr switch databricks` (or any of `lynkr switch presets`)"
@@ -201,7 +202,7 @@ def use(  # noqa: PLR0917
             console.info(f"saved the gateway settings to {created.settings_file}")
     if shell is not None:
         sys.stdout.write(shells.script(shell, profile.env(), profiles.MANAGED_VARS))
-        _warn_settings_override()
+        command_report.warn_settings_override()
         return
     result = activate.switch(conn, profile, checked_scope, dry_run=dry_run)
     if json_output:
@@ -212,20 +213,7 @@ def use(  # noqa: PLR0917
     if dry_run:
         sys.stdout.write(result.diff() or "no change\n")
         return
-    from lynkr_cli.switch import command_report
-
     command_report.switched(result)
-
-
-def _warn_settings_override() -> None:
-    """Claude Code lets settings files override its environment: say so for --shell."""
-    from lynkr_cli.switch import conflicts
-
-    for found in conflicts.settings_files(Path.cwd()):
-        console.warn(
-            f"{found.name} in {found.where} overrides shell exports inside Claude Code; "
-            "`lynkr switch run NAME -- claude` or `lynkr switch NAME` avoids that"
-        )
 
 
 # --------------------------------------------------------------------------- CRUD

@@ -76,3 +76,36 @@ def _stale_sentence(found: Any, profile: Any) -> str:
         f"{found.name}={found.value} in {found.where} still reaches Claude Code (profile "
         f"'{profile.name}' does not set it): remove that line"
     )
+
+
+def hint_unread_vars() -> None:
+    """The Lynkr article's CLAUDE_CODE_ENDPOINT does nothing: offer the command that works."""
+    import os
+
+    from lynkr_cli.settings import load_settings
+    from lynkr_cli.switch import conflicts
+
+    found = conflicts.unread_names(os.environ, Path.home(), Path.cwd())
+    if not found:
+        return
+    try:
+        port = load_settings().settings.server.port
+    except Exception:  # invalid settings are `lynkr doctor`'s to report
+        port = 8080
+    for item in found:
+        fix = conflicts.endpoint_fix(item.value, port)
+        console.warn(
+            f"{item.name}={item.value} ({item.where}) is not read by Claude Code; it reads "
+            f"{conflicts.UNREAD[item.name]}. Fix: {fix}"
+        )
+
+
+def warn_settings_override() -> None:
+    """Claude Code lets settings files override its environment: say so for --shell."""
+    from lynkr_cli.switch import conflicts
+
+    for found in conflicts.settings_files(Path.cwd()):
+        console.warn(
+            f"{found.name} in {found.where} overrides shell exports inside Claude Code; "
+            "`lynkr switch run NAME -- claude` or `lynkr switch NAME` avoids that"
+        )

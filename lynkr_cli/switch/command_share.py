@@ -87,13 +87,51 @@ def import_cmd(  # noqa: PLR0917
         path = Path(db_path).expanduser() if db_path else links.default_ccswitch_db()
         found = [item.profile for item in links.read_ccswitch_db(path)]
     saved, skipped = _save_imported(found, yes=yes, replace_existing=replace_existing)
+    servers = _link_servers(url, saved) if url else []
     if json_output:
-        console.print_json({"imported": [p.public() for p in saved], "skipped": skipped})
+        console.print_json(
+            {"imported": [p.public() for p in saved], "skipped": skipped, "mcp_servers": servers}
+        )
         return
     for profile in saved:
         _say(f"imported {profile.name} ({profile.base_url})")
     for item in skipped:
         console.warn(f"skipped {item['name']}: {item['reason']}")
+    for server in servers:
+        console.info(f"MCP server {server['name']}: {server['status']}")
+
+
+def _link_servers(url: str, saved: list[Any]) -> list[dict[str, Any]]:
+    """A link's MCP servers: a server of that name here wins (by reference); new ones are
+    added. Each is enabled for the imported profile. Blank secrets are reported."""
+    from lynkr_cli.switch import links, mcpstore, prompts
+
+    if not saved:
+        return []
+    profile = saved[0]
+    conn = _conn()
+    out = []
+    for server in links.link_servers(url):
+        existing = mcpstore.find(conn, server.name)
+        if existing is not None:
+            status = "already here; this machine's definition is used"
+        else:
+            mcpstore.save(conn, server)
+            blank = [k for k, v in {**server.env, **server.headers}.items() if not v]
+            status = "added" + (
+                f" without values for {', '.join(blank)} (the link left secrets out): "
+                f"`lynkr switch mcp add {server.name} --replace …` sets them"
+                if blank
+                else ""
+            )
+        mcpstore.set_enabled(conn, (existing or server).name, profile.name, True)
+        out.append({"name": (existing or server).name, "status": status})
+    if profile.prompt and prompts.find(conn, profile.prompt) is None:
+        console.warn(
+            f"profile {profile.name} names prompt preset '{profile.prompt}', which is not here: "
+            f"`lynkr switch prompt add {profile.prompt} --file F`"
+        )
+    return out
 
 
 def _save_imported(
@@ -136,14 +174,37 @@ def export(
     with_key: Annotated[
         bool, typer.Option("--with-key", help="Include the key in the link.")
     ] = False,
+    include_secrets: Annotated[
+        bool,
+        typer.Option(
+            "--include-secrets", help="Include the key and the MCP servers' env/header values."
+        ),
+    ] = False,
     json_output: JsonOpt = False,
 ) -> None:
-    """Print a lynkr:// link for a profile (without the key unless --with-key)."""
-    from lynkr_cli.switch import links, profiles
+    """Print a lynkr:// link for a profile, its MCP servers and prompt preset by name.
 
-    link = links.export_link(profiles.get(_conn(), name), with_key=with_key)
+    Secrets (the key, MCP env and header values) are left out unless asked for.
+    """
+    from lynkr_cli.switch import links, mcpstore, profiles
+
+    conn = _conn()
+    profile = profiles.get(conn, name)
+    servers = mcpstore.enabled_for(conn, profile.name)
+    link = links.export_link(
+        profile, with_key=with_key, servers=servers, include_secrets=include_secrets
+    )
     if json_output:
-        console.print_json({"name": name, "link": link, "with_key": with_key})
+        console.print_json(
+            {
+                "name": profile.name,
+                "link": link,
+                "with_key": with_key or include_secrets,
+                "include_secrets": include_secrets,
+                "mcp_servers": [s.name for s in servers],
+                "prompt": profile.prompt or None,
+            }
+        )
         return
     sys.stdout.write(link + "\n")
 

@@ -15,6 +15,7 @@ import binascii
 import json
 import re
 import sqlite3
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,9 +25,10 @@ from pydantic import SecretStr
 
 from lynkr_cli import db
 from lynkr_cli.errors import NotFoundError, UsageError
+from lynkr_cli.switch.mcpstore import McpServer, is_reference
 from lynkr_cli.switch.profiles import KEY_FIELDS, MODEL_VARS, Profile
 
-LYNKR_FIELDS = ("name", "base_url", "key", "key_field", *MODEL_VARS, "notes", "preset")
+LYNKR_FIELDS = ("name", "base_url", "key", "key_field", *MODEL_VARS, "notes", "preset", "prompt")
 
 
 def _invalid(message: str) -> UsageError:
@@ -55,7 +57,16 @@ def _safe_name(value: str) -> str:
     return name[:64] or "imported"
 
 
-def export_link(profile: Profile, *, with_key: bool = False) -> str:
+def export_link(
+    profile: Profile,
+    *,
+    with_key: bool = False,
+    servers: Sequence[McpServer] = (),
+    include_secrets: bool = False,
+) -> str:
+    """The profile as a link; its MCP servers ride along by name (``mcp``), their env
+    and header values blanked unless ``include_secrets`` (``${VAR}`` references stay)."""
+    with_key = with_key or include_secrets
     params: dict[str, str] = {}
     for name in LYNKR_FIELDS:
         if name == "key":
@@ -67,12 +78,46 @@ def export_link(profile: Profile, *, with_key: bool = False) -> str:
             params[name] = value
     if profile.extra_env:
         params["extra"] = json.dumps(profile.extra_env, separators=(",", ":"))
+    if servers:
+        entries = {s.name: _shared_entry(s, include_secrets) for s in servers}
+        params["mcp"] = json.dumps(entries, separators=(",", ":"))
     return "lynkr://v1/import?" + urlencode(params)
+
+
+def _shared_entry(server: McpServer, include_secrets: bool) -> dict[str, Any]:
+    entry = server.entry()
+    if include_secrets:
+        return entry
+    for part in ("env", "headers"):
+        if part in entry:
+            entry[part] = {k: v if is_reference(v) else "" for k, v in entry[part].items()}
+    return entry
+
+
+def link_servers(url: str) -> list[McpServer]:
+    """The MCP servers a ``lynkr://`` link carries (none for other links)."""
+    from lynkr_cli.switch.mcpimport import from_config
+
+    if urlsplit(url.strip()).scheme != "lynkr":
+        return []
+    raw = _split(url, "lynkr").get("mcp", "")
+    if not raw:
+        return []
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        raise _invalid("'mcp' is not a JSON object") from None
+    if not isinstance(data, dict):
+        raise _invalid("'mcp' is not a JSON object")
+    try:
+        return [from_config(str(name), entry, "link") for name, entry in data.items()]
+    except ValueError as exc:
+        raise _invalid(f"'mcp': {exc}") from None
 
 
 def parse_lynkr(url: str) -> Profile:
     params = _split(url, "lynkr")
-    unknown = set(params) - {*LYNKR_FIELDS, "extra"}
+    unknown = set(params) - {*LYNKR_FIELDS, "extra", "mcp"}
     if unknown:
         raise _invalid(f"unknown parameter(s) {', '.join(sorted(unknown))}")
     if not params.get("name"):
@@ -81,7 +126,8 @@ def parse_lynkr(url: str) -> Profile:
     if key_field not in KEY_FIELDS:
         raise _invalid(f"key_field must be one of {', '.join(KEY_FIELDS)}")
     extra = _extra(params.get("extra", ""))
-    fields = {k: v for k, v in params.items() if k not in ("name", "key", "key_field", "extra")}
+    skip = ("name", "key", "key_field", "extra", "mcp")
+    fields = {k: v for k, v in params.items() if k not in skip}
     return Profile(
         name=_safe_name(params["name"]),
         key=SecretStr(params["key"]) if params.get("key") else None,

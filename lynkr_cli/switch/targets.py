@@ -147,6 +147,7 @@ class FileEdit:
     before_text: str | None = None
     after_text: str = ""
     notes: list[str] = field(default_factory=list)  # warnings found while planning
+    retries: int = 0  # times the write was recomputed because another program wrote first
 
     def plan(self) -> FileEdit:
         self.before_text = read_text(self.path)
@@ -206,7 +207,7 @@ def commit(conn: sqlite3.Connection, edit: FileEdit, op: str) -> tuple[bool, Pat
     if rows and done.retries:  # recomputed on newer text: that text is what we replaced
         undo = edit.undo(done.before) if edit.undo else None
         saved = backups.amend(conn, rows[0][0], edit.path, done.before, undo)
-    edit.before_text, edit.after_text = done.before, done.after
+    edit.before_text, edit.after_text, edit.retries = done.before, done.after, done.retries
     if edit.after_commit is not None:
         edit.after_commit(conn)
     return done.written, saved
