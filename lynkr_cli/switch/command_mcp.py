@@ -198,7 +198,8 @@ def _written(conn: Any) -> dict[str, list[str]]:
     import json
 
     out: dict[str, list[str]] = {}
-    for row in conn.execute("SELECT path, container, server FROM switch_mcp_written"):
+    rows = conn.execute("SELECT path, container, server FROM switch_mcp_written WHERE active = 1")
+    for row in rows:
         container = json.loads(row["container"])
         label = row["path"] + ("" if container == ["mcpServers"] else f" ({'.'.join(container)})")
         out.setdefault(row["server"], []).append(label)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import random
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -29,7 +30,8 @@ from pathlib import Path
 from lynkr_cli import paths
 from lynkr_cli.errors import ConfigError
 
-ATTEMPTS = 8  # recomputations when another program keeps writing the same file
+ATTEMPTS = 10  # recomputations when another program keeps writing the same file
+BACKOFF = 0.01  # seconds, times the attempt number (with jitter), between recomputations
 LOCK_STALE = 10.0  # proper-lockfile's default: a lock untouched this long is abandoned
 
 
@@ -229,48 +231,47 @@ def commit(
         if not backed_up and on_replace is not None:
             on_replace(seen.text)
             backed_up = True
-        replaced, outcome = _swap_in(target, data, seen, private)
-        if outcome == "done":
+        if _swap_in(target, data, seen, private):
             return Committed(seen.text, after, True, attempt)
-        seen = replaced  # someone wrote in between: build again on their text
+        # Someone wrote in between: let them finish, then build again on what is there.
+        time.sleep(BACKOFF * (attempt + 1) * random.uniform(0.5, 1.5))
+        seen = snapshot(target)
     raise ConfigError(
         f"{target} kept changing while lynkr wrote it ({ATTEMPTS} attempts); nothing was lost",
         hint="Another program is rewriting it in a loop; close it (or wait) and run again.",
     )
 
 
-def _swap_in(target: Path, data: bytes, seen: Snapshot, private: bool) -> tuple[Snapshot, str]:
-    """Put ``data`` at ``target`` if it still holds ``seen``; else return what it holds."""
+def _swap_in(target: Path, data: bytes, seen: Snapshot, private: bool) -> bool:
+    """Put ``data`` at ``target`` if it still holds ``seen``; False if someone wrote first."""
     tmp = _temp_file(target, data, mode_for(target, private=private) if seen.stamp else 0o600)
     try:
-        current = snapshot(target)
-        if current != seen:
-            return current, "changed"
+        if snapshot(target) != seen:
+            return False
         if seen.text is None:
             return _create(tmp, target)
         if not exchange(tmp, target):
             os.replace(tmp, target)
-            return seen, "done"
-        replaced = read_text(Path(tmp))
-        if replaced == seen.text:
-            return seen, "done"
-        _swap_back(tmp, target, data)
-        return Snapshot(replaced, _stamp(target)), "changed"
+            return True
+        if read_text(Path(tmp)) == seen.text:
+            return True
+        _swap_back(tmp, target, data)  # a write landed between our check and the swap
+        return False
     except OSError as exc:
         raise ConfigError(f"cannot write {target}: {exc.strerror or exc}") from exc
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
-def _create(tmp: str, target: Path) -> tuple[Snapshot, str]:
+def _create(tmp: str, target: Path) -> bool:
     """A new file: link it into place only if nobody created one meanwhile."""
     try:
         os.link(tmp, target)
     except FileExistsError:
-        return snapshot(target), "changed"
+        return False
     except OSError:
         os.replace(tmp, target)  # a filesystem without hard links
-    return Snapshot(None, None), "done"
+    return True
 
 
 def _swap_back(tmp: str, target: Path, ours: bytes) -> None:

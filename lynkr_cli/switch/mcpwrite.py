@@ -4,7 +4,7 @@
 |---|---|---|
 | user | ``~/.claude.json`` (+ Claude Desktop's config, when it exists) | ``mcpServers`` |
 | project | ``.mcp.json`` here | ``mcpServers`` |
-| local | ``~/.claude.json`` | ``projects["<cwd>"].mcpServers`` |
+| local | ``~/.claude.json`` | ``projects["<git top level or cwd>"].mcpServers`` |
 
 Only entries lynkr wrote (``switch_mcp_written``) are ever changed or removed. An entry
 of the same name that someone else wrote is left alone: kept when it already says the
@@ -45,12 +45,22 @@ def desktop_config_path() -> Path:
     return where()
 
 
+def project_key(cwd: Path) -> str:
+    """The key Claude Code files a project under in ``~/.claude.json``: the git top
+    level (``claude mcp add --scope local`` in a subfolder writes there), else the folder."""
+    here = cwd.resolve()
+    for folder in (here, *here.parents):
+        if (folder / ".git").exists():
+            return str(folder)
+    return str(here)
+
+
 def targets_for(scope: str, cwd: Path) -> list[Target]:
     claude_json = targets.claude_json_path()
     if scope == "project":
         return [Target(cwd / ".mcp.json", ("mcpServers",), False, "project MCP servers")]
     if scope == "local":
-        container = ("projects", str(cwd), "mcpServers")
+        container = ("projects", project_key(cwd), "mcpServers")
         return [Target(claude_json, container, False, "local MCP servers")]
     out = [Target(claude_json, ("mcpServers",), False, "user MCP servers")]
     desktop = desktop_config_path()
@@ -60,19 +70,38 @@ def targets_for(scope: str, cwd: Path) -> list[Target]:
 
 
 def written(conn: sqlite3.Connection, target: Target) -> dict[str, Any]:
+    """The entries lynkr's last write left in ``target`` (name -> value)."""
     rows = conn.execute(
-        "SELECT server, value FROM switch_mcp_written WHERE path = ? AND container = ?",
+        "SELECT server, value FROM switch_mcp_written"
+        " WHERE path = ? AND container = ? AND active = 1",
         (str(target.path), json.dumps(target.container)),
     ).fetchall()
     return {r["server"]: json.loads(r["value"]) for r in rows}
 
 
+def ever_written(conn: sqlite3.Connection, target: Target) -> dict[str, list[Any]]:
+    """Every value lynkr ever wrote there, per name: a program that saves an old copy of
+    the file brings such an entry back, and it is still lynkr's to replace or remove."""
+    rows = conn.execute(
+        "SELECT server, value FROM switch_mcp_written WHERE path = ? AND container = ?",
+        (str(target.path), json.dumps(target.container)),
+    ).fetchall()
+    out: dict[str, list[Any]] = {}
+    for row in rows:
+        out.setdefault(row["server"], []).append(json.loads(row["value"]))
+    return out
+
+
 def _record(conn: sqlite3.Connection, target: Target, entries: dict[str, Any]) -> None:
     key = (str(target.path), json.dumps(target.container))
     with db.transaction(conn):
-        conn.execute("DELETE FROM switch_mcp_written WHERE path = ? AND container = ?", key)
+        conn.execute(
+            "UPDATE switch_mcp_written SET active = 0 WHERE path = ? AND container = ?", key
+        )
         conn.executemany(
-            "INSERT INTO switch_mcp_written (path, container, server, value) VALUES (?, ?, ?, ?)",
+            "INSERT INTO switch_mcp_written (path, container, server, value, active)"
+            " VALUES (?, ?, ?, ?, 1) ON CONFLICT (path, container, server, value)"
+            " DO UPDATE SET active = 1",
             [(*key, name, json.dumps(value)) for name, value in entries.items()],
         )
 
@@ -123,13 +152,14 @@ def edit_for(
         else:
             desired[server.name] = entry
     previous = written(conn, target)
+    history = ever_written(conn, target)
     if not desired and not previous:
         return None
     state = _State()
 
     def build(text: str | None) -> str:
         nonlocal state
-        state = _decide(target, text, desired, previous)
+        state = _decide(target, text, desired, previous, history)
         return targets.edit_json(target.path, text, target.container, state.changes, state.remove)
 
     def undo(text: str | None) -> dict[str, Any]:
@@ -158,15 +188,24 @@ def edit_for(
 
 
 def _decide(
-    target: Target, text: str | None, desired: dict[str, Any], previous: dict[str, Any]
+    target: Target,
+    text: str | None,
+    desired: dict[str, Any],
+    previous: dict[str, Any],
+    history: dict[str, list[Any]],
 ) -> _State:
     current = current_entries(target.path, text, target.container)
     state = _State()
     where = f"{target.path}" + (f" {'.'.join(target.container)}" if target.container else "")
+
+    def ours(name: str) -> bool:
+        return name in previous or current.get(name, _MISSING) in history.get(name, [])
+
     for name, value in desired.items():
         now = current.get(name, _MISSING)
-        if name in previous or now is _MISSING:
-            if name in previous and now is not _MISSING and now not in (value, previous[name]):
+        if ours(name) or now is _MISSING:
+            known = [value, *history.get(name, [])]
+            if name in previous and now is not _MISSING and now not in known:
                 state.notes.append(
                     f"'{name}' in {where} was edited since lynkr wrote it; replaced "
                     "(`lynkr switch restore` brings the edit back)"
@@ -177,7 +216,7 @@ def _decide(
                 f"{where} already has a server '{name}' that lynkr did not write; left as it is "
                 f"(rename lynkr's with `lynkr switch mcp rename`, or remove that entry)"
             )
-    state.remove = {n for n in previous if n not in desired and n in current}
+    state.remove = {n for n in current if n not in desired and ours(n)}
     for name in set(state.changes) | state.remove:
         state.before[name] = current.get(name)
     return state

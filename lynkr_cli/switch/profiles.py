@@ -210,7 +210,8 @@ MIGRATIONS: list[db.Migration] = [
         container TEXT NOT NULL,
         server TEXT NOT NULL,
         value TEXT NOT NULL,
-        PRIMARY KEY (path, container, server)
+        active INTEGER NOT NULL DEFAULT 1,
+        PRIMARY KEY (path, container, server, value)
     );
     CREATE TABLE switch_prompts (
         name TEXT PRIMARY KEY COLLATE NOCASE,

@@ -34,3 +34,60 @@ def user_settings(home: Path) -> Path:
     path = home / ".claude" / "settings.json"
     path.write_text(json.dumps(USER_SETTINGS, indent=2) + "\n")
     return path
+
+
+@pytest.fixture
+def xdg(home: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Claude Desktop's config directory, inside the temporary HOME."""
+    config = home / ".config"
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config))
+    return config
+
+
+def realistic_claude_json(projects: int = 40, history: int = 60) -> str:
+    """~/.claude.json as Claude Code leaves it after months: projects, history, counters.
+
+    Written the way Claude Code writes it (JSON.stringify, two spaces), plus a few
+    spellings a hand edit or another tool leaves (escapes, exponents, a compact object).
+    """
+    doc = {
+        "numStartups": 187,
+        "installMethod": "npm",
+        "autoUpdates": False,
+        "tipsHistory": {f"tip-{i}": i * 3 for i in range(30)},
+        "userID": "9f" * 32,
+        "firstStartTime": "2025-03-01T10:00:00.000Z",
+        "oauthAccount": {"accountUuid": "00000000-0000-4000-8000-000000000000"},
+        "projects": {
+            f"/home/dev/src/project-{i}": {
+                "allowedTools": ["Bash(npm test:*)"],
+                "history": [
+                    {
+                        "display": f"fix the failing test in module {j} — café ☃",
+                        "pastedContents": {},
+                    }
+                    for j in range(history)
+                ],
+                "mcpContextUris": [],
+                "mcpServers": {},
+                "enabledMcpjsonServers": [],
+                "hasTrustDialogAccepted": True,
+                "lastCost": 0.5 + i,
+                "lastTotalInputTokens": 120000 + i,
+            }
+            for i in range(projects)
+        },
+        "mcpServers": {
+            "theirs": {"type": "stdio", "command": "npx", "args": ["-y", "x"], "env": {}}
+        },
+    }
+    text = json.dumps(doc, indent=2, ensure_ascii=False)
+    # What a strict serializer would rewrite: lynkr must not.
+    return (
+        text.replace('"numStartups": 187', '"numStartups": 1.87e2', 1).replace(
+            '"installMethod": "npm"',
+            '"installMethod": "n\\u0070m", "homepage": "https:\\/\\/x.io"',
+            1,
+        )
+        + "\n"
+    )
