@@ -16,6 +16,7 @@ What a restore overwrites is copied first too (``…-pre-restore-NAME``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import time
@@ -80,11 +81,23 @@ def record(
     return int(cur.lastrowid or 0), saved
 
 
+def digest(text: str | None) -> str | None:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest() if text is not None else None
+
+
 def amend(
-    conn: sqlite3.Connection, row_id: int, path: Path, text: str | None, undo: dict[str, Any] | None
+    conn: sqlite3.Connection,
+    row_id: int,
+    path: Path,
+    undo: dict[str, Any] | None,
+    before: tuple[str | None] | None = None,
 ) -> Path | None:
-    """The write had to be recomputed on newer text: the backup is that text now."""
-    saved = stamped_copy(text, path.name) if text is not None else None
+    """Complete a backup row after the write: the final undo (with the digest of what was
+    written), and, when the write was recomputed on newer text, that text as the backup."""
+    row = conn.execute("SELECT backup FROM switch_backups WHERE id = ?", (row_id,)).fetchone()
+    saved = Path(row["backup"]) if row and row["backup"] else None
+    if before is not None:
+        saved = stamped_copy(before[0], path.name) if before[0] is not None else None
     with db.transaction(conn):
         conn.execute(
             "UPDATE switch_backups SET backup = ?, undo = ? WHERE id = ?",
@@ -156,13 +169,15 @@ def _restore_row(conn: sqlite3.Connection, row: sqlite3.Row) -> Restored:
     target = Path(row["path"])
     saved = Path(row["backup"]) if row["backup"] else None
     kind = row["kind"] or "file"
+    undo = json.loads(row["undo"] or "{}")
     current = files.read_text(target)
     # Edits made since the switch would be lost: keep them beside the backups.
     replaced = stamped_copy(current, f"pre-restore-{target.name}") if current else None
-    if kind == "file":
-        _put_back_file(target, saved)
-    else:
-        _undo_part(conn, target, kind, json.loads(row["undo"] or "{}"))
+    untouched = undo.get("after") is not None and undo["after"] == digest(current)
+    if kind == "file" or untouched:
+        _put_back_file(target, saved)  # nobody wrote since: the exact old bytes
+    if kind != "file":
+        _undo_part(conn, target, kind, undo, only_records=untouched)
     _restore_activation(conn, target, row)
     with db.transaction(conn):
         conn.execute("DELETE FROM switch_backups WHERE id = ?", (row["id"],))
@@ -179,12 +194,15 @@ def _put_back_file(target: Path, saved: Path | None) -> None:
     files.atomic_write(target, text, files.mode_for(target))
 
 
-def _undo_part(conn: sqlite3.Connection, target: Path, kind: str, undo: dict[str, Any]) -> None:
+def _undo_part(
+    conn: sqlite3.Connection, target: Path, kind: str, undo: dict[str, Any], *, only_records: bool
+) -> None:
+    """Undo lynkr's part of a file others also write (or, ``only_records``, its bookkeeping)."""
     if kind == "members":
         from lynkr_cli.switch import mcpwrite
 
-        mcpwrite.undo(conn, target, undo)
-    elif kind == "block":
+        mcpwrite.undo(conn, target, undo, only_records=only_records)
+    elif kind == "block" and not only_records:
         from lynkr_cli.switch import prompts
 
         prompts.undo(target, undo)

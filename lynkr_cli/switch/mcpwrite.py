@@ -222,9 +222,16 @@ def _decide(
     return state
 
 
-def undo(conn: sqlite3.Connection, path: Path, info: dict[str, Any]) -> None:
-    """Put back the entries a switch changed in ``path``, leaving every other byte."""
+def undo(
+    conn: sqlite3.Connection, path: Path, info: dict[str, Any], *, only_records: bool = False
+) -> None:
+    """Put back the entries a switch changed in ``path``, leaving every other byte
+    (``only_records``: the file itself is already back; restore lynkr's records)."""
     container = tuple(info.get("container") or ("mcpServers",))
+    target = Target(path, container, False, "")
+    if only_records:
+        _record(conn, target, info.get("written") or {})
+        return
     before: dict[str, Any] = info.get("before") or {}
     changes = {k: v for k, v in before.items() if v is not None}
     remove = {k for k, v in before.items() if v is None}
@@ -239,7 +246,6 @@ def undo(conn: sqlite3.Connection, path: Path, info: dict[str, Any]) -> None:
         files.commit(path, build)
     if info.get("created") and _empty(path, container):
         path.unlink(missing_ok=True)  # the switch created this file: remove it again
-    target = Target(path, container, False, "")
     _record(conn, target, info.get("written") or {})
 
 

@@ -204,9 +204,12 @@ def commit(conn: sqlite3.Connection, edit: FileEdit, op: str) -> tuple[bool, Pat
     else:
         done = files.commit(edit.path, edit.build, on_replace=on_replace, private=edit.private)
     saved = rows[0][1] if rows else None
-    if rows and done.retries:  # recomputed on newer text: that text is what we replaced
-        undo = edit.undo(done.before) if edit.undo else None
-        saved = backups.amend(conn, rows[0][0], edit.path, done.before, undo)
+    if rows:
+        undo = edit.undo(done.before) if edit.undo else {}
+        undo["after"] = backups.digest(done.after)
+        # Recomputed on newer text: that text is what the write replaced.
+        before = (done.before,) if done.retries else None
+        saved = backups.amend(conn, rows[0][0], edit.path, undo, before)
     edit.before_text, edit.after_text, edit.retries = done.before, done.after, done.retries
     if edit.after_commit is not None:
         edit.after_commit(conn)
