@@ -86,8 +86,9 @@ def import_cmd(  # noqa: PLR0917
     else:
         path = Path(db_path).expanduser() if db_path else links.default_ccswitch_db()
         found = [item.profile for item in links.read_ccswitch_db(path)]
+    carried = links.link_servers(url) if url else []  # refused before anything is saved
     saved, skipped = _save_imported(found, yes=yes, replace_existing=replace_existing)
-    servers = _link_servers(url, saved) if url else []
+    servers = _link_servers(carried, saved)
     if json_output:
         console.print_json(
             {"imported": [p.public() for p in saved], "skipped": skipped, "mcp_servers": servers}
@@ -101,17 +102,17 @@ def import_cmd(  # noqa: PLR0917
         console.info(f"MCP server {server['name']}: {server['status']}")
 
 
-def _link_servers(url: str, saved: list[Any]) -> list[dict[str, Any]]:
+def _link_servers(carried: list[Any], saved: list[Any]) -> list[dict[str, Any]]:
     """A link's MCP servers: a server of that name here wins (by reference); new ones are
     added. Each is enabled for the imported profile. Blank secrets are reported."""
-    from lynkr_cli.switch import links, mcpstore, prompts
+    from lynkr_cli.switch import mcpstore, prompts
 
     if not saved:
         return []
     profile = saved[0]
     conn = _conn()
     out = []
-    for server in links.link_servers(url):
+    for server in carried:
         existing = mcpstore.find(conn, server.name)
         if existing is not None:
             status = "already here; this machine's definition is used"

@@ -30,7 +30,8 @@ ALL = "*"  # the profile name that means every profile
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _HEADER = re.compile(r"^[!#$%&'*+.^_`|~0-9A-Za-z-]+$")
-_REFERENCE = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$")
+_REFERENCE = re.compile(r"\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}")
+_AUTH_WORD = re.compile(r"\s*(?:Bearer|Basic|Token)?\s*", re.IGNORECASE)
 
 
 @dataclass
@@ -89,7 +90,8 @@ class McpServer:
 
 
 def is_reference(value: str) -> bool:
-    return bool(_REFERENCE.match(value.strip()))
+    """``${VAR}`` (or ``Bearer ${VAR}``): Claude Code fills it in, nothing secret is stored."""
+    return bool(_REFERENCE.search(value)) and bool(_AUTH_WORD.fullmatch(_REFERENCE.sub("", value)))
 
 
 def mask_values(values: Mapping[str, str]) -> dict[str, str]:

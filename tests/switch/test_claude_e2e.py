@@ -212,3 +212,28 @@ def test_lynkr_preset_probe_through_the_real_gateway(
     env_block = json.loads((home / ".claude" / "settings.json").read_text())["env"]
     assert env_block["ANTHROPIC_BASE_URL"] == f"http://127.0.0.1:{port}"
     assert up["seen"], "the gateway never reached the upstream"
+
+
+def test_claude_reads_the_prompt_preset_from_claude_md(invoke, claude: Path, home: Path) -> None:
+    """The preset lynkr writes between its markers is what the real client sends along."""
+    user_text = "# Mine\nNever use tabs.\n"
+    (home / ".claude" / "CLAUDE.md").write_text(user_text)
+    preset = "Answer like a pirate. canary-preset-7f3a\n"
+    assert invoke("switch", "prompt", "add", "pirate", "--file", "-", input=preset).exit_code == 0
+    with serve(ROUTES) as server:
+        _add(invoke, server["url"])
+        assert invoke("switch", "edit", "local", "--prompt", "pirate").exit_code == 0
+        assert invoke("switch", "local").exit_code == 0
+        proc = subprocess.run(
+            [str(claude), "-p", "say pong", "--output-format", "json"],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            cwd=Path.cwd(),
+            env=dict(os.environ),
+        )
+    assert proc.returncode == 0, proc.stderr + proc.stdout
+    bodies = [c["body"].decode() for c in _calls(server)]
+    assert any("canary-preset-7f3a" in body and "Never use tabs." in body for body in bodies)
+    assert (home / ".claude" / "CLAUDE.md").read_text().startswith(user_text)
