@@ -16,7 +16,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import errno
 import os
 import random
@@ -160,6 +159,8 @@ _AT_FDCWD = -100
 
 
 def _renameat2() -> Callable[..., int] | None:
+    import ctypes
+
     try:
         libc = ctypes.CDLL(None, use_errno=True)
         func = libc.renameat2
@@ -170,16 +171,21 @@ def _renameat2() -> Callable[..., int] | None:
     return func
 
 
-_EXCHANGE = _renameat2()
+_EXCHANGE: list[Callable[..., int] | None] = []  # looked up on first use (ctypes is slow)
 
 
 def exchange(a: str, b: Path) -> bool:
     """Atomically swap two paths; False when this system or filesystem cannot."""
-    if _EXCHANGE is None:
+    if not _EXCHANGE:
+        _EXCHANGE.append(_renameat2())
+    func = _EXCHANGE[0]
+    if func is None:
         return False
-    result = _EXCHANGE(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE)
+    result = func(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(str(b)), _RENAME_EXCHANGE)
     if result == 0:
         return True
+    import ctypes
+
     code = ctypes.get_errno()
     if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
         return False

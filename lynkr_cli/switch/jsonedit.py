@@ -215,6 +215,29 @@ def parse(text: str) -> Node:
     return _Parser(text).document()
 
 
+_SURROGATE = re.compile(r"\\u[dD][89a-fA-F]")
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def loads(text: str) -> Any:
+    """The value of ``text``, exactly as strict as :func:`parse`, at the C parser's speed.
+
+    Python's ``json`` accepts NaN/Infinity and lone surrogate escapes; those, and any
+    error, go through :func:`parse` for the refusal with its line and column.
+    """
+    try:
+        value = json.loads(text.removeprefix(BOM), parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        parse(text)  # raises JsonError with the position
+        raise  # pragma: no cover - parse() refuses everything json.loads does
+    if _SURROGATE.search(text):
+        parse(text)
+    return value
+
+
 def value_of(text: str, node: Node) -> Any:
     """The Python value of a node already validated by :func:`parse`."""
     return json.loads(text[node.start : node.end])
@@ -306,6 +329,8 @@ def update(
     path: Sequence[str],
     changes: Mapping[str, Any],
     remove: Iterable[str] = (),
+    *,
+    root: Node | None = None,
 ) -> str:
     """Set ``changes`` and drop ``remove`` in the object at ``path``, bytes elsewhere kept.
 
@@ -319,7 +344,7 @@ def update(
         if not changes:
             return text or ""
         return _bom(text) + render_document(_nest(path, dict(changes)))
-    root = parse(text)
+    root = root or parse(text)
     if root.kind != "object":
         raise NotAnObject((), root.kind)
     layout = layout_of(text, root)

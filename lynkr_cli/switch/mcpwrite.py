@@ -106,14 +106,26 @@ def _record(conn: sqlite3.Connection, target: Target, entries: dict[str, Any]) -
         )
 
 
-def current_entries(path: Path, text: str | None, container: tuple[str, ...]) -> dict[str, Any]:
-    """The entries of ``container`` as the file holds them (refusing a corrupt file)."""
+def parsed(path: Path, text: str | None) -> jsonedit.Node | None:
+    """The file's tree, once per build (a corrupt file is refused); None when empty."""
     if text is None or not text.strip(" \t\r\n" + jsonedit.BOM):
-        return {}
+        return None
     try:
         root = jsonedit.parse(text)
-        if root.kind != "object":
-            raise jsonedit.NotAnObject((), root.kind)
+    except jsonedit.JsonError as exc:
+        raise targets.refused(path, exc) from None
+    if root.kind != "object":
+        raise targets.refused(path, jsonedit.NotAnObject((), root.kind))
+    return root
+
+
+def current_entries(
+    path: Path, text: str | None, root: jsonedit.Node | None, container: tuple[str, ...]
+) -> dict[str, Any]:
+    """The entries of ``container`` as the file holds them."""
+    if text is None or root is None:
+        return {}
+    try:
         node = jsonedit.find(text, root, container)
     except (jsonedit.JsonError, jsonedit.NotAnObject) as exc:
         raise targets.refused(path, exc) from None
@@ -159,8 +171,12 @@ def edit_for(
 
     def build(text: str | None) -> str:
         nonlocal state
-        state = _decide(target, text, desired, previous, history)
-        return targets.edit_json(target.path, text, target.container, state.changes, state.remove)
+        root = parsed(target.path, text)
+        current = current_entries(target.path, text, root, target.container)
+        state = _decide(target, current, desired, previous, history)
+        return targets.edit_json(
+            target.path, text, target.container, state.changes, state.remove, root=root
+        )
 
     def undo(text: str | None) -> dict[str, Any]:
         return {
@@ -189,12 +205,11 @@ def edit_for(
 
 def _decide(
     target: Target,
-    text: str | None,
+    current: dict[str, Any],
     desired: dict[str, Any],
     previous: dict[str, Any],
     history: dict[str, list[Any]],
 ) -> _State:
-    current = current_entries(target.path, text, target.container)
     state = _State()
     where = f"{target.path}" + (f" {'.'.join(target.container)}" if target.container else "")
 

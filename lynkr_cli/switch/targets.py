@@ -86,16 +86,22 @@ def parse(text: str | None, path: Path) -> dict[str, Any]:
     if text is None or not text.strip(" \t\r\n" + BOM):
         return {}
     try:
-        root = jsonedit.parse(text)
-        if root.kind != "object":
-            raise jsonedit.NotAnObject((), root.kind)
-        env = jsonedit.find(text, root, ("env",))
-        if env is not None and env.kind != "object":
-            raise jsonedit.NotAnObject(("env",), env.kind)
+        data = jsonedit.loads(text)
+        if not isinstance(data, dict):
+            raise jsonedit.NotAnObject((), _kind(data))
+        if text.count('"env"') > 1:  # maybe twice in one object: ask the span parser
+            jsonedit.find(text, jsonedit.parse(text), ("env",))
+        if "env" in data and not isinstance(data["env"], dict):
+            raise jsonedit.NotAnObject(("env",), _kind(data["env"]))
     except (jsonedit.JsonError, jsonedit.NotAnObject) as exc:
         raise refused(path, exc) from None
-    data: dict[str, Any] = jsonedit.value_of(text, root)
     return data
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "array"
+    return "string" if isinstance(value, str) else "number" if value is not None else "literal"
 
 
 def read_settings(path: Path) -> dict[str, Any]:
@@ -121,10 +127,12 @@ def edit_json(
     container: tuple[str, ...],
     changes: dict[str, Any],
     remove: Iterable[str] = (),
+    *,
+    root: jsonedit.Node | None = None,
 ) -> str:
     """``jsonedit.update`` with its refusals turned into errors naming ``path``."""
     try:
-        return jsonedit.update(text, container, changes, remove)
+        return jsonedit.update(text, container, changes, remove, root=root)
     except (jsonedit.JsonError, jsonedit.NotAnObject) as exc:
         raise refused(path, exc) from None
 
@@ -198,13 +206,19 @@ def commit(conn: sqlite3.Connection, edit: FileEdit, op: str) -> tuple[bool, Pat
         undo = edit.undo(text) if edit.undo else None
         rows.append(backups.record(conn, edit.path, text, op=op, kind=edit.kind, undo=undo))
 
+    planned = (edit.before_text, edit.after_text)
+
+    def build(text: str | None) -> str:
+        # The file still says what the plan read: its result stands (no second parse).
+        return planned[1] if text == planned[0] and planned[1] else edit.build(text)
+
     if edit.claude_lock:
         with files.claude_json_lock(edit.path):
-            done = files.commit(edit.path, edit.build, on_replace=on_replace, private=edit.private)
+            done = files.commit(edit.path, build, on_replace=on_replace, private=edit.private)
     else:
-        done = files.commit(edit.path, edit.build, on_replace=on_replace, private=edit.private)
+        done = files.commit(edit.path, build, on_replace=on_replace, private=edit.private)
     saved = rows[0][1] if rows else None
-    if rows:
+    if rows and (edit.kind != "file" or done.retries):
         undo = edit.undo(done.before) if edit.undo else {}
         undo["after"] = backups.digest(done.after)
         # Recomputed on newer text: that text is what the write replaced.
@@ -224,7 +238,6 @@ def env_edit(path: Path, new_env: dict[str, str], managed: set[str], label: str)
     remove = managed - set(new_env)
 
     def build(text: str | None) -> str:
-        parse(text, path)  # refuse a corrupt file, or an env that is not an object
         return edit_json(path, text, ("env",), dict(new_env), remove)
 
     edit = FileEdit(path, label, build, secrets=_secrets_of(new_env))

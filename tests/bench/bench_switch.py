@@ -2,7 +2,8 @@
 
 1. In process: one safe settings write (plan, backup, temp file + fsync + rename, 0600,
    activation recorded in SQLite) against a naive read-modify-``json.dump`` of the same
-   file, the cost of safety.
+   file, the cost of safety. Then the same for MCP servers written into a ~300 KB
+   ``~/.claude.json`` (Claude Code's lock, token-level edit, checked exchange).
 2. In process: scanning a HOME with large shell rc files, ``.env`` and settings for
    competing ``ANTHROPIC_*`` sources, against just reading those files.
 3. Whole processes: ``lynkr switch NAME``, ``lynkr switch --json`` and ``lynkr doctor
@@ -87,6 +88,42 @@ def bench_write(home: Path) -> list[str]:
     ]
 
 
+def bench_claude_json(home: Path) -> list[str]:
+    """A switch that also writes two MCP servers into a realistic ~/.claude.json."""
+    try:
+        from lynkr_cli.switch import activate, mcpstore, profiles
+        from tests.switch.conftest import realistic_claude_json
+    except ImportError:  # an older lynkr, or run from elsewhere: no such section
+        return []
+    path = home / ".claude.json"
+    text = realistic_claude_json()
+    path.write_text(text)
+    conn = profiles.connect()
+    for name in ("t1", "t2"):
+        server = mcpstore.McpServer(name=name, command="mcp-server-time", args=[name])
+        mcpstore.save(conn, server, replace_existing=True)
+    mcpstore.set_enabled(conn, "t1", "a", True)
+    mcpstore.set_enabled(conn, "t2", "b", True)
+    pair = [profiles.get(conn, "a"), profiles.get(conn, "b")]
+    flip = iter(range(10**6))
+
+    def naive() -> None:
+        data = json.loads(path.read_text())
+        data.setdefault("mcpServers", {})[f"s{next(flip) % 2}"] = {"command": "x"}
+        path.write_text(json.dumps(data, indent=2))
+
+    base = median_ms(naive)
+    safe = median_ms(lambda: activate.switch(conn, pair[next(flip) % 2], "user", cwd=home))
+    dry = median_ms(lambda: activate.switch(conn, pair[0], "user", dry_run=True, cwd=home))
+    path.unlink()
+    return [
+        f"MCP servers into ~/.claude.json ({len(text) // 1024} KB, 40 projects with history)",
+        row("naive json.load + set mcpServers + json.dump (baseline)", base, base),
+        row("lynkr switch --dry-run (settings + MCP plan, diffs)", dry, base),
+        row("lynkr switch (lock, token edit, exchange, backups)", safe, base),
+    ]
+
+
 def bench_scan(home: Path) -> list[str]:
     from lynkr_cli.switch import conflicts
 
@@ -152,7 +189,8 @@ def main() -> None:
         os.environ["HOME"] = str(home)
         os.environ["LYNKR_HOME"] = str(root / "lynkr")
         os.environ["LYNKR_PORT"] = "1"  # nothing listens there: the gateway check stays local
-        report = [*bench_write(home), "", *bench_scan(home), ""]
+        report = [*bench_write(home), "", *bench_claude_json(home), ""]
+        report += [*bench_scan(home), ""]
         report += bench_processes(dict(os.environ), home)
     print(f"lynkr switch / doctor benchmark (runs={RUNS})")
     print("\n".join(report))
