@@ -46,7 +46,10 @@ HELP = """Point Claude Code at a profile: `lynkr switch NAME [--scope user|proje
 
 With no arguments, list the profiles (the active one marked). A preset name
 works on first use: `lynkr switch databricks` creates the profile and asks only
-for what is missing.
+for what is missing. A switch also writes the profile's MCP servers
+(`lynkr switch mcp`) and, for the user scope, its prompt preset
+(`lynkr switch prompt`); only what lynkr manages changes, byte for byte, and
+`lynkr switch restore` undoes it.
 """
 
 switch_app = typer.Typer(cls=SwitchGroup, invoke_without_command=True, help=HELP)
@@ -391,7 +394,7 @@ def restore(
     ] = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Put back the settings file as it was before the last switch."""
+    """Undo the last switch: its settings file, MCP configs and CLAUDE.md together."""
     from lynkr_cli.switch import backups, targets
 
     path = targets.settings_path(_scope(scope)) if scope else None
