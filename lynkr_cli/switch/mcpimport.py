@@ -44,16 +44,20 @@ def from_config(name: str, raw: Mapping[str, Any], source: str) -> McpServer:
     """A Claude Code / Claude Desktop / cc-switch entry as a store server."""
     from lynkr_cli.mcp.manifests import parse_server
 
-    parsed = parse_server(name, raw, source)  # raises ValueError when unusable
+    return _stored(parse_server(name, raw, source))  # raises ValueError when unusable
+
+
+def _stored(parsed: Any) -> McpServer:
+    """A discovered ``ServerConfig`` (lynkr_cli.mcp.manifests) as a store server."""
     return McpServer(
-        name=mcpstore.safe_name(name),
+        name=mcpstore.safe_name(parsed.name),
         transport=parsed.transport,
         command=parsed.command,
         args=parsed.args,
         env=parsed.env,
         url=parsed.url,
         headers=parsed.headers,
-        source=source,
+        source=parsed.source,
     )
 
 
@@ -70,20 +74,7 @@ def discovered(cwd: Path | None = None) -> tuple[list[Found], list[str]]:
             problems.append(
                 f"{server.name}: its docker sandbox is a lynkr-only setting; imported without it"
             )
-        out.append(
-            Found(
-                McpServer(
-                    name=mcpstore.safe_name(server.name),
-                    transport=server.transport,
-                    command=server.command,
-                    args=server.args,
-                    env=server.env,
-                    url=server.url,
-                    headers=server.headers,
-                    source=server.source,
-                )
-            )
-        )
+        out.append(Found(_stored(server)))
     return out, problems
 
 

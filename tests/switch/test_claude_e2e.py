@@ -98,19 +98,24 @@ def _calls(server: dict[str, object]) -> list[dict[str, object]]:
     return [s for s in server["seen"] if s["path"] == "/v1/messages"]  # type: ignore[index,union-attr]
 
 
+def _say_pong(claude: Path) -> subprocess.CompletedProcess[str]:
+    """One `claude -p` run in the current directory and environment."""
+    return subprocess.run(
+        [str(claude), "-p", "say pong", "--output-format", "json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=Path.cwd(),
+        env=dict(os.environ),
+    )
+
+
 def test_claude_follows_the_switched_user_settings(invoke, claude: Path, home: Path) -> None:
     with serve(ROUTES) as server:
         _add(invoke, server["url"])
         assert invoke("switch", "local").exit_code == 0
-        proc = subprocess.run(
-            [str(claude), "-p", "say pong", "--output-format", "json"],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=Path.cwd(),
-            env=dict(os.environ),
-        )
+        proc = _say_pong(claude)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     assert json.loads(proc.stdout)["result"] == "pong"
     calls = _calls(server)
@@ -224,15 +229,7 @@ def test_claude_reads_the_prompt_preset_from_claude_md(invoke, claude: Path, hom
         _add(invoke, server["url"])
         assert invoke("switch", "edit", "local", "--prompt", "pirate").exit_code == 0
         assert invoke("switch", "local").exit_code == 0
-        proc = subprocess.run(
-            [str(claude), "-p", "say pong", "--output-format", "json"],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=Path.cwd(),
-            env=dict(os.environ),
-        )
+        proc = _say_pong(claude)
     assert proc.returncode == 0, proc.stderr + proc.stdout
     bodies = [c["body"].decode() for c in _calls(server)]
     assert any("canary-preset-7f3a" in body and "Never use tabs." in body for body in bodies)
