@@ -29,6 +29,14 @@ _WS = re.compile(r"[ \t\n\r]*")
 _STRING = re.compile(r'"[^"\\\x00-\x1f]*(?:\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4})[^"\\\x00-\x1f]*)*"')
 _NUMBER = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
 _ESCAPE = re.compile(r"\\(?:u([0-9a-fA-F]{4})|.)")
+_SCALAR = (
+    rf"(?:{_STRING.pattern}|-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?"
+    r"|true|false|null)"
+)
+# An array of scalars in one regex call (permission lists, args): the common case, fast.
+_FLAT_ARRAY = re.compile(
+    rf"\[[ \t\n\r]*(?:{_SCALAR}(?:[ \t\n\r]*,[ \t\n\r]*{_SCALAR})*)?[ \t\n\r]*\]"
+)
 _LITERALS = ("true", "false", "null")
 _NOT_JSON = {"NaN": "NaN", "Infinity": "Infinity", "-Infinity": "-Infinity"}
 
@@ -190,6 +198,9 @@ class _Parser:
         if depth > MAX_DEPTH:
             raise self.fail(f"nested deeper than {MAX_DEPTH} levels", pos)
         text = self.text
+        flat = _FLAT_ARRAY.match(text, pos)
+        if flat is not None and "\\u" not in flat.group():
+            return Node("array", pos, flat.end())  # no surrogate escape to check
         at = self.ws(pos + 1)
         if text.startswith("]", at):
             return Node("array", pos, at + 1)

@@ -211,3 +211,42 @@ def test_big_claude_json_parses_in_one_pass() -> None:
     assert json.loads(out) == {"mcpServers": {"time": {"type": "stdio", "command": "t"}}, **doc}
     assert out.replace('  "mcpServers": {\n    "time": {\n      "type": "stdio",\n'
                        '      "command": "t"\n    }\n  },\n', "", 1) == text  # fmt: skip
+
+
+def _reject(name: str) -> None:
+    raise ValueError(name)
+
+
+def test_parse_accepts_exactly_what_strict_json_accepts() -> None:
+    """A seeded differential fuzz against Python's own parser (NaN/Infinity refused).
+
+    Lone surrogate escapes are the one place the two differ on purpose (Python accepts
+    them), so mutations that create a \\u escape are left out of the comparison.
+    """
+    import random
+
+    rng = random.Random(20251206)
+    seeds = [CORPUS["escapes"], CORPUS["compact-objects"], CORPUS["numbers"], "[1, [2, {}], []]"]
+    alphabet = [*'{}[]:,"\\ -+.eE0123456789tfnlrsua/\t\n', "NaN", "true", "1e"]
+    compared = 0
+    for _ in range(3000):
+        text = rng.choice(seeds)
+        for _ in range(rng.randint(1, 3)):
+            at = rng.randrange(len(text) + 1)
+            cut = rng.choice((0, 0, 1, 2))
+            text = text[:at] + rng.choice(alphabet) + text[at + cut :]
+        if "\\u" in text:
+            continue
+        try:
+            json.loads(text, parse_constant=_reject)
+            python_ok = True
+        except (ValueError, RecursionError):
+            python_ok = False
+        try:
+            jsonedit.parse(text)
+            ours_ok = True
+        except jsonedit.JsonError:
+            ours_ok = False
+        assert ours_ok == python_ok, repr(text)
+        compared += 1
+    assert compared > 2000
