@@ -26,8 +26,24 @@ ProfileOpt = Annotated[
 ]
 
 
-def _say(text: str) -> None:
-    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
+_say = console.say
+
+
+def _store_names(ctx: Any, incomplete: str) -> list[tuple[str, str]]:
+    """Completion: server names in lynkr's store (never raises, never creates the db)."""
+    try:
+        from lynkr_cli import paths
+        from lynkr_cli.switch import mcpstore
+
+        if not paths.app_db_path().is_file():
+            return []
+        found = mcpstore.list_all(_conn())
+        return [(s.name, s.transport) for s in found if s.name.startswith(incomplete)]
+    except Exception:  # a completing shell must never see a traceback
+        return []
+
+
+NameArg = Annotated[str, typer.Argument(help="Server name.", autocompletion=_store_names)]
 
 
 def _conn() -> Any:
@@ -165,27 +181,17 @@ def list_cmd(json_output: JsonOpt = False) -> None:
     if not rows:
         console.info("no MCP servers yet: `lynkr switch mcp add NAME -- CMD` or `… mcp import`")
         return
-    from rich.table import Table
-
-    out = Table("server", "transport", "command / url", "enabled for", "written to")
-    for row in rows:
-        target = row["url"] or " ".join([row["command"], *row["args"]])
-        out.add_row(
-            *_cells(
-                row["name"],
-                row["transport"],
-                target,
-                _enabled_text(row["enabled"]),
-                "\n".join(row["written_to"]) or "-",
-            )
-        )
-    console.out().print(out)
-
-
-def _cells(*values: Any) -> list[str]:
-    from rich.markup import escape
-
-    return [escape(str(v)) for v in values]
+    cells = [
+        [
+            row["name"],
+            row["transport"],
+            row["url"] or " ".join([row["command"], *row["args"]]),
+            _enabled_text(row["enabled"]),
+            ", ".join(row["written_to"]) or "-",
+        ]
+        for row in rows
+    ]
+    console.table(["server", "transport", "command / url", "enabled for", "written to"], cells)
 
 
 def _enabled_text(flags: dict[str, bool]) -> str:
@@ -207,9 +213,7 @@ def _written(conn: Any) -> dict[str, list[str]]:
 
 
 @mcp_app.command("remove")
-def remove(
-    name: Annotated[str, typer.Argument(help="Server to remove.")], json_output: JsonOpt = False
-) -> None:
+def remove(name: NameArg, json_output: JsonOpt = False) -> None:
     """Remove a server from the store; the next switch removes what lynkr wrote of it."""
     from lynkr_cli.switch import mcpstore
 
@@ -239,7 +243,7 @@ def _toggle(name: str, profile: str | None, on: bool, json_output: bool) -> None
 
 @mcp_app.command("enable")
 def enable(
-    name: Annotated[str, typer.Argument(help="Server to enable.")],
+    name: NameArg,
     profile: ProfileOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -249,7 +253,7 @@ def enable(
 
 @mcp_app.command("disable")
 def disable(
-    name: Annotated[str, typer.Argument(help="Server to disable.")],
+    name: NameArg,
     profile: ProfileOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
@@ -259,7 +263,7 @@ def disable(
 
 @mcp_app.command("rename")
 def rename(
-    old: Annotated[str, typer.Argument(help="Current name.")],
+    old: NameArg,
     new: Annotated[str, typer.Argument(help="New name.")],
     json_output: JsonOpt = False,
 ) -> None:

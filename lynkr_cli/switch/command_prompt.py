@@ -23,8 +23,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document o
 DryRunOpt = Annotated[bool, typer.Option("--dry-run", help="Show the diff; write nothing.")]
 
 
-def _say(text: str) -> None:
-    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
+_say = console.say
 
 
 def _conn() -> Any:
@@ -82,14 +81,11 @@ def list_cmd(json_output: JsonOpt = False) -> None:
     if not rows:
         console.info("no prompt presets yet: `lynkr switch prompt add NAME --file F`")
         return
-    from rich.markup import escape
-    from rich.table import Table
-
-    table = Table("", "preset", "lines", "first line")
-    for row in rows:
-        cells = ["*" if row["active"] else "", row["name"], row["lines"], row["first_line"]]
-        table.add_row(*[escape(str(c)) for c in cells])
-    console.out().print(table)
+    cells = [
+        ["*" if row["active"] else "", row["name"], str(row["lines"]), row["first_line"]]
+        for row in rows
+    ]
+    console.table(["active", "preset", "lines", "first line"], cells)
 
 
 @prompt_app.command("show")

@@ -8,9 +8,7 @@ from typing import Any
 
 from lynkr_cli import console
 
-
-def _say(text: str) -> None:
-    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
+_say = console.say
 
 
 def switched(result: Any) -> None:
