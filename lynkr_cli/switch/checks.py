@@ -1,6 +1,6 @@
 """Doctor checks from ``lynkr switch``, registered through the plugin hook like any other.
 
-- ``claude-unread-vars``: a variable Claude Code never reads, set where people set
+- ``env.unread-vars``: a variable Claude Code never reads, set where people set
   variables (the Lynkr article's ``export CLAUDE_CODE_ENDPOINT=http://localhost:8080``),
   with the command that sets ``ANTHROPIC_BASE_URL`` instead.
 - ``mcp-secrets``: an MCP server in ``~/.claude.json`` or ``.mcp.json`` whose env or
@@ -28,14 +28,14 @@ def unread_vars(ctx: Context) -> CheckResult:
     found = conflicts.unread_names(ctx.environ, ctx.home, ctx.cwd)
     if not found:
         names = ", ".join(conflicts.UNREAD)
-        return CheckResult("claude-unread-vars", "ok", f"none of {names} is set")
+        return CheckResult("env.unread-vars", "ok", f"none of {names} is set")
     settings = ctx.settings()
     port = settings.server.port if settings is not None else 8080
     first = found[0]
     right = conflicts.UNREAD[first.name]
     where = "; ".join(f"{f.name}={f.value} ({f.where})" for f in found)
     return CheckResult(
-        "claude-unread-vars",
+        "env.unread-vars",
         "warn",
         f"Claude Code does not read {first.name}, so it changes nothing: {where}",
         f"Set {right} instead: {conflicts.endpoint_fix(first.value, port)}; then delete the line.",
@@ -117,7 +117,7 @@ def mcp_secrets(ctx: Context) -> CheckResult:
 
 
 CHECKS: list[tuple[str, str, Callable[..., object]]] = [
-    ("claude-unread-vars", "claude", unread_vars),
+    ("env.unread-vars", "claude", unread_vars),
     ("mcp-secrets", "mcp", mcp_secrets),
 ]
 

@@ -139,7 +139,7 @@ def test_doctor_names_claude_code_endpoint_and_the_fix(
 ) -> None:
     (Path.cwd() / ".env").write_text("CLAUDE_CODE_ENDPOINT=http://localhost:8080\n")
     monkeypatch.setenv("CLAUDE_CODE_ENDPOINT", "http://localhost:8080")
-    result = invoke("doctor", "--only", "claude-unread-vars", "--json")
+    result = invoke("doctor", "--only", "env.unread-vars", "--json")
     [check] = json.loads(result.stdout)["checks"]
     assert check["status"] == "warn"
     assert "does not read CLAUDE_CODE_ENDPOINT" in check["summary"]
@@ -148,7 +148,7 @@ def test_doctor_names_claude_code_endpoint_and_the_fix(
     assert "Set ANTHROPIC_BASE_URL instead" in check["fix"] and "lynkr switch lynkr" in check["fix"]
     monkeypatch.delenv("CLAUDE_CODE_ENDPOINT")
     (Path.cwd() / ".env").unlink()
-    clean = json.loads(invoke("doctor", "--only", "claude-unread-vars", "--json").stdout)
+    clean = json.loads(invoke("doctor", "--only", "env.unread-vars", "--json").stdout)
     assert clean["checks"][0]["status"] == "ok"
 
 
