@@ -36,6 +36,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "lynkr_cli.doctor.checks",
     "lynkr_cli.switch.checks",
     "lynkr_cli.index.command",
+    "lynkr_cli.route.command",
 )
 
 

@@ -29,6 +29,7 @@ from pydantic import (
     SecretStr,
     ValidationError,
 )
+from pydantic_core import PydanticCustomError
 
 from lynkr_cli import paths
 from lynkr_cli.errors import ConfigError
@@ -242,6 +243,52 @@ class GatewaySettings(Section):
     database_url: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_DATABASE_URL"))
 
 
+# claude-code-router's Router names, accepted in lynkr.toml beside lynkr's own.
+SETTING_ALIASES = {
+    "routing.longContext": "routing.long_context",
+    "routing.longContextThreshold": "routing.long_context_threshold",
+    "routing.webSearch": "routing.web_search",
+}
+
+
+def route_target(value: str) -> tuple[str, str]:
+    """``provider/model``, ``provider,model``, ``provider:model`` or ``provider`` alone as
+    (provider, model): the provider ends at the first ``/``, ``,`` or ``:``, so a model
+    keeps its own (``openai/anthropic/claude-sonnet-4``, ``ollama/qwen3:8b``)."""
+    text = value.strip()
+    cuts = [i for i in (text.find(sep) for sep in "/,:") if i >= 0]
+    cut = min(cuts, default=len(text))
+    return provider_name(text[:cut]), text[cut + 1 :].strip()
+
+
+def _route_target(value: str) -> str:
+    text = value.strip()
+    if text:
+        provider, _model = route_target(text)
+        if not provider or not provider.replace("-", "").replace(".", "").isalnum():
+            raise PydanticCustomError(
+                "route_target",
+                "expected provider/model (or provider,model as claude-code-router writes it)",
+            )
+    return text
+
+
+RouteTarget = Annotated[str, AfterValidator(_route_target)]
+
+
+class RoutingSettings(Section):
+    """Scenario routing (docs/routing.md): the upstream for each kind of request."""
+
+    default: RouteTarget = Field("", json_schema_extra=env("LYNKR_ROUTE_DEFAULT"))
+    background: RouteTarget = Field("", json_schema_extra=env("LYNKR_ROUTE_BACKGROUND"))
+    think: RouteTarget = Field("", json_schema_extra=env("LYNKR_ROUTE_THINK"))
+    long_context: RouteTarget = Field("", json_schema_extra=env("LYNKR_ROUTE_LONG_CONTEXT"))
+    long_context_threshold: int = Field(
+        60000, ge=1, json_schema_extra=env("LYNKR_ROUTE_LONG_CONTEXT_THRESHOLD")
+    )
+    web_search: RouteTarget = Field("", json_schema_extra=env("LYNKR_ROUTE_WEB_SEARCH"))
+
+
 class Settings(BaseModel):
     """Everything lynkr can be told. Build it with :func:`load_settings`.
 
@@ -259,6 +306,7 @@ class Settings(BaseModel):
     mcp: McpSettings = Field(default_factory=McpSettings)
     index: IndexSettings = Field(default_factory=IndexSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
+    routing: RoutingSettings = Field(default_factory=RoutingSettings)
 
 
 SECTIONS: dict[str, type[Section]] = {
@@ -349,9 +397,23 @@ def _toml_layer(path: Path) -> Layer:
         raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
     layer = Layer(str(path))
     _flatten("", data, layer.values)
+    _canonical_names(layer.values, path)
     for key in layer.values:
         layer.origins[key] = f"file {path}"
     return layer
+
+
+def _canonical_names(values: dict[str, Any], path: Path) -> None:
+    """Rename claude-code-router's spellings (``longContext``) to lynkr's, in place."""
+    for alias, name in SETTING_ALIASES.items():
+        if alias not in values:
+            continue
+        if name in values:
+            raise ConfigError(
+                f"{path} sets both {alias} and {name}",
+                hint=f"Keep one: {alias} is claude-code-router's name for {name}.",
+            )
+        values[name] = values.pop(alias)
 
 
 def _dotenv_layer(path: Path) -> Layer:

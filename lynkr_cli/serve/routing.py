@@ -41,12 +41,9 @@ class Router:
         """The primary route, then each fallback route, for one client model name."""
         found = self._memo.get(client_model)
         if found is None:
-            primary = self._resolve(client_model, self._match(client_model))
-            found = [primary]
-            for target in self.fallback:
-                route = self._resolve(client_model, target)
-                if route not in found:
-                    found.append(route)
+            found = self._with_fallbacks(
+                client_model, self._resolve(client_model, self._match(client_model))
+            )
             if len(self._memo) < 4096:  # client names are few; bound it anyway
                 self._memo[client_model] = found
         return found
@@ -72,6 +69,26 @@ class Router:
             impl = self.providers.get(provider)
             model = (impl.default_model() if impl is not None else "") or client_model
         return Route(provider, model, client_model)
+
+    # -- for scenario routing (lynkr_cli.serve.scenarios.routes_for) ---------------------
+    def routes_to(self, client_model: str, provider: str, model: str) -> list[Route]:
+        """The route to ``provider`` and ``model`` (its default model when ""), then each
+        fallback route, as :meth:`routes` orders them."""
+        return self._with_fallbacks(
+            client_model, self._resolve(client_model, f"{provider}:{model}")
+        )
+
+    def _with_fallbacks(self, client_model: str, primary: Route) -> list[Route]:
+        found = [primary]
+        for target in self.fallback:
+            route = self._resolve(client_model, target)
+            if route not in found:
+                found.append(route)
+        return found
+
+    def map_target(self, client_model: str) -> str | None:
+        """The ``provider.model_map`` target that matches a client model name, if any."""
+        return self._match(client_model)
 
     def aliases(self) -> list[str]:
         """Client-facing model names that need no glob to match, for ``GET /v1/models``."""

@@ -1,0 +1,1 @@
+"""``lynkr route``: scenario routing seen from the command line (``route explain``)."""
