@@ -109,9 +109,12 @@ def bench_case(name: str, body: dict[str, Any], routing: RoutingSettings) -> Non
     decision = router.decide(body, raw=raw)
     base = timed(lambda: orjson.loads(raw))
     ours = timed(lambda: router.decide(body, raw=raw))
-    counted = (
-        "size bound" if decision.tokens_counted is None else f"~{decision.tokens_counted:,} tok"
-    )
+    if decision.tokens_counted is not None:
+        counted = f"~{decision.tokens_counted:,} tokens counted"
+    elif routing.long_context:
+        counted = "not counted (size bound)"
+    else:
+        counted = "not counted (long_context not set)"
     row(f"{name} {len(raw) / 1024:.0f} KiB", ours, base, f"{decision.scenario}, {counted}")
 
 
