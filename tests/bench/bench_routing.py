@@ -15,10 +15,7 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from lynkr_cli.serve import tokens  # noqa: E402
 from lynkr_cli.serve.scenarios import ScenarioRouter  # noqa: E402
 from lynkr_cli.settings import RoutingSettings  # noqa: E402
+from tests.bench.bench_translate import timed  # noqa: E402
 
 FIXTURES = ROOT / "tests" / "fixtures" / "claude-code"
 KNOWN = ["anthropic", "azure-anthropic", "databricks", "openai", "ollama"]
@@ -50,23 +48,6 @@ CASES = [
     ("web_search request (routing-web-search.2)", "routing-web-search.2.messages.json"),
     ("count_tokens body (count-tokens.2)", "count-tokens.2.count_tokens.json"),
 ]
-
-
-def timed(fn: Callable[[], Any], budget: float = 0.6) -> float:
-    """Median seconds per call over ~``budget`` seconds (5 rounds)."""
-    fn()
-    start = time.perf_counter()
-    n = 0
-    while time.perf_counter() - start < budget / 10:
-        fn()
-        n += 1
-    rounds = []
-    for _ in range(5):
-        t = time.perf_counter()
-        for _ in range(n):
-            fn()
-        rounds.append((time.perf_counter() - t) / n)
-    return statistics.median(rounds)
 
 
 def fixture(name: str) -> dict[str, Any]:

@@ -129,7 +129,8 @@ async def openai_model(request: web.Request, body: dict) -> web.StreamResponse:
     return await fakes.send_chunks(request, [*chunks, usage])
 
 
-async def run_claude(url: str, home: Path, prompt: str) -> dict[str, Any]:
+async def run_claude(url: str, home: Path, prompt: str, *args: str) -> dict[str, Any]:
+    """``claude -p PROMPT`` against ``url`` (``args`` default: ``--allowedTools Bash``)."""
     claude = tool_path("claude")
     require(claude is not None, "Claude Code CLI not installed (run scripts/test-deps.sh)")
     assert claude is not None
@@ -151,8 +152,7 @@ async def run_claude(url: str, home: Path, prompt: str) -> dict[str, Any]:
         prompt,
         "--output-format",
         "json",
-        "--allowedTools",
-        "Bash",
+        *(args or ("--allowedTools", "Bash")),
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
         cwd=str(home),

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from aiohttp import web
 
 from tests.serve import fakes
 
-KEY = "sk-ant-capture-placeholder"
+KEY = "sk-ant-client-placeholder"  # what tests/e2e/test_claude_code.run_claude sends
 WEB_QUERY = "lynkr routing capture"
 
 
@@ -102,36 +101,6 @@ async def scripted_model(request: web.Request, body: Any) -> web.StreamResponse:
     return web.json_response(acc.message)
 
 
-async def run_claude(
-    claude: Path, url: str, home: Path, prompt: str, *extra: str
-) -> tuple[int, str]:
-    """Run ``claude -p PROMPT`` against ``url``; (exit status, stderr tail). Bounded: 90 s."""
-    home.mkdir(parents=True, exist_ok=True)
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": str(home),
-        "ANTHROPIC_BASE_URL": url,
-        "ANTHROPIC_API_KEY": KEY,
-        "DISABLE_AUTOUPDATER": "1",
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "DISABLE_TELEMETRY": "1",
-        "DISABLE_ERROR_REPORTING": "1",
-        "CLAUDE_CODE_MAX_RETRIES": "0",
-    }
-    proc = await asyncio.create_subprocess_exec(
-        str(claude), "-p", prompt, "--output-format", "json", *extra,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        cwd=str(home), env=env,
-    )  # fmt: skip
-    try:
-        _out, err = await asyncio.wait_for(proc.communicate(), timeout=90)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        raise
-    return proc.returncode or 0, err.decode(errors="replace")[-2000:]
-
-
 # The runs behind the fixtures: (stem, prompt, CLI arguments, which requests to keep).
 RUNS = (
     # the main request on the haiku model: thinking enabled with a budget
@@ -144,15 +113,16 @@ RUNS = (
 )  # fmt: skip
 
 
-async def capture(claude: Path, home: Path, prompt: str, *extra: str) -> list[fakes.Seen]:
+async def capture(home: Path, prompt: str, *extra: str) -> list[fakes.Seen]:
     """Every request one ``claude -p`` run sent to the scripted model."""
+    from tests.e2e.test_claude_code import run_claude
+
     up = fakes.FakeUpstream(auth_value=KEY, reply=scripted_model)
     await up.start()
     try:
-        code, err = await run_claude(claude, up.url, home, prompt, *extra)
+        await run_claude(up.url, home, prompt, *extra)
     finally:
         await up.stop()
-    assert code == 0, err
     return [s for s in up.seen if s.method == "POST"]
 
 
@@ -166,13 +136,11 @@ def _record(seen: fakes.Seen) -> dict[str, Any]:
 async def _main() -> None:  # pragma: no cover - a maintenance script
     import tempfile
 
-    from tests.conftest import FIXTURES, tool_path
+    from tests.conftest import FIXTURES
 
-    claude = tool_path("claude")
-    assert claude is not None, "Claude Code CLI not installed (make test-deps)"
     for stem, prompt, extra, keep in RUNS:
         with tempfile.TemporaryDirectory() as tmp:
-            seen = await capture(claude, Path(tmp), prompt, *extra)
+            seen = await capture(Path(tmp), prompt, *extra)
         for i, request in enumerate(seen, 1):
             if i not in keep:
                 continue
