@@ -54,29 +54,29 @@ def explain(
     _render(result)
 
 
-def _say(text: str) -> None:
-    console.out().print(text, markup=False, highlight=False, soft_wrap=True)
-
-
 def _render(result: Explanation) -> None:
     decision = result.decision
     primary, *fallbacks = result.routes
     upstream = f"{primary.provider or '(no provider)'} / {primary.upstream_model}"
-    _say(f"{decision.scenario} -> {upstream}")
-    _say(f"  why:       {decision.reason}")
-    _say(f"  chosen by: {result.via}")
+    console.say(console.Styled(decision.scenario, "bold"), f" -> {upstream}")
+    console.say(f"  why:       {decision.reason}")
+    console.say(f"  chosen by: {result.via}")
     if fallbacks:
-        _say("  fallbacks: " + ", ".join(f"{r.provider} / {r.upstream_model}" for r in fallbacks))
+        console.say(
+            "  fallbacks: " + ", ".join(f"{r.provider} / {r.upstream_model}" for r in fallbacks)
+        )
     if result.tokens is not None:
-        _say(
+        console.say(
             f"  input:     ~{result.tokens:,} tokens (long_context_threshold {result.threshold:,})"
         )
     for provider, missing in result.unconfigured.items():
         console.warn(f"{provider} is not configured yet: set {', '.join(missing)}")
-    _say("")
-    _say("checks, in priority order (the first matched one that has a target wins):")
+    console.say("")
+    console.say("checks, in priority order (the first matched one that has a target wins):")
     for check in result.checks:
-        _say(f"  {check.scenario:<13} {'yes' if check.matched else 'no':<4} {_detail(check)}")
+        console.say(
+            f"  {check.scenario:<13} {'yes' if check.matched else 'no':<4} {_detail(check)}"
+        )
 
 
 def _detail(check: Check) -> str:

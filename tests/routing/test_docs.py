@@ -18,12 +18,13 @@ def blocks(lang: str) -> list[str]:
 
 def test_the_explain_example_prints_what_the_doc_shows(invoke: Any, workdir: Path) -> None:
     (workdir / "lynkr.toml").write_text(blocks("toml")[0])
-    heredoc = next(b for b in blocks("sh") if "cat > title.json" in b)
-    request = heredoc.split("<<'EOF'\n", 1)[1].split("EOF\n", 1)[0]
+    example = next(b for b in blocks("sh") if "> title.json" in b)
+    request = example.split("echo '", 1)[1].split("' > title.json", 1)[0]
     (workdir / "title.json").write_text(request)
     result = invoke("route", "explain", "title.json")
     assert result.exit_code == 0, result.stderr
-    shown = DOC.split("lynkr route explain title.json\n```\n\n```\n", 1)[1].split("```", 1)[0]
+    shown = DOC.split("lynkr route explain title.json\n```\n\n```text\n", 1)[1]
+    shown = shown.split("```", 1)[0]
     assert result.stdout == shown
 
 
