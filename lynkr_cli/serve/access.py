@@ -49,6 +49,7 @@ def _line(entry: Entry) -> bytes:
             # Not "*_tokens": the log redactor masks every key containing "token".
             "usage": {"input": ctx.input_tokens, "output": ctx.output_tokens},
             "cache": ctx.cache,
+            "route": ctx.scenario or None,
             "error": ctx.error or None,
             "event": "request",
             "level": "info",
@@ -75,6 +76,7 @@ def _text_line(entry: Entry) -> bytes:
         tokens,
         f"{elapsed * 1000:.0f} ms",
         f"cache {ctx.cache}",
+        f"route {ctx.scenario}" if ctx.scenario else "",
     ]
     line = "  ".join(p for p in parts if p)
     if ctx.error:

@@ -101,6 +101,7 @@ def serve(
     loaded = load_settings(overrides)
     settings = loaded.settings
     _check_provider_name(settings.provider.name, loaded.sources["provider.name"])
+    _check_routing(settings, loaded.sources)
     server.check_bind(settings)
     urls = _upstream_urls(settings)
     server.check_urls(urls)
@@ -154,14 +155,25 @@ def _check_provider_name(name: str, source: str) -> None:
     )
 
 
+def _check_routing(settings: Any, sources: dict[str, str]) -> None:
+    """A ``[routing]`` target naming an unknown provider is exit 3, naming the setting."""
+    from lynkr_cli.registry import providers
+    from lynkr_cli.serve.scenarios import check_routing
+
+    check_routing(settings, set(providers()), sources)
+
+
 def _upstream_urls(settings: Any) -> list[tuple[str, str]]:
     """The URL of each provider in use (the default and the fallbacks), with its setting."""
     from lynkr_cli.registry import providers
     from lynkr_cli.serve.providers.base import Route
+    from lynkr_cli.serve.scenarios import providers_in_use
 
+    classes = providers()
+    used = providers_in_use(settings, set(classes))
     urls = []
-    for name, cls in providers().items():
-        if name == settings.provider.name or name in settings.provider.fallback:
+    for name, cls in classes.items():
+        if name in used:
             instance = cls(settings.provider)
             if instance.missing():
                 continue  # not configured yet: the gateway says what to set

@@ -28,7 +28,7 @@ async def count_tokens(gw: Gateway, request: web.BaseRequest, ctx: Context) -> w
     body = parse_json_body(raw)
     validate_messages_request(body, need_max_tokens=False)
     ctx.client_model = body["model"]
-    route = gw.router.routes(ctx.client_model)[0]
+    route = gw.routes_for(body, raw, ctx)[0]
     ctx.provider, ctx.upstream_model = route.provider, route.upstream_model
     count = await _upstream_count(gw, body, raw, route, request)
     if count is None:

@@ -60,7 +60,7 @@ async def handle_messages(
         raw = gw.dumps(body)  # max_tokens was filled in
     ctx.client_model = body["model"]
     stream = body.get("stream") is True
-    routes = gw.router.routes(ctx.client_model)
+    routes = gw.routes_for(body, raw, ctx)
     ctx.provider, ctx.upstream_model = routes[0].provider, routes[0].upstream_model
     gw.require_provider(routes[0])
     key = cache_lookup_key(gw, request, routes[0], body, ctx)

@@ -43,6 +43,7 @@ class Context:
     output_tokens: int = 0
     error: str = ""
     body_bytes: int = 0
+    scenario: str = ""  # the [routing] scenario that chose the upstream ("" without [routing])
     tool_rounds: int = 0  # upstream calls the server-tool loop made (0: no loop)
     extra: dict[str, str] | None = None  # headers every answer carries (CORS, rate limits)
     sse: Any = None  # the open SSE answer, once a stream has begun (respond.open_sse)
@@ -65,6 +66,13 @@ class Context:
         out = get("output_tokens") or 0
         if isinstance(out, int) and out > self.output_tokens:
             self.output_tokens = out
+
+    def add_header(self, name: str, value: str) -> None:
+        """A header every answer to this request carries (errors included)."""
+        if self.extra is None:
+            self.extra = {name: value}
+        else:
+            self.extra[name] = value
 
     def headers(self) -> dict[str, str]:
         headers = {"request-id": self.request_id, "x-lynkr-cache": self.cache}
@@ -90,6 +98,10 @@ class Gateway:
         self.providers = providers
         p = settings.provider
         self.router = Router(p.name, p.model_map, providers, p.fallback)
+        from lynkr_cli.serve.scenarios import ScenarioRouter, providers_in_use
+
+        known = set(providers)
+        self.scenarios = ScenarioRouter(settings.routing, providers_in_use(settings, known), known)
         self.metrics = Metrics()
         self.hop_id = secrets.token_hex(8)
         # Settings do not change while serving: decide once what each provider lacks.
@@ -168,6 +180,9 @@ class Gateway:
     def configuration_problem(self) -> str | None:
         """Why no request can be served, naming what to set; None when the default works."""
         name = self.settings.provider.name
+        default = self.scenarios.targets.get("default")
+        if not name and default is not None:  # [routing] default names the provider
+            name = default.provider
         if not name:
             return (
                 "lynkr has no upstream provider configured. Set LYNKR_PROVIDER (or PROVIDER) "
@@ -195,6 +210,19 @@ class Gateway:
             f"provider '{provider.name}' is not configured: set {' and '.join(missing)}{hint} "
             "in lynkr's environment (or lynkr.toml) and restart `lynkr serve`."
         )
+
+    def routes_for(self, body: dict[str, Any], raw: bytes | None, ctx: Context) -> list[Route]:
+        """Where the request goes: the ``[routing]`` scenario's target when one is set
+        (noted in ``x-lynkr-route`` and the logs), else the model map, then the fallbacks."""
+        scenarios = self.scenarios
+        if not scenarios.active:
+            return self.router.routes(ctx.client_model)
+        from lynkr_cli.serve.scenarios import routes_for
+
+        decision = scenarios.decide(body, raw=raw)
+        ctx.scenario = decision.scenario
+        ctx.add_header("x-lynkr-route", decision.scenario)
+        return routes_for(decision, self.router, ctx.client_model)
 
     def require_provider(self, route: Route) -> Provider:
         """The provider for ``route``, or a 503 telling the operator what to set."""
