@@ -19,7 +19,12 @@ from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolPara
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
 
 from lynkr_cli.serve.api import validate_messages_request
-from lynkr_cli.serve.translate import ChatRequest, ChatRequestError, from_chat_request
+from lynkr_cli.serve.translate import (
+    ChatRequest,
+    ChatRequestError,
+    from_chat_request,
+    to_openai_request,
+)
 from lynkr_cli.serve.translate.chat_request import (
     EXTENSION_FIELDS,
     IGNORED_FIELDS,
@@ -276,6 +281,30 @@ def test_a_system_message_between_calls_and_results_waits_for_the_results() -> N
     body = translate(chat(messages, tools=[WEATHER, TIME])).body
     assert [m["role"] for m in body["messages"]] == ["user", "assistant", "user", "system", "user"]
     assert [b["type"] for b in body["messages"][2]["content"]] == ["tool_result", "tool_result"]
+
+
+def test_request_round_trips_through_the_outbound_request_translator() -> None:
+    """OpenAI request -> internal Anthropic -> OpenAI request (the outbound translator, the
+    same mapping tables read the other way) keeps the conversation and the parameters."""
+    messages = parallel_conversation()
+    messages.insert(0, {"role": "system", "content": "Be terse."})
+    body = chat(
+        messages,
+        tools=[WEATHER, TIME],
+        tool_choice="required",
+        parallel_tool_calls=False,
+        temperature=0.5,
+        stop=["END"],
+        max_completion_tokens=300,
+    )
+    back = to_openai_request(translate(body).body, model="gpt-4o", stream=False)
+    expected = json.loads(json.dumps(messages))
+    expected[2]["tool_calls"][1]["function"]["arguments"] = "{}"  # "" means no arguments
+    expected[4]["content"] = "14:02"  # text parts of a tool result travel as one string
+    assert back["messages"] == expected
+    assert back["tools"] == [WEATHER, TIME]
+    assert back["tool_choice"] == "required" and back["parallel_tool_calls"] is False
+    assert back["max_tokens"] == 300 and back["temperature"] == 0.5 and back["stop"] == ["END"]
 
 
 @pytest.mark.parametrize(

@@ -31,22 +31,7 @@ from lynkr_cli.serve.translate import (
     to_chat_completion,
     wants_openai_shape,
 )
-
-USAGE = {"input_tokens": 20, "output_tokens": 9, "cache_read_input_tokens": 80}
-
-
-def reply(content: list[dict[str, Any]], stop: str) -> dict[str, Any]:
-    return {
-        "id": "msg_00000000000000000000abcd",
-        "type": "message",
-        "role": "assistant",
-        "model": "claude-sonnet-4-5",
-        "content": content,
-        "stop_reason": stop,
-        "stop_sequence": None,
-        "usage": USAGE,
-    }
-
+from tests.serve.test_inbound_response import message as reply
 
 ANSWERS = {
     "hello": reply(
@@ -204,10 +189,8 @@ async def test_create(served: tuple[AsyncOpenAI, Gateway]) -> None:
     assert out.choices[0].message.content == "Hello there!"
     assert out.choices[0].message.model_extra == {"reasoning_content": "A greeting."}
     assert out.choices[0].finish_reason == "stop"
-    assert out.usage is not None and (out.usage.prompt_tokens, out.usage.completion_tokens) == (
-        100,
-        9,
-    )
+    assert out.usage is not None
+    assert (out.usage.prompt_tokens, out.usage.completion_tokens) == (1000, 42)
     assert gateway.seen[-1]["system"] == [{"type": "text", "text": "Be brief."}]
 
 
@@ -227,9 +210,9 @@ async def test_create_stream_with_usage(served: tuple[AsyncOpenAI, Gateway]) -> 
             text += choice.delta.content or ""
             reasoning += (choice.delta.model_extra or {}).get("reasoning_content", "")
     assert (text, reasoning) == ("Hello there!", "A greeting.")
-    assert usage is not None and usage.total_tokens == 109
+    assert usage is not None and usage.total_tokens == 1042
     assert (
-        usage.prompt_tokens_details is not None and usage.prompt_tokens_details.cached_tokens == 80
+        usage.prompt_tokens_details is not None and usage.prompt_tokens_details.cached_tokens == 900
     )
 
 
@@ -280,7 +263,7 @@ async def test_stream_helper_accumulates_parallel_tools(
         ("toolu_n", "get_news", {}),
     ]
     assert final.choices[0].finish_reason == "tool_calls"
-    assert final.usage is not None and final.usage.completion_tokens == 9
+    assert final.usage is not None and final.usage.completion_tokens == 42
     assert gateway.seen[-1]["tools"][2] == {
         "name": "get_news",
         "input_schema": {"type": "object", "properties": {}},

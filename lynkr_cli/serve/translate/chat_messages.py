@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from collections.abc import Callable
 from typing import Any
 
 from .common import ChatRequestError, json_kind, tool_use_id
@@ -134,6 +135,15 @@ class _Turns:
 
 def _text_blocks(content: Any, at: str) -> list[Block]:
     """A system, developer or tool message's content: a string or text parts."""
+    return _blocks(content, at, _text_only)
+
+
+def _user_blocks(content: Any, at: str) -> list[Block]:
+    return _blocks(content, at, _user_part)
+
+
+def _blocks(content: Any, at: str, convert: Callable[[Any, str], Block | None]) -> list[Block]:
+    """A string, or parts each converted to a block (None: nothing to keep)."""
     if isinstance(content, str):
         return [{"type": "text", "text": content}] if content else []
     if not isinstance(content, list):
@@ -142,10 +152,15 @@ def _text_blocks(content: Any, at: str) -> list[Block]:
         )
     blocks: list[Block] = []
     for j, part in enumerate(content):
-        text = _text_part(part, f"{at}[{j}]", ("text",))
-        if text:
-            blocks.append({"type": "text", "text": text})
+        block = convert(part, f"{at}[{j}]")
+        if block is not None:
+            blocks.append(block)
     return blocks
+
+
+def _text_only(part: Any, at: str) -> Block | None:
+    text = _text_part(part, at, ("text",))
+    return {"type": "text", "text": text} if text else None
 
 
 def _text_part(part: Any, at: str, kinds: tuple[str, ...]) -> str:
@@ -162,28 +177,12 @@ def _text_part(part: Any, at: str, kinds: tuple[str, ...]) -> str:
     return text
 
 
-def _user_blocks(content: Any, at: str) -> list[Block]:
-    if isinstance(content, str):
-        return [{"type": "text", "text": content}] if content else []
-    if not isinstance(content, list):
-        raise ChatRequestError(
-            at, f"expected a string or an array of parts, got {json_kind(content)}"
-        )
-    blocks: list[Block] = []
-    for j, part in enumerate(content):
-        block = _user_part(part, f"{at}[{j}]")
-        if block is not None:
-            blocks.append(block)
-    return blocks
-
-
 def _user_part(part: Any, at: str) -> Block | None:
     if not isinstance(part, dict):
         raise ChatRequestError(at, f"expected a content part object, got {json_kind(part)}")
     kind = part.get("type")
     if kind == "text":
-        text = _text_part(part, at, ("text",))
-        return {"type": "text", "text": text} if text else None
+        return _text_only(part, at)
     if kind == "image_url":
         return _image(part.get("image_url"), f"{at}.image_url")
     if kind == "file":
