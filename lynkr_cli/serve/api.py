@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 
 from lynkr_cli.logs import MASK, redact_text
+from lynkr_cli.serve.translate.common import json_kind as _kind
 
 ERROR_TYPES: dict[int, str] = {
     400: "invalid_request_error",
@@ -121,20 +122,6 @@ def parse_json_body(raw: bytes) -> dict[str, Any]:
     if not isinstance(doc, dict):
         raise bad_request("body", f"expected a JSON object, got {_kind(doc)}")
     return doc
-
-
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "an array"
-    return "an object"
 
 
 def _require_str(body: dict[str, Any], key: str) -> None:

@@ -27,9 +27,12 @@ sys.path.insert(0, str(ROOT))
 
 from lynkr_cli.serve import tokens  # noqa: E402
 from lynkr_cli.serve.translate import (  # noqa: E402
+    ChatStreamWriter,
     StreamTranslator,
     accumulate,
+    from_chat_request,
     from_openai_response,
+    to_chat_completion,
     to_openai_request,
 )
 
@@ -189,6 +192,52 @@ def bench_translation() -> None:
     )
 
 
+def bench_inbound() -> None:
+    """OpenAI-format clients: request in, answer out, the stream writer per event."""
+    print("\n| inbound OpenAI chat (per call) | ours | baseline | ratio |")
+    print("|---|---|---|---|")
+    body = to_openai_request(claude_code_body(), model="gpt-4o", stream=True)
+    raw = orjson.dumps(body)
+    base = timed(lambda: orjson.dumps(orjson.loads(raw)))
+    ours = timed(
+        lambda: orjson.dumps(from_chat_request(orjson.loads(raw), default_max_tokens=4096).body)
+    )
+    row(f"request parse+translate+dump ({len(raw) // 1024} KiB)", ours, base)
+    chunks = openai_stream()
+    reader = StreamTranslator(model="claude")
+    events = [e for c in chunks for e in reader.feed(c)] + reader.finish()
+    message = accumulate(events)
+    msg_raw = orjson.dumps(message)
+    row(
+        "Message -> chat.completion + dump",
+        timed(lambda: orjson.dumps(to_chat_completion(orjson.loads(msg_raw), model="gpt-4o"))),
+        timed(lambda: orjson.dumps(orjson.loads(msg_raw))),
+    )
+
+    def write() -> None:
+        writer = ChatStreamWriter(model="gpt-4o", include_usage=True)
+        for e in events:
+            writer.feed(e)
+        writer.finish()
+
+    def read() -> None:
+        t = StreamTranslator(model="claude", input_tokens=10)
+        for c in chunks:
+            t.feed(c)
+        t.finish()
+
+    row(
+        f"stream writer, per event ({len(events)} events) vs outbound per chunk",
+        timed(write) / len(events),
+        timed(read) / len(chunks),
+    )
+    row(
+        "stream writer, per event vs orjson.dumps(event)",
+        timed(write) / len(events),
+        timed(lambda: [orjson.dumps(e) for e in events]) / len(events),
+    )
+
+
 def bench_tokens() -> None:
     body = claude_code_body()
     raw = orjson.dumps(body)
@@ -259,6 +308,7 @@ def bench_accuracy() -> None:
 
 def main() -> int:
     bench_translation()
+    bench_inbound()
     bench_tokens()
     bench_accuracy()
     return 0

@@ -19,6 +19,8 @@ from collections import OrderedDict
 from collections.abc import Mapping
 from typing import Any
 
+from .maps import anthropic_error_type
+
 OPENAI_NAME_LIMIT = 64
 OPENAI_ID_LIMIT = 40
 _PREFIX_LEN = 55
@@ -138,78 +140,37 @@ def require_type(value: Any, kind: type | tuple[type, ...], field: str) -> Any:
     return value
 
 
-def finish_to_stop_reason(finish_reason: Any) -> str:
-    """OpenAI ``finish_reason`` -> Anthropic ``stop_reason``."""
-    return (
-        _FINISH_MAP.get(finish_reason, "end_turn")
-        if isinstance(finish_reason, str)
-        else ("end_turn")
-    )
-
-
-_FINISH_MAP = {
-    "stop": "end_turn",
-    "length": "max_tokens",
-    "tool_calls": "tool_use",
-    "function_call": "tool_use",
-    "content_filter": "refusal",
-}
-
-
-def anthropic_usage(
-    usage: Any, fallback_input: int = 0, fallback_output: int = 0
-) -> dict[str, int]:
-    """OpenAI usage -> Anthropic usage, where ``input_tokens`` excludes cached tokens."""
-    if not isinstance(usage, dict):
-        return _usage(fallback_input, fallback_output, 0)
-    # A zero prompt count (some local servers) would stop Claude Code from auto-compacting.
-    prompt = _int(usage.get("prompt_tokens"), 0) or fallback_input
-    completion = _int(usage.get("completion_tokens"), fallback_output)
-    details = usage.get("prompt_tokens_details")
-    cached = _int(details.get("cached_tokens"), 0) if isinstance(details, dict) else 0
-    # DeepSeek reports its cache hits under its own name.
-    cached = cached or _int(usage.get("prompt_cache_hit_tokens"), 0)
-    return _usage(max(prompt - cached, 0), completion, cached)
-
-
-def _usage(input_tokens: int, output_tokens: int, cached: int) -> dict[str, int]:
-    return {
-        "input_tokens": input_tokens,
-        "output_tokens": output_tokens,
-        "cache_creation_input_tokens": 0,
-        "cache_read_input_tokens": cached,
-    }
-
-
-def _int(value: Any, default: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return default
-    return max(int(value), 0)
-
-
 def error_fields(error: Any) -> tuple[str, str]:
     """(Anthropic error type, message) for an upstream ``error`` member of any shape."""
     if isinstance(error, dict):
         message = error.get("message")
         kind = error.get("type") or error.get("code")
         text = message if isinstance(message, str) else str(error)
-        return _error_type(kind), text
+        return anthropic_error_type(kind), text
     return "api_error", str(error)
 
 
-def _error_type(kind: Any) -> str:
-    known = {
-        "invalid_request_error",
-        "authentication_error",
-        "permission_error",
-        "not_found_error",
-        "rate_limit_error",
-        "api_error",
-        "overloaded_error",
-        "request_too_large",
-    }
-    if isinstance(kind, str) and kind in known:
-        return kind
-    if kind in ("rate_limit_exceeded", "insufficient_quota", 429):
-        return "rate_limit_error"
-    return "api_error"
+class ChatRequestError(ValueError):
+    """A client's OpenAI chat request that cannot be answered: ``param`` names the field the
+    way OpenAI does (``messages[2].tool_calls[0].function.arguments``), for a 400 in
+    OpenAI's error shape."""
+
+    def __init__(self, param: str | None, problem: str) -> None:
+        super().__init__(f"{param}: {problem}" if param else problem)
+        self.param = param
+        self.problem = problem
+
+
+def json_kind(value: Any) -> str:
+    """How a JSON value is called in an error message: ``a string``, ``null``, ..."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "an array"
+    return "an object"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from .common import openai_call_id, require_type
+from .maps import data_url, image_source_to_url
 
 Flavor = Literal["openai", "databricks", "ollama"]
 
@@ -57,19 +58,19 @@ def image_part(block: dict[str, Any], at: str, flavor: Flavor) -> dict[str, Any]
     source = require_type(block.get("source"), dict, f"{at}.source")
     kind = source.get("type")
     if kind == "base64":
-        media = require_type(source.get("media_type"), str, f"{at}.source.media_type")
-        data = require_type(source.get("data"), str, f"{at}.source.data")
-        return {"type": "image_url", "image_url": {"url": f"data:{media};base64,{data}"}}
-    if kind == "url":
-        url = require_type(source.get("url"), str, f"{at}.source.url")
+        require_type(source.get("media_type"), str, f"{at}.source.media_type")
+        require_type(source.get("data"), str, f"{at}.source.data")
+    elif kind == "url":
+        require_type(source.get("url"), str, f"{at}.source.url")
         if flavor != "openai":
             # Databricks' Claude endpoints and Ollama refuse remote image URLs.
             raise ValueError(
                 f"{at}.source: the {flavor} upstream does not accept image URLs; "
                 "send the image as base64 data instead"
             )
-        return {"type": "image_url", "image_url": {"url": url}}
-    raise ValueError(f"{at}.source.type: expected 'base64' or 'url', got {kind!r}")
+    else:
+        raise ValueError(f"{at}.source.type: expected 'base64' or 'url', got {kind!r}")
+    return {"type": "image_url", "image_url": {"url": image_source_to_url(source)}}
 
 
 def _document(block: dict[str, Any], at: str, flavor: Flavor) -> list[dict[str, Any]]:
@@ -88,9 +89,7 @@ def _document(block: dict[str, Any], at: str, flavor: Flavor) -> list[dict[str, 
         media = require_type(source.get("media_type"), str, f"{at}.source.media_type")
         data = require_type(source.get("data"), str, f"{at}.source.data")
         name = title if isinstance(title, str) and title else "document.pdf"
-        return [
-            {"type": "file", "file": {"file_data": f"data:{media};base64,{data}", "filename": name}}
-        ]
+        return [{"type": "file", "file": {"file_data": data_url(media, data), "filename": name}}]
     raise ValueError(
         f"{at}.source: a {kind!r} document cannot be sent to the {flavor} upstream; "
         "send its text as a text block instead"

@@ -15,10 +15,10 @@ from typing import Any
 
 from .common import openai_call_id, require_type, shorten_tool_name, strip_billing_header
 from .content import Flavor, system_text, tool_result_message, user_parts
+from .maps import EFFORT_BUDGETS, budget_to_effort, tool_choice_to_openai
 
 FLAVORS: tuple[Flavor, ...] = ("openai", "databricks", "ollama")
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)", re.IGNORECASE)
-_EFFORTS = {"low", "medium", "high"}
 
 
 def to_openai_request(
@@ -265,16 +265,10 @@ def _function(tool: Any, at: str) -> dict[str, Any] | None:
 
 def _tool_choice(choice: dict[str, Any]) -> Any:
     kind = choice.get("type")
-    if kind == "auto":
-        return "auto"
-    if kind == "any":
-        return "required"
-    if kind == "none":
-        return "none"
     if kind == "tool":
         name = require_type(choice.get("name"), str, "tool_choice.name")
-        return {"type": "function", "function": {"name": shorten_tool_name(name)}}
-    raise ValueError(f"tool_choice.type: expected auto, any, tool or none, got {kind!r}")
+        return tool_choice_to_openai(kind, shorten_tool_name(name))
+    return tool_choice_to_openai(kind)
 
 
 def _copy_thinking(body: dict[str, Any], out: dict[str, Any], flavor: Flavor, model: str) -> None:
@@ -317,13 +311,10 @@ def _effort(thinking: dict[str, Any], output_config: Any) -> str:
     """Bucket a budget the way claude-code-router does; adaptive follows output_config.effort."""
     if thinking["type"] == "adaptive":
         effort = output_config.get("effort") if isinstance(output_config, dict) else None
-        if effort in _EFFORTS:
+        if effort in EFFORT_BUDGETS:
             return str(effort)
         return "high" if effort in ("max", "xhigh") else "medium"
-    budget = thinking.get("budget_tokens")
-    if not isinstance(budget, int) or budget <= 1024:
-        return "low"
-    return "medium" if budget <= 8192 else "high"
+    return budget_to_effort(thinking.get("budget_tokens"))
 
 
 def _copy_response_format(body: dict[str, Any], out: dict[str, Any]) -> None:

@@ -13,14 +13,13 @@ from typing import Any
 
 from .common import (
     UpstreamStreamError,
-    anthropic_usage,
     error_fields,
-    finish_to_stop_reason,
     message_id,
     require_type,
     restore_tool_name,
     tool_use_id,
 )
+from .maps import anthropic_usage, finish_to_stop_reason
 
 
 def from_openai_response(

@@ -21,13 +21,12 @@ from typing import Any
 
 from .common import (
     UpstreamStreamError,
-    anthropic_usage,
     error_fields,
-    finish_to_stop_reason,
     message_id,
     restore_tool_name,
     tool_use_id,
 )
+from .maps import anthropic_usage, finish_to_stop_reason
 from .response import reasoning_summary
 
 Event = dict[str, Any]
