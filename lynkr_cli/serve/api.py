@@ -76,6 +76,7 @@ class ApiError(Exception):
         headers: dict[str, str] | None = None,
         retry: bool | None = None,
         transient: bool = False,
+        param: str | None = None,
     ) -> None:
         message = scrub(message)
         super().__init__(message)
@@ -83,6 +84,7 @@ class ApiError(Exception):
         self.transient = transient
         self.status = status
         self.message = message
+        self.param = param  # the field at fault, OpenAI's way (messages[2].content)
         self.error_type = error_type or ERROR_TYPES.get(status, "api_error")
         self.headers = dict(headers or {})
         if retry is not None:

@@ -25,14 +25,14 @@ import orjson
 from aiohttp import web
 
 from lynkr_cli.logs import get_logger
-from lynkr_cli.serve import handlers, pipeline
+from lynkr_cli.serve import chat, handlers, pipeline
 from lynkr_cli.serve.access import AccessLog
 from lynkr_cli.serve.api import ApiError, error_body
 from lynkr_cli.serve.browser import BrowserGuard
 from lynkr_cli.serve.memory import LARGE_BODY, after_large_body
 from lynkr_cli.serve.providers.base import Provider
 from lynkr_cli.serve.respond import JSON, end_stream
-from lynkr_cli.serve.state import Context, Gateway, new_request_id
+from lynkr_cli.serve.state import Context, Gateway, error_frame_for, new_request_id
 from lynkr_cli.serve.upstream import HOP_HEADER
 from lynkr_cli.settings import Settings
 
@@ -41,8 +41,8 @@ Handler = Callable[[Gateway, web.BaseRequest, Context], Awaitable[web.StreamResp
 Wrapped = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 
 # Routes whose body is read: they accept application/json only (see browser.py).
-BODY_ROUTES = frozenset({"messages", "count_tokens", "event_logging"})
-_LOGGED = frozenset({"messages", "count_tokens", "models", "not_found", "event_logging"})
+BODY_ROUTES = frozenset({"messages", "count_tokens", "event_logging", "chat"})
+_LOGGED = frozenset({"messages", "count_tokens", "models", "not_found", "event_logging", "chat"})
 
 
 @dataclass
@@ -79,12 +79,13 @@ def build(settings: Settings, providers: dict[str, type[Provider]] | None = None
     gw = Gateway(settings, instances)
     log = AccessLog() if settings.server.access_log else None
 
-    def route(name: str, handler: Handler, *, auth: bool = True) -> Wrapped:
-        return _wrap(gw, name, handler, log, auth=auth)
+    def route(name: str, handler: Handler, *, auth: bool = True, openai: bool = False) -> Wrapped:
+        return _wrap(gw, name, handler, log, auth=auth, openai=openai)
 
     routes = {
         ("POST", "/v1/messages"): route("messages", pipeline.handle_messages),
         ("POST", "/v1/messages/count_tokens"): route("count_tokens", handlers.count_tokens),
+        ("POST", "/v1/chat/completions"): route("chat", chat.handle_chat, openai=True),
         ("GET", "/v1/models"): route("models", handlers.models),
         ("GET", "/"): route("root", handlers.root, auth=False),
         ("GET", "/health/live"): route("live", handlers.live, auth=False),
@@ -168,7 +169,9 @@ def create_server(built: Built) -> web.Server:
     return GatewayServer(built.dispatch, built.gw.settings.server)
 
 
-def _wrap(gw: Gateway, name: str, handler: Handler, log: Any, *, auth: bool) -> Wrapped:
+def _wrap(
+    gw: Gateway, name: str, handler: Handler, log: Any, *, auth: bool, openai: bool = False
+) -> Wrapped:
     api_key = gw.settings.server.api_key
     secret = api_key.get_secret_value().encode() if api_key is not None else None
     metrics = gw.metrics
@@ -183,6 +186,7 @@ def _wrap(gw: Gateway, name: str, handler: Handler, log: Any, *, auth: bool) -> 
 
     async def wrapped(request: web.BaseRequest) -> web.StreamResponse:
         ctx = Context(new_request_id(), name)
+        ctx.openai = openai
         task = current_task()
         inflight[task] = ctx
         try:
@@ -236,16 +240,29 @@ _SHUTDOWN = ApiError(529, "gateway shutting down: retry the request", error_type
 
 
 async def _error_response(ctx: Context, exc: ApiError) -> web.StreamResponse:
-    """The error as an Anthropic error body, or as an SSE ``error`` event once a stream began."""
+    """The error as an Anthropic error body (OpenAI's on OpenAI routes), or as an SSE
+    ``error`` frame once a stream began."""
     if ctx.sse is not None:
         stream: web.StreamResponse = ctx.sse
-        await end_stream(stream, exc.event())
+        await end_stream(stream, error_frame_for(ctx, exc))
         return stream
-    ctx.status = exc.status
     headers = {**ctx.headers(), **exc.headers, "content-type": JSON}
-    if ctx.extra:
-        headers.update(ctx.extra)
+    if ctx.openai:
+        return _openai_error(ctx, exc, headers)
+    ctx.status = exc.status
     return web.Response(body=exc.body(ctx.request_id), status=exc.status, headers=headers)
+
+
+def _openai_error(ctx: Context, exc: ApiError, headers: dict[str, str]) -> web.Response:
+    from lynkr_cli.serve.translate import openai_error, openai_ratelimit_headers
+
+    tokens = "token" in exc.message.lower()
+    status, doc = openai_error(
+        exc.status, exc.message, param=exc.param, limit="tokens" if tokens else "requests"
+    )
+    ctx.status = status
+    headers.update(openai_ratelimit_headers(headers))
+    return web.Response(body=orjson.dumps(doc), status=status, headers=headers)
 
 
 def _check_key(request: web.BaseRequest, secret: bytes) -> None:

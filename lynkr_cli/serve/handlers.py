@@ -73,6 +73,10 @@ async def models(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.Str
     default = gw.providers.get(gw.settings.provider.name)
     if default is not None and default.default_model() and default.default_model() not in names:
         names.append(default.default_model())
+    from lynkr_cli.serve.translate import openai_models, wants_openai_shape
+
+    if wants_openai_shape(request.headers):  # Bearer and no anthropic-version: an OpenAI client
+        return json_response(ctx, orjson.dumps(openai_models(names)))
     created = datetime.fromtimestamp(0, UTC).isoformat().replace("+00:00", "Z")
     data = [{"type": "model", "id": n, "display_name": n, "created_at": created} for n in names]
     data = _page(data, request.query)

@@ -60,8 +60,8 @@ async def open_sse(request: web.BaseRequest, ctx: Context) -> web.StreamResponse
     return resp
 
 
-async def end_stream(resp: web.StreamResponse, event: dict[str, Any]) -> None:
-    """End an SSE answer with ``event`` (an ``error``), whoever is writing to it.
+async def end_stream(resp: web.StreamResponse, frame: bytes) -> None:
+    """End an SSE answer with ``frame`` (an ``error``), whoever is writing to it.
 
     Called from outside the request's handler (at shutdown, or after a bug), it writes
     the event as one frame between the handler's own writes, then the end of the body,
@@ -75,7 +75,7 @@ async def end_stream(resp: web.StreamResponse, event: dict[str, Any]) -> None:
     resp.write = _nothing  # type: ignore[method-assign]
     resp.write_eof = _nothing  # type: ignore[method-assign]
     try:
-        await write(encode(event))
+        await write(frame)
         await write_eof()
     except (ConnectionError, RuntimeError):
         pass  # the client left, or the body had already ended

@@ -43,6 +43,7 @@ class Context:
     output_tokens: int = 0
     error: str = ""
     body_bytes: int = 0
+    openai: bool = False  # an OpenAI-format route: errors in OpenAI's shape
     scenario: str = ""  # the [routing] scenario that chose the upstream ("" without [routing])
     tool_rounds: int = 0  # upstream calls the server-tool loop made (0: no loop)
     extra: dict[str, str] | None = None  # headers every answer carries (CORS, rate limits)
@@ -159,11 +160,11 @@ class Gateway:
 
         shutting_down = ApiError(
             529, "gateway shutting down: retry the request", error_type="overloaded_error"
-        ).event()
+        )
         for task in remaining:
             ctx = self.inflight.get(task)
             if ctx is not None and ctx.sse is not None:
-                await end_stream(ctx.sse, shutting_down)
+                await end_stream(ctx.sse, error_frame_for(ctx, shutting_down))
             self._cut.add(task)
             task.cancel()
         await asyncio.wait(remaining, timeout=1.0)
@@ -269,6 +270,17 @@ class Gateway:
         task = asyncio.ensure_future(loop.run_in_executor(None, cache.set, key, message))
         self.background.add(task)
         task.add_done_callback(self.background.discard)
+
+
+def error_frame_for(ctx: Context, exc: ApiError) -> bytes:
+    """The SSE frame that ends ``ctx``'s stream with ``exc``, in its client's format."""
+    if ctx.openai:
+        from lynkr_cli.serve.translate import error_frame
+
+        return error_frame(exc.error_type, exc.message)
+    from lynkr_cli.serve.sse import encode
+
+    return encode(exc.event())
 
 
 class HotCache:

@@ -178,6 +178,7 @@ async def stop(app):
 
 app = web.Application(client_max_size=64 * 1024 * 1024)
 app.router.add_post("/v1/messages", relay)
+app.router.add_post("/v1/chat/completions", relay)
 app.on_startup.append(start)
 app.on_cleanup.append(stop)
 uvloop.install()
@@ -229,6 +230,10 @@ def start_servers(home: Path) -> tuple[dict[str, int], dict[str, subprocess.Pope
     procs["relay"] = subprocess.Popen(
         [py, str(relay_file), up + "/v1/messages", str(ports["relay"])], **quiet
     )  # type: ignore[call-overload]
+    ports["relay_chat"] = free_port()
+    procs["relay_chat"] = subprocess.Popen(
+        [py, str(relay_file), up + "/v1/chat/completions", str(ports["relay_chat"])], **quiet
+    )  # type: ignore[call-overload]
     base_env = {
         **os.environ,
         "LYNKR_HOME": str(home / "lynkr"),
@@ -261,12 +266,32 @@ def start_servers(home: Path) -> tuple[dict[str, int], dict[str, subprocess.Pope
 # --------------------------------------------------------------------------- load
 
 
-async def load(port: int, *, stream: bool, concurrency: int, seconds: float) -> list[float]:
-    """Latencies (s) of complete answers from ``concurrency`` clients for ``seconds``."""
+CHAT_REQUEST = {
+    "model": "gpt-bench",
+    "max_tokens": 256,
+    "messages": [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "Say hello in five words." * 4},
+    ],
+}
+
+
+async def load(
+    port: int, *, stream: bool, concurrency: int, seconds: float, chat: bool = False
+) -> list[float]:
+    """Latencies (s) of complete answers from ``concurrency`` clients for ``seconds``;
+    ``chat``: an OpenAI client on /v1/chat/completions."""
     import aiohttp
 
-    body = json.dumps({**REQUEST, "stream": stream}).encode()
-    url = f"http://127.0.0.1:{port}/v1/messages"
+    if chat:
+        doc: dict[str, Any] = {**CHAT_REQUEST, "stream": stream}
+        if stream:
+            doc["stream_options"] = {"include_usage": True}
+        body = json.dumps(doc).encode()
+        url = f"http://127.0.0.1:{port}/v1/chat/completions"
+    else:
+        body = json.dumps({**REQUEST, "stream": stream}).encode()
+        url = f"http://127.0.0.1:{port}/v1/messages"
     headers = {
         "content-type": "application/json",
         "x-api-key": "client",
@@ -314,6 +339,7 @@ def main() -> int:
         try:
             pids = {name: proc.pid for name, proc in procs.items()}
             results = run_cells(ports, args.seconds, pids)
+            chat = run_chat_cells(ports, args.seconds, pids)
             rss = {name: peak_rss_mb(proc.pid) for name, proc in procs.items()}
         finally:
             for proc in procs.values():
@@ -324,6 +350,7 @@ def main() -> int:
                 except subprocess.TimeoutExpired:
                     proc.kill()
     report(results, rss)
+    report_chat(chat)
     del uvloop
     return 0
 
@@ -376,6 +403,60 @@ def run_cells(
             )
             print(f"  {kind} c={conc}: {line}", file=sys.stderr, flush=True)
     return results
+
+
+# OpenAI clients on /v1/chat/completions: the relay of the same request, lynkr passing it
+# through to an OpenAI-format upstream, and lynkr via its internal form to an Anthropic one.
+CHAT_TARGETS = {
+    "relay_chat": "relay_chat",
+    "chat_passthrough": "translation",
+    "chat_internal": "passthrough",
+}
+
+
+def run_chat_cells(
+    ports: dict[str, int], seconds: float, pids: dict[str, int]
+) -> dict[tuple[str, str, int], tuple[int, float]]:
+    """(answers, server CPU seconds) per (target, kind, concurrency), interleaved."""
+    import uvloop
+
+    out: dict[tuple[str, str, int], tuple[int, float]] = {}
+    for kind in ("json", "sse"):
+        for conc in (1, 32):
+            for _ in range(ROUNDS):
+                for target, server in CHAT_TARGETS.items():
+                    before = cpu_seconds(pids[server])
+                    lat = uvloop.run(
+                        load(
+                            ports[server],
+                            stream=kind == "sse",
+                            concurrency=conc,
+                            seconds=seconds / ROUNDS,
+                            chat=True,
+                        )
+                    )
+                    n, cpu = out.get((target, kind, conc), (0, 0.0))
+                    out[(target, kind, conc)] = (
+                        n + len(lat),
+                        cpu + cpu_seconds(pids[server]) - before,
+                    )
+    return out
+
+
+def report_chat(chat: dict[tuple[str, str, int], tuple[int, float]]) -> None:
+    print()
+    print("OpenAI clients, POST /v1/chat/completions: req/s x relay_chat, CPU us/request")
+    for kind in ("json", "sse"):
+        for conc in (1, 32):
+            relay_n = chat[("relay_chat", kind, conc)][0]
+            cells = []
+            for target in CHAT_TARGETS:
+                n, cpu = chat[(target, kind, conc)]
+                us = cpu / n * 1e6 if n else float("nan")
+                cells.append(
+                    f"{target} {n / relay_n if relay_n else float('nan'):.2f}x ({us:.0f} us)"
+                )
+            print(f"  {kind} c={conc}: " + ", ".join(cells))
 
 
 def report(results: dict[tuple[str, str, int], list[float]], rss: dict[str, float]) -> None:
