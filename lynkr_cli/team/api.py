@@ -257,6 +257,7 @@ class Team:
                 await task
         self._tasks = []
         await self.recorder.stop()
+        self.store.close()  # this thread's connection; the writer's closed with its thread
 
     def _seed(self, keys: list[KeyRecord]) -> None:
         """Rebuild ``keys``' day and month counters from recorded usage (the source of truth)."""

@@ -110,7 +110,8 @@ def _link_problem(row: Mapping[str, Any], seq: int, prev: str) -> str:
 
 def redact_body(value: Any, max_chars: int) -> Any:
     """``value`` with credentials masked: the log redactor's key names and value shapes,
-    then every secret detector ``lynkr git review`` uses, line by line; long strings cut."""
+    lynkr's own keys, then every secret detector ``lynkr git review`` uses, line by line;
+    long strings cut."""
     from lynkr_cli.logs import redact
 
     return _scrub(redact(value), max_chars)
@@ -128,10 +129,19 @@ def _scrub(value: Any, max_chars: int) -> Any:
 
 def _scrub_text(text: str, max_chars: int) -> str:
     from lynkr_cli.git.secrets import redact_line
+    from lynkr_cli.team.keys import KEY_PATTERN
 
     if len(text) > max_chars:
         text = text[:max_chars] + TRUNCATED.format(n=len(text) - max_chars)
+    text = KEY_PATTERN.sub("[REDACTED]", text)
     return "\n".join(redact_line(line) for line in text.split("\n"))
+
+
+def redact_error(text: str, max_chars: int = 2000) -> str:
+    """An error message as it may be stored: every redactor applied, length bounded."""
+    from lynkr_cli.logs import redact_text
+
+    return _scrub_text(redact_text(text), max_chars) if text else text
 
 
 def detail_json(data: Mapping[str, Any] | None) -> str:

@@ -27,6 +27,8 @@ from lynkr_cli.team.types import ADMIN, AuthError, KeyRecord, Principal
 KEY_PREFIX = "lk-"
 KEY_BYTES = 32  # 256 bits; the issue asks for at least 128
 SHOWN_PREFIX = 8  # characters after "lk-" shown in lists: enough to tell keys apart
+# A lynkr key anywhere in text (the audit redacts its own keys too).
+KEY_PATTERN = re.compile(r"\blk-[A-Za-z0-9_-]{40,}")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@+-]{0,63}$")
 HOW_TO_SEND = (
     "send your lynkr key as the x-api-key header or as Authorization: Bearer "

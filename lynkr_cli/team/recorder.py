@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from lynkr_cli.logs import get_logger, redact_text
-from lynkr_cli.team.audit import detail_json, redact_body
+from lynkr_cli.team.audit import detail_json, redact_body, redact_error
 from lynkr_cli.team.store import AuditEntry, Store
 from lynkr_cli.team.times import rfc3339_micro
 from lynkr_cli.team.types import AuditMode, UsageRecord
@@ -202,6 +202,9 @@ class Recorder:
 
     def _batch(self, items: Sequence[_Pending]) -> Batch:
         usage = [item.usage for item in items if item.usage is not None]
+        for rec in usage:
+            if rec.error:
+                rec.error = redact_error(rec.error)
         audit: list[AuditEntry] = []
         if self.audit != "off":
             for item in items:
@@ -216,7 +219,7 @@ class Recorder:
             return None
         detail: dict[str, Any] = {}
         if rec.error:
-            detail["error"] = redact_text(rec.error)
+            detail["error"] = rec.error  # redacted by _batch
         if self.audit == "full":
             detail["request"] = redact_body(item.request, self.max_body_chars)
             detail["response"] = redact_body(item.response, self.max_body_chars)

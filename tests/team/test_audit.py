@@ -136,7 +136,8 @@ async def test_metadata_mode_drops_bodies(open_team: Callable[..., Team]) -> Non
     await team.stop()
     detail = json.loads(_rows()[0]["detail"])
     assert set(detail) == {"error"} and ANTHROPIC_KEY not in detail["error"]
-    assert AWS_KEY not in _db_text()
+    text = _db_text()  # the usage table's error column too
+    assert AWS_KEY not in text and ANTHROPIC_KEY not in text
 
 
 async def test_auth_failures_are_audited_without_the_key(open_team: Callable[..., Team]) -> None:
