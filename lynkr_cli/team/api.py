@@ -57,18 +57,16 @@ from lynkr_cli.logs import get_logger
 from lynkr_cli.team import prices as prices_mod
 from lynkr_cli.team.audit import detail_json
 from lynkr_cli.team.keys import KeyCache, presented_key
-from lynkr_cli.team.limits import (
+from lynkr_cli.team.limits import Admission, Limiter, MemoryLimitStore
+from lynkr_cli.team.recorder import Recorder
+from lynkr_cli.team.store import AuditEntry, LimitStore, Store
+from lynkr_cli.team.times import rfc3339_micro
+from lynkr_cli.team.types import (
+    DAY,
+    MONTH,
     NANO_MO,
     TOKENS_D,
     TOKENS_MO,
-    Admission,
-    Limiter,
-    MemoryLimitStore,
-)
-from lynkr_cli.team.recorder import Recorder
-from lynkr_cli.team.store import AuditEntry, LimitStore, Store
-from lynkr_cli.team.times import day_window, rfc3339_micro
-from lynkr_cli.team.types import (
     AuthError,
     AuthReason,
     KeyRecord,
@@ -261,9 +259,8 @@ class Team:
 
     def _seed(self, keys: list[KeyRecord]) -> None:
         """Rebuild ``keys``' day and month counters from recorded usage (the source of truth)."""
-        now = self.clock()
-        day = day_window(now)
-        month = self.limiter.month(now)
+        windows = self.limiter.windows(self.clock())
+        day, month = windows[DAY], windows[MONTH]
         today = self.store.usage_sums(day[0])
         this_month = self.store.usage_sums(month[0])
         for key in keys:

@@ -23,9 +23,19 @@ from dataclasses import dataclass, field
 from lynkr_cli.team.prices import PriceTable
 from lynkr_cli.team.store import Check, Decision, LimitStore
 from lynkr_cli.team.times import day_window, minute_window, month_window, rfc3339
-from lynkr_cli.team.types import NANO, Principal, RateLimited, Usage
+from lynkr_cli.team.types import (
+    MINUTE,
+    MONTH,
+    NANO_MO,
+    REQUESTS_M,
+    TOKENS_D,
+    TOKENS_M,
+    TOKENS_MO,
+    Principal,
+    RateLimited,
+    Usage,
+)
 
-REQUESTS_M, TOKENS_M, TOKENS_D, TOKENS_MO, NANO_MO = "req/m", "tok/m", "tok/d", "tok/mo", "usd/mo"
 _TOKEN_COUNTERS = (TOKENS_M, TOKENS_D, TOKENS_MO)
 _LIMIT_NAMES = {
     REQUESTS_M: "rpm",
@@ -50,20 +60,25 @@ class MemoryLimitStore:
         return self.acquire_sync(key_id, checks)
 
     def acquire_sync(self, key_id: str, checks: Sequence[Check]) -> Decision:
-        counts = self._counts
+        counts, ends = self._counts, self._ends
         with self._lock:
-            found = tuple(counts.get((key_id, c.counter, c.window), 0) for c in checks)
-            for i, (check, current) in enumerate(zip(checks, found, strict=True)):
-                if current + check.amount > check.limit and not (
-                    check.allow_when_empty and current == 0
-                ):
-                    return Decision(False, found, i)
-            for check, current in zip(checks, found, strict=True):
-                key = (key_id, check.counter, check.window)
-                counts[key] = current + check.amount
-                self._ends[key] = check.window_end
-            self._collect()
-            return Decision(True, tuple(f + c.amount for f, c in zip(found, checks, strict=True)))
+            found: list[int] = []
+            for i, (counter, window, _, amount, limit, when_empty) in enumerate(checks):
+                current = counts.get((key_id, counter, window), 0)
+                if current + amount > limit and not (when_empty and current == 0):
+                    rest = [counts.get((key_id, c.counter, c.window), 0) for c in checks[i:]]
+                    return Decision(False, (*found, *rest), i)
+                found.append(current)
+            values: list[int] = []
+            for (counter, window, end, amount, _, _), current in zip(checks, found, strict=True):
+                key = (key_id, counter, window)
+                if key not in ends:
+                    ends[key] = end
+                counts[key] = value = current + amount
+                values.append(value)
+            if self._clock() >= self._next_gc:
+                self._collect()
+            return Decision(True, tuple(values))
 
     async def add(self, key_id: str, changes: Sequence[tuple[str, float, float, int]]) -> None:
         self.add_sync(key_id, changes)
@@ -86,8 +101,6 @@ class MemoryLimitStore:
 
     def _collect(self) -> None:
         now = self._clock()
-        if now < self._next_gc:
-            return
         self._next_gc = now + 60
         for key in [k for k, end in self._ends.items() if end <= now]:
             self._counts.pop(key, None)
@@ -102,8 +115,8 @@ class Admission:
     models: tuple[str, ...]
     estimate_tokens: int = 0
     estimate_nano: int = 0
-    charged: tuple[tuple[str, float, float], ...] = ()  # (counter, window, end) charged
-    limits: tuple[tuple[str, int, int, float], ...] = ()  # (counter, limit, used, reset)
+    checks: Sequence[Check] = ()  # what was charged with the estimate …
+    values: tuple[int, ...] = ()  # … and each counter right after
     settled: bool = False
     cost_nano: int = 0
     _headers: dict[str, str] | None = field(default=None, repr=False)
@@ -111,29 +124,38 @@ class Admission:
     def headers(self) -> dict[str, str]:
         """``anthropic-ratelimit-requests-*`` and ``-tokens-*`` (limit, remaining, reset)."""
         if self._headers is None:
-            self._headers = rate_headers(self.limits)
+            self._headers = rate_headers(self.checks, self.values)
         return self._headers
 
 
-def rate_headers(limits: Sequence[tuple[str, int, int, float]]) -> dict[str, str]:
+def rate_headers(checks: Sequence[Check], values: Sequence[int]) -> dict[str, str]:
     """Anthropic's headers: ``tokens-*`` report the most restrictive token limit in force."""
     headers: dict[str, str] = {}
     tightest: tuple[int, int, float] | None = None
-    for counter, limit, used, reset in limits:
-        remaining = max(limit - used, 0)
+    for check, used in zip(checks, values, strict=True):
+        counter, limit = check.counter, check.limit
+        remaining = limit - used if used < limit else 0
         if counter == REQUESTS_M:
-            _put(headers, "requests", limit, remaining, reset)
+            _put(headers, "requests", limit, remaining, check.window_end)
         elif counter in _TOKEN_COUNTERS and (tightest is None or remaining < tightest[1]):
-            tightest = (limit, remaining, reset)
+            tightest = (limit, remaining, check.window_end)
     if tightest is not None:
         _put(headers, "tokens", *tightest)
     return headers
 
 
+_RESETS: dict[float, str] = {}
+
+
 def _put(headers: dict[str, str], kind: str, limit: int, remaining: int, reset: float) -> None:
+    text = _RESETS.get(reset)
+    if text is None:  # a few window ends are live at a time: format each once
+        if len(_RESETS) > 64:
+            _RESETS.clear()
+        text = _RESETS[reset] = rfc3339(reset)
     headers[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
     headers[f"anthropic-ratelimit-{kind}-remaining"] = str(remaining)
-    headers[f"anthropic-ratelimit-{kind}-reset"] = rfc3339(reset)
+    headers[f"anthropic-ratelimit-{kind}-reset"] = text
 
 
 class Limiter:
@@ -145,87 +167,79 @@ class Limiter:
         self.store = store
         self.prices = prices
         self.clock = clock
-        self._months: tuple[float, float] = (0.0, 0.0)
+        self._windows: tuple[tuple[float, float], ...] = ((0.0, 0.0),) * 3
+
+    def windows(self, now: float) -> tuple[tuple[float, float], ...]:
+        """The current (start, end) of the minute, day and month windows, cached."""
+        windows = self._windows
+        if not windows[MINUTE][0] <= now < windows[MINUTE][1]:
+            month = windows[MONTH]
+            if not month[0] <= now < month[1]:
+                month = month_window(now)
+            self._windows = windows = (minute_window(now), day_window(now), month)
+        return windows
 
     def month(self, now: float) -> tuple[float, float]:
-        start, end = self._months
-        if not start <= now < end:
-            self._months = start, end = month_window(now)
-        return start, end
+        return self.windows(now)[MONTH]
 
     async def admit(
         self, principal: Principal, models: tuple[str, ...], estimated_input_tokens: int
     ) -> Admission:
-        limits = principal.limits
-        admission = Admission(principal, models, max(int(estimated_input_tokens), 0))
-        if principal.admin or not limits.any():
+        tokens = estimated_input_tokens if estimated_input_tokens > 0 else 0
+        admission = Admission(principal, models, tokens)
+        plan = principal.plan
+        if not plan:
             return admission
-        if limits.budget_usd is not None:
+        if plan[-1][0] == NANO_MO:  # a budget: price the estimate as input tokens
             price = self.prices.lookup(*models)
-            admission.estimate_nano = (
-                price.nano(Usage(input_tokens=admission.estimate_tokens)) if price else 0
-            )
-        checks = self._checks(principal, admission, self.clock())
+            admission.estimate_nano = price.input_nano(tokens) if price is not None else 0
+        windows = self.windows(self.clock())
+        checks = [
+            Check(counter, *windows[window], _amount(counter, tokens, admission.estimate_nano),
+                  limit, counter == TOKENS_M)
+            for counter, limit, window in plan
+        ]  # fmt: skip
         decision = await self.store.acquire(principal.key_id, checks)
         if not decision.ok:
             raise self._refusal(principal, admission, checks, decision)
-        admission.charged = tuple((c.counter, c.window, c.window_end) for c in checks)
-        admission.limits = tuple(
-            (c.counter, c.limit, v, c.window_end)
-            for c, v in zip(checks, decision.values, strict=True)
-        )
+        admission.checks, admission.values = checks, decision.values
         return admission
-
-    def _checks(self, principal: Principal, admission: Admission, now: float) -> list[Check]:
-        limits = principal.limits
-        tokens = admission.estimate_tokens
-        checks = []
-        if limits.rpm is not None:
-            checks.append(Check(REQUESTS_M, *minute_window(now), 1, limits.rpm))
-        if limits.tpm is not None:
-            checks.append(Check(TOKENS_M, *minute_window(now), tokens, limits.tpm, True))
-        if limits.tokens_day is not None:
-            checks.append(Check(TOKENS_D, *day_window(now), tokens, limits.tokens_day))
-        if limits.tokens_month is not None:
-            checks.append(Check(TOKENS_MO, *self.month(now), tokens, limits.tokens_month))
-        if limits.budget_usd is not None:
-            budget = int(limits.budget_usd * NANO)
-            checks.append(Check(NANO_MO, *self.month(now), admission.estimate_nano, budget))
-        return checks
 
     async def settle(self, admission: Admission, usage: Usage) -> int:
         """Count what the answer really used; returns its cost in nano-USD. Idempotent."""
         if admission.settled:
             return admission.cost_nano
         admission.settled = True
-        admission.cost_nano = self.prices.cost_nano(usage, *admission.models)
-        if not admission.charged:
-            return admission.cost_nano
+        admission.cost_nano = cost = self.prices.cost_nano(usage, *admission.models)
+        if not admission.checks:
+            return cost
         tokens = usage.total_tokens - admission.estimate_tokens
-        nano = admission.cost_nano - admission.estimate_nano
+        nano = cost - admission.estimate_nano
         changes = [
-            (counter, window, end, tokens if counter in _TOKEN_COUNTERS else nano)
-            for counter, window, end in admission.charged
-            if counter != REQUESTS_M
+            (c.counter, c.window, c.window_end, tokens if c.counter in _TOKEN_COUNTERS else nano)
+            for c in admission.checks
+            if c.counter != REQUESTS_M
         ]
         changes = [c for c in changes if c[3]]
         if changes:
             await self.store.add(admission.principal.key_id, changes)
-        return admission.cost_nano
+        return cost
 
     def _refusal(
         self, principal: Principal, admission: Admission, checks: list[Check], decision: Decision
     ) -> RateLimited:
-        now = self.clock()
         check = checks[decision.failed]
         used = decision.values[decision.failed]
-        limits = [
-            (c.counter, c.limit, v, c.window_end)
-            for c, v in zip(checks, decision.values, strict=True)
-        ]
-        retry = max(1, math.ceil(check.window_end - now))
+        retry = max(1, math.ceil(check.window_end - self.clock()))
         message = _message(principal.name, check, used, admission.estimate_tokens)
-        return RateLimited(_LIMIT_NAMES[check.counter], message, retry, rate_headers(limits))
+        headers = rate_headers(checks, decision.values)
+        return RateLimited(_LIMIT_NAMES[check.counter], message, retry, headers)
+
+
+def _amount(counter: str, tokens: int, nano: int) -> int:
+    if counter == REQUESTS_M:
+        return 1
+    return nano if counter == NANO_MO else tokens
 
 
 def _message(name: str, check: Check, used: int, estimate: int) -> str:

@@ -65,6 +65,17 @@ class Price:
     def matches(self, model: str) -> bool:
         return any(fnmatchcase(model, glob) for glob in self.globs)
 
+    def input_nano(self, tokens: int) -> int:
+        """The cost of ``tokens`` plain input tokens (an estimate before the answer)."""
+        rates = self.rates
+        if (
+            self.long is not None
+            and self.long_threshold is not None
+            and tokens > self.long_threshold
+        ):
+            rates = self.long
+        return (tokens * rates.input + 500) // 1000
+
     def nano(self, usage: Usage) -> int:
         rates = self.rates
         long, threshold = self.long, self.long_threshold

@@ -29,7 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from lynkr_cli.logs import get_logger, redact_text
-from lynkr_cli.team.audit import detail_json, redact_body, redact_error
+from lynkr_cli.team.audit import detail_json
+from lynkr_cli.team.redact import Redactor, redact_error
 from lynkr_cli.team.store import AuditEntry, Store
 from lynkr_cli.team.times import rfc3339_micro
 from lynkr_cli.team.types import AuditMode, UsageRecord
@@ -63,7 +64,7 @@ class Recorder:
         self.audit = audit
         self.batch_size = batch_size
         self.interval = interval
-        self.max_body_chars = max_body_chars
+        self.redactor = Redactor(max_body_chars)  # used on the writer thread only
         self.spill = spill
         self._queue: deque[_Pending] = deque()
         self._failed: deque[Batch] = deque()
@@ -221,8 +222,8 @@ class Recorder:
         if rec.error:
             detail["error"] = rec.error  # redacted by _batch
         if self.audit == "full":
-            detail["request"] = redact_body(item.request, self.max_body_chars)
-            detail["response"] = redact_body(item.response, self.max_body_chars)
+            detail["request"] = self.redactor.body(item.request)
+            detail["response"] = self.redactor.body(item.response)
         return AuditEntry(
             ts=rfc3339_micro(rec.ts),
             event="request",

@@ -67,7 +67,6 @@ MIGRATIONS: list[db.Migration] = [
         guard_findings TEXT NOT NULL DEFAULT '{}',
         error TEXT NOT NULL DEFAULT ''
     );
-    CREATE UNIQUE INDEX team_usage_request ON team_usage (request_id);
     CREATE INDEX team_usage_ts ON team_usage (ts);
     CREATE INDEX team_usage_key_ts ON team_usage (key_id, ts);
     CREATE TABLE team_audit (
@@ -142,7 +141,7 @@ _AUDIT_COLUMNS = (
     "hash",
 )
 _INSERT_USAGE = (
-    f"INSERT OR IGNORE INTO team_usage ({', '.join(_USAGE_COLUMNS)}) "
+    f"INSERT INTO team_usage ({', '.join(_USAGE_COLUMNS)}) "
     f"VALUES ({', '.join('?' * len(_USAGE_COLUMNS))})"
 )
 _INSERT_AUDIT = (
@@ -335,14 +334,9 @@ class SqliteStore:
                 sort_keys=True,
                 separators=(",", ":"),
             )
-            self._append(conn, [_with_detail(entry, detail)])
+            entry.detail = detail
+            self._append(conn, [entry])
         return int(deleted)
-
-
-def _with_detail(entry: AuditEntry, detail: str) -> AuditEntry:
-    from dataclasses import replace
-
-    return replace(entry, detail=detail)
 
 
 def _private(path: Path) -> None:
@@ -414,7 +408,7 @@ def _usage_values(rec: UsageRecord) -> tuple[Any, ...]:
         int(rec.cache_hit),
         rec.tool_rounds,
         rec.route,
-        json.dumps(rec.guard_findings, sort_keys=True),
+        json.dumps(rec.guard_findings, sort_keys=True) if rec.guard_findings else "{}",
         rec.error,
     )
 

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from lynkr_cli.team.types import KeyRecord, UsageRecord
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class AuditEntry:
     """One audit record before it is sealed into the chain (``seq``/hashes come later)."""
 
@@ -107,8 +107,7 @@ class Store(Protocol):
     def close(self) -> None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class Check:
+class Check(NamedTuple):
     """Grow ``counter`` in the window starting at ``window`` by ``amount``, up to ``limit``."""
 
     counter: str
@@ -119,8 +118,7 @@ class Check:
     allow_when_empty: bool = False  # an oversize request may pass in an unused window
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     ok: bool
     values: tuple[int, ...]  # each counter after the change (or as found, when refused)
     failed: int = -1  # index of the first check that refused
@@ -129,6 +127,5 @@ class Decision:
 class LimitStore(Protocol):
     async def acquire(self, key_id: str, checks: Sequence[Check]) -> Decision: ...
     async def add(self, key_id: str, changes: Sequence[tuple[str, float, float, int]]) -> None: ...
-    def seed(
-        self, key_id: str, counter: str, window: float, window_end: float, value: int
-    ) -> None: ...
+    def seed(self, key_id: str, counter: str, window: float, window_end: float, value: int) -> None:
+        """Set a counter from recorded usage (a fresh process; Redis may keep its own)."""

@@ -7,6 +7,7 @@ is an exact instant that every instance agrees on.
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from datetime import UTC, date, datetime, timedelta
@@ -22,9 +23,23 @@ def rfc3339(ts: float) -> str:
     return datetime.fromtimestamp(int(ts), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+_minutes: dict[int, str] = {}
+
+
 def rfc3339_micro(ts: float) -> str:
     """``2026-12-06T10:31:47.123456Z``: the audit log's time, exact and sortable as text."""
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    frac, whole = math.modf(ts)  # datetime's own rounding: the fraction, half to even
+    micros = int(whole) * 1_000_000 + round(frac * 1e6)
+    minute, rest = divmod(micros, 60_000_000)
+    prefix = _minutes.get(minute)
+    if prefix is None:  # formatting a date is slow; one per minute is plenty
+        if len(_minutes) > 16:
+            _minutes.clear()
+        prefix = _minutes[minute] = datetime.fromtimestamp(minute * 60, UTC).strftime(
+            "%Y-%m-%dT%H:%M:"
+        )
+    seconds, micro = divmod(rest, 1_000_000)
+    return f"{prefix}{seconds:02d}.{micro:06d}Z"
 
 
 def minute_window(now: float) -> tuple[float, float]:

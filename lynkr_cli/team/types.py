@@ -24,6 +24,10 @@ ToolsMode = Literal["never", "auto", "always"]
 AuditMode = Literal["off", "metadata", "full"]
 AuthReason = Literal["missing", "unknown", "revoked", "expired"]
 NANO = Decimal(1_000_000_000)  # costs are kept as integer nano-USD (exact, and Redis-friendly)
+# Limit counters and their windows (0: the UTC minute, 1: the UTC day, 2: the UTC month).
+REQUESTS_M, TOKENS_M, TOKENS_D, TOKENS_MO, NANO_MO = "req/m", "tok/m", "tok/d", "tok/mo", "usd/mo"
+MINUTE, DAY, MONTH = 0, 1, 2
+Plan = tuple[tuple[str, int, int], ...]  # (counter, limit, window) per limit a key has
 
 
 class TeamError(Exception):
@@ -88,6 +92,19 @@ class Limits:
             "tokens_month": self.tokens_month,
             "budget_usd": str(self.budget_usd) if self.budget_usd is not None else None,
         }
+
+    def plan(self) -> Plan:
+        """The counters these limits need, in the order they are checked."""
+        steps = (
+            (REQUESTS_M, self.rpm, MINUTE),
+            (TOKENS_M, self.tpm, MINUTE),
+            (TOKENS_D, self.tokens_day, DAY),
+            (TOKENS_MO, self.tokens_month, MONTH),
+            (NANO_MO, int(self.budget_usd * NANO) if self.budget_usd is not None else None, MONTH),
+        )
+        return tuple(
+            (counter, limit, window) for counter, limit, window in steps if limit is not None
+        )
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Limits:
@@ -234,6 +251,7 @@ class Principal:
     limits: Limits = field(default_factory=Limits)
     guard: str | None = None
     admin: bool = False
+    plan: Plan = ()  # limits.plan(), computed once per key snapshot
     _model_re: re.Pattern[str] | None = field(default=None, repr=False)
 
     @classmethod
@@ -248,6 +266,7 @@ class Principal:
             key.limits,
             key.guard,
             False,
+            key.limits.plan(),
             pattern,
         )
 

@@ -21,6 +21,11 @@ from tests.team.conftest import issue, usage_record
 AWS_KEY = "AKIAZ7QX3MPLE4KEYQ2A"
 ANTHROPIC_KEY = "sk-ant-api03-" + "Xy7_q" * 12 + "-AbCdEfAA"
 SECRETS = (AWS_KEY, ANTHROPIC_KEY)
+PEM_BODY = "MIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7VJTUt9Us8cKj"
+PEM = (
+    f"key:\n-----BEGIN PRIVATE KEY-----\n{PEM_BODY}\n{PEM_BODY[::-1]}\n"
+    "-----END PRIVATE KEY-----\nok"
+)
 
 
 def _db_text() -> str:
@@ -97,6 +102,7 @@ async def test_full_mode_redacts_secrets_before_anything_is_stored(
             {"role": "user", "content": [{"type": "tool_result", "content": f"x {AWS_KEY}"}]},
         ],
         "metadata": {"api_key": "plain-but-named-secret", "token": "abc"},
+        "tools": [{"name": "x", "description": PEM}],
         "max_tokens": 64,
     }
     response = {
@@ -113,7 +119,8 @@ async def test_full_mode_redacts_secrets_before_anything_is_stored(
     assert detail["request"]["metadata"] == {"api_key": "****", "token": "****"}
     assert "my key is" in detail["request"]["messages"][0]["content"]
     text = _db_text()
-    for secret in (*SECRETS, "plain-but-named-secret"):
+    assert detail["request"]["tools"][0]["description"] == "key:\n[REDACTED]\nok"
+    for secret in (*SECRETS, "plain-but-named-secret", PEM_BODY, PEM_BODY[::-1]):
         assert secret not in row["detail"] and secret not in text
 
 
@@ -281,3 +288,68 @@ async def test_every_record_gets_exactly_one_audit_row(
 ) -> None:
     await _record(open_team(audit=mode, usage_batch_size=3), 10)
     assert len(_rows()) == 10
+
+
+def test_canonical_is_json_dumps_sorted_and_compact_for_every_tricky_string() -> None:
+    tricky = "".join(chr(c) for c in range(0x80)) + 'é\u2028\u2029\ufeff😀\\"/'
+    row = {"z": tricky, "a": 2**62, "m": None, "é": "x"}
+    plain = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical(row) == plain.encode()
+
+
+def test_audit_times_match_datetime_to_the_microsecond() -> None:
+    import random
+    from datetime import UTC, datetime
+
+    from lynkr_cli.team.times import rfc3339_micro
+
+    rng = random.Random(7)
+    for ts in [0.0, 1.0000005, 59.9999995, *(rng.uniform(0, 4e9) for _ in range(20_000))]:
+        expected = datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+        assert rfc3339_micro(ts) == expected, ts
+
+
+def test_redaction_leaves_innocent_text_alone_and_catches_every_detector_kind() -> None:
+    from lynkr_cli.team.redact import redact_text
+
+    prose = "def refactor(x):\n    return x + 1  # plain code\n" * 50
+    assert redact_text(prose, 10**6) == prose
+    planted = {
+        "github": "ghp_" + "a1B2" * 10,
+        "slack": "xoxb-1234567890-abcdefghij",
+        "gcp": "AIza" + "x" * 35,
+        "databricks": "dapi" + "0123456789abcdef" * 2,
+        "openai": "sk-proj-" + "Q" * 48,
+        "lynkr": "lk-" + "Z" * 43,
+        "bearer": "Bearer abcdefgh12345678",
+        "assignment": 'client_secret = "q8ZrT4mWx2Lp9sVb"',
+    }
+    for kind, secret in planted.items():
+        out = redact_text(f"line one\nthe {kind} one: {secret} end\nline three", 10**6)
+        value = secret.split('"')[1] if kind == "assignment" else secret.split()[-1]
+        assert value not in out, kind
+        assert out.startswith("line one\n") and out.endswith("\nline three"), kind
+
+
+def test_the_redactor_remembers_long_strings_within_its_bound(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from lynkr_cli.team import redact
+
+    calls: list[int] = []
+    real = redact.redact_text
+
+    def counting(text: str, max_chars: int) -> str:
+        calls.append(len(text))
+        return real(text, max_chars)
+
+    monkeypatch.setattr(redact, "redact_text", counting)
+    r = redact.Redactor(10**6, memo_chars=5000)
+    turn = f"api_key = '{AWS_KEY}'\n" + "x" * 2000
+    body = {"messages": [{"content": turn}, {"content": "short"}]}
+    first, second = r.body(body), r.body(body)
+    assert first == second and AWS_KEY not in json.dumps(first)
+    assert len([n for n in calls if n > 1000]) == 1  # the long string was redacted once
+    for n in range(10):  # more than the bound: the oldest entries go
+        r.text(f"{n}" * 1000)
+    assert sum(len(v) for v in r._memo.values()) <= 5000

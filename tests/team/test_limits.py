@@ -14,6 +14,7 @@ import pytest
 from lynkr_cli.team.api import Team
 from lynkr_cli.team.limits import rate_headers
 from lynkr_cli.team.sqlite import SqliteStore
+from lynkr_cli.team.store import Check
 from lynkr_cli.team.times import day_window, minute_window, month_window
 from lynkr_cli.team.types import Limits, RateLimited, Usage
 from tests.team.conftest import Clock, issue, usage_record
@@ -156,12 +157,13 @@ async def test_admin_and_unlimited_keys_get_no_headers_and_no_counting(
     team = open_team(admin_key="admin-secret-0123456789")
     for principal in (team.authenticate(key), team.authenticate("admin-secret-0123456789")):
         adm = await team.admit(principal, SONNET, 10**9)
-        assert adm.headers() == {} and adm.charged == ()
+        assert adm.headers() == {} and adm.checks == ()
         assert await team.settle(adm, Usage(input_tokens=1_000_000)) == 3 * 10**9
 
 
 def test_tokens_headers_report_the_tightest_limit() -> None:
-    headers = rate_headers([("tok/m", 1000, 100, 60.0), ("tok/d", 5000, 4500, 86400.0)])
+    checks = [Check("tok/m", 0.0, 60.0, 1, 1000), Check("tok/d", 0.0, 86400.0, 1, 5000)]
+    headers = rate_headers(checks, (100, 4500))
     assert headers["anthropic-ratelimit-tokens-limit"] == "5000"
     assert headers["anthropic-ratelimit-tokens-remaining"] == "500"
     assert headers["anthropic-ratelimit-tokens-reset"] == "1970-01-02T00:00:00Z"
