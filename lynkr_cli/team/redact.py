@@ -21,8 +21,10 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+from bisect import bisect_right
 from collections import OrderedDict
 from collections.abc import Mapping
+from itertools import accumulate
 from typing import Any
 
 TRUNCATED = "…[truncated by lynkr: {n} more characters]"
@@ -99,6 +101,7 @@ def redact_error(text: str, max_chars: int = 2000) -> str:
 
 
 def redact_text(text: str, max_chars: int) -> str:
+    """``text`` cut to ``max_chars`` and with every credential masked."""
     if len(text) > max_chars:
         text = text[:max_chars] + TRUNCATED.format(n=len(text) - max_chars)
     lowered = text.lower()
@@ -112,9 +115,42 @@ def redact_text(text: str, max_chars: int) -> str:
         text = _PEM.sub(MASK, text)
     if "lk-" in lowered:
         text = KEY_PATTERN.sub(MASK, text)
-    lines = redact_shapes(text).split("\n")
+    text = redact_shapes(text)
+    lines = text.split("\n")
+    suspects = _hinted_lines(text.lower(), lines)
     for i, line in enumerate(lines):
-        low = line.lower()
-        if any(hint in low for hint in _HINTS):
+        if i in suspects or _may_assign(line):
             lines[i] = redact_line(line)
     return "\n".join(lines)
+
+
+def _hinted_lines(lowered: str, lines: list[str]) -> set[int]:
+    """Numbers of the lines holding a literal some ``git.secrets`` detector needs."""
+    found: set[int] = set()
+    ends: list[int] | None = None
+    for hint in _DETECTOR_HINTS:
+        pos = lowered.find(hint)
+        while pos != -1:
+            if ends is None:
+                ends = list(accumulate(len(line) + 1 for line in lines))
+            found.add(bisect_right(ends, pos))
+            pos = lowered.find(hint, pos + 1)
+    return found
+
+
+def _may_assign(line: str) -> bool:
+    """Whether ``git.secrets``' ``name = "value"`` check could match: a quote and a word."""
+    if "'" not in line and '"' not in line:
+        return False
+    low = line.lower()
+    return any(word in low for word in _ASSIGN_WORDS)
+
+
+_ASSIGN_WORDS = ("secret", "token", "passw", "pwd", "key", "credential", "auth")
+# A literal each git.secrets detector's match contains (lower case); a test keeps this
+# list in step with the detectors.
+_DETECTOR_HINTS = (
+    "-----begin", "akia", "asia", "abia", "acca", "aws", "aiza", "private_key_id",
+    "accountkey=", "q~", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox",
+    "hooks.slack", "sk-", "dapi",
+)  # fmt: skip

@@ -309,26 +309,41 @@ def test_audit_times_match_datetime_to_the_microsecond() -> None:
         assert rfc3339_micro(ts) == expected, ts
 
 
-def test_redaction_leaves_innocent_text_alone_and_catches_every_detector_kind() -> None:
+PLANTED = {
+    "private key": f"-----BEGIN RSA PRIVATE KEY-----\n{PEM_BODY}\n-----END RSA PRIVATE KEY-----",
+    "AWS access key id": AWS_KEY,
+    "AWS secret access key": "aws_secret_access_key = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKY'",
+    "GCP API key": "AIza" + "SyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUvW",
+    "GCP service account key": '"private_key_id": "' + "0123456789abcdef" * 2 + '01234567"',
+    "Azure storage account key": "AccountKey=" + "A1b2C3d4" * 10 + "A1b2C3==",
+    "Azure AD client secret": "abc8Q~" + "Xy7_q.Xy7_q~Xy7_q.Xy7_q~Xy7_q.Xy7_",
+    "GitHub token": "ghp_" + "a1B2" * 10,
+    "Slack token": "xoxb-1234567890-abcdefghij",
+    "Slack webhook": "https://hooks.slack.com/services/T0123ABC/B0123ABC/" + "a1B2c3D4" * 3,
+    "Anthropic API key": ANTHROPIC_KEY,
+    "OpenAI API key": "sk-proj-" + "Q7x_" * 12,
+    "Databricks token": "dapi" + "0123456789abcdef" * 2,
+}
+
+
+def test_redaction_catches_every_git_review_detector_and_leaves_other_lines_alone() -> None:
+    from lynkr_cli.git.secrets import DETECTORS, scan_line
     from lynkr_cli.team.redact import redact_text
 
-    prose = "def refactor(x):\n    return x + 1  # plain code\n" * 50
+    assert {kind for kind, _ in DETECTORS} == set(PLANTED), "a detector changed: update both"
+    prose = "def refactor(x):\n    key = compute(x)  # plain code\n" * 50
     assert redact_text(prose, 10**6) == prose
-    planted = {
-        "github": "ghp_" + "a1B2" * 10,
-        "slack": "xoxb-1234567890-abcdefghij",
-        "gcp": "AIza" + "x" * 35,
-        "databricks": "dapi" + "0123456789abcdef" * 2,
-        "openai": "sk-proj-" + "Q" * 48,
-        "lynkr": "lk-" + "Z" * 43,
-        "bearer": "Bearer abcdefgh12345678",
-        "assignment": 'client_secret = "q8ZrT4mWx2Lp9sVb"',
-    }
-    for kind, secret in planted.items():
-        out = redact_text(f"line one\nthe {kind} one: {secret} end\nline three", 10**6)
+    for kind, secret in PLANTED.items():
+        assert scan_line(secret) == kind or kind == "OpenAI API key", kind
+        out = redact_text(f"line one\nfound: {secret} end\nline three", 10**6)
+        assert out.startswith("line one\n") and out.endswith("\nline three"), kind
+        assert secret not in out, kind
+    extra = {"lynkr": "lk-" + "Z" * 43, "bearer": "Bearer abcdefgh12345678",
+             "assignment": 'client_secret = "q8ZrT4mWx2Lp9sVb"'}  # fmt: skip
+    for kind, secret in extra.items():
+        out = redact_text(f"a\nthe {kind}: {secret}\nb", 10**6)
         value = secret.split('"')[1] if kind == "assignment" else secret.split()[-1]
         assert value not in out, kind
-        assert out.startswith("line one\n") and out.endswith("\nline three"), kind
 
 
 def test_the_redactor_remembers_long_strings_within_its_bound(
