@@ -7,7 +7,7 @@ The errors::
     │                             revoked or expired
     ├── ModelRefused              403 permission_error: the key may not use this model
     ├── RateLimited               429 rate_limit_error; ``retry_after`` seconds and ``headers``
-    └── TeamUnavailable           503: the key store could not be read for too long
+    └── TeamUnavailable           503 api_error: the key store could not be read for too long
 
 No message ever contains a presented key.
 """
@@ -31,14 +31,20 @@ Plan = tuple[tuple[str, int, int], ...]  # (counter, limit, window) per limit a 
 
 
 class TeamError(Exception):
-    """Base of the team errors; ``message`` is written for the key holder."""
+    """Base of the team errors; ``message`` is written for the key holder.
+
+    The gateway answers ``ApiError(e.status, e.message, error_type=e.error_type,
+    headers=e.headers, retry=e.retry)``: ``retry`` becomes ``x-should-retry``.
+    """
 
     status = 500
     error_type = "api_error"
+    retry = False
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+        self.headers: dict[str, str] = {}
 
 
 class AuthError(TeamError):
@@ -58,6 +64,7 @@ class ModelRefused(TeamError):
 class RateLimited(TeamError):
     status = 429
     error_type = "rate_limit_error"
+    retry = True
 
     def __init__(self, limit: str, message: str, retry_after: int, headers: dict[str, str]) -> None:
         super().__init__(message)
@@ -68,7 +75,8 @@ class RateLimited(TeamError):
 
 class TeamUnavailable(TeamError):
     status = 503
-    error_type = "overloaded_error"
+    error_type = "api_error"
+    retry = True
 
 
 @dataclass(frozen=True, slots=True)
