@@ -36,6 +36,8 @@ cannot be read for ``3 × key_cache_ttl``, issued keys get :class:`TeamUnavailab
 until it can (``LYNKR_API_KEY`` keeps working). Before ``start()`` (scripts, tests)
 a stale snapshot is reloaded synchronously instead.
 
+Key reads run on their own thread, so a long batch of audit writes never delays them.
+
 **Limits** (:mod:`lynkr_cli.team.limits`): ``admit`` is a coroutine so a Redis
 ``LimitStore`` can slot in; the in-memory one never awaits. **Usage and audit**
 (:mod:`lynkr_cli.team.recorder`): ``record_usage`` only appends to a queue; batches of
@@ -49,6 +51,7 @@ import asyncio
 import contextlib
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -132,6 +135,7 @@ class Team:
         self._version = -1
         self._checked = 0.0
         self._keys: list[KeyRecord] = []
+        self._reader: ThreadPoolExecutor | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.log = get_logger("lynkr.team")
         self.reload_keys()
@@ -188,15 +192,15 @@ class Team:
 
     async def refresh(self) -> None:
         """Reload the keys if the store's change counter moved (off the event loop)."""
-        version = await self.recorder.run_in_worker(self.store.keys_version)
+        version = await self._read(self.store.keys_version)
         if version == self._version:
             self._checked = time.monotonic()
             return
-        keys = await self.recorder.run_in_worker(self.store.list_keys)
+        keys = await self._read(self.store.list_keys)
         known = {key.id: key.limits for key in self._keys}
         changed = [key for key in keys if known.get(key.id) != key.limits]
         if changed:  # a new budget must count what the key already spent this month
-            await self.recorder.run_in_worker(self._seed, changed)
+            await self._read(self._seed, changed)
         self._load(keys, version)
 
     # ------------------------------------------------------------------ limits
@@ -238,10 +242,16 @@ class Team:
         )
 
     # ------------------------------------------------------------------ lifecycle
+    async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
+        """Key reads on their own thread: a long batch write must not delay a revocation."""
+        if self._reader is None:
+            self._reader = ThreadPoolExecutor(1, thread_name_prefix="lynkr-team-keys")
+        return await asyncio.get_running_loop().run_in_executor(self._reader, fn, *args)
+
     async def start(self) -> None:
         await self.recorder.start()
         await self.refresh()
-        await self.recorder.run_in_worker(self._seed, self._keys)
+        await self._read(self._seed, self._keys)
         self._tasks = [asyncio.create_task(self._refresh_forever(), name="lynkr-team-keys")]
         if self.settings.audit_retention_days > 0 and self.settings.audit != "off":
             self._tasks.append(asyncio.create_task(self._prune_forever(), name="lynkr-team-prune"))
@@ -255,6 +265,10 @@ class Team:
                 await task
         self._tasks = []
         await self.recorder.stop()
+        if self._reader is not None:
+            await self._read(self.store.close)
+            self._reader.shutdown(wait=True)
+            self._reader = None
         self.store.close()  # this thread's connection; the writer's closed with its thread
 
     def _seed(self, keys: list[KeyRecord]) -> None:
