@@ -19,11 +19,22 @@ Per request (only while ``team.active``; otherwise the gateway behaves as before
     team.record_usage(UsageRecord(request_id, ts, principal.key_id, principal.name, ...,
                                   cost_nano=cost_nano), request=body, response=message)
 
+A refused key is worth an audit entry: ``team.record_auth_failure(request_id, e.reason)``.
+Requests the gateway answers while ``team.active`` is False can still be recorded (with
+an empty key), so ``lynkr usage`` works for a single user too.
+
+:class:`Principal` (:mod:`lynkr_cli.team.types`): ``key_id``, ``name``, ``prefix``
+(``admin`` is True for ``LYNKR_API_KEY``, with an empty name), ``models`` globs with
+``allows_model()``/``check_model()``, ``tools`` (never|auto|always; None for the admin:
+the gateway's own ``LYNKR_TOOLS_MODE``), ``limits``, and ``guard`` (None: reserved for
+a per-key guard mode).
+
 Errors (:mod:`lynkr_cli.team.types`) carry ``status``, ``error_type`` (Anthropic's error
-``type``) and a ``message`` safe for the key holder: :class:`AuthError` 401
-(``reason`` missing|unknown|revoked|expired), :class:`ModelRefused` 403,
-:class:`RateLimited` 429 (``retry_after`` and ``headers``, ``retry-after`` included),
-:class:`TeamUnavailable` 503.
+``type``), ``headers``, ``retry`` (for ``x-should-retry``) and a ``message`` safe for
+the key holder: :class:`AuthError` 401 (``reason`` missing|unknown|revoked|expired),
+:class:`ModelRefused` 403, :class:`RateLimited` 429 (``retry_after``; ``headers``
+include ``retry-after`` and the ``anthropic-ratelimit-*`` set), :class:`TeamUnavailable`
+503.
 
 **Key checks.** Every issued key lives in memory by the SHA-256 of the key
 (:class:`~lynkr_cli.team.keys.KeyCache`); ``authenticate`` hashes the presented key,

@@ -17,148 +17,17 @@ from typing import Any
 from lynkr_cli import db
 from lynkr_cli.errors import UsageError
 from lynkr_cli.team.audit import GENESIS, seal
+from lynkr_cli.team.sqlite_schema import (
+    AUDIT_COLUMNS,
+    COMPONENT,
+    GROUPS,
+    INSERT_AUDIT,
+    INSERT_USAGE,
+    MIGRATIONS,
+    TOTALS,
+)
 from lynkr_cli.team.store import AuditEntry, AuditFilter, UsageQuery, UsageTotal
 from lynkr_cli.team.types import KeyRecord, Limits, UsageRecord
-
-COMPONENT = "team"
-MIGRATIONS: list[db.Migration] = [
-    """
-    CREATE TABLE team_keys (
-        id TEXT PRIMARY KEY,
-        name TEXT NOT NULL,
-        prefix TEXT NOT NULL,
-        secret_hash TEXT NOT NULL UNIQUE,
-        created_at REAL NOT NULL,
-        expires_at REAL,
-        revoked_at REAL,
-        models TEXT NOT NULL DEFAULT '[]',
-        tools TEXT NOT NULL DEFAULT 'never',
-        limits TEXT NOT NULL DEFAULT '{}',
-        note TEXT NOT NULL DEFAULT '',
-        guard TEXT,
-        previous_hash TEXT,
-        previous_until REAL,
-        last_used_at REAL
-    );
-    CREATE UNIQUE INDEX team_keys_live_name ON team_keys (name) WHERE revoked_at IS NULL;
-    CREATE TABLE team_meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
-    INSERT INTO team_meta (name, value) VALUES ('keys_version', 0);
-    CREATE TABLE team_usage (
-        id INTEGER PRIMARY KEY,
-        ts REAL NOT NULL,
-        request_id TEXT NOT NULL,
-        key_id TEXT NOT NULL DEFAULT '',
-        key_name TEXT NOT NULL DEFAULT '',
-        client_model TEXT NOT NULL DEFAULT '',
-        provider TEXT NOT NULL DEFAULT '',
-        upstream_model TEXT NOT NULL DEFAULT '',
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_nano INTEGER NOT NULL DEFAULT 0,
-        status INTEGER NOT NULL DEFAULT 0,
-        latency_ms REAL NOT NULL DEFAULT 0,
-        ttfb_ms REAL,
-        streamed INTEGER NOT NULL DEFAULT 0,
-        cache_hit INTEGER NOT NULL DEFAULT 0,
-        tool_rounds INTEGER NOT NULL DEFAULT 0,
-        route TEXT NOT NULL DEFAULT '',
-        guard_findings TEXT NOT NULL DEFAULT '{}',
-        error TEXT NOT NULL DEFAULT ''
-    );
-    CREATE INDEX team_usage_ts ON team_usage (ts);
-    CREATE INDEX team_usage_key_ts ON team_usage (key_id, ts);
-    CREATE TABLE team_audit (
-        seq INTEGER PRIMARY KEY,
-        ts TEXT NOT NULL,
-        event TEXT NOT NULL,
-        request_id TEXT NOT NULL DEFAULT '',
-        key_id TEXT NOT NULL DEFAULT '',
-        key_name TEXT NOT NULL DEFAULT '',
-        client_model TEXT NOT NULL DEFAULT '',
-        provider TEXT NOT NULL DEFAULT '',
-        upstream_model TEXT NOT NULL DEFAULT '',
-        status INTEGER NOT NULL DEFAULT 0,
-        input_tokens INTEGER NOT NULL DEFAULT 0,
-        output_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_creation_tokens INTEGER NOT NULL DEFAULT 0,
-        cache_read_tokens INTEGER NOT NULL DEFAULT 0,
-        cost_nano INTEGER NOT NULL DEFAULT 0,
-        detail TEXT NOT NULL DEFAULT '',
-        prev_hash TEXT NOT NULL,
-        hash TEXT NOT NULL
-    );
-    CREATE INDEX team_audit_ts ON team_audit (ts);
-    CREATE TABLE team_audit_anchor (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        seq INTEGER NOT NULL,
-        hash TEXT NOT NULL
-    );
-    """,
-]
-_USAGE_COLUMNS = (
-    "ts",
-    "request_id",
-    "key_id",
-    "key_name",
-    "client_model",
-    "provider",
-    "upstream_model",
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_tokens",
-    "cache_read_tokens",
-    "cost_nano",
-    "status",
-    "latency_ms",
-    "ttfb_ms",
-    "streamed",
-    "cache_hit",
-    "tool_rounds",
-    "route",
-    "guard_findings",
-    "error",
-)
-_AUDIT_COLUMNS = (
-    "seq",
-    "ts",
-    "event",
-    "request_id",
-    "key_id",
-    "key_name",
-    "client_model",
-    "provider",
-    "upstream_model",
-    "status",
-    "input_tokens",
-    "output_tokens",
-    "cache_creation_tokens",
-    "cache_read_tokens",
-    "cost_nano",
-    "detail",
-    "prev_hash",
-    "hash",
-)
-_INSERT_USAGE = (
-    f"INSERT INTO team_usage ({', '.join(_USAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_USAGE_COLUMNS))})"
-)
-_INSERT_AUDIT = (
-    f"INSERT INTO team_audit ({', '.join(_AUDIT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(_AUDIT_COLUMNS))})"
-)
-_GROUPS = {
-    "key": "key_id",
-    "model": "client_model",
-    "upstream": "upstream_model",
-    "provider": "provider",
-    "day": "strftime('%Y-%m-%d', ts, 'unixepoch')",
-}
-_TOTALS = (
-    "COUNT(*), SUM(status >= 400), SUM(input_tokens), SUM(output_tokens), "
-    "SUM(cache_creation_tokens), SUM(cache_read_tokens), SUM(cost_nano), MAX(key_name)"
-)
 
 
 class SqliteStore:
@@ -244,7 +113,7 @@ class SqliteStore:
             if rec.key_id and rec.ts > last_used.get(rec.key_id, 0.0):
                 last_used[rec.key_id] = rec.ts
         with db.transaction(conn):
-            conn.executemany(_INSERT_USAGE, [_usage_values(r) for r in usage])
+            conn.executemany(INSERT_USAGE, [_usage_values(r) for r in usage])
             conn.executemany(
                 "UPDATE team_keys SET last_used_at = ? WHERE id = ? "
                 "AND (last_used_at IS NULL OR last_used_at < ?)",
@@ -254,10 +123,10 @@ class SqliteStore:
                 self._append(conn, audit)
 
     def usage_totals(self, query: UsageQuery) -> list[UsageTotal]:
-        group = _GROUPS[query.group]
+        group = GROUPS[query.group]
         where, params = _usage_where(query)
         rows = self._conn().execute(
-            f"SELECT {group} AS g, {_TOTALS} FROM team_usage {where} GROUP BY g ORDER BY g",
+            f"SELECT {group} AS g, {TOTALS} FROM team_usage {where} GROUP BY g ORDER BY g",
             params,
         )
         return [_total(row, query.group) for row in rows]
@@ -279,8 +148,8 @@ class SqliteStore:
             seq += 1
             row = seal(entry, seq, prev)
             prev = row["hash"]
-            rows.append(tuple(row[c] for c in _AUDIT_COLUMNS))
-        conn.executemany(_INSERT_AUDIT, rows)
+            rows.append(tuple(row[c] for c in AUDIT_COLUMNS))
+        conn.executemany(INSERT_AUDIT, rows)
 
     def _head(self, conn: sqlite3.Connection) -> tuple[int, str]:
         row = conn.execute("SELECT seq, hash FROM team_audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -296,14 +165,14 @@ class SqliteStore:
 
     def audit_chain(self) -> Iterator[dict[str, Any]]:
         cursor = self._conn().execute(
-            f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM team_audit ORDER BY seq"
+            f"SELECT {', '.join(AUDIT_COLUMNS)} FROM team_audit ORDER BY seq"
         )
         for row in cursor:
             yield dict(row)
 
     def audit_rows(self, flt: AuditFilter, *, last: int | None = None) -> Iterator[dict[str, Any]]:
         where, params = _audit_where(flt)
-        sql = f"SELECT {', '.join(_AUDIT_COLUMNS)} FROM team_audit {where}"
+        sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM team_audit {where}"
         if last is not None:
             sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
             params.append(last)
