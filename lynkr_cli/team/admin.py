@@ -78,6 +78,23 @@ def parse_models(text: str | None) -> tuple[str, ...]:
     return globs
 
 
+def limit_changes(
+    rpm: str | None,
+    tpm: str | None,
+    tokens_day: str | None,
+    tokens_month: str | None,
+    budget_usd: str | None,
+) -> dict[str, Any]:
+    """The limits given as command-line text, parsed; ``UNSET`` where none was given."""
+    return {
+        "rpm": parse_count(rpm, "--rpm"),
+        "tpm": parse_count(tpm, "--tpm"),
+        "tokens_day": parse_count(tokens_day, "--tokens-day"),
+        "tokens_month": parse_count(tokens_month, "--tokens-month"),
+        "budget_usd": parse_budget(budget_usd),
+    }
+
+
 def merge_limits(current: Limits, **changes: Any) -> Limits:
     return replace(current, **{k: v for k, v in changes.items() if v is not UNSET})
 

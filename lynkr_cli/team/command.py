@@ -110,12 +110,7 @@ def create(  # noqa: PLR0917 (Typer parameters)
     from lynkr_cli.team.types import Limits
 
     lim = admin.merge_limits(
-        Limits(),
-        rpm=admin.parse_count(rpm, "--rpm"),
-        tpm=admin.parse_count(tpm, "--tpm"),
-        tokens_day=admin.parse_count(tokens_day, "--tokens-day"),
-        tokens_month=admin.parse_count(tokens_month, "--tokens-month"),
-        budget_usd=admin.parse_budget(budget_usd),
+        Limits(), **admin.limit_changes(rpm, tpm, tokens_day, tokens_month, budget_usd)
     )
     key, secret = admin.create(
         _store(),
@@ -331,11 +326,7 @@ def update(  # noqa: PLR0917 (Typer parameters)
         "models": admin.parse_models(models),
         "tools": tools if tools is not None else admin.UNSET,
         "note": note if note is not None else admin.UNSET,
-        "rpm": admin.parse_count(rpm, "--rpm"),
-        "tpm": admin.parse_count(tpm, "--tpm"),
-        "tokens_day": admin.parse_count(tokens_day, "--tokens-day"),
-        "tokens_month": admin.parse_count(tokens_month, "--tokens-month"),
-        "budget_usd": admin.parse_budget(budget_usd),
+        **admin.limit_changes(rpm, tpm, tokens_day, tokens_month, budget_usd),
     }
     record = admin.update(_store(), key, _audit_mode(), **changes)
     if json_output:

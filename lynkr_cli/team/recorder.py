@@ -37,6 +37,10 @@ from lynkr_cli.team.types import AuditMode, UsageRecord
 
 Batch = tuple[list[UsageRecord], list[AuditEntry]]
 _RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+# What a request's audit entry copies from its usage record.
+_FROM_USAGE = tuple(
+    name for name in AuditEntry.__dataclass_fields__ if name not in ("ts", "event", "detail")
+)
 
 
 @dataclass(slots=True)
@@ -224,23 +228,8 @@ class Recorder:
         if self.audit == "full":
             detail["request"] = self.redactor.body(item.request)
             detail["response"] = self.redactor.body(item.response)
-        return AuditEntry(
-            ts=rfc3339_micro(rec.ts),
-            event="request",
-            request_id=rec.request_id,
-            key_id=rec.key_id,
-            key_name=rec.key_name,
-            client_model=rec.client_model,
-            provider=rec.provider,
-            upstream_model=rec.upstream_model,
-            status=rec.status,
-            input_tokens=rec.input_tokens,
-            output_tokens=rec.output_tokens,
-            cache_creation_tokens=rec.cache_creation_tokens,
-            cache_read_tokens=rec.cache_read_tokens,
-            cost_nano=rec.cost_nano,
-            detail=detail_json(detail),
-        )
+        shared = {name: getattr(rec, name) for name in _FROM_USAGE}
+        return AuditEntry(rfc3339_micro(rec.ts), "request", detail=detail_json(detail), **shared)
 
     # ------------------------------------------------------------------ spill file
     def _spill_all(self) -> None:
