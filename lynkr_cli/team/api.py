@@ -133,7 +133,7 @@ class Team:
         self.ttl = float(team.key_cache_ttl)
         self.keys = KeyCache(admin.get_secret_value() if admin is not None else None)
         self.prices = prices_mod.build(team.prices, team.prices_file)
-        self.limit_store: LimitStore = limit_store or MemoryLimitStore(clock)
+        self.limit_store: LimitStore = limit_store or MemoryLimitStore()
         self.limiter = Limiter(self.limit_store, self.prices, clock)
         self.recorder = Recorder(
             store,

@@ -47,37 +47,39 @@ _LIMIT_NAMES = {
 
 
 class MemoryLimitStore:
-    """Counters in this process, behind one lock (safe from asyncio tasks and threads)."""
+    """Counters in this process, behind one lock (safe from asyncio tasks and threads).
 
-    def __init__(self, clock: Callable[[], float] = time.time) -> None:
-        self._counts: dict[tuple[str, str, float], int] = {}
-        self._ends: dict[tuple[str, str, float], float] = {}
+    Each key keeps one ``[window start, value]`` per counter: a change for a window
+    that has already rolled over is dropped, so nothing needs collecting.
+    """
+
+    def __init__(self) -> None:
+        self._keys: dict[str, dict[str, list[float]]] = {}
         self._lock = threading.Lock()
-        self._clock = clock
-        self._next_gc = 0.0
 
     async def acquire(self, key_id: str, checks: Sequence[Check]) -> Decision:
         return self.acquire_sync(key_id, checks)
 
     def acquire_sync(self, key_id: str, checks: Sequence[Check]) -> Decision:
-        counts, ends = self._counts, self._ends
         with self._lock:
+            slots = self._keys.get(key_id)
+            if slots is None:
+                slots = self._keys[key_id] = {}
             found: list[int] = []
-            for i, (counter, window, _, amount, limit, when_empty) in enumerate(checks):
-                current = counts.get((key_id, counter, window), 0)
-                if current + amount > limit and not (when_empty and current == 0):
-                    rest = [counts.get((key_id, c.counter, c.window), 0) for c in checks[i:]]
-                    return Decision(False, (*found, *rest), i)
+            for check in checks:
+                entry = slots.get(check.counter)
+                current = int(entry[1]) if entry is not None and entry[0] == check.window else 0
+                if current + check.amount > check.limit and not (
+                    check.allow_when_empty and current == 0
+                ):
+                    rest = [self._value(slots, c.counter, c.window) for c in checks[len(found) :]]
+                    return Decision(False, (*found, *rest), len(found))
                 found.append(current)
             values: list[int] = []
-            for (counter, window, end, amount, _, _), current in zip(checks, found, strict=True):
-                key = (key_id, counter, window)
-                if key not in ends:
-                    ends[key] = end
-                counts[key] = value = current + amount
+            for check, current in zip(checks, found, strict=True):
+                value = current + check.amount
+                slots[check.counter] = [check.window, value]
                 values.append(value)
-            if self._clock() >= self._next_gc:
-                self._collect()
             return Decision(True, tuple(values))
 
     async def add(self, key_id: str, changes: Sequence[tuple[str, float, float, int]]) -> None:
@@ -85,26 +87,25 @@ class MemoryLimitStore:
 
     def add_sync(self, key_id: str, changes: Sequence[tuple[str, float, float, int]]) -> None:
         with self._lock:
-            for counter, window, window_end, amount in changes:
-                key = (key_id, counter, window)
-                self._counts[key] = self._counts.get(key, 0) + amount
-                self._ends[key] = window_end
+            slots = self._keys.setdefault(key_id, {})
+            for counter, window, _, amount in changes:
+                entry = slots.get(counter)
+                if entry is not None and entry[0] == window:
+                    entry[1] += amount
+                elif entry is None or entry[0] < window:
+                    slots[counter] = [window, amount]
 
     def seed(self, key_id: str, counter: str, window: float, window_end: float, value: int) -> None:
         with self._lock:
-            key = (key_id, counter, window)
-            self._counts[key] = value
-            self._ends[key] = window_end
+            self._keys.setdefault(key_id, {})[counter] = [window, value]
 
     def value(self, key_id: str, counter: str, window: float) -> int:
-        return self._counts.get((key_id, counter, window), 0)
+        return self._value(self._keys.get(key_id, {}), counter, window)
 
-    def _collect(self) -> None:
-        now = self._clock()
-        self._next_gc = now + 60
-        for key in [k for k, end in self._ends.items() if end <= now]:
-            self._counts.pop(key, None)
-            self._ends.pop(key, None)
+    @staticmethod
+    def _value(slots: dict[str, list[float]], counter: str, window: float) -> int:
+        entry = slots.get(counter)
+        return int(entry[1]) if entry is not None and entry[0] == window else 0
 
 
 @dataclass(slots=True)
