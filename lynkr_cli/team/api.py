@@ -125,6 +125,8 @@ class Team:
         *,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        from lynkr_cli.settings import secret_values
+
         team = settings.team
         admin = settings.server.api_key
         self.settings = team
@@ -142,6 +144,7 @@ class Team:
             interval=team.usage_flush_seconds,
             max_body_chars=team.audit_max_body_kb * 1024,
             spill=paths.state_dir() / SPILL_NAME,
+            known=secret_values(settings),  # the gateway's own keys, masked in any body
         )
         self._version = -1
         self._checked = 0.0

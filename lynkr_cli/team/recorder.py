@@ -22,7 +22,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -63,12 +63,13 @@ class Recorder:
         interval: float = 1.0,
         max_body_chars: int = 256 * 1024,
         spill: Path | None = None,
+        known: Iterable[str] = (),
     ) -> None:
         self.store = store
         self.audit = audit
         self.batch_size = batch_size
         self.interval = interval
-        self.redactor = Redactor(max_body_chars)  # used on the writer thread only
+        self.redactor = Redactor(max_body_chars, known)
         self.spill = spill
         self._queue: deque[_Pending] = deque()
         self._failed: deque[Batch] = deque()
@@ -209,7 +210,7 @@ class Recorder:
         usage = [item.usage for item in items if item.usage is not None]
         for rec in usage:
             if rec.error:
-                rec.error = redact_error(rec.error)
+                rec.error = redact_error(rec.error, self.redactor.known)
         audit: list[AuditEntry] = []
         if self.audit != "off":
             for item in items:

@@ -1,19 +1,16 @@
 """Redaction of audit bodies and stored error text: no credential reaches the database.
 
-Three layers, all of them the project's own: the log redactor (secret-looking key
-names and value shapes: ``logs.redact``), lynkr's own keys (``lk-…``) and whole PEM
-private-key blocks, then every detector ``lynkr git review`` uses
-(``git.secrets.redact_line``), line by line.
+The project's one redactor does the work (``git.secrets.redact_secrets``: private-key
+blocks, every detector ``lynkr git review`` uses, the log redactor's shapes, and the
+values of secret-named assignments), after the log redactor's masking of values
+under secret-looking names (``logs.redact``). On top of it, lynkr's own keys
+(``lk-…``) and the gateway's configured secret values (its upstream keys, say) are
+masked wherever they appear.
 
-The detectors cost up to ~0.3 ms per KB of code, and a Claude Code request carries
-hundreds of KB, most of it the same conversation as the turn before. So:
-
-- each detector needs a literal its match contains (``AKIA``, ``sk-``, ``xox``,
-  ``secret``…): a line without any of them (case-insensitive) cannot match and is
-  skipped, a check that runs in C over the whole text first;
-- :class:`Redactor` remembers the redacted form of long strings it has seen (by a
-  BLAKE2 digest, bounded in total size), so a conversation's earlier turns are not
-  redacted again with every new request.
+A Claude Code request carries hundreds of KB, most of it the conversation the turn
+before already sent, so :class:`Redactor` remembers the redacted form of long
+strings it has seen (by a BLAKE2 digest, bounded in total size) instead of redacting
+them again with every new request.
 """
 
 from __future__ import annotations
@@ -21,27 +18,13 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from bisect import bisect_right
 from collections import OrderedDict
-from collections.abc import Mapping
-from itertools import accumulate
+from collections.abc import Iterable, Mapping
 from typing import Any
 
+from lynkr_cli.team.keys import KEY_PATTERN
+
 TRUNCATED = "…[truncated by lynkr: {n} more characters]"
-MASK = "[REDACTED]"
-_PEM = re.compile(
-    r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----.*?"
-    r"(?:-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----|\Z)",
-    re.DOTALL,
-)
-# A literal (lower case) that every match of some detector contains.
-_HINTS = (
-    "-----begin", "akia", "asia", "abia", "acca", "aiza", "q~", "ghp_", "gho_", "ghu_",
-    "ghs_", "ghr_", "github_pat_", "xox", "hooks.slack", "sk-", "dapi", "lk-", "secret",
-    "token", "passw", "pwd", "key", "credential", "auth", "bearer", "://",
-)  # fmt: skip
-
-
 MEMO_MIN_CHARS = 512  # shorter strings are cheaper to redact than to look up
 MEMO_MAX_CHARS = 64 * 1024 * 1024  # redacted text kept for reuse, in total
 
@@ -49,8 +32,13 @@ MEMO_MAX_CHARS = 64 * 1024 * 1024  # redacted text kept for reuse, in total
 class Redactor:
     """Redacts bodies, remembering the result for long strings."""
 
-    def __init__(self, max_chars: int, memo_chars: int = MEMO_MAX_CHARS) -> None:
+    def __init__(
+        self, max_chars: int, known: Iterable[str] = (), memo_chars: int = MEMO_MAX_CHARS
+    ) -> None:
+        from lynkr_cli.git.secrets import known_pattern
+
         self.max_chars = max_chars
+        self.known = known_pattern(known)
         self.memo_chars = memo_chars
         self._memo: OrderedDict[bytes, str] = OrderedDict()
         self._held = 0
@@ -73,14 +61,14 @@ class Redactor:
 
     def text(self, text: str) -> str:
         if len(text) < MEMO_MIN_CHARS:
-            return redact_text(text, self.max_chars)
+            return redact_text(text, self.max_chars, self.known)
         key = hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=16).digest()
         with self._lock:
             done = self._memo.get(key)
             if done is not None:
                 self._memo.move_to_end(key)
                 return done
-        done = redact_text(text, self.max_chars)
+        done = redact_text(text, self.max_chars, self.known)
         with self._lock:
             if key not in self._memo:
                 self._memo[key] = done
@@ -90,67 +78,17 @@ class Redactor:
         return done
 
 
-def redact_body(value: Any, max_chars: int) -> Any:
-    """A copy of a body with credentials masked and long strings cut (no memory)."""
-    return Redactor(max_chars, 0).body(value)
+def redact_text(text: str, max_chars: int, known: re.Pattern[str] | None = None) -> str:
+    """``text`` cut to ``max_chars``, with every credential masked."""
+    from lynkr_cli.git.secrets import REDACTED, redact_secrets
 
-
-def redact_error(text: str, max_chars: int = 2000) -> str:
-    """An error message as it may be stored: every redactor applied, length bounded."""
-    return redact_text(text, max_chars) if text else text
-
-
-def redact_text(text: str, max_chars: int) -> str:
-    """``text`` cut to ``max_chars`` and with every credential masked."""
     if len(text) > max_chars:
         text = text[:max_chars] + TRUNCATED.format(n=len(text) - max_chars)
-    lowered = text.lower()
-    if not any(hint in lowered for hint in _HINTS):
-        return text
-    from lynkr_cli.git.secrets import redact_line
-    from lynkr_cli.logs import redact_text as redact_shapes
-    from lynkr_cli.team.keys import KEY_PATTERN
-
-    if "-----begin" in lowered:
-        text = _PEM.sub(MASK, text)
-    if "lk-" in lowered:
-        text = KEY_PATTERN.sub(MASK, text)
-    text = redact_shapes(text)
-    lines = text.split("\n")
-    suspects = _hinted_lines(text.lower(), lines)
-    for i, line in enumerate(lines):
-        if i in suspects or _may_assign(line):
-            lines[i] = redact_line(line)
-    return "\n".join(lines)
+    if "lk-" in text:
+        text = KEY_PATTERN.sub(REDACTED, text)
+    return redact_secrets(text, None, known)
 
 
-def _hinted_lines(lowered: str, lines: list[str]) -> set[int]:
-    """Numbers of the lines holding a literal some ``git.secrets`` detector needs."""
-    found: set[int] = set()
-    ends: list[int] | None = None
-    for hint in _DETECTOR_HINTS:
-        pos = lowered.find(hint)
-        while pos != -1:
-            if ends is None:
-                ends = list(accumulate(len(line) + 1 for line in lines))
-            found.add(bisect_right(ends, pos))
-            pos = lowered.find(hint, pos + 1)
-    return found
-
-
-def _may_assign(line: str) -> bool:
-    """Whether ``git.secrets``' ``name = "value"`` check could match: a quote and a word."""
-    if "'" not in line and '"' not in line:
-        return False
-    low = line.lower()
-    return any(word in low for word in _ASSIGN_WORDS)
-
-
-_ASSIGN_WORDS = ("secret", "token", "passw", "pwd", "key", "credential", "auth")
-# A literal each git.secrets detector's match contains (lower case); a test keeps this
-# list in step with the detectors.
-_DETECTOR_HINTS = (
-    "-----begin", "akia", "asia", "abia", "acca", "aws", "aiza", "private_key_id",
-    "accountkey=", "q~", "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "xox",
-    "hooks.slack", "sk-", "dapi",
-)  # fmt: skip
+def redact_error(text: str, known: re.Pattern[str] | None = None, max_chars: int = 2000) -> str:
+    """An error message as it may be stored: every redactor applied, length bounded."""
+    return redact_text(text, max_chars, known) if text else text
