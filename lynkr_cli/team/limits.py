@@ -148,15 +148,22 @@ def rate_headers(checks: Sequence[Check], values: Sequence[int]) -> dict[str, st
 _RESETS: dict[float, str] = {}
 
 
+_NAMES = {
+    kind: tuple(f"anthropic-ratelimit-{kind}-{part}" for part in ("limit", "remaining", "reset"))
+    for kind in ("requests", "tokens")
+}
+
+
 def _put(headers: dict[str, str], kind: str, limit: int, remaining: int, reset: float) -> None:
     text = _RESETS.get(reset)
     if text is None:  # a few window ends are live at a time: format each once
         if len(_RESETS) > 64:
             _RESETS.clear()
         text = _RESETS[reset] = rfc3339(reset)
-    headers[f"anthropic-ratelimit-{kind}-limit"] = str(limit)
-    headers[f"anthropic-ratelimit-{kind}-remaining"] = str(remaining)
-    headers[f"anthropic-ratelimit-{kind}-reset"] = text
+    limit_name, remaining_name, reset_name = _NAMES[kind]
+    headers[limit_name] = str(limit)
+    headers[remaining_name] = str(remaining)
+    headers[reset_name] = text
 
 
 class Limiter:

@@ -126,7 +126,7 @@ class Limits:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Usage:
     """What the upstream reported for one answer (Anthropic's ``usage`` object)."""
 
