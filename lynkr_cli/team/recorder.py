@@ -79,7 +79,7 @@ class Recorder:
         self._loop_thread = 0
         self._task: asyncio.Task[None] | None = None
         self._closed = self._stopping = False
-        self.written = 0  # records written so far (tests, metrics)
+        self.written = 0  # usage records and other events written so far (tests, metrics)
         self.log = get_logger("lynkr.team")
 
     # ------------------------------------------------------------------ producers
@@ -203,7 +203,7 @@ class Recorder:
                 records=len(batch[0]) + len(batch[1]),
             )
             return False
-        self.written += len(batch[0]) + len(batch[1])
+        self.written += len(batch[0]) + sum(e.event != "request" for e in batch[1])
         return True
 
     def _batch(self, items: Sequence[_Pending]) -> Batch:
