@@ -75,5 +75,4 @@ def test_a_crash_loses_at_most_the_batch_in_the_queue(
     proc.kill()  # SIGKILL: no drain, no stop
     proc.wait(timeout=60)
     written = _rows(lynkr_home)
-    assert total - batch < written <= total
-    assert written == total - total % batch  # exactly the part-filled batch is lost
+    assert total - batch < written <= total  # only the part-filled batch may be lost
