@@ -30,6 +30,7 @@ ExpiresOpt = Annotated[
     str | None,
     typer.Option(
         "--expires",
+        metavar="WHEN",
         help="When the key stops working: 30d, 12h, 2027-01-31 or an "
         "ISO time (UTC). `update` also takes 'never'.",
     ),
@@ -38,21 +39,30 @@ ModelsOpt = Annotated[
     str | None,
     typer.Option(
         "--models",
+        metavar="GLOBS",
         help="Comma-separated globs of the models the key may use, e.g. "
         "'claude-haiku-*,claude-sonnet-*'; others get 403. '*' allows all.",
     ),
 ]
-RpmOpt = Annotated[str | None, typer.Option("--rpm", help="Requests per minute ('none' clears).")]
-TpmOpt = Annotated[
-    str | None, typer.Option("--tpm", help="Tokens per minute: input, cache and output (50k).")
+RpmOpt = Annotated[
+    str | None, typer.Option("--rpm", metavar="N", help="Requests per minute ('none' clears).")
 ]
-DayOpt = Annotated[str | None, typer.Option("--tokens-day", help="Tokens per UTC day (2M).")]
+TpmOpt = Annotated[
+    str | None,
+    typer.Option("--tpm", metavar="N", help="Tokens per minute: input, cache and output (50k)."),
+]
+DayOpt = Annotated[
+    str | None, typer.Option("--tokens-day", metavar="N", help="Tokens per UTC day (2M).")
+]
 MonthOpt = Annotated[
-    str | None, typer.Option("--tokens-month", help="Tokens per UTC calendar month (50M).")
+    str | None,
+    typer.Option("--tokens-month", metavar="N", help="Tokens per UTC calendar month (50M)."),
 ]
 BudgetOpt = Annotated[
     str | None,
-    typer.Option("--budget-usd", help="USD per calendar month, priced from the price table."),
+    typer.Option(
+        "--budget-usd", metavar="USD", help="USD per calendar month, priced from the price table."
+    ),
 ]
 ToolsOpt = Annotated[
     Literal["never", "auto", "always"] | None,
@@ -62,11 +72,14 @@ ToolsOpt = Annotated[
         "the gateway host's files): never (default for keys), auto or always.",
     ),
 ]
-NoteOpt = Annotated[str | None, typer.Option("--note", help="Free text: who, why, ticket.")]
+NoteOpt = Annotated[
+    str | None, typer.Option("--note", metavar="TEXT", help="Free text: who, why, ticket.")
+]
 BaseUrlOpt = Annotated[
     str | None,
     typer.Option(
         "--base-url",
+        metavar="URL",
         help="The gateway's URL as the key holder reaches it; prints a "
         "`lynkr switch import` link carrying the key.",
     ),

@@ -21,19 +21,30 @@ audit_app = typer.Typer(
     no_args_is_help=True,
 )
 
-KeyOpt = Annotated[str | None, typer.Option("--key", help="Only this key (name or id).")]
-ModelOpt = Annotated[
-    str | None, typer.Option("--model", help="Only models matching this glob (client or upstream).")
+KeyOpt = Annotated[
+    str | None, typer.Option("--key", metavar="KEY", help="Only this key (name or id).")
 ]
-StatusOpt = Annotated[int | None, typer.Option("--status", help="Only this HTTP status (429).")]
+ModelOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--model", metavar="GLOB", help="Only models matching this glob (client or upstream)."
+    ),
+]
+StatusOpt = Annotated[
+    int | None, typer.Option("--status", metavar="CODE", help="Only this HTTP status (429).")
+]
 EventOpt = Annotated[
     str | None,
-    typer.Option("--event", help="Only this event (glob): request, auth.fail, key.*, audit.prune."),
+    typer.Option(
+        "--event",
+        metavar="GLOB",
+        help="Only this event (glob): request, auth.fail, key.*, audit.prune.",
+    ),
 ]
 SinceOpt = Annotated[
-    str | None, typer.Option("--since", help="From this time (1h, 7d, 2026-12-01).")
+    str | None, typer.Option("--since", metavar="WHEN", help="From this time (1h, 7d, 2026-12-01).")
 ]
-UntilOpt = Annotated[str | None, typer.Option("--until", help="Before this time.")]
+UntilOpt = Annotated[str | None, typer.Option("--until", metavar="WHEN", help="Before this time.")]
 
 
 def _filter(
@@ -123,6 +134,7 @@ def verify(
         str | None,
         typer.Option(
             "--expect-head",
+            metavar="HASH",
             help="The head hash printed by an earlier verify: also "
             "proves no record was removed from the end since then.",
         ),

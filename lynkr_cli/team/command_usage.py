@@ -30,15 +30,17 @@ def usage(  # noqa: PLR0917 (Typer parameters)
         str | None,
         typer.Option(
             "--since",
+            metavar="WHEN",
             help="From this time (7d = the last 7 days, 2026-12-01, ISO "
             "time) [default: the start of this month, UTC].",
         ),
     ] = None,
     until: Annotated[
-        str | None, typer.Option("--until", help="Up to (not including) this time.")
+        str | None, typer.Option("--until", metavar="WHEN", help="Up to (not including) this time.")
     ] = None,
     key: Annotated[
-        list[str] | None, typer.Option("--key", help="Only this key (name, id or prefix; repeat).")
+        list[str] | None,
+        typer.Option("--key", metavar="KEY", help="Only this key (name, id or prefix; repeat)."),
     ] = None,
     json_output: Annotated[bool, typer.Option("--json", help="One JSON document.")] = False,
     csv_output: Annotated[bool, typer.Option("--csv", help="CSV with a header row.")] = False,
