@@ -360,3 +360,11 @@ def register_commands(app: typer.Typer) -> None:
     app.add_typer(keys_app, name="keys")
     app.command("usage")(usage)
     app.add_typer(audit_app, name="audit")
+
+
+@hookimpl
+def register_doctor_checks(register: Any) -> None:
+    from lynkr_cli.registry import DoctorCheck
+    from lynkr_cli.team.doctor import team_state
+
+    register(DoctorCheck(name="team", run=team_state, group="gateway"))

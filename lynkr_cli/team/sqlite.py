@@ -33,19 +33,33 @@ from lynkr_cli.team.types import KeyRecord, Limits, UsageRecord
 class SqliteStore:
     """Keys, usage and audit in one SQLite file (default: the shared ``lynkr.db``)."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *, readonly: bool = False) -> None:
         self.path = path
+        self.readonly = readonly
         self._local = threading.local()
         self._all: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
-        conn = self._conn()  # migrate once, on the opening thread
-        db.migrate_component(conn, COMPONENT, MIGRATIONS)
-        _private(path)
+        if not readonly:
+            conn = self._conn()  # migrate once, on the opening thread
+            db.migrate_component(conn, COMPONENT, MIGRATIONS)
+            _private(path)
+
+    @classmethod
+    def inspect(cls, path: Path) -> SqliteStore | None:
+        """The store read-only, or None when the file or the team tables do not exist
+        (for ``lynkr doctor``, which must not create or migrate anything)."""
+        if not path.exists():
+            return None
+        store = cls(path, readonly=True)
+        found = store._conn().execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'team_keys'"
+        )
+        return store if found.fetchone() else None
 
     def _conn(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = db.connect(self.path)
+            conn = db.connect(self.path, readonly=self.readonly)
             self._local.conn = conn
             with self._lock:
                 self._all.append(conn)
