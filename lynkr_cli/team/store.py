@@ -128,4 +128,6 @@ class LimitStore(Protocol):
     async def acquire(self, key_id: str, checks: Sequence[Check]) -> Decision: ...
     async def add(self, key_id: str, changes: Sequence[tuple[str, float, float, int]]) -> None: ...
     def seed(self, key_id: str, counter: str, window: float, window_end: float, value: int) -> None:
-        """Set a counter from recorded usage (a fresh process; Redis may keep its own)."""
+        """Set a counter from recorded usage (a fresh process; Redis may keep its own).
+
+        Called from a worker thread, never on the event loop."""
