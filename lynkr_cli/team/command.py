@@ -196,19 +196,15 @@ def list_(
         console.print_json({"keys": [row.as_dict() for row in rows]})
         return
     if not rows:
-        console.err().print("no keys yet; issue one with `lynkr keys create NAME`")
+        console.info("no keys yet; issue one with `lynkr keys create NAME`")
         return
     _table(rows)
 
 
 def _table(rows: list[KeyRow]) -> None:
-    from rich import box
-    from rich.markup import escape
-    from rich.table import Table
-
     from lynkr_cli.team import fmt
 
-    table = Table(
+    headers = (
         "name",
         "prefix",
         "state",
@@ -217,29 +213,30 @@ def _table(rows: list[KeyRow]) -> None:
         "expires",
         "limits",
         "spent (month)",
-        box=box.SIMPLE_HEAD,
-        pad_edge=False,
     )
-    for column in table.columns[:6]:
-        column.no_wrap = True
+    cells = []
     for row in rows:
         key = row.key
-        style = {"active": "green", "expired": "yellow", "revoked": "red"}[row.state]
         spent = fmt.usd_nano(row.spent_nano)
         if key.limits.budget_usd is not None:
             spent += f" of {fmt.usd(key.limits.budget_usd)}"
-        table.add_row(
-            escape(key.name),
-            key.prefix + "…",
-            f"[{style}]{row.state}[/]",
-            fmt.day(key.created_at),
-            fmt.day(key.last_used_at, "never"),
-            fmt.day(key.expires_at, "never"),
-            fmt.limits(key.limits),
-            spent,
+        cells.append(
+            (
+                key.name,
+                key.prefix + "…",
+                console.Styled(row.state, _STATE_STYLES[row.state]),
+                fmt.day(key.created_at),
+                fmt.day(key.last_used_at, "never"),
+                fmt.day(key.expires_at, "never"),
+                fmt.limits(key.limits),
+                spent,
+            )
         )
-    console.out().print(table)
-    console.err().print("models, tools and notes: `lynkr keys show NAME`")
+    console.table(headers, cells, no_wrap=range(6))
+    console.info("models, tools and notes: `lynkr keys show NAME`")
+
+
+_STATE_STYLES = {"active": "green", "expired": "yellow", "revoked": "red"}
 
 
 @keys_app.command("show")
@@ -268,10 +265,8 @@ def show(key: KeyArg, json_output: JsonOpt = False) -> None:
         ("this month", f"{fmt.usd_nano(row.spent_nano)}, {fmt.count(row.tokens)} tokens"),
         ("note", k.note or "-"),
     ]
-    from rich.markup import escape
-
     for label, value in lines:
-        console.out().print(f"[bold]{label:>10}[/bold]  {escape(value)}")
+        console.say(console.Styled(f"{label:>10}", "bold"), "  ", value)
 
 
 @keys_app.command("revoke")
@@ -283,7 +278,7 @@ def revoke(key: KeyArg, json_output: JsonOpt = False) -> None:
     if json_output:
         console.print_json(record.public())
         return
-    console.out().print(f"revoked key '{record.name}' ({record.id})")
+    console.say(f"revoked key '{record.name}' ({record.id})")
 
 
 @keys_app.command("rotate")
@@ -347,9 +342,7 @@ def update(  # noqa: PLR0917 (Typer parameters)
         return
     from lynkr_cli.team import fmt
 
-    console.out().print(
-        f"updated key '{record.name}' ({record.id}); limits: {fmt.limits(record.limits)}"
-    )
+    console.say(f"updated key '{record.name}' ({record.id}); limits: {fmt.limits(record.limits)}")
 
 
 @hookimpl

@@ -161,7 +161,7 @@ def verify(
     if json_output:
         console.print_json({**verdict.as_dict(), "ok": ok, "problem": problem})
     elif ok:
-        console.out().print(
+        console.say(
             f"audit log intact: {verdict.rows} records; head "
             f"seq {verdict.head_seq} hash {verdict.head_hash}"
         )
@@ -206,4 +206,4 @@ def prune(
     if json_output:
         console.print_json({"deleted": deleted, "kept_days": keep})
     else:
-        console.out().print(f"deleted {deleted} audit records older than {keep:g} days")
+        console.say(f"deleted {deleted} audit records older than {keep:g} days")

@@ -130,17 +130,14 @@ def _csv(by: str, rows: list[UsageTotal]) -> None:
 
 
 def _table(query: Any, rows: list[UsageTotal]) -> None:
-    from rich.markup import escape
-    from rich.table import Table
-
     from lynkr_cli.team import fmt
     from lynkr_cli.team.times import rfc3339
 
-    span = f"since {rfc3339(query.since)}" + (
-        f" until {rfc3339(query.until)}" if query.until else ""
-    )
+    span = f"since {rfc3339(query.since)}"
+    if query.until:
+        span += f" until {rfc3339(query.until)}"
     if not rows:
-        console.err().print(f"no usage recorded {span}")
+        console.info(f"no usage recorded {span}")
         return
     by_cost = any(row.cost_nano for row in rows)
 
@@ -148,7 +145,7 @@ def _table(query: Any, rows: list[UsageTotal]) -> None:
         return row.cost_nano if by_cost else row.input_tokens + row.output_tokens
 
     largest = max(measure(row) for row in rows)
-    table = Table(
+    headers = (
         query.group,
         "requests",
         "errors",
@@ -157,21 +154,25 @@ def _table(query: Any, rows: list[UsageTotal]) -> None:
         "cache write",
         "cache read",
         "cost",
-        "cost" if by_cost else "tokens",
-        title=f"usage by {query.group}, {span}",
+        "share of " + ("cost" if by_cost else "tokens"),
     )
-    for row in [*rows, _sum(rows)]:
-        is_total = row.group == "total" and row not in rows
-        table.add_row(
-            "[bold]total[/bold]" if is_total else escape(_label(row, query.group)),
-            str(row.requests),
-            str(row.errors) if row.errors else "",
-            fmt.count(row.input_tokens),
-            fmt.count(row.output_tokens),
-            fmt.count(row.cache_creation_tokens),
-            fmt.count(row.cache_read_tokens),
-            fmt.usd_nano(row.cost_nano),
-            "" if is_total else fmt.bar(measure(row), largest),
-            end_section=row is rows[-1],
-        )
-    console.out().print(table)
+    cells: list[tuple[console.Cell, ...]] = [
+        (_label(row, query.group), *_numbers(row), fmt.bar(measure(row), largest)) for row in rows
+    ]
+    cells.append((console.Styled("total", "bold"), *_numbers(_sum(rows)), ""))
+    console.info(f"usage by {query.group}, {span}")
+    console.table(headers, cells, no_wrap=range(8))
+
+
+def _numbers(row: UsageTotal) -> tuple[str, ...]:
+    from lynkr_cli.team import fmt
+
+    return (
+        str(row.requests),
+        str(row.errors) if row.errors else "",
+        fmt.count(row.input_tokens),
+        fmt.count(row.output_tokens),
+        fmt.count(row.cache_creation_tokens),
+        fmt.count(row.cache_read_tokens),
+        fmt.usd_nano(row.cost_nano),
+    )
