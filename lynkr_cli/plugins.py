@@ -37,6 +37,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "lynkr_cli.switch.checks",
     "lynkr_cli.index.command",
     "lynkr_cli.route.command",
+    "lynkr_cli.team.command",
 )
 
 

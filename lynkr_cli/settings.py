@@ -289,6 +289,29 @@ class RoutingSettings(Section):
     web_search: RouteTarget = Field("", json_schema_extra=env("LYNKR_ROUTE_WEB_SEARCH"))
 
 
+class TeamSettings(Section):
+    """The team gateway: issued keys, limits, usage and audit (docs/team-gateway.md)."""
+
+    key_cache_ttl: float = Field(5.0, gt=0, le=300, json_schema_extra=env("LYNKR_KEY_CACHE_TTL"))
+    audit: Literal["off", "metadata", "full"] = Field(
+        "metadata", json_schema_extra=env("LYNKR_AUDIT")
+    )
+    audit_retention_days: float = Field(
+        90.0, ge=0, json_schema_extra=env("LYNKR_AUDIT_RETENTION_DAYS")
+    )
+    audit_max_body_kb: int = Field(256, ge=1, json_schema_extra=env("LYNKR_AUDIT_MAX_BODY_KB"))
+    usage_batch_size: int = Field(100, ge=1, le=10_000, json_schema_extra=env("LYNKR_USAGE_BATCH"))
+    usage_flush_seconds: float = Field(
+        1.0, gt=0, le=60, json_schema_extra=env("LYNKR_USAGE_FLUSH_SECONDS")
+    )
+    # glob -> {input, output, cache_write, cache_write_1h, cache_read} in USD per million tokens
+    prices: Annotated[dict[str, dict[str, Any]], BeforeValidator(_parse_mapping)] = Field(
+        default_factory=dict, json_schema_extra=env("LYNKR_PRICES")
+    )
+    prices_file: Path | None = Field(None, json_schema_extra=env("LYNKR_PRICES_FILE"))
+    metrics_key: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_METRICS_KEY"))
+
+
 class Settings(BaseModel):
     """Everything lynkr can be told. Build it with :func:`load_settings`.
 
@@ -307,6 +330,7 @@ class Settings(BaseModel):
     index: IndexSettings = Field(default_factory=IndexSettings)
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
+    team: TeamSettings = Field(default_factory=TeamSettings)
 
 
 SECTIONS: dict[str, type[Section]] = {

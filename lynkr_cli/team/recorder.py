@@ -1,0 +1,276 @@
+"""Usage and audit records, written off the event loop in batches.
+
+:meth:`Recorder.record` appends to an in-memory queue (a deque append: safe from any
+thread, never blocks). A flusher task writes the queue in one transaction per batch
+on a single worker thread, as soon as ``batch_size`` records wait or every
+``interval`` seconds, whichever comes first. So a crash loses at most the records
+not yet written: one batch, or ``interval`` seconds of traffic. :meth:`Recorder.stop`
+writes everything still queued.
+
+Bodies (full audit mode) are redacted on the worker thread, never on the event loop,
+and before anything is written anywhere. If the store cannot be written, the batch
+is kept and retried; if it still cannot be written at stop, it goes to a spill file
+(JSON lines, mode 0600, redacted) that the next start writes to the store first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import threading
+import time
+from collections import deque
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from lynkr_cli.logs import get_logger, redact_text
+from lynkr_cli.team.audit import detail_json
+from lynkr_cli.team.redact import Redactor, redact_error
+from lynkr_cli.team.store import AuditEntry, Store
+from lynkr_cli.team.times import rfc3339_micro
+from lynkr_cli.team.types import AuditMode, UsageRecord
+
+Batch = tuple[list[UsageRecord], list[AuditEntry]]
+_RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
+# What a request's audit entry copies from its usage record.
+_FROM_USAGE = tuple(
+    name for name in AuditEntry.__dataclass_fields__ if name not in ("ts", "event", "detail")
+)
+
+
+@dataclass(slots=True)
+class _Pending:
+    usage: UsageRecord | None
+    entry: AuditEntry | None = None  # an event without a request (auth failure, …)
+    request: Any = None
+    response: Any = None
+
+
+class Recorder:
+    """The usage/audit queue and its writer thread."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        audit: AuditMode = "metadata",
+        batch_size: int = 100,
+        interval: float = 1.0,
+        max_body_chars: int = 256 * 1024,
+        spill: Path | None = None,
+        known: Iterable[str] = (),
+    ) -> None:
+        self.store = store
+        self.audit = audit
+        self.batch_size = batch_size
+        self.interval = interval
+        self.redactor = Redactor(max_body_chars, known)
+        self.spill = spill
+        self._queue: deque[_Pending] = deque()
+        self._failed: deque[Batch] = deque()
+        self._executor: ThreadPoolExecutor | None = None
+        self._wake: asyncio.Event | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._loop_thread = 0
+        self._task: asyncio.Task[None] | None = None
+        self._closed = self._stopping = False
+        self.written = 0  # usage records and other events written so far (tests, metrics)
+        self.log = get_logger("lynkr.team")
+
+    # ------------------------------------------------------------------ producers
+    def record(self, usage: UsageRecord, request: Any = None, response: Any = None) -> None:
+        """Queue one answered request; ``request``/``response`` bodies matter in full mode."""
+        if self.audit != "full":
+            request = response = None
+        self._push(_Pending(usage, None, request, response))
+
+    def event(self, entry: AuditEntry) -> None:
+        """Queue an audit event that is not a request (it is dropped when audit is off)."""
+        if self.audit != "off":
+            self._push(_Pending(None, entry))
+
+    def _push(self, item: _Pending) -> None:
+        if self._closed:
+            self._write_now([item])
+            return
+        queue = self._queue
+        queue.append(item)
+        if len(queue) >= self.batch_size and self._wake is not None:
+            if threading.get_ident() == self._loop_thread:
+                self._wake.set()
+            elif self._loop is not None:
+                self._loop.call_soon_threadsafe(self._wake.set)
+
+    @property
+    def pending(self) -> int:
+        return len(self._queue) + sum(len(u) + len(a) for u, a in self._failed)
+
+    # ------------------------------------------------------------------ lifecycle
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._loop_thread = threading.get_ident()
+        self._wake = asyncio.Event()
+        self._executor = ThreadPoolExecutor(1, thread_name_prefix="lynkr-team")
+        self._closed = self._stopping = False
+        await self._loop.run_in_executor(self._executor, self._replay_spill)
+        self._task = asyncio.create_task(self._run(), name="lynkr-team-recorder")
+
+    async def stop(self) -> None:
+        """Write every queued record (retrying briefly), spill what still fails, stop."""
+        if self._task is not None and self._wake is not None:
+            # A flag, not cancel(): Python 3.11's wait_for can swallow a cancellation.
+            self._stopping = True
+            self._wake.set()
+            await self._task
+            self._task = None
+        self._closed = True  # from here on, record() writes synchronously
+        if self._executor is not None and self._loop is not None:
+            await self._loop.run_in_executor(self._executor, self._drain_final)
+            await self._loop.run_in_executor(self._executor, self.store.close)
+            self._executor.shutdown(wait=True)
+            self._executor = None
+        else:
+            self._drain_final()
+
+    async def flush(self) -> None:
+        """Write everything queued now (tests; the flusher does this by itself)."""
+        assert self._loop is not None and self._executor is not None
+        await self._loop.run_in_executor(self._executor, self._drain)
+
+    async def run_in_worker(self, fn: Any, *args: Any) -> Any:
+        """Run a store call on the writer thread (reads share its connection)."""
+        assert self._loop is not None and self._executor is not None
+        return await self._loop.run_in_executor(self._executor, fn, *args)
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._loop is not None
+        failures = 0
+        while not self._stopping:
+            if not self._wake.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), self._pause(failures))
+            self._wake.clear()
+            if self._stopping:
+                return
+            ok = await self._loop.run_in_executor(self._executor, self._drain)
+            failures = 0 if ok else failures + 1
+
+    def _pause(self, failures: int) -> float:
+        if not failures:
+            return self.interval
+        return _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS)) - 1]
+
+    # ------------------------------------------------------------------ worker thread
+    def _drain(self) -> bool:
+        """Write failed batches, then the queue, a batch at a time; False on a failure."""
+        while self._failed:
+            if not self._try(self._failed[0]):
+                return False
+            self._failed.popleft()
+        while self._queue:
+            items = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
+            batch = self._batch(items)
+            if not self._try(batch):
+                self._failed.append(batch)
+                return False
+        return True
+
+    def _drain_final(self) -> None:
+        for pause in (0.0, 0.2, 1.0):
+            time.sleep(pause)
+            if self._drain():
+                return
+        self._spill_all()
+
+    def _write_now(self, items: list[_Pending]) -> None:
+        batch = self._batch(items)
+        if not self._try(batch):
+            self._failed.append(batch)
+            self._spill_all()
+
+    def _try(self, batch: Batch) -> bool:
+        try:
+            self.store.write_batch(*batch)
+        except Exception as exc:
+            self.log.error(
+                "usage/audit write failed; will retry",
+                error=redact_text(repr(exc)),
+                records=len(batch[0]) + len(batch[1]),
+            )
+            return False
+        self.written += len(batch[0]) + sum(e.event != "request" for e in batch[1])
+        return True
+
+    def _batch(self, items: Sequence[_Pending]) -> Batch:
+        usage = [item.usage for item in items if item.usage is not None]
+        for rec in usage:
+            if rec.error:
+                rec.error = redact_error(rec.error, self.redactor.known)
+        audit: list[AuditEntry] = []
+        if self.audit != "off":
+            for item in items:
+                entry = item.entry if item.entry is not None else self._entry(item)
+                if entry is not None:
+                    audit.append(entry)
+        return usage, audit
+
+    def _entry(self, item: _Pending) -> AuditEntry | None:
+        rec = item.usage
+        if rec is None:
+            return None
+        detail: dict[str, Any] = {}
+        if rec.error:
+            detail["error"] = rec.error  # redacted by _batch
+        if self.audit == "full":
+            detail["request"] = self.redactor.body(item.request)
+            detail["response"] = self.redactor.body(item.response)
+        shared = {name: getattr(rec, name) for name in _FROM_USAGE}
+        return AuditEntry(rfc3339_micro(rec.ts), "request", detail=detail_json(detail), **shared)
+
+    # ------------------------------------------------------------------ spill file
+    def _spill_all(self) -> None:
+        batches = list(self._failed)
+        self._failed.clear()
+        while self._queue:
+            batches.append(self._batch([self._queue.popleft() for _ in range(len(self._queue))]))
+        if not batches:
+            return
+        if self.spill is None:
+            self.log.error(
+                "usage/audit records lost: the store cannot be written and no spill file is set",
+                records=sum(len(u) + len(a) for u, a in batches),
+            )
+            return
+        self.spill.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.spill, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "a", encoding="utf-8") as out:
+            for usage, audit in batches:
+                line = {"usage": [asdict(u) for u in usage], "audit": [asdict(a) for a in audit]}
+                out.write(json.dumps(line) + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        self.log.error(
+            "usage/audit records spilled to a file; the next start writes them",
+            path=str(self.spill),
+        )
+
+    def _replay_spill(self) -> None:
+        if self.spill is None or not self.spill.exists():
+            return
+        lines = [line for line in self.spill.read_text("utf-8").splitlines() if line.strip()]
+        for done, line in enumerate(lines):
+            data = json.loads(line)
+            batch = (
+                [UsageRecord(**u) for u in data["usage"]],
+                [AuditEntry(**a) for a in data["audit"]],
+            )
+            if not self._try(batch):  # keep what is left for the next start
+                self.spill.write_text("".join(f"{rest}\n" for rest in lines[done:]), "utf-8")
+                return
+        self.spill.unlink()
+        self.log.info("spilled usage/audit records written", batches=len(lines))

@@ -1,0 +1,69 @@
+"""The ``[team]`` settings: environment names, lynkr.toml price tables, bad values."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+
+from lynkr_cli.errors import ConfigError
+from lynkr_cli.settings import load_settings
+from lynkr_cli.team.api import Team
+from lynkr_cli.team.types import Usage
+
+
+def test_defaults() -> None:
+    team = load_settings(environ={}, cwd=Path("/nonexistent")).settings.team
+    assert (team.key_cache_ttl, team.audit, team.audit_retention_days) == (5.0, "metadata", 90)
+    assert (team.usage_batch_size, team.usage_flush_seconds) == (100, 1.0)
+    assert team.metrics_key is None and team.prices == {}
+
+
+def test_environment_names() -> None:
+    env = {
+        "LYNKR_AUDIT": "full",
+        "LYNKR_KEY_CACHE_TTL": "2",
+        "LYNKR_AUDIT_RETENTION_DAYS": "0",
+        "LYNKR_USAGE_BATCH": "10",
+        "LYNKR_METRICS_KEY": "metrics-secret-123",
+        "LYNKR_PRICES": '{"my-model*": {"input": 1, "output": "2.5"}}',
+    }
+    team = load_settings(environ=env, cwd=Path("/nonexistent")).settings.team
+    assert (team.audit, team.key_cache_ttl, team.audit_retention_days) == ("full", 2.0, 0)
+    assert team.usage_batch_size == 10 and team.prices["my-model*"]["output"] == "2.5"
+    assert team.metrics_key is not None and team.metrics_key.get_secret_value().startswith("m")
+
+
+def test_price_tables_in_lynkr_toml_reach_the_team(workdir: Path) -> None:
+    (workdir / "prices.toml").write_text('[[model]]\nmatch = "local-*"\ninput = 1\noutput = 1\n')
+    (workdir / "lynkr.toml").write_text(
+        '[team.prices."databricks-claude-*"]\ninput = 3\noutput = "15"\ncache_read = 0.3\n\n'
+        '[team]\nprices_file = "prices.toml"\naudit = "off"\n'
+    )
+    settings = load_settings(environ={}).settings
+    team = Team.open(settings)
+    assert team.cost("databricks-claude-x", Usage(output_tokens=10**6)) == Decimal(15)
+    assert team.cost("local-llm", Usage(input_tokens=10**6)) == Decimal(1)
+    assert team.settings.audit == "off"
+
+
+@pytest.mark.parametrize(
+    ("env", "needle"),
+    [
+        ({"LYNKR_AUDIT": "everything"}, "team.audit"),
+        ({"LYNKR_KEY_CACHE_TTL": "0"}, "team.key_cache_ttl"),
+        ({"LYNKR_USAGE_BATCH": "0"}, "team.usage_batch_size"),
+    ],
+)
+def test_bad_values_name_their_setting(env: dict[str, str], needle: str) -> None:
+    with pytest.raises(ConfigError) as info:
+        load_settings(environ=env, cwd=Path("/nonexistent"))
+    assert needle in info.value.message
+
+
+def test_a_bad_price_override_stops_the_team_from_opening() -> None:
+    env = {"LYNKR_PRICES": '{"x*": {"input": "lots", "output": 1}}'}
+    settings = load_settings(environ=env, cwd=Path("/nonexistent")).settings
+    with pytest.raises(ConfigError, match="not a price"):
+        Team.open(settings)
