@@ -25,7 +25,7 @@ import orjson
 from aiohttp import web
 
 from lynkr_cli.logs import get_logger
-from lynkr_cli.serve import chat, handlers, pipeline
+from lynkr_cli.serve import chat, handlers, keys, pipeline
 from lynkr_cli.serve.access import AccessLog
 from lynkr_cli.serve.api import ApiError, error_body
 from lynkr_cli.serve.browser import BrowserGuard
@@ -43,6 +43,7 @@ Wrapped = Callable[[web.BaseRequest], Awaitable[web.StreamResponse]]
 # Routes whose body is read: they accept application/json only (see browser.py).
 BODY_ROUTES = frozenset({"messages", "count_tokens", "event_logging", "chat"})
 _LOGGED = frozenset({"messages", "count_tokens", "models", "not_found", "event_logging", "chat"})
+RECORDED = frozenset({"messages", "chat"})  # the routes with a usage record
 
 
 @dataclass
@@ -181,6 +182,8 @@ def _wrap(
         gw.settings.server.host,
     )
     body_route = name in BODY_ROUTES
+    metrics_setting = gw.settings.team.metrics_key
+    metrics_key = metrics_setting.get_secret_value().encode() if metrics_setting else None
     inflight = gw.inflight
     current_task = asyncio.current_task
 
@@ -196,8 +199,13 @@ def _wrap(
             origin = guard.check(headers, body_route=body_route)
             if origin is not None:
                 ctx.extra = {"access-control-allow-origin": origin, "vary": "origin"}
-            if auth and secret is not None:
+            team = gw.team
+            if auth and team is not None and team.active:
+                keys.authenticate(team, ctx, headers)
+            elif auth and secret is not None:
                 _check_key(request, secret)
+            elif metrics_key is not None and name == "metrics":
+                _check_key(request, metrics_key, "LYNKR_METRICS_KEY")
             return await handler(gw, request, ctx)
         except ApiError as exc:
             ctx.error = exc.message
@@ -227,6 +235,8 @@ def _wrap(
             if ctx.body_bytes > LARGE_BODY:
                 after_large_body()
             elapsed = time.perf_counter() - ctx.started
+            if ctx.principal is not None and name in RECORDED:
+                await keys.settle(gw, ctx, elapsed)
             metrics.record(name, ctx, elapsed)
             if log is not None and name in _LOGGED:
                 # Only these fields: never headers or bodies, so no credential can reach the log.
@@ -265,7 +275,7 @@ def _openai_error(ctx: Context, exc: ApiError, headers: dict[str, str]) -> web.R
     return web.Response(body=orjson.dumps(doc), status=status, headers=headers)
 
 
-def _check_key(request: web.BaseRequest, secret: bytes) -> None:
+def _check_key(request: web.BaseRequest, secret: bytes, setting: str = "LYNKR_API_KEY") -> None:
     given = request.headers.get("x-api-key", "")
     if not given:
         auth = request.headers.get("authorization", "")
@@ -273,8 +283,8 @@ def _check_key(request: web.BaseRequest, secret: bytes) -> None:
     if not given or not hmac.compare_digest(given.encode("utf-8", "replace"), secret):
         raise ApiError(
             401,
-            "invalid or missing gateway key: send LYNKR_API_KEY as x-api-key or "
-            "Authorization: Bearer (in Claude Code: ANTHROPIC_API_KEY)",
+            f"invalid or missing key: send {setting} as x-api-key or Authorization: Bearer"
+            + (" (in Claude Code: ANTHROPIC_API_KEY)" if setting == "LYNKR_API_KEY" else ""),
             retry=False,
         )
 

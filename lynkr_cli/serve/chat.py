@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from lynkr_cli.serve import pipeline, respond
+from lynkr_cli.serve import keys, pipeline, respond
 from lynkr_cli.serve.api import ApiError, parse_json_body
 from lynkr_cli.serve.providers.base import FORWARD_HEADERS, Route, UpstreamRequest
 from lynkr_cli.serve.streams import Event, native_events, openai_events, read_frames
@@ -49,6 +49,14 @@ async def handle_chat(gw: Gateway, request: web.BaseRequest, ctx: Context) -> we
     routes = gw.routes_for(body, None, ctx)
     ctx.provider, ctx.upstream_model = routes[0].provider, routes[0].upstream_model
     provider = gw.require_provider(routes[0])
+    if ctx.principal is not None:  # the team gateway: the key's models and limits
+        await keys.admit(gw, ctx, len(raw))
+        if gw.audit_full:
+            ctx.body = body
+        if ctx.extra:  # OpenAI clients read OpenAI's rate-limit header names
+            from lynkr_cli.serve.translate import openai_ratelimit_headers
+
+            ctx.extra.update(openai_ratelimit_headers(ctx.extra))
     if provider.wire == "openai":
         return await _passthrough(
             gw, request, ctx, doc, route=routes[0], include_usage=chat.include_usage
@@ -61,6 +69,8 @@ async def handle_chat(gw: Gateway, request: web.BaseRequest, ctx: Context) -> we
         events = _events(gw, ctx, req, resp, body)
         return await _serve_chunks(gw, request, ctx, events, chat.include_usage)
     message = await _message(gw, ctx, req, resp, body)
+    if gw.audit_full:
+        ctx.answer = message
     return _completion(ctx, message)
 
 

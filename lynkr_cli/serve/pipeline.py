@@ -32,7 +32,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from lynkr_cli.cache import canonical_key
-from lynkr_cli.serve import respond
+from lynkr_cli.serve import keys, respond
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
 from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
@@ -63,6 +63,10 @@ async def handle_messages(
     routes = gw.routes_for(body, raw, ctx)
     ctx.provider, ctx.upstream_model = routes[0].provider, routes[0].upstream_model
     gw.require_provider(routes[0])
+    if ctx.principal is not None:  # the team gateway: the key's models and limits
+        await keys.admit(gw, ctx, len(raw))
+        if gw.audit_full:
+            ctx.body = body
     key = cache_lookup_key(gw, request, routes[0], body, ctx)
     if key is not None:
         hit = gw.cache_get(key)
@@ -70,9 +74,10 @@ async def handle_messages(
             ctx.cache = "hit"
             memo = gw.hot.renders(key)
             return await respond.replay(request, ctx, hit, stream=stream, memo=memo)
-    if gw.loop is not None and gw.loop.should_offer(body, gw.settings):
+    mode = keys.tools_mode(gw, ctx) if ctx.principal is not None else None
+    if gw.loop is not None and gw.loop.should_offer(body, gw.settings, mode):
         return await _with_server_tools(
-            gw, request, ctx, body, route=routes[0], key=key, stream=stream
+            gw, request, ctx, body, route=routes[0], key=key, stream=stream, mode=mode
         )
     for attempt in range(gw.settings.provider.max_retries + 1):
         try:
@@ -96,6 +101,7 @@ async def _with_server_tools(
     route: Route,
     key: str | None,
     stream: bool,
+    mode: str | None = None,
 ) -> web.StreamResponse:
     """The server-tool loop. Its answer is cached like any other when no tool ran; once a
     tool ran it is not (its result came from the workspace, not the request), and the
@@ -105,7 +111,11 @@ async def _with_server_tools(
     headers = request.headers
     report: dict[str, int] = {}
     events = gw.loop.run_loop(
-        body, lambda b: upstream_events(gw, b, route, headers), gw.settings, report=report
+        body,
+        lambda b: upstream_events(gw, b, route, headers),
+        gw.settings,
+        report=report,
+        mode=mode,
     )
 
     def no_tool_ran() -> bool:

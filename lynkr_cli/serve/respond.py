@@ -140,6 +140,8 @@ async def native_json(
     """A non-streaming Anthropic-format answer: the model renamed, usage observed."""
     raw, message = await read_json(gw, ctx, upstream)
     ctx.usage(message.get("usage"))
+    if gw.audit_full:
+        ctx.answer = message
     if message.get("model") != ctx.client_model:
         message["model"] = ctx.client_model
         raw = orjson.dumps(message)
@@ -157,6 +159,8 @@ async def translated_json(
 ) -> web.Response:
     """A non-streaming chat-completions answer translated to a Message."""
     message = await translated_message(gw, ctx, upstream, estimate)
+    if gw.audit_full:
+        ctx.answer = message
     if key is not None and cacheable(message):
         gw.cache_put(key, message)
     return json_response(ctx, orjson.dumps(message))
@@ -220,7 +224,8 @@ async def relay_native_stream(
     key: str | None,
 ) -> web.StreamResponse:
     """Relay an Anthropic SSE stream frame by frame, observing it on the way."""
-    relay = _NativeRelay(ctx, Accumulator() if key is not None else None)
+    watch = key is not None or gw.audit_full  # accumulate only for the cache or the audit
+    relay = _NativeRelay(ctx, Accumulator() if watch else None)
     out: web.StreamResponse | None = None
     try:
         async for frames in read_frames(upstream, gw.timing(ctx), ctx.provider):
@@ -257,9 +262,11 @@ async def relay_native_stream(
         await out.write(encode(cut.event()))
     await out.write_eof()
     await finish_upstream(upstream)
-    if key is not None and relay.acc is not None and relay.acc.complete():
+    if relay.acc is not None and relay.acc.complete():
         message = relay.acc.message
-        if message is not None and cacheable(message):
+        if gw.audit_full:
+            ctx.answer = message
+        if key is not None and message is not None and cacheable(message):
             gw.cache_put(key, message)
     return out
 
@@ -486,7 +493,7 @@ async def _serve_batches(
     cache_key: str | None,
     check: CacheCheck | None,
 ) -> web.StreamResponse:
-    acc = Accumulator(content=not stream or cache_key is not None)
+    acc = Accumulator(content=not stream or cache_key is not None or gw.audit_full)
     if not stream:
         async for batch in batches:
             for event in batch:
@@ -521,6 +528,8 @@ async def _serve_batches(
         raise ApiError(502, f"upstream {ctx.provider} produced no events")
     _observe(ctx, acc)
     await out.write_eof()
+    if gw.audit_full:
+        ctx.answer = acc.message
     if check is not None and not check():
         cache_key = None
     if cache_key is not None and acc.complete() and acc.message and cacheable(acc.message):
@@ -550,6 +559,8 @@ def _accumulated(gw: Gateway, ctx: Context, acc: Accumulator, key: str | None) -
         raise ApiError(502, f"upstream {ctx.provider} ended before the message was complete")
     message = acc.message
     message["model"] = ctx.client_model
+    if gw.audit_full:
+        ctx.answer = message
     if key is not None and cacheable(message):
         gw.cache_put(key, message)
     return json_response(ctx, orjson.dumps(message))

@@ -33,15 +33,29 @@ def is_loopback(host: str) -> bool:
 
 
 def check_bind(settings: Settings) -> None:
-    """Refuse a non-loopback bind without a gateway key unless ``--insecure`` was given."""
+    """Refuse a non-loopback bind without gateway keys unless ``--insecure`` was given."""
     server = settings.server
     if is_loopback(server.host) or server.api_key is not None or server.insecure:
         return
+    if _issued_keys():
+        return  # every /v1 request must carry an issued key
     raise UsageError(
         f"refusing to listen on {server.host}: anyone who can reach it could spend "
         "your upstream credits.",
-        hint="Set LYNKR_API_KEY to require a key, or pass --insecure if the network is trusted.",
+        hint="Issue keys (`lynkr keys create NAME`) or set LYNKR_API_KEY to require one, "
+        "or pass --insecure if the network is trusted.",
     )
+
+
+def _issued_keys() -> bool:
+    """Whether any key was ever issued (the team gateway is on), read from the store."""
+    from lynkr_cli.team.admin import open_store
+
+    store = open_store()
+    try:
+        return bool(store.list_keys())
+    finally:
+        store.close()
 
 
 def check_urls(urls: list[tuple[str, str]]) -> None:

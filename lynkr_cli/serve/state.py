@@ -24,6 +24,7 @@ from lynkr_cli.settings import Settings, secret_values
 if TYPE_CHECKING:
     from lynkr_cli.cache import PromptCache
     from lynkr_cli.serve.upstream import Sender
+    from lynkr_cli.team.api import Team
 
 
 @dataclass(slots=True)
@@ -44,6 +45,12 @@ class Context:
     error: str = ""
     body_bytes: int = 0
     openai: bool = False  # an OpenAI-format route: errors in OpenAI's shape
+    usage_doc: dict[str, Any] | None = None  # the answer's usage as reported, field by field
+    principal: Any = None  # the caller's team.Principal, when the team gateway is active
+    admission: Any = None  # the team.Admission charged for this request
+    body: Any = None  # the request body, kept for a full audit record
+    answer: Any = None  # the answer Message, kept for a full audit record
+    guard_findings: dict[str, int] = field(default_factory=dict)
     scenario: str = ""  # the [routing] scenario that chose the upstream ("" without [routing])
     tool_rounds: int = 0  # upstream calls the server-tool loop made (0: no loop)
     extra: dict[str, str] | None = None  # headers every answer carries (CORS, rate limits)
@@ -56,6 +63,14 @@ class Context:
     def usage(self, usage: Any) -> None:
         if not isinstance(usage, dict):
             return
+        doc = self.usage_doc
+        if doc is None:
+            self.usage_doc = dict(usage)
+        else:
+            for key, value in usage.items():
+                old = doc.get(key)
+                if not isinstance(value, int) or not isinstance(old, int) or value > old:
+                    doc[key] = value
         get = usage.get
         total_in = (
             (get("input_tokens") or 0)
@@ -118,6 +133,8 @@ class Gateway:
         self.draining = False
         self.idle = asyncio.Event()
         self._cut: set[asyncio.Task[Any]] = set()
+        self.team: Team | None = None  # keys, limits, usage and audit (started by start())
+        self.audit_full = settings.team.audit == "full"
         register_secrets(secret_values(settings))
 
     async def start(self) -> None:
@@ -125,6 +142,10 @@ class Gateway:
 
         self.sender = Sender(new_pool(self.settings.provider), self.settings.provider,
                              self.metrics, self.hop_id)  # fmt: skip
+        from lynkr_cli.team.api import Team
+
+        self.team = Team.open(self.settings)
+        await self.team.start()
         if self.settings.cache.enabled:
             from lynkr_cli.cache import PromptCache
 
@@ -141,6 +162,8 @@ class Gateway:
             await self.sender.pool.close()
         if self.cache is not None:
             self.cache.close()
+        if self.team is not None:
+            await self.team.stop()  # every queued usage and audit record is written
 
     # -- shutdown -----------------------------------------------------------------------
     async def drain(self, grace: float) -> None:

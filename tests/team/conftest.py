@@ -99,3 +99,9 @@ def usage_record(n: int, key_id: str = "", **fields: Any) -> UsageRecord:
     }
     base.update(fields)
     return UsageRecord(**base)
+
+
+# The gateway fixtures of tests/serve, for the team gateway over HTTP.
+from tests.serve.conftest import fake, gateway  # noqa: E402
+
+__all__ = ["fake", "gateway"]

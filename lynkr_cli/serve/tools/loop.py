@@ -39,9 +39,9 @@ def log() -> Any:
     return get_logger("lynkr.tools.loop")
 
 
-def should_offer(body: dict[str, Any], settings: Settings) -> bool:
+def should_offer(body: dict[str, Any], settings: Settings, mode: str | None = None) -> bool:
     """Whether server tools are offered for this request under ``gateway.tools_mode``."""
-    mode = settings.gateway.tools_mode
+    mode = mode or settings.gateway.tools_mode
     if mode == "never":
         return False
     if mode == "always":
@@ -109,13 +109,14 @@ async def run_loop(
     *,
     toolbox: Toolbox | None = None,
     report: dict[str, int] | None = None,
+    mode: str | None = None,
 ) -> AsyncIterator[Event]:
     """Run the request with server tools; yield the client's Anthropic event stream.
 
     ``report``, when given, is kept up to date with ``steps`` (upstream calls) and
     ``tool_calls`` (server tools run): the gateway caches an answer only when no tool ran.
     """
-    if not should_offer(body, settings):
+    if not should_offer(body, settings, mode):
         async for event in call_upstream(body):
             yield event
         return
