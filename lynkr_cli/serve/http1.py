@@ -10,10 +10,13 @@ buffer.
 What it does: ``http``/``https`` (TLS with the system's default verification),
 HTTP proxies (see :mod:`lynkr_cli.serve.proxy`: CONNECT tunnels for https, the
 absolute-form request line for http),
-``Content-Length``, chunked and close-delimited bodies, 1xx responses skipped,
+``Content-Length``, chunked and close-delimited bodies, 1xx responses skipped
+(the parser, strict per RFC 9112, is :mod:`lynkr_cli.serve.http1_parse`; an answer
+it refuses is a :class:`BadResponse` and its connection is closed, never pooled),
 keep-alive reuse (a pooled connection the upstream closed before answering is
-retried once on a fresh one: it never saw the request), read back-pressure, and
-the connect timeout. Everything it raises on the wire is an ``aiohttp.ClientError``
+retried once on a fresh one: it never saw the request; one timer per pool closes
+connections idle for ``IDLE_SECONDS``), read back-pressure, and the connect
+timeout. Everything it raises on the wire is an ``aiohttp.ClientError``
 (or ``TimeoutError`` for the connect timeout), so callers map failures as before.
 It never asks for compressed bodies: the gateway relays bytes as they come.
 
@@ -43,7 +46,7 @@ from lynkr_cli.serve.proxy import Chooser, Proxy
 
 __all__ = ["BadResponse", "ConnectError", "Pool", "ProxyError", "Response"]
 
-IDLE_SECONDS = 15.0  # a pooled connection idle longer than this is closed (aiohttp's default)
+IDLE_SECONDS = 15.0  # a pooled connection idle this long is closed (aiohttp's default)
 MAX_IDLE = 256  # idle connections kept per upstream origin
 READ_LIMIT = 2**17  # unread body bytes above which the socket stops being read
 USER_AGENT = f"lynkr/{__version__}"
@@ -389,6 +392,7 @@ class Pool:
         self._targets: dict[tuple[str, str], _Target] = {}
         self._ssl: ssl.SSLContext | None = None
         self._open: set[_Conn] = set()
+        self._reaper: asyncio.TimerHandle | None = None  # armed while a connection is idle
 
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], data: bytes = b""
@@ -406,6 +410,9 @@ class Pool:
         return await conn.send(head, data, url, method == "HEAD")
 
     async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
         for conn in list(self._open):
             conn.drop()
         self._idle.clear()
@@ -417,9 +424,31 @@ class Pool:
         if len(idle) >= MAX_IDLE:
             conn.drop()
             return
-        conn.idle_since = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        conn.idle_since = loop.time()
         conn.reused = True
         idle.append(conn)
+        if self._reaper is None:
+            self._reaper = loop.call_at(conn.idle_since + IDLE_SECONDS, self._reap)
+
+    def _reap(self) -> None:
+        """The pool's one timer: close the connections idle for ``IDLE_SECONDS``, then
+        wait for the next one to come due (none idle: no timer until one is)."""
+        self._reaper = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() - IDLE_SECONDS + 0.001  # a timer may fire a hair early
+        due: float | None = None
+        for idle in self._idle.values():  # each list is oldest first: put() appends
+            expired = 0
+            while expired < len(idle) and idle[expired].idle_since <= deadline:
+                expired += 1
+            for conn in idle[:expired]:
+                conn.drop()
+            del idle[:expired]
+            if idle and (due is None or idle[0].idle_since < due):
+                due = idle[0].idle_since
+        if due is not None:
+            self._reaper = loop.call_at(due + IDLE_SECONDS, self._reap)
 
     def forget(self, conn: _Conn) -> None:
         self._open.discard(conn)
