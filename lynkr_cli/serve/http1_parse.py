@@ -50,8 +50,9 @@ _HEXDIGITS = b"0123456789abcdefABCDEF"
 _TOKEN = rb"[-!#$%&'*+.^_`|~0-9A-Za-z]+"
 _TEXT = rb"[\t\x20-\x7e\x80-\xff]*"  # field-value / reason-phrase octets: no controls but HTAB
 _QUOTED = rb'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"'
-STATUS = re.compile(rb"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: (" + _TEXT + rb"))?")
-_FIELDS = re.compile(rb"(?:" + _TOKEN + rb":" + _TEXT + rb"\r\n)*")  # each line with its CRLF
+_STATUS = rb"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: (" + _TEXT + rb"))?"
+STATUS = re.compile(_STATUS)
+_HEAD = re.compile(_STATUS + rb"\r\n(?:" + _TOKEN + rb":" + _TEXT + rb"\r\n)*")  # one pass
 _FIELD = re.compile(_TOKEN + rb":" + _TEXT)
 _CHUNK = re.compile(
     rb"([0-9A-Fa-f]{1,20})"
@@ -106,7 +107,8 @@ class Parser:
             if state == LENGTH:
                 if self._take(parts):
                     self._flush(parts)
-                    self._end()
+                    self.state = HEAD
+                    self.on_end()
             elif state == UNTIL_CLOSE:
                 parts.append(self.buf)
                 self.buf = b""
@@ -114,10 +116,6 @@ class Parser:
                 self._chunked(parts)
         finally:
             self._flush(parts)
-
-    def _end(self) -> None:
-        self.state = HEAD
-        self.on_end()
 
     def _take(self, parts: list[bytes]) -> bool:
         """Move up to ``remaining`` body bytes from the buffer to ``parts``; True when
@@ -149,7 +147,11 @@ class Parser:
                     return
                 line = self.buf[:end]
                 self.buf = self.buf[end + 2 :]
-                self.remaining = size = _chunk_size(line)
+                if 0 < end <= MAX_LENGTH_DIGITS and not line.strip(_HEXDIGITS):
+                    size = int(line, 16)  # the usual line, hex digits only: int() is safe
+                else:
+                    size = _chunk_size(line)
+                self.remaining = size
                 self.state = CHUNK_DATA if size else TRAILER
             elif state == CHUNK_DATA:
                 if self._take(parts):
@@ -167,7 +169,8 @@ class Parser:
                     return
                 if last:
                     self._flush(parts)
-                    self._end()
+                    self.state = HEAD
+                    self.on_end()
                     return
 
     def _trailer_line(self) -> bool | None:
@@ -197,10 +200,10 @@ class Parser:
                 raise BadResponse("response head too large")
             return None
         first = buf.find(b"\r\n", 0, end + 2)
-        match = STATUS.fullmatch(buf, 0, first)
+        match = _HEAD.fullmatch(buf, 0, end + 2)
         if match is None:
-            raise BadResponse(f"bad status line {buf[:first][:40]!r}")
-        if _FIELDS.fullmatch(buf, first + 2, end + 2) is None:
+            if STATUS.fullmatch(buf, 0, first) is None:
+                raise BadResponse(f"bad status line {buf[:first][:40]!r}")
             raise BadResponse(f"bad header field: {_bad_field(buf[first + 2 : end])}")
         self.buf = buf[end + 4 :]
         pairs: list[tuple[str, str]] = []
@@ -233,8 +236,8 @@ class Parser:
 
 
 def _chunk_size(line: bytes) -> int:
-    if 0 < len(line) <= MAX_LENGTH_DIGITS and not line.strip(_HEXDIGITS):
-        return int(line, 16)  # the usual line, hex digits only: as fast as int() alone
+    """The size on a chunk-size line with extensions or anything odd (the usual line,
+    hex digits only, is read in place)."""
     match = _CHUNK.fullmatch(line)
     if match is None:
         raise BadResponse(f"malformed chunk size line {line[:40]!r}")
