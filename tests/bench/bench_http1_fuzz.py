@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.security.http1_fuzz import SEEDS, cases, run  # noqa: E402
-from tests.security.http1_verdicts import ours, reference  # noqa: E402
+from tests.security.http1_fuzz import SEEDS, cases, run
+from tests.security.http1_verdicts import ours, reference
 
 
 def per_answer_us(parse, answers, rounds: int) -> float:  # type: ignore[no-untyped-def]

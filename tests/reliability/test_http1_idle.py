@@ -13,10 +13,7 @@ import pytest
 from lynkr_cli.serve import http1
 from lynkr_cli.serve.http1 import Pool
 from tests.serve import fakes
-from tests.serve.conftest import gateway
 from tests.serve.test_http1 import JSON_ANSWER, Script, Server
-
-__all__ = ["gateway"]  # the in-process gateway fixture
 
 IDLE = 0.2  # seconds, for these tests (15 in production)
 

@@ -11,10 +11,7 @@ import httpx
 import pytest
 
 from tests.serve import fakes
-from tests.serve.conftest import gateway
 from tests.serve.test_http1 import Server
-
-__all__ = ["gateway"]  # the in-process gateway fixture
 
 BODY = {"model": "claude-x", "max_tokens": 10, "messages": [{"role": "user", "content": "hi"}]}
 CANARY = "canary-cookie-4f1d"
