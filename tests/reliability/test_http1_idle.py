@@ -85,13 +85,15 @@ async def test_idle_connections_are_closed_without_the_pool_being_used(servers) 
     await until(lambda: server.open == 0)  # nobody touched the pool: the timer did it
     await until(lambda: not pool._open)
     assert pool._reaper is None  # nothing idle, no timer
-    # the pool still works: a fresh connection, and the timer is armed again
+    # the pool still works, on a fresh connection
     assert await (await pool.request("POST", server.url, {}, b"{}")).read() == b"{}"
-    assert server.connections == 4 and pool._reaper is not None
+    assert server.connections == 4
+    await until(lambda: server.open == 0)  # the timer was armed again
     await pool.close()
 
 
-async def test_close_cancels_the_timer(servers) -> None:
+async def test_close_cancels_the_timer(servers, monkeypatch) -> None:
+    monkeypatch.setattr(http1, "IDLE_SECONDS", 60.0)  # the timer cannot fire during the test
     server = await answering(JSON_ANSWER)()
     servers.append(server)
     pool = Pool(5)
@@ -169,5 +171,4 @@ async def test_the_gateways_idle_upstream_sockets_are_reaped(gateway, servers) -
         assert server.connections == 1
         await until(lambda: server.open == 0)  # the gateway idles: its socket is closed
         resp = await http.post("/v1/messages", json=request)
-        assert resp.status_code == 200 and server.connections == 2
-    assert len(gw.gw.sender.pool._open) == 1  # the fresh one, now idle in its turn
+        assert resp.status_code == 200 and server.connections == 2  # a fresh connection
