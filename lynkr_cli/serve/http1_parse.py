@@ -52,7 +52,8 @@ _TEXT = rb"[\t\x20-\x7e\x80-\xff]*"  # field-value / reason-phrase octets: no co
 _QUOTED = rb'"(?:[\t\x20\x21\x23-\x5b\x5d-\x7e\x80-\xff]|\\[\t\x20-\x7e\x80-\xff])*"'
 _STATUS = rb"HTTP/1\.([0-9]) ([1-5][0-9][0-9])(?: (" + _TEXT + rb"))?"
 STATUS = re.compile(_STATUS)
-_HEAD = re.compile(_STATUS + rb"\r\n(?:" + _TOKEN + rb":" + _TEXT + rb"\r\n)*")  # one pass
+# possessive (++, *+): neither a name nor a value can hold what ends it, so no backtracking
+_HEAD = re.compile(_STATUS + rb"\r\n(?:" + _TOKEN + rb"+:" + _TEXT + rb"+\r\n)*+")  # one pass
 _FIELD = re.compile(_TOKEN + rb":" + _TEXT)
 _CHUNK = re.compile(
     rb"([0-9A-Fa-f]{1,20})"

@@ -17,8 +17,6 @@ from tests.security.http1_verdicts import Verdict, agree, ours_whole, reference
 _HEAD_END = re.compile(rb"\n\r?\n")  # where h11 ends a head
 _BARE_LF = re.compile(rb"(?<!\r)\n")
 _CTL = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
-_LAST_CHUNK = re.compile(rb"\r\n0+(?:[ \t;][^\r\n]*)?\r\n")
-_CHUNK_LINE = rb"(\r\n[0-9A-Fa-f]{1,20})"
 
 
 def _split(data: bytes) -> tuple[list[bytes], bytes]:
@@ -43,10 +41,39 @@ def _on_heads(fix: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
     return apply
 
 
-def _on_body(fix: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+def _chunked(head: bytes) -> bool:
+    return re.search(rb"(?im)^transfer-encoding:[ \t]*chunked[ \t]*\r?$", head) is not None
+
+
+def _walk(rest: bytes) -> tuple[list[tuple[int, int]], int | None]:
+    """The chunk-size lines of a chunked body (start, end), walking the chunks as h11
+    does (data that looks like a size line is data), and where the trailer starts."""
+    lines: list[tuple[int, int]] = []
+    pos = 0
+    while (end := rest.find(b"\r\n", pos)) >= 0:
+        size = re.match(rb"[0-9A-Fa-f]{1,20}", rest[pos:end])
+        if size is None:
+            return lines, None
+        lines.append((pos, end))
+        length = int(size[0], 16)
+        if not length:
+            return lines, end + 2
+        pos = end + 2 + length + 2
+    return lines, None
+
+
+def _on_chunk_lines(fix: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
+    """Apply ``fix`` to each chunk-size line of a chunked answer."""
+
     def apply(data: bytes) -> bytes:
         heads, rest = _split(data)
-        return b"".join(heads) + fix(b"\r\n" + rest)[2:]
+        if not _chunked(heads[-1]):
+            return data
+        out, pos = [], 0
+        for start, end in _walk(rest)[0]:
+            out += [rest[pos:start], fix(rest[start:end])]
+            pos = end
+        return b"".join(heads) + b"".join(out) + rest[pos:]
 
     return apply
 
@@ -56,12 +83,9 @@ def _on_trailer(fix: Callable[[bytes], bytes]) -> Callable[[bytes], bytes]:
 
     def apply(data: bytes) -> bytes:
         heads, rest = _split(data)
-        if not re.search(rb"(?im)^transfer-encoding:[ \t]*chunked[ \t]*\r?$", heads[-1]):
+        cut = _walk(rest)[1] if _chunked(heads[-1]) else None
+        if cut is None:
             return data
-        ends = list(_LAST_CHUNK.finditer(b"\r\n" + rest))
-        if not ends:
-            return data
-        cut = ends[-1].end() - 2
         return b"".join(heads) + rest[:cut] + fix(rest[cut:])
 
     return apply
@@ -95,8 +119,8 @@ def _unfold(head: bytes) -> bytes:
     return b"\r\n".join(out)
 
 
-def _drop_ext(body: bytes) -> bytes:
-    return re.sub(_CHUNK_LINE + rb"[ \t]*;[^\n]*?(?=\r\n)", rb"\1", body)
+def _drop_ext(line: bytes) -> bytes:
+    return re.sub(rb"^([0-9A-Fa-f]{1,20})[ \t]*;.*", rb"\1", line, flags=re.S)
 
 
 def _drop_length_under_coding(head: bytes) -> bytes:
@@ -105,8 +129,8 @@ def _drop_length_under_coding(head: bytes) -> bytes:
     return re.sub(rb"(?im)^content-length:[^\r\n]*\r\n", b"", head)
 
 
-def _tighten_ext(body: bytes) -> bytes:
-    return re.sub(_CHUNK_LINE + rb"[ \t]+;", rb"\1;", body)
+def _tighten_ext(line: bytes) -> bytes:
+    return re.sub(rb"^([0-9A-Fa-f]{1,20})[ \t]+;", rb"\1;", line)
 
 
 def _drop_framing(trailer: bytes) -> bytes:
@@ -156,7 +180,7 @@ DIFFERENCES = [
         "a chunk extension outside the grammar",
         "RFC 9112 §7.1.1: an extension's name is a token and its value a token or a "
         "quoted-string; h11 accepts anything after ';', we check the grammar as llhttp does",
-        repair=_on_body(_drop_ext),
+        repair=_on_chunk_lines(_drop_ext),
     ),
     Difference(
         "Transfer-Encoding with Content-Length",
@@ -186,7 +210,7 @@ DIFFERENCES = [
     Difference(
         "whitespace before a chunk extension's ';'",
         "RFC 9112 §7.1.1: chunk-ext = *( BWS \";\" BWS ... ), so '5 ;a=b' is valid; h11 refuses it",
-        repair=_on_body(_tighten_ext),
+        repair=_on_chunk_lines(_tighten_ext),
         ours_stricter=False,
     ),
     Difference(
