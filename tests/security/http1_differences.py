@@ -225,16 +225,19 @@ DIFFERENCES = [
 
 
 def explain(data: bytes, mine: Verdict, theirs: Verdict, method: str) -> list[str] | None:
-    """The documented differences that account for this disagreement, or None."""
+    """The documented differences that account for this disagreement, or None. Repairs
+    are applied until none changes anything more (one can uncover another: an unfolded
+    ``Transfer-Encoding`` makes a trailer a trailer), then the evidence is weighed."""
     if mine.accepted == theirs.accepted:
         return None  # both accept, with different answers: no difference is documented
     stricter = not mine.accepted
     used: list[str] = []
     fixed = data
-    for difference in DIFFERENCES:
-        if difference.ours_stricter != stricter:
-            continue
-        if difference.repair is not None:
+    repairs = [d for d in DIFFERENCES if d.ours_stricter == stricter and d.repair is not None]
+    for _ in range(len(repairs)):
+        progress = False
+        for difference in repairs:
+            assert difference.repair is not None
             candidate = difference.repair(fixed)
             if candidate == fixed:
                 continue
@@ -242,14 +245,18 @@ def explain(data: bytes, mine: Verdict, theirs: Verdict, method: str) -> list[st
             tolerant = reference if stricter else ours_whole
             if not agree(tolerant(candidate, method), theirs if stricter else mine):
                 continue
-            fixed = candidate
-            used.append(difference.name)
+            fixed, progress = candidate, True
+            used += [difference.name] if difference.name not in used else []
             if stricter and agree(ours_whole(fixed, method), theirs):
                 return used
             if not stricter and agree(mine, reference(fixed, method)):
                 return used
-        elif difference.evidence is not None:
-            now = ours_whole(fixed, method)
-            if not now.accepted and theirs.accepted and difference.evidence(now, theirs):
-                return [*used, difference.name]
+        if not progress:
+            break
+    now = ours_whole(fixed, method)
+    if now.accepted or not theirs.accepted:
+        return None
+    for difference in DIFFERENCES:
+        if difference.evidence is not None and difference.evidence(now, theirs):
+            return [*used, difference.name]
     return None
