@@ -10,10 +10,13 @@ buffer.
 What it does: ``http``/``https`` (TLS with the system's default verification),
 HTTP proxies (see :mod:`lynkr_cli.serve.proxy`: CONNECT tunnels for https, the
 absolute-form request line for http),
-``Content-Length``, chunked and close-delimited bodies, 1xx responses skipped,
+``Content-Length``, chunked and close-delimited bodies, 1xx responses skipped
+(the parser, strict per RFC 9112, is :mod:`lynkr_cli.serve.http1_parse`; an answer
+it refuses is a :class:`BadResponse` and its connection is closed, never pooled),
 keep-alive reuse (a pooled connection the upstream closed before answering is
-retried once on a fresh one: it never saw the request), read back-pressure, and
-the connect timeout. Everything it raises on the wire is an ``aiohttp.ClientError``
+retried once on a fresh one: it never saw the request; one timer per pool closes
+connections idle for ``IDLE_SECONDS``), read back-pressure, and the connect
+timeout. Everything it raises on the wire is an ``aiohttp.ClientError``
 (or ``TimeoutError`` for the connect timeout), so callers map failures as before.
 It never asks for compressed bodies: the gateway relays bytes as they come.
 
@@ -38,16 +41,15 @@ from multidict import CIMultiDict
 from yarl import URL
 
 from lynkr_cli import __version__
+from lynkr_cli.serve.http1_parse import MAX_HEAD, STATUS, UNTIL_CLOSE, BadResponse, Parser
 from lynkr_cli.serve.proxy import Chooser, Proxy
 
-IDLE_SECONDS = 15.0  # a pooled connection idle longer than this is closed (aiohttp's default)
+__all__ = ["BadResponse", "ConnectError", "Pool", "ProxyError", "Response"]
+
+IDLE_SECONDS = 15.0  # a pooled connection idle this long is closed (aiohttp's default)
 MAX_IDLE = 256  # idle connections kept per upstream origin
 READ_LIMIT = 2**17  # unread body bytes above which the socket stops being read
-MAX_HEAD = 2**16  # the largest response head accepted
 USER_AGENT = f"lynkr/{__version__}"
-
-# body framing states
-_HEAD, _LENGTH, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILER, _UNTIL_CLOSE = range(7)
 
 
 class ConnectError(aiohttp.ClientConnectionError):
@@ -69,10 +71,6 @@ class ProxyError(aiohttp.ClientConnectionError):
         self.proxy = proxy.display
         self.stage = stage
         self.status = status
-
-
-class BadResponse(aiohttp.ClientConnectionError):
-    """The upstream's answer is not well-formed HTTP/1.1."""
 
 
 class _StaleConnection(aiohttp.ServerDisconnectedError):
@@ -243,31 +241,27 @@ class _Tunnel(asyncio.Protocol):
             if len(self.buf) > MAX_HEAD:
                 self.answer.set_result((0, "answer head too large"))
             return
-        line = self.buf[:end].split(b"\r\n", 1)[0].decode("latin-1")
-        version, _, rest = line.partition(" ")
-        code, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
+        line = self.buf[:end].split(b"\r\n", 1)[0]
+        match = STATUS.fullmatch(line)
+        if match is None:
             self.answer.set_result((0, f"bad status line {line[:100]!r}"))
         else:
-            self.answer.set_result((int(code), reason.strip()))
+            reason = (match.group(3) or b"").decode("latin-1")
+            self.answer.set_result((int(match.group(2)), reason))
 
     def connection_lost(self, exc: BaseException | None) -> None:
         if not self.answer.done():
             self.answer.set_result((0, "the proxy closed the connection"))
 
 
-class _Conn(asyncio.Protocol):
+class _Conn(Parser, asyncio.Protocol):
     """One keep-alive connection; it parses the answer to the request it last sent."""
 
     def __init__(self, pool: Pool, key: tuple[str, int, bool]) -> None:
+        super().__init__()
         self.pool = pool
         self.key = key
         self.transport: asyncio.Transport | None = None
-        self.buf = b""
-        self.state = _HEAD
-        self.remaining = 0
-        self.keep_alive = True
-        self.no_body = False
         self.url = ""
         self.waiter: asyncio.Future[Response] | None = None
         self.resp: Response | None = None
@@ -288,7 +282,7 @@ class _Conn(asyncio.Protocol):
         self.answered = True
         self.buf = self.buf + data if self.buf else data
         try:
-            self._parse()
+            self.parse()
         except aiohttp.ClientError as exc:
             self._fail(exc)
             self.drop()
@@ -301,7 +295,7 @@ class _Conn(asyncio.Protocol):
         self.transport = None
         self.pool.forget(self)
         resp = self.resp
-        if resp is not None and self.state == _UNTIL_CLOSE and exc is None:
+        if resp is not None and self.state == UNTIL_CLOSE and exc is None:
             self.resp = None
             resp.content.feed_eof()
             return
@@ -353,7 +347,6 @@ class _Conn(asyncio.Protocol):
             self.paused = False
             self.transport.resume_reading()
 
-    # -- parsing ------------------------------------------------------------------------
     def _fail(self, exc: aiohttp.ClientError) -> None:
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
@@ -362,155 +355,20 @@ class _Conn(asyncio.Protocol):
         if resp is not None:
             resp.content.set_exception(exc)
 
-    def _parse(self) -> None:
-        parts: list[bytes] = []
-        try:
-            while self.state == _HEAD:
-                got = self._head()
-                if got is None:
-                    return  # an incomplete head: wait for more bytes
-                if got and self.resp is None:
-                    return  # a complete answer without a body
-            state = self.state
-            if state == _LENGTH:
-                if self._take(parts):
-                    self._flush(parts)
-                    self._done()
-            elif state == _UNTIL_CLOSE:
-                parts.append(self.buf)
-                self.buf = b""
-            else:
-                self._chunked(parts)
-        finally:
-            self._flush(parts)
-
-    def _take(self, parts: list[bytes]) -> bool:
-        """Move up to ``remaining`` body bytes from the buffer to ``parts``; True when
-        none remain (the body, or the chunk, is complete)."""
-        buf, remaining = self.buf, self.remaining
-        if len(buf) <= remaining:
-            parts.append(buf)
-            self.remaining = remaining - len(buf)
-            self.buf = b""
-        else:
-            parts.append(buf[:remaining])
-            self.buf = buf[remaining:]
-            self.remaining = 0
-        return not self.remaining
-
-    def _flush(self, parts: list[bytes]) -> None:
-        if parts and self.resp is not None:
-            self.resp.content.feed(parts[0] if len(parts) == 1 else b"".join(parts))
-        parts.clear()
-
-    def _chunked(self, parts: list[bytes]) -> None:
-        while self.buf:
-            state = self.state
-            if state == _CHUNK_SIZE:
-                end = self.buf.find(b"\r\n")
-                if end < 0:
-                    if len(self.buf) > 4096:
-                        raise BadResponse("malformed chunk size line")
-                    return
-                line = self.buf[:end].split(b";", 1)[0].strip()
-                self.buf = self.buf[end + 2 :]
-                try:
-                    size = int(line, 16)
-                except ValueError:
-                    raise BadResponse(f"malformed chunk size {line!r}") from None
-                if size < 0:
-                    raise BadResponse(f"malformed chunk size {line!r}")
-                self.remaining = size
-                self.state = _CHUNK_DATA if size else _TRAILER
-            elif state == _CHUNK_DATA:
-                if self._take(parts):
-                    self.state = _CHUNK_END
-            elif state == _CHUNK_END:
-                if len(self.buf) < 2:
-                    return
-                if self.buf[:2] != b"\r\n":
-                    raise BadResponse("chunk not followed by CRLF")
-                self.buf = self.buf[2:]
-                self.state = _CHUNK_SIZE
-            else:  # _TRAILER: header lines until an empty one
-                end = self.buf.find(b"\r\n")
-                if end < 0:
-                    return
-                line, self.buf = self.buf[:end], self.buf[end + 2 :]
-                if not line:
-                    self._flush(parts)
-                    self._done()
-                    return
-
-    def _head(self) -> bool | None:
-        """Parse a response head: True for the answer, False for an interim (1xx) one,
-        None when the buffer does not hold a whole head yet."""
-        buf = self.buf
-        end = buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(buf) > MAX_HEAD:
-                raise BadResponse("response head too large")
-            return None
-        lines = buf[:end].decode("latin-1").split("\r\n")
-        self.buf = buf[end + 4 :]
-        version, _, rest = lines[0].partition(" ")
-        code, _, reason = rest.partition(" ")
-        if not version.startswith("HTTP/1.") or len(code) != 3 or not code.isdigit():
-            raise BadResponse(f"bad status line {lines[0]!r}")
-        status = int(code)
-        pairs: list[tuple[str, str]] = []
-        for line in lines[1:]:
-            if line[:1] in (" ", "\t") and pairs:  # obsolete line folding
-                pairs[-1] = (pairs[-1][0], pairs[-1][1] + " " + line.strip())
-                continue
-            name, sep, value = line.partition(":")
-            if not sep or not name or name != name.strip():
-                raise BadResponse(f"bad header {line!r}")
-            pairs.append((name, value.strip()))
-        headers: CIMultiDict[str] = CIMultiDict(pairs)
-        if 100 <= status < 200:
-            if status == 101:
-                raise BadResponse("unexpected upgrade")
-            return False  # an interim answer: the real one follows
-        connection = headers.get("connection", "").lower()
-        self.keep_alive = version == "HTTP/1.1" and "close" not in connection
-        if self.no_body or status in (204, 304):
-            self.state = _HEAD
-            framing = None
-        elif "transfer-encoding" in headers:
-            chunked = headers["transfer-encoding"].lower().rsplit(",", 1)[-1].strip()
-            self.state = _CHUNK_SIZE if chunked == "chunked" else _UNTIL_CLOSE
-            framing = self.state
-            if "content-length" in headers:
-                self.keep_alive = False  # both framings: do not trust the connection after
-        elif "content-length" in headers:
-            try:
-                self.remaining = int(headers["content-length"])
-            except ValueError:
-                self.remaining = -1
-            if self.remaining < 0:
-                raise BadResponse("bad content-length")
-            self.state = _LENGTH
-            framing = _LENGTH if self.remaining else None
-        else:
-            self.state = _UNTIL_CLOSE
-            framing = _UNTIL_CLOSE
-        if self.state == _UNTIL_CLOSE:
-            self.keep_alive = False
-        resp = Response(status, reason, headers, self.url, self)
+    # -- the parser's hooks -------------------------------------------------------------
+    def on_head(self, status: int, reason: str, headers: CIMultiDict[str]) -> None:
+        self.resp = resp = Response(status, reason, headers, self.url, self)
         waiter, self.waiter = self.waiter, None
-        self.resp = resp
-        if framing is None:
-            self.state = _HEAD
-            self._done()
         if waiter is not None and not waiter.done():
             waiter.set_result(resp)
-        return True
 
-    def _done(self) -> None:
+    def on_body(self, data: bytes) -> None:
+        if self.resp is not None:
+            self.resp.content.feed(data)
+
+    def on_end(self) -> None:
         """The body is complete: hand the connection back (or close it), then end the body."""
         resp, self.resp = self.resp, None
-        self.state = _HEAD
         self.resume()  # its reader no longer controls the socket
         if self.keep_alive and not self.buf and not self.closed:
             self.pool.put(self)
@@ -534,6 +392,7 @@ class Pool:
         self._targets: dict[tuple[str, str], _Target] = {}
         self._ssl: ssl.SSLContext | None = None
         self._open: set[_Conn] = set()
+        self._reaper: asyncio.TimerHandle | None = None  # armed while a connection is idle
 
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], data: bytes = b""
@@ -551,6 +410,9 @@ class Pool:
         return await conn.send(head, data, url, method == "HEAD")
 
     async def close(self) -> None:
+        if self._reaper is not None:
+            self._reaper.cancel()
+            self._reaper = None
         for conn in list(self._open):
             conn.drop()
         self._idle.clear()
@@ -562,9 +424,31 @@ class Pool:
         if len(idle) >= MAX_IDLE:
             conn.drop()
             return
-        conn.idle_since = asyncio.get_running_loop().time()
+        loop = asyncio.get_running_loop()
+        conn.idle_since = loop.time()
         conn.reused = True
         idle.append(conn)
+        if self._reaper is None:
+            self._reaper = loop.call_at(conn.idle_since + IDLE_SECONDS, self._reap)
+
+    def _reap(self) -> None:
+        """The pool's one timer: close the connections idle for ``IDLE_SECONDS``, then
+        wait for the next one to come due (none idle: no timer until one is)."""
+        self._reaper = None
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() - IDLE_SECONDS + 0.001  # a timer may fire a hair early
+        due: float | None = None
+        for idle in self._idle.values():  # each list is oldest first: put() appends
+            expired = 0
+            while expired < len(idle) and idle[expired].idle_since <= deadline:
+                expired += 1
+            for conn in idle[:expired]:
+                conn.drop()
+            del idle[:expired]
+            if idle and (due is None or idle[0].idle_since < due):
+                due = idle[0].idle_since
+        if due is not None:
+            self._reaper = loop.call_at(due + IDLE_SECONDS, self._reap)
 
     def forget(self, conn: _Conn) -> None:
         self._open.discard(conn)
