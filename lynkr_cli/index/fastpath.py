@@ -1,7 +1,8 @@
 """``lynkr index`` without Typer, pydantic, pluggy or Rich, when the settings are known.
 
 The ``lynkr`` console script (:func:`lynkr_cli.__main__.main`) calls :func:`run`
-first. It handles ``lynkr [-q] [-v] index [PATH] [--json] [--no-claude-md]`` and
+first. It handles ``lynkr [-q] [-v] index [PATH] [--root DIR] [--json] [--no-claude-md]``
+(PATH and DIR find the repository root as the full command does: ``index/root.py``) and
 returns None, the full CLI running instead with nothing written, unless:
 
 - the index exists at the default location or at ``LYNKR_INDEX_DB``, with the current
@@ -58,11 +59,20 @@ CONTEXT_ENV = (
 class Args(NamedTuple):
     """A command line handled here."""
 
-    path: str
+    path: str  # PATH, or DIR of --root
     json: bool
     no_claude_md: bool
     verbosity: int
     quiet: bool
+    exact: bool = False  # --root: PATH is the root, no search
+
+    def root(self) -> str:
+        """The repository root, as the full command finds it."""
+        if self.exact:
+            return self.path
+        from lynkr_cli.index.root import find_root
+
+        return str(find_root(self.path))
 
 
 def parse(argv: list[str]) -> Args | None:
@@ -76,16 +86,25 @@ def parse(argv: list[str]) -> Args | None:
     if argv[at : at + 1] != ["index"]:
         return None
     path: str | None = None
+    root: str | None = None
     json_output = no_claude_md = False
-    for arg in argv[at + 1 :]:
+    rest = iter(argv[at + 1 :])
+    for arg in rest:
         if arg == "--json":
             json_output = True
         elif arg == "--no-claude-md":
             no_claude_md = True
+        elif arg in ("--root", "-C") or arg.startswith("--root="):
+            value = arg.partition("=")[2] if "=" in arg else next(rest, "")
+            if not value or root is not None:
+                return None
+            root = value
         elif not arg or arg.startswith("-") or arg in SUBCOMMANDS or path is not None:
             return None
         else:
             path = arg
+    if root is not None:
+        return Args(root, json_output, no_claude_md, verbosity, quiet, exact=True)
     return Args(path or ".", json_output, no_claude_md, verbosity, quiet)
 
 
@@ -111,9 +130,10 @@ def run(argv: list[str]) -> int | None:
     if args is None:
         return None
     try:
-        found = _look(args.path, claude=not args.no_claude_md)
+        root = args.root()
+        found = _look(root, claude=not args.no_claude_md)
         if found is None:
-            found = _load(args.path, claude=not args.no_claude_md)
+            found = _load(root, claude=not args.no_claude_md)
     except Exception:
         return None  # the full command redoes it all and reports what went wrong
     except KeyboardInterrupt as exc:

@@ -347,6 +347,9 @@ def test_same_content_new_mtime_falls_back_once(repo: Path, cwd: Path) -> None:
         ["--config", "x.toml", "index"],
         ["-vq", "index"],
         ["index", "--", "."],
+        ["index", "--root"],
+        ["index", "--root="],
+        ["index", "-C", "a", "--root", "b"],
         ["serve"],
         ["--version"],
         [],
@@ -365,10 +368,13 @@ def test_other_forms_are_not_handled(argv: list[str]) -> None:
         (["-q", "-v", "index", "--json", "src", "--no-claude-md"], ("src", True, True, 1, True)),
         (["--quiet", "-v", "--verbose", "index", "--no-claude-md"], (".", False, True, 2, True)),
         (["index", "./build"], ("./build", False, False, 0, False)),
+        (["index", "--root", "x", "--json"], ("x", True, False, 0, False, True)),
+        (["index", "-C", "x"], ("x", False, False, 0, False, True)),
+        (["index", "--root=x"], ("x", False, False, 0, False, True)),
     ],
 )
 def test_handled_forms(argv: list[str], parsed: tuple[Any, ...]) -> None:
-    assert fastpath.parse(argv) == parsed
+    assert fastpath.parse(argv) == fastpath.Args(*parsed)
 
 
 def test_unhandled_flag_runs_the_full_command(repo: Path, cwd: Path) -> None:
