@@ -7,7 +7,7 @@ otherwise) and returns plain JSON-ready data. Nothing here prints.
 - :func:`ensure_index` ``(root, full=False) -> Path``: build or refresh, return the db path.
 - :func:`build` ``(root, ...) -> BuildReport``: the same, with the full report.
 - :func:`index_status` ``(root) -> "fresh" | "stale" | "missing"``: cheap (stat only).
-- :func:`search` ``(root, query, kind=None, lang=None, limit=50)``: FTS5 prefix + fuzzy.
+- :func:`search` ``(root, query, kind=None, lang=None, limit=50)``: ranked name matches.
 - :func:`defs` / :func:`refs` ``(root, name, limit=100)``: definitions; references with
   ``definition`` set when the name has exactly one definition.
 - :func:`repo_map` ``(root, tokens=1024) -> str``: PageRank-ranked outline fitted to a budget.
@@ -171,11 +171,12 @@ def search(
     lang: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Symbols whose names match ``query`` by prefix (per word) or closely (fuzzy)."""
-    from lynkr_cli.index import store
+    """Symbols whose names match ``query``: exact, then prefix, word prefix, substring and
+    fuzzy matches (ranked as ``index/search.py`` says)."""
+    from lynkr_cli.index.search import search_symbols
 
     with _closing(_connect(root)) as conn:
-        return store.search_symbols(conn, query, kind=kind, lang=lang, limit=limit)
+        return search_symbols(conn, query, kind=kind, lang=lang, limit=limit)
 
 
 def defs(root: Path | str, name: str, *, limit: int = 100) -> list[dict[str, Any]]:

@@ -91,8 +91,12 @@ _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 def words(name: str) -> str:
     """``parseHTTPRequest_v2`` -> ``parsehttprequest_v2 parse http request v 2``."""
-    parts = [w.lower() for w in _WORD.findall(name)]
-    return " ".join([name.lower(), *parts])
+    return " ".join([name.lower(), *word_list(name)])
+
+
+def word_list(name: str) -> list[str]:
+    """``parseHTTPRequest_v2`` -> ``["parse", "http", "request", "v", "2"]``."""
+    return [w.lower() for w in _WORD.findall(name)]
 
 
 def open_db(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -225,66 +229,6 @@ def fts_query(text: str) -> str:
     """Every word of ``text`` as a quoted prefix term: safe against FTS5 syntax."""
     terms = [w for w in words(text).split()[1:] or [text.lower()] if w]
     return " ".join(f'"{t.replace(chr(34), "")}"*' for t in terms)
-
-
-def search_symbols(
-    conn: sqlite3.Connection,
-    text: str,
-    *,
-    kind: str | None,
-    lang: str | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """FTS5 prefix search over symbol names; fuzzy (edit-distance) matches fill the rest."""
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT n.name FROM names_fts JOIN names n ON n.id = names_fts.rowid "
-            "WHERE names_fts MATCH ? ORDER BY rank LIMIT 200",
-            (fts_query(text),),
-        )
-    ]
-    if len(names) < limit:
-        names += [n for n in _fuzzy_names(conn, text) if n not in names]
-    return _symbols_for(conn, names, kind=kind, lang=lang, limit=limit, text=text)
-
-
-def _fuzzy_names(conn: sqlite3.Connection, text: str) -> list[str]:
-    import difflib
-
-    lowered = {row[0].lower(): row[0] for row in conn.execute("SELECT name FROM names")}
-    close = difflib.get_close_matches(text.lower(), list(lowered), n=20, cutoff=0.75)
-    return [lowered[c] for c in close]
-
-
-def _symbols_for(
-    conn: sqlite3.Connection,
-    names: list[str],
-    *,
-    kind: str | None,
-    lang: str | None,
-    limit: int,
-    text: str,
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for name in names:
-        sql = (
-            f"SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id "
-            "WHERE s.name = ?"
-        )
-        params: list[Any] = [name]
-        if kind:
-            sql += " AND s.kind = ?"
-            params.append(kind)
-        if lang:
-            sql += " AND f.lang = ?"
-            params.append(lang)
-        out += [symbol_dict(r) for r in conn.execute(sql + " ORDER BY f.path, s.line", params)]
-        if len(out) >= limit:
-            break
-    # Exact names first, then shorter names (closer to what was typed).
-    out.sort(key=lambda s: (s["name"].lower() != text.lower(), len(s["name"])))
-    return out[:limit]
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
