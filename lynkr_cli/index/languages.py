@@ -75,6 +75,16 @@ PARSED: dict[str, LangSpec] = {
             "php", "tree_sitter_php", "tree-sitter-php", factory="language_php", extra_query=True
         ),
         LangSpec("bash", "tree_sitter_bash", "tree-sitter-bash", wheel_query=False, own_query=True),
+        LangSpec(
+            "kotlin", "tree_sitter_kotlin", "tree-sitter-kotlin", wheel_query=False, own_query=True
+        ),
+        LangSpec(
+            "swift", "tree_sitter_swift", "tree-sitter-swift", wheel_query=False, own_query=True
+        ),
+        LangSpec(
+            "scala", "tree_sitter_scala", "tree-sitter-scala", wheel_query=False, own_query=True
+        ),
+        LangSpec("lua", "tree_sitter_lua", "tree-sitter-lua"),
     )
 }
 
@@ -98,6 +108,7 @@ EXTENSIONS: dict[str, str] = {
     ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".xml": "xml",
     ".html": "html", ".htm": "html", ".css": "css", ".scss": "scss",
     ".sql": "sql", ".kt": "kotlin", ".kts": "kotlin", ".swift": "swift", ".scala": "scala",
+    ".sc": "scala",
     ".lua": "lua", ".pl": "perl", ".r": "r", ".dart": "dart", ".ex": "elixir", ".exs": "elixir",
     ".vue": "vue", ".svelte": "svelte", ".gradle": "gradle", ".cfg": "ini", ".ini": "ini",
 }  # fmt: skip
