@@ -125,7 +125,8 @@ class Writer:
         self.touched.update(s[1] for s in symbols)
         self.refs += refs
         self.imports += [
-            (file_id, text, line, self.resolver.resolve(lang, path, text)) for text, line in imports
+            (file_id, text, line, self.resolver.resolve(lang, path, text), names)
+            for text, line, names in imports
         ]
         if len(self.refs) + len(self.symbols) > FLUSH_ROWS:
             self.flush()
@@ -137,10 +138,13 @@ class Writer:
             self.symbols,
         )
         self.conn.executemany(
-            "INSERT INTO refs (file_id, name, kind, line, col) VALUES (?, ?, ?, ?, ?)", self.refs
+            "INSERT INTO refs (file_id, name, kind, line, col, receiver, scope) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            self.refs,
         )
         self.conn.executemany(
-            "INSERT INTO imports (file_id, module, line, target) VALUES (?, ?, ?, ?)", self.imports
+            "INSERT INTO imports (file_id, module, line, target, names) VALUES (?, ?, ?, ?, ?)",
+            self.imports,
         )
         self.symbols, self.refs, self.imports = [], [], []
 

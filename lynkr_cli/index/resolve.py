@@ -159,9 +159,11 @@ class Resolver:
     def _swift(self, source: str, text: str) -> str | None:
         """A module of this Swift package: its ``Sources/<name>/`` directory."""
         folder = f"Sources/{text.strip()}"
-        return folder + "/" if folder in self.dirs or any(
-            d.startswith(folder + "/") for d in self.dirs
-        ) else None
+        return (
+            folder + "/"
+            if folder in self.dirs or any(d.startswith(folder + "/") for d in self.dirs)
+            else None
+        )
 
     def _php(self, source: str, text: str) -> str | None:
         if self._php_map is None:

@@ -5,8 +5,8 @@ A new database gets its schema from :data:`MIGRATIONS` through
 index is a cache of the repository, so an existing database at any other version
 is rebuilt from scratch rather than migrated (see ``build.py``).
 
-References are resolved to definitions at query time, through
-:data:`UNIQUE_DEFS`, so an edit elsewhere never leaves a stale link.
+References are resolved to definitions at query time (``links.py``), so an edit
+elsewhere never leaves a stale link.
 """
 
 from __future__ import annotations
@@ -69,9 +69,21 @@ CREATE TABLE IF NOT EXISTS names (
 CREATE VIRTUAL TABLE names_fts USING fts5(words, content='names', content_rowid='id');
 """
 
+# v3: what a reference is called on (``receiver.name()``) and where it sits, and the
+# names each import binds: references resolve only through a known receiver (links.py).
+# v4: the problems of the last build, so `stats` reports what the build reported.
+SCHEMA_V3 = """
+ALTER TABLE refs ADD COLUMN receiver TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+ALTER TABLE imports ADD COLUMN names TEXT NOT NULL DEFAULT '';
+"""
+SCHEMA_V4 = """
+CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+"""
+
 # Applied in order by lynkr_cli.db.migrate to a new database. An existing index at
 # another version is not migrated but rebuilt: it is a cache of the repository.
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Created after bulk loading: building an index once is cheaper than maintaining it.
@@ -82,9 +94,6 @@ CREATE INDEX IF NOT EXISTS refs_file_name ON refs(file_id, name);
 CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
 CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 """
-
-# A name is resolved when exactly one definition carries it.
-UNIQUE_DEFS = "SELECT name, min(id) AS id FROM symbols GROUP BY name HAVING count(*) = 1"
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
@@ -206,21 +215,25 @@ def find_defs(conn: sqlite3.Connection, name: str, limit: int) -> list[dict[str,
 
 
 def find_refs(conn: sqlite3.Connection, name: str, limit: int) -> list[dict[str, Any]]:
-    """Where ``name`` is used; ``definition`` is set when the name is unambiguous."""
-    defs = find_defs(conn, name, 2)
-    definition = defs[0] if len(defs) == 1 else None
+    """Where ``name`` is used; ``definition`` is set when the code says which one it is
+    (``links.py``), ``receiver`` is what it is called on (``"json"`` in ``json.dumps()``)."""
+    from lynkr_cli.index.links import Links
+
     rows = conn.execute(
-        "SELECT r.name, r.kind, f.path, r.line, r.col, f.lang FROM refs r "
-        "JOIN files f ON f.id = r.file_id WHERE r.name = ? ORDER BY f.path, r.line LIMIT ?",
+        "SELECT r.name, r.kind, f.path, r.line, r.col, f.lang, r.file_id, r.receiver, r.scope "
+        "FROM refs r JOIN files f ON f.id = r.file_id WHERE r.name = ? "
+        "ORDER BY f.path, r.line, r.col LIMIT ?",
         (name, limit),
-    )
+    ).fetchall()
+    links = Links(conn) if rows else None
     keys = ("name", "kind", "path", "line", "column", "lang")
     out = []
     for row in rows:
-        item: dict[str, Any] = dict(zip(keys, tuple(row), strict=True))
-        item["definition"] = (
-            {"path": definition["path"], "line": definition["line"]} if definition else None
-        )
+        item: dict[str, Any] = dict(zip(keys, tuple(row[:6]), strict=True))
+        item["receiver"] = row[7]
+        target = links.target(row[6], name, row[7], row[8]) if links else None
+        where = links.where(target) if links and target is not None else None
+        item["definition"] = {"path": where[0], "line": where[1]} if where else None
         out.append(item)
     return out
 
@@ -233,6 +246,7 @@ def fts_query(text: str) -> str:
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     """Counts, the language mix and skips, as JSON-ready data."""
+    from lynkr_cli.index.links import resolved_count
 
     def one(sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
@@ -255,9 +269,7 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
         "files": one("SELECT count(*) FROM files WHERE skip IS NULL"),
         "symbols": one("SELECT count(*) FROM symbols"),
         "references": one("SELECT count(*) FROM refs"),
-        "resolved_references": one(
-            f"SELECT count(*) FROM refs r JOIN ({UNIQUE_DEFS}) u ON u.name = r.name"
-        ),
+        "resolved_references": resolved_count(conn),
         "imports": one("SELECT count(*) FROM imports"),
         "resolved_imports": one("SELECT count(*) FROM imports WHERE target IS NOT NULL"),
         "languages": languages,

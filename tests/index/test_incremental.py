@@ -149,7 +149,11 @@ def test_missing_index_status_and_lookup_error(tmp_path: Path) -> None:
 
 
 def test_pool_and_in_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = {f"m{i}.py": f"def f{i}():\n    return f{(i + 1) % 40}()\n" for i in range(40)}
+    files = {
+        f"m{i}.py": f"from m{(i + 1) % 40} import f{(i + 1) % 40}\n\n\ndef f{i}():\n"
+        f"    return f{(i + 1) % 40}()\n"
+        for i in range(40)
+    }
     root = make_repo(tmp_path / "repo", files, use_git=False)
     monkeypatch.setenv("LYNKR_INDEX_WORKERS", "2")
     pooled = api.build(root, full=True).stats

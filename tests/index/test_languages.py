@@ -58,7 +58,8 @@ def test_unambiguous_reference_is_resolved(polyglot: Path) -> None:
 
 
 def test_ambiguous_reference_is_not_resolved(polyglot: Path) -> None:
-    # `total` is defined in JavaScript and in Ruby: no single definition to point at.
+    # `Shop::Cart.new.total`: what `.new` returns is not known, so neither `total`
+    # (JavaScript's, Ruby's) is pointed at.
     assert all(r["definition"] is None for r in api.refs(polyglot, "total"))
 
 
