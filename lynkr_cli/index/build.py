@@ -74,7 +74,7 @@ def unchanged_report(
     if not _nothing_to_do(run) or _skips_changed(conn, run.found):
         return None
     cached = store.get_meta(conn, "stats")
-    if not cached:
+    if not cached or _problems_changed(conn, run.report):
         return None
     report = run.report
     report.unchanged = len(run.plan.keep)
@@ -245,10 +245,12 @@ def _write_incremental(conn: sqlite3.Connection, run: Run) -> None:
     found = run.found
     if _nothing_to_do(run):
         run.report.unchanged = len(run.plan.keep)
-        if _skips_changed(conn, found):
+        skips, problems = _skips_changed(conn, found), _problems_changed(conn, run.report)
+        if skips or problems:
             with _transaction(conn):
                 _write_skips(conn, found)
-                store.set_meta(conn, {"stats": ""})  # skip counts changed
+                _write_problems(conn, run.report)
+                store.set_meta(conn, {"stats": ""})  # skip or problem counts changed
         return
     with _transaction(conn):
         # Another `lynkr index` may have written since we looked: plan again under the lock.
@@ -256,6 +258,26 @@ def _write_incremental(conn: sqlite3.Connection, run: Run) -> None:
         if fresh != run.rows:
             _replan(run, fresh)
         _apply_changes(conn, run)
+
+
+def _problems_changed(conn: sqlite3.Connection, report: BuildReport) -> bool:
+    """Whether the problems found now (with the stored files' own, as syntax errors,
+    added to ``report``) differ from those the last build stored."""
+    report.problems = {**stored_file_problems(conn), **report.problems}
+    return store.problems(conn) != report.problems
+
+
+def stored_file_problems(conn: sqlite3.Connection) -> dict[str, str]:
+    """The problems stored with the files (what their parse found)."""
+    rows = conn.execute("SELECT path, problem FROM files WHERE problem IS NOT NULL")
+    return {path: problem for path, problem in rows}
+
+
+def _write_problems(conn: sqlite3.Connection, report: BuildReport) -> None:
+    """Store every problem of the run, so `stats` reports what the build reported."""
+    report.problems = dict(sorted({**stored_file_problems(conn), **report.problems}.items()))
+    conn.execute("DELETE FROM problems")
+    conn.executemany("INSERT INTO problems (path, reason) VALUES (?, ?)", report.problems.items())
 
 
 def _skips_changed(conn: sqlite3.Connection, found: Discovery) -> bool:
@@ -299,6 +321,7 @@ def _finish(conn: sqlite3.Connection, run: Run, *, changed: bool) -> None:
 
     root, found, final, report = run.root, run.found, run.final, run.report
     _write_skips(conn, found)
+    _write_problems(conn, report)
     store.create_indexes(conn)
     if report.cold:
         store.rebuild_fts(conn)

@@ -100,9 +100,11 @@ def build(  # noqa: PLR0917
     elif no_claude_md or not conf.claude_md:
         mode = "skip"
     with ProgressBar(enabled=not json_output) as progress:
-        outcome = service.run(base, full=full, claude=mode, progress=progress.update, settings=conf)
+        outcome = service.run(
+            base, full=full, claude=mode, progress=progress.update, settings=conf, warn=console.warn
+        )
     fastpath.remember_run(outcome.report, (inputs, conf))  # the next run can skip loading them
-    for warning in outcome.report.warnings:
+    for warning in outcome.later_warnings():
         console.warn(warning)
     if json_output:
         doc = outcome.as_dict()
@@ -259,6 +261,7 @@ def stats(root: RootOpt = None, json_output: JsonOpt = False) -> None:
         files, size = console.plural(info["files"], "file"), console.plural(info["bytes"], "byte")
         rows.append([f"language {lang}", f"{files}, {size}"])
     rows += [[f"skipped {reason}", count] for reason, count in doc["skipped"].items()]
+    rows += [[f"problem {path}", why] for path, why in doc["problem_files"].items()]
     console.table(["stat", "value"], rows)
 
 

@@ -48,11 +48,18 @@ def init_worker(root: str) -> None:
     The cyclic garbage collector is switched off in workers: parsing allocates
     hundreds of thousands of short-lived, acyclic objects per file (nodes, tuples),
     which reference counting frees, so each collection pass is pure overhead.
+
+    Ctrl-C is the parent's to handle: a terminal sends SIGINT to the whole process
+    group, and a worker taking it would print its own traceback
+    (``Process ForkPoolWorker-1: ... KeyboardInterrupt``). The parent stops the pool.
     """
     import gc
+    import signal
 
     global _root
     _root = root
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})  # blocked while forking
     gc.disable()
 
 

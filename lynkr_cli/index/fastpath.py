@@ -147,7 +147,7 @@ def run(argv: list[str]) -> int | None:
         outcome = found.outcome or _refresh(found, args.json)
         if found.loaded is not None:
             remember_run(outcome.report, found.loaded, plugins_checked=True)
-        for warning in outcome.report.warnings:
+        for warning in outcome.later_warnings():
             console.warn(warning)
         _print(outcome.as_dict(), args.json)
     except BaseException as exc:
@@ -236,12 +236,17 @@ def _third_party_plugins() -> bool:
 
 def _refresh(found: Found, json_output: bool) -> IndexOutcome:
     """What the full command runs: the build, then CLAUDE.md, with the recorded settings."""
+    from lynkr_cli import console
     from lynkr_cli.index import service
     from lynkr_cli.index.progress import ProgressBar
 
     with ProgressBar(enabled=not json_output) as progress:
         return service.run(
-            found.base, claude=found.claude, progress=progress.update, settings=found.conf
+            found.base,
+            claude=found.claude,
+            progress=progress.update,
+            settings=found.conf,
+            warn=console.warn,
         )
 
 

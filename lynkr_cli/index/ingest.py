@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +19,7 @@ from lynkr_cli.index.plan import BuildReport, Plan, Progress, Rows, Run
 from lynkr_cli.index.resolve import Resolver, go_module_path
 
 __all__ = ["BuildReport", "Plan", "Progress", "Rows", "Run", "Writer", "consume"]
+SYNTAX_PROBLEM = "syntax error (kept what the parser recovered)"
 IN_PROCESS_MAX = 24  # below this many files a pool costs more than it saves
 FLUSH_ROWS = 10_000  # small batches: inserting overlaps the parsing still under way
 
@@ -41,37 +43,70 @@ def load_grammars(plan: Plan, report: BuildReport) -> None:
     plan.tasks = [t for t in plan.tasks if t[1] not in failed]
 
 
+@contextmanager
 def results(
     root: Path,
     tasks: list[extract.Task],
     workers: int,
     progress: Progress | None,
     sizes: dict[str, tuple[int, int]],
-) -> Iterator[extract.Result]:
-    """Parse ``tasks``: in this process when few, else in a pool; yields as they finish."""
+) -> Iterator[Iterator[extract.Result]]:
+    """Parse ``tasks``: in this process when few, else in a pool; the results come as they
+    finish. The pool ends with the ``with`` block, however it is left (Ctrl-C included)."""
     total = len(tasks)
     if total <= IN_PROCESS_MAX or workers == 1:
-        for done, task in enumerate(tasks, 1):
-            yield extract.extract_file(str(root), *task)
-            if progress:
-                progress(done, total)
+        yield _in_process(str(root), tasks, progress)
         return
-    import multiprocessing
-
     count = workers or os.cpu_count() or 1
-    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
-    context = multiprocessing.get_context(method)
     # Biggest files first, in small batches: the last batch to finish is a short one.
     ordered = sorted(tasks, key=lambda t: -sizes.get(t[0], (0, 0))[0])
     batch = max(1, min(16, total // (count * 8)))
     chunks = [ordered[i : i + batch] for i in range(0, total, batch)]
+    pool = _pool(root, count)
+    try:
+        yield _pooled(pool.imap_unordered(extract.extract_many, chunks), total, progress)
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+def _in_process(
+    root: str, tasks: list[extract.Task], progress: Progress | None
+) -> Iterator[extract.Result]:
+    for done, task in enumerate(tasks, 1):
+        yield extract.extract_file(root, *task)
+        if progress:
+            progress(done, len(tasks))
+
+
+def _pooled(
+    batches: Iterator[list[extract.Result]], total: int, progress: Progress | None
+) -> Iterator[extract.Result]:
     done = 0
-    with context.Pool(count, initializer=extract.init_worker, initargs=(str(root),)) as pool:
-        for results in pool.imap_unordered(extract.extract_many, chunks):
-            yield from results
-            done += len(results)
-            if progress:
-                progress(done, total)
+    for batch in batches:
+        yield from batch
+        done += len(batch)
+        if progress:
+            progress(done, total)
+
+
+def _pool(root: Path, count: int) -> Any:
+    """A pool of ``count`` workers whose SIGINT is ignored from their first instruction.
+
+    SIGINT is blocked while the workers fork (and while the pool starts its threads),
+    so a Ctrl-C in that window waits for the parent, instead of hitting a worker before
+    its initializer ignores it (``Exception ignored in: <function _after_fork>``).
+    """
+    import multiprocessing
+    import signal
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn"
+    context = multiprocessing.get_context(method)
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        return context.Pool(count, initializer=extract.init_worker, initargs=(str(root),))
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
 class Writer:
@@ -119,7 +154,7 @@ class Writer:
     def parsed(self, result: extract.Result, lang: str, file_id: int) -> None:
         """Store a parsed file; the worker already put ``file_id`` in its rows."""
         path, _, size, mtime, digest, symbols, refs, imports, note = result
-        problem = "syntax error" if note == "syntax" else None
+        problem = SYNTAX_PROBLEM if note == "syntax" else None
         self.file((path, lang, size, mtime, digest, None, problem), file_id)
         self.symbols += symbols
         self.touched.update(s[1] for s in symbols)
@@ -186,24 +221,33 @@ def _consume(writer: Writer, run: Run) -> None:
     first = writer.next_id()
     tasks = [(p, lang, old, first + i) for i, (p, lang, old, _) in enumerate(plan.tasks)]
     langs = {t[0]: (t[1], t[3]) for t in tasks}
-    for result in results(run.root, tasks, run.workers, run.progress, plan.stats):
-        path, status, size, mtime, digest, _, _, _, note = result
-        if status == "ok":
-            report.parsed += 1
-            writer.parsed(result, *langs[path])
-            if note == "syntax":
-                report.problems[path] = "syntax error (kept what the parser recovered)"
-        elif status == "skip":
-            writer.file((path, langs[path][0], size, mtime, digest, note, None), langs[path][1])
-        elif status == "same":
-            old_id = writer.rows.pop(path)[0]
-            writer.conn.execute(
-                "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime, old_id)
-            )
-        else:
-            writer.drop(path)
-            report.problems[path] = note
+    with results(run.root, tasks, run.workers, run.progress, plan.stats) as parsed:
+        for result in parsed:
+            _store(writer, run, result, langs)
     writer.flush()
+
+
+def _store(
+    writer: Writer, run: Run, result: extract.Result, langs: dict[str, tuple[str, int]]
+) -> None:
+    """Hand one parsed file to ``writer`` (or count its problem)."""
+    report = run.report
+    path, status, size, mtime, digest, _, _, _, note = result
+    if status == "ok":
+        report.parsed += 1
+        writer.parsed(result, *langs[path])
+        if note == "syntax":
+            report.problems[path] = SYNTAX_PROBLEM
+    elif status == "skip":
+        writer.file((path, langs[path][0], size, mtime, digest, note, None), langs[path][1])
+    elif status == "same":
+        old_id = writer.rows.pop(path)[0]
+        writer.conn.execute(
+            "UPDATE files SET size = ?, mtime_ns = ? WHERE id = ?", (size, mtime, old_id)
+        )
+    else:
+        writer.drop(path)
+        report.problems[path] = note
 
 
 def reresolve_imports(conn: sqlite3.Connection, resolver: Resolver) -> None:

@@ -244,6 +244,11 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{t.replace(chr(34), "")}"*' for t in terms)
 
 
+def problems(conn: sqlite3.Connection) -> dict[str, str]:
+    """path -> what went wrong, as the last build found it."""
+    return dict(conn.execute("SELECT path, reason FROM problems ORDER BY path"))
+
+
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     """Counts, the language mix and skips, as JSON-ready data."""
     from lynkr_cli.index.links import resolved_count
@@ -274,5 +279,6 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
         "resolved_imports": one("SELECT count(*) FROM imports WHERE target IS NOT NULL"),
         "languages": languages,
         "skipped": dict(sorted(skipped.items())),
-        "problems": one("SELECT count(*) FROM files WHERE problem IS NOT NULL"),
+        "problems": one("SELECT count(*) FROM problems"),
+        "problem_files": problems(conn),
     }
