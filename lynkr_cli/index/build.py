@@ -16,12 +16,15 @@ import sqlite3
 import stat as stat_mod
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.db import transaction as _transaction
 from lynkr_cli.index import extract, languages, store
 from lynkr_cli.index.discover import Discovery, discover
 from lynkr_cli.index.plan import BuildReport, Plan, Progress, Rows, Run
+
+if TYPE_CHECKING:
+    from lynkr_cli.index.ingest import Writer
 
 __all__ = ["BuildReport", "Progress", "build_index", "open_existing", "unchanged_report"]
 
@@ -193,7 +196,8 @@ def _write_cold(run: Run) -> sqlite3.Connection:
     _ignore_index_dir(run.root, db_path)
     tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    conn = sqlite3.connect(str(tmp), isolation_level=None)
+    # Shared with the thread that builds the indexes while references are linked.
+    conn = sqlite3.connect(str(tmp), isolation_level=None, check_same_thread=False)
     try:
         # A half-built temporary file is simply deleted, so durability buys nothing here.
         conn.execute("PRAGMA journal_mode = OFF")
@@ -202,7 +206,9 @@ def _write_cold(run: Run) -> sqlite3.Connection:
         conn.execute("BEGIN")
         from lynkr_cli.index.ingest import Writer, consume, resolver
 
-        consume(Writer(conn, resolver(run.root, run.final), {}), run)
+        writer = Writer(conn, resolver(run.root, run.final), {}, keep=True)
+        consume(writer, run)
+        _index_and_link(conn, writer)
         _finish(conn, run, changed=True)
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = DELETE")
@@ -305,8 +311,83 @@ def _apply_changes(conn: sqlite3.Connection, run: Run) -> None:
     changed = bool(report.parsed or gone or plan.plain or writer.dropped)
     if files_changed:
         reresolve_imports(conn, writer.resolver)
+    if changed:
+        _relink(conn, writer, everything=files_changed)
     _finish(conn, run, changed=changed)
     store.update_fts(conn, writer.touched)
+
+
+def _index_and_link(conn: sqlite3.Connection, writer: Writer) -> None:
+    """After a cold build: SQLite builds the indexes and the name index in a thread (it
+    releases the GIL) while this one links the references from the rows in memory."""
+    import threading
+
+    failed: list[BaseException] = []
+
+    def index() -> None:
+        try:
+            store.create_indexes(conn)
+            store.rebuild_fts(conn)
+        except BaseException as exc:  # re-raised below, in this thread
+            failed.append(exc)
+
+    worker = threading.Thread(target=index, name="lynkr-index-sql")
+    worker.start()
+    try:
+        counts = writer.kept.resolved() if writer.kept is not None else {}
+    finally:
+        worker.join()
+    if failed:
+        raise failed[0]
+    conn.executemany(
+        "UPDATE files SET resolved = ? WHERE id = ?", [(n, f) for f, n in counts.items()]
+    )
+
+
+def _relink(conn: sqlite3.Connection, writer: Writer, *, everything: bool) -> None:
+    """Recount the resolved references of the files an incremental run may have changed:
+    those it parsed, and those using a name whose definitions came or went; every file
+    when files appeared or vanished (imports may bind differently)."""
+    from lynkr_cli.index.links import Links, resolved_by_file
+
+    if everything:
+        ids = {row[0] for row in conn.execute("SELECT id FROM files WHERE skip IS NULL")}
+    else:
+        ids = set(writer.written) | _files_using(conn, writer.touched)
+    if not ids:
+        return
+    links = Links.load(conn)
+    wanted = sorted(ids)
+    refs: list[tuple[int, str, str, str]] = []
+    for at in range(0, len(wanted), 500):
+        chunk = wanted[at : at + 500]
+        refs += conn.execute(
+            "SELECT file_id, name, receiver, scope FROM refs "
+            f"WHERE file_id IN ({','.join('?' * len(chunk))})",
+            chunk,
+        ).fetchall()
+    counts = resolved_by_file(links, refs)
+    conn.executemany(
+        "UPDATE files SET resolved = ? WHERE id = ?", [(counts.get(f, 0), f) for f in wanted]
+    )
+
+
+def _files_using(conn: sqlite3.Connection, names: set[str]) -> set[int]:
+    """Files with a reference to one of ``names``, or called on one (``Name.method()``)."""
+    found: set[int] = set()
+    listed = sorted(names)
+    for at in range(0, len(listed), 500):
+        chunk = listed[at : at + 500]
+        marks = ",".join("?" * len(chunk))
+        found.update(
+            row[0]
+            for row in conn.execute(
+                f"SELECT DISTINCT file_id FROM refs WHERE name IN ({marks}) "
+                f"OR receiver IN ({marks})",
+                chunk + chunk,
+            )
+        )
+    return found
 
 
 def _write_skips(conn: sqlite3.Connection, found: Discovery) -> None:
@@ -322,9 +403,7 @@ def _finish(conn: sqlite3.Connection, run: Run, *, changed: bool) -> None:
     root, found, final, report = run.root, run.found, run.final, run.report
     _write_skips(conn, found)
     _write_problems(conn, report)
-    store.create_indexes(conn)
-    if report.cold:
-        store.rebuild_fts(conn)
+    store.create_indexes(conn)  # already there after a cold build: _index_and_link
     generation = int(store.get_meta(conn, "generation", "0")) + (1 if changed else 0)
     report.changed = changed
     store.set_meta(

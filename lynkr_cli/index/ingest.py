@@ -109,6 +109,40 @@ def _pool(root: Path, count: int) -> Any:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+class Kept:
+    """Every parsed file's rows, in memory: what :class:`~lynkr_cli.index.links.Links` needs."""
+
+    def __init__(self) -> None:
+        self.files: list[tuple[int, str, str]] = []
+        self.symbols: list[tuple[Any, ...]] = []
+        self.refs: list[tuple[Any, ...]] = []
+        self.imports: list[tuple[Any, ...]] = []
+
+    def add(
+        self,
+        file_id: int,
+        where: tuple[str, str],
+        symbols: list[extract.Symbol],
+        refs: list[extract.Reference],
+        imports: list[tuple[Any, ...]],
+    ) -> None:
+        self.files.append((file_id, *where))
+        self.symbols += symbols
+        self.refs += refs
+        self.imports += imports
+
+    def resolved(self) -> dict[int, int]:
+        """file id -> resolved references (symbol ids as SQLite gives them: in order)."""
+        from lynkr_cli.index.links import Links, resolved_by_file
+
+        links = Links(
+            self.files,
+            ((i, s[0], s[1], s[6], s[2], s[3]) for i, s in enumerate(self.symbols, 1)),
+            ((i[0], i[1], i[3], i[4]) for i in self.imports),
+        )
+        return resolved_by_file(links, ((r[0], r[1], r[5], r[6]) for r in self.refs))
+
+
 class Writer:
     """Accumulates rows and inserts them with executemany in large batches."""
 
@@ -117,15 +151,21 @@ class Writer:
         conn: sqlite3.Connection,
         resolver: Resolver,
         rows: Rows,
+        *,
+        keep: bool = False,
     ) -> None:
         self.conn = conn
         self.resolver = resolver
         self.rows = rows
         self.dropped = 0
         self.touched: set[str] = set()  # names whose definitions were added or removed
+        self.written: set[int] = set()  # ids of the files parsed in this run
         self.symbols: list[tuple[Any, ...]] = []
         self.refs: list[tuple[Any, ...]] = []
         self.imports: list[tuple[Any, ...]] = []
+        # keep: every row also stays in memory, so a cold build links references
+        # without reading them back (see :meth:`resolved`).
+        self.kept: Kept | None = Kept() if keep else None
 
     def next_id(self) -> int:
         row = self.conn.execute("SELECT max(id) FROM files").fetchone()
@@ -156,13 +196,17 @@ class Writer:
         path, _, size, mtime, digest, symbols, refs, imports, note = result
         problem = SYNTAX_PROBLEM if note == "syntax" else None
         self.file((path, lang, size, mtime, digest, None, problem), file_id)
+        self.written.add(file_id)
         self.symbols += symbols
         self.touched.update(s[1] for s in symbols)
         self.refs += refs
-        self.imports += [
+        rows = [
             (file_id, text, line, self.resolver.resolve(lang, path, text), names)
             for text, line, names in imports
         ]
+        self.imports += rows
+        if self.kept is not None:
+            self.kept.add(file_id, (path, lang), symbols, refs, rows)
         if len(self.refs) + len(self.symbols) > FLUSH_ROWS:
             self.flush()
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import posixpath
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -55,12 +55,16 @@ Def = tuple[int, str, str, int]  # (symbol id, scope, kind, line)
 class Links:
     """The repository's definitions and imports, loaded once; :meth:`target` per reference."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(
+        self,
+        files: Iterable[tuple[int, str, str | None]],
+        symbols: Iterable[tuple[int, int, str, str, str, int]],
+        imports: Iterable[tuple[int, str, str | None, str]],
+    ) -> None:
+        """From rows: files ``(id, path, lang)`` (not skipped), symbols ``(id, file, name,
+        scope, kind, line)``, imports ``(file, module, target, names)``."""
         self.files: dict[int, tuple[str, str]] = {
-            fid: (path, lang or "")
-            for fid, path, lang in conn.execute(
-                "SELECT id, path, lang FROM files WHERE skip IS NULL"
-            )
+            fid: (path, lang or "") for fid, path, lang in files
         }
         self.ids = {path: fid for fid, (path, _) in self.files.items()}
         self.by_dir: dict[str, list[int]] = defaultdict(list)
@@ -70,20 +74,28 @@ class Links:
         self.top: dict[str, list[tuple[int, int]]] = defaultdict(list)  # name -> (file, id)
         self.classes: dict[int, set[str]] = defaultdict(set)  # file -> qualified class names
         self.owner: dict[int, tuple[int, int, str]] = {}  # symbol id -> (file, line, name)
-        rows = conn.execute("SELECT id, file_id, name, scope, kind, line FROM symbols ORDER BY id")
-        for sid, fid, name, scope, kind, line in rows:
+        for sid, fid, name, scope, kind, line in symbols:
             self.defs[(fid, name)].append((sid, scope, kind, line))
             self.owner[sid] = (fid, line, name)
             if not scope:
                 self.top[name].append((fid, sid))
             if kind in CLASS_KINDS:
                 self.classes[fid].add(f"{scope}.{name}" if scope else name)
-        self._imports(conn)
+        self._imports(imports)
         self.cache: dict[tuple[int, str, str, str], int | None] = {}
+
+    @classmethod
+    def load(cls, conn: sqlite3.Connection) -> Links:
+        """The index's definitions and imports."""
+        return cls(
+            conn.execute("SELECT id, path, lang FROM files WHERE skip IS NULL"),
+            conn.execute("SELECT id, file_id, name, scope, kind, line FROM symbols ORDER BY id"),
+            conn.execute("SELECT file_id, module, target, names FROM imports"),
+        )
 
     # ------------------------------------------------------------------ imports
 
-    def _imports(self, conn: sqlite3.Connection) -> None:
+    def _imports(self, rows: Iterable[tuple[int, str, str | None, str]]) -> None:
         from lynkr_cli.index.resolve import Resolver
 
         self.imported: dict[int, set[int]] = defaultdict(set)  # file -> files it imports
@@ -91,7 +103,6 @@ class Links:
         self.names: dict[int, dict[str, tuple[set[int], str]]] = defaultdict(dict)
         self.stars: dict[int, set[int]] = defaultdict(set)
         resolver: Resolver | None = None
-        rows = conn.execute("SELECT file_id, module, target, names FROM imports")
         for fid, module, target, names in rows:
             if fid not in self.files:
                 continue
@@ -283,7 +294,17 @@ class Links:
             yield fid, name, self.target(fid, name, receiver, scope), count
 
 
-def resolved_count(conn: sqlite3.Connection) -> int:
-    """How many references resolve to a definition."""
-    links = Links(conn)
-    return sum(count for _, _, target, count in links.grouped(conn) if target is not None)
+def resolved_by_file(links: Links, refs: Iterable[tuple[int, str, str, str]]) -> dict[int, int]:
+    """file id -> how many of ``refs`` ``(file, name, receiver, scope)`` resolve.
+
+    Only names some definition carries can resolve: the others (builtins, methods of
+    library objects) are passed over without a look-up.
+    """
+    counts: dict[int, int] = defaultdict(int)
+    defined = {name for _, name in links.defs}
+    defined.update(local for bound in links.names.values() for local in bound)
+    target = links.target
+    for fid, name, receiver, scope in refs:
+        if name in defined and target(fid, name, receiver, scope) is not None:
+            counts[fid] += 1
+    return counts

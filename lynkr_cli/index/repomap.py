@@ -23,7 +23,7 @@ def ranked_definitions(conn: sqlite3.Connection) -> list[tuple[float, str, str]]
     from lynkr_cli.index.links import Links
 
     paths = dict(conn.execute("SELECT id, path FROM files WHERE skip IS NULL"))
-    links = Links(conn)
+    links = Links.load(conn)
     uses: dict[tuple[int, int, str], int] = defaultdict(int)
     for file_id, _, target, count in links.grouped(conn):
         if target is None or file_id not in paths:

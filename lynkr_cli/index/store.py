@@ -71,7 +71,8 @@ CREATE VIRTUAL TABLE names_fts USING fts5(words, content='names', content_rowid=
 
 # v3: what a reference is called on (``receiver.name()``) and where it sits, and the
 # names each import binds: references resolve only through a known receiver (links.py).
-# v4: the problems of the last build, so `stats` reports what the build reported.
+# v4: the problems of the last build, so `stats` reports what the build reported, and
+# each file's count of resolved references (kept per file, so an edit recounts few).
 SCHEMA_V3 = """
 ALTER TABLE refs ADD COLUMN receiver TEXT NOT NULL DEFAULT '';
 ALTER TABLE refs ADD COLUMN scope TEXT NOT NULL DEFAULT '';
@@ -79,6 +80,7 @@ ALTER TABLE imports ADD COLUMN names TEXT NOT NULL DEFAULT '';
 """
 SCHEMA_V4 = """
 CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+ALTER TABLE files ADD COLUMN resolved INTEGER NOT NULL DEFAULT 0;
 """
 
 # Applied in order by lynkr_cli.db.migrate to a new database. An existing index at
@@ -225,7 +227,7 @@ def find_refs(conn: sqlite3.Connection, name: str, limit: int) -> list[dict[str,
         "ORDER BY f.path, r.line, r.col LIMIT ?",
         (name, limit),
     ).fetchall()
-    links = Links(conn) if rows else None
+    links = Links.load(conn) if rows else None
     keys = ("name", "kind", "path", "line", "column", "lang")
     out = []
     for row in rows:
@@ -251,7 +253,6 @@ def problems(conn: sqlite3.Connection) -> dict[str, str]:
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
     """Counts, the language mix and skips, as JSON-ready data."""
-    from lynkr_cli.index.links import resolved_count
 
     def one(sql: str) -> int:
         return int(conn.execute(sql).fetchone()[0])
@@ -274,7 +275,7 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
         "files": one("SELECT count(*) FROM files WHERE skip IS NULL"),
         "symbols": one("SELECT count(*) FROM symbols"),
         "references": one("SELECT count(*) FROM refs"),
-        "resolved_references": resolved_count(conn),
+        "resolved_references": one("SELECT coalesce(sum(resolved), 0) FROM files"),
         "imports": one("SELECT count(*) FROM imports"),
         "resolved_imports": one("SELECT count(*) FROM imports WHERE target IS NOT NULL"),
         "languages": languages,

@@ -254,3 +254,36 @@ def test_unwritable_index_location_is_a_clear_error(
     result = invoke("index", str(root), "--no-claude-md")  # type: ignore[operator]
     assert result.exit_code == 3  # a configuration problem: the index location
     assert "cannot write the index" in result.stderr and "LYNKR_INDEX_DB" in result.stderr
+
+
+def _recount(root: Path) -> int:
+    """Every reference linked afresh from the whole index (what `refs` would show)."""
+    from lynkr_cli.index.links import Links, resolved_by_file
+
+    conn = sqlite3.connect(api.index_path(root))
+    links = Links.load(conn)
+    rows = conn.execute("SELECT file_id, name, receiver, scope FROM refs").fetchall()
+    conn.close()
+    return sum(resolved_by_file(links, rows).values())
+
+
+def test_resolved_counts_stay_true_through_edits(tmp_path: Path) -> None:
+    """The per-file counts kept by cold and incremental runs equal a full recount."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "class Store:\n    def put(self):\n        return self.get()\n\n"
+        "    def get(self):\n        return 1\n",
+        "pkg/b.py": "from pkg.a import Store\n\n\ndef use():\n    return Store().put()\n",
+        "pkg/c.py": "from pkg import a\n\n\ndef other():\n    return a.Store.get(None)\n",
+    }
+    root = make_repo(tmp_path / "repo", files)
+    first = api.build(root).stats["resolved_references"]
+    assert first == _recount(root) == 2  # self.get(), and Store() through its import
+    # The class loses `get`: the reference naming it stops resolving.
+    (root / "pkg/a.py").write_text("class Store:\n    def put(self):\n        return self.get()\n")
+    bump_mtime(root / "pkg/a.py")
+    assert api.build(root).stats["resolved_references"] == _recount(root) == 1
+    (root / "pkg/b.py").unlink()  # a file gone: everything is recounted
+    assert api.build(root).stats["resolved_references"] == _recount(root) == 0
+    full = api.build(root, full=True).stats["resolved_references"]
+    assert full == _recount(root)

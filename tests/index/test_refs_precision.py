@@ -46,7 +46,7 @@ def labelled() -> list[dict[str, Any]]:
 def linked(root: Path) -> Resolve:
     """What the index resolves each labelled reference to (``path:line`` or None)."""
     conn = sqlite3.connect(api.index_path(root))
-    links = Links(conn)
+    links = Links.load(conn)
 
     def resolve(item: dict[str, Any]) -> str | None:
         row = conn.execute(
