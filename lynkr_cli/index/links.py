@@ -33,11 +33,7 @@ from __future__ import annotations
 import posixpath
 import sqlite3
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from lynkr_cli.index.resolve import Resolver
+from collections.abc import Collection, Iterable, Iterator
 
 SELF_NAMES = frozenset({"self", "cls", "this", "$this", "@", "Self"})
 CLASS_KINDS = frozenset(
@@ -81,6 +77,7 @@ class Links:
                 self.top[name].append((fid, sid))
             if kind in CLASS_KINDS:
                 self.classes[fid].add(f"{scope}.{name}" if scope else name)
+        self.class_names = {q.rpartition(".")[2] for qs in self.classes.values() for q in qs}
         self._imports(imports)
         self.cache: dict[tuple[int, str, str, str], int | None] = {}
 
@@ -96,13 +93,11 @@ class Links:
     # ------------------------------------------------------------------ imports
 
     def _imports(self, rows: Iterable[tuple[int, str, str | None, str]]) -> None:
-        from lynkr_cli.index.resolve import Resolver
-
         self.imported: dict[int, set[int]] = defaultdict(set)  # file -> files it imports
         self.modules: dict[int, dict[str, set[int]]] = defaultdict(dict)  # local -> files
         self.names: dict[int, dict[str, tuple[set[int], str]]] = defaultdict(dict)
         self.stars: dict[int, set[int]] = defaultdict(set)
-        resolver: Resolver | None = None
+        resolver: _CachedResolver | None = None
         for fid, module, target, names in rows:
             if fid not in self.files:
                 continue
@@ -110,7 +105,7 @@ class Links:
             targets = self._files_of(target)
             self.imported[fid] |= targets
             if lang == "python":
-                resolver = resolver or Resolver(self.ids)
+                resolver = resolver or _CachedResolver(self.ids)
                 self._python_bindings(fid, (path, module, names), targets, resolver)
             elif lang == "go" and targets:
                 local = names.split("=", 1)[0] if names else module.strip('"`').rsplit("/")[-1]
@@ -130,7 +125,7 @@ class Links:
         return {found} if found is not None else set()
 
     def _python_bindings(
-        self, fid: int, row: tuple[str, str, str], targets: set[int], resolver: Resolver
+        self, fid: int, row: tuple[str, str, str], targets: set[int], resolver: _CachedResolver
     ) -> None:
         """The names one Python import binds; ``row`` = (importing path, module, names)."""
         path, module, names = row
@@ -162,6 +157,13 @@ class Links:
 
     def target(self, fid: int, name: str, receiver: str, scope: str) -> int | None:
         """The symbol id ``name`` refers to in file ``fid``, or None (see the module doc)."""
+        if (
+            receiver
+            and receiver not in SELF_NAMES
+            and receiver not in self.class_names
+            and receiver not in self.modules.get(fid, ())
+        ):
+            return None  # ``obj.method()``: nothing says what ``obj`` is
         key = (fid, name, receiver, scope)
         if key in self.cache:
             return self.cache[key]
@@ -262,6 +264,8 @@ class Links:
 
     def _class_named(self, fid: int, name: str) -> tuple[int, str]:
         """(file, qualified name) of the class ``name`` as seen from file ``fid``."""
+        if name not in self.class_names:  # most receivers: a local variable, a parameter
+            return 0, ""
         for qualified in sorted(self.classes.get(fid, set())):
             if qualified == name or qualified.endswith("." + name):
                 return fid, qualified
@@ -292,6 +296,23 @@ class Links:
         )
         for fid, name, receiver, scope, count in rows:
             yield fid, name, self.target(fid, name, receiver, scope), count
+
+
+class _CachedResolver:
+    """Python imports resolved once per (folder, text): ``from typing import Any`` in a
+    thousand files is one look-up."""
+
+    def __init__(self, files: Collection[str]) -> None:
+        from lynkr_cli.index.resolve import Resolver
+
+        self.resolver = Resolver(files)
+        self.seen: dict[tuple[str, str], str | None] = {}
+
+    def resolve(self, lang: str, source: str, text: str) -> str | None:
+        key = (posixpath.dirname(source), text)
+        if key not in self.seen:
+            self.seen[key] = self.resolver.resolve(lang, source, text)
+        return self.seen[key]
 
 
 def resolved_by_file(links: Links, refs: Iterable[tuple[int, str, str, str]]) -> dict[int, int]:
