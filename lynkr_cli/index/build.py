@@ -311,6 +311,7 @@ def _apply_changes(conn: sqlite3.Connection, run: Run) -> None:
     changed = bool(report.parsed or gone or plan.plain or writer.dropped)
     if files_changed:
         reresolve_imports(conn, writer.resolver)
+    writer.settle()
     if changed:
         _relink(conn, writer, everything=files_changed)
     _finish(conn, run, changed=changed)
@@ -346,17 +347,18 @@ def _index_and_link(conn: sqlite3.Connection, writer: Writer) -> None:
 
 def _relink(conn: sqlite3.Connection, writer: Writer, *, everything: bool) -> None:
     """Recount the resolved references of the files an incremental run may have changed:
-    those it parsed, and those using a name whose definitions came or went; every file
-    when files appeared or vanished (imports may bind differently)."""
+    those it parsed, and those using a name whose definitions or import bindings came or
+    went (lazily: only what their references ask for is read); every file when files
+    appeared or vanished (imports may bind differently)."""
     from lynkr_cli.index.links import Links, resolved_by_file
 
     if everything:
         ids = {row[0] for row in conn.execute("SELECT id FROM files WHERE skip IS NULL")}
     else:
-        ids = set(writer.written) | _files_using(conn, writer.touched)
+        ids = set(writer.written) | _files_using(conn, writer.changed_names)
     if not ids:
         return
-    links = Links.load(conn)
+    links = Links.load(conn) if everything else Links.lazy(conn)
     wanted = sorted(ids)
     refs: list[tuple[int, str, str, str]] = []
     for at in range(0, len(wanted), 500):

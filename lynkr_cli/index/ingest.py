@@ -109,6 +109,36 @@ def _pool(root: Path, count: int) -> Any:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
 
 
+def _shape(conn: sqlite3.Connection, file_id: int) -> set[tuple[str, ...]]:
+    """What links depend on in a stored file: its definitions and its imports."""
+    shape: set[tuple[str, ...]] = {
+        (name, scope, kind)  # plain tuples: the connection may hand out sqlite3.Row
+        for name, scope, kind in conn.execute(
+            "SELECT name, scope, kind FROM symbols WHERE file_id = ?", (file_id,)
+        )
+    }
+    shape.update(
+        ("import", module, names)
+        for module, names in conn.execute(
+            "SELECT module, names FROM imports WHERE file_id = ?", (file_id,)
+        )
+    )
+    return shape
+
+
+def _names_of(shape: set[tuple[str, ...]]) -> set[str]:
+    """The names in a shape: definitions' own, and what changed imports bind locally."""
+    names = set()
+    for entry in shape:
+        if entry[0] == "import":
+            module, names_text = entry[1], entry[2]
+            names.add(module)
+            names.update(e.partition("=")[0] for e in names_text.split())
+        else:
+            names.add(entry[0])
+    return names
+
+
 class Kept:
     """Every parsed file's rows, in memory: what :class:`~lynkr_cli.index.links.Links` needs."""
 
@@ -160,6 +190,10 @@ class Writer:
         self.dropped = 0
         self.touched: set[str] = set()  # names whose definitions were added or removed
         self.written: set[int] = set()  # ids of the files parsed in this run
+        # Names whose definitions (name, scope, kind) or import bindings a run changed:
+        # only references to them can resolve differently elsewhere.
+        self.changed_names: set[str] = set()
+        self._before: dict[str, set[tuple[str, ...]]] = {}  # path -> its old definitions
         self.symbols: list[tuple[Any, ...]] = []
         self.refs: list[tuple[Any, ...]] = []
         self.imports: list[tuple[Any, ...]] = []
@@ -188,6 +222,7 @@ class Writer:
         """Delete the stored version of ``path``, if any, before writing the new one."""
         old = self.rows.pop(path, None)
         if old is not None:
+            self._before[path] = _shape(self.conn, old[0])
             self.touched |= store.delete_files(self.conn, [old[0]])
             self.dropped += 1
 
@@ -207,6 +242,17 @@ class Writer:
         self.imports += rows
         if self.kept is not None:
             self.kept.add(file_id, (path, lang), symbols, refs, rows)
+        elif path in self._before:
+            now = {(s[1], s[6], s[2]) for s in symbols}
+            now |= {("import", text, names) for text, _, names in imports}
+            self.changed_names |= _names_of(self._before.pop(path) ^ now)
+
+    def settle(self) -> None:
+        """Files dropped and not parsed again (now skipped, or unreadable): every name they
+        defined or bound changed."""
+        for shape in self._before.values():
+            self.changed_names |= _names_of(shape)
+        self._before.clear()
         if len(self.refs) + len(self.symbols) > FLUSH_ROWS:
             self.flush()
 

@@ -70,34 +70,118 @@ class Links:
         self.top: dict[str, list[tuple[int, int]]] = defaultdict(list)  # name -> (file, id)
         self.classes: dict[int, set[str]] = defaultdict(set)  # file -> qualified class names
         self.owner: dict[int, tuple[int, int, str]] = {}  # symbol id -> (file, line, name)
-        for sid, fid, name, scope, kind, line in symbols:
-            self.defs[(fid, name)].append((sid, scope, kind, line))
-            self.owner[sid] = (fid, line, name)
-            if not scope:
-                self.top[name].append((fid, sid))
-            if kind in CLASS_KINDS:
-                self.classes[fid].add(f"{scope}.{name}" if scope else name)
+        self._add_symbols(symbols)
         self.class_names = {q.rpartition(".")[2] for qs in self.classes.values() for q in qs}
+        self._resolver: _CachedResolver | None = None
+        self.imported: dict[int, set[int]] = defaultdict(set)  # file -> files it imports
+        self.modules: dict[int, dict[str, set[int]]] = defaultdict(dict)  # local -> files
+        self.names: dict[int, dict[str, tuple[set[int], str]]] = defaultdict(dict)
+        self.stars: dict[int, set[int]] = defaultdict(set)
         self._imports(imports)
         self.cache: dict[tuple[int, str, str, str], int | None] = {}
+        # Lazy: what is read from the index as asked (see :meth:`lazy`); None = all here.
+        self.conn: sqlite3.Connection | None = None
+        self.loaded_names: set[str] = set()
+        self.loaded_files: set[int] = set()
 
     @classmethod
     def load(cls, conn: sqlite3.Connection) -> Links:
-        """The index's definitions and imports."""
+        """The index's definitions and imports, all read at once (for every reference)."""
         return cls(
             conn.execute("SELECT id, path, lang FROM files WHERE skip IS NULL"),
             conn.execute("SELECT id, file_id, name, scope, kind, line FROM symbols ORDER BY id"),
             conn.execute("SELECT file_id, module, target, names FROM imports"),
         )
 
+    @classmethod
+    def lazy(cls, conn: sqlite3.Connection) -> Links:
+        """Definitions read name by name and imports file by file, as references ask for
+        them: for resolving the references of a few files."""
+        links = cls(conn.execute("SELECT id, path, lang FROM files WHERE skip IS NULL"), (), ())
+        links.conn = conn
+        kinds = ",".join(f"'{kind}'" for kind in sorted(CLASS_KINDS))
+        links.class_names = {
+            row[0]
+            for row in conn.execute(f"SELECT DISTINCT name FROM symbols WHERE kind IN ({kinds})")
+        }
+        return links
+
+    def _add_symbols(self, rows: Iterable[tuple[int, int, str, str, str, int]]) -> None:
+        for sid, fid, name, scope, kind, line in rows:
+            self.defs[(fid, name)].append((sid, scope, kind, line))
+            self.owner[sid] = (fid, line, name)
+            if not scope:
+                self.top[name].append((fid, sid))
+            if kind in CLASS_KINDS:
+                self.classes[fid].add(f"{scope}.{name}" if scope else name)
+
+    def known_names(self) -> set[str] | None:
+        """The names a reference can resolve by (defined or bound); None when lazy."""
+        if self.conn is not None:
+            return None
+        names = {name for _, name in self.defs}
+        names.update(local for bound in self.names.values() for local in bound)
+        return names
+
+    # ------------------------------------------------------------------ lazy reads
+
+    def _defs(self, fid: int, name: str) -> list[Def]:
+        self._need_name(name)
+        return self.defs.get((fid, name), [])
+
+    def _top(self, name: str) -> list[tuple[int, int]]:
+        self._need_name(name)
+        return self.top.get(name, [])
+
+    def _need_name(self, name: str) -> None:
+        if self.conn is None or name in self.loaded_names:
+            return
+        self.loaded_names.add(name)
+        rows = self.conn.execute(
+            "SELECT id, file_id, name, scope, kind, line FROM symbols WHERE name = ? ORDER BY id",
+            (name,),
+        ).fetchall()
+        self._add_symbols(r for r in rows if r[1] in self.files)
+
+    def _classes(self, fid: int) -> set[str]:
+        self._need_file(fid)
+        return self.classes.get(fid, set())
+
+    def _need_file(self, fid: int) -> None:
+        """A file's classes and imports (lazy mode)."""
+        if self.conn is None or fid in self.loaded_files:
+            return
+        self.loaded_files.add(fid)
+        kinds = ",".join(f"'{kind}'" for kind in sorted(CLASS_KINDS))
+        for name, scope in self.conn.execute(
+            f"SELECT name, scope FROM symbols WHERE file_id = ? AND kind IN ({kinds})", (fid,)
+        ):
+            self.classes[fid].add(f"{scope}.{name}" if scope else name)
+        self._imports(
+            self.conn.execute(
+                "SELECT file_id, module, target, names FROM imports WHERE file_id = ?", (fid,)
+            ).fetchall()
+        )
+
+    def _bound(self, fid: int) -> dict[str, tuple[set[int], str]]:
+        self._need_file(fid)
+        return self.names.get(fid, {})
+
+    def _stars(self, fid: int) -> set[int]:
+        self._need_file(fid)
+        return self.stars.get(fid, set())
+
+    def _imported(self, fid: int) -> set[int]:
+        self._need_file(fid)
+        return self.imported.get(fid, set())
+
+    def _modules(self, fid: int) -> dict[str, set[int]]:
+        self._need_file(fid)
+        return self.modules.get(fid, {})
+
     # ------------------------------------------------------------------ imports
 
     def _imports(self, rows: Iterable[tuple[int, str, str | None, str]]) -> None:
-        self.imported: dict[int, set[int]] = defaultdict(set)  # file -> files it imports
-        self.modules: dict[int, dict[str, set[int]]] = defaultdict(dict)  # local -> files
-        self.names: dict[int, dict[str, tuple[set[int], str]]] = defaultdict(dict)
-        self.stars: dict[int, set[int]] = defaultdict(set)
-        resolver: _CachedResolver | None = None
         for fid, module, target, names in rows:
             if fid not in self.files:
                 continue
@@ -105,8 +189,8 @@ class Links:
             targets = self._files_of(target)
             self.imported[fid] |= targets
             if lang == "python":
-                resolver = resolver or _CachedResolver(self.ids)
-                self._python_bindings(fid, (path, module, names), targets, resolver)
+                self._resolver = self._resolver or _CachedResolver(self.ids)
+                self._python_bindings(fid, (path, module, names), targets, self._resolver)
             elif lang == "go" and targets:
                 local = names.split("=", 1)[0] if names else module.strip('"`').rsplit("/")[-1]
                 self.modules[fid].setdefault(local, set()).update(targets)
@@ -161,7 +245,7 @@ class Links:
             receiver
             and receiver not in SELF_NAMES
             and receiver not in self.class_names
-            and receiver not in self.modules.get(fid, ())
+            and receiver not in self._modules(fid)
         ):
             return None  # ``obj.method()``: nothing says what ``obj`` is
         key = (fid, name, receiver, scope)
@@ -185,13 +269,13 @@ class Links:
             return found
         if lang in PACKAGE_DIRS:
             return self._in_package(fid, name)
-        candidates = self.top.get(name, [])
+        candidates = self._top(name)
         return candidates[0][1] if len(candidates) == 1 else None
 
     def _lexical(self, fid: int, name: str, scope: str, lang: str) -> int | None:
         best: tuple[int, int] | None = None  # (scope length, symbol id)
-        classes = self.classes.get(fid, set())
-        for sid, def_scope, _, _ in self.defs.get((fid, name), []):
+        classes = self._classes(fid)
+        for sid, def_scope, _, _ in self._defs(fid, name):
             visible = not def_scope or scope == def_scope or scope.startswith(def_scope + ".")
             if not visible or (lang == "python" and def_scope in classes):
                 continue
@@ -201,15 +285,15 @@ class Links:
 
     def _imported_name(self, fid: int, name: str, depth: int) -> int | None:
         """What ``name`` is bound to by the imports of file ``fid``."""
-        bound = self.names.get(fid, {}).get(name)
+        bound = self._bound(fid).get(name)
         if bound is not None:
             files, remote = bound
             return self._top_in(files, remote, depth)
-        found = self._unique(self._tops(self.stars.get(fid, set()), name))
+        found = self._unique(self._tops(self._stars(fid), name))
         if found is not None or self.files.get(fid, ("", ""))[1] == "python":
             return found  # Python names what it imports: read above
         # Elsewhere the import lists are not read: a top-level definition of an imported file.
-        return self._unique(self._tops(self.imported.get(fid, set()), name))
+        return self._unique(self._tops(self._imported(fid), name))
 
     def _top_in(self, files: set[int], name: str, depth: int) -> int | None:
         found = self._unique(self._tops(files, name))
@@ -222,7 +306,7 @@ class Links:
 
     def _tops(self, files: set[int], name: str) -> Iterator[int]:
         for other in files:
-            for sid, def_scope, _, _ in self.defs.get((other, name), []):
+            for sid, def_scope, _, _ in self._defs(other, name):
                 if not def_scope:
                     yield sid
 
@@ -239,7 +323,7 @@ class Links:
         if receiver in SELF_NAMES:
             owner = self._enclosing_class(fid, scope)
             return self._method(fid, owner, name) if owner else None
-        modules = self.modules.get(fid, {}).get(receiver)
+        modules = self._modules(fid).get(receiver)
         if modules:
             return self._unique(self._tops(modules, name))
         if not receiver.isidentifier():
@@ -248,7 +332,7 @@ class Links:
         return self._method(owner_file, owner, name) if owner else None
 
     def _enclosing_class(self, fid: int, scope: str) -> str:
-        classes = self.classes.get(fid, set())
+        classes = self._classes(fid)
         parts = scope.split(".") if scope else []
         for end in range(len(parts), 0, -1):
             qualified = ".".join(parts[:end])
@@ -257,16 +341,14 @@ class Links:
         return ""
 
     def _method(self, fid: int, owner: str, name: str) -> int | None:
-        found = [
-            sid for sid, def_scope, _, _ in self.defs.get((fid, name), []) if def_scope == owner
-        ]
+        found = [sid for sid, def_scope, _, _ in self._defs(fid, name) if def_scope == owner]
         return found[0] if found else None
 
     def _class_named(self, fid: int, name: str) -> tuple[int, str]:
         """(file, qualified name) of the class ``name`` as seen from file ``fid``."""
         if name not in self.class_names:  # most receivers: a local variable, a parameter
             return 0, ""
-        for qualified in sorted(self.classes.get(fid, set())):
+        for qualified in sorted(self._classes(fid)):
             if qualified == name or qualified.endswith("." + name):
                 return fid, qualified
         lang = self.files.get(fid, ("", ""))[1]
@@ -274,12 +356,12 @@ class Links:
         if sid is None and lang in PACKAGE_DIRS:
             sid = self._in_package(fid, name)
         if sid is None and lang not in MODULE_IMPORTS and lang not in PACKAGE_DIRS:
-            candidates = [s for f, s in self.top.get(name, []) if name in self.classes.get(f, ())]
+            candidates = [s for f, s in self._top(name) if name in self._classes(f)]
             sid = candidates[0] if len(candidates) == 1 else None
         if sid is None:
             return 0, ""
         owner = self._file_of(sid, name)
-        return (owner, name) if owner and name in self.classes.get(owner, ()) else (0, "")
+        return (owner, name) if owner and name in self._classes(owner) else (0, "")
 
     def _file_of(self, sid: int, name: str) -> int:
         return self.owner.get(sid, (0, 0, ""))[0]
@@ -322,10 +404,9 @@ def resolved_by_file(links: Links, refs: Iterable[tuple[int, str, str, str]]) ->
     library objects) are passed over without a look-up.
     """
     counts: dict[int, int] = defaultdict(int)
-    defined = {name for _, name in links.defs}
-    defined.update(local for bound in links.names.values() for local in bound)
+    defined = links.known_names()
     target = links.target
     for fid, name, receiver, scope in refs:
-        if name in defined and target(fid, name, receiver, scope) is not None:
+        if (defined is None or name in defined) and target(fid, name, receiver, scope) is not None:
             counts[fid] += 1
     return counts
