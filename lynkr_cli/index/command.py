@@ -44,7 +44,9 @@ index_app = typer.Typer(
     cls=IndexGroup,
     help="Index a repository (symbols, references, imports, hints) and write CLAUDE.md.\n\n"
     "`lynkr index [PATH] [--full] [--json] [--no-claude-md] [--check] [--stdout]` builds or "
-    "refreshes <PATH>/.lynkr/index.db; the subcommands below query it.",
+    "refreshes the index of the repository holding PATH (its git top level, or the nearest "
+    "folder with .lynkr/; --root DIR takes DIR as it is); the subcommands below query it, "
+    "from any subdirectory.",
     no_args_is_help=False,
 )
 
