@@ -127,7 +127,7 @@ def parse(
     """Symbols, references and imports of ``data``; tree-sitter recovers what it can."""
     parser, cursor = _tools.get(lang) or _make_tools(lang)
     tree = parser.parse(data)
-    out = _Out(data, file_id)
+    out = _Out(data, file_id, lang in _RECEIVERS)
     _collect(cursor.matches(tree.root_node), out)
     symbols, refs = _symbols(out.defs, out.refs, data, file_id)
     imports = [(text, line, " ".join(names)) for text, line, names in out.imports.values()]
@@ -136,15 +136,18 @@ def parse(
 
 # One parser and one query cursor per language and process, reused file after file.
 _tools: dict[str, tuple[Any, Any]] = {}
+_RECEIVERS: set[str] = set()  # languages whose query captures receivers itself
 
 
 def _make_tools(lang: str) -> tuple[Any, Any]:
     import tree_sitter
 
-    from lynkr_cli.index.languages import load
+    from lynkr_cli.index.languages import PARSED, load
 
     language, query = load(lang)
     found = _tools[lang] = (tree_sitter.Parser(language), tree_sitter.QueryCursor(query))
+    if PARSED[lang].receivers:
+        _RECEIVERS.add(lang)
     return found
 
 
@@ -171,11 +174,12 @@ def _role(key: str) -> tuple[int, str, bool]:
 class _Out:
     """What one file yields, filled match by match."""
 
-    __slots__ = ("data", "defs", "file_id", "imports", "refs")
+    __slots__ = ("data", "defs", "file_id", "imports", "receivers", "refs")
 
-    def __init__(self, data: bytes, file_id: int) -> None:
+    def __init__(self, data: bytes, file_id: int, receivers: bool = False) -> None:
         self.data = data
         self.file_id = file_id
+        self.receivers = receivers  # the query captures them: no walking up the tree
         self.defs: list[tuple[int, int, str, str, Any]] = []
         self.refs: list[tuple[int, str, str, int, int, str]] = []
         self.imports: dict[int, tuple[str, int, list[str]]] = {}  # by the module node's start
@@ -185,7 +189,7 @@ def _collect(matches: list[tuple[int, dict[str, list[Any]]]], out: _Out) -> None
     """Turn query matches into rows. The hot loop of the indexer: names bound locally."""
     data = out.data
     add_ref, add_def = out.refs.append, out.defs.append
-    roles, members = _ROLES, MEMBER_NODES
+    roles, members, own_receivers = _ROLES, MEMBER_NODES, out.receivers
     for _, captures in matches:
         name_nodes = captures.get("name")
         for key, nodes in captures.items():
@@ -207,17 +211,32 @@ def _collect(matches: list[tuple[int, dict[str, list[Any]]]], out: _Out) -> None
             name = data[start:end].decode("utf-8", "replace")
             row, col = name_node.start_point
             if role == 2:
-                parent = name_node.parent
-                receiver = ""
-                if parent is not None:
-                    if parent.type == "navigation_suffix":
-                        parent = parent.parent
-                    if parent is not None and parent.type in members:
-                        receiver = _receiver(parent, start, data)
+                if own_receivers:
+                    found = captures.get("receiver")
+                    receiver = _node_text(found[0], data) if found else ""
+                else:
+                    receiver = _walked_receiver(name_node, start, data, members)
                 add_ref((start, name, kind, row + 1, col + 1, receiver))
             else:
                 outer = name_node.parent if aider else nodes[0]
                 add_def((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
+
+
+def _walked_receiver(name_node: Any, start: int, data: bytes, members: frozenset[str]) -> str:
+    """The receiver of a reference, found from its name node's parent (by grammar)."""
+    parent = name_node.parent
+    if parent is not None and parent.type == "navigation_suffix":
+        parent = parent.parent
+    if parent is None or parent.type not in members:
+        return ""
+    return _receiver(parent, start, data)
+
+
+def _node_text(node: Any, data: bytes) -> str:
+    start, end = node.start_byte, node.end_byte
+    if end - start > RECEIVER_MAX:
+        return "…"
+    return data[start:end].decode("utf-8", "replace")
 
 
 def _receiver(member: Any, name_start: int, data: bytes) -> str:

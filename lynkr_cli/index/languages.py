@@ -30,6 +30,7 @@ class LangSpec:
     own_query: bool = False  # our queries/<name>.scm
     extra_query: bool = False  # our queries/<name>-extra.scm appended
     query_name: str = ""  # file stem of our queries, when not ``name``
+    receivers: bool = False  # our query captures every call's @receiver (none: a bare name)
 
     @property
     def stem(self) -> str:
@@ -39,7 +40,15 @@ class LangSpec:
 PARSED: dict[str, LangSpec] = {
     spec.name: spec
     for spec in (
-        LangSpec("python", "tree_sitter_python", "tree-sitter-python", extra_query=True),
+        LangSpec(
+            "python",
+            "tree_sitter_python",
+            "tree-sitter-python",
+            wheel_query=False,
+            own_query=True,
+            extra_query=True,
+            receivers=True,
+        ),
         LangSpec("javascript", "tree_sitter_javascript", "tree-sitter-javascript"),
         LangSpec(
             "typescript",
