@@ -46,6 +46,7 @@ if TYPE_CHECKING:
 ROOT_OPTIONS = frozenset({"-q", "--quiet", "-v", "--verbose"})
 SUBCOMMANDS = frozenset({"build", "search", "defs", "refs", "map", "stats"})
 RECORD = "cli_settings"  # the meta key of the record :func:`remember` writes
+PLUGIN_GROUP = "lynkr"  # plugins.ENTRY_POINT_GROUP, without importing it (a test holds them)
 # The environment names of index.db_path, first match wins (the tests hold this to
 # settings.field_env_names("index", "db_path")).
 DB_ENV = ("LYNKR_INDEX_DB_PATH", "LYNKR_INDEX_DB")
@@ -225,6 +226,8 @@ def _load(path: str, *, claude: bool) -> Found | None:
 def _third_party_plugins() -> bool:
     """Whether a third-party plugin would load (declared, and allowed by
     ``LYNKR_LOAD_PLUGINS`` when that is set)."""
+    if not _may_declare_plugins(f"[{PLUGIN_GROUP}]"):
+        return False  # without importing the plugin machinery (importlib.metadata)
     from importlib import metadata
 
     from lynkr_cli.plugins import ENTRY_POINT_GROUP, allow_list
@@ -232,6 +235,34 @@ def _third_party_plugins() -> bool:
     allowed = allow_list()
     points = metadata.entry_points(group=ENTRY_POINT_GROUP)
     return any(allowed is None or point.name in allowed for point in points)
+
+
+def _may_declare_plugins(section: str) -> bool:
+    """False only when no distribution on ``sys.path`` can declare a plugin: none of their
+    ``entry_points.txt`` has ``section``. A few stat and read calls, where reading every
+    distribution's metadata (importlib.metadata) costs ~30 ms; any doubt (a zip on the
+    path, an unreadable folder) is a "maybe", which the exact check then settles."""
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):
+                return True  # a zip archive: only importlib.metadata reads those
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return True
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), "rb") as handle:
+                        if section.encode() in handle.read():
+                            return True
+                except FileNotFoundError:
+                    continue
+                except OSError:
+                    return True
+    return False
 
 
 def _refresh(found: Found, json_output: bool) -> IndexOutcome:

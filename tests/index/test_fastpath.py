@@ -666,6 +666,12 @@ def test_a_first_run_loads_the_settings_without_typer(
     assert masked(first.stdout) == masked(full.stdout)
 
 
+def test_plugin_group_is_the_plugin_managers() -> None:
+    from lynkr_cli import plugins
+
+    assert fastpath.PLUGIN_GROUP == plugins.ENTRY_POINT_GROUP
+
+
 def test_a_third_party_plugin_takes_the_full_cli(repo: Path, cwd: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     dist = site / "lynkr_extra-1.0.dist-info"
