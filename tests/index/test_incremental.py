@@ -287,3 +287,19 @@ def test_resolved_counts_stay_true_through_edits(tmp_path: Path) -> None:
     assert api.build(root).stats["resolved_references"] == _recount(root) == 0
     full = api.build(root, full=True).stats["resolved_references"]
     assert full == _recount(root)
+
+
+def test_a_changed_import_recounts_the_files_using_its_name(tmp_path: Path) -> None:
+    """Only a package's re-export changes: the file using the name elsewhere is recounted."""
+    files = {
+        "pkg/__init__.py": "from pkg.impl import run\n",
+        "pkg/impl.py": "def run():\n    return 1\n",
+        "app.py": "from pkg import run\n\n\ndef main():\n    return run()\n",
+    }
+    root = make_repo(tmp_path / "repo", files)
+    assert api.build(root).stats["resolved_references"] == _recount(root) == 1
+    (root / "pkg/__init__.py").write_text("")  # the re-export is gone
+    bump_mtime(root / "pkg/__init__.py")
+    report = api.build(root)
+    assert report.parsed == 1
+    assert report.stats["resolved_references"] == _recount(root) == 0
