@@ -123,7 +123,9 @@ def _git_files(root: Path, found: Discovery) -> list[str] | None:
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
-            env=child_env(),  # allow-listed when a gateway tool triggered the indexing
+            # allow-listed when a gateway tool triggered the indexing; git's warnings in
+            # English, as they are read (an unreadable directory)
+            env={**child_env(), "LC_ALL": "C", "LANGUAGE": ""},
             capture_output=True,
             timeout=60,
             check=False,

@@ -113,7 +113,9 @@ def test_build_and_stats_report_the_same_problems(
     quiet = lynkr("index", "--json", "--no-claude-md", cwd=locked, preexec=modes_honoured)
     assert json.loads(quiet.stdout)["problem_files"] == EXPECTED
     human = lynkr("index", "stats", cwd=locked).stdout
-    assert "problems             4" in human and "problem locked/: unreadable directory" in human
+    # Piped: tab-separated rows (docs/cli.md).
+    assert "\nproblems\t4\n" in human
+    assert "\nproblem locked/\tunreadable directory: Permission denied\n" in human
 
 
 def test_problems_that_go_away_leave_stats(
