@@ -33,7 +33,11 @@ from __future__ import annotations
 import posixpath
 import sqlite3
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from lynkr_cli.index.resolve import Resolver
 
 SELF_NAMES = frozenset({"self", "cls", "this", "$this", "@", "Self"})
 CLASS_KINDS = frozenset(
@@ -72,7 +76,7 @@ class Links:
         self.owner: dict[int, tuple[int, int, str]] = {}  # symbol id -> (file, line, name)
         self._add_symbols(symbols)
         self.class_names = {q.rpartition(".")[2] for qs in self.classes.values() for q in qs}
-        self._resolver: _CachedResolver | None = None
+        self._resolver: Resolver | None = None
         self.imported: dict[int, set[int]] = defaultdict(set)  # file -> files it imports
         self.modules: dict[int, dict[str, set[int]]] = defaultdict(dict)  # local -> files
         self.names: dict[int, dict[str, tuple[set[int], str]]] = defaultdict(dict)
@@ -189,7 +193,10 @@ class Links:
             targets = self._files_of(target)
             self.imported[fid] |= targets
             if lang == "python":
-                self._resolver = self._resolver or _CachedResolver(self.ids)
+                if self._resolver is None:
+                    from lynkr_cli.index.resolve import Resolver
+
+                    self._resolver = Resolver(self.ids)
                 self._python_bindings(fid, (path, module, names), targets, self._resolver)
             elif lang == "go" and targets:
                 local = names.split("=", 1)[0] if names else module.strip('"`').rsplit("/")[-1]
@@ -209,7 +216,7 @@ class Links:
         return {found} if found is not None else set()
 
     def _python_bindings(
-        self, fid: int, row: tuple[str, str, str], targets: set[int], resolver: _CachedResolver
+        self, fid: int, row: tuple[str, str, str], targets: set[int], resolver: Resolver
     ) -> None:
         """The names one Python import binds; ``row`` = (importing path, module, names)."""
         path, module, names = row
@@ -378,23 +385,6 @@ class Links:
         )
         for fid, name, receiver, scope, count in rows:
             yield fid, name, self.target(fid, name, receiver, scope), count
-
-
-class _CachedResolver:
-    """Python imports resolved once per (folder, text): ``from typing import Any`` in a
-    thousand files is one look-up."""
-
-    def __init__(self, files: Collection[str]) -> None:
-        from lynkr_cli.index.resolve import Resolver
-
-        self.resolver = Resolver(files)
-        self.seen: dict[tuple[str, str], str | None] = {}
-
-    def resolve(self, lang: str, source: str, text: str) -> str | None:
-        key = (posixpath.dirname(source), text)
-        if key not in self.seen:
-            self.seen[key] = self.resolver.resolve(lang, source, text)
-        return self.seen[key]
 
 
 def resolved_by_file(links: Links, refs: Iterable[tuple[int, str, str, str]]) -> dict[int, int]:
