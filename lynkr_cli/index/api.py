@@ -28,6 +28,7 @@ import json
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -75,8 +76,13 @@ def build(
     full: bool = False,
     progress: Progress | None = None,
     settings: IndexConf | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildReport:
-    """Build or refresh the index of ``root`` and report what happened."""
+    """Build or refresh the index of ``root`` and report what happened.
+
+    ``meanwhile`` is called once the parsing has started (in the pool, when there is
+    one), before anything lasting is written; what it raises ends the build.
+    """
     from lynkr_cli.index.build import build_index
 
     conf = settings or _settings()
@@ -91,6 +97,7 @@ def build(
             workers=conf.workers,
             max_file_bytes=conf.max_file_bytes,
             progress=progress,
+            meanwhile=meanwhile,
         )
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc):

@@ -15,6 +15,7 @@ import os
 import sqlite3
 import stat as stat_mod
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,10 +38,13 @@ def build_index(
     workers: int = 0,
     max_file_bytes: int = 1_000_000,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildReport:
-    """Bring the index at ``db_path`` up to date with the repository at ``root``."""
+    """Bring the index at ``db_path`` up to date with the repository at ``root``;
+    ``meanwhile`` runs while the files parse (see ``api.build``), and always runs."""
     started = time.perf_counter()
     run = _new_run(root, db_path, workers, progress, max_file_bytes)
+    run.meanwhile = meanwhile
     conn, rows = open_existing(db_path, root, full)
     run.report.cold = conn is None
     _replan(run, rows)
@@ -48,6 +52,8 @@ def build_index(
         conn = _write_cold(run)
     else:
         _write_incremental(conn, run)
+    if run.meanwhile is not None:  # nothing was parsed: it has not run yet
+        run.meanwhile()
     report = run.report
     report.stats = _stats(conn, report.changed)
     conn.close()

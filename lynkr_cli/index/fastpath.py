@@ -35,6 +35,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from lynkr_cli.index.early import Check, Retreat, Speculated, speculate
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -123,6 +125,7 @@ class Found(NamedTuple):
     claude: ClaudeMode
     outcome: IndexOutcome | None  # None: there is something to write
     loaded: tuple[Inputs, IndexSettings] | None = None  # loaded, not recorded: record after
+    check: Check | None = None  # settings still to validate, while parsing (early.py)
 
 
 def run(argv: list[str]) -> int | None:
@@ -146,11 +149,16 @@ def run(argv: list[str]) -> int | None:
     console.configure(verbosity=args.verbosity, quiet=args.quiet)  # the root options
     try:
         outcome = found.outcome or _refresh(found, args.json)
-        if found.loaded is not None:
-            remember_run(outcome.report, found.loaded, plugins_checked=True)
+        loaded = found.loaded or (found.check.loaded if found.check else None)
+        if loaded is not None:
+            remember_run(outcome.report, loaded, plugins_checked=True)
         for warning in outcome.later_warnings():
             console.warn(warning)
         _print(outcome.as_dict(), args.json)
+    except Retreat:
+        if found.check is not None:
+            found.check.undo()
+        return None  # the settings were not what the run assumed: the full CLI, afresh
     except BaseException as exc:
         return _failed(exc)
     return 0
@@ -215,6 +223,8 @@ def _load(path: str, *, claude: bool) -> Found | None:
     base = Path(path).resolve()
     if not base.is_dir() or _third_party_plugins():
         return None
+    if speculate(base) is not None:  # a first build with the default settings
+        return Found(base, Speculated(), "write" if claude else "skip", None, check=Check(base))
     inputs = current_inputs()  # before the settings load what they decide, as the full run
     from lynkr_cli.settings import get_settings
 
@@ -278,6 +288,7 @@ def _refresh(found: Found, json_output: bool) -> IndexOutcome:
             progress=progress.update,
             settings=found.conf,
             warn=console.warn,
+            meanwhile=found.check,
         )
 
 

@@ -312,6 +312,9 @@ def _consume(writer: Writer, run: Run) -> None:
     tasks = [(p, lang, old, first + i) for i, (p, lang, old, _) in enumerate(plan.tasks)]
     langs = {t[0]: (t[1], t[3]) for t in tasks}
     with results(run.root, tasks, run.workers, run.progress, plan.stats) as parsed:
+        if run.meanwhile is not None:  # the workers are parsing already
+            meanwhile, run.meanwhile = run.meanwhile, None
+            meanwhile()
         for result in parsed:
             _store(writer, run, result, langs)
     writer.flush()

@@ -51,6 +51,7 @@ def run(
     progress: Progress | None = None,
     settings: IndexConf | None = None,
     warn: Callable[[str], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> IndexOutcome:
     """Refresh the index of ``root`` and handle CLAUDE.md as ``claude`` says.
 
@@ -61,7 +62,7 @@ def run(
     early = not_a_project(base, api.index_path(base, settings), claude == "write")
     if early and warn is not None:
         warn(early)
-    report = api.build(base, full=full, progress=progress, settings=settings)
+    report = api.build(base, full=full, progress=progress, settings=settings, meanwhile=meanwhile)
     outcome = IndexOutcome(report)
     if early:
         report.warnings.insert(0, early)

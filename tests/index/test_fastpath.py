@@ -697,3 +697,70 @@ def test_settings_that_do_not_load_take_the_full_cli_with_nothing_written(
     run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env)
     assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
     assert not (repo / ".lynkr").exists()
+
+
+# --------------------------------------------------------------------------- early check
+
+
+def test_early_defaults_are_the_settings_models() -> None:
+    from lynkr_cli.index import early
+
+    conf = settings.IndexSettings()
+    assert (conf.db_path, conf.workers, conf.max_file_bytes, conf.claude_md) == early.DEFAULTS
+    assert tuple(early.Speculated()) == (conf.db_path, conf.workers, conf.max_file_bytes)
+    for name in settings.SECTIONS["index"].model_fields:
+        assert all(env.startswith("LYNKR_INDEX") for env in settings.field_env_names("index", name))
+
+
+def test_first_run_checks_the_settings_while_parsing(repo: Path, cwd: Path) -> None:
+    """No index, nothing setting the index's settings: the build starts with the defaults
+    and the settings are validated meanwhile; the output and the record are the same."""
+    first = lynkr("index", str(repo), "--json", cwd=cwd)
+    assert first.code == 0 and first.loaded, first.stderr
+    fast = lynkr("index", str(repo), "--json", cwd=cwd)
+    assert fast.fast and json.loads(fast.stdout)["changed"] is False  # recorded
+    shutil.rmtree(repo / ".lynkr")
+    (repo / "CLAUDE.md").unlink()
+    full = lynkr("index", str(repo), "--json", cwd=cwd, full=True)
+    assert masked(full.stdout) == masked(first.stdout)
+
+
+def test_first_run_with_invalid_settings_writes_nothing(repo: Path, cwd: Path) -> None:
+    """The early build retreats: the full CLI reports exit 3, no .lynkr/, no CLAUDE.md."""
+    env = os.environ | {"LYNKR_PORT": "not-a-port"}
+    run = lynkr("index", str(repo), cwd=cwd, env=env)
+    assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
+    assert not (repo / ".lynkr").exists() and not (repo / "CLAUDE.md").exists()
+    # A .lynkr/ that was there before (another file in it) stays.
+    (repo / ".lynkr").mkdir()
+    (repo / ".lynkr" / "keep").write_text("x")
+    assert lynkr("index", str(repo), cwd=cwd, env=env).code == 3
+    assert (repo / ".lynkr" / "keep").is_file() and not (repo / ".lynkr" / "index.db").exists()
+
+
+def test_first_run_with_settings_from_a_file_is_not_early(repo: Path, cwd: Path) -> None:
+    from lynkr_cli.index import early
+
+    (cwd / "lynkr.toml").write_text("[index]\nworkers = 1\n")
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        assert early.speculate(repo) is None
+    finally:
+        os.chdir(old)
+    run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    assert run.code == 0 and run.loaded
+
+
+def test_retreat_when_the_settings_are_not_the_defaults(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A setting that speculate() cannot see (here: patched in) still ends the early build."""
+    from lynkr_cli.index import early
+
+    check = early.Check(repo)
+    monkeypatch.setattr(early, "DEFAULTS", (None, 1, 1_000_000, True))
+    with pytest.raises(early.Retreat):
+        service.run(repo, claude="skip", settings=early.Speculated(), meanwhile=check)
+    check.undo()
+    assert not (repo / ".lynkr").exists()
