@@ -92,7 +92,7 @@ SCHEMA_VERSION = len(MIGRATIONS)
 INDEXES = """
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
-CREATE INDEX IF NOT EXISTS refs_file_name ON refs(file_id, name);
+CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
 CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
 CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 """
