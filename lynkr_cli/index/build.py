@@ -17,15 +17,13 @@ import stat as stat_mod
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from lynkr_cli.db import transaction as _transaction
 from lynkr_cli.index import extract, languages, store
 from lynkr_cli.index.discover import Discovery, discover
+from lynkr_cli.index.linking import index_and_link, relink
 from lynkr_cli.index.plan import BuildReport, Plan, Progress, Rows, Run
-
-if TYPE_CHECKING:
-    from lynkr_cli.index.ingest import Writer
 
 __all__ = ["BuildReport", "Progress", "build_index", "open_existing", "unchanged_report"]
 
@@ -214,7 +212,7 @@ def _write_cold(run: Run) -> sqlite3.Connection:
 
         writer = Writer(conn, resolver(run.root, run.final), {}, keep=True)
         consume(writer, run)
-        _index_and_link(conn, writer)
+        index_and_link(conn, writer)
         _finish(conn, run, changed=True)
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = DELETE")
@@ -319,89 +317,9 @@ def _apply_changes(conn: sqlite3.Connection, run: Run) -> None:
         reresolve_imports(conn, writer.resolver)
     writer.settle()
     if changed:
-        _relink(conn, writer, everything=files_changed)
+        relink(conn, writer, everything=files_changed)
     _finish(conn, run, changed=changed)
     store.update_fts(conn, writer.touched)
-
-
-def _index_and_link(conn: sqlite3.Connection, writer: Writer) -> None:
-    """After a cold build: SQLite builds the indexes and the name index in a thread (it
-    releases the GIL) while this one links the references from the rows in memory."""
-    import threading
-
-    failed: list[BaseException] = []
-
-    def index() -> None:
-        try:
-            store.create_indexes(conn)
-            store.rebuild_fts(conn)
-        except BaseException as exc:  # re-raised below, in this thread
-            failed.append(exc)
-
-    import gc
-
-    worker = threading.Thread(target=index, name="lynkr-index-sql")
-    worker.start()
-    collecting = gc.isenabled()
-    gc.disable()  # acyclic tuples by the hundred thousand: collections would find nothing
-    try:
-        counts = writer.kept.resolved() if writer.kept is not None else {}
-    finally:
-        if collecting:
-            gc.enable()
-        worker.join()
-    if failed:
-        raise failed[0]
-    conn.executemany(
-        "UPDATE files SET resolved = ? WHERE id = ?", [(n, f) for f, n in counts.items()]
-    )
-
-
-def _relink(conn: sqlite3.Connection, writer: Writer, *, everything: bool) -> None:
-    """Recount the resolved references of the files an incremental run may have changed:
-    those it parsed, and those using a name whose definitions or import bindings came or
-    went (lazily: only what their references ask for is read); every file when files
-    appeared or vanished (imports may bind differently)."""
-    from lynkr_cli.index.links import Links, resolved_by_file
-
-    if everything:
-        ids = {row[0] for row in conn.execute("SELECT id FROM files WHERE skip IS NULL")}
-    else:
-        ids = set(writer.written) | _files_using(conn, writer.changed_names)
-    if not ids:
-        return
-    links = Links.load(conn) if everything else Links.lazy(conn)
-    wanted = sorted(ids)
-    refs: list[tuple[int, str, str, str]] = []
-    for at in range(0, len(wanted), 500):
-        chunk = wanted[at : at + 500]
-        refs += conn.execute(
-            "SELECT file_id, name, receiver, scope FROM refs "
-            f"WHERE file_id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        ).fetchall()
-    counts = resolved_by_file(links, refs)
-    conn.executemany(
-        "UPDATE files SET resolved = ? WHERE id = ?", [(counts.get(f, 0), f) for f in wanted]
-    )
-
-
-def _files_using(conn: sqlite3.Connection, names: set[str]) -> set[int]:
-    """Files with a reference to one of ``names``, or called on one (``Name.method()``)."""
-    found: set[int] = set()
-    listed = sorted(names)
-    for at in range(0, len(listed), 500):
-        chunk = listed[at : at + 500]
-        marks = ",".join("?" * len(chunk))
-        found.update(
-            row[0]
-            for row in conn.execute(
-                f"SELECT DISTINCT file_id FROM refs WHERE name IN ({marks}) "
-                f"OR receiver IN ({marks})",
-                chunk + chunk,
-            )
-        )
-    return found
 
 
 def _write_skips(conn: sqlite3.Connection, found: Discovery) -> None:
@@ -417,7 +335,7 @@ def _finish(conn: sqlite3.Connection, run: Run, *, changed: bool) -> None:
     root, found, final, report = run.root, run.found, run.final, run.report
     _write_skips(conn, found)
     _write_problems(conn, report)
-    store.create_indexes(conn)  # already there after a cold build: _index_and_link
+    store.create_indexes(conn)  # already there after a cold build: linking.index_and_link
     generation = int(store.get_meta(conn, "generation", "0")) + (1 if changed else 0)
     report.changed = changed
     store.set_meta(

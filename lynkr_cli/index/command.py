@@ -88,11 +88,11 @@ def build(  # noqa: PLR0917
     DIR as given. A directory named like a subcommand (search, defs, refs, map, stats, build)
     is written with a slash: `lynkr index ./build`.
     """
-    from lynkr_cli.index import fastpath, service
+    from lynkr_cli.index import record, service
     from lynkr_cli.settings import get_settings
 
     base = repo_root(root, path)
-    inputs = fastpath.current_inputs()  # before the settings load what they decide
+    inputs = record.current_inputs()  # before the settings load what they decide
     conf = get_settings().index
     mode: service.ClaudeMode = "write"
     if check:
@@ -105,7 +105,7 @@ def build(  # noqa: PLR0917
         outcome = service.run(
             base, full=full, claude=mode, progress=progress.update, settings=conf, warn=console.warn
         )
-    fastpath.remember_run(outcome.report, (inputs, conf))  # the next run can skip loading them
+    record.remember_run(outcome.report, (inputs, conf))  # the next run can skip loading them
     for warning in outcome.later_warnings():
         console.warn(warning)
     if json_output:

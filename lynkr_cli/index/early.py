@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 if TYPE_CHECKING:
-    from lynkr_cli.index.fastpath import Inputs
+    from lynkr_cli.index.record import Inputs
     from lynkr_cli.settings import IndexSettings
 
 # (db_path, workers, max_file_bytes, claude_md) of IndexSettings() (a test holds them).
@@ -73,7 +73,7 @@ class Check:
         self.loaded: tuple[Inputs, IndexSettings] | None = None
 
     def __call__(self) -> None:
-        from lynkr_cli.index.fastpath import current_inputs
+        from lynkr_cli.index.record import current_inputs
 
         try:
             inputs = current_inputs()

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from lynkr_cli import settings
-from lynkr_cli.index import fastpath, service
+from lynkr_cli.index import fastpath, record, service
 from tests.index.helpers import bump_mtime, make_repo
 
 SCRIPT = "import os, sys; sys.path[0] = os.path.dirname(sys.executable); "
@@ -456,8 +456,8 @@ def test_free_text_settings_keep_the_fast_path(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--no-claude-md")
     env = os.environ | {"ANTHROPIC_API_KEY": "sk-ant-secret-value", "LYNKR_HOST": "0.0.0.0"}
     assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env).fast
-    record = _meta(repo / ".lynkr" / "index.db")[fastpath.RECORD]
-    assert "sk-ant-secret-value" not in record
+    stored = _meta(repo / ".lynkr" / "index.db")[record.RECORD]
+    assert "sk-ant-secret-value" not in stored
 
 
 def test_exit_codes(repo: Path, cwd: Path) -> None:
@@ -504,7 +504,7 @@ def test_missing_grammar_warning_is_in_the_report(
 
 def test_record_names_follow_the_settings_model() -> None:
     assert list(fastpath.DB_ENV) == settings.field_env_names("index", "db_path")
-    names = fastpath.checked_env_names()
+    names = record.checked_env_names()
     assert {"LYNKR_INDEX_DB", "LYNKR_INDEX_CLAUDE_MD", "PORT", "LYNKR_CONFIG"} <= set(names)
     assert not {"ANTHROPIC_API_KEY", "DATABRICKS_API_KEY", "LYNKR_HOST"} & set(names)
     for section, name in settings.iter_fields():
@@ -514,9 +514,9 @@ def test_record_names_follow_the_settings_model() -> None:
 
 def test_explicit_config_read_as_settings_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LYNKR_CONFIG", " ~/x/lynkr.toml ")
-    assert fastpath._explicit_config() == str(settings.explicit_config_file())
+    assert record._explicit_config() == str(settings.explicit_config_file())
     monkeypatch.setenv("LYNKR_CONFIG", "")
-    assert fastpath._explicit_config() is None and settings.explicit_config_file() is None
+    assert record._explicit_config() is None and settings.explicit_config_file() is None
 
 
 def _built_without_record(repo: Path, cwd: Path) -> Path:
@@ -524,7 +524,7 @@ def _built_without_record(repo: Path, cwd: Path) -> Path:
     built(repo, cwd, "--no-claude-md")
     db = repo / ".lynkr" / "index.db"
     conn = sqlite3.connect(db)
-    conn.execute("DELETE FROM meta WHERE key = ?", (fastpath.RECORD,))
+    conn.execute("DELETE FROM meta WHERE key = ?", (record.RECORD,))
     conn.commit()
     conn.close()
     return db
@@ -538,11 +538,11 @@ def test_no_record_with_plugin_warnings(
     db = _built_without_record(repo, cwd)
     conf = settings.get_settings().index
     plugins.get_manager().warnings.append("plugin 'x' failed to load")
-    fastpath.remember(repo, db, conf, fastpath.current_inputs())
-    assert fastpath.RECORD not in _meta(db)
+    record.remember(repo, db, conf, record.current_inputs())
+    assert record.RECORD not in _meta(db)
     plugins.reset()
-    fastpath.remember(repo, db, conf, fastpath.current_inputs())
-    assert fastpath.RECORD in _meta(db)
+    record.remember(repo, db, conf, record.current_inputs())
+    assert record.RECORD in _meta(db)
 
 
 def test_no_record_when_the_inputs_change_during_the_run(
@@ -550,10 +550,10 @@ def test_no_record_when_the_inputs_change_during_the_run(
 ) -> None:
     db = _built_without_record(repo, cwd)
     monkeypatch.chdir(cwd)
-    inputs = fastpath.current_inputs()
+    inputs = record.current_inputs()
     (cwd / "lynkr.toml").write_text("[index]\nclaude_md = false\n")
-    fastpath.remember(repo, db, settings.get_settings().index, inputs)
-    assert fastpath.RECORD not in _meta(db)
+    record.remember(repo, db, settings.get_settings().index, inputs)
+    assert record.RECORD not in _meta(db)
 
 
 # --------------------------------------------------------------------------- the printer
