@@ -149,7 +149,7 @@ def _definition_text(row: dict[str, Any]) -> str:
     target = row.get("definition")
     if target:
         return f"-> {target['path']}:{target['line']}"
-    return "(definition ambiguous or outside the repository)"
+    return "(not resolved: what it is called on is unknown, or outside the repository)"
 
 
 def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> None:
@@ -219,7 +219,9 @@ def refs(
     root: RootOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Where NAME is used, with its definition when the name is unambiguous."""
+    """Where NAME is used, with its definition when the code says which one it is: a bare
+    name defined or imported in the file, or a call on self/cls, an imported module or a
+    class (`obj.name()` on anything else stays unresolved)."""
     from lynkr_cli.index import api
 
     root = _ready(root)
