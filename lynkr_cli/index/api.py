@@ -7,7 +7,7 @@ otherwise) and returns plain JSON-ready data. Nothing here prints.
 - :func:`ensure_index` ``(root, full=False) -> Path``: build or refresh, return the db path.
 - :func:`build` ``(root, ...) -> BuildReport``: the same, with the full report.
 - :func:`index_status` ``(root) -> "fresh" | "stale" | "missing"``: cheap (stat only).
-- :func:`search` ``(root, query, kind=None, lang=None, limit=50)``: FTS5 prefix + fuzzy.
+- :func:`search` ``(root, query, kind=None, lang=None, limit=50)``: ranked name matches.
 - :func:`defs` / :func:`refs` ``(root, name, limit=100)``: definitions; references with
   ``definition`` set when the name has exactly one definition.
 - :func:`repo_map` ``(root, tokens=1024) -> str``: PageRank-ranked outline fitted to a budget.
@@ -28,6 +28,7 @@ import json
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -75,8 +76,13 @@ def build(
     full: bool = False,
     progress: Progress | None = None,
     settings: IndexConf | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildReport:
-    """Build or refresh the index of ``root`` and report what happened."""
+    """Build or refresh the index of ``root`` and report what happened.
+
+    ``meanwhile`` is called once the parsing has started (in the pool, when there is
+    one), before anything lasting is written; what it raises ends the build.
+    """
     from lynkr_cli.index.build import build_index
 
     conf = settings or _settings()
@@ -91,6 +97,7 @@ def build(
             workers=conf.workers,
             max_file_bytes=conf.max_file_bytes,
             progress=progress,
+            meanwhile=meanwhile,
         )
     except sqlite3.OperationalError as exc:
         if "locked" in str(exc):
@@ -171,11 +178,12 @@ def search(
     lang: str | None = None,
     limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """Symbols whose names match ``query`` by prefix (per word) or closely (fuzzy)."""
-    from lynkr_cli.index import store
+    """Symbols whose names match ``query``: exact, then prefix, word prefix, substring and
+    fuzzy matches (ranked as ``index/search.py`` says)."""
+    from lynkr_cli.index.search import search_symbols
 
     with _closing(_connect(root)) as conn:
-        return store.search_symbols(conn, query, kind=kind, lang=lang, limit=limit)
+        return search_symbols(conn, query, kind=kind, lang=lang, limit=limit)
 
 
 def defs(root: Path | str, name: str, *, limit: int = 100) -> list[dict[str, Any]]:

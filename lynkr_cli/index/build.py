@@ -15,12 +15,14 @@ import os
 import sqlite3
 import stat as stat_mod
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lynkr_cli.db import transaction as _transaction
 from lynkr_cli.index import extract, languages, store
 from lynkr_cli.index.discover import Discovery, discover
+from lynkr_cli.index.linking import index_and_link, relink
 from lynkr_cli.index.plan import BuildReport, Plan, Progress, Rows, Run
 
 __all__ = ["BuildReport", "Progress", "build_index", "open_existing", "unchanged_report"]
@@ -34,10 +36,13 @@ def build_index(
     workers: int = 0,
     max_file_bytes: int = 1_000_000,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> BuildReport:
-    """Bring the index at ``db_path`` up to date with the repository at ``root``."""
+    """Bring the index at ``db_path`` up to date with the repository at ``root``;
+    ``meanwhile`` runs while the files parse (see ``api.build``), and always runs."""
     started = time.perf_counter()
     run = _new_run(root, db_path, workers, progress, max_file_bytes)
+    run.meanwhile = meanwhile
     conn, rows = open_existing(db_path, root, full)
     run.report.cold = conn is None
     _replan(run, rows)
@@ -45,6 +50,8 @@ def build_index(
         conn = _write_cold(run)
     else:
         _write_incremental(conn, run)
+    if run.meanwhile is not None:  # nothing was parsed: it has not run yet
+        run.meanwhile()
     report = run.report
     report.stats = _stats(conn, report.changed)
     conn.close()
@@ -74,7 +81,7 @@ def unchanged_report(
     if not _nothing_to_do(run) or _skips_changed(conn, run.found):
         return None
     cached = store.get_meta(conn, "stats")
-    if not cached:
+    if not cached or _problems_changed(conn, run.report):
         return None
     report = run.report
     report.unchanged = len(run.plan.keep)
@@ -193,7 +200,8 @@ def _write_cold(run: Run) -> sqlite3.Connection:
     _ignore_index_dir(run.root, db_path)
     tmp = db_path.with_name(f".{db_path.name}.{os.getpid()}.tmp")
     tmp.unlink(missing_ok=True)
-    conn = sqlite3.connect(str(tmp), isolation_level=None)
+    # Shared with the thread that builds the indexes while references are linked.
+    conn = sqlite3.connect(str(tmp), isolation_level=None, check_same_thread=False)
     try:
         # A half-built temporary file is simply deleted, so durability buys nothing here.
         conn.execute("PRAGMA journal_mode = OFF")
@@ -202,7 +210,9 @@ def _write_cold(run: Run) -> sqlite3.Connection:
         conn.execute("BEGIN")
         from lynkr_cli.index.ingest import Writer, consume, resolver
 
-        consume(Writer(conn, resolver(run.root, run.final), {}), run)
+        writer = Writer(conn, resolver(run.root, run.final), {}, keep=True)
+        consume(writer, run)
+        index_and_link(conn, writer)
         _finish(conn, run, changed=True)
         conn.execute("COMMIT")
         conn.execute("PRAGMA journal_mode = DELETE")
@@ -245,10 +255,12 @@ def _write_incremental(conn: sqlite3.Connection, run: Run) -> None:
     found = run.found
     if _nothing_to_do(run):
         run.report.unchanged = len(run.plan.keep)
-        if _skips_changed(conn, found):
+        skips, problems = _skips_changed(conn, found), _problems_changed(conn, run.report)
+        if skips or problems:
             with _transaction(conn):
                 _write_skips(conn, found)
-                store.set_meta(conn, {"stats": ""})  # skip counts changed
+                _write_problems(conn, run.report)
+                store.set_meta(conn, {"stats": ""})  # skip or problem counts changed
         return
     with _transaction(conn):
         # Another `lynkr index` may have written since we looked: plan again under the lock.
@@ -256,6 +268,26 @@ def _write_incremental(conn: sqlite3.Connection, run: Run) -> None:
         if fresh != run.rows:
             _replan(run, fresh)
         _apply_changes(conn, run)
+
+
+def _problems_changed(conn: sqlite3.Connection, report: BuildReport) -> bool:
+    """Whether the problems found now (with the stored files' own, as syntax errors,
+    added to ``report``) differ from those the last build stored."""
+    report.problems = {**stored_file_problems(conn), **report.problems}
+    return store.problems(conn) != report.problems
+
+
+def stored_file_problems(conn: sqlite3.Connection) -> dict[str, str]:
+    """The problems stored with the files (what their parse found)."""
+    rows = conn.execute("SELECT path, problem FROM files WHERE problem IS NOT NULL")
+    return {path: problem for path, problem in rows}
+
+
+def _write_problems(conn: sqlite3.Connection, report: BuildReport) -> None:
+    """Store every problem of the run, so `stats` reports what the build reported."""
+    report.problems = dict(sorted({**stored_file_problems(conn), **report.problems}.items()))
+    conn.execute("DELETE FROM problems")
+    conn.executemany("INSERT INTO problems (path, reason) VALUES (?, ?)", report.problems.items())
 
 
 def _skips_changed(conn: sqlite3.Connection, found: Discovery) -> bool:
@@ -283,6 +315,9 @@ def _apply_changes(conn: sqlite3.Connection, run: Run) -> None:
     changed = bool(report.parsed or gone or plan.plain or writer.dropped)
     if files_changed:
         reresolve_imports(conn, writer.resolver)
+    writer.settle()
+    if changed:
+        relink(conn, writer, everything=files_changed)
     _finish(conn, run, changed=changed)
     store.update_fts(conn, writer.touched)
 
@@ -299,9 +334,8 @@ def _finish(conn: sqlite3.Connection, run: Run, *, changed: bool) -> None:
 
     root, found, final, report = run.root, run.found, run.final, run.report
     _write_skips(conn, found)
-    store.create_indexes(conn)
-    if report.cold:
-        store.rebuild_fts(conn)
+    _write_problems(conn, report)
+    store.create_indexes(conn)  # already there after a cold build: linking.index_and_link
     generation = int(store.get_meta(conn, "generation", "0")) + (1 if changed else 0)
     report.changed = changed
     store.set_meta(

@@ -26,7 +26,8 @@ LAYOUT_MAX = 15
 LANGUAGE_NAMES = {
     "python": "Python", "javascript": "JavaScript", "typescript": "TypeScript", "tsx": "TSX",
     "go": "Go", "rust": "Rust", "java": "Java", "c": "C", "cpp": "C++", "csharp": "C#",
-    "ruby": "Ruby", "php": "PHP", "bash": "Bash", "markdown": "Markdown", "toml": "TOML",
+    "ruby": "Ruby", "php": "PHP", "bash": "Bash", "kotlin": "Kotlin", "swift": "Swift",
+    "scala": "Scala", "lua": "Lua", "markdown": "Markdown", "toml": "TOML",
     "json": "JSON", "yaml": "YAML", "make": "Makefile", "html": "HTML", "css": "CSS",
     "dockerfile": "Dockerfile", "text": "text", "xml": "XML", "rst": "reStructuredText",
 }  # fmt: skip

@@ -44,20 +44,30 @@ index_app = typer.Typer(
     cls=IndexGroup,
     help="Index a repository (symbols, references, imports, hints) and write CLAUDE.md.\n\n"
     "`lynkr index [PATH] [--full] [--json] [--no-claude-md] [--check] [--stdout]` builds or "
-    "refreshes <PATH>/.lynkr/index.db; the subcommands below query it.",
+    "refreshes the index of the repository holding PATH (its git top level, or the nearest "
+    "folder with .lynkr/; --root DIR takes DIR as it is); the subcommands below query it, "
+    "from any subdirectory.",
     no_args_is_help=False,
 )
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 RootOpt = Annotated[
-    str, typer.Option("--root", "-C", help="Repository root (default: the current directory).")
+    str | None,
+    typer.Option(
+        "--root",
+        "-C",
+        help="Repository root, used as given (default: the git top level or the nearest "
+        "folder holding .lynkr/, searched from the current directory).",
+    ),
 ]
 LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="At most this many results.")]
 
 
 @index_app.command("build", hidden=True)
 def build(  # noqa: PLR0917
-    path: Annotated[str, typer.Argument(help="Repository root.")] = ".",
+    path: Annotated[
+        str, typer.Argument(help="A directory of the repository (default: the current one).")
+    ] = ".",
     full: Annotated[bool, typer.Option("--full", help="Rebuild from scratch.")] = False,
     json_output: JsonOpt = False,
     no_claude_md: Annotated[
@@ -69,16 +79,20 @@ def build(  # noqa: PLR0917
     stdout: Annotated[
         bool, typer.Option("--stdout", help="Print the CLAUDE.md that would be written.")
     ] = False,
+    root: RootOpt = None,
 ) -> None:
     """Build or refresh the index of PATH, then write CLAUDE.md (same as `lynkr index PATH`).
 
-    A directory named like a subcommand (search, defs, refs, map, stats, build)
+    PATH may be any directory inside the repository: the index and CLAUDE.md go to its
+    root (git's top level, or the nearest folder holding .lynkr/); --root DIR indexes
+    DIR as given. A directory named like a subcommand (search, defs, refs, map, stats, build)
     is written with a slash: `lynkr index ./build`.
     """
-    from lynkr_cli.index import fastpath, service
+    from lynkr_cli.index import record, service
     from lynkr_cli.settings import get_settings
 
-    inputs = fastpath.current_inputs()  # before the settings load what they decide
+    base = repo_root(root, path)
+    inputs = record.current_inputs()  # before the settings load what they decide
     conf = get_settings().index
     mode: service.ClaudeMode = "write"
     if check:
@@ -88,9 +102,11 @@ def build(  # noqa: PLR0917
     elif no_claude_md or not conf.claude_md:
         mode = "skip"
     with ProgressBar(enabled=not json_output) as progress:
-        outcome = service.run(path, full=full, claude=mode, progress=progress.update, settings=conf)
-    fastpath.remember_run(outcome.report, (inputs, conf))  # the next run can skip loading them
-    for warning in outcome.report.warnings:
+        outcome = service.run(
+            base, full=full, claude=mode, progress=progress.update, settings=conf, warn=console.warn
+        )
+    record.remember_run(outcome.report, (inputs, conf))  # the next run can skip loading them
+    for warning in outcome.later_warnings():
         console.warn(warning)
     if json_output:
         doc = outcome.as_dict()
@@ -104,25 +120,36 @@ def build(  # noqa: PLR0917
     if mode == "check" and outcome.claude_md == "stale":
         if not json_output:
             console.error(
-                "CLAUDE.md is stale", f"Run `lynkr index {path}` and commit the updated CLAUDE.md."
+                "CLAUDE.md is stale", f"Run `lynkr index {base}` and commit the updated CLAUDE.md."
             )
         raise typer.Exit(1)
 
 
-def _ready(root: str) -> None:
-    """Lookups build the index on first use rather than failing."""
+def repo_root(root: str | None, start: str = ".") -> str:
+    """``--root`` as given, else the repository holding ``start`` (see ``index/root.py``)."""
+    if root is not None:
+        return root
+    from lynkr_cli.index.root import find_root
+
+    return str(find_root(start))
+
+
+def _ready(given: str | None) -> str:
+    """The repository root; lookups build its index on first use rather than failing."""
     from lynkr_cli.index import api
 
+    root = repo_root(given)
     if api.index_status(root) == "missing":
         console.info(f"no index yet for {root}: building it")
         api.build(root)
+    return root
 
 
 def _definition_text(row: dict[str, Any]) -> str:
     target = row.get("definition")
     if target:
         return f"-> {target['path']}:{target['line']}"
-    return "(definition ambiguous or outside the repository)"
+    return "(not resolved: what it is called on is unknown, or outside the repository)"
 
 
 def _symbols_out(rows: list[dict[str, Any]], json_output: bool, what: str) -> None:
@@ -156,13 +183,13 @@ def search(  # noqa: PLR0917
         str | None, typer.Option("--lang", help="Only this language (python, go…).")
     ] = None,
     limit: LimitOpt = 50,
-    root: RootOpt = ".",
+    root: RootOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Find symbols by name: every word a prefix (`pars req` finds parseRequest), then fuzzy."""
     from lynkr_cli.index import api
 
-    _ready(root)
+    root = _ready(root)
     rows = api.search(root, query, kind=kind, lang=lang, limit=limit)
     _symbols_out(rows, json_output, f"symbol matches '{query}'")
 
@@ -173,13 +200,13 @@ def defs(
         str, typer.Argument(help="Exact symbol name.", autocompletion=complete.symbols)
     ],
     limit: LimitOpt = 100,
-    root: RootOpt = ".",
+    root: RootOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """Where NAME is defined."""
     from lynkr_cli.index import api
 
-    _ready(root)
+    root = _ready(root)
     _symbols_out(api.defs(root, name, limit=limit), json_output, f"definition of '{name}'")
 
 
@@ -189,26 +216,28 @@ def refs(
         str, typer.Argument(help="Exact symbol name.", autocompletion=complete.symbols)
     ],
     limit: LimitOpt = 500,
-    root: RootOpt = ".",
+    root: RootOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Where NAME is used, with its definition when the name is unambiguous."""
+    """Where NAME is used, with its definition when the code says which one it is: a bare
+    name defined or imported in the file, or a call on self/cls, an imported module or a
+    class (`obj.name()` on anything else stays unresolved)."""
     from lynkr_cli.index import api
 
-    _ready(root)
+    root = _ready(root)
     _symbols_out(api.refs(root, name, limit=limit), json_output, f"references to '{name}'")
 
 
 @index_app.command("map")
 def repo_map(
     tokens: Annotated[int, typer.Option("--tokens", min=1, help="Token budget.")] = 1024,
-    root: RootOpt = ".",
+    root: RootOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
     """The most important definitions (PageRank over references), fitted to --tokens."""
     from lynkr_cli.index import api
 
-    _ready(root)
+    root = _ready(root)
     text = api.repo_map(root, tokens)
     if json_output:
         console.print_json({"tokens": tokens, "map": text})
@@ -219,10 +248,11 @@ def repo_map(
 
 
 @index_app.command("stats")
-def stats(root: RootOpt = ".", json_output: JsonOpt = False) -> None:
+def stats(root: RootOpt = None, json_output: JsonOpt = False) -> None:
     """Files, symbols, references, language mix, skips and freshness of the index."""
     from lynkr_cli.index import api
 
+    root = repo_root(root)
     doc = api.stats(root)
     doc["status"] = api.index_status(root)
     if json_output:
@@ -235,6 +265,7 @@ def stats(root: RootOpt = ".", json_output: JsonOpt = False) -> None:
         files, size = console.plural(info["files"], "file"), console.plural(info["bytes"], "byte")
         rows.append([f"language {lang}", f"{files}, {size}"])
     rows += [[f"skipped {reason}", count] for reason, count in doc["skipped"].items()]
+    rows += [[f"problem {path}", why] for path, why in doc["problem_files"].items()]
     console.table(["stat", "value"], rows)
 
 

@@ -8,6 +8,7 @@ following directory symlinks and honour every ``.gitignore`` on the way down.
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,9 +74,14 @@ def name_skip(path: str) -> str:
 
 
 def discover(root: Path) -> Discovery:
-    """Every file of the repository at ``root``, with name-based skips applied."""
-    listed = _git_files(root)
-    found = Discovery(git=listed is not None)
+    """Every file of the repository at ``root``, with name-based skips applied.
+
+    A directory that cannot be read (mode 000, another owner) is a problem, whether git
+    or the walk meets it: its files are neither indexed nor silently forgotten.
+    """
+    found = Discovery()
+    listed = _git_files(root, found)
+    found.git = listed is not None
     paths = listed if listed is not None else _walk(root, found)
     for path in paths:
         # CLAUDE.md is our own output: indexing it would make every run stale the next.
@@ -101,8 +107,13 @@ def _utf8(path: str) -> bool:
     return True
 
 
-def _git_files(root: Path) -> list[str] | None:
-    """What git lists under ``root``, or None outside a work tree (or without git)."""
+# git ls-files goes on past a directory it cannot read, with this warning on stderr.
+_GIT_UNREADABLE = re.compile(r"^warning: could not open directory '(.*)': (.*)$", re.MULTILINE)
+
+
+def _git_files(root: Path, found: Discovery) -> list[str] | None:
+    """What git lists under ``root``, or None outside a work tree (or without git);
+    directories git could not open go to ``found.problems``."""
     if not _maybe_in_git(root):
         return None  # git would only say "not a git repository": skip starting it
     import subprocess
@@ -112,7 +123,9 @@ def _git_files(root: Path) -> list[str] | None:
     try:
         proc = subprocess.run(
             ["git", "-C", str(root), "ls-files", "-co", "--exclude-standard", "-z"],
-            env=child_env(),  # allow-listed when a gateway tool triggered the indexing
+            # allow-listed when a gateway tool triggered the indexing; git's warnings in
+            # English, as they are read (an unreadable directory)
+            env={**child_env(), "LC_ALL": "C", "LANGUAGE": ""},
             capture_output=True,
             timeout=60,
             check=False,
@@ -122,6 +135,8 @@ def _git_files(root: Path) -> list[str] | None:
     if proc.returncode != 0:
         return None
     text = proc.stdout.decode("utf-8", "surrogateescape")
+    for path, why in _GIT_UNREADABLE.findall(proc.stderr.decode("utf-8", "replace")):
+        found.problems[path if path.endswith("/") else path + "/"] = f"unreadable directory: {why}"
     return sorted({p for p in text.split("\0") if p})
 
 
@@ -143,7 +158,14 @@ def _maybe_in_git(root: Path) -> bool:
 def _walk(root: Path, found: Discovery) -> list[str]:
     specs: list[tuple[str, Any]] = []
     out: list[str] = []
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=None):
+
+    def unreadable(exc: OSError) -> None:
+        rel = os.path.relpath(exc.filename or root, root).replace(os.sep, "/")
+        found.problems["./" if rel == "." else rel + "/"] = (
+            f"unreadable directory: {exc.strerror or exc}"
+        )
+
+    for dirpath, dirnames, filenames in os.walk(root, followlinks=False, onerror=unreadable):
         rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
         rel_dir = "" if rel_dir == "." else rel_dir
         specs = [(base, spec) for base, spec in specs if _within(rel_dir, base)]

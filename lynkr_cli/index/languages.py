@@ -30,6 +30,7 @@ class LangSpec:
     own_query: bool = False  # our queries/<name>.scm
     extra_query: bool = False  # our queries/<name>-extra.scm appended
     query_name: str = ""  # file stem of our queries, when not ``name``
+    receivers: bool = False  # our query captures every call's @receiver (none: a bare name)
 
     @property
     def stem(self) -> str:
@@ -39,7 +40,15 @@ class LangSpec:
 PARSED: dict[str, LangSpec] = {
     spec.name: spec
     for spec in (
-        LangSpec("python", "tree_sitter_python", "tree-sitter-python", extra_query=True),
+        LangSpec(
+            "python",
+            "tree_sitter_python",
+            "tree-sitter-python",
+            wheel_query=False,
+            own_query=True,
+            extra_query=True,
+            receivers=True,
+        ),
         LangSpec("javascript", "tree_sitter_javascript", "tree-sitter-javascript"),
         LangSpec(
             "typescript",
@@ -75,6 +84,16 @@ PARSED: dict[str, LangSpec] = {
             "php", "tree_sitter_php", "tree-sitter-php", factory="language_php", extra_query=True
         ),
         LangSpec("bash", "tree_sitter_bash", "tree-sitter-bash", wheel_query=False, own_query=True),
+        LangSpec(
+            "kotlin", "tree_sitter_kotlin", "tree-sitter-kotlin", wheel_query=False, own_query=True
+        ),
+        LangSpec(
+            "swift", "tree_sitter_swift", "tree-sitter-swift", wheel_query=False, own_query=True
+        ),
+        LangSpec(
+            "scala", "tree_sitter_scala", "tree-sitter-scala", wheel_query=False, own_query=True
+        ),
+        LangSpec("lua", "tree_sitter_lua", "tree-sitter-lua"),
     )
 }
 
@@ -98,6 +117,7 @@ EXTENSIONS: dict[str, str] = {
     ".json": "json", ".yaml": "yaml", ".yml": "yaml", ".toml": "toml", ".xml": "xml",
     ".html": "html", ".htm": "html", ".css": "css", ".scss": "scss",
     ".sql": "sql", ".kt": "kotlin", ".kts": "kotlin", ".swift": "swift", ".scala": "scala",
+    ".sc": "scala",
     ".lua": "lua", ".pl": "perl", ".r": "r", ".dart": "dart", ".ex": "elixir", ".exs": "elixir",
     ".vue": "vue", ".svelte": "svelte", ".gradle": "gradle", ".cfg": "ini", ".ini": "ini",
 }  # fmt: skip

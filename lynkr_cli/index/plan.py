@@ -77,3 +77,4 @@ class Run:
     rows: Rows = field(default_factory=dict)
     plan: Plan = field(default_factory=Plan)
     final: set[str] = field(default_factory=set)
+    meanwhile: Callable[[], None] | None = None  # run once while parsing (then cleared)

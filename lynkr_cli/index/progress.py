@@ -1,4 +1,5 @@
-"""The Rich progress bar of ``lynkr index`` on stderr, for runs that parse many files.
+"""The Rich progress bar of ``lynkr index`` on stderr, for runs that parse many files,
+when stderr is a terminal.
 
 Rich is imported only when the bar is shown, so the build itself stays free of it.
 """
@@ -12,11 +13,22 @@ from lynkr_cli import console
 PROGRESS_MIN_FILES = 200
 
 
+def _stderr_is_terminal() -> bool:
+    import sys
+
+    try:
+        return sys.stderr.isatty()
+    except (AttributeError, ValueError):  # replaced or closed
+        return False
+
+
 class ProgressBar:
     """A Rich progress bar on stderr, shown only for runs that parse many files."""
 
     def __init__(self, *, enabled: bool) -> None:
-        self.enabled = enabled and not console.state.quiet
+        # Only for a person watching: on a pipe or a file (CI, Claude Code's Bash tool)
+        # a bar is noise, and it would cost the import of Rich and a refresh thread.
+        self.enabled = enabled and not console.state.quiet and _stderr_is_terminal()
         self.bar: Any = None
         self.task: Any = None
 

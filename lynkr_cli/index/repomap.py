@@ -1,10 +1,10 @@
 """The repo map: definitions ranked by PageRank over the reference graph (after aider).
 
-Files are nodes; a file that references a name defined in another file gets an
-edge to it, weighted by how often it uses the name. Rare, descriptive names
-weigh more; private names and names defined in many files weigh less (they say
-little about structure). A file's rank is then shared among the definitions it
-points at, and the best definitions are printed, grouped by file, until the
+Files are nodes; a file whose references resolve (``links.py``) to a definition
+in another file gets an edge to it, weighted by how often it uses it. Descriptive
+names weigh more, private names less; unresolved references (``obj.get()``) add
+nothing, so common method names cannot pose as hubs. A file's rank is then shared
+among the definitions it points at, and the best definitions are printed, grouped by file, until the
 token budget is spent. Tokens are estimated at four characters each.
 """
 
@@ -16,60 +16,37 @@ from collections import defaultdict
 from typing import Any
 
 CHARS_PER_TOKEN = 4
-MAX_DEFINERS = 25
-IMPORT_BONUS = 10.0
 
 
 def ranked_definitions(conn: sqlite3.Connection) -> list[tuple[float, str, str]]:
     """``(rank, path, name)`` for every referenced definition, best first."""
+    from lynkr_cli.index.links import Links
+
     paths = dict(conn.execute("SELECT id, path FROM files WHERE skip IS NULL"))
-    definers: dict[str, set[int]] = defaultdict(set)
-    for file_id, name in conn.execute("SELECT DISTINCT file_id, name FROM symbols"):
-        definers[name].add(file_id)
-    imported = _imported(conn, paths)
-    edges: list[tuple[int, int, str, float]] = []
-    uses = conn.execute("SELECT file_id, name, count(*) FROM refs GROUP BY file_id, name")
-    for file_id, name, count in uses:
-        targets = definers.get(name)
-        # Names defined everywhere (__init__, get, run) say nothing about structure.
-        if not targets or len(targets) > MAX_DEFINERS or file_id not in paths:
-            continue
-        weight = _name_weight(name, len(targets)) * math.sqrt(count)
-        sources_imports = imported.get(file_id, set())
-        for target in targets:
-            if target != file_id and target in paths:
-                # A use backed by an import of the defining file is almost surely real.
-                bonus = IMPORT_BONUS if target in sources_imports else 1.0
-                edges.append((file_id, target, name, weight * bonus))
+    links = Links.load(conn)
+    uses: dict[tuple[int, int, str], int] = defaultdict(int)
+    for file_id, _, target, count in links.grouped(conn):
+        if target is None or file_id not in paths:
+            continue  # unresolved: the code does not say which definition it means
+        owner, _, name = links.owner[target]  # its own name: ``import main as cli_main``
+        if owner != file_id and owner in paths:
+            uses[(file_id, owner, name)] += count
+    edges = [
+        (source, target, name, _name_weight(name) * math.sqrt(count))
+        for (source, target, name), count in uses.items()
+    ]
     if not edges:
         return _fallback(conn)
-    links: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
+    links_out: dict[int, dict[int, float]] = defaultdict(lambda: defaultdict(float))
     for source, target, _, weight in edges:
-        links[source][target] += weight
-    rank = pagerank(list(paths), links)
-    totals = {source: sum(out.values()) for source, out in links.items()}
+        links_out[source][target] += weight
+    rank = pagerank(list(paths), links_out)
+    totals = {source: sum(out.values()) for source, out in links_out.items()}
     scores: dict[tuple[int, str], float] = defaultdict(float)
     for source, target, name, weight in edges:
         scores[(target, name)] += rank[source] * weight / totals[source]
     ordered = sorted(scores.items(), key=lambda item: (-item[1], paths[item[0][0]], item[0][1]))
     return [(score, paths[fid], name) for (fid, name), score in ordered]
-
-
-def _imported(conn: sqlite3.Connection, paths: dict[int, str]) -> dict[int, set[int]]:
-    """file id -> ids of the files it imports (a Go package directory means all its files)."""
-    ids = {path: file_id for file_id, path in paths.items()}
-    by_dir: dict[str, set[int]] = defaultdict(set)
-    for path, file_id in ids.items():
-        by_dir[path.rpartition("/")[0] + "/"].add(file_id)
-    out: dict[int, set[int]] = defaultdict(set)
-    for file_id, target in conn.execute(
-        "SELECT file_id, target FROM imports WHERE target IS NOT NULL"
-    ):
-        if target.endswith("/"):
-            out[file_id] |= by_dir.get(target, set())
-        elif target in ids:
-            out[file_id].add(ids[target])
-    return out
 
 
 def pagerank(
@@ -107,13 +84,13 @@ def pagerank(
     return rank
 
 
-def _name_weight(name: str, definer_count: int) -> float:
+def _name_weight(name: str) -> float:
     weight = 1.0
     if len(name) >= 8 and ("_" in name or any(c.isupper() for c in name[1:])):
         weight *= 10  # descriptive identifiers carry meaning
     if name.startswith("_"):
         weight *= 0.1
-    return weight / definer_count
+    return weight
 
 
 def _fallback(conn: sqlite3.Connection) -> list[tuple[float, str, str]]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import sqlite3
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -28,6 +29,11 @@ class IndexOutcome:
     claude_md: str = "skipped"  # written | unchanged | stale | fresh | preview | skipped
     claude_md_path: str = ""
     preview: str = ""
+    announced: int = 0  # the first warnings of report.warnings, already printed
+
+    def later_warnings(self) -> list[str]:
+        """The warnings not printed yet (the CLI prints them after the run)."""
+        return self.report.warnings[self.announced :]
 
     def as_dict(self) -> dict[str, Any]:
         doc = self.report.as_dict()
@@ -44,11 +50,23 @@ def run(
     claude: ClaudeMode = "write",
     progress: Progress | None = None,
     settings: IndexConf | None = None,
+    warn: Callable[[str], None] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> IndexOutcome:
-    """Refresh the index of ``root`` and handle CLAUDE.md as ``claude`` says."""
+    """Refresh the index of ``root`` and handle CLAUDE.md as ``claude`` says.
+
+    ``warn`` is told, before anything is written, when ``root`` looks like no project
+    at all (see :func:`not_a_project`); the warning also leads ``report.warnings``.
+    """
     base = Path(root).resolve()
-    report = api.build(base, full=full, progress=progress, settings=settings)
+    early = not_a_project(base, api.index_path(base, settings), claude == "write")
+    if early and warn is not None:
+        warn(early)
+    report = api.build(base, full=full, progress=progress, settings=settings, meanwhile=meanwhile)
     outcome = IndexOutcome(report)
+    if early:
+        report.warnings.insert(0, early)
+        outcome.announced = 1 if warn is not None else 0
     if claude == "skip":
         return outcome
     conn = store.open_db(Path(report.db_path))
@@ -68,6 +86,25 @@ def run(
     else:
         outcome.claude_md = "unchanged"
     return outcome
+
+
+def not_a_project(base: Path, db_path: Path, claude_md: bool) -> str:
+    """A warning when indexing ``base`` would litter a folder that is no project: not
+    in a git work tree, no index there yet, and not one file in it; else ""."""
+    import os
+
+    from lynkr_cli.index.root import git_toplevel
+
+    if db_path.exists() or not base.is_dir() or git_toplevel(base) is not None:
+        return ""
+    for _, _, files in os.walk(base):
+        if files:
+            return ""
+    wrote = ".lynkr/ and CLAUDE.md" if claude_md else ".lynkr/"
+    return (
+        f"{base} is empty and not a project (no git repository, no files): indexing it "
+        f"writes {wrote} there. Run `lynkr index` inside a project, or pass --root."
+    )
 
 
 def _claude_text(conn: sqlite3.Connection, root: Path) -> tuple[str, bool]:

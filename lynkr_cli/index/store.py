@@ -5,8 +5,8 @@ A new database gets its schema from :data:`MIGRATIONS` through
 index is a cache of the repository, so an existing database at any other version
 is rebuilt from scratch rather than migrated (see ``build.py``).
 
-References are resolved to definitions at query time, through
-:data:`UNIQUE_DEFS`, so an edit elsewhere never leaves a stale link.
+References are resolved to definitions at query time (``links.py``), so an edit
+elsewhere never leaves a stale link.
 """
 
 from __future__ import annotations
@@ -69,30 +69,45 @@ CREATE TABLE IF NOT EXISTS names (
 CREATE VIRTUAL TABLE names_fts USING fts5(words, content='names', content_rowid='id');
 """
 
+# v3: what a reference is called on (``receiver.name()``) and where it sits, and the
+# names each import binds: references resolve only through a known receiver (links.py).
+# v4: the problems of the last build, so `stats` reports what the build reported, and
+# each file's count of resolved references (kept per file, so an edit recounts few).
+SCHEMA_V3 = """
+ALTER TABLE refs ADD COLUMN receiver TEXT NOT NULL DEFAULT '';
+ALTER TABLE refs ADD COLUMN scope TEXT NOT NULL DEFAULT '';
+ALTER TABLE imports ADD COLUMN names TEXT NOT NULL DEFAULT '';
+"""
+SCHEMA_V4 = """
+CREATE TABLE IF NOT EXISTS problems (path TEXT PRIMARY KEY, reason TEXT NOT NULL);
+ALTER TABLE files ADD COLUMN resolved INTEGER NOT NULL DEFAULT 0;
+"""
+
 # Applied in order by lynkr_cli.db.migrate to a new database. An existing index at
 # another version is not migrated but rebuilt: it is a cache of the repository.
-MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2)
+MIGRATIONS: tuple[str, ...] = (SCHEMA_V1, SCHEMA_V2, SCHEMA_V3, SCHEMA_V4)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 # Created after bulk loading: building an index once is cheaper than maintaining it.
 INDEXES = """
 CREATE INDEX IF NOT EXISTS symbols_file ON symbols(file_id);
 CREATE INDEX IF NOT EXISTS symbols_name ON symbols(name);
-CREATE INDEX IF NOT EXISTS refs_file_name ON refs(file_id, name);
+CREATE INDEX IF NOT EXISTS refs_file ON refs(file_id);
 CREATE INDEX IF NOT EXISTS refs_name ON refs(name);
 CREATE INDEX IF NOT EXISTS imports_file ON imports(file_id);
 """
-
-# A name is resolved when exactly one definition carries it.
-UNIQUE_DEFS = "SELECT name, min(id) AS id FROM symbols GROUP BY name HAVING count(*) = 1"
 
 _WORD = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
 def words(name: str) -> str:
     """``parseHTTPRequest_v2`` -> ``parsehttprequest_v2 parse http request v 2``."""
-    parts = [w.lower() for w in _WORD.findall(name)]
-    return " ".join([name.lower(), *parts])
+    return " ".join([name.lower(), *word_list(name)])
+
+
+def word_list(name: str) -> list[str]:
+    """``parseHTTPRequest_v2`` -> ``["parse", "http", "request", "v", "2"]``."""
+    return [w.lower() for w in _WORD.findall(name)]
 
 
 def open_db(path: Path, *, readonly: bool = False) -> sqlite3.Connection:
@@ -202,21 +217,25 @@ def find_defs(conn: sqlite3.Connection, name: str, limit: int) -> list[dict[str,
 
 
 def find_refs(conn: sqlite3.Connection, name: str, limit: int) -> list[dict[str, Any]]:
-    """Where ``name`` is used; ``definition`` is set when the name is unambiguous."""
-    defs = find_defs(conn, name, 2)
-    definition = defs[0] if len(defs) == 1 else None
+    """Where ``name`` is used; ``definition`` is set when the code says which one it is
+    (``links.py``), ``receiver`` is what it is called on (``"json"`` in ``json.dumps()``)."""
+    from lynkr_cli.index.links import Links
+
     rows = conn.execute(
-        "SELECT r.name, r.kind, f.path, r.line, r.col, f.lang FROM refs r "
-        "JOIN files f ON f.id = r.file_id WHERE r.name = ? ORDER BY f.path, r.line LIMIT ?",
+        "SELECT r.name, r.kind, f.path, r.line, r.col, f.lang, r.file_id, r.receiver, r.scope "
+        "FROM refs r JOIN files f ON f.id = r.file_id WHERE r.name = ? "
+        "ORDER BY f.path, r.line, r.col LIMIT ?",
         (name, limit),
-    )
+    ).fetchall()
+    links = Links.load(conn) if rows else None
     keys = ("name", "kind", "path", "line", "column", "lang")
     out = []
     for row in rows:
-        item: dict[str, Any] = dict(zip(keys, tuple(row), strict=True))
-        item["definition"] = (
-            {"path": definition["path"], "line": definition["line"]} if definition else None
-        )
+        item: dict[str, Any] = dict(zip(keys, tuple(row[:6]), strict=True))
+        item["receiver"] = row[7]
+        target = links.target(row[6], name, row[7], row[8]) if links else None
+        where = links.where(target) if links and target is not None else None
+        item["definition"] = {"path": where[0], "line": where[1]} if where else None
         out.append(item)
     return out
 
@@ -227,64 +246,9 @@ def fts_query(text: str) -> str:
     return " ".join(f'"{t.replace(chr(34), "")}"*' for t in terms)
 
 
-def search_symbols(
-    conn: sqlite3.Connection,
-    text: str,
-    *,
-    kind: str | None,
-    lang: str | None,
-    limit: int,
-) -> list[dict[str, Any]]:
-    """FTS5 prefix search over symbol names; fuzzy (edit-distance) matches fill the rest."""
-    names = [
-        row[0]
-        for row in conn.execute(
-            "SELECT n.name FROM names_fts JOIN names n ON n.id = names_fts.rowid "
-            "WHERE names_fts MATCH ? ORDER BY rank LIMIT 200",
-            (fts_query(text),),
-        )
-    ]
-    if len(names) < limit:
-        names += [n for n in _fuzzy_names(conn, text) if n not in names]
-    return _symbols_for(conn, names, kind=kind, lang=lang, limit=limit, text=text)
-
-
-def _fuzzy_names(conn: sqlite3.Connection, text: str) -> list[str]:
-    import difflib
-
-    lowered = {row[0].lower(): row[0] for row in conn.execute("SELECT name FROM names")}
-    close = difflib.get_close_matches(text.lower(), list(lowered), n=20, cutoff=0.75)
-    return [lowered[c] for c in close]
-
-
-def _symbols_for(
-    conn: sqlite3.Connection,
-    names: list[str],
-    *,
-    kind: str | None,
-    lang: str | None,
-    limit: int,
-    text: str,
-) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    for name in names:
-        sql = (
-            f"SELECT {SYMBOL_COLUMNS} FROM symbols s JOIN files f ON f.id = s.file_id "
-            "WHERE s.name = ?"
-        )
-        params: list[Any] = [name]
-        if kind:
-            sql += " AND s.kind = ?"
-            params.append(kind)
-        if lang:
-            sql += " AND f.lang = ?"
-            params.append(lang)
-        out += [symbol_dict(r) for r in conn.execute(sql + " ORDER BY f.path, s.line", params)]
-        if len(out) >= limit:
-            break
-    # Exact names first, then shorter names (closer to what was typed).
-    out.sort(key=lambda s: (s["name"].lower() != text.lower(), len(s["name"])))
-    return out[:limit]
+def problems(conn: sqlite3.Connection) -> dict[str, str]:
+    """path -> what went wrong, as the last build found it."""
+    return dict(conn.execute("SELECT path, reason FROM problems ORDER BY path"))
 
 
 def stats(conn: sqlite3.Connection) -> dict[str, Any]:
@@ -311,12 +275,11 @@ def stats(conn: sqlite3.Connection) -> dict[str, Any]:
         "files": one("SELECT count(*) FROM files WHERE skip IS NULL"),
         "symbols": one("SELECT count(*) FROM symbols"),
         "references": one("SELECT count(*) FROM refs"),
-        "resolved_references": one(
-            f"SELECT count(*) FROM refs r JOIN ({UNIQUE_DEFS}) u ON u.name = r.name"
-        ),
+        "resolved_references": one("SELECT coalesce(sum(resolved), 0) FROM files"),
         "imports": one("SELECT count(*) FROM imports"),
         "resolved_imports": one("SELECT count(*) FROM imports WHERE target IS NOT NULL"),
         "languages": languages,
         "skipped": dict(sorted(skipped.items())),
-        "problems": one("SELECT count(*) FROM files WHERE problem IS NOT NULL"),
+        "problems": one("SELECT count(*) FROM problems"),
+        "problem_files": problems(conn),
     }

@@ -1,4 +1,4 @@
-"""Benchmark: `lynkr index` against universal-ctags on the Python standard library, in one run.
+"""Benchmark: `lynkr index` against universal-ctags and a plain tree-sitter indexer, in one run.
 
     .venv/bin/python tests/bench/bench_index.py [--repeat 5]
 
@@ -12,7 +12,11 @@ subprocess, process start included), with ``--no-claude-md`` unless the row says
 otherwise; each is the median of ``--repeat`` runs, taken in rounds that time every
 row once, so that the machine's drift falls on all rows alike. Rows:
 
-- ctags: ``ctags -R -f <tmp> .`` (the baseline);
+- ctags: ``ctags -R -f <tmp> .`` (the baseline of issue 4);
+- tree-sitter reference: ``tests/fixtures/bench/ts_index.py ROOT DB --jobs 2``, a plain
+  indexer that parses with the same grammar, runs the wheel's tags query and writes
+  definitions and references to SQLite with ``Pool(2)`` (the baseline of issue 16:
+  lynkr's cold run must take no longer, while doing everything lynkr does);
 - cold: no index, parse everything (both cores);
 - no change: a second run that finds nothing to do;
 - one file changed: one file edited between runs;
@@ -40,6 +44,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 LYNKR = ROOT / ".venv" / "bin" / "lynkr"
+REFERENCE = ROOT / "tests" / "fixtures" / "bench" / "ts_index.py"
 SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
 CTAGS_KINDS = {"class", "function", "member"}
 
@@ -139,6 +144,10 @@ def lynkr_definitions(db: Path) -> set[tuple[str, int, str]]:
     return {(p, int(line), n) for p, line, n in rows}
 
 
+def _per_round(ours: list[float], theirs: list[float]) -> str:
+    return " ".join(f"{a / b:.2f}" for a, b in zip(ours, theirs, strict=True))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
@@ -178,8 +187,11 @@ def main() -> int:
         # Rounds, each timing every row once: the machine's speed drifts over a minute
         # (other tenants), and interleaving lets the drift fall on every row alike.
         rows_of: dict[str, list[float]] = {}
+        reference_db = base / "reference.db"
+        reference = [sys.executable, str(REFERENCE), str(corpus), str(reference_db), "--jobs", "2"]
         steps: list[tuple[str, Callable[[], None], list[str]]] = [
             ("ctags", lambda: tags.unlink(missing_ok=True), ["ctags", "-R", "-f", str(tags), "."]),
+            ("reference", lambda: reference_db.unlink(missing_ok=True), reference),
             ("cold", clean, lynkr),
             ("nochange", lambda: None, lynkr),
             ("one", edit_one, lynkr),
@@ -189,7 +201,7 @@ def main() -> int:
             for label, prepare, command in steps:
                 prepare()
                 rows_of.setdefault(label, []).append(timed(command, corpus, env, label))
-        ctags, cold, nochange, one, with_claude = (
+        ctags, tree_sitter, cold, nochange, one, with_claude = (
             statistics.median(rows_of[label]) for label, _, _ in steps
         )
         inner_cold = median_of(args.repeat, clean, lambda: in_process(corpus, env, True))
@@ -202,6 +214,7 @@ def main() -> int:
     recall = found / len(theirs) if theirs else 1.0
     rows = [
         ("ctags -R (baseline)", "ctags", ctags, 1.0, "", ""),
+        ("tree-sitter reference", "reference", tree_sitter, tree_sitter / ctags, "", ""),
         ("lynkr cold", "cold", cold, cold / ctags, "≤ 2.5× ctags", cold / ctags <= 2.5),
         ("lynkr no change", "nochange", nochange, nochange / cold, "≤ 15% of cold",
          nochange / cold <= 0.15),
@@ -226,6 +239,12 @@ def main() -> int:
         cpu = statistics.median(CPU[label])
         print(f"{name:26} {seconds:7.3f} {ratio_text:>7}  {target:15} {mark:3} {cpu:6.2f} "
               f"{cpu / ctags_cpu:8.2f}×")  # fmt: skip
+    print(
+        f"\nlynkr cold / tree-sitter reference: {cold / tree_sitter:.2f}× wall "
+        f"(target ≤ 1.00×: {'yes' if cold <= tree_sitter else 'NO'}), "
+        f"{statistics.median(CPU['cold']) / statistics.median(CPU['reference']):.2f}× CPU; "
+        f"per round: {_per_round(rows_of['cold'], rows_of['reference'])}"
+    )
     print(
         f"\nthe indexer alone (api.build timed inside one process, no CLI start-up): "
         f"cold {inner_cold:.3f} s = {inner_cold / ctags:.2f}× ctags; no change "

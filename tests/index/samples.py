@@ -55,6 +55,24 @@ SAMPLES: dict[str, str] = {
     "scripts/build.sh": '#!/bin/bash\nsource ./lib.sh\n\nbuild_all() {\n  log_line "building"\n}\n\n'
     "build_all\n",
     "scripts/lib.sh": 'log_line() {\n  echo "$1"\n}\n',
+    "kt/com/shop/Pricing.kt": "package com.shop\n\nobject Pricing {\n    fun discount(total: Int): Int = total / 10\n}\n\n"
+    "typealias Cents = Int\n",
+    "kt/com/shop/Basket.kt": "package com.shop\n\nimport com.shop.Pricing\n\ninterface Priced {\n    fun price(): Int\n}\n\n"
+    "class Basket(val items: List<Int>) : Priced {\n    val size: Int = 0\n\n"
+    "    override fun price(): Int {\n        return Pricing.discount(items.sum())\n    }\n}\n",
+    "Sources/Shelf/Shelf.swift": "public protocol Stackable {\n    func weight() -> Int\n}\n\n"
+    "public struct Shelf {\n    var capacity = 10\n    public func fits(_ n: Int) -> Bool { return n < capacity }\n}\n\n"
+    "public func makeShelf() -> Shelf { return Shelf() }\n",
+    "Sources/App/main.swift": "import Foundation\nimport Shelf\n\nclass Store: Stackable {\n"
+    "    func weight() -> Int { return 1 }\n    func stock() { let s = makeShelf(); print(s.fits(3)) }\n}\n",
+    "scala/com/shop/Ledger.scala": "package com.shop\n\ntrait Account {\n  def balance: Int\n}\n\n"
+    "class Ledger extends Account {\n  val entries: Int = 0\n  def balance: Int = Tax.rate(entries)\n}\n",
+    "scala/com/shop/Tax.scala": "package com.shop\n\nimport com.shop.Ledger\n\nobject Tax {\n"
+    "  def rate(x: Int): Int = x / 5\n  def ledger(): Ledger = new Ledger()\n}\n\ncase class Receipt(total: Int)\n",
+    "lua/shop/util.lua": "local M = {}\n\nfunction M.round_price(x)\n  return math.floor(x)\nend\n\n"
+    "function M:describe() return 'util' end\n\nlocal function helper() return 1 end\n\nreturn M\n",
+    "lua/main.lua": 'local util = require("shop.util")\n\nfunction checkout(total)\n'
+    "  return util.round_price(total)\nend\n",
     "README.md": "# polyglot\n",
 }
 
@@ -82,6 +100,20 @@ DEFINITIONS: dict[str, list[tuple[str, str, str]]] = {
     "php": [("Order", "class", "php/Order.php"), ("place", "function", "php/Order.php"),
             ("format_order", "function", "php/Order.php")],
     "bash": [("build_all", "function", "scripts/build.sh"), ("log_line", "function", "scripts/lib.sh")],
+    "kotlin": [("Pricing", "class", "kt/com/shop/Pricing.kt"), ("discount", "function", "kt/com/shop/Pricing.kt"),
+               ("Cents", "type", "kt/com/shop/Pricing.kt"), ("Priced", "class", "kt/com/shop/Basket.kt"),
+               ("Basket", "class", "kt/com/shop/Basket.kt"), ("price", "function", "kt/com/shop/Basket.kt"),
+               ("size", "property", "kt/com/shop/Basket.kt")],
+    "swift": [("Stackable", "interface", "Sources/Shelf/Shelf.swift"), ("Shelf", "class", "Sources/Shelf/Shelf.swift"),
+              ("fits", "function", "Sources/Shelf/Shelf.swift"), ("capacity", "property", "Sources/Shelf/Shelf.swift"),
+              ("makeShelf", "function", "Sources/Shelf/Shelf.swift"), ("Store", "class", "Sources/App/main.swift"),
+              ("stock", "function", "Sources/App/main.swift")],
+    "scala": [("Account", "interface", "scala/com/shop/Ledger.scala"), ("Ledger", "class", "scala/com/shop/Ledger.scala"),
+              ("balance", "function", "scala/com/shop/Ledger.scala"), ("entries", "property", "scala/com/shop/Ledger.scala"),
+              ("Tax", "class", "scala/com/shop/Tax.scala"), ("rate", "function", "scala/com/shop/Tax.scala"),
+              ("Receipt", "class", "scala/com/shop/Tax.scala")],
+    "lua": [("round_price", "function", "lua/shop/util.lua"), ("describe", "method", "lua/shop/util.lua"),
+            ("helper", "function", "lua/shop/util.lua"), ("checkout", "function", "lua/main.lua")],
 }  # fmt: skip
 
 # language -> (name, file that references it)
@@ -99,6 +131,10 @@ REFERENCES: dict[str, tuple[str, str]] = {
     "ruby": ("total", "rb/app.rb"),
     "php": ("format_order", "php/Order.php"),
     "bash": ("log_line", "scripts/build.sh"),
+    "kotlin": ("discount", "kt/com/shop/Basket.kt"),
+    "swift": ("makeShelf", "Sources/App/main.swift"),
+    "scala": ("rate", "scala/com/shop/Ledger.scala"),
+    "lua": ("round_price", "lua/main.lua"),
 }
 
 # (importing file, import text, resolved target)
@@ -114,4 +150,8 @@ IMPORTS: list[tuple[str, str, str]] = [
     ("cpp/widget.cpp", '"widget.hpp"', "cpp/widget.hpp"),
     ("rb/app.rb", "lib/shop", "rb/lib/shop.rb"),
     ("scripts/build.sh", "./lib.sh", "scripts/lib.sh"),
+    ("kt/com/shop/Basket.kt", "com.shop.Pricing", "kt/com/shop/Pricing.kt"),
+    ("Sources/App/main.swift", "Shelf", "Sources/Shelf/"),
+    ("scala/com/shop/Tax.scala", "import com.shop.Ledger", "scala/com/shop/Ledger.scala"),
+    ("lua/main.lua", "shop.util", "lua/shop/util.lua"),
 ]

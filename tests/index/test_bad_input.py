@@ -73,18 +73,6 @@ def test_fifty_megabyte_file_is_skipped_by_size(tmp_path: Path) -> None:
     assert doc["files"] == 1
 
 
-def test_unreadable_file(tmp_path: Path) -> None:
-    if os.geteuid() == 0:
-        pytest.skip("root reads files whatever their mode")
-    root = make_repo(tmp_path / "r", {"ok.py": GOOD, "locked.py": GOOD}, use_git=False)
-    (root / "locked.py").chmod(0)
-    try:
-        doc = _build(root)
-    finally:
-        (root / "locked.py").chmod(0o644)
-    assert doc["problem_files"] == {"locked.py": "unreadable"}
-
-
 def test_file_vanishing_mid_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     files = {f"m{i:02}.py": GOOD.replace("fine", f"fine{i}") for i in range(10)}
     root = make_repo(tmp_path / "r", files, use_git=False)

@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from lynkr_cli import settings
-from lynkr_cli.index import fastpath, service
+from lynkr_cli.index import fastpath, record, service
 from tests.index.helpers import bump_mtime, make_repo
 
 SCRIPT = "import os, sys; sys.path[0] = os.path.dirname(sys.executable); "
@@ -347,6 +347,9 @@ def test_same_content_new_mtime_falls_back_once(repo: Path, cwd: Path) -> None:
         ["--config", "x.toml", "index"],
         ["-vq", "index"],
         ["index", "--", "."],
+        ["index", "--root"],
+        ["index", "--root="],
+        ["index", "-C", "a", "--root", "b"],
         ["serve"],
         ["--version"],
         [],
@@ -365,10 +368,13 @@ def test_other_forms_are_not_handled(argv: list[str]) -> None:
         (["-q", "-v", "index", "--json", "src", "--no-claude-md"], ("src", True, True, 1, True)),
         (["--quiet", "-v", "--verbose", "index", "--no-claude-md"], (".", False, True, 2, True)),
         (["index", "./build"], ("./build", False, False, 0, False)),
+        (["index", "--root", "x", "--json"], ("x", True, False, 0, False, True)),
+        (["index", "-C", "x"], ("x", False, False, 0, False, True)),
+        (["index", "--root=x"], ("x", False, False, 0, False, True)),
     ],
 )
 def test_handled_forms(argv: list[str], parsed: tuple[Any, ...]) -> None:
-    assert fastpath.parse(argv) == parsed
+    assert fastpath.parse(argv) == fastpath.Args(*parsed)
 
 
 def test_unhandled_flag_runs_the_full_command(repo: Path, cwd: Path) -> None:
@@ -450,8 +456,8 @@ def test_free_text_settings_keep_the_fast_path(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--no-claude-md")
     env = os.environ | {"ANTHROPIC_API_KEY": "sk-ant-secret-value", "LYNKR_HOST": "0.0.0.0"}
     assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env).fast
-    record = _meta(repo / ".lynkr" / "index.db")[fastpath.RECORD]
-    assert "sk-ant-secret-value" not in record
+    stored = _meta(repo / ".lynkr" / "index.db")[record.RECORD]
+    assert "sk-ant-secret-value" not in stored
 
 
 def test_exit_codes(repo: Path, cwd: Path) -> None:
@@ -498,7 +504,7 @@ def test_missing_grammar_warning_is_in_the_report(
 
 def test_record_names_follow_the_settings_model() -> None:
     assert list(fastpath.DB_ENV) == settings.field_env_names("index", "db_path")
-    names = fastpath.checked_env_names()
+    names = record.checked_env_names()
     assert {"LYNKR_INDEX_DB", "LYNKR_INDEX_CLAUDE_MD", "PORT", "LYNKR_CONFIG"} <= set(names)
     assert not {"ANTHROPIC_API_KEY", "DATABRICKS_API_KEY", "LYNKR_HOST"} & set(names)
     for section, name in settings.iter_fields():
@@ -508,9 +514,9 @@ def test_record_names_follow_the_settings_model() -> None:
 
 def test_explicit_config_read_as_settings_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("LYNKR_CONFIG", " ~/x/lynkr.toml ")
-    assert fastpath._explicit_config() == str(settings.explicit_config_file())
+    assert record._explicit_config() == str(settings.explicit_config_file())
     monkeypatch.setenv("LYNKR_CONFIG", "")
-    assert fastpath._explicit_config() is None and settings.explicit_config_file() is None
+    assert record._explicit_config() is None and settings.explicit_config_file() is None
 
 
 def _built_without_record(repo: Path, cwd: Path) -> Path:
@@ -518,7 +524,7 @@ def _built_without_record(repo: Path, cwd: Path) -> Path:
     built(repo, cwd, "--no-claude-md")
     db = repo / ".lynkr" / "index.db"
     conn = sqlite3.connect(db)
-    conn.execute("DELETE FROM meta WHERE key = ?", (fastpath.RECORD,))
+    conn.execute("DELETE FROM meta WHERE key = ?", (record.RECORD,))
     conn.commit()
     conn.close()
     return db
@@ -532,11 +538,11 @@ def test_no_record_with_plugin_warnings(
     db = _built_without_record(repo, cwd)
     conf = settings.get_settings().index
     plugins.get_manager().warnings.append("plugin 'x' failed to load")
-    fastpath.remember(repo, db, conf, fastpath.current_inputs())
-    assert fastpath.RECORD not in _meta(db)
+    record.remember(repo, db, conf, record.current_inputs())
+    assert record.RECORD not in _meta(db)
     plugins.reset()
-    fastpath.remember(repo, db, conf, fastpath.current_inputs())
-    assert fastpath.RECORD in _meta(db)
+    record.remember(repo, db, conf, record.current_inputs())
+    assert record.RECORD in _meta(db)
 
 
 def test_no_record_when_the_inputs_change_during_the_run(
@@ -544,10 +550,10 @@ def test_no_record_when_the_inputs_change_during_the_run(
 ) -> None:
     db = _built_without_record(repo, cwd)
     monkeypatch.chdir(cwd)
-    inputs = fastpath.current_inputs()
+    inputs = record.current_inputs()
     (cwd / "lynkr.toml").write_text("[index]\nclaude_md = false\n")
-    fastpath.remember(repo, db, settings.get_settings().index, inputs)
-    assert fastpath.RECORD not in _meta(db)
+    record.remember(repo, db, settings.get_settings().index, inputs)
+    assert record.RECORD not in _meta(db)
 
 
 # --------------------------------------------------------------------------- the printer
@@ -660,6 +666,12 @@ def test_a_first_run_loads_the_settings_without_typer(
     assert masked(first.stdout) == masked(full.stdout)
 
 
+def test_plugin_group_is_the_plugin_managers() -> None:
+    from lynkr_cli import plugins
+
+    assert fastpath.PLUGIN_GROUP == plugins.ENTRY_POINT_GROUP
+
+
 def test_a_third_party_plugin_takes_the_full_cli(repo: Path, cwd: Path, tmp_path: Path) -> None:
     site = tmp_path / "site"
     dist = site / "lynkr_extra-1.0.dist-info"
@@ -684,4 +696,71 @@ def test_settings_that_do_not_load_take_the_full_cli_with_nothing_written(
     env = dict(os.environ) | {"LYNKR_INDEX_WORKERS": "-1"}
     run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env)
     assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
+    assert not (repo / ".lynkr").exists()
+
+
+# --------------------------------------------------------------------------- early check
+
+
+def test_early_defaults_are_the_settings_models() -> None:
+    from lynkr_cli.index import early
+
+    conf = settings.IndexSettings()
+    assert (conf.db_path, conf.workers, conf.max_file_bytes, conf.claude_md) == early.DEFAULTS
+    assert tuple(early.Speculated()) == (conf.db_path, conf.workers, conf.max_file_bytes)
+    for name in settings.SECTIONS["index"].model_fields:
+        assert all(env.startswith("LYNKR_INDEX") for env in settings.field_env_names("index", name))
+
+
+def test_first_run_checks_the_settings_while_parsing(repo: Path, cwd: Path) -> None:
+    """No index, nothing setting the index's settings: the build starts with the defaults
+    and the settings are validated meanwhile; the output and the record are the same."""
+    first = lynkr("index", str(repo), "--json", cwd=cwd)
+    assert first.code == 0 and first.loaded, first.stderr
+    fast = lynkr("index", str(repo), "--json", cwd=cwd)
+    assert fast.fast and json.loads(fast.stdout)["changed"] is False  # recorded
+    shutil.rmtree(repo / ".lynkr")
+    (repo / "CLAUDE.md").unlink()
+    full = lynkr("index", str(repo), "--json", cwd=cwd, full=True)
+    assert masked(full.stdout) == masked(first.stdout)
+
+
+def test_first_run_with_invalid_settings_writes_nothing(repo: Path, cwd: Path) -> None:
+    """The early build retreats: the full CLI reports exit 3, no .lynkr/, no CLAUDE.md."""
+    env = os.environ | {"LYNKR_PORT": "not-a-port"}
+    run = lynkr("index", str(repo), cwd=cwd, env=env)
+    assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
+    assert not (repo / ".lynkr").exists() and not (repo / "CLAUDE.md").exists()
+    # A .lynkr/ that was there before (another file in it) stays.
+    (repo / ".lynkr").mkdir()
+    (repo / ".lynkr" / "keep").write_text("x")
+    assert lynkr("index", str(repo), cwd=cwd, env=env).code == 3
+    assert (repo / ".lynkr" / "keep").is_file() and not (repo / ".lynkr" / "index.db").exists()
+
+
+def test_first_run_with_settings_from_a_file_is_not_early(repo: Path, cwd: Path) -> None:
+    from lynkr_cli.index import early
+
+    (cwd / "lynkr.toml").write_text("[index]\nworkers = 1\n")
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        assert early.speculate(repo) is None
+    finally:
+        os.chdir(old)
+    run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
+    assert run.code == 0 and run.loaded
+
+
+def test_retreat_when_the_settings_are_not_the_defaults(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A setting that speculate() cannot see (here: patched in) still ends the early build."""
+    from lynkr_cli.index import early
+
+    check = early.Check(repo)
+    monkeypatch.setattr(early, "DEFAULTS", (None, 1, 1_000_000, True))
+    with pytest.raises(early.Retreat):
+        service.run(repo, claude="skip", settings=early.Speculated(), meanwhile=check)
+    check.undo()
     assert not (repo / ".lynkr").exists()

@@ -149,7 +149,11 @@ def test_missing_index_status_and_lookup_error(tmp_path: Path) -> None:
 
 
 def test_pool_and_in_process_agree(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    files = {f"m{i}.py": f"def f{i}():\n    return f{(i + 1) % 40}()\n" for i in range(40)}
+    files = {
+        f"m{i}.py": f"from m{(i + 1) % 40} import f{(i + 1) % 40}\n\n\ndef f{i}():\n"
+        f"    return f{(i + 1) % 40}()\n"
+        for i in range(40)
+    }
     root = make_repo(tmp_path / "repo", files, use_git=False)
     monkeypatch.setenv("LYNKR_INDEX_WORKERS", "2")
     pooled = api.build(root, full=True).stats
@@ -250,3 +254,52 @@ def test_unwritable_index_location_is_a_clear_error(
     result = invoke("index", str(root), "--no-claude-md")  # type: ignore[operator]
     assert result.exit_code == 3  # a configuration problem: the index location
     assert "cannot write the index" in result.stderr and "LYNKR_INDEX_DB" in result.stderr
+
+
+def _recount(root: Path) -> int:
+    """Every reference linked afresh from the whole index (what `refs` would show)."""
+    from lynkr_cli.index.links import Links, resolved_by_file
+
+    conn = sqlite3.connect(api.index_path(root))
+    links = Links.load(conn)
+    rows = conn.execute("SELECT file_id, name, receiver, scope FROM refs").fetchall()
+    conn.close()
+    return sum(resolved_by_file(links, rows).values())
+
+
+def test_resolved_counts_stay_true_through_edits(tmp_path: Path) -> None:
+    """The per-file counts kept by cold and incremental runs equal a full recount."""
+    files = {
+        "pkg/__init__.py": "",
+        "pkg/a.py": "class Store:\n    def put(self):\n        return self.get()\n\n"
+        "    def get(self):\n        return 1\n",
+        "pkg/b.py": "from pkg.a import Store\n\n\ndef use():\n    return Store().put()\n",
+        "pkg/c.py": "from pkg import a\n\n\ndef other():\n    return a.Store.get(None)\n",
+    }
+    root = make_repo(tmp_path / "repo", files)
+    first = api.build(root).stats["resolved_references"]
+    assert first == _recount(root) == 2  # self.get(), and Store() through its import
+    # The class loses `get`: the reference naming it stops resolving.
+    (root / "pkg/a.py").write_text("class Store:\n    def put(self):\n        return self.get()\n")
+    bump_mtime(root / "pkg/a.py")
+    assert api.build(root).stats["resolved_references"] == _recount(root) == 1
+    (root / "pkg/b.py").unlink()  # a file gone: everything is recounted
+    assert api.build(root).stats["resolved_references"] == _recount(root) == 0
+    full = api.build(root, full=True).stats["resolved_references"]
+    assert full == _recount(root)
+
+
+def test_a_changed_import_recounts_the_files_using_its_name(tmp_path: Path) -> None:
+    """Only a package's re-export changes: the file using the name elsewhere is recounted."""
+    files = {
+        "pkg/__init__.py": "from pkg.impl import run\n",
+        "pkg/impl.py": "def run():\n    return 1\n",
+        "app.py": "from pkg import run\n\n\ndef main():\n    return run()\n",
+    }
+    root = make_repo(tmp_path / "repo", files)
+    assert api.build(root).stats["resolved_references"] == _recount(root) == 1
+    (root / "pkg/__init__.py").write_text("")  # the re-export is gone
+    bump_mtime(root / "pkg/__init__.py")
+    report = api.build(root)
+    assert report.parsed == 1
+    assert report.stats["resolved_references"] == _recount(root) == 0

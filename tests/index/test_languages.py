@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from lynkr_cli.index import api
+from lynkr_cli.index import api, languages
 from tests.index.helpers import make_repo
 from tests.index.samples import DEFINITIONS, IMPORTS, REFERENCES, SAMPLES
 
@@ -58,7 +58,8 @@ def test_unambiguous_reference_is_resolved(polyglot: Path) -> None:
 
 
 def test_ambiguous_reference_is_not_resolved(polyglot: Path) -> None:
-    # `total` is defined in JavaScript and in Ruby: no single definition to point at.
+    # `Shop::Cart.new.total`: what `.new` returns is not known, so neither `total`
+    # (JavaScript's, Ruby's) is pointed at.
     assert all(r["definition"] is None for r in api.refs(polyglot, "total"))
 
 
@@ -79,3 +80,20 @@ def test_external_import_stays_unresolved(polyglot: Path) -> None:
     row = conn.execute("SELECT target FROM imports WHERE module = '<stdio.h>'").fetchone()
     conn.close()
     assert row == (None,)
+
+
+@pytest.mark.parametrize("lang", sorted(languages.PARSED))
+def test_every_grammar_loads_with_its_query(lang: str) -> None:
+    """Each grammar wheel imports (offline) and its tags query compiles against it with
+    the installed tree-sitter: a grammar built for another ABI fails here, not in a run."""
+    language, query = languages.load(lang)
+    assert query.pattern_count > 0
+    assert language.abi_version >= 13
+
+
+def test_new_languages_in_claude_md(polyglot: Path) -> None:
+    from lynkr_cli.index import service
+
+    text = service.run(polyglot, claude="stdout").preview
+    for name in ("Kotlin", "Swift", "Scala", "Lua"):
+        assert f"- {name}: " in text, name

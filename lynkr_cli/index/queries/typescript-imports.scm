@@ -4,3 +4,6 @@
   function: (identifier) @_req
   arguments: (arguments . (string (string_fragment) @import))
   (#eq? @_req "require"))
+(import_statement
+  (import_clause (namespace_import (identifier) @import.alias))
+  source: (string (string_fragment) @import))
