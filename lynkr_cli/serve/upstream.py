@@ -24,7 +24,7 @@ import orjson
 from yarl import URL
 
 from lynkr_cli.serve.api import ApiError
-from lynkr_cli.serve.http1 import Pool, ProxyError, Response
+from lynkr_cli.serve.http1 import BadResponse, Pool, ProxyError, Response
 from lynkr_cli.serve.providers.base import Provider, UpstreamRequest
 from lynkr_cli.serve.streams import wait_until
 from lynkr_cli.settings import ProviderSettings
@@ -108,6 +108,15 @@ class Sender:
                     f"upstream {name} sent no response headers within "
                     f"{self.settings.first_byte_timeout:g}s (provider.first_byte_timeout)",
                 )
+            except BadResponse as exc:
+                # The upstream received the request and answered garbage: sending it again
+                # could run it twice (and bill it twice), so this is not retried.
+                self.metrics.inc("lynkr_upstream_errors", name, "malformed")
+                raise ApiError(
+                    502,
+                    f"upstream {name} at {_origin(req.url)} sent an answer that is not valid "
+                    f"HTTP/1.1: {exc.detail}",
+                ) from None
             except aiohttp.ClientError as exc:
                 self.metrics.inc("lynkr_upstream_errors", name, "connect")
                 last = ApiError(

@@ -62,7 +62,7 @@ async def test_a_malformed_answer_is_a_502_naming_the_upstream(gateway, name: st
         error = resp.json()["error"]
         assert error["type"] == "api_error"
         assert "upstream anthropic" in error["message"]
-        assert "malformed HTTP/1.1 answer" in error["message"]
+        assert "not valid HTTP/1.1" in error["message"]
         assert CANARY not in resp.text and "smuggled" not in resp.text
         assert not any(gw.gw.sender.pool._idle.values())  # never pooled
     finally:
