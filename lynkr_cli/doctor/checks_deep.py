@@ -91,27 +91,23 @@ def bursts(times: list[float], gap: float = BURST_GAP) -> list[int]:
 
 
 async def _through_gateway(settings: Settings, body: dict[str, Any], timeout: float) -> Any:
-    """Send ``body`` with the gateway's own code; (Stream, provider, route)."""
-    from lynkr_cli.git.modelcall import gateway_route
-    from lynkr_cli.serve.api import ApiError
-    from lynkr_cli.serve.pipeline import upstream_events
+    """Send ``body`` with the gateway's own code; (Stream, Target)."""
+    from lynkr_cli.git.modelcall import ProviderFailed, open_gateway
 
-    gw, route = gateway_route(settings)
     stream = Stream()
-    await gw.start()
-    try:
-        async with asyncio.timeout(timeout):
-            async for event in upstream_events(gw, {"model": route.client_model, **body}, route):
-                stream.event(str(event.get("type")))
-                if event.get("type") == "error":
-                    stream.error = str((event.get("error") or {}).get("message", "error event"))
-    except ApiError as exc:
-        stream.status, stream.error = exc.status, exc.message
-    except TimeoutError:
-        stream.error = f"no complete answer within {timeout:g}s"
-    finally:
-        await gw.stop()
-    return stream, gw.require_provider(route), route
+    async with open_gateway(settings) as gw:
+        try:
+            async with asyncio.timeout(timeout):
+                async for event in gw.stream(body):
+                    stream.event(str(event.get("type")))
+                    if event.get("type") == "error":
+                        error = event.get("error") or {}
+                        stream.error = str(error.get("message", "error event"))
+        except ProviderFailed as exc:
+            stream.status, stream.error = exc.status, exc.detail
+        except TimeoutError:
+            stream.error = f"no complete answer within {timeout:g}s"
+    return stream, gw.target
 
 
 def provider_request(settings: Settings, timeout: float) -> CheckResult:
@@ -119,18 +115,18 @@ def provider_request(settings: Settings, timeout: float) -> CheckResult:
     from lynkr_cli.errors import ConfigError
 
     try:
-        stream, provider, route = asyncio.run(_through_gateway(settings, PING, timeout))
+        stream, target = asyncio.run(_through_gateway(settings, PING, timeout))
     except ConfigError as exc:
         return _r("upstream", "fail", exc.message, "`lynkr config show` shows the settings.")
-    where = f"{route.provider} (model {route.upstream_model})"
+    where = f"{target.provider} (model {target.upstream_model})"
     if stream.error is None:
         took = stream.ms(stream.first_event)
         return _r("upstream", "ok", f"a 1-token request through {where} answered in {took} ms")
     status = stream.status
-    details = {"http_status": status, "provider": route.provider}
+    details = {"http_status": status, "provider": target.provider}
     if status in (401, 403):
         fix = (
-            f"Set a valid key in {provider.credential_setting()} (`lynkr config show` says "
+            f"Set a valid key in {target.credential_setting} (`lynkr config show` says "
             "where the current one comes from), then rerun `lynkr doctor --deep`."
         )
         return _r("upstream", "fail", stream.error, fix, **details)
@@ -148,15 +144,15 @@ def _claude_stream(ctx: Context, url: str, timeout: float) -> Stream:
     """Stream :data:`COUNT` from Claude Code's base URL with Claude Code's key and proxy."""
     import httpx
 
-    from lynkr_cli.switch import conflicts, probe
+    from lynkr_cli.switch import api as switch
 
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
-    headers = {"anthropic-version": probe.ANTHROPIC_VERSION, "content-type": "application/json"}
+    seen = switch.effective(ctx.environ, ctx.cwd)
+    headers = {"anthropic-version": switch.ANTHROPIC_VERSION, "content-type": "application/json"}
     if "ANTHROPIC_AUTH_TOKEN" in seen:
         headers["authorization"] = f"Bearer {seen['ANTHROPIC_AUTH_TOKEN'][0]}"
     elif "ANTHROPIC_API_KEY" in seen:
         headers["x-api-key"] = seen["ANTHROPIC_API_KEY"][0]
-    model = seen.get("ANTHROPIC_MODEL", (probe.PROBE_MODEL, ""))[0]
+    model = seen.get("ANTHROPIC_MODEL", (switch.PROBE_MODEL, ""))[0]
     body = {"model": model, "stream": True, **COUNT}
     stream = Stream()
     target = url.rstrip("/") + "/v1/messages"
@@ -193,9 +189,9 @@ def _read_sse(lines: Any, stream: Stream, deadline: float) -> None:
 
 def stream_buffering(ctx: Context) -> CheckResult:
     """Do stream events reach Claude Code as they are made, or all at once at the end?"""
-    from lynkr_cli.switch import conflicts
+    from lynkr_cli.switch import api as switch
 
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     settings = ctx.settings()
     if "ANTHROPIC_BASE_URL" in seen:
         url, source = seen["ANTHROPIC_BASE_URL"]

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from lynkr_cli.errors import ConfigError
 from lynkr_cli.registry import CheckResult, CheckStatus
-from lynkr_cli.switch import conflicts
-from lynkr_cli.switch.conflicts import Finding
+from lynkr_cli.switch import api as switch
+from lynkr_cli.switch.api import Finding
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
@@ -185,7 +185,7 @@ def _token_command(ctx: Context, name: str, source: TokenCommand) -> CheckResult
 
 
 def _all_base_urls(ctx: Context) -> list[Finding]:
-    found = conflicts.scan_all(ctx.environ, ctx.home, ctx.cwd)
+    found = switch.scan_all(ctx.environ, ctx.home, ctx.cwd)
     return [f for f in found if f.name == "ANTHROPIC_BASE_URL"]
 
 
@@ -201,7 +201,7 @@ def base_url_pitfalls(ctx: Context) -> CheckResult:
             "Drop the /v1… suffix: e.g. `lynkr switch NAME` writes a clean base URL.",
             findings=[f.as_dict() for f in bad],
         )
-    insecure = [f for f in _all_base_urls(ctx) if conflicts.insecure_base_url(f.value)]
+    insecure = [f for f in _all_base_urls(ctx) if switch.insecure_base_url(f.value)]
     if insecure:
         where = "; ".join(f"{f.value} in {f.where}" for f in insecure)
         return _r(
@@ -226,26 +226,26 @@ def env_conflicts(ctx: Context) -> list[CheckResult]:
     out = [
         _findings_result(
             "env.process",
-            conflicts.process_env(ctx.environ),
+            switch.process_env(ctx.environ),
             "ANTHROPIC_* in this process's environment",
             "Settings files win over these; unset them (`unset NAME`) to avoid "
             "surprises, or use `lynkr switch NAME --shell bash`.",
         ),
         _findings_result(
             "env.rc-files",
-            conflicts.rc_files(ctx.home),
+            switch.rc_files(ctx.home),
             "ANTHROPIC_* exported by shell startup files",
             "Remove those lines and let `lynkr switch` manage the values.",
         ),
         _findings_result(
             "env.dotenv",
-            conflicts.dotenv_files(ctx.cwd),
+            switch.dotenv_files(ctx.cwd),
             "ANTHROPIC_* in .env files here",
             "Tools that load .env will override your profile; remove the lines.",
         ),
         _findings_result(
             "env.claude-json",
-            conflicts.claude_json(ctx.home),
+            switch.claude_json(ctx.home),
             "primaryApiKey saved by /login in ~/.claude.json",
             "It competes with the profile's key: run `claude /logout`, or delete "
             "primaryApiKey from ~/.claude.json.",
@@ -256,7 +256,7 @@ def env_conflicts(ctx: Context) -> list[CheckResult]:
         _third_party(ctx),
         _findings_result(
             "env.api-key-helper",
-            conflicts.api_key_helpers(ctx.cwd),
+            switch.api_key_helpers(ctx.cwd),
             "apiKeyHelper in Claude Code settings",
             "Its output is sent as the key on every request, whatever the profile says; "
             "remove it to use the profile's key.",
@@ -266,7 +266,7 @@ def env_conflicts(ctx: Context) -> list[CheckResult]:
 
 
 def _settings_layers(ctx: Context) -> CheckResult:
-    found = conflicts.settings_files(ctx.cwd)
+    found = switch.settings_files(ctx.cwd)
     urls = {f.value for f in found if f.name == "ANTHROPIC_BASE_URL"}
     if len(urls) > 1:
         listed = "; ".join(
@@ -286,14 +286,12 @@ def _settings_layers(ctx: Context) -> CheckResult:
 
 def _settings_files_valid(ctx: Context) -> CheckResult:
     """Claude Code skips a settings file it cannot parse, env block and all."""
-    from lynkr_cli.switch import targets
-
     bad, good = [], []
-    for scope in targets.SCOPES:
-        path = targets.settings_path(scope, ctx.cwd)
+    for scope in switch.SCOPES:
+        path = switch.settings_path(scope, ctx.cwd)
         try:
-            text = targets.read_text(path)
-            targets.parse(text, path)
+            text = switch.read_text(path)
+            switch.parse_settings(text, path)
         except ConfigError as exc:
             bad.append(exc.message.replace("; lynkr will not overwrite it", ""))
             continue
@@ -313,7 +311,7 @@ def _settings_files_valid(ctx: Context) -> CheckResult:
 
 
 def _both_auth(ctx: Context) -> CheckResult:
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     if "ANTHROPIC_API_KEY" in seen and "ANTHROPIC_AUTH_TOKEN" in seen:
         where = f"{seen['ANTHROPIC_API_KEY'][1]} and {seen['ANTHROPIC_AUTH_TOKEN'][1]}"
         return _r(
@@ -326,10 +324,8 @@ def _both_auth(ctx: Context) -> CheckResult:
 
 
 def _third_party(ctx: Context) -> CheckResult:
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
-    on = [
-        (n, seen[n][1]) for n in conflicts.THIRD_PARTY if n in seen and conflicts.truthy(seen[n][0])
-    ]
+    seen = switch.effective(ctx.environ, ctx.cwd)
+    on = [(n, seen[n][1]) for n in switch.THIRD_PARTY if n in seen and switch.truthy(seen[n][0])]
     if on:
         listed = "; ".join(f"{name} in {where}" for name, where in on)
         return _r(
@@ -351,7 +347,7 @@ def claude_code(ctx: Context) -> CheckResult:
             "Install it: `npm install -g @anthropic-ai/claude-code`.",
         )
     version = _version(path, ctx.timeout * 3)
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     url, where = seen.get("ANTHROPIC_BASE_URL", ("https://api.anthropic.com (default)", "-"))
     return _r(
         "claude-code",
@@ -380,13 +376,7 @@ def switch_state(ctx: Context) -> CheckResult:
 
     if not paths.app_db_path().is_file():
         return _r("switch", "skip", "no profiles yet (`lynkr switch presets`)")
-    from lynkr_cli.switch import activate, profiles
-
-    conn = profiles.connect()
-    try:
-        states = [s for s in activate.current(conn, ctx.cwd) if s.profile]
-    finally:
-        conn.close()
+    states = [s for s in switch.active_scopes(ctx.cwd) if s.profile]
     if not states:
         return _r("switch", "ok", "no settings file is managed by `lynkr switch` here")
     drifted = [s for s in states if not s.in_sync]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from lynkr_cli.registry import CheckResult, CheckStatus
-from lynkr_cli.switch import conflicts, probe
+from lynkr_cli.switch import api as switch
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
@@ -39,7 +39,7 @@ def upstream_url(settings: Settings) -> str:
     return urls.get(p.name, "")
 
 
-def _reach_result(name: str, url: str, result: probe.ProbeResult, fix: str) -> CheckResult:
+def _reach_result(name: str, url: str, result: switch.ProbeResult, fix: str) -> CheckResult:
     details = result.as_dict()
     details["http_status"] = details.pop("status")  # "status" is the check's own field
     details.pop("body", None)  # an upstream's page is noise here
@@ -68,7 +68,9 @@ def upstream(ctx: Context) -> CheckResult:
         "HTTP_PROXY or provider.proxy); NO_PROXY or LYNKR_UPSTREAM_PROXY=none goes direct.",
     }
     proxy = upstream_proxy(settings, url)
-    result = probe.reach(url, ctx.timeout) if proxy is None else _reach_via(url, proxy, ctx.timeout)
+    result = (
+        switch.reach(url, ctx.timeout) if proxy is None else _reach_via(url, proxy, ctx.timeout)
+    )
     fix = fixes.get(result.stage, "Check the URL and that the service is up.")
     check = _reach_result("upstream", url, result, fix)
     if proxy is not None:
@@ -102,11 +104,11 @@ def upstream_proxy(settings: Settings, url: str) -> Proxy | None:
     return chooser.choose(parts.scheme, parts.hostname, port)
 
 
-def _reach_via(url: str, proxy: Proxy, timeout: float) -> probe.ProbeResult:
-    """``probe.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
+def _reach_via(url: str, proxy: Proxy, timeout: float) -> switch.ProbeResult:
+    """``switch.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
     import httpx
 
-    result = probe.ProbeResult(url)
+    result = switch.ProbeResult(url)
     if proxy.unsupported:
         result.error, result.stage = proxy.unsupported, "proxy"
         return result
@@ -129,7 +131,7 @@ def _reach_via(url: str, proxy: Proxy, timeout: float) -> probe.ProbeResult:
         result.error, result.stage = f"the proxy {proxy.display} refused: {exc}", "proxy"
         return result
     except httpx.ConnectError as exc:
-        if probe._tls_failure(exc):
+        if switch.tls_failure(exc):
             result.tls = False
             result.error, result.stage = f"TLS handshake failed: {exc}", "tls"
         else:
@@ -150,11 +152,11 @@ def _reach_via(url: str, proxy: Proxy, timeout: float) -> probe.ProbeResult:
 
 def claude_target(ctx: Context) -> CheckResult:
     """Where Claude Code itself will connect (its effective ANTHROPIC_BASE_URL)."""
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     if "ANTHROPIC_BASE_URL" not in seen:
         return _r("claude-target", "skip", "Claude Code uses Anthropic's default endpoint")
     url, where = seen["ANTHROPIC_BASE_URL"]
-    result = probe.reach(url, ctx.timeout)
+    result = switch.reach(url, ctx.timeout)
     fix = f"Start the service at {url} (`lynkr serve` for the gateway), or switch profile."
     out = _reach_result("claude-target", url, result, fix)
     out.details["source"] = where
@@ -169,7 +171,7 @@ def gateway(ctx: Context) -> CheckResult:
     port = settings.server.port
     # --deep asks the gateway to reach its own upstream too.
     url = f"http://{host}:{port}/health/ready" + ("?deep=1" if ctx.deep else "")
-    result = probe.request(url, timeout=ctx.timeout)
+    result = switch.probe_request(url, timeout=ctx.timeout)
     if result.ok and result.status == 200:
         return _r("gateway", "ok", f"lynkr serve is ready on {host}:{port} ({result.ttfb_ms} ms)")
     if result.ok and result.status == 503:
@@ -216,7 +218,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _claude_points_at(ctx: Context, port: int) -> str:
-    url = conflicts.effective(ctx.environ, ctx.cwd).get("ANTHROPIC_BASE_URL", ("", ""))[0]
+    url = switch.effective(ctx.environ, ctx.cwd).get("ANTHROPIC_BASE_URL", ("", ""))[0]
     local = ("//127.0.0.1:", "//localhost:", "//[::1]:")
     return url if any(f"{h}{port}" in url for h in local) else ""
 

@@ -36,10 +36,10 @@ def git_state(ctx: Context) -> CheckResult:
     if shutil.which("git", path=ctx.environ.get("PATH")) is None:
         return _r("git", "warn", "git is not on PATH", "Install git to use `lynkr git`.")
     from lynkr_cli.errors import LynkrError
-    from lynkr_cli.git.repo import Repo
+    from lynkr_cli.git.api import open_repo
 
     try:
-        repo = Repo.open(ctx.cwd)
+        repo = open_repo(ctx.cwd)
         status = repo.status()
     except LynkrError as exc:
         return _r("git", "skip", f"{ctx.cwd} is not a git repository ({exc.message})")
@@ -67,7 +67,7 @@ def git_state(ctx: Context) -> CheckResult:
 
 
 def git_policy(ctx: Context) -> CheckResult:
-    from lynkr_cli.git.policy import policy_report
+    from lynkr_cli.git.api import policy_report
 
     try:
         report = policy_report(ctx.loaded())
@@ -161,17 +161,17 @@ def _repo_root(cwd: Path) -> Path | None:
 
 
 def grammars(ctx: Context) -> CheckResult:
-    from lynkr_cli.index.languages import PARSED
+    from lynkr_cli.index.api import grammar_modules
 
     missing, found = [], {}
-    for spec in PARSED.values():
-        if importlib.util.find_spec(spec.module) is None:
-            missing.append(spec.package)
+    for package, module in grammar_modules().items():
+        if importlib.util.find_spec(module) is None:
+            missing.append(package)
             continue
         try:
-            found[spec.package] = metadata.version(spec.package)
+            found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
-            found[spec.package] = "?"
+            found[package] = "?"
     if missing:
         return _r(
             "grammars",
@@ -187,7 +187,7 @@ def mcp_manifests(ctx: Context) -> list[CheckResult]:
     settings = ctx.settings()
     if settings is None:
         return [_r("mcp", "skip", "settings are invalid")]
-    from lynkr_cli.mcp.manifests import discover
+    from lynkr_cli.mcp.api import discover
 
     found = discover(settings, ctx.cwd, ctx.environ)
     names = sorted(found.servers)
@@ -211,7 +211,7 @@ def mcp_manifests(ctx: Context) -> list[CheckResult]:
 
 
 def _start(server: Any, settings: Settings, ctx: Context) -> CheckResult:
-    from lynkr_cli.mcp.client import probe as mcp_probe
+    from lynkr_cli.mcp.api import probe as mcp_probe
 
     async def bounded() -> Any:
         return await asyncio.wait_for(mcp_probe(server, settings, ctx.cwd), timeout=60)
@@ -273,7 +273,7 @@ def docker(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     if settings is None:
         return _r("docker", "skip", "settings are invalid")
-    from lynkr_cli.mcp.manifests import discover
+    from lynkr_cli.mcp.api import discover
 
     sandboxed = [
         s.name for s in discover(settings, ctx.cwd, ctx.environ).servers.values() if s.sandbox
@@ -281,7 +281,7 @@ def docker(ctx: Context) -> CheckResult:
     if not sandboxed:
         return _r("docker", "skip", "no MCP server uses a sandbox")
     from lynkr_cli.errors import LynkrError
-    from lynkr_cli.mcp.sandbox import ensure_engine
+    from lynkr_cli.mcp.api import ensure_engine
 
     try:
         client = ensure_engine(timeout=max(ctx.timeout, 5.0))
