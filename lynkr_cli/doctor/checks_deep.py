@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.console import plural
-from lynkr_cli.registry import CheckResult, CheckStatus
+from lynkr_cli.registry import CheckResult
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
@@ -46,12 +46,6 @@ BUFFERING_FIX = (
     "turn response buffering off for this route (nginx: `proxy_buffering off;`, or the "
     "header `X-Accel-Buffering: no`), or exempt the host from the corporate proxy (NO_PROXY)."
 )
-
-
-def _r(
-    name: str, status: CheckStatus, summary: str, fix: str | None = None, **details: Any
-) -> CheckResult:
-    return CheckResult(name, status, summary, fix, dict(details))
 
 
 @dataclass
@@ -117,11 +111,13 @@ def provider_request(settings: Settings, timeout: float) -> CheckResult:
     try:
         stream, target = asyncio.run(_through_gateway(settings, PING, timeout))
     except ConfigError as exc:
-        return _r("upstream", "fail", exc.message, "`lynkr config show` shows the settings.")
+        return CheckResult.fail("upstream", exc.message, "`lynkr config show` shows the settings.")
     where = f"{target.provider} (model {target.upstream_model})"
     if stream.error is None:
         took = stream.ms(stream.first_event)
-        return _r("upstream", "ok", f"a 1-token request through {where} answered in {took} ms")
+        return CheckResult.ok(
+            "upstream", f"a 1-token request through {where} answered in {took} ms"
+        )
     status = stream.status
     details = {"http_status": status, "provider": target.provider}
     if status in (401, 403):
@@ -129,12 +125,14 @@ def provider_request(settings: Settings, timeout: float) -> CheckResult:
             f"Set a valid key in {target.credential_setting} (`lynkr config show` says "
             "where the current one comes from), then rerun `lynkr doctor --deep`."
         )
-        return _r("upstream", "fail", stream.error, fix, **details)
+        return CheckResult.fail("upstream", stream.error, fix, **details)
     if status == 429:
-        return _r("upstream", "warn", stream.error, "Wait, or raise the rate limit.", **details)
+        return CheckResult.warn(
+            "upstream", stream.error, "Wait, or raise the rate limit.", **details
+        )
     fix = "Check the model name (LYNKR_MODEL, provider.model_map) and the provider's endpoint."
-    return _r("upstream", "fail", f"a 1-token request through {where} failed: {stream.error}",
-              fix, **details)  # fmt: skip
+    summary = f"a 1-token request through {where} failed: {stream.error}"
+    return CheckResult.fail("upstream", summary, fix, **details)
 
 
 # --------------------------------------------------------------------------- Claude Code's path
@@ -202,9 +200,11 @@ def stream_buffering(ctx: Context) -> CheckResult:
         try:
             stream = asyncio.run(_through_gateway(settings, COUNT, max(ctx.timeout, 10.0)))[0]
         except Exception as exc:  # a configuration problem: the upstream check says which
-            return _r("stream-buffering", "skip", f"cannot stream through {where}: {exc}")
+            return CheckResult.skip("stream-buffering", f"cannot stream through {where}: {exc}")
     else:
-        return _r("stream-buffering", "skip", "Claude Code and lynkr have nowhere to stream from")
+        return CheckResult.skip(
+            "stream-buffering", "Claude Code and lynkr have nowhere to stream from"
+        )
     return _judge(stream, where)
 
 
@@ -218,12 +218,15 @@ def _judge(stream: Stream, where: str) -> CheckResult:
             if stream.status in (401, 403)
             else "See the claude-target and upstream checks."
         )
-        return _r("stream-buffering", "fail", f"streaming through {where} failed: {stream.error}",
-                  fix, http_status=stream.status, **timing)  # fmt: skip
+        summary = f"streaming through {where} failed: {stream.error}"
+        return CheckResult.fail(
+            "stream-buffering", summary, fix, http_status=stream.status, **timing
+        )
     if len(stream.deltas) < MIN_DELTAS:
-        return _r("stream-buffering", "skip",
-                  f"the answer through {where} was too short to judge ({len(stream.deltas)} "
-                  "text events)", **timing)  # fmt: skip
+        summary = (
+            f"the answer through {where} was too short to judge ({len(stream.deltas)} text events)"
+        )
+        return CheckResult.skip("stream-buffering", summary, **timing)
     spread = round((stream.deltas[-1] - stream.deltas[0]) * 1000, 1)
     first = stream.ms(stream.deltas[0])
     if len(stream.deltas) >= PER_BURST * len(runs):
@@ -232,9 +235,11 @@ def _judge(stream: Stream, where: str) -> CheckResult:
             f"({plural(len(runs), 'burst')} within {spread} ms, {first} ms after the "
             "request): the path buffers the stream"
         )
-        return _r("stream-buffering", "fail", summary, BUFFERING_FIX, spread_ms=spread, **timing)
+        return CheckResult.fail(
+            "stream-buffering", summary, BUFFERING_FIX, spread_ms=spread, **timing
+        )
     summary = (
         f"{len(stream.deltas)} stream events through {where} arrived spread over {spread} ms "
         f"(first after {first} ms)"
     )
-    return _r("stream-buffering", "ok", summary, spread_ms=spread, **timing)
+    return CheckResult.ok("stream-buffering", summary, spread_ms=spread, **timing)
