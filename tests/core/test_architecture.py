@@ -342,3 +342,46 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     raise SystemExit(main(sys.argv[1:]))
+
+
+def _tree(root: Path, files: dict[str, str]) -> Path:
+    for name, text in {"lynkr_cli/__init__.py": "", **files}.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_the_check_sees_what_it_promises(tmp_path: Path) -> None:
+    """A fake tree with one of each violation: the check is not vacuous."""
+    root = _tree(
+        tmp_path,
+        {
+            "lynkr_cli/shared.py": "def _hidden(): ...\n",
+            "lynkr_cli/a/__init__.py": "",
+            "lynkr_cli/a/api.py": "def ok(): ...\n_secret = 1\n",
+            "lynkr_cli/a/inner.py": (
+                "from typing import TYPE_CHECKING\n"
+                "if TYPE_CHECKING:\n    from lynkr_cli.a.other import T\n"
+            ),
+            "lynkr_cli/a/other.py": "def f():\n    from lynkr_cli.a import inner\nT = int\n",
+            "lynkr_cli/b/__init__.py": "",
+            "lynkr_cli/b/use.py": (
+                "import sys\n"
+                "from lynkr_cli.a.api import ok, _secret\n"
+                "from lynkr_cli.shared import _hidden\n"
+                "from lynkr_cli.a import inner as alias\n"
+                "from lynkr_cli.a import api\n"
+                "def g():\n    return api._secret, sys.modules.get('lynkr_cli.a.other')\n"
+            ),
+        },
+    )
+    found_cycles, bad = report(root)
+    assert found_cycles == [["lynkr_cli.a.inner", "lynkr_cli.a.other"]]
+    assert sorted(_describe(i).split(":", 1)[1] for i in bad) == [
+        "2 imports lynkr_cli.a.api._secret",
+        "3 imports lynkr_cli.shared._hidden",
+        "4 imports lynkr_cli.a.inner",
+        "7 imports lynkr_cli.a.api._secret",
+        "7 imports lynkr_cli.a.other",
+    ]
