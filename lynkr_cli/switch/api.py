@@ -21,31 +21,68 @@ Reaching an endpoint: ``reach(url, timeout)``, ``probe_request(url, ...)`` ->
 
 from __future__ import annotations
 
+import importlib
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-from lynkr_cli.switch.conflicts import (
-    THIRD_PARTY,
-    Finding,
-    api_key_helpers,
-    claude_json,
-    dotenv_files,
-    effective,
-    insecure_base_url,
-    process_env,
-    rc_files,
-    scan_all,
-    settings_files,
-    truthy,
-)
-from lynkr_cli.switch.probe import ANTHROPIC_VERSION, PROBE_MODEL, ProbeResult, reach
-from lynkr_cli.switch.probe import _tls_failure as tls_failure
-from lynkr_cli.switch.probe import request as probe_request
-from lynkr_cli.switch.targets import SCOPES, read_text, settings_path
-from lynkr_cli.switch.targets import parse as parse_settings
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from lynkr_cli.switch.activate import ScopeState
+    from lynkr_cli.switch.conflicts import (
+        THIRD_PARTY,
+        Finding,
+        api_key_helpers,
+        claude_json,
+        dotenv_files,
+        effective,
+        insecure_base_url,
+        process_env,
+        rc_files,
+        scan_all,
+        settings_files,
+        truthy,
+    )
+    from lynkr_cli.switch.probe import ANTHROPIC_VERSION, PROBE_MODEL, ProbeResult, reach
+    from lynkr_cli.switch.probe import _tls_failure as tls_failure
+    from lynkr_cli.switch.probe import request as probe_request
+    from lynkr_cli.switch.targets import SCOPES, read_text, settings_path
+    from lynkr_cli.switch.targets import parse as parse_settings
+
+# Where each name above lives. Imported on first use: shell completion imports this module
+# for profile names, and must not pay for the settings-file parser and the TLS probe.
+_LAZY: dict[str, tuple[str, str]] = {
+    **{
+        name: ("conflicts", name)
+        for name in (
+            "THIRD_PARTY",
+            "Finding",
+            "api_key_helpers",
+            "claude_json",
+            "dotenv_files",
+            "effective",
+            "insecure_base_url",
+            "process_env",
+            "rc_files",
+            "scan_all",
+            "settings_files",
+            "truthy",
+        )
+    },
+    **{name: ("probe", name) for name in ("ANTHROPIC_VERSION", "PROBE_MODEL", "ProbeResult")},
+    "reach": ("probe", "reach"),
+    "tls_failure": ("probe", "_tls_failure"),
+    "probe_request": ("probe", "request"),
+    **{name: ("targets", name) for name in ("SCOPES", "read_text", "settings_path")},
+    "parse_settings": ("targets", "parse"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        module, attr = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}") from None
+    return getattr(importlib.import_module(f"lynkr_cli.switch.{module}"), attr)
+
 
 __all__ = [
     "ANTHROPIC_VERSION",

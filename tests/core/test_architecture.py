@@ -385,3 +385,30 @@ def test_the_check_sees_what_it_promises(tmp_path: Path) -> None:
         "7 imports lynkr_cli.a.api._secret",
         "7 imports lynkr_cli.a.other",
     ]
+
+
+def test_every_facade_exports_what_it_lists() -> None:
+    import importlib
+
+    facades = sorted(m for m in modules() if m.endswith(".api") and m.count(".") == 2)
+    assert {f.split(".")[1] for f in facades} >= {"doctor", "git", "index", "mcp", "switch"}
+    for name in facades:
+        module = importlib.import_module(name)
+        for exported in getattr(module, "__all__", ()):
+            assert getattr(module, exported) is not None, f"{name}.{exported}"
+
+
+def test_completion_facades_stay_light() -> None:
+    """Shell completion imports switch.api and mcp.api: neither loads the heavy parts."""
+    import subprocess
+
+    code = (
+        "import sys, lynkr_cli.switch.api, lynkr_cli.mcp.api\n"
+        "heavy = ['lynkr_cli.switch.conflicts', 'lynkr_cli.switch.probe', "
+        "'lynkr_cli.mcp.pool', 'lynkr_cli.mcp.client', 'mcp', 'aiohttp']\n"
+        "print([m for m in heavy if m in sys.modules])"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
+    assert out.stdout.strip() == "[]"
