@@ -47,6 +47,7 @@ PUBLIC: dict[str, dict[str, str]] = {
 _SERVE_FACADE = "removed when serve/api.py offers open_gateway/complete (git/modelcall.py's shape)"
 _TOKEN = "removed when serve/api.py offers the token-command check (doctor's credentials)"
 _PROXY = "removed when serve/api.py offers the upstream proxy choice (doctor's upstream check)"
+_ROUTE = "removed when serve/api.py offers the routing decision (scenarios, Router) to route/"
 ALLOWED: dict[tuple[str, str], str] = {
     **{(f"{TOP}.git.modelcall", f"{TOP}.serve.{name}"): _SERVE_FACADE
        for name in ("state.Gateway", "pipeline.upstream_events", "sse.Accumulator")},
@@ -56,6 +57,11 @@ ALLOWED: dict[tuple[str, str], str] = {
        for name in ("TokenCommand", "RUN_TIMEOUT", "TokenCommandError")},
     **{(f"{TOP}.doctor.checks_net", f"{TOP}.serve.proxy.{name}"): _PROXY
        for name in ("Proxy", "Chooser")},
+    **{(f"{TOP}.route.explain", f"{TOP}.serve.{name}"): _ROUTE
+       for name in ("providers.base.Route", "routing.Router", *(f"scenarios.{n}" for n in (
+           "Check", "Decision", "ScenarioRouter", "check_routing", "providers_in_use",
+           "routes_for")))},
+    (f"{TOP}.route.command", f"{TOP}.serve.scenarios.Check"): _ROUTE,
     (f"{TOP}.serve.state", f"{TOP}.mcp.pool"): (
         "removed by Gateway.on_stop callbacks: the tools register mcp.api.shutdown (issue 14 §4)"
     ),
