@@ -16,7 +16,8 @@ with ``name, value (masked), where``)::
 Claude Code's settings files: ``SCOPES``, ``settings_path(scope, cwd)``, ``read_text(path)``
 and ``parse_settings(text, path)`` (ConfigError for a file Claude Code would skip).
 Reaching an endpoint: ``reach(url, timeout)``, ``probe_request(url, ...)`` ->
-:class:`ProbeResult`, and ``tls_failure(exc)``.
+:class:`ProbeResult`, and ``tls_failure(exc)``. Sharing: :class:`Profile`,
+``validate_profile(profile)`` and ``export_link(profile, ...)`` (a ``ccswitch://`` link).
 """
 
 from __future__ import annotations
@@ -41,9 +42,12 @@ if TYPE_CHECKING:
         settings_files,
         truthy,
     )
+    from lynkr_cli.switch.links import export_link
     from lynkr_cli.switch.probe import ANTHROPIC_VERSION, PROBE_MODEL, ProbeResult, reach
     from lynkr_cli.switch.probe import _tls_failure as tls_failure
     from lynkr_cli.switch.probe import request as probe_request
+    from lynkr_cli.switch.profiles import Profile
+    from lynkr_cli.switch.profiles import validate as validate_profile
     from lynkr_cli.switch.targets import SCOPES, read_text, settings_path
     from lynkr_cli.switch.targets import parse as parse_settings
 
@@ -59,6 +63,7 @@ _LAZY: dict[str, tuple[str, str]] = {
             "claude_json",
             "dotenv_files",
             "effective",
+            "export_link",
             "insecure_base_url",
             "process_env",
             "rc_files",
@@ -73,6 +78,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "probe_request": ("probe", "request"),
     **{name: ("targets", name) for name in ("SCOPES", "read_text", "settings_path")},
     "parse_settings": ("targets", "parse"),
+    "Profile": ("profiles", "Profile"),
+    "validate_profile": ("profiles", "validate"),
+    "export_link": ("links", "export_link"),
 }
 
 
@@ -87,6 +95,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "ANTHROPIC_VERSION",
     "PROBE_MODEL",
+    "Profile",
     "SCOPES",
     "THIRD_PARTY",
     "Finding",
@@ -96,6 +105,7 @@ __all__ = [
     "claude_json",
     "dotenv_files",
     "effective",
+    "export_link",
     "insecure_base_url",
     "parse_settings",
     "preset_names",
@@ -110,6 +120,7 @@ __all__ = [
     "settings_path",
     "tls_failure",
     "truthy",
+    "validate_profile",
 ]
 
 
