@@ -33,20 +33,17 @@ def _quiet(fn: Callable[..., Iterable[tuple[str, str]]]) -> Callable[..., Candid
 @_quiet
 def profiles(ctx: Any, incomplete: str) -> Iterable[tuple[str, str]]:
     """Profile names of ``lynkr switch``."""
-    from lynkr_cli import paths
-    from lynkr_cli.switch import profiles as store
+    from lynkr_cli.switch.api import profile_names
 
-    if not paths.app_db_path().is_file():
-        return []  # completing must not create the database
-    return [(p.name, p.base_url or "") for p in store.list_all(store.connect())]
+    return profile_names()  # no database is created by completing
 
 
 @_quiet
 def presets(ctx: Any, incomplete: str) -> Iterable[tuple[str, str]]:
     """Preset names ``lynkr switch NAME`` can create a profile from."""
-    from lynkr_cli.switch import presets as data
+    from lynkr_cli.switch.api import preset_names
 
-    return [(name, f"preset: {p.description}") for name, p in data.load_presets().items()]
+    return [(name, f"preset: {description}") for name, description in preset_names()]
 
 
 @_quiet
@@ -66,7 +63,7 @@ def providers(ctx: Any, incomplete: str) -> Iterable[tuple[str, str]]:
 @_quiet
 def mcp_servers(ctx: Any, incomplete: str) -> Iterable[tuple[str, str]]:
     """MCP servers found by ``lynkr mcp list`` (nothing is started)."""
-    from lynkr_cli.mcp.manifests import discover
+    from lynkr_cli.mcp.api import discover
     from lynkr_cli.settings import get_settings
 
     found = discover(get_settings()).servers.values()

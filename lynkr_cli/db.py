@@ -44,11 +44,11 @@ def _apply(conn: sqlite3.Connection, step: Migration) -> None:
     if callable(step):
         step(conn)
     else:
-        for statement in _statements(step):
+        for statement in statements(step):
             conn.execute(statement)
 
 
-def _statements(script: str) -> Iterator[str]:
+def statements(script: str) -> Iterator[str]:
     # executescript() would COMMIT behind our back; split on complete statements instead.
     buffer = ""
     for line in script.splitlines(keepends=True):

@@ -29,13 +29,34 @@ class ToolSpec:
 
 @dataclass
 class CheckResult:
-    """One finding of a doctor check. Every non-ok result carries a fix."""
+    """One finding of a doctor check. Every warning and failure carries a fix.
+
+    Build it with :meth:`ok`, :meth:`warn`, :meth:`fail` or :meth:`skip`; keyword
+    arguments become ``details`` (shown by ``lynkr doctor --json``).
+    """
 
     name: str
     status: CheckStatus
     summary: str
     fix: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def ok(cls, name: str, summary: str, **details: Any) -> CheckResult:
+        return cls(name, "ok", summary, None, details)
+
+    @classmethod
+    def warn(cls, name: str, summary: str, fix: str, **details: Any) -> CheckResult:
+        return cls(name, "warn", summary, fix, details)
+
+    @classmethod
+    def fail(cls, name: str, summary: str, fix: str, **details: Any) -> CheckResult:
+        return cls(name, "fail", summary, fix, details)
+
+    @classmethod
+    def skip(cls, name: str, summary: str, **details: Any) -> CheckResult:
+        """Not run (not configured, or ``--deep`` only): ``summary`` says why."""
+        return cls(name, "skip", summary, None, details)
 
 
 @dataclass(frozen=True)

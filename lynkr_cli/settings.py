@@ -187,9 +187,9 @@ class CacheSettings(Section):
 
 
 class PolicySettings(Section):
+    git_allow_commit: bool = Field(True, json_schema_extra=env("POLICY_GIT_ALLOW_COMMIT"))
     git_allow_push: bool = Field(False, json_schema_extra=env("POLICY_GIT_ALLOW_PUSH"))
     git_allow_pull: bool = Field(True, json_schema_extra=env("POLICY_GIT_ALLOW_PULL"))
-    git_allow_commit: bool = Field(True, json_schema_extra=env("POLICY_GIT_ALLOW_COMMIT"))
     git_allow_force_push: bool = Field(False, json_schema_extra=env("POLICY_GIT_ALLOW_FORCE_PUSH"))
     git_allow_protected_push: bool = Field(
         False, json_schema_extra=env("POLICY_GIT_ALLOW_PROTECTED_PUSH")

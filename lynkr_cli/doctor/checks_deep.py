@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.console import plural
-from lynkr_cli.registry import CheckResult, CheckStatus
+from lynkr_cli.registry import CheckResult
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
@@ -46,12 +46,6 @@ BUFFERING_FIX = (
     "turn response buffering off for this route (nginx: `proxy_buffering off;`, or the "
     "header `X-Accel-Buffering: no`), or exempt the host from the corporate proxy (NO_PROXY)."
 )
-
-
-def _r(
-    name: str, status: CheckStatus, summary: str, fix: str | None = None, **details: Any
-) -> CheckResult:
-    return CheckResult(name, status, summary, fix, dict(details))
 
 
 @dataclass
@@ -91,27 +85,23 @@ def bursts(times: list[float], gap: float = BURST_GAP) -> list[int]:
 
 
 async def _through_gateway(settings: Settings, body: dict[str, Any], timeout: float) -> Any:
-    """Send ``body`` with the gateway's own code; (Stream, provider, route)."""
-    from lynkr_cli.git.modelcall import gateway_route
-    from lynkr_cli.serve.api import ApiError
-    from lynkr_cli.serve.pipeline import upstream_events
+    """Send ``body`` with the gateway's own code; (Stream, Target)."""
+    from lynkr_cli.git.modelcall import ProviderFailed, open_gateway
 
-    gw, route = gateway_route(settings)
     stream = Stream()
-    await gw.start()
-    try:
-        async with asyncio.timeout(timeout):
-            async for event in upstream_events(gw, {"model": route.client_model, **body}, route):
-                stream.event(str(event.get("type")))
-                if event.get("type") == "error":
-                    stream.error = str((event.get("error") or {}).get("message", "error event"))
-    except ApiError as exc:
-        stream.status, stream.error = exc.status, exc.message
-    except TimeoutError:
-        stream.error = f"no complete answer within {timeout:g}s"
-    finally:
-        await gw.stop()
-    return stream, gw.require_provider(route), route
+    async with open_gateway(settings) as gw:
+        try:
+            async with asyncio.timeout(timeout):
+                async for event in gw.stream(body):
+                    stream.event(str(event.get("type")))
+                    if event.get("type") == "error":
+                        error = event.get("error") or {}
+                        stream.error = str(error.get("message", "error event"))
+        except ProviderFailed as exc:
+            stream.status, stream.error = exc.status, exc.detail
+        except TimeoutError:
+            stream.error = f"no complete answer within {timeout:g}s"
+    return stream, gw.target
 
 
 def provider_request(settings: Settings, timeout: float) -> CheckResult:
@@ -119,26 +109,30 @@ def provider_request(settings: Settings, timeout: float) -> CheckResult:
     from lynkr_cli.errors import ConfigError
 
     try:
-        stream, provider, route = asyncio.run(_through_gateway(settings, PING, timeout))
+        stream, target = asyncio.run(_through_gateway(settings, PING, timeout))
     except ConfigError as exc:
-        return _r("upstream", "fail", exc.message, "`lynkr config show` shows the settings.")
-    where = f"{route.provider} (model {route.upstream_model})"
+        return CheckResult.fail("upstream", exc.message, "`lynkr config show` shows the settings.")
+    where = f"{target.provider} (model {target.upstream_model})"
     if stream.error is None:
         took = stream.ms(stream.first_event)
-        return _r("upstream", "ok", f"a 1-token request through {where} answered in {took} ms")
+        return CheckResult.ok(
+            "upstream", f"a 1-token request through {where} answered in {took} ms"
+        )
     status = stream.status
-    details = {"http_status": status, "provider": route.provider}
+    details = {"http_status": status, "provider": target.provider}
     if status in (401, 403):
         fix = (
-            f"Set a valid key in {provider.credential_setting()} (`lynkr config show` says "
+            f"Set a valid key in {target.credential_setting} (`lynkr config show` says "
             "where the current one comes from), then rerun `lynkr doctor --deep`."
         )
-        return _r("upstream", "fail", stream.error, fix, **details)
+        return CheckResult.fail("upstream", stream.error, fix, **details)
     if status == 429:
-        return _r("upstream", "warn", stream.error, "Wait, or raise the rate limit.", **details)
+        return CheckResult.warn(
+            "upstream", stream.error, "Wait, or raise the rate limit.", **details
+        )
     fix = "Check the model name (LYNKR_MODEL, provider.model_map) and the provider's endpoint."
-    return _r("upstream", "fail", f"a 1-token request through {where} failed: {stream.error}",
-              fix, **details)  # fmt: skip
+    summary = f"a 1-token request through {where} failed: {stream.error}"
+    return CheckResult.fail("upstream", summary, fix, **details)
 
 
 # --------------------------------------------------------------------------- Claude Code's path
@@ -148,15 +142,15 @@ def _claude_stream(ctx: Context, url: str, timeout: float) -> Stream:
     """Stream :data:`COUNT` from Claude Code's base URL with Claude Code's key and proxy."""
     import httpx
 
-    from lynkr_cli.switch import conflicts, probe
+    from lynkr_cli.switch import api as switch
 
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
-    headers = {"anthropic-version": probe.ANTHROPIC_VERSION, "content-type": "application/json"}
+    seen = switch.effective(ctx.environ, ctx.cwd)
+    headers = {"anthropic-version": switch.ANTHROPIC_VERSION, "content-type": "application/json"}
     if "ANTHROPIC_AUTH_TOKEN" in seen:
         headers["authorization"] = f"Bearer {seen['ANTHROPIC_AUTH_TOKEN'][0]}"
     elif "ANTHROPIC_API_KEY" in seen:
         headers["x-api-key"] = seen["ANTHROPIC_API_KEY"][0]
-    model = seen.get("ANTHROPIC_MODEL", (probe.PROBE_MODEL, ""))[0]
+    model = seen.get("ANTHROPIC_MODEL", (switch.PROBE_MODEL, ""))[0]
     body = {"model": model, "stream": True, **COUNT}
     stream = Stream()
     target = url.rstrip("/") + "/v1/messages"
@@ -193,9 +187,9 @@ def _read_sse(lines: Any, stream: Stream, deadline: float) -> None:
 
 def stream_buffering(ctx: Context) -> CheckResult:
     """Do stream events reach Claude Code as they are made, or all at once at the end?"""
-    from lynkr_cli.switch import conflicts
+    from lynkr_cli.switch import api as switch
 
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     settings = ctx.settings()
     if "ANTHROPIC_BASE_URL" in seen:
         url, source = seen["ANTHROPIC_BASE_URL"]
@@ -206,9 +200,11 @@ def stream_buffering(ctx: Context) -> CheckResult:
         try:
             stream = asyncio.run(_through_gateway(settings, COUNT, max(ctx.timeout, 10.0)))[0]
         except Exception as exc:  # a configuration problem: the upstream check says which
-            return _r("stream-buffering", "skip", f"cannot stream through {where}: {exc}")
+            return CheckResult.skip("stream-buffering", f"cannot stream through {where}: {exc}")
     else:
-        return _r("stream-buffering", "skip", "Claude Code and lynkr have nowhere to stream from")
+        return CheckResult.skip(
+            "stream-buffering", "Claude Code and lynkr have nowhere to stream from"
+        )
     return _judge(stream, where)
 
 
@@ -222,12 +218,15 @@ def _judge(stream: Stream, where: str) -> CheckResult:
             if stream.status in (401, 403)
             else "See the claude-target and upstream checks."
         )
-        return _r("stream-buffering", "fail", f"streaming through {where} failed: {stream.error}",
-                  fix, http_status=stream.status, **timing)  # fmt: skip
+        summary = f"streaming through {where} failed: {stream.error}"
+        return CheckResult.fail(
+            "stream-buffering", summary, fix, http_status=stream.status, **timing
+        )
     if len(stream.deltas) < MIN_DELTAS:
-        return _r("stream-buffering", "skip",
-                  f"the answer through {where} was too short to judge ({len(stream.deltas)} "
-                  "text events)", **timing)  # fmt: skip
+        summary = (
+            f"the answer through {where} was too short to judge ({len(stream.deltas)} text events)"
+        )
+        return CheckResult.skip("stream-buffering", summary, **timing)
     spread = round((stream.deltas[-1] - stream.deltas[0]) * 1000, 1)
     first = stream.ms(stream.deltas[0])
     if len(stream.deltas) >= PER_BURST * len(runs):
@@ -236,9 +235,11 @@ def _judge(stream: Stream, where: str) -> CheckResult:
             f"({plural(len(runs), 'burst')} within {spread} ms, {first} ms after the "
             "request): the path buffers the stream"
         )
-        return _r("stream-buffering", "fail", summary, BUFFERING_FIX, spread_ms=spread, **timing)
+        return CheckResult.fail(
+            "stream-buffering", summary, BUFFERING_FIX, spread_ms=spread, **timing
+        )
     summary = (
         f"{len(stream.deltas)} stream events through {where} arrived spread over {spread} ms "
         f"(first after {first} ms)"
     )
-    return _r("stream-buffering", "ok", summary, spread_ms=spread, **timing)
+    return CheckResult.ok("stream-buffering", summary, spread_ms=spread, **timing)

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING
 
 from lynkr_cli.errors import ConfigError
 from lynkr_cli.registry import CheckResult, CheckStatus
-from lynkr_cli.switch import conflicts
-from lynkr_cli.switch.conflicts import Finding
+from lynkr_cli.switch import api as switch
+from lynkr_cli.switch.api import Finding
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
@@ -25,39 +25,31 @@ if TYPE_CHECKING:
 MIN_PYTHON = (3, 11)
 
 
-def _r(
-    name: str, status: CheckStatus, summary: str, fix: str | None = None, **details: object
-) -> CheckResult:
-    return CheckResult(name, status, summary, fix, dict(details))
-
-
 def python_deps(ctx: Context) -> list[CheckResult]:
     version = ".".join(map(str, sys.version_info[:3]))
     out = [
-        _r("python", "ok", f"Python {version} at {sys.executable}")
+        CheckResult.ok("python", f"Python {version} at {sys.executable}")
         if sys.version_info[:2] >= MIN_PYTHON
-        else _r(
+        else CheckResult.fail(
             "python",
-            "fail",
             f"Python {version} is too old",
             "Install Python 3.11 or newer and reinstall lynkr.",
         )
     ]
     problems = _missing_requirements()
     if problems is None:
-        out.append(_r("dependencies", "skip", "lynkr is not installed as a distribution"))
+        out.append(CheckResult.skip("dependencies", "lynkr is not installed as a distribution"))
     elif problems:
         out.append(
-            _r(
+            CheckResult.fail(
                 "dependencies",
-                "fail",
                 "; ".join(problems),
                 "Reinstall: `pip install -e .` (or `make run`, which creates .venv).",
                 problems=problems,
             )
         )
     else:
-        out.append(_r("dependencies", "ok", "every runtime dependency is installed"))
+        out.append(CheckResult.ok("dependencies", "every runtime dependency is installed"))
     return out
 
 
@@ -95,12 +87,11 @@ def settings_valid(ctx: Context) -> CheckResult:
     try:
         loaded = ctx.loaded()
     except ConfigError as exc:
-        return _r("settings", "fail", exc.message, exc.hint or "Fix the value at its source.")
+        return CheckResult.fail("settings", exc.message, exc.hint or "Fix the value at its source.")
     changed = {k: v for k, v in loaded.sources.items() if v != "default"}
     files = ", ".join(str(p) for p in loaded.files) or "no lynkr.toml"
-    return _r(
+    return CheckResult.ok(
         "settings",
-        "ok",
         f"valid; {len(changed)} set outside defaults ({files})",
         sources=changed,
         files=[str(p) for p in loaded.files],
@@ -111,12 +102,11 @@ def credentials(ctx: Context) -> CheckResult:
     """Ask the gateway's own provider class what it still lacks."""
     settings = ctx.settings()
     if settings is None:
-        return _r("credentials", "skip", "settings are invalid (see the settings check)")
+        return CheckResult.skip("credentials", "settings are invalid (see the settings check)")
     name = settings.provider.name
     if not name:
-        return _r(
+        return CheckResult.warn(
             "credentials",
-            "warn",
             "no provider chosen for `lynkr serve`",
             "Set LYNKR_PROVIDER (or PROVIDER) to databricks, azure-anthropic, anthropic, "
             "openai or ollama; `lynkr switch databricks` sets it up for Databricks.",
@@ -125,9 +115,8 @@ def credentials(ctx: Context) -> CheckResult:
 
     known = providers()
     if name not in known:
-        return _r(
+        return CheckResult.fail(
             "credentials",
-            "fail",
             f"provider '{name}' is not known to this lynkr",
             f"Set LYNKR_PROVIDER to one of: {', '.join(sorted(known)) or 'none loaded'}.",
         )
@@ -139,23 +128,21 @@ def credentials(ctx: Context) -> CheckResult:
             if provider.bearer_token
             else ""
         )
-        return _r(
+        return CheckResult.fail(
             "credentials",
-            "fail",
             f"provider '{name}' lacks {', '.join(missing)}",
             f"Export {' and '.join(missing)} (or set them in lynkr.toml [provider]){also}.",
         )
     if provider.token is not None:
         return _token_command(ctx, name, provider.token)
     if settings.provider.token_command.strip():
-        return _r(
+        return CheckResult.warn(
             "credentials",
-            "warn",
             f"provider '{name}' has its credentials; provider.token_command is set but "
             f"'{name}' does not use it (it sends its API key)",
             "Unset LYNKR_TOKEN_COMMAND, or use azure-anthropic, databricks or openai.",
         )
-    return _r("credentials", "ok", f"provider '{name}' has its credentials")
+    return CheckResult.ok("credentials", f"provider '{name}' has its credentials")
 
 
 def _token_command(ctx: Context, name: str, source: TokenCommand) -> CheckResult:
@@ -168,24 +155,22 @@ def _token_command(ctx: Context, name: str, source: TokenCommand) -> CheckResult
     try:
         _, fresh = asyncio.run(source.run())
     except TokenCommandError as exc:
-        return _r(
+        return CheckResult.fail(
             "credentials",
-            "fail",
             f"provider '{name}': the token command failed: {exc.why}",
             "Run provider.token_command (LYNKR_TOKEN_COMMAND) in a shell: it must exit 0 and "
             "print the token alone, or JSON with access_token; log in first (`az login`, "
             "`databricks auth login`). Shell syntax needs `sh -c '…'`.",
         )
-    return _r(
+    return CheckResult.ok(
         "credentials",
-        "ok",
         f"provider '{name}' gets a bearer token from {source.program} "
         f"(provider.token_command; used for {fresh:.0f}s, then run again)",
     )
 
 
 def _all_base_urls(ctx: Context) -> list[Finding]:
-    found = conflicts.scan_all(ctx.environ, ctx.home, ctx.cwd)
+    found = switch.scan_all(ctx.environ, ctx.home, ctx.cwd)
     return [f for f in found if f.name == "ANTHROPIC_BASE_URL"]
 
 
@@ -193,59 +178,59 @@ def base_url_pitfalls(ctx: Context) -> CheckResult:
     bad = [f for f in _all_base_urls(ctx) if f.value.rstrip("/").endswith(("/v1", "/v1/messages"))]
     if bad:
         where = "; ".join(f"{f.value} in {f.where}" for f in bad)
-        return _r(
+        return CheckResult.fail(
             "base-url",
-            "fail",
             f"ANTHROPIC_BASE_URL ends in /v1 or /v1/messages ({where}): Claude Code "
             "appends /v1/messages itself, so requests go to /v1/v1/messages and 404",
             "Drop the /v1… suffix: e.g. `lynkr switch NAME` writes a clean base URL.",
             findings=[f.as_dict() for f in bad],
         )
-    insecure = [f for f in _all_base_urls(ctx) if conflicts.insecure_base_url(f.value)]
+    insecure = [f for f in _all_base_urls(ctx) if switch.insecure_base_url(f.value)]
     if insecure:
         where = "; ".join(f"{f.value} in {f.where}" for f in insecure)
-        return _r(
+        return CheckResult.warn(
             "base-url",
-            "warn",
             f"plain http to another host sends the key in clear: {where}",
             "Use https, or reach the host through an SSH tunnel to 127.0.0.1.",
         )
-    return _r("base-url", "ok", "no ANTHROPIC_BASE_URL with a /v1 suffix")
+    return CheckResult.ok("base-url", "no ANTHROPIC_BASE_URL with a /v1 suffix")
 
 
 def _findings_result(
     name: str, found: list[Finding], what: str, fix: str, status: CheckStatus = "warn"
 ) -> CheckResult:
     if not found:
-        return _r(name, "ok", f"none found ({what})")
+        return CheckResult.ok(name, f"none found ({what})")
     listed = "; ".join(f"{f.name}={f.value} at {f.where}" for f in found)
-    return _r(name, status, f"{what}: {listed}", fix, findings=[f.as_dict() for f in found])
+    return CheckResult(
+        name, status, f"{what}: {listed}", fix, {"findings": [f.as_dict() for f in found]}
+    )
 
 
 def env_conflicts(ctx: Context) -> list[CheckResult]:
     out = [
         _findings_result(
             "env.process",
-            conflicts.process_env(ctx.environ),
+            switch.process_env(ctx.environ),
             "ANTHROPIC_* in this process's environment",
             "Settings files win over these; unset them (`unset NAME`) to avoid "
             "surprises, or use `lynkr switch NAME --shell bash`.",
         ),
         _findings_result(
             "env.rc-files",
-            conflicts.rc_files(ctx.home),
+            switch.rc_files(ctx.home),
             "ANTHROPIC_* exported by shell startup files",
             "Remove those lines and let `lynkr switch` manage the values.",
         ),
         _findings_result(
             "env.dotenv",
-            conflicts.dotenv_files(ctx.cwd),
+            switch.dotenv_files(ctx.cwd),
             "ANTHROPIC_* in .env files here",
             "Tools that load .env will override your profile; remove the lines.",
         ),
         _findings_result(
             "env.claude-json",
-            conflicts.claude_json(ctx.home),
+            switch.claude_json(ctx.home),
             "primaryApiKey saved by /login in ~/.claude.json",
             "It competes with the profile's key: run `claude /logout`, or delete "
             "primaryApiKey from ~/.claude.json.",
@@ -256,7 +241,7 @@ def env_conflicts(ctx: Context) -> list[CheckResult]:
         _third_party(ctx),
         _findings_result(
             "env.api-key-helper",
-            conflicts.api_key_helpers(ctx.cwd),
+            switch.api_key_helpers(ctx.cwd),
             "apiKeyHelper in Claude Code settings",
             "Its output is sent as the key on every request, whatever the profile says; "
             "remove it to use the profile's key.",
@@ -266,96 +251,88 @@ def env_conflicts(ctx: Context) -> list[CheckResult]:
 
 
 def _settings_layers(ctx: Context) -> CheckResult:
-    found = conflicts.settings_files(ctx.cwd)
+    found = switch.settings_files(ctx.cwd)
     urls = {f.value for f in found if f.name == "ANTHROPIC_BASE_URL"}
     if len(urls) > 1:
         listed = "; ".join(
             f"{f.value} in {f.where}" for f in found if f.name == "ANTHROPIC_BASE_URL"
         )
-        return _r(
+        return CheckResult.warn(
             "env.claude-settings",
-            "warn",
             f"settings files disagree on ANTHROPIC_BASE_URL: {listed}",
             "The local file wins over project, project over user; `lynkr switch NAME "
             "--scope SCOPE` rewrites one, `lynkr switch current` shows all.",
             findings=[f.as_dict() for f in found],
         )
     summary = f"{len(found)} ANTHROPIC_* values in Claude settings files, consistent"
-    return _r("env.claude-settings", "ok", summary, findings=[f.as_dict() for f in found])
+    return CheckResult.ok("env.claude-settings", summary, findings=[f.as_dict() for f in found])
 
 
 def _settings_files_valid(ctx: Context) -> CheckResult:
     """Claude Code skips a settings file it cannot parse, env block and all."""
-    from lynkr_cli.switch import targets
-
     bad, good = [], []
-    for scope in targets.SCOPES:
-        path = targets.settings_path(scope, ctx.cwd)
+    for scope in switch.SCOPES:
+        path = switch.settings_path(scope, ctx.cwd)
         try:
-            text = targets.read_text(path)
-            targets.parse(text, path)
+            text = switch.read_text(path)
+            switch.parse_settings(text, path)
         except ConfigError as exc:
             bad.append(exc.message.replace("; lynkr will not overwrite it", ""))
             continue
         if text is not None:
             good.append(str(path))
     if bad:
-        return _r(
+        return CheckResult.fail(
             "env.settings-json",
-            "fail",
             "; ".join(bad),
             "Fix the JSON: Claude Code ignores an invalid settings file entirely, "
             "including its env block.",
         )
-    return _r(
-        "env.settings-json", "ok", f"{len(good)} Claude Code settings files parse", files=good
+    return CheckResult.ok(
+        "env.settings-json", f"{len(good)} Claude Code settings files parse", files=good
     )
 
 
 def _both_auth(ctx: Context) -> CheckResult:
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     if "ANTHROPIC_API_KEY" in seen and "ANTHROPIC_AUTH_TOKEN" in seen:
         where = f"{seen['ANTHROPIC_API_KEY'][1]} and {seen['ANTHROPIC_AUTH_TOKEN'][1]}"
-        return _r(
+        return CheckResult.warn(
             "env.auth-both",
-            "warn",
             f"both ANTHROPIC_API_KEY and ANTHROPIC_AUTH_TOKEN reach Claude Code ({where})",
             "Keep one: `lynkr switch NAME` writes one and removes the other.",
         )
-    return _r("env.auth-both", "ok", "only one of ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN is set")
+    return CheckResult.ok(
+        "env.auth-both", "only one of ANTHROPIC_API_KEY / ANTHROPIC_AUTH_TOKEN is set"
+    )
 
 
 def _third_party(ctx: Context) -> CheckResult:
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
-    on = [
-        (n, seen[n][1]) for n in conflicts.THIRD_PARTY if n in seen and conflicts.truthy(seen[n][0])
-    ]
+    seen = switch.effective(ctx.environ, ctx.cwd)
+    on = [(n, seen[n][1]) for n in switch.THIRD_PARTY if n in seen and switch.truthy(seen[n][0])]
     if on:
         listed = "; ".join(f"{name} in {where}" for name, where in on)
-        return _r(
+        return CheckResult.warn(
             "env.third-party",
-            "warn",
             f"Claude Code is told to use another cloud and ignores ANTHROPIC_BASE_URL: {listed}",
             "Unset it (or set it to 0) to reach lynkr or a profile's endpoint.",
         )
-    return _r("env.third-party", "ok", "no CLAUDE_CODE_USE_BEDROCK/VERTEX/FOUNDRY")
+    return CheckResult.ok("env.third-party", "no CLAUDE_CODE_USE_BEDROCK/VERTEX/FOUNDRY")
 
 
 def claude_code(ctx: Context) -> CheckResult:
     path = shutil.which("claude", path=ctx.environ.get("PATH"))
     if path is None:
-        return _r(
+        return CheckResult.warn(
             "claude-code",
-            "warn",
             "the claude CLI is not on PATH",
             "Install it: `npm install -g @anthropic-ai/claude-code`.",
         )
     version = _version(path, ctx.timeout * 3)
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     url, where = seen.get("ANTHROPIC_BASE_URL", ("https://api.anthropic.com (default)", "-"))
-    return _r(
+    return CheckResult.ok(
         "claude-code",
-        "ok",
         f"{version or 'claude'} at {path}; points at {url} ({where})",
         path=path,
         version=version,
@@ -379,28 +356,21 @@ def switch_state(ctx: Context) -> CheckResult:
     from lynkr_cli import paths
 
     if not paths.app_db_path().is_file():
-        return _r("switch", "skip", "no profiles yet (`lynkr switch presets`)")
-    from lynkr_cli.switch import activate, profiles
-
-    conn = profiles.connect()
-    try:
-        states = [s for s in activate.current(conn, ctx.cwd) if s.profile]
-    finally:
-        conn.close()
+        return CheckResult.skip("switch", "no profiles yet (`lynkr switch presets`)")
+    states = [s for s in switch.active_scopes(ctx.cwd) if s.profile]
     if not states:
-        return _r("switch", "ok", "no settings file is managed by `lynkr switch` here")
+        return CheckResult.ok("switch", "no settings file is managed by `lynkr switch` here")
     drifted = [s for s in states if not s.in_sync]
     if drifted:
         listed = "; ".join(f"{s.scope} ({s.path}) was '{s.profile}'" for s in drifted)
         fix = "; ".join(f"`lynkr switch {s.profile} --scope {s.scope}`" for s in drifted)
-        return _r(
+        return CheckResult.warn(
             "switch",
-            "warn",
             f"edited since lynkr wrote it: {listed}",
             f"Re-apply with {fix}, or `lynkr switch restore`.",
         )
     shown = ", ".join(f"{s.scope}: {s.profile}" for s in states)
-    return _r("switch", "ok", f"active profiles match their files ({shown})")
+    return CheckResult.ok("switch", f"active profiles match their files ({shown})")
 
 
 CHECKS: list[tuple[str, str, Callable[..., object]]] = [

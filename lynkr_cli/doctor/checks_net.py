@@ -8,22 +8,16 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-from lynkr_cli.registry import CheckResult, CheckStatus
-from lynkr_cli.switch import conflicts, probe
+from lynkr_cli.registry import CheckResult
+from lynkr_cli.switch import api as switch
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
     from lynkr_cli.serve.proxy import Proxy
     from lynkr_cli.settings import Settings
-
-
-def _r(
-    name: str, status: CheckStatus, summary: str, fix: str | None = None, **details: Any
-) -> CheckResult:
-    return CheckResult(name, status, summary, fix, dict(details))
 
 
 def upstream_url(settings: Settings) -> str:
@@ -39,27 +33,29 @@ def upstream_url(settings: Settings) -> str:
     return urls.get(p.name, "")
 
 
-def _reach_result(name: str, url: str, result: probe.ProbeResult, fix: str) -> CheckResult:
+def _reach_result(name: str, url: str, result: switch.ProbeResult, fix: str) -> CheckResult:
     details = result.as_dict()
     details["http_status"] = details.pop("status")  # "status" is the check's own field
     details.pop("body", None)  # an upstream's page is noise here
     if not result.ok:
-        return _r(name, "fail", f"{url}: {result.error}", fix, **details)
+        return CheckResult.fail(name, f"{url}: {result.error}", fix, **details)
     tls = ", TLS ok" if result.tls else ""
     dns = f"DNS {result.dns_ms} ms{tls}" if result.dns_ms is not None else tls[2:]
     summary = f"{url} answered HTTP {result.status} in {result.ttfb_ms} ms"
     if dns:
         summary += f" ({dns})"
-    return _r(name, "ok", summary, **details)
+    return CheckResult.ok(name, summary, **details)
 
 
 def upstream(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     if settings is None or not settings.provider.name:
-        return _r("upstream", "skip", "no provider configured")
+        return CheckResult.skip("upstream", "no provider configured")
     url = upstream_url(settings)
     if not url:
-        return _r("upstream", "skip", f"provider '{settings.provider.name}' has no endpoint set")
+        return CheckResult.skip(
+            "upstream", f"provider '{settings.provider.name}' has no endpoint set"
+        )
     fixes = {
         "dns": "Check the host name and your DNS/VPN.",
         "tls": "A proxy may intercept TLS: set NODE_EXTRA_CA_CERTS / SSL_CERT_FILE to its CA.",
@@ -68,7 +64,9 @@ def upstream(ctx: Context) -> CheckResult:
         "HTTP_PROXY or provider.proxy); NO_PROXY or LYNKR_UPSTREAM_PROXY=none goes direct.",
     }
     proxy = upstream_proxy(settings, url)
-    result = probe.reach(url, ctx.timeout) if proxy is None else _reach_via(url, proxy, ctx.timeout)
+    result = (
+        switch.reach(url, ctx.timeout) if proxy is None else _reach_via(url, proxy, ctx.timeout)
+    )
     fix = fixes.get(result.stage, "Check the URL and that the service is up.")
     check = _reach_result("upstream", url, result, fix)
     if proxy is not None:
@@ -102,11 +100,11 @@ def upstream_proxy(settings: Settings, url: str) -> Proxy | None:
     return chooser.choose(parts.scheme, parts.hostname, port)
 
 
-def _reach_via(url: str, proxy: Proxy, timeout: float) -> probe.ProbeResult:
-    """``probe.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
+def _reach_via(url: str, proxy: Proxy, timeout: float) -> switch.ProbeResult:
+    """``switch.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
     import httpx
 
-    result = probe.ProbeResult(url)
+    result = switch.ProbeResult(url)
     if proxy.unsupported:
         result.error, result.stage = proxy.unsupported, "proxy"
         return result
@@ -129,7 +127,7 @@ def _reach_via(url: str, proxy: Proxy, timeout: float) -> probe.ProbeResult:
         result.error, result.stage = f"the proxy {proxy.display} refused: {exc}", "proxy"
         return result
     except httpx.ConnectError as exc:
-        if probe._tls_failure(exc):
+        if switch.tls_failure(exc):
             result.tls = False
             result.error, result.stage = f"TLS handshake failed: {exc}", "tls"
         else:
@@ -150,11 +148,11 @@ def _reach_via(url: str, proxy: Proxy, timeout: float) -> probe.ProbeResult:
 
 def claude_target(ctx: Context) -> CheckResult:
     """Where Claude Code itself will connect (its effective ANTHROPIC_BASE_URL)."""
-    seen = conflicts.effective(ctx.environ, ctx.cwd)
+    seen = switch.effective(ctx.environ, ctx.cwd)
     if "ANTHROPIC_BASE_URL" not in seen:
-        return _r("claude-target", "skip", "Claude Code uses Anthropic's default endpoint")
+        return CheckResult.skip("claude-target", "Claude Code uses Anthropic's default endpoint")
     url, where = seen["ANTHROPIC_BASE_URL"]
-    result = probe.reach(url, ctx.timeout)
+    result = switch.reach(url, ctx.timeout)
     fix = f"Start the service at {url} (`lynkr serve` for the gateway), or switch profile."
     out = _reach_result("claude-target", url, result, fix)
     out.details["source"] = where
@@ -164,45 +162,45 @@ def claude_target(ctx: Context) -> CheckResult:
 def gateway(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     if settings is None:
-        return _r("gateway", "skip", "settings are invalid")
+        return CheckResult.skip("gateway", "settings are invalid")
     host = "127.0.0.1" if settings.server.host in ("0.0.0.0", "::", "") else settings.server.host
     port = settings.server.port
     # --deep asks the gateway to reach its own upstream too.
     url = f"http://{host}:{port}/health/ready" + ("?deep=1" if ctx.deep else "")
-    result = probe.request(url, timeout=ctx.timeout)
+    result = switch.probe_request(url, timeout=ctx.timeout)
     if result.ok and result.status == 200:
-        return _r("gateway", "ok", f"lynkr serve is ready on {host}:{port} ({result.ttfb_ms} ms)")
+        return CheckResult.ok(
+            "gateway", f"lynkr serve is ready on {host}:{port} ({result.ttfb_ms} ms)"
+        )
     if result.ok and result.status == 503:
-        return _r(
+        return CheckResult.warn(
             "gateway",
-            "warn",
             f"the gateway on {host}:{port} answers but is not ready",
             "Read its log; `lynkr doctor --only provider` checks the upstream it needs.",
             body=result.body[:500],
         )
     if result.ok:
-        return _r(
+        return CheckResult.fail(
             "gateway",
-            "fail",
             f"port {port} answers HTTP {result.status}, not as lynkr",
             f"Another program holds {host}:{port}; set LYNKR_PORT to a free port.",
         )
     if not _port_free(host, port):
-        return _r(
+        return CheckResult.fail(
             "gateway",
-            "fail",
             f"{host}:{port} is taken but does not answer HTTP",
             f"Find it with `lsof -i :{port}`, or set LYNKR_PORT to a free port.",
         )
     pointing = _claude_points_at(ctx, port)
     if pointing:
-        return _r(
+        return CheckResult.fail(
             "gateway",
-            "fail",
             f"Claude Code points at {pointing} but no gateway runs on port {port}",
             "Start it: `lynkr serve` (or `make run`).",
         )
-    return _r("gateway", "ok", f"not running; port {port} on {host} is free for `lynkr serve`")
+    return CheckResult.ok(
+        "gateway", f"not running; port {port} on {host} is free for `lynkr serve`"
+    )
 
 
 def _port_free(host: str, port: int) -> bool:
@@ -216,7 +214,7 @@ def _port_free(host: str, port: int) -> bool:
 
 
 def _claude_points_at(ctx: Context, port: int) -> str:
-    url = conflicts.effective(ctx.environ, ctx.cwd).get("ANTHROPIC_BASE_URL", ("", ""))[0]
+    url = switch.effective(ctx.environ, ctx.cwd).get("ANTHROPIC_BASE_URL", ("", ""))[0]
     local = ("//127.0.0.1:", "//localhost:", "//[::1]:")
     return url if any(f"{h}{port}" in url for h in local) else ""
 

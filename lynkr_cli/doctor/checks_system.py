@@ -26,53 +26,45 @@ if TYPE_CHECKING:
     from lynkr_cli.settings import Settings
 
 
-def _r(
-    name: str, status: CheckStatus, summary: str, fix: str | None = None, **details: Any
-) -> CheckResult:
-    return CheckResult(name, status, summary, fix, dict(details))
-
-
 def git_state(ctx: Context) -> CheckResult:
     if shutil.which("git", path=ctx.environ.get("PATH")) is None:
-        return _r("git", "warn", "git is not on PATH", "Install git to use `lynkr git`.")
+        return CheckResult.warn("git", "git is not on PATH", "Install git to use `lynkr git`.")
     from lynkr_cli.errors import LynkrError
-    from lynkr_cli.git.repo import Repo
+    from lynkr_cli.git.api import open_repo
 
     try:
-        repo = Repo.open(ctx.cwd)
+        repo = open_repo(ctx.cwd)
         status = repo.status()
     except LynkrError as exc:
-        return _r("git", "skip", f"{ctx.cwd} is not a git repository ({exc.message})")
+        return CheckResult.skip("git", f"{ctx.cwd} is not a git repository ({exc.message})")
     dirty = len(status.staged) + len(status.unstaged) + len(status.untracked)
     branch = status.branch or f"detached at {(status.head or '')[:12]}"
     details: dict[str, Any] = {"root": status.root, "branch": status.branch, "dirty": dirty}
     if status.conflicted:
-        return _r(
+        return CheckResult.warn(
             "git",
-            "warn",
             f"{branch}: {len(status.conflicted)} conflicted files",
             "Resolve the conflicts, then `lynkr git stage`.",
             **details,
         )
     if status.detached:
-        return _r(
+        return CheckResult.warn(
             "git",
-            "warn",
             f"HEAD is {branch}",
             "Check out a branch before committing: `git switch -c NAME`.",
             **details,
         )
     summary = f"{status.root} on {branch}, {'clean' if not dirty else f'{dirty} changed files'}"
-    return _r("git", "ok", summary, **details)
+    return CheckResult.ok("git", summary, **details)
 
 
 def git_policy(ctx: Context) -> CheckResult:
-    from lynkr_cli.git.policy import policy_report
+    from lynkr_cli.git.api import policy_report
 
     try:
         report = policy_report(ctx.loaded())
     except Exception as exc:
-        return _r("git-policy", "skip", f"settings are invalid ({exc})")
+        return CheckResult.skip("git-policy", f"settings are invalid ({exc})")
     values = {row["setting"]: row["value"] for row in report}
     risky = [
         row["env"]
@@ -85,21 +77,20 @@ def git_policy(ctx: Context) -> CheckResult:
         if isinstance(r["value"], bool)
     )
     if risky:
-        return _r(
+        return CheckResult.warn(
             "git-policy",
-            "warn",
             f"force or protected-branch push is allowed ({shown})",
             f"Unset {' and '.join(risky)} unless you mean it.",
             policy=report,
         )
-    return _r("git-policy", "ok", shown, policy=values)
+    return CheckResult.ok("git-policy", shown, policy=values)
 
 
 def index_state(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     root = _repo_root(ctx.cwd)
     if settings is None or root is None:
-        return _r("index", "skip", "not in a git repository")
+        return CheckResult.skip("index", "not in a git repository")
     from lynkr_cli.errors import LynkrError
     from lynkr_cli.index import api
 
@@ -108,33 +99,28 @@ def index_state(ctx: Context) -> CheckResult:
         status = api.index_status(root)
         info = api.stats(root) if status != "missing" else {}
     except LynkrError as exc:
-        return _r(
-            "index", "fail", exc.message, exc.hint or f"Rebuild: `lynkr index --full {root}`."
+        return CheckResult.fail(
+            "index", exc.message, exc.hint or f"Rebuild: `lynkr index --full {root}`."
         )
     except Exception as exc:  # a corrupt database is the index's problem, reported here
-        return _r(
-            "index",
-            "fail",
-            f"{db_path} cannot be read: {exc}",
-            f"Rebuild it: `lynkr index --full {root}`.",
+        return CheckResult.fail(
+            "index", f"{db_path} cannot be read: {exc}", f"Rebuild it: `lynkr index --full {root}`."
         )
     if status == "missing":
-        return _r("index", "warn", f"no index at {db_path}", f"Build it: `lynkr index {root}`.")
+        return CheckResult.warn(
+            "index", f"no index at {db_path}", f"Build it: `lynkr index {root}`."
+        )
     age = _age(float(info.get("built_at") or 0))
     files = info.get("files", "?")
     if status == "stale":
-        return _r(
+        return CheckResult.warn(
             "index",
-            "warn",
             f"{db_path} is stale: files changed since it was built {age}",
             f"Refresh it: `lynkr index {root}` (incremental).",
             db=str(db_path),
         )
-    return _r(
-        "index",
-        "ok",
-        f"{plural(files, 'file')} indexed {age}, all fresh ({db_path})",
-        db=str(db_path),
+    return CheckResult.ok(
+        "index", f"{plural(files, 'file')} indexed {age}, all fresh ({db_path})", db=str(db_path)
     )
 
 
@@ -161,33 +147,32 @@ def _repo_root(cwd: Path) -> Path | None:
 
 
 def grammars(ctx: Context) -> CheckResult:
-    from lynkr_cli.index.languages import PARSED
+    from lynkr_cli.index.api import grammar_modules
 
     missing, found = [], {}
-    for spec in PARSED.values():
-        if importlib.util.find_spec(spec.module) is None:
-            missing.append(spec.package)
+    for package, module in grammar_modules().items():
+        if importlib.util.find_spec(module) is None:
+            missing.append(package)
             continue
         try:
-            found[spec.package] = metadata.version(spec.package)
+            found[package] = metadata.version(package)
         except metadata.PackageNotFoundError:
-            found[spec.package] = "?"
+            found[package] = "?"
     if missing:
-        return _r(
+        return CheckResult.warn(
             "grammars",
-            "warn",
             f"missing grammar wheels: {', '.join(sorted(set(missing)))}",
             f"pip install {' '.join(sorted(set(missing)))}",
             found=found,
         )
-    return _r("grammars", "ok", f"{len(found)} grammar wheels present", found=found)
+    return CheckResult.ok("grammars", f"{len(found)} grammar wheels present", found=found)
 
 
 def mcp_manifests(ctx: Context) -> list[CheckResult]:
     settings = ctx.settings()
     if settings is None:
-        return [_r("mcp", "skip", "settings are invalid")]
-    from lynkr_cli.mcp.manifests import discover
+        return [CheckResult.skip("mcp", "settings are invalid")]
+    from lynkr_cli.mcp.api import discover
 
     found = discover(settings, ctx.cwd, ctx.environ)
     names = sorted(found.servers)
@@ -196,13 +181,12 @@ def mcp_manifests(ctx: Context) -> list[CheckResult]:
     if found.problems:
         summary += f"; problems: {'; '.join(found.problems)}"
     out = [
-        _r(
+        CheckResult(
             "mcp",
             status,
             summary,
             "Fix the files named above." if found.problems else None,
-            servers=names,
-            searched=found.searched,
+            {"servers": names, "searched": found.searched},
         )
     ]
     if ctx.deep:
@@ -211,7 +195,7 @@ def mcp_manifests(ctx: Context) -> list[CheckResult]:
 
 
 def _start(server: Any, settings: Settings, ctx: Context) -> CheckResult:
-    from lynkr_cli.mcp.client import probe as mcp_probe
+    from lynkr_cli.mcp.api import probe as mcp_probe
 
     async def bounded() -> Any:
         return await asyncio.wait_for(mcp_probe(server, settings, ctx.cwd), timeout=60)
@@ -219,50 +203,44 @@ def _start(server: Any, settings: Settings, ctx: Context) -> CheckResult:
     try:
         report = asyncio.run(bounded())
     except TimeoutError:
-        return _r(
+        return CheckResult.fail(
             f"mcp:{server.name}",
-            "fail",
             "did not start within 60s",
             f"Run it by hand: `lynkr mcp start {server.name}`.",
         )
     if not report.ok:
-        return _r(
+        return CheckResult.fail(
             f"mcp:{server.name}",
-            "fail",
             f"failed to start: {report.error}",
             f"Run it by hand: `lynkr mcp start {server.name}`.",
             stderr=report.stderr,
         )
-    return _r(
-        f"mcp:{server.name}",
-        "ok",
-        f"started in {report.ms} ms, {plural(len(report.tools), 'tool')}",
+    return CheckResult.ok(
+        f"mcp:{server.name}", f"started in {report.ms} ms, {plural(len(report.tools), 'tool')}"
     )
 
 
 def cache_dir(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     if settings is None:
-        return _r("cache", "skip", "settings are invalid")
+        return CheckResult.skip("cache", "settings are invalid")
     if not settings.cache.enabled:
-        return _r("cache", "ok", "prompt cache disabled (LYNKR_CACHE=0)")
+        return CheckResult.ok("cache", "prompt cache disabled (LYNKR_CACHE=0)")
     directory = Path(settings.cache.directory or paths.cache_dir() / "prompt-cache")
     try:
         directory.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=directory, prefix=".doctor-"):
             pass
     except OSError as exc:
-        return _r(
+        return CheckResult.fail(
             "cache",
-            "fail",
             f"{directory} is not writable: {exc.strerror or exc}",
             "Fix its permissions, or set LYNKR_CACHE_DIR to a writable directory.",
         )
     size = sum(f.stat().st_size for f in directory.rglob("*") if f.is_file())
     limit = settings.cache.size_limit_mb
-    return _r(
+    return CheckResult.ok(
         "cache",
-        "ok",
         f"{directory} writable, {size / 1e6:.1f} MB of {limit} MB",
         directory=str(directory),
         bytes=size,
@@ -272,27 +250,26 @@ def cache_dir(ctx: Context) -> CheckResult:
 def docker(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     if settings is None:
-        return _r("docker", "skip", "settings are invalid")
-    from lynkr_cli.mcp.manifests import discover
+        return CheckResult.skip("docker", "settings are invalid")
+    from lynkr_cli.mcp.api import discover
 
     sandboxed = [
         s.name for s in discover(settings, ctx.cwd, ctx.environ).servers.values() if s.sandbox
     ]
     if not sandboxed:
-        return _r("docker", "skip", "no MCP server uses a sandbox")
+        return CheckResult.skip("docker", "no MCP server uses a sandbox")
     from lynkr_cli.errors import LynkrError
-    from lynkr_cli.mcp.sandbox import ensure_engine
+    from lynkr_cli.mcp.api import ensure_engine
 
     try:
         client = ensure_engine(timeout=max(ctx.timeout, 5.0))
     except LynkrError as exc:
-        return _r(
+        return CheckResult.fail(
             "docker",
-            "fail",
             f"{exc.message} (needed by {', '.join(sandboxed)})",
             exc.hint or "Start Docker.",
         )
-    return _r("docker", "ok", f"Docker engine reachable via {client}")
+    return CheckResult.ok("docker", f"Docker engine reachable via {client}")
 
 
 CHECKS: list[tuple[str, str, Callable[..., object]]] = [

@@ -46,7 +46,9 @@ their own event loop); they raise ConfigError without a provider.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lynkr_cli.git.models import (
     Branch,
@@ -61,7 +63,12 @@ from lynkr_cli.git.models import (
     TestRun,
 )
 from lynkr_cli.git.policy import GitPolicy, TestsFailed, policy_report
-from lynkr_cli.git.repo import Repo
+from lynkr_cli.git.repo import Worktree
+
+if TYPE_CHECKING:
+    from lynkr_cli.git.notes import ReleaseNotes
+    from lynkr_cli.git.review import Review
+    from lynkr_cli.git.testrun import OutputCallback
 
 __all__ = [
     "Branch",
@@ -79,9 +86,85 @@ __all__ = [
     "TestsFailed",
     "open_repo",
     "policy_report",
+    "run_project_tests",
 ]
+
+
+class Repo(Worktree):
+    """A git working tree whose commits, pushes and pulls go through its policy.
+
+    The modules doing the work (``workflow``, ``review``, ``notes``) take the plain
+    :class:`~lynkr_cli.git.repo.Worktree`, and are imported on first use, so
+    ``lynkr git status`` never loads them.
+    """
+
+    def commit(
+        self,
+        message: str,
+        *,
+        amend: bool = False,
+        on_output: OutputCallback | None = None,
+        allow_secrets: Sequence[str] = (),
+    ) -> CommitResult:
+        """Commit the index after the policy's checks (secrets, tests when required).
+
+        ``allow_secrets`` holds ``FILE:LINE`` places whose secret finding is not a secret.
+        """
+        from lynkr_cli.git import workflow
+
+        return workflow.commit(
+            self, message, amend=amend, on_output=on_output, allow_secrets=allow_secrets
+        )
+
+    def push(
+        self,
+        remote: str | None = None,
+        branch: str | None = None,
+        *,
+        force_with_lease: bool = False,
+    ) -> PushResult:
+        """Push ``branch`` (default: the current one) after the policy's checks."""
+        from lynkr_cli.git import workflow
+
+        return workflow.push(self, remote, branch, force_with_lease=force_with_lease)
+
+    def pull(self, *, rebase: bool = False) -> PullResult:
+        """Pull the current branch's upstream, by merge (default) or ``rebase``."""
+        from lynkr_cli.git import workflow
+
+        return workflow.pull(self, rebase=rebase)
+
+    def review(self, rev_range: str | None = None, *, staged: bool = False) -> Review:
+        """A deterministic review of a range, the staged changes, or all uncommitted ones."""
+        from lynkr_cli.git.review import review_repo
+
+        return review_repo(self, rev_range, staged=staged)
+
+    def release_notes(self, rev_range: str | None = None) -> ReleaseNotes:
+        """Release notes for ``rev_range`` (default: last tag..HEAD)."""
+        from lynkr_cli.git.notes import release_notes
+
+        return release_notes(self, rev_range)
 
 
 def open_repo(path: Path | str | None = None, *, policy: GitPolicy | None = None) -> Repo:
     """The git working tree containing ``path`` (default: the current directory)."""
     return Repo.open(path, policy)
+
+
+def run_project_tests(root: Path, policy: GitPolicy) -> TestRun:
+    """The tests of ``root`` as the pre-commit guard runs them, required or not.
+
+    The command is the policy's ``git_test_command``, else the one `lynkr index`
+    discovered (NotFoundError when neither is known); ``test_timeout`` bounds it.
+    """
+    from lynkr_cli.errors import NotFoundError
+    from lynkr_cli.git.testrun import run_tests
+
+    command = policy.replace(require_tests=True).tests_command(root)
+    if command is None:
+        raise NotFoundError(
+            "no test command found for this workspace",
+            hint="Set POLICY_GIT_TEST_COMMAND, e.g. 'pytest -q'.",
+        )
+    return run_tests(command, root, policy.settings.test_timeout)

@@ -10,8 +10,8 @@ import typer
 from lynkr_cli import console, hookimpl
 
 if TYPE_CHECKING:
+    from lynkr_cli.git.api import Repo
     from lynkr_cli.git.models import FileStat, Status
-    from lynkr_cli.git.repo import Repo
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON document on stdout.")]
 LlmOpt = Annotated[
@@ -40,9 +40,9 @@ def _root(
 
 
 def _open(ctx: typer.Context) -> Repo:
-    from lynkr_cli.git.repo import Repo
+    from lynkr_cli.git.api import open_repo
 
-    return Repo.open((ctx.obj or {}).get("repo"))
+    return open_repo((ctx.obj or {}).get("repo"))
 
 
 @git_app.command()

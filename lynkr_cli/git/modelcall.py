@@ -1,14 +1,30 @@
-"""One completion through the gateway's own provider code, in process (for ``--llm``).
+"""The in-process gateway call ``--llm`` and ``doctor --deep`` need: serve's facade, shaped.
 
-This builds the same ``Gateway`` that ``lynkr serve`` runs (registered providers,
-the model router, the upstream sender with its timeouts and retries) and reads
-one streamed answer as Anthropic events. Imported only when ``--llm`` is used,
-so the CLI never loads aiohttp otherwise.
+Everything public here is what ``lynkr_cli.serve.api`` is to offer (issue 14 §4), written
+against serve's internals because serve's facade does not exist yet. It is the one place
+outside ``serve/`` that touches them (the architecture test allows exactly these imports,
+naming this module); when serve offers the same names, this module becomes an import
+of them and the allowance goes.
+
+- :class:`Target`: where a request goes (provider, models, the setting holding its key).
+- :func:`open_gateway`: ``async with open_gateway(settings) as gw``: the ``Gateway`` that
+  ``lynkr serve`` would run (registered providers, model router, upstream sender with
+  its timeouts and retries), started and stopped; ConfigError when the provider is not
+  configured.
+- ``gw.stream(body)``: one upstream call, as Anthropic stream events; ``model`` defaults
+  to the target's; :class:`ProviderFailed` (an UpstreamError with the HTTP status) when
+  the provider refuses.
+- :func:`complete`: one whole answer, ``(Message, Target)``.
+
+Imported only when a model is called, so no other command loads aiohttp.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from lynkr_cli.errors import ConfigError, UpstreamError
@@ -18,17 +34,52 @@ from lynkr_cli.settings import Settings
 DEFAULT_CLIENT_MODEL = "claude-sonnet-4-5"
 
 
-def complete_text(settings: Settings, system: str, prompt: str, max_tokens: int) -> tuple[str, str]:
-    """(text, upstream model) of one answer; ConfigError or UpstreamError on failure."""
-    return asyncio.run(_complete(settings, system, prompt, max_tokens))
+@dataclass(frozen=True)
+class Target:
+    """Where an in-process request goes."""
+
+    provider: str
+    client_model: str
+    upstream_model: str
+    credential_setting: str  # e.g. "provider.api_key (LYNKR_API_KEY)", for fixes
 
 
-def gateway_route(settings: Settings) -> tuple[Any, Any]:
-    """The in-process ``Gateway`` ``lynkr serve`` would run, and the route of its default model.
+class ProviderFailed(UpstreamError):
+    """The provider refused or failed the request: ``status`` (HTTP) and ``detail`` say how."""
 
-    ConfigError when the provider is not configured. ``await gw.start()`` before use and
-    ``await gw.stop()`` after; :func:`lynkr_cli.serve.pipeline.upstream_events` sends.
-    """
+    def __init__(self, provider: str, status: int, detail: str) -> None:
+        super().__init__(
+            f"the provider '{provider}' failed: {detail}",
+            hint="Check the provider with `lynkr doctor`.",
+        )
+        self.status = status
+        self.detail = detail
+
+
+class Session:
+    """A started in-process gateway and the route of its default model."""
+
+    def __init__(self, gateway: Any, route: Any, target: Target) -> None:
+        self._gateway = gateway
+        self._route = route
+        self.target = target
+
+    async def stream(self, body: Mapping[str, Any]) -> AsyncIterator[dict[str, Any]]:
+        """Anthropic stream events of one upstream call for ``body``."""
+        from lynkr_cli.serve.api import ApiError
+        from lynkr_cli.serve.pipeline import upstream_events
+
+        request = {"model": self.target.client_model, **body}
+        try:
+            async for event in upstream_events(self._gateway, request, self._route):
+                yield event
+        except ApiError as exc:
+            raise ProviderFailed(self.target.provider, exc.status, exc.message) from exc
+
+
+@asynccontextmanager
+async def open_gateway(settings: Settings) -> AsyncIterator[Session]:
+    """The gateway ``lynkr serve`` would run, started; stopped on leaving the block."""
     from lynkr_cli.registry import providers
     from lynkr_cli.serve.state import Gateway
 
@@ -36,45 +87,44 @@ def gateway_route(settings: Settings) -> tuple[Any, Any]:
     problem = gw.configuration_problem()
     if problem is not None:
         raise ConfigError(problem)
-    client_model = settings.provider.model_default or DEFAULT_CLIENT_MODEL
-    return gw, gw.router.routes(client_model)[0]
+    route = gw.router.routes(settings.provider.model_default or DEFAULT_CLIENT_MODEL)[0]
+    provider = gw.providers.get(route.provider)
+    setting = provider.credential_setting() if provider is not None else "provider.api_key"
+    target = Target(route.provider, route.client_model, route.upstream_model, setting)
+    await gw.start()
+    try:
+        yield Session(gw, route, target)
+    finally:
+        await gw.stop()
 
 
-async def _complete(
-    settings: Settings, system: str, prompt: str, max_tokens: int
-) -> tuple[str, str]:
-    from lynkr_cli.serve.api import ApiError
-    from lynkr_cli.serve.pipeline import upstream_events
+async def complete(settings: Settings, body: Mapping[str, Any]) -> tuple[dict[str, Any], Target]:
+    """One whole answer (an Anthropic Message) and where it came from."""
     from lynkr_cli.serve.sse import Accumulator
 
-    try:
-        gw, route = gateway_route(settings)
-    except ConfigError as exc:
-        raise ConfigError(f"--llm: {exc.message}") from exc
-    body: dict[str, Any] = {
-        "model": route.client_model,
+    acc = Accumulator()
+    async with open_gateway(settings) as gw:
+        async for event in gw.stream(body):
+            acc.add(event)
+    if acc.error is not None or acc.message is None:
+        detail = (acc.error or {}).get("message", "no answer")
+        raise ProviderFailed(gw.target.provider, 502, str(detail))
+    return acc.message, gw.target
+
+
+def complete_text(settings: Settings, system: str, prompt: str, max_tokens: int) -> tuple[str, str]:
+    """(text, upstream model) of one answer; ConfigError or UpstreamError on failure."""
+    body = {
         "max_tokens": max_tokens,
         "system": system,
         "messages": [{"role": "user", "content": prompt}],
     }
-    acc = Accumulator()
-    await gw.start()
     try:
-        async for event in upstream_events(gw, body, route):
-            acc.add(event)
-    except ApiError as exc:
-        raise UpstreamError(
-            f"--llm: the provider '{route.provider}' failed: {exc.message}",
-            hint="Check the provider with `lynkr doctor`.",
-        ) from exc
-    finally:
-        await gw.stop()
-    return _text(acc, route.provider), route.upstream_model
-
-
-def _text(acc: Any, provider: str) -> str:
-    if acc.error is not None or acc.message is None:
-        detail = (acc.error or {}).get("message", "no answer")
-        raise UpstreamError(f"--llm: the provider '{provider}' failed: {detail}")
-    blocks = acc.message.get("content") or []
-    return "".join(b.get("text", "") for b in blocks if b.get("type") == "text").strip()
+        message, target = asyncio.run(complete(settings, body))
+    except ConfigError as exc:
+        raise ConfigError(f"--llm: {exc.message}") from exc
+    except UpstreamError as exc:
+        raise UpstreamError(f"--llm: {exc.message}", hint=exc.hint) from exc
+    blocks = message.get("content") or []
+    text = "".join(b.get("text", "") for b in blocks if b.get("type") == "text").strip()
+    return text, target.upstream_model

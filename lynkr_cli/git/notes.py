@@ -16,7 +16,7 @@ from lynkr_cli.errors import ExitCode, GitError
 from lynkr_cli.git.models import Commit, Record
 
 if TYPE_CHECKING:
-    from lynkr_cli.git.repo import Repo
+    from lynkr_cli.git.repo import Worktree
 
 SECTIONS = {
     "breaking": "Breaking changes",
@@ -137,13 +137,13 @@ def build_notes(commits: list[Commit], label: str, base: str | None, tip: str) -
     return ReleaseNotes(label, base, tip, sections, sorted(authors, key=str.lower))
 
 
-def last_tag(repo: Repo, rev: str = "HEAD") -> str | None:
+def last_tag(repo: Worktree, rev: str = "HEAD") -> str | None:
     """The newest tag reachable from ``rev``, or None."""
     result = repo._git("describe", "--tags", "--abbrev=0", "--end-of-options", rev, check=False)
     return result.stdout.strip() or None if result.ok else None
 
 
-def default_range(repo: Repo, head: str) -> str:
+def default_range(repo: Worktree, head: str) -> str:
     """Last tag..HEAD; when HEAD itself is tagged (just released), the tag before..that tag."""
     tag = last_tag(repo)
     if tag is None:
@@ -155,7 +155,7 @@ def default_range(repo: Repo, head: str) -> str:
     return f"{previous}..{tag}" if previous else tag
 
 
-def _without_pr_internals(repo: Repo, commits: list[Commit]) -> list[Commit]:
+def _without_pr_internals(repo: Worktree, commits: list[Commit]) -> list[Commit]:
     """Drop the commits a merged pull request brought in: the PR's merge stands for them.
 
     The merge is credited to the author of the PR's last commit, not to whoever merged it.
@@ -174,7 +174,7 @@ def _without_pr_internals(repo: Repo, commits: list[Commit]) -> list[Commit]:
     return [c for c in kept if c.sha not in hidden]
 
 
-def release_notes(repo: Repo, rev_range: str | None = None) -> ReleaseNotes:
+def release_notes(repo: Worktree, rev_range: str | None = None) -> ReleaseNotes:
     """Notes for ``rev_range`` (``FROM..TO``, or ``FROM`` meaning ``FROM..HEAD``)."""
     head = repo.head()
     if head is None:

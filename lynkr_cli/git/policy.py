@@ -10,7 +10,6 @@ that lifts them.
 from __future__ import annotations
 
 import fnmatch
-import importlib
 import re
 import shlex
 from collections.abc import Mapping, Sequence
@@ -19,24 +18,17 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.errors import ConfigError, PolicyError, UsageError
+from lynkr_cli.settings import PolicySettings
 
 if TYPE_CHECKING:
     from lynkr_cli.git.models import TestRun
     from lynkr_cli.git.secrets import SecretFinding
-    from lynkr_cli.settings import LoadedSettings, PolicySettings
+    from lynkr_cli.settings import LoadedSettings
 
-# The settings that govern git, in the order `lynkr git policy` shows them.
+# The settings that govern git, in the order `lynkr git policy` shows them: PolicySettings'
+# git_* fields, then the time the required tests may take.
 POLICY_FIELDS = (
-    "git_allow_commit",
-    "git_allow_push",
-    "git_allow_pull",
-    "git_allow_force_push",
-    "git_allow_protected_push",
-    "git_protected_branches",
-    "git_require_tests",
-    "git_test_command",
-    "git_commit_regex",
-    "git_block_secrets",
+    *(name for name in PolicySettings.model_fields if name.startswith("git_")),
     "test_timeout",
 )
 
@@ -73,6 +65,17 @@ class SecretsFound(PolicyError):
         self.findings = list(findings)
 
 
+def _setting_names(changes: Mapping[str, Any]) -> dict[str, Any]:
+    fields = PolicySettings.model_fields
+    named = {}
+    for key, value in changes.items():
+        name = key if key in fields else f"git_{key}"
+        if name not in fields:
+            raise TypeError(f"GitPolicy has no setting {key!r} (see PolicySettings)")
+        named[name] = value
+    return named
+
+
 def _place(text: str) -> tuple[str, int]:
     """``FILE:LINE`` (as `lynkr git review` prints it) as a (path, line) pair."""
     path, _, line = text.rpartition(":")
@@ -95,57 +98,62 @@ class TestCommand:
     source: str
 
 
-@dataclass(frozen=True)
 class GitPolicy:
-    allow_commit: bool = True
-    allow_push: bool = False
-    allow_pull: bool = True
-    allow_force_push: bool = False
-    allow_protected_push: bool = False
-    protected_branches: tuple[str, ...] = ("main", "master")
-    require_tests: bool = False
-    test_command: str = ""
-    commit_regex: str = ""
-    test_timeout: float = 600.0
-    block_secrets: bool = True
+    """The git guards over one ``policy`` settings section.
+
+    The values live in :class:`~lynkr_cli.settings.PolicySettings` alone (their types,
+    defaults, validation and environment names); this class only reads them. Keyword
+    arguments change single values, by setting name (``git_allow_push=True``) or
+    without the ``git_`` prefix (``allow_push=True``), validated like the settings.
+    """
+
+    __slots__ = ("settings",)
+
+    def __init__(self, settings: PolicySettings | None = None, **changes: Any) -> None:
+        base = settings if settings is not None else PolicySettings()
+        if changes:
+            base = PolicySettings.model_validate(base.model_dump() | _setting_names(changes))
+        self.settings = base
 
     @classmethod
     def from_settings(cls, policy: PolicySettings) -> GitPolicy:
-        return cls(
-            allow_commit=policy.git_allow_commit,
-            allow_push=policy.git_allow_push,
-            allow_pull=policy.git_allow_pull,
-            allow_force_push=policy.git_allow_force_push,
-            allow_protected_push=policy.git_allow_protected_push,
-            protected_branches=tuple(policy.git_protected_branches),
-            require_tests=policy.git_require_tests,
-            test_command=policy.git_test_command,
-            commit_regex=policy.git_commit_regex,
-            test_timeout=policy.test_timeout,
-            block_secrets=policy.git_block_secrets,
-        )
+        return cls(policy)
 
     @classmethod
     def load(cls) -> GitPolicy:
         """The policy from the effective settings (flags aside: guards have no flags)."""
         from lynkr_cli.settings import get_settings
 
-        return cls.from_settings(get_settings().policy)
+        return cls(get_settings().policy)
+
+    def replace(self, **changes: Any) -> GitPolicy:
+        """This policy with some values changed (same names as the constructor's)."""
+        return GitPolicy(self.settings, **changes)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, GitPolicy) and other.settings == self.settings
+
+    __hash__ = None  # type: ignore[assignment]  # mutable settings inside: not hashable
+
+    def __repr__(self) -> str:
+        values = ", ".join(f"{name}={getattr(self.settings, name)!r}" for name in POLICY_FIELDS)
+        return f"GitPolicy({values})"
 
     # ------------------------------------------------------------------ guards
 
     def check_commit(self, message: str) -> None:
         """Refuse a commit when commits are off or the message breaks the pattern."""
-        if not self.allow_commit:
+        if not self.settings.git_allow_commit:
             raise PolicyError(
                 "commits are disabled by policy",
                 hint="Set POLICY_GIT_ALLOW_COMMIT=true to allow them.",
             )
         if not message.strip():
             raise PolicyError("the commit message is empty", hint="Pass a message with -m.")
-        if self.commit_regex and self._commit_pattern().search(message) is None:
+        if self.settings.git_commit_regex and self._commit_pattern().search(message) is None:
+            pattern = self.settings.git_commit_regex
             raise PolicyError(
-                f"the commit message does not match the required pattern {self.commit_regex!r}",
+                f"the commit message does not match the required pattern {pattern!r}",
                 hint="Reword the message, or change POLICY_GIT_COMMIT_REGEX.",
             )
 
@@ -155,7 +163,7 @@ class GitPolicy:
         ``allowed`` holds ``FILE:LINE`` strings (``--allow-secret``), each lifting the
         one finding at that place. Findings name file, line and kind, never the value.
         """
-        if not self.block_secrets:
+        if not self.settings.git_block_secrets:
             return
         lifted = {_place(text) for text in allowed}
         left = [f for f in findings if (f.path, f.line) not in lifted]
@@ -164,7 +172,7 @@ class GitPolicy:
 
     def check_push_enabled(self) -> None:
         """Refuse any push when pushing is off (checked before looking at the repository)."""
-        if not self.allow_push:
+        if not self.settings.git_allow_push:
             raise PolicyError(
                 "push is disabled by policy",
                 hint="Set POLICY_GIT_ALLOW_PUSH=true to allow pushing.",
@@ -173,12 +181,12 @@ class GitPolicy:
     def check_push(self, target: str, *, force: bool) -> None:
         """Refuse a push unless pushing, forcing and the protected target are each allowed."""
         self.check_push_enabled()
-        if force and not self.allow_force_push:
+        if force and not self.settings.git_allow_force_push:
             raise PolicyError(
                 "force push is disabled by policy",
                 hint="Set POLICY_GIT_ALLOW_FORCE_PUSH=true to allow --force-with-lease.",
             )
-        if self.is_protected(target) and not self.allow_protected_push:
+        if self.is_protected(target) and not self.settings.git_allow_protected_push:
             raise PolicyError(
                 f"{target!r} is a protected branch; pushing to it is disabled by policy",
                 hint="Push a feature branch and open a pull request, or set "
@@ -186,7 +194,7 @@ class GitPolicy:
             )
 
     def check_pull(self) -> None:
-        if not self.allow_pull:
+        if not self.settings.git_allow_pull:
             raise PolicyError(
                 "pull is disabled by policy",
                 hint="Set POLICY_GIT_ALLOW_PULL=true to allow pulling.",
@@ -194,14 +202,17 @@ class GitPolicy:
 
     def is_protected(self, branch: str) -> bool:
         """Whether ``branch`` matches a protected name or glob (``release/*``)."""
-        return any(fnmatch.fnmatchcase(branch, pattern) for pattern in self.protected_branches)
+        return any(
+            fnmatch.fnmatchcase(branch, pattern) for pattern in self.settings.git_protected_branches
+        )
 
     def _commit_pattern(self) -> re.Pattern[str]:
+        pattern = self.settings.git_commit_regex
         try:
-            return re.compile(self.commit_regex)
+            return re.compile(pattern)
         except re.error as exc:
             raise ConfigError(
-                f"POLICY_GIT_COMMIT_REGEX {self.commit_regex!r} is not a valid regex: {exc}",
+                f"POLICY_GIT_COMMIT_REGEX {pattern!r} is not a valid regex: {exc}",
                 hint="Fix the pattern (Python `re` syntax).",
             ) from exc
 
@@ -214,10 +225,11 @@ class GitPolicy:
         discovered. Runs without a shell: the string is split like a shell would,
         but pipes and ``&&`` are not interpreted (use a script for those).
         """
-        if not self.require_tests:
+        if not self.settings.git_require_tests:
             return None
-        if self.test_command.strip():
-            return TestCommand(_split(self.test_command), "POLICY_GIT_TEST_COMMAND")
+        if self.settings.git_test_command.strip():
+            argv = _split(self.settings.git_test_command)
+            return TestCommand(argv, "POLICY_GIT_TEST_COMMAND")
         discovered, why = discovered_test_command(root)
         if discovered is None:
             raise PolicyError(
@@ -239,48 +251,17 @@ def _split(command: str) -> list[str]:
 
 
 def discovered_test_command(root: Path) -> tuple[list[str] | None, str]:
-    """The test command `lynkr index` discovered for ``root``, or None and why not.
+    """The test command `lynkr index` discovered for ``root``, or None and why not."""
+    from lynkr_cli.index.api import discovered_commands
 
-    The index package is imported lazily: it is optional here, and may expose
-    its discoveries in a few shapes (a mapping by kind, or a list of records).
-    """
-    discover = index_function("discovered_commands")
-    if discover is None:
-        return None, "`lynkr index` test discovery is not available in this build"
     try:
-        found = discover(root)
-    except Exception as exc:
+        found = discovered_commands(root)
+    except Exception as exc:  # a config file it cannot read must not break the commit
         return None, f"`lynkr index` could not discover commands: {exc}"
-    command = _pick_test(found)
+    command = next((c for c in found.get("test", []) if c.strip()), None)
     if command is None:
         return None, "`lynkr index` discovered no test command"
-    return (_split(command) if isinstance(command, str) else command), "discovered"
-
-
-def index_function(name: str) -> Any:
-    """A function of the index package's API, or None when it is not there (yet)."""
-    for module in ("lynkr_cli.index.api", "lynkr_cli.index"):
-        try:
-            found = getattr(importlib.import_module(module), name, None)
-        except ImportError:
-            continue
-        if callable(found):
-            return found
-    return None
-
-
-def _pick_test(found: Any) -> str | list[str] | None:
-    """The first test command in ``{"test": ["pytest", ...], ...}`` (the index's shape)."""
-    candidates = found.get("test") if isinstance(found, Mapping) else None
-    if isinstance(candidates, str):
-        return candidates or None
-    if isinstance(candidates, Sequence):
-        for candidate in candidates:
-            if isinstance(candidate, str) and candidate.strip():
-                return candidate
-            if isinstance(candidate, Sequence) and candidate:
-                return [str(part) for part in candidate]
-    return None
+    return _split(command), "discovered"
 
 
 # ---------------------------------------------------------------------- report

@@ -1,8 +1,10 @@
-"""``Repo``: one git working tree, read and changed through the policy.
+"""``Worktree``: one git working tree, read, and its index changed.
 
 Reading (status, diff, log, branches) needs no permission. Changing the index
-(stage, unstage) is local and reversible. Commit, push and pull go through
-:mod:`lynkr_cli.git.workflow`, which asks :class:`GitPolicy` first.
+(stage, unstage) is local and reversible. Commit, push and pull are not here: they
+are :class:`lynkr_cli.git.api.Repo`'s, which runs :mod:`lynkr_cli.git.workflow`
+(asking :class:`GitPolicy` first). Workflow, review and notes take a ``Worktree``,
+so this module imports none of them.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import tempfile
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Self
 
 from lynkr_cli.errors import ExitCode, GitError, NotFoundError, UsageError
 from lynkr_cli.git import parse
@@ -21,20 +23,12 @@ from lynkr_cli.git.gitproc import DEFAULT_TIMEOUT, GitResult, first_error_line, 
 from lynkr_cli.git.models import (
     Branch,
     Commit,
-    CommitResult,
     Diff,
     FileStat,
-    PullResult,
-    PushResult,
     Status,
 )
 from lynkr_cli.git.policy import GitPolicy
 from lynkr_cli.git.refs import EMPTY_TREE, Range, check_paths, parse_range, resolve_commit
-
-if TYPE_CHECKING:
-    from lynkr_cli.git.notes import ReleaseNotes
-    from lynkr_cli.git.review import Review
-    from lynkr_cli.git.testrun import OutputCallback
 
 # Pinned so a user's diff.noprefix, diff.mnemonicPrefix or diff.external cannot change
 # the shape of what the review parses.
@@ -56,8 +50,8 @@ _OPERATIONS = (
 NOT_A_REPO_HINT = "Run this inside a git working tree (or `git init` one first)."
 
 
-class Repo:
-    """A git working tree. Build it with :meth:`Repo.open`."""
+class Worktree:
+    """A git working tree, read-only but for its index. Build it with :meth:`open`."""
 
     def __init__(self, root: Path, policy: GitPolicy, cwd: Path | None = None) -> None:
         self.root = root
@@ -67,7 +61,7 @@ class Repo:
         self._git_dir: Path | None = None
 
     @classmethod
-    def open(cls, path: Path | str | None = None, policy: GitPolicy | None = None) -> Repo:
+    def open(cls, path: Path | str | None = None, policy: GitPolicy | None = None) -> Self:
         """The working tree containing ``path`` (default: the current directory).
 
         ``policy`` defaults to the effective settings; pass one to use other guards.
@@ -283,58 +277,6 @@ class Repo:
         else:
             self._git("restore", "--staged", *tail)
         return self.status()
-
-    # ------------------------------------------------------------------ guarded
-
-    def commit(
-        self,
-        message: str,
-        *,
-        amend: bool = False,
-        on_output: OutputCallback | None = None,
-        allow_secrets: Sequence[str] = (),
-    ) -> CommitResult:
-        """Commit the index after the policy's checks (secrets, tests when required).
-
-        ``allow_secrets`` holds ``FILE:LINE`` places whose secret finding is not a secret.
-        """
-        from lynkr_cli.git import workflow
-
-        return workflow.commit(
-            self, message, amend=amend, on_output=on_output, allow_secrets=allow_secrets
-        )
-
-    def push(
-        self,
-        remote: str | None = None,
-        branch: str | None = None,
-        *,
-        force_with_lease: bool = False,
-    ) -> PushResult:
-        """Push ``branch`` (default: the current one) after the policy's checks."""
-        from lynkr_cli.git import workflow
-
-        return workflow.push(self, remote, branch, force_with_lease=force_with_lease)
-
-    def pull(self, *, rebase: bool = False) -> PullResult:
-        """Pull the current branch's upstream, by merge (default) or ``rebase``."""
-        from lynkr_cli.git import workflow
-
-        return workflow.pull(self, rebase=rebase)
-
-    # ------------------------------------------------------------------ reports
-
-    def review(self, rev_range: str | None = None, *, staged: bool = False) -> Review:
-        """A deterministic review of a range, the staged changes, or all uncommitted ones."""
-        from lynkr_cli.git.review import review_repo
-
-        return review_repo(self, rev_range, staged=staged)
-
-    def release_notes(self, rev_range: str | None = None) -> ReleaseNotes:
-        """Release notes for ``rev_range`` (default: last tag..HEAD)."""
-        from lynkr_cli.git.notes import release_notes
-
-        return release_notes(self, rev_range)
 
 
 def _not_a_repo(start: Path, result: GitResult) -> GitError:

@@ -17,7 +17,7 @@ from lynkr_cli.git.models import Diff, FileStat, Record
 from lynkr_cli.git.secrets import SecretFinding, scan
 
 if TYPE_CHECKING:
-    from lynkr_cli.git.repo import Repo
+    from lynkr_cli.git.repo import Worktree
 
 
 @dataclass(frozen=True)
@@ -60,7 +60,7 @@ class Review(Record):
     llm: dict[str, Any] | None = field(default=None)
 
 
-def review_repo(repo: Repo, rev_range: str | None = None, *, staged: bool = False) -> Review:
+def review_repo(repo: Worktree, rev_range: str | None = None, *, staged: bool = False) -> Review:
     """Review a range (``A..B``; a single revision means ``REV..HEAD``), or local changes."""
     if rev_range is not None and staged:
         raise UsageError("give a RANGE or --staged, not both")

@@ -1,6 +1,6 @@
 """Commit, push and pull: each asks the policy first, then runs git.
 
-These are reached through :class:`lynkr_cli.git.repo.Repo` methods; they are
+These are reached through :class:`lynkr_cli.git.repo.Worktree` methods; they are
 the only places lynkr writes history or talks to a remote.
 """
 
@@ -15,13 +15,13 @@ from lynkr_cli.git.gitproc import NETWORK_TIMEOUT, GitResult, failure
 from lynkr_cli.git.models import CommitResult, FileStat, PullResult, PushResult, TestRun
 from lynkr_cli.git.policy import TestsFailed
 from lynkr_cli.git.refs import check_branch_name, check_remote
-from lynkr_cli.git.repo import Repo
+from lynkr_cli.git.repo import Worktree
 from lynkr_cli.git.secrets import SecretFinding, scan
 from lynkr_cli.git.testrun import OutputCallback, run_tests
 
 
 def commit(
-    repo: Repo,
+    repo: Worktree,
     message: str,
     *,
     amend: bool = False,
@@ -43,7 +43,7 @@ def commit(
             hint="Stage changes first with `lynkr git stage PATHS` (or `--all`).",
             exit_code=ExitCode.GIT_NOTHING_TO_COMMIT,
         )
-    if repo.policy.block_secrets:
+    if repo.policy.settings.git_block_secrets:
         repo.policy.check_secrets(staged_secrets(repo), allow_secrets)
     tests = _run_required_tests(repo, on_output)
     args = ["commit", "--quiet", "--file=-", "--cleanup=whitespace"]
@@ -57,25 +57,25 @@ def commit(
     return _commit_result(repo, branch, amend, tests)
 
 
-def staged_secrets(repo: Repo) -> list[SecretFinding]:
+def staged_secrets(repo: Worktree) -> list[SecretFinding]:
     """What `lynkr git review --staged` reports as secrets, from the same detectors."""
     patches = parse_patch(repo.diff(staged=True).patch)
     return [finding for p in patches for finding in scan(p.path, p.added)]
 
 
-def _run_required_tests(repo: Repo, on_output: OutputCallback | None) -> TestRun | None:
+def _run_required_tests(repo: Worktree, on_output: OutputCallback | None) -> TestRun | None:
     command = repo.policy.tests_command(repo.root)
     if command is None:
         return None
     if on_output is not None:
         on_output(f"running tests ({command.source}): {' '.join(command.argv)}")
-    run = run_tests(command, repo.root, repo.policy.test_timeout, on_output)
+    run = run_tests(command, repo.root, repo.policy.settings.test_timeout, on_output)
     if not run.passed:
         raise TestsFailed(run)
     return run
 
 
-def _commit_result(repo: Repo, branch: str, amend: bool, tests: TestRun | None) -> CommitResult:
+def _commit_result(repo: Worktree, branch: str, amend: bool, tests: TestRun | None) -> CommitResult:
     sha = repo._git("rev-parse", "HEAD").stdout.strip()
     commit = repo.commits([sha], limit=1)[0]
     stats = repo._git(
@@ -105,7 +105,7 @@ def conflict_error(paths: list[str], hint: str) -> GitError:
 
 
 def push(
-    repo: Repo, remote: str | None, branch: str | None, *, force_with_lease: bool = False
+    repo: Worktree, remote: str | None, branch: str | None, *, force_with_lease: bool = False
 ) -> PushResult:
     repo.policy.check_push_enabled()
     local = check_branch_name(repo.root, branch) if branch else repo.current_branch()
@@ -137,7 +137,7 @@ def push(
     )
 
 
-def _push_target(repo: Repo, local: str, remote: str | None) -> tuple[str, str, bool]:
+def _push_target(repo: Worktree, local: str, remote: str | None) -> tuple[str, str, bool]:
     """(remote, remote branch, whether to record it as the upstream)."""
     upstream_remote = repo.config(f"branch.{local}.remote")
     merge = repo.config(f"branch.{local}.merge")
@@ -157,7 +157,7 @@ def _push_target(repo: Repo, local: str, remote: str | None) -> tuple[str, str, 
 
 
 def _push_result(
-    repo: Repo,
+    repo: Worktree,
     *,
     result: GitResult,
     remote: str,
@@ -213,7 +213,7 @@ def _rejected(remote: str, target: str, summary: str) -> GitError:
 # --------------------------------------------------------------------------- pull
 
 
-def pull(repo: Repo, *, rebase: bool = False) -> PullResult:
+def pull(repo: Worktree, *, rebase: bool = False) -> PullResult:
     repo.policy.check_pull()
     local = repo.current_branch()
     upstream = repo.upstream(local)
@@ -246,7 +246,7 @@ def pull(repo: Repo, *, rebase: bool = False) -> PullResult:
     )
 
 
-def _changed(repo: Repo, old: str | None, new: str | None) -> list[FileStat]:
+def _changed(repo: Worktree, old: str | None, new: str | None) -> list[FileStat]:
     if old is None or new is None or old == new:
         return []
     out = repo._git("diff", "--numstat", "-z", "-M", old, new, "--").stdout

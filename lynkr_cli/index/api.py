@@ -16,6 +16,8 @@ otherwise) and returns plain JSON-ready data. Nothing here prints.
 - :func:`hints` ``(root)``: dependencies, frameworks, commands, conventions.
 - :func:`stats` ``(root)``: counts, language mix, skips, problems.
 - :func:`public_symbols` ``(root, path)``: the stored top-level definitions of one file.
+- :func:`grammar_modules` ``() -> {distribution: module}``: the tree-sitter grammar wheels
+  the parsed languages need (``lynkr doctor`` checks they are installed).
 
 Lookups raise :class:`~lynkr_cli.errors.NotFoundError` when there is no index yet
 (call :func:`ensure_index` first); symbols are dicts with ``name, kind, path, line,
@@ -252,6 +254,13 @@ def discovered_commands(root: Path | str) -> dict[str, list[str]]:
     base = Path(root).resolve()
     found = discover(base)
     return discover_commands(base, [*found.files, *found.skipped])
+
+
+def grammar_modules() -> dict[str, str]:
+    """The grammar wheels parsing needs, ``{distribution: import name}`` (none is imported)."""
+    from lynkr_cli.index.languages import PARSED
+
+    return {spec.package: spec.module for spec in PARSED.values()}
 
 
 class _closing:

@@ -121,7 +121,7 @@ def create_schema(conn: sqlite3.Connection) -> None:
 
 
 def create_indexes(conn: sqlite3.Connection) -> None:
-    for statement in db._statements(INDEXES):
+    for statement in db.statements(INDEXES):
         conn.execute(statement)
 
 

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from lynkr_cli.logs import get_logger, redact_text
 from lynkr_cli.mcp import client
 from lynkr_cli.mcp.manifests import ServerConfig, discover
-from lynkr_cli.serve.tools.toolbox import McpTool
+from lynkr_cli.mcp.tools import McpTool
 from lynkr_cli.settings import Settings
 
 if TYPE_CHECKING:

@@ -19,7 +19,7 @@ from lynkr_cli import hookimpl
 from lynkr_cli.registry import CheckResult, DoctorCheck
 
 if TYPE_CHECKING:
-    from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.doctor.api import Context
 
 
 def unread_vars(ctx: Context) -> CheckResult:

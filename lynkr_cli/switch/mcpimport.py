@@ -42,7 +42,7 @@ class ImportResult:
 
 def from_config(name: str, raw: Mapping[str, Any], source: str) -> McpServer:
     """A Claude Code / Claude Desktop / cc-switch entry as a store server."""
-    from lynkr_cli.mcp.manifests import parse_server
+    from lynkr_cli.mcp.api import parse_server
 
     return _stored(parse_server(name, raw, source))  # raises ValueError when unusable
 
@@ -63,7 +63,7 @@ def _stored(parsed: Any) -> McpServer:
 
 def discovered(cwd: Path | None = None) -> tuple[list[Found], list[str]]:
     """Every server ``lynkr mcp list`` would show, with ``${VAR}`` references kept."""
-    from lynkr_cli.mcp.manifests import discover
+    from lynkr_cli.mcp.api import discover
     from lynkr_cli.settings import get_settings
 
     found = discover(get_settings(), cwd, expand=False)

@@ -40,7 +40,7 @@ class Target:
 
 
 def desktop_config_path() -> Path:
-    from lynkr_cli.mcp.manifests import desktop_config_path as where
+    from lynkr_cli.mcp.api import desktop_config_path as where
 
     return where()
 

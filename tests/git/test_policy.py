@@ -82,3 +82,28 @@ def test_discovery_never_raises(tmp_path):
     command, why = discovered_test_command(tmp_path)
     assert command is None or isinstance(command, list)
     assert why
+
+
+def test_git_policy_reads_the_settings_section_it_wraps():
+    """One declaration: GitPolicy holds a PolicySettings, POLICY_FIELDS are its git_* fields."""
+    from lynkr_cli.git.policy import POLICY_FIELDS
+
+    settings = PolicySettings(git_allow_push=True, git_protected_branches="main,release/*")
+    policy = GitPolicy(settings)
+    assert policy.settings is settings
+    assert policy.is_protected("release/1.0")
+    policy.check_push("feature", force=False)
+    assert (
+        *(f for f in PolicySettings.model_fields if f.startswith("git_")),
+        "test_timeout",
+    ) == POLICY_FIELDS
+
+
+def test_git_policy_keywords_are_validated_settings():
+    assert GitPolicy(allow_push=True) == GitPolicy(git_allow_push=True)
+    assert GitPolicy(allow_push=True).replace(allow_push=False) == GitPolicy()
+    assert GitPolicy(protected_branches="a, b").settings.git_protected_branches == ["a", "b"]
+    with pytest.raises(TypeError, match="no setting 'allow_everything'"):
+        GitPolicy(allow_everything=True)
+    with pytest.raises(ValueError, match="test_timeout"):
+        GitPolicy(test_timeout=0)

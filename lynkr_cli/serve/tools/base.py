@@ -10,15 +10,38 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.errors import UsageError
+from lynkr_cli.registry import ToolPolicy, ToolSpec
 
 if TYPE_CHECKING:  # the settings model costs ~100 ms to import; `lynkr --help` never needs it
     from lynkr_cli.settings import Settings
+
+Run = Callable[[dict[str, Any], "ToolContext"], Awaitable[Any]]
+STR = {"type": "string"}
+INT = {"type": "integer"}
+BOOL = {"type": "boolean"}
+
+
+def schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    """A JSON-schema object for a tool input."""
+    return {"type": "object", "properties": properties, "required": required or []}
+
+
+def spec(name: str, description: str, props: dict[str, Any], required: list[str],  # noqa: PLR0917
+         policy: ToolPolicy, run: Run) -> ToolSpec:  # fmt: skip
+    return ToolSpec(name, description, schema(props, required), policy, run)
+
+
+def described(text: str, kind: dict[str, Any] = STR) -> dict[str, Any]:
+    """A property schema of ``kind`` with a description."""
+    return {**kind, "description": text}
+
 
 # A tool result is sent to the model on every later step; keep it to a sane size.
 MAX_RESULT_CHARS = 60_000

@@ -8,34 +8,20 @@ live in :mod:`lynkr_cli.serve.tools.devtools` and call the ``lynkr git`` /
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 from lynkr_cli import hookimpl
-from lynkr_cli.registry import ToolPolicy, ToolSpec
-from lynkr_cli.serve.tools.base import ToolContext, arg_int, arg_str
-
-Run = Callable[[dict[str, Any], ToolContext], Awaitable[Any]]
-
-
-def schema(properties: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
-    """A JSON-schema object for a tool input."""
-    return {"type": "object", "properties": properties, "required": required or []}
-
-
-def spec(name: str, description: str, props: dict[str, Any], required: list[str],  # noqa: PLR0917
-         policy: ToolPolicy, run: Run) -> ToolSpec:  # fmt: skip
-    return ToolSpec(name, description, schema(props, required), policy, run)
-
-
-STR = {"type": "string"}
-INT = {"type": "integer"}
-BOOL = {"type": "boolean"}
-
-
-def _d(text: str, kind: dict[str, Any] = STR) -> dict[str, Any]:
-    return {**kind, "description": text}
-
+from lynkr_cli.registry import ToolSpec
+from lynkr_cli.serve.tools.base import (
+    BOOL,
+    INT,
+    ToolContext,
+    arg_int,
+    arg_str,
+    spec,
+)
+from lynkr_cli.serve.tools.base import described as _d  # short: the spec tables below
 
 # --------------------------------------------------------------------------- files
 
@@ -96,7 +82,7 @@ def _task_id(args: dict[str, Any]) -> int:
 
 
 async def _tasks_list(args: dict[str, Any], ctx: ToolContext) -> Any:
-    from lynkr_cli.tasks import store
+    from lynkr_cli.tasks import api as tasks
 
     status = arg_str(args, "status", "open")
     chosen: Any = None if status == "all" else status
@@ -104,27 +90,27 @@ async def _tasks_list(args: dict[str, Any], ctx: ToolContext) -> Any:
         from lynkr_cli.errors import UsageError
 
         raise UsageError("status must be 'open', 'done' or 'all'")
-    return [_brief(t) for t in store.list_tasks(ctx.root, chosen)]
+    return [_brief(t) for t in tasks.list_tasks(ctx.root, chosen)]
 
 
 async def _tasks_add(args: dict[str, Any], ctx: ToolContext) -> Any:
-    from lynkr_cli.tasks import store
+    from lynkr_cli.tasks import api as tasks
 
-    return _brief(store.add(ctx.root, arg_str(args, "title"), arg_str(args, "notes", "")))
+    return _brief(tasks.add(ctx.root, arg_str(args, "title"), arg_str(args, "notes", "")))
 
 
 async def _tasks_done(args: dict[str, Any], ctx: ToolContext) -> Any:
-    from lynkr_cli.tasks import store
+    from lynkr_cli.tasks import api as tasks
 
-    return _brief(store.done(ctx.root, _task_id(args)))
+    return _brief(tasks.done(ctx.root, _task_id(args)))
 
 
 async def _tasks_edit(args: dict[str, Any], ctx: ToolContext) -> Any:
-    from lynkr_cli.tasks import store
+    from lynkr_cli.tasks import api as tasks
 
     title = args.get("title")
     notes = args.get("notes")
-    task = store.edit(ctx.root, _task_id(args), title=None if title is None else str(title),
+    task = tasks.edit(ctx.root, _task_id(args), title=None if title is None else str(title),
                       notes=None if notes is None else str(notes))  # fmt: skip
     return _brief(task)
 

@@ -15,7 +15,17 @@ import asyncio
 from typing import Any
 
 from lynkr_cli.registry import ToolSpec
-from lynkr_cli.serve.tools.base import ToolContext, arg_bool, arg_int, arg_str
+from lynkr_cli.serve.tools.base import (
+    BOOL,
+    INT,
+    STR,
+    ToolContext,
+    arg_bool,
+    arg_int,
+    arg_str,
+    spec,
+)
+from lynkr_cli.serve.tools.base import described as _d  # short: the spec tables below
 from lynkr_cli.serve.tools.workspace import confine, relative
 
 MAX_PATCH_CHARS = 40_000
@@ -79,21 +89,10 @@ def _review(args: dict[str, Any], ctx: ToolContext) -> Any:
 
 
 def _run_tests(args: dict[str, Any], ctx: ToolContext) -> Any:
-    import dataclasses
-
-    from lynkr_cli.errors import NotFoundError
-    from lynkr_cli.git.api import GitPolicy
-    from lynkr_cli.git.testrun import run_tests
+    from lynkr_cli.git.api import GitPolicy, run_project_tests
 
     # The same resolution as the pre-commit test run: explicit command, else discovered.
-    policy = dataclasses.replace(GitPolicy.from_settings(ctx.settings.policy), require_tests=True)
-    command = policy.tests_command(ctx.root)
-    if command is None:
-        raise NotFoundError(
-            "no test command found for this workspace",
-            hint="Set POLICY_GIT_TEST_COMMAND, e.g. 'pytest -q'.",
-        )
-    return run_tests(command, ctx.root, ctx.settings.policy.test_timeout).to_dict()
+    return run_project_tests(ctx.root, GitPolicy(ctx.settings.policy)).to_dict()
 
 
 def _json(value: Any) -> str:
@@ -126,8 +125,6 @@ def _index(name: str) -> Any:
 
 
 def dev_tools() -> list[ToolSpec]:
-    from lynkr_cli.serve.tools.builtin import BOOL, INT, STR, _d, spec
-
     rng = _d("A revision range like 'main..HEAD' or 'HEAD~3..HEAD'.")
     paths = {"type": "array", "items": STR, "description": "Limit to these paths."}
     return [

@@ -9,10 +9,9 @@ call never raises: every failure becomes an ``is_error`` result the model can re
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.errors import LynkrError
 from lynkr_cli.logs import get_logger
@@ -20,24 +19,10 @@ from lynkr_cli.registry import ToolSpec
 from lynkr_cli.serve.tools.base import ToolContext, result_text, truncate
 from lynkr_cli.settings import Settings
 
+if TYPE_CHECKING:
+    from lynkr_cli.mcp.api import McpTool
+
 McpCall = Callable[[str, str, dict[str, Any]], Awaitable[tuple[str, bool]]]
-MCP_PREFIX = "mcp__"
-_NAME_OK = re.compile(r"[^a-zA-Z0-9_-]")
-
-
-@dataclass(frozen=True)
-class McpTool:
-    """One MCP server tool as the model sees it."""
-
-    server: str
-    tool: str
-    description: str
-    input_schema: dict[str, Any]
-
-    @property
-    def name(self) -> str:
-        # Anthropic tool names allow [a-zA-Z0-9_-]{1,128}; MCP names are freer.
-        return _NAME_OK.sub("_", f"{MCP_PREFIX}{self.server}__{self.tool}")[:128]
 
 
 @dataclass
@@ -127,14 +112,14 @@ async def build_toolbox(settings: Settings, ctx: ToolContext | None = None) -> T
 
     ctx = ctx or ToolContext(settings, workspace_root(settings))
     box = registry_toolbox(settings, ctx)
-    from lynkr_cli.mcp import pool
+    from lynkr_cli.mcp.api import gateway_pool
 
-    gateway_pool = pool.get_pool(settings, ctx.root)
+    servers = gateway_pool(settings, ctx.root)
     try:
-        if gateway_pool.configured():
-            for tool in await gateway_pool.list_tools():
+        if servers.configured():
+            for tool in await servers.list_tools():
                 box.mcp_tools[tool.name] = tool
-            box.mcp_call = gateway_pool.call
+            box.mcp_call = servers.call
     except Exception as exc:  # MCP trouble never fails the request: its tools are just missing
         get_logger("lynkr.tools").warning("mcp.unavailable", error=repr(exc))
     return box
