@@ -4,7 +4,8 @@
   (``example.com``, ``.test``, ``.invalid``, ``.local``, ``localhost``) or a "TLD" that
   is a file extension (``icon@2x.png``).
 - ``phone``: international numbers written with ``+`` (and the North American
-  ``(415) 555-0132``), that libphonenumber calls valid for their country. National
+  ``(415) 555-2671``), that libphonenumber calls valid for their country, outside the
+  ranges reserved for fiction (NANP 555-0100..0199, Ofcom's drama numbers). National
   forms without ``+`` (``020 7946 0958``) are ambiguous without the country and look
   like any run of digits, so they are not looked for.
 - ``credit_card``: 13-19 digits, ungrouped or in the printed groups (4-4-4-4, 4-6-5),
@@ -90,12 +91,26 @@ def phone(ctx: Context, start: int, _end: int) -> Verdict:
     return [Span("phone", start, match.end())], match.end()
 
 
+# Ranges reserved for fiction and documentation: NANP 555-0100..0199, Ofcom's drama numbers.
+_FICTIONAL = {
+    1: re.compile(r"[2-9][0-9]{2}55501[0-9]{2}"),
+    44: re.compile(
+        r"(?:2079460|1134960|1144960|1154960|1164960|1174960|1184960|1214960|1314960|1414960"
+        r"|1514960|1614960|2896496|2920180|1632960|7700900|8081570|9098790|3069990)"
+    ),
+}
+
+
 def _valid_phone(text: str, region: str | None) -> bool:
     import phonenumbers
 
     try:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
+        return False
+    fiction = _FICTIONAL.get(number.country_code)
+    national = phonenumbers.national_significant_number(number)
+    if fiction is not None and fiction.match(national):
         return False
     return bool(phonenumbers.is_valid_number(number))
 
