@@ -33,7 +33,7 @@ from functools import lru_cache
 from typing import Any
 
 from lynkr_cli.guard.collect import collect
-from lynkr_cli.guard.engine import candidate_regex, find_spans
+from lynkr_cli.guard.engine import candidates, find_spans
 from lynkr_cli.guard.kinds import DEFAULT_KINDS, MODES, Mode, resolve_kinds
 from lynkr_cli.guard.redact import Finding, findings, placeholder, redacted_body
 
@@ -48,9 +48,14 @@ class GuardResult:
     findings: tuple[Finding, ...]
     body: Mapping[str, Any]
     changed: bool = False
+    # False when the request held too many candidates to check them all (MAX_COST): then
+    # "redact" and "block" refuse it rather than send what was not checked.
+    complete: bool = True
 
     @property
     def blocked(self) -> bool:
+        if not self.complete and self.mode in ("redact", "block"):
+            return True
         return self.mode == "block" and any(not f.signed for f in self.findings)
 
     def counts(self) -> dict[str, int]:
@@ -62,6 +67,12 @@ class GuardResult:
 
     def message(self) -> str:
         """Why a blocked request was refused: each kind and where, never a value."""
+        if not self.complete:
+            return (
+                "lynkr's guard refused this request: it holds more strings shaped like secrets "
+                "or personal data than the guard checks in one request, so it was not sent "
+                "unchecked. Send less at once (in Claude Code, /compact or /clear)."
+            )
         acted = [f for f in self.findings if not f.signed]
         shown = [
             f"{f.kind} at {f.location}" + (f" (x{f.count})" if f.count > 1 else "")
@@ -80,6 +91,7 @@ class GuardResult:
             "mode": self.mode,
             "blocked": self.blocked,
             "changed": self.changed,
+            "complete": self.complete,
             "counts": self.counts(),
             "findings": [f.to_dict() for f in self.findings],
         }
@@ -95,12 +107,12 @@ def scan(
         return GuardResult(mode, (), body)
     chosen = _kinds(frozenset(kinds))
     texts = collect(body)  # type: ignore[arg-type]
-    spans = find_spans(texts, chosen)
+    spans, complete = find_spans(texts, chosen)
     if not spans:
-        return GuardResult(mode, (), body)
-    found = tuple(findings(texts, spans, redacting=mode == "redact"))
-    if mode != "redact":
-        return GuardResult(mode, found, body)
+        return GuardResult(mode, (), body, complete=complete)
+    found = tuple(findings(texts, spans, redacting=mode == "redact" and complete))
+    if mode != "redact" or not complete:
+        return GuardResult(mode, found, body, complete=complete)
     new = redacted_body(body, texts, spans)  # type: ignore[arg-type]
     return GuardResult(mode, found, new, changed=new is not body)
 
@@ -112,5 +124,5 @@ def _kinds(names: frozenset[str]) -> frozenset[str]:
 
 def warm(kinds: Iterable[str] = DEFAULT_KINDS) -> None:
     """Compile the detectors and load the phone metadata now, not on a request (startup)."""
-    candidate_regex(_kinds(frozenset(kinds)))
+    candidates(_kinds(frozenset(kinds)))
     import phonenumbers  # noqa: F401

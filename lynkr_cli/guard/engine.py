@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from functools import lru_cache
-from typing import Any
 
 from lynkr_cli.guard import pii, secrets
 from lynkr_cli.guard.collect import Texts
@@ -75,42 +74,95 @@ CANDIDATES: dict[str, tuple[str, tuple[str, ...], Verifier]] = {
 _RANK = {kind: i for i, kind in enumerate(ALL_KINDS)}
 
 
-@lru_cache(maxsize=32)
-def candidate_regex(kinds: frozenset[str]) -> tuple[Any, tuple[Verifier, ...]]:
-    """One regex over the candidates of ``kinds``; group ``i + 1`` calls ``verifiers[i]``."""
-    chosen = [(p, v) for p, ks, v in CANDIDATES.values() if kinds.intersection(ks)]
-    if not chosen:
-        return None, ()
-    source = "|".join(f"({pattern})" for pattern, _ in chosen).encode()
-    return _compile(source), tuple(v for _, v in chosen)
+class Candidates:
+    """The combined candidate regex of some kinds: ``next(data, pos)`` finds the next one.
+
+    RE2 finds where a candidate is (no capture groups: the cheapest mode of its DFA); the
+    same pattern, anchored there in Python's ``re``, says which alternative it is. Both
+    pick the first alternative that matches at the leftmost offset, so they agree.
+    """
+
+    def __init__(self, patterns: list[str], verifiers: tuple[Verifier, ...]) -> None:
+        source = "|".join(f"({p})" for p in patterns).encode()
+        self.verifiers = verifiers
+        self._which = re.compile(source)
+        self._find = _re2_finder(source)
+
+    def next(self, data: bytes, pos: int) -> tuple[int, int, Verifier] | None:
+        if self._find is None:
+            match = self._which.search(data, pos)
+            if match is None:
+                return None
+            start, end, which = match.start(), match.end(), match.lastindex
+        else:
+            start, end = self._find(data, pos, len(data))
+            if start < 0:
+                return None
+            anchored = self._which.match(data, start, end)
+            if anchored is None:  # cannot happen (same pattern); never loop on it
+                return start, start + 1, _skip
+            which = anchored.lastindex
+        return start, end, self.verifiers[(which or 1) - 1]
 
 
-def _compile(source: bytes) -> Any:
+def _skip(ctx: Context, start: int, end: int) -> Verdict:
+    return [], start + 1
+
+
+def _re2_finder(source: bytes) -> Callable[[bytes, int, int], tuple[int, int]] | None:
+    """RE2's search, as ``find(data, pos, end) -> (start, end)`` (-1 when none), or None."""
     try:
         import re2
-    except ImportError:  # no wheel for this platform: same patterns, slower engine
-        return re.compile(source)
+    except ImportError:  # no wheel for this platform: Python's re does it all, slower
+        return None
     options = re2.Options()
-    options.max_mem = 64 << 20  # room for the DFA of ~20 alternatives on large bodies
-    return re2.compile(source, options)
+    options.never_capture = True
+    options.max_mem = 64 << 20  # DFA room for ~20 alternatives over large bodies
+    compiled = re2.compile(source, options)
+    raw = getattr(compiled, "_regexp", None)
+    if raw is None or not hasattr(raw, "Match"):  # the binding changed: its public API
+        return lambda data, pos, end: (
+            (m.start(), m.end()) if (m := compiled.search(data, pos, end)) else (-1, -1)
+        )
+    unanchored = getattr(re2, "_Anchor").UNANCHORED  # noqa: B009 (not in the stubs)
+    return lambda data, pos, end: raw.Match(unanchored, data, pos, end)[0]
 
 
-def find_spans(texts: Texts, kinds: frozenset[str]) -> list[Span]:
-    """Every confirmed finding of ``kinds`` in ``texts``, overlaps resolved, in order."""
-    regex, verifiers = candidate_regex(kinds)
-    if regex is None or not texts.parts:
-        return []
+@lru_cache(maxsize=32)
+def candidates(kinds: frozenset[str]) -> Candidates | None:
+    """The candidates of ``kinds``, compiled once per set of kinds."""
+    chosen = [(p, v) for p, ks, v in CANDIDATES.values() if kinds.intersection(ks)]
+    if not chosen:
+        return None
+    return Candidates([p for p, _ in chosen], tuple(v for _, v in chosen))
+
+
+# The checks one request may cost (each candidate 1, a phone number PHONE_COST): ~0.1 s.
+# A request past it is abnormal (tens of thousands of addresses or key-shaped strings):
+# the scan stops and says it is incomplete, and the caller fails closed.
+MAX_COST = 20_000
+
+
+def find_spans(texts: Texts, kinds: frozenset[str]) -> tuple[list[Span], bool]:
+    """Every confirmed finding of ``kinds`` in ``texts``, overlaps resolved, in order, and
+    whether the scan completed (False: it stopped at :data:`MAX_COST`)."""
+    found = candidates(kinds)
+    if found is None or not texts.parts:
+        return [], True
     joined = texts.joined()
     data = joined.encode("ascii", "replace")  # one byte per character
     ctx = Context(texts, joined, data, kinds)
     spans: list[Span] = []
     pos = 0
-    while (match := regex.search(data, pos)) is not None:
-        start = match.start()
-        found, resume = verifiers[match.lastindex - 1](ctx, start, match.end())
-        spans += (s for s in found if s.kind in kinds)
+    while (candidate := found.next(data, pos)) is not None:
+        ctx.cost += 1
+        if ctx.cost > MAX_COST:
+            return _resolve(spans), False
+        start, end, verify = candidate
+        confirmed, resume = verify(ctx, start, end)
+        spans += (s for s in confirmed if s.kind in kinds)
         pos = max(resume, start + 1)
-    return _resolve(spans)
+    return _resolve(spans), True
 
 
 def _resolve(spans: list[Span]) -> list[Span]:

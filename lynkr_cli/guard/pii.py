@@ -28,8 +28,7 @@ _WORD = re.compile(r"[A-Za-z0-9_]")
 
 # --------------------------------------------------------------------------- email
 
-_USERINFO = re.compile(r"//[^\s/@]*:\Z")  # a URL's user:password@, not an address
-_LOCAL = re.compile(r"[A-Za-z0-9._%+\-]{1,64}\Z")
+_LOCAL_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._%+-"
 _DOMAIN = re.compile(
     r"(?:[A-Za-z0-9](?:[A-Za-z0-9\-]{0,61}[A-Za-z0-9])?\.){1,8}(?P<tld>[A-Za-z]{2,24})"
     r"(?![A-Za-z0-9\-]|\.[A-Za-z0-9])"
@@ -47,28 +46,39 @@ _FILE_TLDS = frozenset({
     "exe", "dll", "so", "dylib", "bin", "log", "csv", "tsv", "xml", "sql", "sh", "bash", "zsh",
     "ps1", "bat",
 })  # fmt: skip
+_NOT_TLDS = _RESERVED_TLDS | _FILE_TLDS
 
 
 def email(ctx: Context, start: int, _end: int) -> Verdict:
-    at = ctx.joined.find("@", start, start + 2)
+    joined = ctx.joined
+    at = joined.find("@", start, start + 2)
     floor = ctx.start_of(at)
-    local = _LOCAL.search(ctx.joined, max(floor, at - 64), at)
-    domain = _DOMAIN.match(ctx.joined, at + 1, ctx.limit(at))
-    if local is None or domain is None:
+    window = joined[max(floor, at - 65) : at]
+    size = len(window) - len(window.rstrip(_LOCAL_CHARS))
+    domain = _DOMAIN.match(joined, at + 1, ctx.limit(at))
+    if not 0 < size <= 64 or domain is None:
         return [], at + 1
-    name, host = local[0].lstrip("._%+-"), domain[0].lower()
+    name, host = window[-size:].lstrip("._%+-"), domain[0].lower()
     begin = at - len(name)
     if (
         not name
-        or _USERINFO.search(ctx.joined, max(floor, begin - 256), begin) is not None
         or name.endswith(".")
         or ".." in name
         or name.lower() in _NO_PERSON
         or host.endswith(_RESERVED)
-        or domain["tld"].lower() in _RESERVED_TLDS | _FILE_TLDS
+        or domain["tld"].lower() in _NOT_TLDS
+        or _in_url_userinfo(joined, floor, begin)
     ):
         return [], domain.end()
     return [Span("email", begin, domain.end())], domain.end()
+
+
+def _in_url_userinfo(joined: str, floor: int, begin: int) -> bool:
+    """``http://user:pass@host``: the ``pass@host`` is a URL's credentials, not an address."""
+    if begin <= floor or joined[begin - 1] != ":":
+        return False
+    token = joined[max(floor, begin - 256) : begin - 1].rsplit(None, 1)[-1:]
+    return bool(token) and "//" in token[0] and "@" not in token[0].rpartition("//")[2]
 
 
 # --------------------------------------------------------------------------- phone
@@ -86,11 +96,13 @@ def phone(ctx: Context, start: int, _end: int) -> Verdict:
     digits = sum(c.isdigit() for c in text)
     if not 8 <= digits <= 15 or text.count("(") != text.count(")"):
         return [], match.end()
+    ctx.cost += PHONE_COST
     if not _valid_phone(text, "US" if nanp else None):
         return [], match.end()
     return [Span("phone", start, match.end())], match.end()
 
 
+PHONE_COST = 20  # a libphonenumber check costs about as much as 20 other candidates
 # Ranges reserved for fiction and documentation: NANP 555-0100..0199, Ofcom's drama numbers.
 _FICTIONAL = {
     1: re.compile(r"[2-9][0-9]{2}55501[0-9]{2}"),
@@ -108,7 +120,7 @@ def _valid_phone(text: str, region: str | None) -> bool:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return False
-    fiction = _FICTIONAL.get(number.country_code)
+    fiction = _FICTIONAL.get(number.country_code or 0)
     national = phonenumbers.national_significant_number(number)
     if fiction is not None and fiction.match(national):
         return False
@@ -124,7 +136,8 @@ _CARD_FORMS = re.compile(
 )
 _DIGIT_RUN = re.compile(r"[0-9](?:[ \-]?[0-9])*")
 _GROUP_GAP = re.compile(r"[ \-]")
-_MAX_RUN = 64  # a longer run of digit groups is a table of numbers, not a card
+_DIGITS = re.compile(r"[0-9]+")
+_LONGEST_CARD = 23  # 19 digits in groups of four
 # Published test numbers (Stripe, Braintree, Adyen, PayPal docs): no account behind them.
 TEST_CARDS = frozenset({
     "4111111111111111", "4242424242424242", "4012888888881881", "4000056655665556",
@@ -139,18 +152,22 @@ TEST_CARDS = frozenset({
 
 
 def credit_card(ctx: Context, start: int, _end: int) -> Verdict:
-    """A card number filling a run of digits, or one of its digit groups onwards."""
-    run = _DIGIT_RUN.match(ctx.joined, start, ctx.limit(start))
-    stop = run.end() if run is not None else start + 1
-    if run is None or stop - start > _MAX_RUN or _glued_before(ctx, start, ".,-+/$"):
-        return [], stop
-    gaps = [m.start() for m in _GROUP_GAP.finditer(ctx.joined, start, stop)]
-    for begin in [start, *(g + 1 for g in gaps)]:
-        for end in [stop, *(g for g in reversed(gaps) if g > begin)]:
-            form = _CARD_FORMS.fullmatch(ctx.joined, begin, end)
-            if form is not None and _is_card(form[0]) and not _glued_after(ctx, end, ".,"):
-                return [Span("credit_card", begin, end)], stop
-    return [], stop
+    """The longest printed card form starting here; else resume at the next digit group
+    (so in a list of numbers each one is tried, each costing one candidate)."""
+    joined, limit = ctx.joined, ctx.limit(start)
+    digits = _DIGITS.match(joined, start, limit)
+    first = digits.end() if digits is not None else start + 1
+    if _glued_before(ctx, start, ".,-+/$"):
+        return [], first
+    run = _DIGIT_RUN.match(joined, start, min(limit, start + _LONGEST_CARD))
+    if run is None:
+        return [], first
+    ends = [m.start() for m in _GROUP_GAP.finditer(joined, start, run.end())] + [run.end()]
+    for end in reversed(ends):
+        form = _CARD_FORMS.fullmatch(joined, start, end)
+        if form is not None and _is_card(form[0]) and not _glued_after(ctx, end, ".,"):
+            return [Span("credit_card", start, end)], end
+    return [], first
 
 
 def _is_card(text: str) -> bool:

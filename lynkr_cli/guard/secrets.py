@@ -38,7 +38,7 @@ _PEM_BODY = re.compile(
 _BASE64 = re.compile(r"[A-Za-z0-9+/]{16,}={0,2}")
 _MIN_KEY_LINES = 2  # base64 runs of 16+: the smallest PEM key body has several 64-char lines
 _PEM_SPAN = 64 * 1024  # a private key is far shorter: an END further away is not its own
-_ENV_KEY_CHAR = re.compile(r"[A-Z0-9_]")
+_ENV_KEY_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 _ENV_ASSIGN = re.compile(
     r"(?P<key>[A-Z][A-Z0-9_]*)[ \t]*=[ \t]*(?:(?P<q>['\"])(?P<quoted>[^'\"\s]{8,}?)(?P=q)"
     r"|(?P<value>[^\s'\"`#;,(){}\[\]]{8,})(?=$|[\s;,)\]}]))"
@@ -60,15 +60,17 @@ _ENV_MIN_ENTROPY = 3.0
 _IDENTIFIER = re.compile(r"[A-Z_=.\-]+|[a-z_=.\-]+")
 
 
-_RUNS = ("0123456789", "abcdefghijklmnopqrstuvwxyz")
+# An ascending run of 8 (``01234567``, ``abcdefgh``): a value typed by hand, not a key.
+_RUN = re.compile(
+    "|".join(run[i : i + 8] for run in ("0123456789", "abcdefghijklmnopqrstuvwxyz")
+             for i in range(len(run) - 7)),
+    re.IGNORECASE,
+)  # fmt: skip
 
 
 def is_example(value: str) -> bool:
     """A documented example (``…EXAMPLE``) or an obvious fake (``0123456789abcdef``)."""
-    lowered = value.lower()
-    return "example" in lowered or any(
-        run[i : i + 8] in lowered for run in _RUNS for i in range(len(run) - 7)
-    )
+    return "example" in value.lower() or _RUN.search(value) is not None
 
 
 def token(kind: str) -> Callable[[Context, int, int], Verdict]:
@@ -166,10 +168,9 @@ def _secret_value(value: str, min_entropy: float = MIN_ENTROPY) -> bool:
 
 def _env_assignment(ctx: Context, start: int, limit: int) -> list[Span]:
     """``[export ]KEY=value``: an upper-case key naming a secret, a value that is one."""
-    key_start = start
     floor = ctx.start_of(start)
-    while key_start > floor and _ENV_KEY_CHAR.match(ctx.joined, key_start - 1):
-        key_start -= 1
+    window = ctx.joined[max(floor, start - 128) : start]
+    key_start = start - (len(window) - len(window.rstrip(_ENV_KEY_CHARS)))
     before = ctx.joined[key_start - 1 : key_start] if key_start > floor else ""
     if before and (before.isalnum() or before in "._-$"):
         return []

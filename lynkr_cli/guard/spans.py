@@ -24,6 +24,7 @@ class Context:
     joined: str
     data: bytes
     kinds: frozenset[str]
+    cost: int = 0  # candidates checked so far, weighted (a phone number costs more)
 
     def limit(self, offset: int) -> int:
         """The end of the run of glued texts holding ``offset``: no finding crosses it."""

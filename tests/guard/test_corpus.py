@@ -40,7 +40,9 @@ def history() -> str:
 def spans_of(text: str) -> list[tuple[str, str]]:
     texts = collect(corpus.as_body(text))
     joined = texts.joined()
-    return [(s.kind, joined[s.start : s.end]) for s in find_spans(texts, ALL)]
+    spans, complete = find_spans(texts, ALL)
+    assert complete
+    return [(s.kind, joined[s.start : s.end]) for s in spans]
 
 
 def test_history_stays_under_the_ceiling(history: str) -> None:
