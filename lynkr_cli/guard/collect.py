@@ -33,6 +33,7 @@ SEP = "\n\x00\n"
 # (no copying on every text); :func:`flat` spells it out when a finding needs it.
 Path = tuple[Any, ...]
 _TOOL_USES = frozenset({"tool_use", "server_tool_use"})
+_MAX_DEPTH_SHOWN = 24
 
 
 @dataclass
@@ -180,11 +181,15 @@ def _leaves(texts: Texts, value: Any, path: Path) -> None:
 def flat(path: Path) -> tuple[str | int, ...]:
     """``(("messages", 3, "content"), 1, "text")`` -> ``("messages", 3, "content", 1, "text")``."""
     out: list[str | int] = []
-    for part in path:
-        if isinstance(part, tuple):
-            out.extend(flat(part))
-        else:
+    stack: list[Any] = [iter(path)]
+    while stack:  # iterative: a tool input may nest thousands deep
+        for part in stack[-1]:
+            if isinstance(part, tuple):
+                stack.append(iter(part))
+                break
             out.append(part)
+        else:
+            stack.pop()
     return tuple(out)
 
 
@@ -206,6 +211,8 @@ def location(path: Path) -> str:
         in_input = in_input or part == "input"
     if shown and shown[-1] in ("text", "thinking"):
         shown.pop()
+    if len(shown) > _MAX_DEPTH_SHOWN:  # a deeply nested tool input: say how deep, not where
+        return ".".join(shown[:_MAX_DEPTH_SHOWN]) + f"...({len(shown) - _MAX_DEPTH_SHOWN} more)"
     return ".".join(shown)
 
 

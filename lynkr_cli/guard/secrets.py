@@ -25,9 +25,13 @@ from lynkr_cli.secretscan import (
     shannon_entropy,
 )
 
+# git review's patterns with ASCII classes: a key glued to "é" is still the key, and the
+# candidates (ASCII) and their checks then agree on every boundary.
 _BY_KIND: dict[str, list[re.Pattern[str]]] = {}
 for _entry in SECRET_KINDS:
-    _BY_KIND.setdefault(_entry.kind, []).append(_entry.pattern)
+    _ascii = re.compile(_entry.pattern.pattern, _entry.pattern.flags & ~re.UNICODE | re.ASCII)
+    _BY_KIND.setdefault(_entry.kind, []).append(_ascii)
+_ASSIGNMENT = re.compile(ASSIGNMENT.pattern, ASSIGNMENT.flags & ~re.UNICODE | re.ASCII)
 
 _PEM_END = re.compile(r"-----END (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")
 # Without an END line: the base64 lines, headers and blank lines after BEGIN (a line may
@@ -145,7 +149,7 @@ def assignment(ctx: Context, start: int, end: int) -> Verdict:
     if "aws_secret_key" in ctx.kinds:
         spans += aws_secret(ctx, start, end)[0]
     if ASSIGNMENT_KIND in ctx.kinds:
-        quoted = ASSIGNMENT.match(ctx.joined, start, limit)
+        quoted = _ASSIGNMENT.match(ctx.joined, start, limit)
         if quoted is not None and _secret_value(quoted["value"]):
             spans.append(Span(ASSIGNMENT_KIND, quoted.start("value"), quoted.end("value")))
         spans += _env_assignment(ctx, start, limit)

@@ -97,7 +97,7 @@ def test_a_real_process_reads_stdin_and_writes_stdout(tmp_path: Path) -> None:
     body = json.dumps(user(SECRETS["github_token"][0]))
     proc = subprocess.run(
         [sys.executable, "-m", "lynkr_cli", "guard", "scan", "-", "--mode", "redact", "-o", "-"],
-        input=body, capture_output=True, text=True, timeout=60,
+        input=body, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["messages"][0]["content"].startswith("token [REDACTED:")
