@@ -4,8 +4,9 @@
   (``example.com``, ``.test``, ``.invalid``, ``.local``, ``localhost``) or a "TLD" that
   is a file extension (``icon@2x.png``).
 - ``phone``: international numbers written with ``+`` (and the North American
-  ``(415) 555-2671``), that libphonenumber calls valid for their country, outside the
-  ranges reserved for fiction (NANP 555-0100..0199, Ofcom's drama numbers). National
+  ``(NNN) NNN-NNNN``), that libphonenumber calls valid for their country, outside the
+  ranges reserved for fiction (NANP 555-0100..0199 as in ``(415) 555-0132``, Ofcom's
+  drama numbers). National
   forms without ``+`` (``020 7946 0958``) are ambiguous without the country and look
   like any run of digits, so they are not looked for.
 - ``credit_card``: 13-19 digits, ungrouped or in the printed groups (4-4-4-4, 4-6-5),

@@ -1,6 +1,7 @@
 """The false-positive corpus, built at run time from this checkout (shared with the bench).
 
-- ``git log -p -n 500`` of this repository: code, tests, docs and 40-hex commit ids;
+- ``git log -p -n 500`` of this repository: code, tests, docs and 40-hex commit ids (less
+  the guard's own tests and docs, which hold secret and PII samples on purpose);
 - every ``RECORD`` of the installed packages (``path,sha256=<base64url>,size`` lines);
 - lock files in the formats of pip (``--hash=sha256:``), poetry, uv, Cargo, npm
   (``integrity: sha512-…``) and yarn, written from those packages' names, versions and the
@@ -20,6 +21,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# The guard's own tests and docs hold true positives on purpose: they are not the corpus.
+OWN_SAMPLES = (":(exclude)tests/guard", ":(exclude)tests/security/test_guard_*",
+               ":(exclude)docs/guard.md")  # fmt: skip
+
+
 def git_history(commits: int = 500) -> str | None:
     """``git log -p`` of this checkout, or None without git history (a shallow clone)."""
     try:
@@ -28,7 +34,8 @@ def git_history(commits: int = 500) -> str | None:
             capture_output=True, text=True, timeout=30, check=True,
         ).stdout.strip()  # fmt: skip
         log = subprocess.run(
-            ["git", "-C", str(ROOT), "log", "-p", "--no-color", "-n", str(commits)],
+            ["git", "-C", str(ROOT), "log", "-p", "--no-color", "-n", str(commits), "--", ".",
+             *OWN_SAMPLES],
             capture_output=True, timeout=120, check=True,
         ).stdout.decode("utf-8", "replace")  # fmt: skip
     except (OSError, subprocess.SubprocessError):
