@@ -101,6 +101,8 @@ def _report(result: Any, *, to_stderr: bool) -> None:
         action = "reported (signed thinking: kept)" if f.signed else _ACTION[result.mode]
         table.add_row(escape(f.kind), escape(f.location), str(f.count), action)
     out.print(table)
+    if result.blocked:
+        out.print(f"the gateway answers 400 invalid_request_error: {escape(result.message())}")
 
 
 @guard_app.command("kinds")
