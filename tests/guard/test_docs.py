@@ -32,6 +32,7 @@ def test_every_kind_is_documented() -> None:
 
 
 def test_the_examples_run_as_written(tmp_path: Path) -> None:
+    (tmp_path / "request.json").write_text(_blocks("json")[0])
     first, more = _blocks("sh")
     proc = _run(first, tmp_path)
     assert proc.returncode == 1, proc.stderr  # findings: exit 1
@@ -47,3 +48,12 @@ def test_the_examples_run_as_written(tmp_path: Path) -> None:
     clean = (tmp_path / "clean.json").read_text()
     for line in _blocks("text")[2].strip().splitlines():
         assert line.strip() in clean, line
+
+
+def test_the_python_example_prints_what_it_says() -> None:
+    (code,) = _blocks("python")
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "[REDACTED:email]" in proc.stdout and "{'email': 1}" in proc.stdout
