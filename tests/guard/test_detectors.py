@@ -177,3 +177,18 @@ def test_kind_names_and_groups_resolve() -> None:
 def test_random_prose_has_no_findings() -> None:
     words = [rand("abcdefghijklmnopqrstuvwxyz", n) for n in range(1, 12) for _ in range(200)]
     assert scan(user(" ".join(words))).findings == ()
+
+
+def test_without_re2_python_re_finds_the_same(monkeypatch: pytest.MonkeyPatch) -> None:
+    from lynkr_cli.guard import engine
+
+    text = "\n".join([*(t for t, _ in FOUND.values()), *NOT_FOUND])
+    expected = scan(user(text), mode="redact", kinds=("all",))
+    monkeypatch.setattr(engine, "_re2_finder", lambda source: None)  # no wheel: re only
+    engine.candidates.cache_clear()
+    try:
+        fallback = scan(user(text), mode="redact", kinds=("all",))
+    finally:
+        engine.candidates.cache_clear()
+    assert fallback.findings == expected.findings and fallback.body == expected.body
+    assert {f.kind for f in fallback.findings} == set(ALL_KINDS)
