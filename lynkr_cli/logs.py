@@ -18,9 +18,11 @@ _SECRET_KEY = re.compile(
     r"(api[_-]?key|authorization|token(?!s)|secret|password|passwd|cookie|credential)",
     re.IGNORECASE,
 )
+# A token starts a word: ``sk-`` inside a hash (``sha256=…Vsk-T-9z…``) or a word
+# (``task-notification``) is no key, and masking it would mangle the text around it.
 _SECRET_VALUE = re.compile(
-    r"(Bearer\s+[A-Za-z0-9._~+/=-]{8,}|sk-[A-Za-z0-9_-]{8,}|dapi[a-f0-9]{16,}"
-    r"|gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,})"
+    r"(Bearer\s+[A-Za-z0-9._~+/=-]{8,}|(?<![A-Za-z0-9_+/-])(?:sk-[A-Za-z0-9_-]{8,}"
+    r"|dapi[a-f0-9]{16,}|gh[pousr]_[A-Za-z0-9]{20,}|AKIA[0-9A-Z]{16}|xox[abpr]-[A-Za-z0-9-]{10,}))"
 )
 # The userinfo of a URL with a password: scheme://user:password@host
 _URL_USERINFO = re.compile(r"(?<=://)[^\s/?#@:]*:[^\s/?#@]*@")

@@ -38,6 +38,7 @@ BUILTIN_PLUGINS: tuple[str, ...] = (
     "lynkr_cli.index.command",
     "lynkr_cli.route.command",
     "lynkr_cli.team.command",
+    "lynkr_cli.guard.command",
 )
 
 

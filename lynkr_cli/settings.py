@@ -312,6 +312,23 @@ class TeamSettings(Section):
     metrics_key: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_METRICS_KEY"))
 
 
+def _guard_kinds(value: list[str]) -> list[str]:
+    from lynkr_cli.guard.kinds import resolve_kinds
+
+    resolve_kinds(value)  # ValueError naming the unknown kind
+    return value
+
+
+class GuardSettings(Section):
+    """What the gateway does with secrets and personal data in a request (docs/guard.md)."""
+
+    # LYNKR_GUARD_MODE, LYNKR_GUARD_KINDS (the section's own names)
+    mode: Literal["off", "warn", "redact", "block"] = "warn"
+    kinds: Annotated[CommaList, AfterValidator(_guard_kinds)] = Field(
+        default_factory=lambda: ["secrets", "pii"]
+    )
+
+
 class Settings(BaseModel):
     """Everything lynkr can be told. Build it with :func:`load_settings`.
 
@@ -331,6 +348,7 @@ class Settings(BaseModel):
     gateway: GatewaySettings = Field(default_factory=GatewaySettings)
     routing: RoutingSettings = Field(default_factory=RoutingSettings)
     team: TeamSettings = Field(default_factory=TeamSettings)
+    guard: GuardSettings = Field(default_factory=GuardSettings)
 
 
 SECTIONS: dict[str, type[Section]] = {
