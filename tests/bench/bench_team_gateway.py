@@ -59,7 +59,7 @@ async def load(port: int, key: str, *, stream: bool, concurrency: int, seconds: 
     return done
 
 
-def start(home: Path, upstream: str, port: int) -> subprocess.Popen[bytes]:
+def start(home: Path, upstream: str, port: int, **extra: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
         "LYNKR_HOME": str(home),
