@@ -40,6 +40,10 @@ PUBLIC: dict[str, dict[str, str]] = {
         f"{TOP}.git.secrets": "the secret detectors: serve's tools and team redact with them, "
         "and a module of their own keeps them out of `lynkr git status`'s start-up",
     },
+    "guard": {
+        f"{TOP}.guard.kinds": "the detector and mode names: settings validates `[guard] kinds` "
+        "with them on every command, without loading the scanning engine (RE2)",
+    },
 }
 
 # Known violations, each saying what removes it; the lead empties this list. A new entry
