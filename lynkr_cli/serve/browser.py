@@ -82,6 +82,15 @@ class BrowserGuard:
     def host_allowed(self, value: str | None) -> bool:
         if value is None or self.any_host:
             return True  # HTTP/1.0 without Host: no browser sends that
+        known = _HOSTS.get((self, value))
+        if known is None:
+            known = self._host_allowed(value)
+            if len(_HOSTS) > 1024:  # clients send few Host values; bound it anyway
+                _HOSTS.clear()
+            _HOSTS[(self, value)] = known
+        return known
+
+    def _host_allowed(self, value: str) -> bool:
         host = split_host(value)
         if host in self.allowed_hosts or is_loopback_host(host):
             return True
@@ -127,6 +136,9 @@ class BrowserGuard:
         if body_route:
             check_content_type(headers.get("content-type"))
         return origin
+
+
+_HOSTS: dict[tuple[BrowserGuard, str], bool] = {}  # verdicts by (guard, Host header)
 
 
 def check_content_type(value: str | None) -> None:
