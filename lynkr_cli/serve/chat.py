@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import orjson
 from aiohttp import web
 
-from lynkr_cli.serve import keys, pipeline, respond
+from lynkr_cli.serve import guarding, keys, pipeline, respond
 from lynkr_cli.serve.api import ApiError, parse_json_body
 from lynkr_cli.serve.providers.base import FORWARD_HEADERS, Route, UpstreamRequest
 from lynkr_cli.serve.streams import Event, native_events, openai_events, read_frames
@@ -57,7 +57,10 @@ async def handle_chat(gw: Gateway, request: web.BaseRequest, ctx: Context) -> we
             from lynkr_cli.serve.translate import openai_ratelimit_headers
 
             ctx.extra.update(openai_ratelimit_headers(ctx.extra))
-    if provider.wire == "openai":
+    guarded = guarding.check(gw, ctx, body)  # scanned in the internal form (docs/guard.md)
+    if guarded is not None:
+        body = guarded  # redacted: sent through the internal form, not passed through
+    elif provider.wire == "openai":
         return await _passthrough(
             gw, request, ctx, doc, route=routes[0], include_usage=chat.include_usage
         )

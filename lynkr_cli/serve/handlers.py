@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from lynkr_cli.serve import keys, pipeline
+from lynkr_cli.serve import guarding, keys, pipeline
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
 from lynkr_cli.serve.respond import json_response
 from lynkr_cli.serve.state import Context, Gateway
@@ -30,6 +30,10 @@ async def count_tokens(gw: Gateway, request: web.BaseRequest, ctx: Context) -> w
     ctx.client_model = body["model"]
     route = gw.routes_for(body, raw, ctx)[0]
     keys.check_model(ctx, ctx.client_model)
+    guarded = guarding.check(gw, ctx, body)
+    if guarded is not None:
+        body = guarded
+        raw = gw.dumps(body)
     ctx.provider, ctx.upstream_model = route.provider, route.upstream_model
     count = await _upstream_count(gw, body, raw, route, request)
     if count is None:

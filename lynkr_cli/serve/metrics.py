@@ -28,6 +28,10 @@ COUNTERS: dict[str, tuple[str, tuple[str, ...]]] = {
     "lynkr_upstream_errors": ("Failed upstream attempts.", ("provider", "reason")),
     "lynkr_upstream_attempts": ("Upstream requests sent.", ("provider",)),
     "lynkr_retries": ("Upstream retries.", ("provider",)),
+    "lynkr_guard_findings": (
+        "Secrets and personal data found in requests (docs/guard.md).",
+        ("kind", "mode"),
+    ),
 }
 HISTOGRAMS: dict[str, tuple[str, tuple[str, ...]]] = {
     "lynkr_request_seconds": ("Time from request to the last byte.", ("route", "provider")),

@@ -32,7 +32,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestPayloadError
 
 from lynkr_cli.cache import canonical_key
-from lynkr_cli.serve import keys, respond
+from lynkr_cli.serve import guarding, keys, respond
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
 from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
@@ -67,6 +67,10 @@ async def handle_messages(
         await keys.admit(gw, ctx, len(raw))
         if gw.audit_full:
             ctx.body = body
+    guarded = guarding.check(gw, ctx, body)  # what leaves for the upstream (docs/guard.md)
+    if guarded is not None:
+        body = guarded
+        raw = gw.dumps(body)
     key = cache_lookup_key(gw, request, routes[0], body, ctx)
     if key is not None:
         hit = gw.cache_get(key)
@@ -110,9 +114,17 @@ async def _with_server_tools(
     assert gw.loop is not None
     headers = request.headers
     report: dict[str, int] = {}
+    steps = [0]
+
+    def call_upstream(step_body: dict[str, Any]) -> AsyncIterator[Event]:
+        steps[0] += 1
+        if steps[0] > 1:  # later steps carry the gateway's own tool results: scan those too
+            step_body = guarding.check(gw, ctx, step_body, tools=True) or step_body
+        return upstream_events(gw, step_body, route, headers)
+
     events = gw.loop.run_loop(
         body,
-        lambda b: upstream_events(gw, b, route, headers),
+        call_upstream,
         gw.settings,
         report=report,
         mode=mode,

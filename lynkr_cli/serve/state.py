@@ -146,6 +146,10 @@ class Gateway:
 
         self.team = Team.open(self.settings)
         await self.team.start()
+        if self.settings.guard.mode != "off":
+            from lynkr_cli.guard.api import warm
+
+            warm(self.settings.guard.kinds)  # compile the detectors now, not on a request
         if self.settings.cache.enabled:
             from lynkr_cli.cache import PromptCache
 

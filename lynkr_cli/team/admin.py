@@ -112,6 +112,7 @@ def create(
     tools: ToolsMode = "never",
     note: str = "",
     audit: AuditMode = "metadata",
+    guard: str | None = None,
 ) -> tuple[KeyRecord, str]:
     """A new key; the second value is the key itself, to be shown once."""
     keymod.validate_name(name)
@@ -130,6 +131,7 @@ def create(
         tools=tools,
         limits=limits or Limits(),
         note=_note(note),
+        guard=guard,
     )
     store.save_key(key, _event("key.create", key, _settings(key), audit), new=True)
     return key, secret
@@ -208,6 +210,7 @@ def _settings(key: KeyRecord) -> dict[str, Any]:
         "expires_at": key.expires_at,
         "models": list(key.models),
         "tools": key.tools,
+        "guard": key.guard,
         "limits": key.limits.as_dict(),
         "note": key.note,
     }

@@ -72,6 +72,14 @@ ToolsOpt = Annotated[
         "the gateway host's files): never (default for keys), auto or always.",
     ),
 ]
+GuardOpt = Annotated[
+    Literal["off", "warn", "redact", "block", "default"] | None,
+    typer.Option(
+        "--guard",
+        help="What the gateway does with secrets and personal data in this key's requests "
+        "(docs/guard.md): off, warn, redact or block; default: the gateway's guard.mode.",
+    ),
+]
 NoteOpt = Annotated[
     str | None, typer.Option("--note", metavar="TEXT", help="Free text: who, why, ticket.")
 ]
@@ -109,6 +117,7 @@ def create(  # noqa: PLR0917 (Typer parameters)
     tokens_month: MonthOpt = None,
     budget_usd: BudgetOpt = None,
     tools: ToolsOpt = None,
+    guard: GuardOpt = None,
     note: NoteOpt = None,
     base_url: BaseUrlOpt = None,
     json_output: JsonOpt = False,
@@ -132,6 +141,7 @@ def create(  # noqa: PLR0917 (Typer parameters)
         models=admin.parse_models(models) if models is not None else (),
         limits=lim,
         tools=tools or "never",
+        guard=None if guard in (None, "default") else guard,
         note=note or "",
         audit=_audit_mode(),
     )
@@ -316,10 +326,11 @@ def update(  # noqa: PLR0917 (Typer parameters)
     tokens_month: MonthOpt = None,
     budget_usd: BudgetOpt = None,
     tools: ToolsOpt = None,
+    guard: GuardOpt = None,
     note: NoteOpt = None,
     json_output: JsonOpt = False,
 ) -> None:
-    """Change a key's expiry, models, limits, tools or note; the key itself stays the same.
+    """Change a key's expiry, models, limits, tools, guard or note; the key itself stays the same.
 
     Example: lynkr keys update alice --budget-usd 100 --rpm none --expires never
     """
@@ -333,6 +344,7 @@ def update(  # noqa: PLR0917 (Typer parameters)
         "expires_at": expiry,
         "models": admin.parse_models(models),
         "tools": tools if tools is not None else admin.UNSET,
+        "guard": admin.UNSET if guard is None else (None if guard == "default" else guard),
         "note": note if note is not None else admin.UNSET,
         **admin.limit_changes(rpm, tpm, tokens_day, tokens_month, budget_usd),
     }
