@@ -116,6 +116,7 @@ def main() -> int:
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=4.0)
+    parser.add_argument("--env", action="append", default=[], help="NAME=VALUE for the team server")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lynkr-bench-team-") as tmp:
         base = Path(tmp)
@@ -138,7 +139,11 @@ def main() -> int:
         key = issue_key(base / "team")
         ports = {"plain": free_port(), "team": free_port()}
         url = f"http://127.0.0.1:{up_port}"
-        procs = {name: start(base / name, url, port) for name, port in ports.items()}
+        extra = dict(e.split("=", 1) for e in args.env)
+        procs = {
+            name: start(base / name, url, port, **(extra if name == "team" else {}))
+            for name, port in ports.items()
+        }
         keys = {"plain": "client", "team": key}
         done: dict[tuple[str, str, int], int] = {}
         cpu: dict[tuple[str, str, int], float] = {}
