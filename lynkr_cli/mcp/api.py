@@ -77,7 +77,10 @@ def gateway_pool(settings: Settings, workspace: Path | None = None) -> McpPool:
 
 
 async def shutdown() -> None:
-    """Stop the gateway's servers; safe to call when none started."""
-    from lynkr_cli.mcp import pool
+    """Stop the gateway's servers; safe to call when none started (and then cheap: the
+    pool, and the SDK behind it, are not even imported)."""
+    import sys
 
-    await pool.shutdown()
+    pool = sys.modules.get("lynkr_cli.mcp.pool")
+    if pool is not None:
+        await pool.shutdown()

@@ -49,13 +49,9 @@ def check_bind(settings: Settings) -> None:
 
 def _issued_keys() -> bool:
     """Whether any key was ever issued (the team gateway is on), read from the store."""
-    from lynkr_cli.team.admin import open_store
+    from lynkr_cli.team.api import keys_issued
 
-    store = open_store()
-    try:
-        return bool(store.list_keys())
-    finally:
-        store.close()
+    return keys_issued()
 
 
 def check_urls(urls: list[tuple[str, str]]) -> None:

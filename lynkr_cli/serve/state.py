@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
-import sys
 import time
 from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from types import ModuleType
 from typing import TYPE_CHECKING, Any
@@ -126,6 +126,10 @@ class Gateway:
         self.cache: PromptCache | None = None
         self.hot = HotCache(0, 0)
         self.loop: ModuleType | None = _tool_loop()
+        # Run by stop(): what the parts that started something need to stop it.
+        self.on_stop: list[Callable[[], Awaitable[None]]] = []
+        if self.loop is not None:
+            self.on_stop.append(self.loop.shutdown)  # the MCP servers the tools started
         self.background: set[asyncio.Future[Any]] = set()
         self.dumps = orjson.dumps
         # In-flight requests (their handler tasks), for a drain that ends each on time.
@@ -157,9 +161,8 @@ class Gateway:
             self.hot = HotCache(min(512, self.settings.cache.max_entries), self.cache.ttl)
 
     async def stop(self) -> None:
-        pool = sys.modules.get("lynkr_cli.mcp.pool")  # loaded only if a server tool used MCP
-        if pool is not None:
-            await pool.shutdown()
+        for callback in self.on_stop:
+            await callback()
         if self.background:
             await asyncio.wait(self.background, timeout=5)
         if self.sender is not None:
@@ -370,7 +373,5 @@ def _tool_loop() -> ModuleType | None:
         from lynkr_cli.logs import get_logger
 
         get_logger("lynkr.serve").warning("tool loop unavailable", error=repr(exc))
-        return None
-    if not (hasattr(loop, "run_loop") and hasattr(loop, "should_offer")):
         return None
     return loop

@@ -315,3 +315,15 @@ class Team:
 
         keep = self.settings.audit_retention_days if days is None else days
         return prune_audit(self.store, keep, self.clock())
+
+
+def keys_issued() -> bool:
+    """Whether any key was ever issued here (the team gateway is on): a store read, for
+    ``lynkr serve``'s bind check at start, not for the hot path."""
+    from lynkr_cli.team.admin import open_store
+
+    store = open_store()
+    try:
+        return bool(store.list_keys())
+    finally:
+        store.close()

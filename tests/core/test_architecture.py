@@ -71,12 +71,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "team: import Profile, validate_profile, export_link from switch.api")
        for name in ("links.export_link", "profiles.Profile", "profiles.validate")},
     (f"{TOP}.team.doctor", f"{TOP}.doctor.runner.Context"): "team: import it from doctor.api",
-    (f"{TOP}.serve.server", f"{TOP}.team.admin.open_store"): (
-        "removed when team.api offers whether keys were issued, and serve asks it (serve's)"
-    ),
-    (f"{TOP}.serve.state", f"{TOP}.mcp.pool"): (
-        "removed by Gateway.on_stop callbacks: the tools register mcp.api.shutdown (issue 14 §4)"
-    ),
     (f"{TOP}.__main__", f"{TOP}.index.fastpath"): (
         "removed with index/fastpath.py: one way into each command (issue 14 §3)"
     ),

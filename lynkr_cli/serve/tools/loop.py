@@ -39,6 +39,13 @@ def log() -> Any:
     return get_logger("lynkr.tools.loop")
 
 
+async def shutdown() -> None:
+    """Stop what the tools started for the gateway (its MCP servers); the gateway's stop."""
+    from lynkr_cli.mcp import api
+
+    await api.shutdown()
+
+
 def should_offer(body: dict[str, Any], settings: Settings, mode: str | None = None) -> bool:
     """Whether server tools are offered for this request under ``gateway.tools_mode``."""
     mode = mode or settings.gateway.tools_mode
