@@ -151,6 +151,9 @@ def validate_messages_request(
             body["max_tokens"] = default_max_tokens
             changed = True
         value = body["max_tokens"]
+        if isinstance(value, float) and value.is_integer():  # 5.0 is the integer 5 in JSON
+            value = body["max_tokens"] = int(value)
+            changed = True
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise bad_request("max_tokens", f"expected a positive integer, got {value!r}")
     stream = body.get("stream")

@@ -93,6 +93,7 @@ def build(settings: Settings, providers: dict[str, type[Provider]] | None = None
         ("GET", "/health/ready"): route("ready", handlers.ready, auth=False),
         ("GET", "/metrics"): route("metrics", handlers.metrics, auth=False),
         ("POST", "/api/event_logging/batch"): route("event_logging", handlers.discard),
+        ("GET", "/openapi.json"): route("openapi", handlers.openapi, auth=False),
     }
     for method, path in list(routes):  # GET routes answer HEAD too (aiohttp's allow_head)
         if method == "GET":

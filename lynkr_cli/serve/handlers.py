@@ -166,3 +166,10 @@ async def metrics(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.St
 async def discard(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
     await pipeline.read_body(gw, request, ctx)
     return json_response(ctx, b"{}")
+
+
+async def openapi(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
+    """The OpenAPI document, ``docs/openapi.json`` byte for byte (rendered once)."""
+    from lynkr_cli.serve.openapi.document import render
+
+    return json_response(ctx, render())
