@@ -23,7 +23,10 @@ from tests.conftest import ROOT
 
 
 def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    full = {**os.environ, **env}
+    # An outer make (CI may run `make -C DIR test`) passes its flags down: -w would add
+    # "Entering directory" lines to the plans these tests read.
+    outer = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "GNUMAKEFLAGS"}
+    full = {k: v for k, v in os.environ.items() if k not in outer} | env
     return subprocess.run(
         argv, cwd=cwd, env=full, capture_output=True, text=True, timeout=180, check=False
     )
