@@ -215,7 +215,7 @@ def _code(files: Iterable[str]) -> dict[str, Any]:
     return {
         "python": [sys.executable, sys.version, lynkr_cli.__version__],
         # sys.path[0] is the script's folder or the working directory: not an install.
-        "path": [[entry, (_stat(entry) or [0, 0])[1]] for entry in sys.path[1:]],
+        "path": [[str(entry), (_stat(str(entry)) or [0, 0])[1]] for entry in sys.path[1:]],
         "files": [[path, _stat(path)] for path in sorted(set(files))],
     }
 

@@ -242,7 +242,8 @@ def main() -> int:
                 where, its_env = places[label]
                 rows_of.setdefault(label, []).append(timed(command, where, its_env, label))
         ctags, tree_sitter, cold, nochange, one, with_claude = (
-            statistics.median(rows_of[label]) for label, _, _ in steps
+            statistics.median(rows_of[label])
+            for label in ("ctags", "reference", "cold", "nochange", "one", "claude")
         )
         inner_cold = median_of(args.repeat, clean, lambda: in_process(corpus, env, True))
         inner_nochange = median_of(
