@@ -1,8 +1,8 @@
 """The ``lynkr`` console script and ``python -m lynkr_cli``.
 
-``lynkr index`` with nothing to do is answered by :mod:`lynkr_cli.index.fastpath`
-before Typer and the settings model are imported; everything else is the full CLI,
-:func:`lynkr_cli.cli.main`.
+A command whose Typer callback is ``@entry.runs(...)`` is run by
+:func:`lynkr_cli.entry.run` before Typer loads, parsed with the table built from the
+app's own declarations; everything else is the full CLI, :func:`lynkr_cli.cli.main`.
 """
 
 from __future__ import annotations
@@ -12,17 +12,21 @@ import sys
 
 def main() -> int:
     """Console-script entry point."""
-    if "index" in sys.argv[1:]:
-        from lynkr_cli import console
-        from lynkr_cli.index import fastpath
+    from lynkr_cli import entry
 
-        console.begin(sys.argv[1:])  # --json errors from the fast path too
-        code = fastpath.run(sys.argv[1:])
-        if code is not None:
-            return code
+    code = entry.run(sys.argv[1:], boundary=_boundary)
+    if code is not None:
+        return code
     from lynkr_cli.cli import main as cli_main
 
     return cli_main()
+
+
+def _boundary(exc: BaseException) -> int:
+    """The CLI's error boundary, for a command run before Typer (Typer loads for it)."""
+    from lynkr_cli.cli import boundary
+
+    return boundary(exc)
 
 
 if __name__ == "__main__":

@@ -13,10 +13,10 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 from typer.exceptions import Abort, Exit, TyperException
 
-from lynkr_cli import __version__, console
+from lynkr_cli import __version__, console, entry
+from lynkr_cli.entry import COMPLETE_VAR
 from lynkr_cli.errors import ExitCode, LynkrError
 
-COMPLETE_VAR = "_LYNKR_COMPLETE"  # set by the shell completion scripts
 SHELLS = ("bash", "zsh", "fish", "powershell", "pwsh")
 
 HELP = """lynkr: a self-hosted backend for the Claude Code CLI.
@@ -24,6 +24,20 @@ HELP = """lynkr: a self-hosted backend for the Claude Code CLI.
 Start the gateway with `lynkr serve`, then point Claude Code at it:
 `export ANTHROPIC_BASE_URL=http://127.0.0.1:8080`.
 """
+
+
+def boundary(exc: BaseException) -> int:
+    """The one error boundary: the exit code for ``exc``, its message printed.
+
+    ``SystemExit`` passes through, and so does every other error with
+    ``LYNKR_DEBUG=1`` (for its traceback). Used by :class:`LynkrGroup` and by the
+    commands ``entry.py`` runs before Typer.
+    """
+    if isinstance(exc, SystemExit):
+        raise exc
+    if os.environ.get("LYNKR_DEBUG") == "1" and not isinstance(exc, Exit | TyperException):
+        raise exc
+    return exit_code_for(exc)
 
 
 def exit_code_for(exc: BaseException) -> int:
@@ -121,11 +135,7 @@ class LynkrGroup(TyperGroup):
             result = super().main(argv, prog_name, complete_var, standalone_mode=False, **extra)
             code = result if isinstance(result, int) else 0
         except BaseException as exc:
-            if isinstance(exc, SystemExit):
-                raise
-            if os.environ.get("LYNKR_DEBUG") == "1" and not isinstance(exc, Exit | TyperException):
-                raise
-            code = exit_code_for(exc)
+            code = boundary(exc)
         if standalone_mode:
             sys.exit(code)
         return code
@@ -193,6 +203,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+@entry.runs("lynkr_cli.entry:configure")
 def _root(
     version: Annotated[
         bool,
@@ -208,10 +219,6 @@ def _root(
     ] = None,
 ) -> None:
     """Configure the process-wide options every command shares."""
-    from lynkr_cli import settings
-
-    console.configure(verbosity=verbose, quiet=quiet)
-    settings.set_config_file(config)
 
 
 def create_app() -> typer.Typer:
@@ -232,6 +239,78 @@ def create_app() -> typer.Typer:
     get_manager().call("register_commands", app=app)  # failures are warned by LynkrGroup.main
     _defer_plugin_commands(app)
     return app
+
+
+# --------------------------------------------------------------------------- entry table
+
+
+def entry_table() -> dict[str, Any]:
+    """What ``entry.py`` needs to parse command lines before Typer, from this app's own
+    declarations: the root options, and every command whose callback is ``@entry.runs``
+    with the groups on its way (``scripts/gen_entry_table.py`` writes it out)."""
+    root = typer.main.get_command(create_app())
+    table: dict[str, Any] = {"ROOT": None, "GROUPS": {}, "COMMANDS": {}}
+    with typer.Context(root, info_name="lynkr", **root.context_settings) as ctx:
+        table["ROOT"] = _entry_spec(root, ctx)
+        _entry_walk(root, ctx, [], table)
+    return table
+
+
+def _entry_walk(group: Any, ctx: Any, path: list[str], table: dict[str, Any]) -> bool:
+    """Add ``group``'s runnable commands to ``table``; whether it has any."""
+    found = False
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        key = " ".join([*path, name])
+        with typer.Context(command, parent=ctx, info_name=name) as sub:
+            if isinstance(command, TyperGroup):
+                if _entry_walk(command, sub, [*path, name], table):
+                    commands = tuple(sorted(command.commands))
+                    default = getattr(command, "default_command", None)
+                    table["GROUPS"][key] = {"commands": commands, "default": default}
+                    found = True
+            elif getattr(command.callback, "__lynkr_runs__", None):
+                table["COMMANDS"][key] = _entry_spec(command, sub)
+                found = True
+    return found
+
+
+def _entry_spec(command: Any, ctx: Any) -> dict[str, Any]:
+    options: dict[str, tuple[str | None, str]] = {}
+    arguments: list[tuple[str, str]] = []
+    defaults: dict[str, Any] = {}
+    for param in [*command.params, command.get_help_option(ctx)]:
+        dest, kind = _entry_kind(param)
+        if param.param_type_name == "argument":
+            arguments.append((str(dest), kind))
+        for name in param.opts if param.param_type_name == "option" else []:
+            options[name] = (dest, kind)
+        if dest is not None:
+            defaults[dest] = param.default
+    run = getattr(command.callback, "__lynkr_runs__", None)
+    return {"options": options, "arguments": tuple(arguments), "defaults": defaults, "run": run}
+
+
+ENTRY_TYPES = {str: "str", Path: "path"}
+
+
+def _entry_kind(param: Any) -> tuple[str | None, str]:
+    """How ``entry.py`` reads ``param``: (its keyword, its kind); "stop" leaves the
+    command line to Typer (help, version, completion). Refuses what it cannot read."""
+    if param.is_eager or not param.expose_value:
+        return None, "stop"
+    annotation = param.type_descriptor.annotation
+    simple = param.nargs == 1 and not param.multiple and not param.envvar and not param.callback
+    if param.param_type_name == "option" and getattr(param, "count", False):
+        kind = "count" if simple and not param.required else ""
+    elif param.param_type_name == "option" and param.is_flag:
+        plain = annotation is bool and not param.secondary_opts and param.default is False
+        kind = "flag" if simple and plain else ""
+    else:
+        kind = ENTRY_TYPES.get(annotation, "") if simple and not param.required else ""
+    if not kind or (param.default is not None and not isinstance(param.default, bool | int | str)):
+        raise ValueError(f"entry.py cannot read the parameter {param.name!r} as Typer does")
+    return str(param.name), kind
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,21 +3,27 @@
 ``LYNKR_LOAD_PLUGINS`` is an allow-list of entry-point names (comma-separated);
 set but empty, no third-party plugin loads. A plugin that fails to import, or
 raises inside a hook, is reported as a warning naming it; the CLI keeps working.
+
+Importing this module is cheap (pluggy and importlib.metadata load when a manager
+is built), so that ``entry.py`` can ask :func:`third_party_would_load` before Typer.
 """
 
 from __future__ import annotations
 
 import importlib
 import os
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import partial
-from importlib import metadata
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import pluggy
+from lynkr_cli import __version__
 
-from lynkr_cli import __version__, hookspecs
+if TYPE_CHECKING:
+    from importlib import metadata
+
+    import pluggy
 
 PROJECT = "lynkr"
 ENTRY_POINT_GROUP = "lynkr"
@@ -88,11 +94,57 @@ def allow_list() -> set[str] | None:
 
 
 def _entry_points() -> Iterable[metadata.EntryPoint]:
+    if not _may_declare_plugins():
+        return ()  # without importlib.metadata, which reads every distribution (~10 ms)
+    from importlib import metadata
+
     return metadata.entry_points(group=ENTRY_POINT_GROUP)
+
+
+def _may_declare_plugins() -> bool:
+    """False only when no distribution on ``sys.path`` can declare a plugin: none of their
+    ``entry_points.txt`` has the ``[lynkr]`` section. A few stat and read calls; any
+    doubt (a zip on the path, an unreadable folder) is a "maybe", which
+    importlib.metadata then settles."""
+    section = f"[{ENTRY_POINT_GROUP}]".encode()
+    for entry in sys.path:
+        folder = entry or "."
+        if not os.path.isdir(folder):
+            if os.path.exists(folder):
+                return True  # a zip archive: only importlib.metadata reads those
+            continue
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            return True
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                try:
+                    with open(os.path.join(folder, name, "entry_points.txt"), "rb") as handle:
+                        if section in handle.read():
+                            return True
+                except (FileNotFoundError, NotADirectoryError):
+                    continue
+                except OSError:
+                    return True
+    return False
+
+
+def third_party_would_load() -> bool:
+    """Whether :func:`build` would load an entry-point plugin (declared, and allowed by
+    ``LYNKR_LOAD_PLUGINS`` when that is set), without loading anything."""
+    allowed = allow_list()
+    if allowed == set():
+        return False
+    return any(allowed is None or point.name in allowed for point in _entry_points())
 
 
 def build(builtins: Iterable[str] = BUILTIN_PLUGINS) -> PluginManager:
     """A fresh manager with the built-ins and the allowed entry-point plugins loaded."""
+    import pluggy
+
+    from lynkr_cli import hookspecs
+
     pm = pluggy.PluginManager(PROJECT)
     pm.add_hookspecs(hookspecs)
     manager = PluginManager(pm, {}, [])

@@ -14,9 +14,8 @@ from __future__ import annotations
 
 import json
 import os
-import tomllib
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -31,10 +30,13 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
-from lynkr_cli import paths
+from lynkr_cli import paths, snapshot
 from lynkr_cli.errors import ConfigError
-
-CONFIG_FILENAME = "lynkr.toml"
+from lynkr_cli.sources import CONFIG_FILENAME as CONFIG_FILENAME  # noqa: PLC0414 (re-exported)
+from lynkr_cli.sources import Layer, dotenv_file, dotenv_layer, env_layer, toml_layer
+from lynkr_cli.sources import config_files as config_files  # noqa: PLC0414
+from lynkr_cli.sources import explicit_config_file as explicit_config_file  # noqa: PLC0414
+from lynkr_cli.sources import set_config_file as set_config_file  # noqa: PLC0414
 
 
 def _split_list(value: Any) -> Any:
@@ -69,7 +71,9 @@ def env(*names: str) -> dict[str, Any]:
 
 
 class Section(BaseModel):
-    model_config = ConfigDict(extra="forbid", validate_default=True)
+    # defer_build: a command that reuses the snapshot (snapshot.py) never validates, so
+    # the validators are built on the first validation instead of at import.
+    model_config = ConfigDict(extra="forbid", validate_default=True, defer_build=True)
 
 
 class ServerSettings(Section):
@@ -337,7 +341,7 @@ class Settings(BaseModel):
     of imports to every command, asyncio and argparse among them, for sources we bypass.)
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
     server: ServerSettings = Field(default_factory=ServerSettings)
     provider: ProviderSettings = Field(default_factory=ProviderSettings)
@@ -386,16 +390,7 @@ def secret_values(settings: Settings) -> list[str]:
     return values
 
 
-# --------------------------------------------------------------------------- sources
-
-
-@dataclass
-class Layer:
-    """One source of settings: values by dotted key, and a label per key."""
-
-    label: str
-    values: dict[str, Any] = field(default_factory=dict)
-    origins: dict[str, str] = field(default_factory=dict)
+# --------------------------------------------------------------------------- loading
 
 
 @dataclass
@@ -406,107 +401,20 @@ class LoadedSettings:
     raw: dict[str, Any]
 
 
-def _env_layer(environ: Mapping[str, str], label: str) -> Layer:
-    layer = Layer(label)
-    for section, name in iter_fields():
-        for env_name in field_env_names(section, name):
-            if env_name in environ:
-                key = f"{section}.{name}"
-                layer.values[key] = environ[env_name]
-                layer.origins[key] = f"{label} {env_name}"
-                break
-    return layer
-
-
-def _flatten(prefix: str, data: Mapping[str, Any], out: dict[str, Any]) -> None:
-    for key, value in data.items():
-        dotted = f"{prefix}.{key}" if prefix else key
-        # Sections are one level deep; below that a table is a value (mcp.servers, model_map).
-        if not prefix and isinstance(value, Mapping):
-            _flatten(dotted, value, out)
-        else:
-            out[dotted] = value
-
-
-def _toml_layer(path: Path) -> Layer:
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(
-            f"{path} is not valid TOML: {exc}", hint="Fix the file, or move it aside."
-        ) from exc
-    except OSError as exc:
-        raise ConfigError(f"cannot read {path}: {exc.strerror}") from exc
-    layer = Layer(str(path))
-    _flatten("", data, layer.values)
-    _canonical_names(layer.values, path)
-    for key in layer.values:
-        layer.origins[key] = f"file {path}"
-    return layer
-
-
-def _canonical_names(values: dict[str, Any], path: Path) -> None:
-    """Rename claude-code-router's spellings (``longContext``) to lynkr's, in place."""
-    for alias, name in SETTING_ALIASES.items():
-        if alias not in values:
-            continue
-        if name in values:
-            raise ConfigError(
-                f"{path} sets both {alias} and {name}",
-                hint=f"Keep one: {alias} is claude-code-router's name for {name}.",
-            )
-        values[name] = values.pop(alias)
-
-
-def _dotenv_layer(path: Path) -> Layer:
-    from dotenv import dotenv_values
-
-    values = {k: v for k, v in dotenv_values(path).items() if v is not None}
-    return _env_layer(values, f"file {path}:")
-
-
-def config_files(cwd: Path | None = None, explicit: Path | None = None) -> list[Path]:
-    """The ``lynkr.toml`` files in use, lowest priority first."""
-    if explicit is not None:
-        return [explicit]
-    candidates = [paths.config_dir() / CONFIG_FILENAME, (cwd or Path.cwd()) / CONFIG_FILENAME]
-    seen: list[Path] = []
-    for path in candidates:
-        if path.is_file() and path.resolve() not in [p.resolve() for p in seen]:
-            seen.append(path)
-    return seen
-
-
-_explicit_config: Path | None = None
-
-
-def set_config_file(path: Path | None) -> None:
-    """Use exactly this ``lynkr.toml`` instead of searching (the global ``--config``)."""
-    global _explicit_config
-    if path is not None and not path.is_file():
-        raise ConfigError(f"config file {path} does not exist", hint="Check the --config path.")
-    _explicit_config = path
-
-
-def explicit_config_file() -> Path | None:
-    if _explicit_config is not None:
-        return _explicit_config
-    value = os.environ.get("LYNKR_CONFIG", "").strip()
-    return Path(value).expanduser() if value else None
-
-
 def _layers(
     overrides: Mapping[str, Any] | None,
     environ: Mapping[str, str],
     cwd: Path,
+    table: snapshot.Fields,
 ) -> tuple[list[Layer], list[Path]]:
+    names = {key: spec.env for key, spec in table.items()}
     files = config_files(cwd, explicit_config_file())
     layers = [_toml_layer(p) for p in files]
-    dotenv = cwd / ".env"
+    dotenv = dotenv_file(cwd)
     if dotenv.is_file():
         files.append(dotenv)
-        layers.append(_dotenv_layer(dotenv))
-    layers.append(_env_layer(environ, "env"))
+        layers.append(dotenv_layer(dotenv, names))
+    layers.append(env_layer(environ, "env", names))
     if overrides:
         flag_layer = Layer("flags")
         for key, value in overrides.items():
@@ -515,6 +423,26 @@ def _layers(
                 flag_layer.origins[key] = "flag"
         layers.append(flag_layer)
     return layers, files
+
+
+def _toml_layer(path: Path) -> Layer:
+    layer = toml_layer(path)
+    _canonical_names(layer, path)
+    return layer
+
+
+def _canonical_names(layer: Layer, path: Path) -> None:
+    """Rename claude-code-router's spellings (``longContext``) to lynkr's, in place."""
+    for alias, name in SETTING_ALIASES.items():
+        if alias not in layer.values:
+            continue
+        if name in layer.values:
+            raise ConfigError(
+                f"{path} sets both {alias} and {name}",
+                hint=f"Keep one: {alias} is claude-code-router's name for {name}.",
+            )
+        layer.values[name] = layer.values.pop(alias)
+        layer.origins[name] = layer.origins.pop(alias)
 
 
 def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
@@ -534,20 +462,119 @@ def load_settings(
     environ: Mapping[str, str] | None = None,
     cwd: Path | None = None,
 ) -> LoadedSettings:
-    """Merge every source and validate once. Raises ConfigError naming the bad value's source."""
+    """Merge every source and validate once, or take the values an earlier load
+    validated from the same inputs (``snapshot.py``). Raises ConfigError naming the
+    bad value's source."""
     env_map = os.environ if environ is None else environ
-    layers, files = _layers(overrides, env_map, cwd or Path.cwd())
+    where = cwd or Path.cwd()
+    table = fields()
+
+    def inputs() -> str | None:
+        explicit = explicit_config_file()
+        return snapshot.inputs_text(
+            table,
+            env_map,
+            cwd=where,
+            explicit=explicit,
+            config_dir=paths.config_dir(),
+            overrides=overrides,
+        )
+
+    text = inputs()  # before the files are read: what is recorded is what was read
+    layers, files = _layers(overrides, env_map, where, table)
     merged: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for layer in layers:
         merged.update(layer.values)
         origins.update(layer.origins)
+    settings = _restore(text, merged) if text is not None else None
+    if settings is None:
+        try:
+            settings = Settings(**_nest(merged))
+        except ValidationError as exc:
+            raise _config_error(exc, merged, origins) from None
+        if text is not None and inputs() == text:  # no file changed meanwhile
+            _record(text, settings, merged, table)
+    shown = {f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()}
+    return LoadedSettings(settings, shown, files, merged)
+
+
+# --------------------------------------------------------------------------- the snapshot
+
+_FREE_TEXT = (
+    (str, snapshot.FREE),
+    (str | None, snapshot.FREE),
+    (SecretStr, snapshot.SECRET),
+    (SecretStr | None, snapshot.SECRET),
+)
+
+
+def fields() -> dict[str, snapshot.Field]:
+    """Every setting's environment names, and how the snapshot keeps its value."""
+    table = {}
+    for section, name in iter_fields():
+        kind = _kind(SECTIONS[section], name)
+        table[f"{section}.{name}"] = snapshot.Field(tuple(field_env_names(section, name)), kind)
+    return table
+
+
+def _kind(model: type[BaseModel], name: str) -> str:
+    """Free text (any string is valid as it is), or checked by validation."""
+    info = model.model_fields[name]
+    hooks = model.__pydantic_decorators__
+    if not info.metadata and not (hooks.field_validators or hooks.model_validators):
+        for annotation, kind in _FREE_TEXT:
+            if info.annotation == annotation:
+                return kind
+    return snapshot.OPAQUE if "SecretStr" in str(info.annotation) else snapshot.CHECKED
+
+
+def _record(
+    text: str, settings: Settings, merged: Mapping[str, Any], table: snapshot.Fields
+) -> None:
+    """Keep what was validated from ``text``; a section that cannot be kept is skipped."""
+    kept: dict[str, dict[str, list[Any]]] = {}
+    for section, model in SECTIONS.items():
+        values = getattr(settings, section)
+        try:
+            kept[section] = {
+                name: _kept(f"{section}.{name}", getattr(values, name), merged, table)
+                for name in model.model_fields
+            }
+        except snapshot.Unrecordable:
+            continue
+    modules = {cls.__module__ for cls in (Settings, *SECTIONS.values())}
+    snapshot.remember(text, str(paths.config_dir()), table, kept, modules)
+
+
+def _kept(key: str, value: Any, merged: Mapping[str, Any], table: snapshot.Fields) -> list[Any]:
+    kind = table[key].kind
+    if key in merged and kind in (snapshot.FREE, snapshot.SECRET):
+        return [kind]  # read from its source again: never written down
+    if isinstance(value, SecretStr) or (key in merged and kind == snapshot.OPAQUE):
+        raise snapshot.Unrecordable(key)
+    return snapshot.encode(value, merged.get(key), from_input=key in merged)
+
+
+def _restore(text: str, merged: Mapping[str, Any]) -> Settings | None:
+    """The settings recorded for ``text``, built without validation; None if not all kept."""
+    recorded = snapshot.recall(text)
+    if recorded is None or set(recorded) != set(SECTIONS):
+        return None
+    built: dict[str, Any] = {}
     try:
-        settings = Settings(**_nest(merged))
-    except ValidationError as exc:
-        raise _config_error(exc, merged, origins) from None
-    sources = {f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()}
-    return LoadedSettings(settings, sources, files, merged)
+        for section, model in SECTIONS.items():
+            items = recorded[section]
+            if set(items) != set(model.model_fields):
+                return None
+            values: dict[str, Any] = {}
+            for name, item in items.items():
+                value = snapshot.decode(item, merged, f"{section}.{name}")
+                values[name] = SecretStr(value) if item[0] == snapshot.SECRET else value
+            built[section] = model.model_construct(None, **values)
+    except snapshot.Miss:
+        return None
+    return Settings.model_construct(None, **built)
 
 
 def get_settings(overrides: Mapping[str, Any] | None = None) -> Settings:

@@ -18,6 +18,8 @@ otherwise) and returns plain JSON-ready data. Nothing here prints.
 - :func:`public_symbols` ``(root, path)``: the stored top-level definitions of one file.
 - :func:`grammar_modules` ``() -> {distribution: module}``: the tree-sitter grammar wheels
   the parsed languages need (``lynkr doctor`` checks they are installed).
+- :func:`index_settings` ``()``: the ``index`` settings (from the settings snapshot when
+  an earlier command validated the same inputs).
 
 Lookups raise :class:`~lynkr_cli.errors.NotFoundError` when there is no index yet
 (call :func:`ensure_index` first); symbols are dicts with ``name, kind, path, line,
@@ -38,6 +40,7 @@ from lynkr_cli.errors import ConfigError, LynkrError, NotFoundError
 
 if TYPE_CHECKING:
     from lynkr_cli.index.build import BuildReport, Progress
+    from lynkr_cli.settings import IndexSettings
 
 Status = Literal["fresh", "stale", "missing"]
 
@@ -53,7 +56,14 @@ class IndexConf(Protocol):
     def max_file_bytes(self) -> int: ...
 
 
-def _settings() -> IndexConf:
+def index_settings() -> IndexSettings:
+    """The ``index`` settings: as an earlier command validated them (``snapshot.py``, no
+    pydantic), else loaded and validated now."""
+    from lynkr_cli import snapshot
+
+    recorded: IndexSettings | None = snapshot.section("index")
+    if recorded is not None:
+        return recorded
     from lynkr_cli.settings import get_settings
 
     return get_settings().index
@@ -61,7 +71,7 @@ def _settings() -> IndexConf:
 
 def index_path(root: Path | str, settings: IndexConf | None = None) -> Path:
     """Where the index of ``root`` lives (``index.db_path`` may be relative to ``root``)."""
-    return db_location(Path(root).resolve(), (settings or _settings()).db_path)
+    return db_location(Path(root).resolve(), (settings or index_settings()).db_path)
 
 
 def db_location(base: Path, configured: Path | None) -> Path:
@@ -87,7 +97,7 @@ def build(
     """
     from lynkr_cli.index.build import build_index
 
-    conf = settings or _settings()
+    conf = settings or index_settings()
     base = Path(root).resolve()
     if not base.is_dir():
         raise NotFoundError(f"{root} is not a directory", hint="Pass the repository root.")

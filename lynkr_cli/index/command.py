@@ -12,21 +12,21 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from lynkr_cli import complete, console, hookimpl
-from lynkr_cli.index.progress import ProgressBar
+from lynkr_cli import complete, console, entry, hookimpl
+from lynkr_cli.index.root import repo_root
 
 
 class IndexGroup(TyperGroup):
     """Route ``lynkr index [PATH] [options]`` to ``build``; subcommands work as usual."""
 
+    default_command = "build"  # entry.py routes the same way (entry.route)
+
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         first = next((a for a in args if not a.startswith("-")), None)
-        wants_help = any(a in ("--help", "-h") for a in args)
         if first is not None and first not in self.commands:
-            _check_not_a_typo(ctx, first, [n for n in self.commands if n != "build"])
-        if (first is None and not wants_help) or (first is not None and first not in self.commands):
-            args = ["build", *args]
-        return super().parse_args(ctx, args)
+            commands = [n for n in self.commands if n != self.default_command]
+            _check_not_a_typo(ctx, first, commands)
+        return super().parse_args(ctx, entry.route(args, self.commands, self.default_command))
 
 
 def _check_not_a_typo(ctx: Any, word: str, commands: list[str]) -> None:
@@ -64,6 +64,7 @@ LimitOpt = Annotated[int, typer.Option("--limit", min=1, help="At most this many
 
 
 @index_app.command("build", hidden=True)
+@entry.runs("lynkr_cli.index.service:build_command")  # the `lynkr` script calls it too
 def build(  # noqa: PLR0917
     path: Annotated[
         str, typer.Argument(help="A directory of the repository (default: the current one).")
@@ -88,50 +89,6 @@ def build(  # noqa: PLR0917
     DIR as given. A directory named like a subcommand (search, defs, refs, map, stats, build)
     is written with a slash: `lynkr index ./build`.
     """
-    from lynkr_cli.index import record, service
-    from lynkr_cli.settings import get_settings
-
-    base = repo_root(root, path)
-    inputs = record.current_inputs()  # before the settings load what they decide
-    conf = get_settings().index
-    mode: service.ClaudeMode = "write"
-    if check:
-        mode = "check"
-    elif stdout:
-        mode = "stdout"
-    elif no_claude_md or not conf.claude_md:
-        mode = "skip"
-    with ProgressBar(enabled=not json_output) as progress:
-        outcome = service.run(
-            base, full=full, claude=mode, progress=progress.update, settings=conf, warn=console.warn
-        )
-    record.remember_run(outcome.report, (inputs, conf))  # the next run can skip loading them
-    for warning in outcome.later_warnings():
-        console.warn(warning)
-    if json_output:
-        doc = outcome.as_dict()
-        console.print_json(doc)
-    elif mode == "stdout":
-        import sys
-
-        sys.stdout.write(outcome.preview)
-    else:
-        service.print_summary(outcome.as_dict())
-    if mode == "check" and outcome.claude_md == "stale":
-        if not json_output:
-            console.error(
-                "CLAUDE.md is stale", f"Run `lynkr index {base}` and commit the updated CLAUDE.md."
-            )
-        raise typer.Exit(1)
-
-
-def repo_root(root: str | None, start: str = ".") -> str:
-    """``--root`` as given, else the repository holding ``start`` (see ``index/root.py``)."""
-    if root is not None:
-        return root
-    from lynkr_cli.index.root import find_root
-
-    return str(find_root(start))
 
 
 def _ready(given: str | None) -> str:

@@ -21,6 +21,11 @@ from pathlib import Path
 INDEX_DIR = ".lynkr"
 
 
+def repo_root(root: str | None, start: str = ".") -> str:
+    """``--root`` as given, else the repository holding ``start``."""
+    return root if root is not None else str(find_root(start))
+
+
 def find_root(start: Path | str) -> Path:
     """The repository root for ``start`` (resolved); ``start`` itself when none is found."""
     base = Path(start).resolve()

@@ -1,6 +1,6 @@
 """Benchmark: `lynkr index` against universal-ctags and a plain tree-sitter indexer, in one run.
 
-    .venv/bin/python tests/bench/bench_index.py [--repeat 5]
+    .venv/bin/python tests/bench/bench_index.py [--repeat 5] [--against DIR]
 
 Corpus: the running interpreter's stdlib (``sysconfig.get_paths()["stdlib"]``),
 ``*.py`` files only, without ``test``/``tests``/``idle_test`` packages and
@@ -20,7 +20,14 @@ row once, so that the machine's drift falls on all rows alike. Rows:
 - cold: no index, parse everything (both cores);
 - no change: a second run that finds nothing to do;
 - one file changed: one file edited between runs;
-- cold + CLAUDE.md: the default command (repo map and CLAUDE.md included).
+- cold + CLAUDE.md: the default command (repo map and CLAUDE.md included);
+- with ``--against DIR`` (another checkout, e.g. ``git archive main | tar -x -C DIR``):
+  no change and one file changed again, with DIR's ``lynkr_cli`` first on
+  ``PYTHONPATH``, on a corpus copy of its own, in the same rounds.
+
+The user folders are fresh ones (``XDG_*``, as for a user without ``LYNKR_HOME``); the
+warm-up run leaves the settings snapshot in place, as every run after a user's first
+finds it.
 
 Recall: the (file, line, name) of every ctags class/function/member definition
 (``--fields=+nK``) against lynkr's definitions. Always exits 0: it reports.
@@ -41,6 +48,7 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
 LYNKR = ROOT / ".venv" / "bin" / "lynkr"
@@ -144,6 +152,33 @@ def lynkr_definitions(db: Path) -> set[tuple[str, int, str]]:
     return {(p, int(line), n) for p, line, n in rows}
 
 
+def _user_dirs(home: Path) -> dict[str, str]:
+    return {
+        f"XDG_{kind}_HOME": str(home / kind.lower())
+        for kind in ("CONFIG", "CACHE", "DATA", "STATE")
+    }
+
+
+def _against_steps(
+    base: Path, corpus: Path, lynkr: list[str], other: str, places: dict[str, Any], env: Any
+) -> list[tuple[str, Callable[[], None], list[str]]]:
+    """The re-index rows again for the checkout ``other``, on a corpus copy of its own."""
+    copy = base / "stdlib-against"
+    shutil.copytree(corpus, copy, ignore=shutil.ignore_patterns(".lynkr", "CLAUDE.md"))
+    against = env | _user_dirs(base / "home-against") | {"PYTHONPATH": other}
+    against["PYTHONPYCACHEPREFIX"] = str(base / "pycache-against")
+    command = [lynkr[0], lynkr[1], str(copy), *lynkr[3:]]
+    timed(command, copy, against)  # its index, its snapshot or record
+    edits = iter(range(10_000))
+
+    def edit_one() -> None:
+        with open(copy / "json" / "encoder.py", "a", encoding="utf-8") as handle:
+            handle.write(f"\n\ndef bench_against_{next(edits)}():\n    return 1\n")
+
+    places["nochange-against"] = places["one-against"] = (copy, against)
+    return [("nochange-against", lambda: None, command), ("one-against", edit_one, command)]
+
+
 def _per_round(ours: list[float], theirs: list[float]) -> str:
     return " ".join(f"{a / b:.2f}" for a, b in zip(ours, theirs, strict=True))
 
@@ -151,6 +186,7 @@ def _per_round(ours: list[float], theirs: list[float]) -> str:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--against", help="another checkout, timed on the re-index rows")
     args = parser.parse_args()
     if shutil.which("ctags") is None:
         print("universal-ctags is not installed: nothing to compare with")
@@ -164,7 +200,7 @@ def main() -> int:
         base = Path(tmp)
         corpus = base / "stdlib"
         files, size = copy_corpus(corpus)
-        env["LYNKR_HOME"] = str(base / "home")
+        env |= _user_dirs(base / "home")
         env["PYTHONPYCACHEPREFIX"] = str(base / "pycache")
         index_dir = corpus / ".lynkr"
         lynkr = [str(LYNKR), "index", str(corpus), "--no-claude-md"]
@@ -197,12 +233,17 @@ def main() -> int:
             ("one", edit_one, lynkr),
             ("claude", clean, lynkr[:-1]),  # CLAUDE.md on
         ]
+        places = dict.fromkeys((label for label, _, _ in steps), (corpus, env))
+        if args.against:
+            steps += _against_steps(base, corpus, lynkr, args.against, places, env)
         for _ in range(args.repeat):
             for label, prepare, command in steps:
                 prepare()
-                rows_of.setdefault(label, []).append(timed(command, corpus, env, label))
+                where, its_env = places[label]
+                rows_of.setdefault(label, []).append(timed(command, where, its_env, label))
         ctags, tree_sitter, cold, nochange, one, with_claude = (
-            statistics.median(rows_of[label]) for label, _, _ in steps
+            statistics.median(rows_of[label])
+            for label in ("ctags", "reference", "cold", "nochange", "one", "claude")
         )
         inner_cold = median_of(args.repeat, clean, lambda: in_process(corpus, env, True))
         inner_nochange = median_of(
@@ -250,6 +291,15 @@ def main() -> int:
         f"cold {inner_cold:.3f} s = {inner_cold / ctags:.2f}× ctags; no change "
         f"{inner_nochange:.3f} s = {inner_nochange / inner_cold:.0%} of cold"
     )
+    if args.against:
+        for label, name in (("nochange-against", "no change"), ("one-against", "one changed")):
+            theirs_s = statistics.median(rows_of[label])
+            ours_s = nochange if label.startswith("nochange") else one
+            print(
+                f"{name}, against {args.against}: {theirs_s:.3f} s there, {ours_s:.3f} s "
+                f"here ({ours_s / theirs_s:.2f}×); per round: "
+                f"{_per_round(rows_of[label.split('-')[0]], rows_of[label])}"
+            )
     print(
         f"recall: lynkr finds {found} of {len(theirs)} ctags class/function/member "
         f"definitions = {recall:.2%} (target ≥ 98%: {'yes' if recall >= 0.98 else 'NO'})"

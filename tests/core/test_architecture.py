@@ -71,9 +71,6 @@ ALLOWED: dict[tuple[str, str], str] = {
         "team: import Profile, validate_profile, export_link from switch.api")
        for name in ("links.export_link", "profiles.Profile", "profiles.validate")},
     (f"{TOP}.team.doctor", f"{TOP}.doctor.runner.Context"): "team: import it from doctor.api",
-    (f"{TOP}.__main__", f"{TOP}.index.fastpath"): (
-        "removed with index/fastpath.py: one way into each command (issue 14 §3)"
-    ),
 }  # fmt: skip
 
 # Cycles known, each saying what removes it.

@@ -1,14 +1,15 @@
-"""`lynkr index` with nothing to do: answered before Typer, byte for byte like the full CLI.
+"""`lynkr index` run by the ``lynkr`` script before Typer loads, byte for byte like the full CLI.
 
 Real processes, started as the ``lynkr`` console script starts (its directory first on
-``sys.path``): :func:`lynkr_cli.__main__.main`, which takes the fast path when it can,
-or :func:`lynkr_cli.cli.main`, the full CLI. Both see the same settings and plugin
-inputs, so the record a full run leaves stays valid for the other.
+``sys.path``): :func:`lynkr_cli.__main__.main`, which runs the command itself when
+``entry.py`` can read the command line (``fast``: then with the settings snapshot and
+nothing to do, no framework, no pydantic, no parser is imported), or
+:func:`lynkr_cli.cli.main`, the full CLI. Both call the same ``service.build_command``
+and share the settings snapshot (``snapshot.py``).
 """
 
 from __future__ import annotations
 
-import io
 import json
 import os
 import re
@@ -21,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from lynkr_cli import settings
-from lynkr_cli.index import fastpath, record, service
+from lynkr_cli import settings, snapshot
+from lynkr_cli.index import service
 from tests.index.helpers import bump_mtime, make_repo
 
 SCRIPT = "import os, sys; sys.path[0] = os.path.dirname(sys.executable); "
@@ -66,15 +67,14 @@ class Run:
 
     @property
     def loaded(self) -> bool:
-        """The fast path ran with the settings loaded (no record to go by): pydantic, no
-        Typer, no Rich, no click."""
+        """Run before Typer with the settings validated (no snapshot for these inputs):
+        pydantic, no Typer, no Rich, no click."""
         return "pydantic" in self.modules and not {"typer", "rich", "click"} & self.modules
 
     @property
     def recorded(self) -> bool:
-        """A run that loads and validates the settings, and so records them: the full
-        CLI or the fast path without a record."""
-        return self.cli or self.loaded
+        """A run that validated the settings, and so recorded them in the snapshot."""
+        return "lynkr_cli.settings" in self.modules and (self.cli or self.loaded)
 
 
 def lynkr(*args: str, cwd: Path, full: bool = False, env: dict[str, str] | None = None) -> Run:
@@ -105,9 +105,9 @@ def cwd(tmp_path: Path) -> Path:
 
 
 def built(repo: Path, cwd: Path, *args: str) -> Run:
-    """Index ``repo`` (a full run, which leaves the fast path its record)."""
+    """Index ``repo`` (a first run, which records the settings for the next ones)."""
     first = lynkr("index", str(repo), *args, cwd=cwd)
-    assert first.code == 0 and first.recorded, first.stderr
+    assert first.code == 0 and not first.cli, first.stderr
     return first
 
 
@@ -331,58 +331,22 @@ def test_same_content_new_mtime_falls_back_once(repo: Path, cwd: Path) -> None:
     assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).fast
 
 
-@pytest.mark.parametrize(
-    "argv",
-    [
-        ["index", "--full"],
-        ["index", "--check"],
-        ["index", "--stdout"],
-        ["index", "stats"],
-        ["index", "search", "x"],
-        ["index", "build", "."],
-        ["index", "a", "b"],
-        ["index", "--json=1"],
-        ["index", "-h"],
-        ["index", ""],
-        ["--config", "x.toml", "index"],
-        ["-vq", "index"],
-        ["index", "--", "."],
-        ["index", "--root"],
-        ["index", "--root="],
-        ["index", "-C", "a", "--root", "b"],
-        ["serve"],
-        ["--version"],
-        [],
-    ],
-)
-def test_other_forms_are_not_handled(argv: list[str]) -> None:
-    assert fastpath.parse(argv) is None
-    assert fastpath.run(argv) is None
+def test_other_options_run_before_typer_too(tmp_path: Path, cwd: Path) -> None:
+    """--full, --check, --stdout and the root options are read from the table too."""
+    repos = twins(tmp_path, cwd, "--no-claude-md")
+    full = both(repos, cwd, "--no-claude-md", "--full", "--json")
+    assert json.loads(full.stdout)["full_rebuild"] is True
+    check = both(repos, cwd, "--check")  # no CLAUDE.md yet: stale
+    assert check.code == 1 and "CLAUDE.md is stale" in check.stderr
+    assert both(repos, cwd, "--stdout").stdout.startswith("<!-- BEGIN lynkr index")
+    quiet = lynkr("-vq", "index", str(repos[0]), "--no-claude-md", cwd=cwd)
+    assert quiet.fast and quiet.stderr == ""
 
 
-@pytest.mark.parametrize(
-    ("argv", "parsed"),
-    [
-        (["index"], (".", False, False, 0, False)),
-        (["index", "src"], ("src", False, False, 0, False)),
-        (["-q", "-v", "index", "--json", "src", "--no-claude-md"], ("src", True, True, 1, True)),
-        (["--quiet", "-v", "--verbose", "index", "--no-claude-md"], (".", False, True, 2, True)),
-        (["index", "./build"], ("./build", False, False, 0, False)),
-        (["index", "--root", "x", "--json"], ("x", True, False, 0, False, True)),
-        (["index", "-C", "x"], ("x", False, False, 0, False, True)),
-        (["index", "--root=x"], ("x", False, False, 0, False, True)),
-    ],
-)
-def test_handled_forms(argv: list[str], parsed: tuple[Any, ...]) -> None:
-    assert fastpath.parse(argv) == fastpath.Args(*parsed)
-
-
-def test_unhandled_flag_runs_the_full_command(repo: Path, cwd: Path) -> None:
+def test_help_and_lookups_are_the_full_clis(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--no-claude-md")
-    full = lynkr("index", str(repo), "--no-claude-md", "--full", "--json", cwd=cwd)
-    assert full.cli and json.loads(full.stdout)["full_rebuild"] is True
-    check = lynkr("index", str(repo), "--check", cwd=cwd)
-    assert (check.code, check.cli) == (1, True)  # no CLAUDE.md yet: stale
+    for args in (["--help"], ["search", "parse", "--root", str(repo)], [str(repo), "--json=1"]):
+        assert lynkr("index", *args, cwd=cwd).cli
 
 
 def test_config_file_pointing_the_index_elsewhere(repo: Path, cwd: Path) -> None:
@@ -395,11 +359,23 @@ def test_config_file_pointing_the_index_elsewhere(repo: Path, cwd: Path) -> None
     assert json.loads(moved.stdout)["full_rebuild"] is True
     # The default index is still there and current, but the settings point elsewhere.
     again = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert json.loads(again.stdout)["db"] == str(other)
-    assert again.recorded  # a configured location: the settings are loaded
+    assert again.fast and json.loads(again.stdout)["db"] == str(other)
     (cwd / "lynkr.toml").unlink()
     back = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
     assert back.fast and json.loads(back.stdout)["db"] == str(repo / ".lynkr" / "index.db")
+
+
+def test_config_option(repo: Path, cwd: Path, tmp_path: Path) -> None:
+    """--config before the command: the same file is read, and a missing one is exit 3."""
+    named = tmp_path / "named.toml"
+    named.write_text("[index]\nclaude_md = false\n")
+    first = lynkr("--config", str(named), "index", str(repo), cwd=cwd)
+    assert first.loaded and "CLAUDE.md" not in first.stdout
+    assert lynkr("--config", str(named), "index", str(repo), cwd=cwd).fast
+    missing = lynkr("--config", str(tmp_path / "nope.toml"), "index", str(repo), cwd=cwd)
+    full = lynkr("--config", str(tmp_path / "nope.toml"), "index", str(repo), cwd=cwd, full=True)
+    assert not missing.cli and (missing.code, missing.stderr) == (3, full.stderr)
+    assert "does not exist" in missing.stderr
 
 
 def test_another_working_directory(repo: Path, cwd: Path, tmp_path: Path) -> None:
@@ -413,7 +389,7 @@ def test_another_working_directory(repo: Path, cwd: Path, tmp_path: Path) -> Non
     (elsewhere / ".env").write_text("PORT=9001\n")
     assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).recorded
     assert lynkr("index", str(repo), "--no-claude-md", cwd=elsewhere).fast
-    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).recorded
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).fast  # still recorded
 
 
 def test_user_config_file_and_dotenv_count_too(repo: Path, cwd: Path, lynkr_home: Path) -> None:
@@ -421,7 +397,7 @@ def test_user_config_file_and_dotenv_count_too(repo: Path, cwd: Path, lynkr_home
     user = lynkr_home / "config" / "lynkr.toml"
     user.parent.mkdir(parents=True, exist_ok=True)
     user.write_text("[index]\nclaude_md = false\n")
-    assert lynkr("index", str(repo), cwd=cwd).recorded  # a new input: full run, recorded
+    assert lynkr("index", str(repo), cwd=cwd).recorded  # a new input: validated, recorded
     run = lynkr("index", str(repo), cwd=cwd)  # claude_md = false: behaves as --no-claude-md
     assert run.fast and "CLAUDE.md" not in run.stdout and not (repo / "CLAUDE.md").exists()
     (cwd / ".env").write_text("LYNKR_INDEX_CLAUDE_MD=true\n")
@@ -443,21 +419,31 @@ def test_environment_db_path(repo: Path, cwd: Path, tmp_path: Path) -> None:
 
 
 def test_invalid_settings_keep_their_exit_code(repo: Path, cwd: Path) -> None:
+    """Reported through the CLI's error boundary, as the full CLI reports them."""
     built(repo, cwd, "--no-claude-md")
     for name, value in (("PORT", "not-a-port"), ("LYNKR_INDEX_WORKERS", "-1")):
-        run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=os.environ | {name: value})
-        assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
+        env = os.environ | {name: value}
+        run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env)
+        full = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env, full=True)
+        assert (run.code, run.stderr, run.stdout) == (3, full.stderr, full.stdout)
+        assert not run.cli and "invalid settings" in run.stderr
+        json_run = lynkr("index", str(repo), "--json", cwd=cwd, env=env)
+        assert json.loads(json_run.stdout)["error"]["exit"] == 3
     (cwd / "lynkr.toml").write_text("[server]\nno_such_setting = 1\n")
     run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd)
-    assert (run.code, run.cli) == (3, True) and "unknown setting" in run.stderr
+    assert run.code == 3 and "unknown setting" in run.stderr
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).code == 3  # never recorded
 
 
-def test_free_text_settings_keep_the_fast_path(repo: Path, cwd: Path) -> None:
-    built(repo, cwd, "--no-claude-md")
+def test_free_text_settings_keep_the_snapshot(repo: Path, cwd: Path, lynkr_home: Path) -> None:
+    """Only whether a key is set counts: a new value is read, never written down."""
     env = os.environ | {"ANTHROPIC_API_KEY": "sk-ant-secret-value", "LYNKR_HOST": "0.0.0.0"}
+    built(repo, cwd, "--no-claude-md")
+    assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env).recorded
+    env["ANTHROPIC_API_KEY"] = "sk-ant-another-secret"
     assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env).fast
-    stored = _meta(repo / ".lynkr" / "index.db")[record.RECORD]
-    assert "sk-ant-secret-value" not in stored
+    stored = (lynkr_home / "cache" / snapshot.FILENAME).read_text(encoding="utf-8")
+    assert "sk-ant" not in stored and "0.0.0.0" not in stored
 
 
 def test_exit_codes(repo: Path, cwd: Path) -> None:
@@ -467,7 +453,7 @@ def test_exit_codes(repo: Path, cwd: Path) -> None:
     assert lynkr("index", str(repo), "--no-claude-md", cwd=cwd).code == 0
 
 
-def test_index_of_another_root_or_old_schema(repo: Path, cwd: Path, tmp_path: Path) -> None:
+def test_index_of_another_root_or_old_schema(repo: Path, cwd: Path) -> None:
     built(repo, cwd, "--no-claude-md")
     db = repo / ".lynkr" / "index.db"
     conn = sqlite3.connect(db)
@@ -475,7 +461,22 @@ def test_index_of_another_root_or_old_schema(repo: Path, cwd: Path, tmp_path: Pa
     conn.commit()
     conn.close()
     run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert run.recorded and json.loads(run.stdout)["full_rebuild"] is True
+    assert not run.cli and json.loads(run.stdout)["full_rebuild"] is True
+
+
+def test_nothing_to_do_is_what_the_build_reports(repo: Path, cwd: Path) -> None:
+    """The answer from the index alone (service.unchanged) is the report a build that
+    ran would give: the same document, field for field."""
+    built(repo, cwd)
+    conf = settings.get_settings().index
+    answered = service.unchanged(repo, conf, "write")
+    assert answered is not None and answered.claude_md == "unchanged"
+    from lynkr_cli.index import api
+
+    report = api.build(repo, settings=conf)  # the build itself, finding nothing to do
+    doc, built_doc = answered.report.as_dict(), report.as_dict()
+    doc["seconds"] = built_doc["seconds"] = 0
+    assert doc == built_doc
 
 
 def test_missing_grammar_warning_is_in_the_report(
@@ -497,117 +498,6 @@ def test_missing_grammar_warning_is_in_the_report(
     # Planned again under the write lock (another writer came first): warned once.
     assert build._usable_languages(["a.js"], report) == build._usable_languages(["b.js"], report)
     assert len(report.warnings) == 1
-
-
-# --------------------------------------------------------------------------- the record
-
-
-def test_record_names_follow_the_settings_model() -> None:
-    assert list(fastpath.DB_ENV) == settings.field_env_names("index", "db_path")
-    names = record.checked_env_names()
-    assert {"LYNKR_INDEX_DB", "LYNKR_INDEX_CLAUDE_MD", "PORT", "LYNKR_CONFIG"} <= set(names)
-    assert not {"ANTHROPIC_API_KEY", "DATABRICKS_API_KEY", "LYNKR_HOST"} & set(names)
-    for section, name in settings.iter_fields():
-        if settings.is_secret(section, name):
-            assert not set(settings.field_env_names(section, name)) & set(names)
-
-
-def test_explicit_config_read_as_settings_reads_it(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("LYNKR_CONFIG", " ~/x/lynkr.toml ")
-    assert record._explicit_config() == str(settings.explicit_config_file())
-    monkeypatch.setenv("LYNKR_CONFIG", "")
-    assert record._explicit_config() is None and settings.explicit_config_file() is None
-
-
-def _built_without_record(repo: Path, cwd: Path) -> Path:
-    """``repo`` indexed, with the record of its settings deleted; its database."""
-    built(repo, cwd, "--no-claude-md")
-    db = repo / ".lynkr" / "index.db"
-    conn = sqlite3.connect(db)
-    conn.execute("DELETE FROM meta WHERE key = ?", (record.RECORD,))
-    conn.commit()
-    conn.close()
-    return db
-
-
-def test_no_record_with_plugin_warnings(
-    repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from lynkr_cli import plugins
-
-    db = _built_without_record(repo, cwd)
-    conf = settings.get_settings().index
-    plugins.get_manager().warnings.append("plugin 'x' failed to load")
-    record.remember(repo, db, conf, record.current_inputs())
-    assert record.RECORD not in _meta(db)
-    plugins.reset()
-    record.remember(repo, db, conf, record.current_inputs())
-    assert record.RECORD in _meta(db)
-
-
-def test_no_record_when_the_inputs_change_during_the_run(
-    repo: Path, cwd: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    db = _built_without_record(repo, cwd)
-    monkeypatch.chdir(cwd)
-    inputs = record.current_inputs()
-    (cwd / "lynkr.toml").write_text("[index]\nclaude_md = false\n")
-    record.remember(repo, db, settings.get_settings().index, inputs)
-    assert record.RECORD not in _meta(db)
-
-
-# --------------------------------------------------------------------------- the printer
-
-
-def _doc(**changes: Any) -> dict[str, Any]:
-    doc: dict[str, Any] = {
-        "root": "/r", "db": "/r/.lynkr/index.db", "full_rebuild": False, "changed": False,
-        "parsed": 0, "unchanged": 3, "removed": 0, "files": 3, "symbols": 5, "references": 4,
-        "resolved_references": 2, "imports": 1, "resolved_imports": 1,
-        "languages": {"python": {"files": 2, "bytes": 10}}, "skipped": {"generated": 1},
-        "problems": 0, "problem_files": {}, "warnings": [], "seconds": 0.01,
-        "claude_md": {"status": "unchanged", "path": "/r/CLAUDE.md"},
-    }  # fmt: skip
-    doc.update(changes)
-    return doc
-
-
-@pytest.mark.parametrize(
-    "doc",
-    [
-        _doc(),
-        _doc(languages={}, skipped={}, claude_md={"status": "skipped", "path": ""}),
-        _doc(db="/odd [red]x[/red]/:smile:/index.db"),
-        _doc(problems=2, problem_files={"a:b.py": "syntax error", "[x].py": "unreadable"}),
-        _doc(root="/é", db="/é/index.db"),
-        _doc(db="/tab\there/index.db"),
-    ],
-)
-@pytest.mark.parametrize("terminal", [False, True])
-def test_plain_lines_print_as_rich_prints_them(
-    doc: dict[str, Any], terminal: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from rich.console import Console
-
-    expected = io.StringIO()
-    console = Console(
-        file=expected, force_terminal=terminal, color_system="truecolor" if terminal else None,
-        highlight=False, soft_wrap=True, width=80,
-    )  # fmt: skip
-    for line, markup in service.summary_lines(doc):
-        console.print(line, markup=markup)
-    written = io.StringIO()
-    monkeypatch.setattr(sys, "stdout", written)
-    monkeypatch.setattr("lynkr_cli.console.out", lambda: console)
-    service.print_summary(doc)
-    lines = service.summary_lines(doc)
-    if all(service._plain(line) for line, _ in lines):
-        assert written.getvalue() == expected.getvalue()
-    else:  # printed through the same console
-        assert written.getvalue() == ""
-
-
-# --------------------------------------------------------------------------- start-up
 
 
 def test_git_is_started_only_where_a_work_tree_can_be(
@@ -649,9 +539,6 @@ def test_console_script_entry(cwd: Path) -> None:
         assert expected in proc.stdout
 
 
-# --------------------------------------------------------------------------- no record yet
-
-
 @pytest.mark.parametrize("flags", [["--json", "--no-claude-md"], ["--no-claude-md"], []])
 def test_a_first_run_loads_the_settings_without_typer(
     repo: Path, cwd: Path, flags: list[str]
@@ -664,12 +551,6 @@ def test_a_first_run_loads_the_settings_without_typer(
     full = lynkr("index", str(repo), *flags, cwd=cwd, full=True)
     assert full.cli and (first.code, first.stderr) == (full.code, full.stderr)
     assert masked(first.stdout) == masked(full.stdout)
-
-
-def test_plugin_group_is_the_plugin_managers() -> None:
-    from lynkr_cli import plugins
-
-    assert fastpath.PLUGIN_GROUP == plugins.ENTRY_POINT_GROUP
 
 
 def test_a_third_party_plugin_takes_the_full_cli(repo: Path, cwd: Path, tmp_path: Path) -> None:
@@ -688,79 +569,3 @@ def test_a_third_party_plugin_takes_the_full_cli(repo: Path, cwd: Path, tmp_path
     env["LYNKR_LOAD_PLUGINS"] = ""
     shutil.rmtree(repo / ".lynkr")
     assert lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd, env=env).loaded
-
-
-def test_settings_that_do_not_load_take_the_full_cli_with_nothing_written(
-    repo: Path, cwd: Path
-) -> None:
-    env = dict(os.environ) | {"LYNKR_INDEX_WORKERS": "-1"}
-    run = lynkr("index", str(repo), "--no-claude-md", cwd=cwd, env=env)
-    assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
-    assert not (repo / ".lynkr").exists()
-
-
-# --------------------------------------------------------------------------- early check
-
-
-def test_early_defaults_are_the_settings_models() -> None:
-    from lynkr_cli.index import early
-
-    conf = settings.IndexSettings()
-    assert (conf.db_path, conf.workers, conf.max_file_bytes, conf.claude_md) == early.DEFAULTS
-    assert tuple(early.Speculated()) == (conf.db_path, conf.workers, conf.max_file_bytes)
-    for name in settings.SECTIONS["index"].model_fields:
-        assert all(env.startswith("LYNKR_INDEX") for env in settings.field_env_names("index", name))
-
-
-def test_first_run_checks_the_settings_while_parsing(repo: Path, cwd: Path) -> None:
-    """No index, nothing setting the index's settings: the build starts with the defaults
-    and the settings are validated meanwhile; the output and the record are the same."""
-    first = lynkr("index", str(repo), "--json", cwd=cwd)
-    assert first.code == 0 and first.loaded, first.stderr
-    fast = lynkr("index", str(repo), "--json", cwd=cwd)
-    assert fast.fast and json.loads(fast.stdout)["changed"] is False  # recorded
-    shutil.rmtree(repo / ".lynkr")
-    (repo / "CLAUDE.md").unlink()
-    full = lynkr("index", str(repo), "--json", cwd=cwd, full=True)
-    assert masked(full.stdout) == masked(first.stdout)
-
-
-def test_first_run_with_invalid_settings_writes_nothing(repo: Path, cwd: Path) -> None:
-    """The early build retreats: the full CLI reports exit 3, no .lynkr/, no CLAUDE.md."""
-    env = os.environ | {"LYNKR_PORT": "not-a-port"}
-    run = lynkr("index", str(repo), cwd=cwd, env=env)
-    assert (run.code, run.cli) == (3, True) and "invalid settings" in run.stderr
-    assert not (repo / ".lynkr").exists() and not (repo / "CLAUDE.md").exists()
-    # A .lynkr/ that was there before (another file in it) stays.
-    (repo / ".lynkr").mkdir()
-    (repo / ".lynkr" / "keep").write_text("x")
-    assert lynkr("index", str(repo), cwd=cwd, env=env).code == 3
-    assert (repo / ".lynkr" / "keep").is_file() and not (repo / ".lynkr" / "index.db").exists()
-
-
-def test_first_run_with_settings_from_a_file_is_not_early(repo: Path, cwd: Path) -> None:
-    from lynkr_cli.index import early
-
-    (cwd / "lynkr.toml").write_text("[index]\nworkers = 1\n")
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        assert early.speculate(repo) is None
-    finally:
-        os.chdir(old)
-    run = lynkr("index", str(repo), "--json", "--no-claude-md", cwd=cwd)
-    assert run.code == 0 and run.loaded
-
-
-def test_retreat_when_the_settings_are_not_the_defaults(
-    repo: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A setting that speculate() cannot see (here: patched in) still ends the early build."""
-    from lynkr_cli.index import early
-
-    check = early.Check(repo)
-    monkeypatch.setattr(early, "DEFAULTS", (None, 1, 1_000_000, True))
-    with pytest.raises(early.Retreat):
-        service.run(repo, claude="skip", settings=early.Speculated(), meanwhile=check)
-    check.undo()
-    assert not (repo / ".lynkr").exists()
