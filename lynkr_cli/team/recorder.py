@@ -118,7 +118,9 @@ class Recorder:
 
     @property
     def pending(self) -> int:
-        return len(self._queue) + sum(len(u) + len(a) for u, a in self._failed)
+        """Records waiting: answered requests (each a usage record and its audit entry)
+        and audit events without a request, as :attr:`written` counts them."""
+        return len(self._queue) + sum(_size(batch) for batch in self._failed)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -224,7 +226,7 @@ class Recorder:
                 records=len(batch[0]) + len(batch[1]),
             )
             return False
-        self.written += len(batch[0]) + sum(e.event != "request" for e in batch[1])
+        self.written += _size(batch)
         return True
 
     def _batch(self, items: Sequence[_Pending]) -> Batch:
@@ -261,7 +263,7 @@ class Recorder:
             batches.append(self._batch([self._queue.popleft() for _ in range(len(self._queue))]))
         if not batches:
             return
-        records = sum(len(u) + len(a) for u, a in batches)
+        records = sum(_size(batch) for batch in batches)
         if self.spill is None:
             self.log.error(
                 "usage/audit records lost: the store cannot be written and no spill file is set",
@@ -309,6 +311,11 @@ class Recorder:
             self.spill.unlink()
         self.log.info("spilled usage/audit records written", batches=len(lines))
         return True
+
+
+def _size(batch: Batch) -> int:
+    usage, audit = batch
+    return len(usage) + sum(entry.event != "request" for entry in audit)
 
 
 @contextlib.contextmanager
