@@ -144,6 +144,7 @@ class Redis:
         self.password = "rd-" + secrets.token_hex(8)
         self.port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="lynkr-redis-"))
+        self.socket = self.root / "redis.sock"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
@@ -152,6 +153,7 @@ class Redis:
                 self.binary, "--port", str(self.port), "--bind", "127.0.0.1",
                 "--requirepass", self.password, "--save", "", "--appendonly", "no",
                 "--dir", str(self.root), "--daemonize", "no", "--loglevel", "warning",
+                "--unixsocket", str(self.socket), "--unixsocketperm", "700",
                 "--logfile", str(self.root / "server.log"),
             ],
             stdout=subprocess.DEVNULL,

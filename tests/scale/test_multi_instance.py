@@ -142,8 +142,8 @@ async def test_two_instances_share_keys_limits_cache_and_usage(
         # 4. revoked with the CLI against the shared database: refused by both
         for gw in gws:
             async with httpx.AsyncClient(timeout=30) as http:
-                ok = await http.post(gw.url + "/v1/messages", json=_body("doomed"),
-                                     headers={"x-api-key": doomed, "cache-control": "no-cache"})  # fmt: skip
+                headers = {"x-api-key": doomed, "cache-control": "no-cache"}
+                ok = await http.post(gw.url + "/v1/messages", json=_body("doomed"), headers=headers)
             assert ok.status_code == 200
             answered += 1
         assert invoke("keys", "revoke", "doomed").exit_code == 0

@@ -60,8 +60,9 @@ async def test_postgres_stopped_mid_test_loses_no_record(pg: Postgres, migrated_
         assert team.authenticate(secret).name == "alice"  # from memory, within the TTL
         for n in range(35, 55):  # past the bound: to the spill file
             team.record_usage(usage_record(n, key_id=key_id))
-        assert await _until(lambda: spill.exists() and team.recorder.pending == 0)
-        assert team.recorder.spilled == 45  # requests: each a usage record and its audit entry
+        # 45 requests (each a usage record and its audit entry) went to the file
+        assert await _until(lambda: team.recorder.spilled == 45)
+        assert spill.exists() and team.recorder.pending == 0
         # the key store has been unreadable for 3 x the key TTL: keys are refused, 503
         assert await _until(lambda: _refused(team, secret), seconds=15)
 
