@@ -30,7 +30,6 @@ from lynkr_cli.team.pgconn import connect, require_current, unavailable
 from lynkr_cli.team.postgres_schema import (
     AUDIT_LOCK,
     GROUPS,
-    INSERT_AUDIT,
     KEY_COLUMNS,
     LOCK_NAMESPACE,
     SELECT_AUDIT,
@@ -57,6 +56,7 @@ if TYPE_CHECKING:
 PAGE = 2000  # audit rows fetched per query while iterating (keyset pages, no open cursor)
 _LOCK_AUDIT = f"SELECT pg_advisory_xact_lock({LOCK_NAMESPACE}, {AUDIT_LOCK})"
 _COPY_USAGE = f"COPY team_usage ({', '.join(USAGE_COLUMNS)}) FROM STDIN"
+_COPY_AUDIT = f"COPY team_audit ({', '.join(AUDIT_COLUMNS)}) FROM STDIN"
 
 
 class PgStore:
@@ -303,13 +303,12 @@ def _append(cur: psycopg.Cursor[Any], entries: Sequence[AuditEntry]) -> None:
     cur.execute(_LOCK_AUDIT)
     row = cur.execute("SELECT seq, hash FROM team_audit ORDER BY seq DESC LIMIT 1").fetchone()
     seq, prev = (int(row[0]), str(row[1])) if row else _anchor(cur)
-    rows = []
-    for entry in entries:
-        seq += 1
-        sealed = seal(entry, seq, prev)
-        prev = sealed["hash"]
-        rows.append(tuple(sealed[c] for c in AUDIT_COLUMNS))
-    cur.executemany(INSERT_AUDIT, rows)
+    with cur.copy(_COPY_AUDIT) as copy:
+        for entry in entries:
+            seq += 1
+            sealed = seal(entry, seq, prev)
+            prev = sealed["hash"]
+            copy.write_row(tuple(sealed[c] for c in AUDIT_COLUMNS))
 
 
 def _anchor(cur: psycopg.Cursor[Any]) -> tuple[int, str]:

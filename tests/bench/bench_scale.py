@@ -149,12 +149,14 @@ def measure(
                                   seconds=seconds / ROUNDS))  # fmt: skip
             lat, cpu = out[name]
             out[name] = (lat + got, cpu + cpu_seconds(pid) - before)
+            ANSWERS[name.split(":")[0]] = ANSWERS.get(name.split(":")[0], 0) + len(got)
             if name == "shared":
                 SERVICE_CPU[0] += services_cpu() - extra
                 SERVICE_CPU[1] += len(got)
     return out
 
 
+ANSWERS: dict[str, int] = {}  # answers each gateway gave (its usage records must match)
 SERVICE_CPU = [0.0, 0]  # seconds PostgreSQL + Redis spent during the shared rounds, requests
 
 
@@ -199,15 +201,20 @@ def main() -> int:
             procs["sqlite"] = serve(base / "sqlite", up, ports["sqlite"])
             procs["shared"] = serve(base / "shared", up, ports["shared"], **shared_env)
             report(procs, ports, keys, args.seconds)
-            time.sleep(1.5)  # the last usage batch
+            for proc in procs.values():  # a clean stop writes every queued record
+                proc.terminate()
+                proc.wait(60)
             rows = {
                 "sqlite": _sqlite_rows(base / "sqlite"),
                 "shared": _pg_rows(url),
             }
-            print(f"\nusage records written: sqlite {rows['sqlite']}, shared {rows['shared']}")
+            print(
+                f"\nusage records written: sqlite {rows['sqlite']} of {ANSWERS['sqlite']} "
+                f"answers, shared {rows['shared']} of {ANSWERS['shared']} (target: all)"
+            )
         finally:
             for proc in (*procs.values(), upstream):
-                if proc is not None:
+                if proc is not None and proc.poll() is None:
                     proc.terminate()
                     proc.wait(30)
             pg.close()
