@@ -235,26 +235,33 @@ class PgStore:
     def _pages(self, where: str, params: list[Any]) -> Iterator[dict[str, Any]]:
         """Rows in ``seq`` order, a page per query: no transaction stays open between
         pages, so a slow reader (an export piped to a slow disk) holds nothing."""
-        from psycopg.rows import dict_row
-
         after = -1
         glue = " AND " if where else " WHERE "
         while True:
             sql = f"{SELECT_AUDIT} {where}{glue}seq > %s ORDER BY seq LIMIT {PAGE}"
-            with self.transaction() as conn, conn.cursor(row_factory=dict_row) as cur:
-                rows = cur.execute(sql, [*params, after]).fetchall()
+            rows = self._fetch(sql, [*params, after])
             yield from rows
             if len(rows) < PAGE:
                 return
             after = rows[-1]["seq"]
 
     def _last(self, where: str, params: list[Any], last: int) -> Iterator[dict[str, Any]]:
+        sql = f"SELECT * FROM ({SELECT_AUDIT} {where} ORDER BY seq DESC LIMIT %s) t ORDER BY seq"
+        yield from self._fetch(sql, [*params, last])
+
+    def _fetch(self, sql: str, params: list[Any]) -> list[dict[str, Any]]:
+        """Audit rows as dicts; a glob PostgreSQL cannot read is the caller's mistake."""
+        import psycopg
         from psycopg.rows import dict_row
 
-        sql = f"SELECT * FROM ({SELECT_AUDIT} {where} ORDER BY seq DESC LIMIT %s) t ORDER BY seq"
-        with self.transaction() as conn, conn.cursor(row_factory=dict_row) as cur:
-            rows = cur.execute(sql, [*params, last]).fetchall()
-        yield from rows
+        try:
+            with self.transaction() as conn, conn.cursor(row_factory=dict_row) as cur:
+                return cur.execute(sql, params).fetchall()
+        except psycopg.errors.InvalidRegularExpression as exc:
+            raise UsageError(
+                f"invalid glob: {exc.diag.message_primary}",
+                hint="Globs take * and ? (and [abc]), e.g. --model 'claude-sonnet-*'.",
+            ) from None
 
     def export_usage(self) -> Iterator[UsageRecord]:
         """Every usage record in write order (``lynkr db copy``), a page per query."""

@@ -180,6 +180,8 @@ def glob_regex(glob: str) -> str:
     while i < len(glob):
         char = glob[i]
         end = glob.find("]", i + 2) if char == "[" else -1
+        if end > 0 and "[" in glob[i + 1 : end]:
+            end = -1  # [[:alpha:]] and the like: SQLite has no classes, a literal "["
         if char == "*":
             out.append(".*")
         elif char == "?":
