@@ -57,8 +57,15 @@ def config_show(json_output: JsonOpt = False) -> None:
             source = loaded.sources[f"{section}.{name}"]
             rows.append([f"{section}.{name}", repr(value), source])
             styles.append("dim" if source == "default" else "")
+    for what, use in backends.items():  # where the gateway's shared state lives
+        if isinstance(use, dict):
+            shown = use["backend"] + (f" {use['url']}" if use.get("url") else "")
+            rows.append([f"backends.{what}", shown, "derived"])
+            styles.append("")
+    if "error" in backends:
+        rows.append(["backends", backends["summary"], "derived"])
+        styles.append("")
     console.table(["setting", "value", "source"], rows, row_styles=styles)
-    console.say(f"backends: {backends['summary']}")
 
 
 def _backends(settings: Any) -> dict[str, Any]:

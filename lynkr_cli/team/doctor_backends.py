@@ -14,7 +14,7 @@ from lynkr_cli.errors import ConfigError, LynkrError
 from lynkr_cli.registry import CheckResult
 
 if TYPE_CHECKING:
-    from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.doctor.api import Context
 
 REDIS_MIN = (6, 2)  # SET … PXAT (limit counters)
 

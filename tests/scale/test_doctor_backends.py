@@ -41,8 +41,8 @@ def test_both_backends_healthy(
     assert "authenticated" in checks["redis"]["summary"]
     assert checks["team"]["status"] == "ok"
     human = invoke("config", "show")
-    assert "keys, usage and audit in PostgreSQL" in human.stdout
-    assert "rate limits in Redis" in human.stdout
+    assert "backends.keys_usage_audit" in human.stdout and "postgresql" in human.stdout
+    assert "backends.rate_limits" in human.stdout and "redis redis://:****@" in human.stdout
     outputs = invoke("doctor").stdout + human.stdout + invoke("config", "show", "--json").stdout
     assert pg.password not in outputs and redis_srv.password not in outputs
 

@@ -25,8 +25,8 @@ def _blocks(language: str) -> list[str]:
 
 
 def test_the_page_shows_the_example_files_verbatim() -> None:
-    assert (EXAMPLE / "docker-compose.yml").read_text() in _blocks("yaml")
-    assert (EXAMPLE / "nginx.conf").read_text() in _blocks("nginx")
+    assert (EXAMPLE / "docker-compose.yml").read_text() in _blocks("text")
+    assert (EXAMPLE / "nginx.conf").read_text() in _blocks("text")
 
 
 def test_the_compose_file_wires_two_instances_to_the_shared_backends() -> None:
