@@ -82,8 +82,8 @@ def redis_url(settings: Settings) -> str | None:
     scheme = urlsplit(value).scheme.lower()
     if scheme not in REDIS_SCHEMES:
         raise ConfigError(
-            f"LYNKR_REDIS_URL must be a redis://, rediss:// or unix:// URL, not {scheme or 'a'}"
-            f"{'://' if scheme else ' plain'} value ({shown_url(value)})",
+            f"LYNKR_REDIS_URL must be a redis://, rediss:// or unix:// URL, not "
+            f"{shown_url(value)!r}",
             hint="e.g. LYNKR_REDIS_URL=redis://:PASSWORD@redis-host:6379/0",
         )
     return value
