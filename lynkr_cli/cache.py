@@ -18,13 +18,16 @@ Both refuse an answer larger than ``cache.max_entry_kb``.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli import paths
+from lynkr_cli.dsn import checked_redis_url
 from lynkr_cli.settings import CacheSettings
 
 if TYPE_CHECKING:
@@ -69,12 +72,6 @@ class CacheStats:
         return {**self.__dict__, "hit_ratio": round(self.hits / total, 4) if total else None}
 
 
-def redis_url(settings: CacheSettings) -> str | None:
-    secret = settings.redis_url
-    value = secret.get_secret_value().strip() if secret is not None else ""
-    return value or None
-
-
 class PromptCache:
     """A bounded, expiring key/value store: on disk, or in Redis when one is configured."""
 
@@ -83,7 +80,7 @@ class PromptCache:
         self.size_limit = settings.size_limit_mb * 1024 * 1024
         self.max_entries = settings.max_entries
         self.max_entry_bytes = settings.max_entry_kb * 1024
-        url = redis_url(settings)
+        url = checked_redis_url(settings.redis_url)
         self._store: _Disk | RedisCache = (
             RedisCache(url, self.ttl, self.max_entry_bytes)
             if url
@@ -275,15 +272,36 @@ class RedisCache:
     def _keys(self) -> list[bytes]:
         return list(self._redis().scan_iter(match=REDIS_PREFIX + "*", count=1000))
 
+    @contextlib.contextmanager
+    def _command(self) -> Iterator[None]:
+        """``lynkr cache``'s calls: a Redis failure is exit 4, naming the server."""
+        from redis.exceptions import RedisError
+
+        from lynkr_cli.dsn import scrub
+        from lynkr_cli.errors import UpstreamError
+
+        try:
+            yield
+        except (RedisError, OSError) as exc:
+            raise UpstreamError(
+                f"the prompt cache's Redis at {self.where} failed: {scrub(str(exc), self.url)}",
+                hint="Is it running and reachable? `lynkr doctor` checks it (LYNKR_REDIS_URL).",
+            ) from None
+
     def clear(self) -> int:
-        client = self._redis()
-        keys = self._keys()
-        for start in range(0, len(keys), 1000):
-            client.unlink(*keys[start : start + 1000])
-        client.delete(REDIS_HITS, REDIS_MISSES)
+        with self._command():
+            client = self._redis()
+            keys = self._keys()
+            for start in range(0, len(keys), 1000):
+                client.unlink(*keys[start : start + 1000])
+            client.delete(REDIS_HITS, REDIS_MISSES)
         return len(keys)
 
     def stats(self) -> CacheStats:
+        with self._command():
+            return self._stats()
+
+    def _stats(self) -> CacheStats:
         client = self._redis()
         keys = self._keys()
         size = 0

@@ -5,7 +5,15 @@ Shared by the team gateway's backends, the prompt cache and ``lynkr doctor``.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
 from urllib.parse import unquote, urlsplit, urlunsplit
+
+from lynkr_cli.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 def shown_url(url: str) -> str:
@@ -43,3 +51,18 @@ def scrub(text: str, url: str) -> str:
         if secret:
             out = out.replace(secret, "****")
     return out
+
+
+def checked_redis_url(secret: SecretStr | None) -> str | None:
+    """``cache.redis_url`` (``LYNKR_REDIS_URL``) as text, or None when it is not set; a
+    ConfigError (exit 3) when it is not a Redis URL."""
+    value = secret.get_secret_value().strip() if secret is not None else ""
+    if not value:
+        return None
+    if urlsplit(value).scheme.lower() not in REDIS_SCHEMES:
+        raise ConfigError(
+            "LYNKR_REDIS_URL must be a redis://, rediss:// or unix:// URL, not "
+            f"{shown_url(value)!r}",
+            hint="e.g. LYNKR_REDIS_URL=redis://:PASSWORD@redis-host:6379/0",
+        )
+    return value

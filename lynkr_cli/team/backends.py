@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from lynkr_cli import paths
-from lynkr_cli.dsn import shown_url
+from lynkr_cli.dsn import checked_redis_url, shown_url
 from lynkr_cli.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
 
 StoreKind = Literal["sqlite", "postgresql"]
 PG_SCHEMES = ("postgresql", "postgres")
-REDIS_SCHEMES = ("redis", "rediss", "unix")
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,18 +74,7 @@ def database_url(settings: Settings) -> str | None:
 
 def redis_url(settings: Settings) -> str | None:
     """The Redis URL, or None; a ConfigError when it is not a Redis URL."""
-    secret = settings.cache.redis_url
-    value = secret.get_secret_value().strip() if secret is not None else ""
-    if not value:
-        return None
-    scheme = urlsplit(value).scheme.lower()
-    if scheme not in REDIS_SCHEMES:
-        raise ConfigError(
-            f"LYNKR_REDIS_URL must be a redis://, rediss:// or unix:// URL, not "
-            f"{shown_url(value)!r}",
-            hint="e.g. LYNKR_REDIS_URL=redis://:PASSWORD@redis-host:6379/0",
-        )
-    return value
+    return checked_redis_url(settings.cache.redis_url)
 
 
 def store_kind(url: str | None) -> tuple[StoreKind, str]:

@@ -35,6 +35,7 @@ def test_config_show_doctor_and_db_status_never_print_a_backend_password(
     backends = json.loads(outputs[1].stdout)["backends"]
     assert backends["rate_limits"]["url"] == "redis://:****@127.0.0.1:9/0"
     assert outputs[4].exit_code == 4  # unreachable: exit 4, with the URL shown masked
+    assert outputs[7].exit_code == 4 and "redis://:****@127.0.0.1:9/0" in outputs[7].stderr
     for result in outputs:
         text = result.stdout + result.stderr
         assert PG_PASS not in text and REDIS_PASS not in text, text
