@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import time
 
+import pytest
 from prometheus_client import CollectorRegistry, generate_latest
 
 from lynkr_cli import logs
@@ -17,9 +19,17 @@ from lynkr_cli.team.store import Check
 from lynkr_cli.team.types import REQUESTS_M, TOKENS_M, Limits
 from tests.scale.conftest import scale_settings
 from tests.scale.services import Redis
-from tests.team.conftest import T0, Clock, issue
+from tests.team.conftest import Clock, issue
 
-WINDOW = (T0 // 60) * 60
+# The next clock minute, taken when the module is used (not collected): counters of a
+# window that ended more than a minute ago would expire as soon as they were written.
+WINDOW = 0.0
+
+
+@pytest.fixture(autouse=True)
+def _window() -> None:
+    global WINDOW
+    WINDOW = (time.time() // 60 + 1) * 60
 
 
 def _rpm(limit: int = 10, amount: int = 1) -> Check:
@@ -133,7 +143,7 @@ async def test_team_open_uses_redis_and_reports_it_on_metrics(
     from lynkr_cli.team.admin import open_store
 
     settings = scale_settings(redis=redis_url)
-    clock = Clock()
+    clock = Clock(WINDOW + 5)
     secret = issue(open_store(settings), "alice", limits=Limits(rpm=2))
     teams = [Team.open(settings, clock=clock), Team.open(settings, clock=clock)]
     for team in teams:
