@@ -36,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from tests.bench.bench_gateway import REQUEST, cpu_seconds, free_port, wait_port  # noqa: E402
+from tests.bench.bench_team_gateway import start as serve  # noqa: E402
 from tests.scale.services import Postgres, Redis, pg_bindir, redis_binary  # noqa: E402
 
 ROUNDS = 6
@@ -80,30 +81,6 @@ def lynkr(home: Path, *args: str, **env: str) -> subprocess.CompletedProcess[byt
 def issue(home: Path, name: str, *limits: str, **env: str) -> str:
     out = lynkr(home, "keys", "create", name, *limits, "--json", **env)
     return str(json.loads(out.stdout)["key"])
-
-
-def serve(home: Path, upstream: str, port: int, **env: str) -> subprocess.Popen[bytes]:
-    full = {
-        **os.environ,
-        "LYNKR_HOME": str(home),
-        "LYNKR_LOAD_PLUGINS": "",
-        "LYNKR_TOOLS_MODE": "never",
-        "LYNKR_CACHE": "false",
-        "LYNKR_PROVIDER": "anthropic",
-        "ANTHROPIC_ENDPOINT": upstream + "/v1/messages",
-        "ANTHROPIC_API_KEY": "up-key",
-        "LYNKR_ACCESS_LOG": "true",
-        **env,
-    }
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "lynkr_cli", "serve", "--port", str(port)],
-        env=full,
-        cwd=home,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    wait_port(port, proc)
-    return proc
 
 
 def tree_cpu(pid: int) -> float:

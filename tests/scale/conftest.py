@@ -109,3 +109,18 @@ def scale_settings(
         cache=CacheSettings(redis_url=SecretStr(redis) if redis else None),
         team=TeamSettings(**team),
     )
+
+
+def gateway_env(upstream_url: str, database_url: str, redis: str, **extra: str) -> dict[str, str]:
+    """A ``lynkr serve`` process's settings: the fake upstream, both shared backends, the
+    prompt cache on, records flushed often (tests wait less)."""
+    return {
+        "LYNKR_PROVIDER": "anthropic",
+        "LYNKR_ANTHROPIC_API_KEY": "up-key",
+        "LYNKR_ANTHROPIC_ENDPOINT": upstream_url + "/v1/messages",
+        "LYNKR_DATABASE_URL": database_url,
+        "LYNKR_REDIS_URL": redis,
+        "LYNKR_CACHE": "true",
+        "LYNKR_USAGE_FLUSH_SECONDS": "0.2",
+        **extra,
+    }

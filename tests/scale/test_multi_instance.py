@@ -20,6 +20,7 @@ import redis
 
 from lynkr_cli.cache import REDIS_PREFIX
 from tests.gatewayproc import GatewayProcess
+from tests.scale.conftest import gateway_env
 from tests.scale.services import Postgres, Redis
 from tests.serve.conftest import FAMILIES
 
@@ -78,16 +79,7 @@ async def test_two_instances_share_keys_limits_cache_and_usage(
     limited = _issue(invoke, "limited", "--rpm", "10")
     doomed = _issue(invoke, "doomed")
     upstream = await fake(**FAMILIES["anthropic"])
-    env = {
-        "LYNKR_PROVIDER": "anthropic",
-        "LYNKR_ANTHROPIC_API_KEY": "up-key",
-        "LYNKR_ANTHROPIC_ENDPOINT": upstream.url + "/v1/messages",
-        "LYNKR_DATABASE_URL": migrated_url,
-        "LYNKR_REDIS_URL": redis_srv.url(),
-        "LYNKR_CACHE": "true",
-        "LYNKR_KEY_CACHE_TTL": str(KEY_TTL),
-        "LYNKR_USAGE_FLUSH_SECONDS": "0.2",
-    }
+    env = gateway_env(upstream.url, migrated_url, redis_srv.url(), LYNKR_KEY_CACHE_TTL=str(KEY_TTL))
     homes = [tmp_path / "a", tmp_path / "b"]
     answered = 0
     async with _instances(env, homes) as gws:

@@ -13,6 +13,7 @@ import httpx
 import pytest
 
 from tests.gatewayproc import GatewayProcess
+from tests.scale.conftest import gateway_env
 from tests.scale.services import Postgres, Redis
 from tests.serve.conftest import FAMILIES
 
@@ -25,16 +26,7 @@ async def test_a_gateway_with_failing_backends_never_shows_their_passwords(
     monkeypatch.setenv("LYNKR_DATABASE_URL", migrated_url)
     key = json.loads(invoke("keys", "create", "alice", "--rpm", "100", "--json").stdout)["key"]
     upstream = await fake(**FAMILIES["anthropic"])
-    env = {
-        "LYNKR_PROVIDER": "anthropic",
-        "LYNKR_ANTHROPIC_API_KEY": "up-key",
-        "LYNKR_ANTHROPIC_ENDPOINT": upstream.url + "/v1/messages",
-        "LYNKR_DATABASE_URL": migrated_url,
-        "LYNKR_REDIS_URL": redis_srv.url(),
-        "LYNKR_CACHE": "true",
-        "LYNKR_USAGE_FLUSH_SECONDS": "0.1",
-        "LYNKR_KEY_CACHE_TTL": "1",
-    }
+    env = gateway_env(upstream.url, migrated_url, redis_srv.url(), LYNKR_KEY_CACHE_TTL="1")
     body = {"model": "claude-x", "max_tokens": 5, "messages": [{"role": "user", "content": "hi"}]}
     seen: list[httpx.Response] = []
     async with GatewayProcess(env) as gw, httpx.AsyncClient(base_url=gw.url, timeout=20) as http:
