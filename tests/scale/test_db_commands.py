@@ -141,3 +141,44 @@ def test_status_reports_the_server(migrated_url: str) -> None:
 def test_help_teaches(invoke: Any, args: tuple[str, ...]) -> None:
     result = invoke(*args)
     assert result.exit_code == 0 and "postgresql://" in result.stdout
+
+
+@pytest.mark.parametrize(
+    ("url", "kind", "where"),
+    [
+        (None, "sqlite", None),
+        ("sqlite:////var/lib/lynkr/lynkr.db", "sqlite", "/var/lib/lynkr/lynkr.db"),
+        ("sqlite:///team.db", "sqlite", "team.db"),
+        ("postgres://u:p@h/db", "postgresql", "postgres://u:p@h/db"),
+        ("postgresql://h/db?sslmode=verify-full", "postgresql", None),
+    ],
+)
+def test_database_urls_choose_the_store(url: str | None, kind: str, where: str | None) -> None:
+    from lynkr_cli.team.backends import store_kind
+
+    got_kind, got_where = store_kind(url)
+    assert got_kind == kind
+    assert got_where == (where or (url if url else str(paths.app_db_path())))
+
+
+@pytest.mark.parametrize("url", ["mysql://u:secret-x@h/db", "sqlite://", "sqlite:///"])
+def test_other_database_urls_are_config_errors(url: str) -> None:
+    from lynkr_cli.errors import ConfigError
+    from lynkr_cli.team.backends import store_kind
+
+    with pytest.raises(ConfigError) as err:
+        store_kind(url)
+    assert "secret-x" not in str(err.value)
+
+
+def test_help_loads_no_database_driver() -> None:
+    code = (
+        "import sys\n"
+        "from lynkr_cli.cli import main\n"
+        "try:\n    main(['db', '--help'])\nexcept SystemExit:\n    pass\n"
+        "bad = [m for m in ('psycopg', 'redis', 'aiohttp') if m in sys.modules]\n"
+        "print('LOADED=' + ','.join(bad))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=60, check=False)  # fmt: skip
+    assert "LOADED=\n" in result.stdout, result.stdout[-300:]
