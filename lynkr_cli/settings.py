@@ -187,7 +187,13 @@ class CacheSettings(Section):
     max_entries: int = Field(1000, ge=1, json_schema_extra=env("PROMPT_CACHE_MAX_ENTRIES"))
     size_limit_mb: int = Field(256, ge=1, json_schema_extra=env("LYNKR_CACHE_SIZE_MB"))
     directory: Path | None = Field(None, json_schema_extra=env("LYNKR_CACHE_DIR"))
-    url: str = Field("", json_schema_extra=env("LYNKR_CACHE_URL"))
+    # An answer larger than this is not stored (both backends: disk and Redis).
+    max_entry_kb: int = Field(1024, ge=1, json_schema_extra=env("LYNKR_CACHE_MAX_ENTRY_KB"))
+    # Redis for the prompt cache and the rate-limit counters of several instances
+    # (docs/scale-out.md). A URL may hold a password: a secret.
+    redis_url: SecretStr | None = Field(
+        None, json_schema_extra=env("LYNKR_REDIS_URL", "LYNKR_CACHE_URL")
+    )
 
 
 class PolicySettings(Section):

@@ -39,6 +39,7 @@ def config_show(json_output: JsonOpt = False) -> None:
 
     loaded = load_settings()
     values = masked_dump(loaded.settings)
+    backends = _backends(loaded.settings)
     if json_output:
         doc: dict[str, Any] = {
             section: {
@@ -47,7 +48,8 @@ def config_show(json_output: JsonOpt = False) -> None:
             }
             for section, fields in values.items()
         }
-        console.print_json({"settings": doc, "files": [str(p) for p in loaded.files]})
+        files = [str(p) for p in loaded.files]
+        console.print_json({"settings": doc, "files": files, "backends": backends})
         return
     rows, styles = [], []
     for section, fields in values.items():
@@ -55,7 +57,26 @@ def config_show(json_output: JsonOpt = False) -> None:
             source = loaded.sources[f"{section}.{name}"]
             rows.append([f"{section}.{name}", repr(value), source])
             styles.append("dim" if source == "default" else "")
+    for what, use in backends.items():  # where the gateway's shared state lives
+        if isinstance(use, dict):
+            shown = use["backend"] + (f" {use['url']}" if use.get("url") else "")
+            rows.append([f"backends.{what}", shown, "derived"])
+            styles.append("")
+    if "error" in backends:
+        rows.append(["backends", backends["summary"], "derived"])
+        styles.append("")
     console.table(["setting", "value", "source"], rows, row_styles=styles)
+
+
+def _backends(settings: Any) -> dict[str, Any]:
+    """Where the gateway keeps keys, usage, audit, limits and its cache (no passwords)."""
+    from lynkr_cli.errors import ConfigError
+    from lynkr_cli.team.api import backends
+
+    try:
+        return backends(settings)
+    except ConfigError as exc:
+        return {"summary": f"invalid: {exc.message}", "error": exc.message}
 
 
 @config_app.command("path")

@@ -159,6 +159,7 @@ class Gateway:
 
             self.cache = PromptCache(self.settings.cache)
             self.hot = HotCache(min(512, self.settings.cache.max_entries), self.cache.ttl)
+        self.metrics.registry.register(self.team.collector(self.cache))  # backends, on scrape
 
     async def stop(self) -> None:
         for callback in self.on_stop:

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.errors import NotFoundError, UsageError
 from lynkr_cli.team import keys as keymod
@@ -21,17 +21,21 @@ from lynkr_cli.team.store import AuditEntry, Store
 from lynkr_cli.team.times import month_window, rfc3339_micro
 from lynkr_cli.team.types import AuditMode, KeyRecord, Limits, ToolsMode
 
+if TYPE_CHECKING:
+    from lynkr_cli.settings import Settings
+
 _SUFFIX = {"": 1, "k": 1_000, "m": 1_000_000, "g": 1_000_000_000}
 _COUNT = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kKmMgG]?)\s*$")
 CLEAR = ("none", "off", "unlimited")
 UNSET: Any = object()  # "leave as is" for update()
 
 
-def open_store() -> Store:
-    from lynkr_cli import paths
-    from lynkr_cli.team.sqlite import SqliteStore
+def open_store(settings: Settings | None = None) -> Store:
+    """The configured store (``LYNKR_DATABASE_URL``, else the shared ``lynkr.db``)."""
+    from lynkr_cli.settings import get_settings
+    from lynkr_cli.team.backends import open_store as open_configured
 
-    return SqliteStore(paths.app_db_path())
+    return open_configured(settings if settings is not None else get_settings())
 
 
 def parse_count(text: str | None, what: str) -> int | None:

@@ -98,6 +98,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Admission",
+    "backends",
     "AuthError",
     "ModelRefused",
     "Principal",
@@ -109,9 +110,21 @@ __all__ = [
     "UsageRecord",
     "presented_key",
 ]
+
+
+def backends(settings: Settings) -> dict[str, Any]:
+    """Which backend holds what (``lynkr config show``): URLs without their passwords."""
+    from lynkr_cli.team.backends import describe
+
+    described = describe(settings)
+    return {**described.as_dict(), "summary": described.summary()}
+
+
 STALE_FACTOR = 3
 PRUNE_EVERY = 6 * 3600.0
 SPILL_NAME = "team-records.spill.jsonl"
+MAX_PENDING = 10_000  # records held in memory while the store cannot be written …
+MAX_PENDING_FULL = 1_000  # … fewer in full audit mode, where each holds two bodies
 
 
 class Team:
@@ -145,6 +158,8 @@ class Team:
             max_body_chars=team.audit_max_body_kb * 1024,
             spill=paths.state_dir() / SPILL_NAME,
             known=secret_values(settings),  # the gateway's own keys, masked in any body
+            # While the store is down, records wait in memory up to this many, then spill.
+            max_pending=MAX_PENDING_FULL if team.audit == "full" else MAX_PENDING,
         )
         self._version = -1
         self._checked = 0.0
@@ -156,10 +171,14 @@ class Team:
 
     @classmethod
     def open(cls, settings: Settings, **kwargs: Any) -> Team:
-        """The embedded default: the SQLite store in the shared ``lynkr.db``."""
-        from lynkr_cli.team.sqlite import SqliteStore
+        """The configured backends (:mod:`lynkr_cli.team.backends`): the shared ``lynkr.db``
+        by default, PostgreSQL with ``LYNKR_DATABASE_URL`` (which must be reachable and
+        migrated), Redis counters with ``LYNKR_REDIS_URL``."""
+        from lynkr_cli.team.backends import open_limit_store, open_store
 
-        return cls(settings, SqliteStore(paths.app_db_path()), **kwargs)
+        if kwargs.get("limit_store") is None:
+            kwargs["limit_store"] = open_limit_store(settings)
+        return cls(settings, open_store(settings), **kwargs)
 
     @property
     def active(self) -> bool:
@@ -255,6 +274,28 @@ class Team:
             )
         )
 
+    # ------------------------------------------------------------------ backends
+    def collector(self, cache: Any = None) -> Any:
+        """A prometheus-client collector for ``/metrics``: Redis fallbacks, records
+        waiting or spilled, and ``cache``'s backend errors (a ``PromptCache``, or None)."""
+        from lynkr_cli.team.metrics import BackendCollector
+
+        limits = getattr(self.limit_store, "stats", None)
+        recorder = self.recorder
+
+        def records() -> dict[str, int]:
+            return {
+                "pending": recorder.pending,
+                "written": recorder.written,
+                "spilled": recorder.spilled,
+            }
+
+        return BackendCollector(
+            limits if limits is not None else lambda: None,
+            records,
+            cache.backend_stats if cache is not None else lambda: None,
+        )
+
     # ------------------------------------------------------------------ lifecycle
     async def _read(self, fn: Callable[..., Any], *args: Any) -> Any:
         """Key reads on their own thread: a long batch write must not delay a revocation."""
@@ -279,6 +320,9 @@ class Team:
                 await task
         self._tasks = []
         await self.recorder.stop()
+        closer = getattr(self.limit_store, "aclose", None)
+        if closer is not None:  # the Redis clients
+            await closer()
         if self._reader is not None:
             await self._read(self.store.close)
             self._reader.shutdown(wait=True)

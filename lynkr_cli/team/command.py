@@ -1,6 +1,7 @@
 """``lynkr keys``: issue, list, revoke, rotate and change the team gateway's keys.
 
-Also registers ``lynkr usage`` (command_usage.py) and ``lynkr audit`` (command_audit.py).
+Also registers ``lynkr usage`` (command_usage.py), ``lynkr audit`` (command_audit.py) and
+``lynkr db`` (command_db.py), and the doctor checks of the team and its backends.
 """
 
 from __future__ import annotations
@@ -360,16 +361,21 @@ def update(  # noqa: PLR0917 (Typer parameters)
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
     from lynkr_cli.team.command_audit import audit_app
+    from lynkr_cli.team.command_db import db_app
     from lynkr_cli.team.command_usage import usage
 
     app.add_typer(keys_app, name="keys")
     app.command("usage")(usage)
     app.add_typer(audit_app, name="audit")
+    app.add_typer(db_app, name="db")
 
 
 @hookimpl
 def register_doctor_checks(register: Any) -> None:
     from lynkr_cli.registry import DoctorCheck
     from lynkr_cli.team.doctor import team_state
+    from lynkr_cli.team.doctor_backends import database, redis
 
     register(DoctorCheck(name="team", run=team_state, group="gateway"))
+    register(DoctorCheck(name="database", run=database, group="gateway"))
+    register(DoctorCheck(name="redis", run=redis, group="gateway"))

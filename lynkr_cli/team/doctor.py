@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli import paths
+from lynkr_cli.errors import LynkrError
 from lynkr_cli.registry import CheckResult, CheckStatus
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.settings import Settings
+    from lynkr_cli.team.store import Store
 
 SOON = 7 * 86400
 
@@ -18,11 +22,25 @@ def _r(status: CheckStatus, summary: str, fix: str | None = None, **details: Any
     return CheckResult("team", status, summary, fix, dict(details))
 
 
+def _store(settings: Settings | None) -> Store | None:
+    """The configured store, read-only for SQLite (doctor creates nothing); None when
+    there are no team tables yet."""
+    from lynkr_cli.team.backends import database_url, store_kind
+
+    kind, where = store_kind(database_url(settings) if settings is not None else None)
+    if kind == "postgresql":
+        from lynkr_cli.team.postgres import PgStore
+
+        return PgStore.connect(where)
+    from lynkr_cli.team.sqlite import SqliteStore
+
+    return SqliteStore.inspect(Path(where))
+
+
 def team_state(ctx: Context) -> CheckResult:
     """Single-user or team mode; keys expiring soon; audit off; unwritten records; with
     ``--deep``, the audit chain verified."""
     from lynkr_cli.team.api import SPILL_NAME
-    from lynkr_cli.team.sqlite import SqliteStore
 
     settings = ctx.settings()
     spill = paths.state_dir() / SPILL_NAME
@@ -30,10 +48,14 @@ def team_state(ctx: Context) -> CheckResult:
         return _r(
             "warn",
             f"usage/audit records are waiting in {spill}",
-            "They are written when the gateway next starts; check why the database "
-            "could not be written (disk full? permissions?).",
+            "A running gateway writes them as soon as its database can be written again "
+            "(else its next start does); check why it could not be (server down? disk "
+            "full? permissions?).",
         )
-    store = SqliteStore.inspect(paths.app_db_path())
+    try:
+        store = _store(settings)
+    except LynkrError as exc:
+        return _r("skip", f"keys not read: {exc.message} (see the database check)")
     keys = store.list_keys() if store is not None else []
     if not keys:
         return _r("ok", "single-user gateway: no team keys issued (lynkr keys create NAME)")

@@ -8,9 +8,13 @@ not yet written: one batch, or ``interval`` seconds of traffic. :meth:`Recorder.
 writes everything still queued.
 
 Bodies (full audit mode) are redacted on the worker thread, never on the event loop,
-and before anything is written anywhere. If the store cannot be written, the batch
-is kept and retried; if it still cannot be written at stop, it goes to a spill file
-(JSON lines, mode 0600, redacted) that the next start writes to the store first.
+and before anything is written anywhere. If the store cannot be written (a database
+server that went away), batches are kept in memory and retried with a backoff, up to
+``max_pending`` records; past that bound, and at stop, they go to a spill file (JSON
+lines, mode 0600, redacted). The spill file is written to the store as soon as the
+store works again (and at the next start), so no record is lost. Processes sharing a
+state directory take a lock file around the spill file, so one never replays what
+another is appending.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -64,6 +68,7 @@ class Recorder:
         max_body_chars: int = 256 * 1024,
         spill: Path | None = None,
         known: Iterable[str] = (),
+        max_pending: int = 10_000,
     ) -> None:
         self.store = store
         self.audit = audit
@@ -79,7 +84,10 @@ class Recorder:
         self._loop_thread = 0
         self._task: asyncio.Task[None] | None = None
         self._closed = self._stopping = False
+        self.max_pending = max(max_pending, batch_size)
+        self._failing = False  # the last write failed: wake only on the backoff or the bound
         self.written = 0  # usage records and other events written so far (tests, metrics)
+        self.spilled = 0  # records sent to the spill file (metrics)
         self.log = get_logger("lynkr.team")
 
     # ------------------------------------------------------------------ producers
@@ -100,7 +108,9 @@ class Recorder:
             return
         queue = self._queue
         queue.append(item)
-        if len(queue) >= self.batch_size and self._wake is not None:
+        size = len(queue)
+        due = size >= self.max_pending if self._failing else size >= self.batch_size
+        if due and self._wake is not None:
             if threading.get_ident() == self._loop_thread:
                 self._wake.set()
             elif self._loop is not None:
@@ -108,7 +118,9 @@ class Recorder:
 
     @property
     def pending(self) -> int:
-        return len(self._queue) + sum(len(u) + len(a) for u, a in self._failed)
+        """Records waiting: answered requests (each a usage record and its audit entry)
+        and audit events without a request, as :attr:`written` counts them."""
+        return len(self._queue) + sum(_size(batch) for batch in self._failed)
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -167,7 +179,18 @@ class Recorder:
 
     # ------------------------------------------------------------------ worker thread
     def _drain(self) -> bool:
-        """Write failed batches, then the queue, a batch at a time; False on a failure."""
+        """Write failed batches, the queue a batch at a time, then any spill file; False
+        on a failure (past ``max_pending`` records, what waits goes to the spill file)."""
+        self._failing = not self._drain_memory()
+        if self._failing:
+            if self.pending > self.max_pending:
+                self._spill_all()
+            return False
+        if self.spill is not None and self.spill.exists():
+            self._failing = not self._replay_spill()
+        return not self._failing
+
+    def _drain_memory(self) -> bool:
         while self._failed:
             if not self._try(self._failed[0]):
                 return False
@@ -203,7 +226,7 @@ class Recorder:
                 records=len(batch[0]) + len(batch[1]),
             )
             return False
-        self.written += len(batch[0]) + sum(e.event != "request" for e in batch[1])
+        self.written += _size(batch)
         return True
 
     def _batch(self, items: Sequence[_Pending]) -> Batch:
@@ -240,37 +263,73 @@ class Recorder:
             batches.append(self._batch([self._queue.popleft() for _ in range(len(self._queue))]))
         if not batches:
             return
+        records = sum(_size(batch) for batch in batches)
         if self.spill is None:
             self.log.error(
                 "usage/audit records lost: the store cannot be written and no spill file is set",
-                records=sum(len(u) + len(a) for u, a in batches),
+                records=records,
             )
             return
         self.spill.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.spill, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        with os.fdopen(fd, "a", encoding="utf-8") as out:
-            for usage, audit in batches:
-                line = {"usage": [asdict(u) for u in usage], "audit": [asdict(a) for a in audit]}
-                out.write(json.dumps(line) + "\n")
-            out.flush()
-            os.fsync(out.fileno())
+        with _locked(self.spill):
+            fd = os.open(self.spill, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as out:
+                for usage, audit in batches:
+                    line = {
+                        "usage": [asdict(u) for u in usage],
+                        "audit": [asdict(a) for a in audit],
+                    }
+                    out.write(json.dumps(line) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+        self.spilled += records
         self.log.error(
-            "usage/audit records spilled to a file; the next start writes them",
+            "usage/audit records spilled to a file; they are written when the store works again",
             path=str(self.spill),
+            records=records,
         )
 
-    def _replay_spill(self) -> None:
+    def _replay_spill(self) -> bool:
+        """Write the spill file to the store; True when nothing is left in it."""
         if self.spill is None or not self.spill.exists():
-            return
-        lines = [line for line in self.spill.read_text("utf-8").splitlines() if line.strip()]
-        for done, line in enumerate(lines):
-            data = json.loads(line)
-            batch = (
-                [UsageRecord(**u) for u in data["usage"]],
-                [AuditEntry(**a) for a in data["audit"]],
-            )
-            if not self._try(batch):  # keep what is left for the next start
-                self.spill.write_text("".join(f"{rest}\n" for rest in lines[done:]), "utf-8")
-                return
-        self.spill.unlink()
+            return True
+        with _locked(self.spill):
+            if not self.spill.exists():  # another process sharing the directory wrote it
+                return True
+            text = self.spill.read_text("utf-8")
+            lines = [line for line in text.splitlines() if line.strip()]
+            for done, line in enumerate(lines):
+                data = json.loads(line)
+                batch = (
+                    [UsageRecord(**u) for u in data["usage"]],
+                    [AuditEntry(**a) for a in data["audit"]],
+                )
+                if not self._try(batch):  # keep what is left for the next attempt
+                    rest = "".join(f"{rest}\n" for rest in lines[done:])
+                    self.spill.write_text(rest, "utf-8")
+                    return False
+            self.spill.unlink()
         self.log.info("spilled usage/audit records written", batches=len(lines))
+        return True
+
+
+def _size(batch: Batch) -> int:
+    usage, audit = batch
+    return len(usage) + sum(entry.event != "request" for entry in audit)
+
+
+@contextlib.contextmanager
+def _locked(spill: Path) -> Iterator[None]:
+    """An exclusive lock on ``<spill>.lock`` (never deleted, unlike the spill file, so
+    every process locks the same file)."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: one gateway per state directory
+        yield
+        return
+    fd = os.open(spill.with_name(spill.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)

@@ -17,6 +17,16 @@ from typing import Any
 from lynkr_cli import db
 from lynkr_cli.errors import UsageError
 from lynkr_cli.team.audit import GENESIS, seal
+from lynkr_cli.team.rows import (
+    audit_where,
+    key_record,
+    key_values,
+    last_used,
+    usage_record,
+    usage_total,
+    usage_values,
+    usage_where,
+)
 from lynkr_cli.team.sqlite_schema import (
     AUDIT_COLUMNS,
     COMPONENT,
@@ -25,9 +35,10 @@ from lynkr_cli.team.sqlite_schema import (
     INSERT_USAGE,
     MIGRATIONS,
     TOTALS,
+    USAGE_COLUMNS,
 )
 from lynkr_cli.team.store import AuditEntry, AuditFilter, UsageQuery, UsageTotal
-from lynkr_cli.team.types import KeyRecord, Limits, UsageRecord
+from lynkr_cli.team.types import KeyRecord, UsageRecord
 
 
 class SqliteStore:
@@ -81,7 +92,7 @@ class SqliteStore:
 
     def list_keys(self) -> list[KeyRecord]:
         rows = self._conn().execute("SELECT * FROM team_keys ORDER BY created_at, id")
-        return [_key(row) for row in rows]
+        return [key_record(row) for row in rows]
 
     def find_keys(self, ident: str) -> list[KeyRecord]:
         """Keys whose id or name is ``ident``, or whose shown prefix starts with it."""
@@ -91,11 +102,11 @@ class SqliteStore:
             "OR (length(?) >= 6 AND prefix LIKE ? ESCAPE '\\') ORDER BY created_at DESC",
             (ident, ident, ident, like),
         )
-        return [_key(row) for row in rows]
+        return [key_record(row) for row in rows]
 
     def save_key(self, key: KeyRecord, audit: AuditEntry | None, *, new: bool) -> None:
         conn = self._conn()
-        values = _key_values(key)
+        values = key_values(key)
         try:
             with db.transaction(conn):
                 if new:
@@ -122,28 +133,24 @@ class SqliteStore:
     # ------------------------------------------------------------------ usage + audit
     def write_batch(self, usage: Sequence[UsageRecord], audit: Sequence[AuditEntry] = ()) -> None:
         conn = self._conn()
-        last_used: dict[str, float] = {}
-        for rec in usage:
-            if rec.key_id and rec.ts > last_used.get(rec.key_id, 0.0):
-                last_used[rec.key_id] = rec.ts
         with db.transaction(conn):
-            conn.executemany(INSERT_USAGE, [_usage_values(r) for r in usage])
+            conn.executemany(INSERT_USAGE, [usage_values(r) for r in usage])
             conn.executemany(
                 "UPDATE team_keys SET last_used_at = ? WHERE id = ? "
                 "AND (last_used_at IS NULL OR last_used_at < ?)",
-                [(ts, key_id, ts) for key_id, ts in last_used.items()],
+                last_used(usage),
             )
             if audit:
                 self._append(conn, audit)
 
     def usage_totals(self, query: UsageQuery) -> list[UsageTotal]:
         group = GROUPS[query.group]
-        where, params = _usage_where(query)
+        where, params = usage_where(query)
         rows = self._conn().execute(
             f"SELECT {group} AS g, {TOTALS} FROM team_usage {where} GROUP BY g ORDER BY g",
             params,
         )
-        return [_total(row, query.group) for row in rows]
+        return [usage_total(tuple(row), query.group) for row in rows]
 
     def usage_sums(self, since: float) -> dict[str, tuple[int, int]]:
         rows = self._conn().execute(
@@ -153,6 +160,14 @@ class SqliteStore:
             (since,),
         )
         return {row[0]: (int(row[1] or 0), int(row[2] or 0)) for row in rows}
+
+    def export_usage(self) -> Iterator[UsageRecord]:
+        """Every usage record in write order (``lynkr db copy``)."""
+        cursor = self._conn().execute(
+            f"SELECT {', '.join(USAGE_COLUMNS)} FROM team_usage ORDER BY id"
+        )
+        for row in cursor:
+            yield usage_record(row)
 
     # ------------------------------------------------------------------ audit
     def _append(self, conn: sqlite3.Connection, entries: Sequence[AuditEntry]) -> None:
@@ -185,7 +200,7 @@ class SqliteStore:
             yield dict(row)
 
     def audit_rows(self, flt: AuditFilter, *, last: int | None = None) -> Iterator[dict[str, Any]]:
-        where, params = _audit_where(flt)
+        where, params = audit_where(flt)
         sql = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM team_audit {where}"
         if last is not None:
             sql = f"SELECT * FROM ({sql} ORDER BY seq DESC LIMIT ?) ORDER BY seq"
@@ -229,117 +244,3 @@ def _private(path: Path) -> None:
             path.with_name(name).chmod(0o600)
         except OSError:
             pass
-
-
-def _key(row: sqlite3.Row) -> KeyRecord:
-    return KeyRecord(
-        id=row["id"],
-        name=row["name"],
-        prefix=row["prefix"],
-        secret_hash=row["secret_hash"],
-        created_at=row["created_at"],
-        expires_at=row["expires_at"],
-        revoked_at=row["revoked_at"],
-        models=tuple(json.loads(row["models"])),
-        tools=row["tools"],
-        limits=Limits.from_dict(json.loads(row["limits"])),
-        note=row["note"],
-        guard=row["guard"],
-        previous_hash=row["previous_hash"],
-        previous_until=row["previous_until"],
-        last_used_at=row["last_used_at"],
-    )
-
-
-def _key_values(key: KeyRecord) -> dict[str, Any]:
-    return {
-        "id": key.id,
-        "name": key.name,
-        "prefix": key.prefix,
-        "secret_hash": key.secret_hash,
-        "created_at": key.created_at,
-        "expires_at": key.expires_at,
-        "revoked_at": key.revoked_at,
-        "models": json.dumps(list(key.models)),
-        "tools": key.tools,
-        "limits": json.dumps(key.limits.as_dict(), sort_keys=True),
-        "note": key.note,
-        "guard": key.guard,
-        "previous_hash": key.previous_hash,
-        "previous_until": key.previous_until,
-    }
-
-
-def _usage_values(rec: UsageRecord) -> tuple[Any, ...]:
-    return (
-        rec.ts,
-        rec.request_id,
-        rec.key_id,
-        rec.key_name,
-        rec.client_model,
-        rec.provider,
-        rec.upstream_model,
-        rec.input_tokens,
-        rec.output_tokens,
-        rec.cache_creation_tokens,
-        rec.cache_read_tokens,
-        rec.cost_nano,
-        rec.status,
-        rec.latency_ms,
-        rec.ttfb_ms,
-        int(rec.streamed),
-        int(rec.cache_hit),
-        rec.tool_rounds,
-        rec.route,
-        json.dumps(rec.guard_findings, sort_keys=True) if rec.guard_findings else "{}",
-        rec.error,
-    )
-
-
-def _usage_where(query: UsageQuery) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if query.since is not None:
-        clauses.append("ts >= ?")
-        params.append(query.since)
-    if query.until is not None:
-        clauses.append("ts < ?")
-        params.append(query.until)
-    if query.key_ids:
-        clauses.append(f"key_id IN ({', '.join('?' * len(query.key_ids))})")
-        params.extend(query.key_ids)
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params
-
-
-def _total(row: sqlite3.Row, group: str) -> UsageTotal:
-    n = [int(v or 0) for v in tuple(row)[1:8]]
-    total = UsageTotal(
-        str(row[0] if row[0] is not None else ""), n[0], n[1], n[2], n[3], n[4], n[5], n[6]
-    )
-    if group == "key":
-        total.extra["key_name"] = row[8] or ""
-    return total
-
-
-def _audit_where(flt: AuditFilter) -> tuple[str, list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    if flt.key:
-        clauses.append("(key_id = ? OR key_name = ?)")
-        params.extend([flt.key, flt.key])
-    if flt.model:
-        clauses.append("(client_model GLOB ? OR upstream_model GLOB ?)")
-        params.extend([flt.model, flt.model])
-    if flt.status is not None:
-        clauses.append("status = ?")
-        params.append(flt.status)
-    if flt.event:
-        clauses.append("event GLOB ?")
-        params.append(flt.event)
-    if flt.since:
-        clauses.append("ts >= ?")
-        params.append(flt.since)
-    if flt.until:
-        clauses.append("ts < ?")
-        params.append(flt.until)
-    return ("WHERE " + " AND ".join(clauses)) if clauses else "", params

@@ -2,8 +2,9 @@
 
 The pipeline only ever talks to these two protocols. The embedded default is
 :class:`lynkr_cli.team.sqlite.SqliteStore` (the shared ``lynkr.db``) with
-:class:`lynkr_cli.team.limits.MemoryLimitStore`; a PostgreSQL ``Store`` and a Redis
-``LimitStore`` slot in behind the same methods (issue 13).
+:class:`lynkr_cli.team.limits.MemoryLimitStore`; :class:`lynkr_cli.team.postgres.PgStore`
+and :class:`lynkr_cli.team.redis_limits.RedisLimitStore` slot in behind the same methods
+for several instances (:mod:`lynkr_cli.team.backends` chooses).
 
 Rules an implementation keeps:
 
@@ -96,6 +97,7 @@ class Store(Protocol):
     def write_batch(self, usage: Sequence[UsageRecord], audit: Sequence[AuditEntry]) -> None: ...
     def usage_totals(self, query: UsageQuery) -> list[UsageTotal]: ...
     def usage_sums(self, since: float) -> dict[str, tuple[int, int]]: ...
+    def export_usage(self) -> Iterator[UsageRecord]: ...
 
     def audit_rows(
         self, flt: AuditFilter, *, last: int | None = None

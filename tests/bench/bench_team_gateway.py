@@ -70,6 +70,7 @@ def start(home: Path, upstream: str, port: int, **extra: str) -> subprocess.Pope
         "ANTHROPIC_ENDPOINT": upstream + "/v1/messages",
         "ANTHROPIC_API_KEY": "up-key",
         "LYNKR_ACCESS_LOG": "true",
+        **extra,
     }
     proc = subprocess.Popen(
         [sys.executable, "-m", "lynkr_cli", "serve", "--port", str(port)],

@@ -1,0 +1,345 @@
+"""The Redis ``LimitStore``: rate-limit counters shared by every gateway instance.
+
+**Atomic across instances.** :meth:`RedisLimitStore.acquire` is one Lua script over all
+of a key's counters: it reads them, refuses if any check fails, else increments them
+all (a new counter expires a minute after its window ends). Redis runs a script alone,
+so two instances sharing a limit of 10 per minute let exactly 10 through between them.
+Counters are ``lynkr:limit:{<key id>}:<counter>:<window start>``.
+
+**Settlements ride along.** What an answer really used (:meth:`RedisLimitStore.add`,
+the difference from the estimate) is kept here and applied by the same script call as
+the key's next admission, or after ``flush_seconds`` (50 ms) when none comes: one
+round trip per request instead of two. Other instances see real token usage that
+much later; admissions (``rpm``) are never delayed.
+
+The calls go through :class:`lynkr_cli.team.resp.RespClient`, one pipelined
+connection (see there for why not redis-py on this path).
+
+**When Redis is unreachable** (stopped, network, timeout, refused login) the gateway
+keeps serving: limits fall back to this process's in-memory counters, starting from
+the last values it saw in Redis, with a warning log and the
+``lynkr_limits_fallback_total`` metric. Each instance then enforces the limit on its
+own (up to N × the limit across N instances). Redis is tried again every
+``retry_seconds``; when it answers, what was counted here in the meantime is added to
+the shared counters (for windows still open) and Redis is used again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import time
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from lynkr_cli.dsn import scrub, shown_url
+from lynkr_cli.logs import get_logger
+from lynkr_cli.team.limits import MemoryLimitStore
+from lynkr_cli.team.resp import RespClient, RespConnectionError, RespError
+from lynkr_cli.team.store import Check, Decision
+
+if TYPE_CHECKING:
+    import redis
+
+PREFIX = "lynkr:limit:"
+EXPIRE_SLACK = 60.0  # seconds a counter outlives its window (clock skew between hosts)
+TIMEOUT = 0.5  # seconds for a connect or a reply: a slow Redis must not stall requests
+FLUSH_SECONDS = 0.05  # settlements wait at most this long for the key's next admission
+MAX_UNMERGED = 10_000
+Change = tuple[str, float, float, int]  # counter, window start, window end, amount
+Deltas = dict[tuple[str, float], list[float]]  # (counter, window) -> [window end, amount]
+
+# KEYS: the n counters to check, then counters to change first (earlier settlements).
+# ARGV: n; four per check: amount, limit, allow_when_empty (0/1), expiry (ms since the
+# epoch); two per change: amount, expiry. Returns {ok (1/0), failed index or -1, value
+# per checked counter}.
+ACQUIRE = """
+local n = tonumber(ARGV[1])
+local base = 1 + n * 4
+for j = n + 1, #KEYS do
+  local b = base + (j - n - 1) * 2
+  redis.call('INCRBY', KEYS[j], ARGV[b + 1])
+  redis.call('PEXPIREAT', KEYS[j], ARGV[b + 2])
+end
+if n == 0 then return {1, -1} end
+local cur = redis.call('MGET', unpack(KEYS, 1, n))
+for i = 1, n do cur[i] = tonumber(cur[i] or '0') end
+for i = 1, n do
+  local b = 1 + (i - 1) * 4
+  if cur[i] + tonumber(ARGV[b + 1]) > tonumber(ARGV[b + 2])
+      and not (ARGV[b + 3] == '1' and cur[i] == 0) then
+    local out = {0, i - 1}
+    for j = 1, n do out[j + 2] = cur[j] end
+    return out
+  end
+end
+local out = {1, -1}
+for i = 1, n do
+  local b = 1 + (i - 1) * 4
+  out[i + 2] = redis.call('INCRBY', KEYS[i], ARGV[b + 1])
+  if cur[i] == 0 then redis.call('PEXPIREAT', KEYS[i], ARGV[b + 4]) end
+end
+return out
+"""
+ACQUIRE_SHA = hashlib.sha1(ACQUIRE.encode()).hexdigest()
+# Raise a counter to at least ARGV[1] (recorded usage is a floor: Redis may know more).
+SEED = """
+local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) end
+return cur
+"""
+
+
+def counter_name(key_id: str, counter: str, window: float) -> str:
+    return f"{PREFIX}{{{key_id}}}:{counter}:{int(window)}"
+
+
+def expire_ms(window_end: float) -> int:
+    return int((window_end + EXPIRE_SLACK) * 1000)
+
+
+ERRORS = (RespError, RespConnectionError, OSError, TimeoutError)
+
+
+class RedisLimitStore:
+    """Counters in Redis, with per-instance counting while Redis is away."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        retry_seconds: float = 1.0,
+        timeout: float = TIMEOUT,
+        flush_seconds: float = FLUSH_SECONDS,
+    ) -> None:
+        self.url = url
+        self.shown = shown_url(url)
+        self.retry_seconds = retry_seconds
+        self.timeout = timeout
+        self.flush_seconds = flush_seconds
+        self.local = MemoryLimitStore()  # the fallback while Redis is away
+        self.down_since: float | None = None
+        self.fallbacks = 0  # admissions and settlements counted here while Redis was away
+        self.outages = 0
+        self._resp = RespClient(url, timeout=timeout)
+        self._sync: redis.Redis | None = None
+        self._retry_at = 0.0
+        self._seen: dict[str, tuple[Sequence[Check], tuple[int, ...]]] = {}  # last values
+        self._deltas: dict[str, Deltas] = {}  # settlements not yet sent, by key
+        self._unmerged: dict[tuple[str, str, float], list[float]] = {}
+        self._timer: asyncio.TimerHandle | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.log = get_logger("lynkr.team")
+
+    def _blocking(self) -> redis.Redis:
+        if self._sync is None:
+            import redis
+            from redis.backoff import NoBackoff
+            from redis.retry import Retry
+
+            self._sync = redis.Redis.from_url(
+                self.url,
+                socket_timeout=self.timeout,
+                socket_connect_timeout=self.timeout,
+                retry=Retry(NoBackoff(), 1),
+                client_name="lynkr-limits",
+            )
+        return self._sync
+
+    async def aclose(self) -> None:
+        """Send the settlements still waiting, then close the connections."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._tasks:
+            await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.down_since is None:
+            await self.flush()
+        await self._resp.aclose()
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    # ------------------------------------------------------------------ the protocol
+    async def acquire(self, key_id: str, checks: Sequence[Check]) -> Decision:
+        if await self._usable():
+            deltas = self._deltas.pop(key_id, None)
+            try:
+                return await self._acquire_shared(key_id, checks, deltas)
+            except ERRORS as exc:
+                if deltas:
+                    self._remember(key_id, _changes(deltas))
+                self._failed(exc)
+        self.fallbacks += 1
+        decision = self.local.acquire_sync(key_id, checks)
+        if decision.ok:
+            self._remember(key_id, [(c.counter, c.window, c.window_end, c.amount) for c in checks])
+        return decision
+
+    async def _acquire_shared(
+        self, key_id: str, checks: Sequence[Check], deltas: Deltas | None
+    ) -> Decision:
+        keys = [counter_name(key_id, c.counter, c.window) for c in checks]
+        args: list[int] = [len(checks)]
+        for c in checks:
+            args += (c.amount, c.limit, int(c.allow_when_empty), expire_ms(c.window_end))
+        if deltas:
+            _append_changes(keys, args, key_id, deltas, time.time())
+        result = await self._resp.script(ACQUIRE_SHA, ACQUIRE, keys, args)
+        values = tuple(result[2:])
+        self._seen[key_id] = (checks, values)  # where the fallback would start from
+        return Decision(result[0] == 1, values, result[1])
+
+    async def add(self, key_id: str, changes: Sequence[Change]) -> None:
+        """Keep the settlement for the key's next admission (or the flush timer)."""
+        if self.down_since is not None:
+            self.fallbacks += 1
+            self.local.add_sync(key_id, changes)
+            self._remember(key_id, changes)
+            return
+        deltas = self._deltas.get(key_id)
+        if deltas is None:
+            deltas = self._deltas[key_id] = {}
+        for counter, window, window_end, amount in changes:
+            entry = deltas.get((counter, window))
+            if entry is None:
+                deltas[(counter, window)] = [window_end, amount]
+            else:
+                entry[1] += amount
+        if self._timer is None:
+            loop = asyncio.get_running_loop()
+            self._timer = loop.call_later(self.flush_seconds, self._flush_soon)
+
+    def _flush_soon(self) -> None:
+        self._timer = None
+        task = asyncio.ensure_future(self.flush())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def flush(self) -> None:
+        """Send every settlement still waiting (keys that made no request since)."""
+        pending, self._deltas = self._deltas, {}
+        keys: list[str] = []
+        args: list[int] = [0]
+        now = time.time()
+        for key_id, deltas in pending.items():
+            _append_changes(keys, args, key_id, deltas, now)
+        if not keys:
+            return
+        try:
+            await self._resp.script(ACQUIRE_SHA, ACQUIRE, keys, args)
+        except ERRORS as exc:
+            for key_id, deltas in pending.items():
+                self._remember(key_id, _changes(deltas))
+            self._failed(exc)
+
+    def seed(self, key_id: str, counter: str, window: float, window_end: float, value: int) -> None:
+        """Raise the shared counter to ``value`` (recorded usage); never lowers it."""
+        self.local.seed(key_id, counter, window, window_end, value)
+        try:
+            client = self._blocking()
+            client.eval(
+                SEED, 1, counter_name(key_id, counter, window), value, expire_ms(window_end)
+            )
+        except Exception as exc:  # redis-py's errors: unreachable, refused, timeout
+            self.log.warning(
+                "redis unreachable while seeding a limit counter; counting it here",
+                url=self.shown,
+                error=scrub(repr(exc), self.url),
+            )
+
+    # ------------------------------------------------------------------ outages
+    async def _usable(self) -> bool:
+        if self.down_since is None:
+            return True
+        now = time.monotonic()
+        if now < self._retry_at:
+            return False
+        self._retry_at = now + self.retry_seconds  # one probe at a time
+        try:
+            await self._merge()
+        except ERRORS as exc:
+            self._failed(exc)
+            return False
+        self.log.warning(
+            "redis is back: rate limits are shared again",
+            url=self.shown,
+            down_seconds=round(now - self.down_since, 1),
+        )
+        self.down_since = None
+        return True
+
+    def _failed(self, exc: BaseException) -> None:
+        now = time.monotonic()
+        self._retry_at = now + self.retry_seconds
+        if self.down_since is not None:
+            return
+        self.down_since = now
+        self.outages += 1
+        # count on from the last values seen in Redis, plus what was not sent yet
+        for key_id, (checks, values) in self._seen.items():
+            for check, value in zip(checks, values, strict=True):
+                self.local.seed(key_id, check.counter, check.window, check.window_end, value)
+        pending, self._deltas = self._deltas, {}
+        for key_id, deltas in pending.items():
+            self.local.add_sync(key_id, _changes(deltas))
+            self._remember(key_id, _changes(deltas))
+        self.log.warning(
+            "redis unreachable: rate limits are counted per instance until it returns",
+            url=self.shown,
+            error=scrub(repr(exc), self.url),
+        )
+
+    def _remember(self, key_id: str, changes: Sequence[Change]) -> None:
+        """Keep what was counted here, to add to the shared counters when Redis returns."""
+        if len(self._unmerged) > MAX_UNMERGED:
+            now = time.time()
+            self._unmerged = {k: v for k, v in self._unmerged.items() if v[0] > now}
+        for counter, window, window_end, amount in changes:
+            entry = self._unmerged.setdefault((key_id, counter, window), [window_end, 0])
+            entry[1] += amount
+
+    async def _merge(self) -> None:
+        """Add what was counted here to the shared counters (a PING when nothing was)."""
+        pending, self._unmerged = self._unmerged, {}
+        keys: list[str] = []
+        args: list[int] = [0]
+        by_key: dict[str, Deltas] = {}
+        for (key_id, counter, window), entry in pending.items():
+            by_key.setdefault(key_id, {})[(counter, window)] = entry
+        now = time.time()
+        for key_id, deltas in by_key.items():
+            _append_changes(keys, args, key_id, deltas, now)
+        try:
+            if keys:
+                await self._resp.script(ACQUIRE_SHA, ACQUIRE, keys, args)
+            else:
+                await self._resp.call("PING")
+        except BaseException:
+            for (key_id, counter, window), (window_end, amount) in pending.items():
+                entry = self._unmerged.setdefault((key_id, counter, window), [window_end, 0])
+                entry[1] += amount
+            raise
+
+    def stats(self) -> dict[str, Any]:
+        """For ``/metrics``: whether Redis is in use, and how much was counted here."""
+        return {
+            "backend": "redis",
+            "shared": self.down_since is None,
+            "fallbacks": self.fallbacks,
+            "outages": self.outages,
+        }
+
+
+def _append_changes(
+    keys: list[str], args: list[int], key_id: str, deltas: Deltas, now: float
+) -> None:
+    """The changes of ``deltas`` whose window is still open, as script keys and args."""
+    for (counter, window), (window_end, amount) in deltas.items():
+        if window_end > now and amount:
+            keys.append(counter_name(key_id, counter, window))
+            args += (int(amount), expire_ms(window_end))
+
+
+def _changes(deltas: Deltas) -> list[Change]:
+    return [(c, w, end, int(amount)) for (c, w), (end, amount) in deltas.items()]
