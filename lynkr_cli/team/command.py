@@ -175,10 +175,9 @@ def _issued(key: KeyRecord, secret: str, verb: str, base_url: str | None, as_jso
 def _link(name: str, secret: str, base_url: str) -> str:
     from pydantic import SecretStr
 
-    from lynkr_cli.switch.links import export_link
-    from lynkr_cli.switch.profiles import Profile, validate
+    from lynkr_cli.switch.api import Profile, export_link, validate_profile
 
-    profile = validate(
+    profile = validate_profile(
         Profile(name=_profile_name(name), base_url=base_url.rstrip("/"), key=SecretStr(secret))
     )
     return export_link(profile, with_key=True)

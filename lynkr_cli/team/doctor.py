@@ -11,7 +11,7 @@ from lynkr_cli.errors import LynkrError
 from lynkr_cli.registry import CheckResult, CheckStatus
 
 if TYPE_CHECKING:
-    from lynkr_cli.doctor.runner import Context
+    from lynkr_cli.doctor.api import Context
     from lynkr_cli.settings import Settings
     from lynkr_cli.team.store import Store
 

@@ -66,11 +66,6 @@ ALLOWED: dict[tuple[str, str], str] = {
            "Check", "Decision", "ScenarioRouter", "check_routing", "providers_in_use",
            "routes_for")))},
     (f"{TOP}.route.command", f"{TOP}.serve.scenarios.Check"): _ROUTE,
-    # team is not this branch's to edit: its fix is import lines only.
-    **{(f"{TOP}.team.command", f"{TOP}.switch.{name}"): (
-        "team: import Profile, validate_profile, export_link from switch.api")
-       for name in ("links.export_link", "profiles.Profile", "profiles.validate")},
-    (f"{TOP}.team.doctor", f"{TOP}.doctor.runner.Context"): "team: import it from doctor.api",
 }  # fmt: skip
 
 # Cycles known, each saying what removes it.
