@@ -18,7 +18,7 @@ import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -28,7 +28,9 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from lynkr_cli import paths
@@ -113,7 +115,27 @@ def provider_name(value: Any) -> Any:
     return value
 
 
+class ProviderConfig(BaseModel):
+    """A provider's own settings: the model a provider class names as ``settings_model``.
+
+    Its fields are ``provider.<name>.<field>`` (``[provider.<name>]`` in ``lynkr.toml``,
+    ``LYNKR_PROVIDER_<NAME>_<FIELD>`` in the environment, plus the names a field lists
+    with :func:`env`); a ``SecretStr`` field is a secret (masked by ``lynkr config show``,
+    scrubbed from every error). ``flat_names`` (the built-ins only) also accepts
+    ``provider.<name>_<field>``, the spelling of lynkr before providers owned their
+    settings, which ``lynkr switch`` wrote into ``lynkr.toml``.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+    flat_names: ClassVar[bool] = False
+
+
 class ProviderSettings(Section):
+    """What every provider shares; each provider's own fields are its ``ProviderConfig``,
+    held here by name (:meth:`config`), validated against the registered providers."""
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+
     name: Annotated[str, BeforeValidator(provider_name)] = Field(
         "", json_schema_extra=env("LYNKR_PROVIDER", "MODEL_PROVIDER", "PROVIDER")
     )
@@ -123,50 +145,16 @@ class ProviderSettings(Section):
         default_factory=list, json_schema_extra=env("LYNKR_FALLBACK")
     )
 
-    anthropic_endpoint: str = Field(
-        "https://api.anthropic.com/v1/messages",
-        json_schema_extra=env("LYNKR_ANTHROPIC_ENDPOINT", "ANTHROPIC_ENDPOINT"),
-    )
-    anthropic_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
-    )
-    azure_anthropic_endpoint: str = Field(
-        "", json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_ENDPOINT", "AZURE_ANTHROPIC_ENDPOINT")
-    )
-    azure_anthropic_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_API_KEY", "AZURE_ANTHROPIC_API_KEY")
-    )
-    databricks_api_base: str = Field(
-        "", json_schema_extra=env("LYNKR_DATABRICKS_API_BASE", "DATABRICKS_API_BASE")
-    )
-    databricks_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_DATABRICKS_API_KEY", "DATABRICKS_API_KEY")
-    )
-    databricks_endpoint_path: str = Field(
-        "", json_schema_extra=env("LYNKR_DATABRICKS_ENDPOINT_PATH", "DATABRICKS_ENDPOINT_PATH")
-    )
-    databricks_mode: Literal["chat", "anthropic"] = Field(
-        "chat", json_schema_extra=env("LYNKR_DATABRICKS_MODE", "DATABRICKS_MODE")
-    )
-    openai_endpoint: str = Field(
-        "https://api.openai.com/v1/chat/completions",
-        json_schema_extra=env("LYNKR_OPENAI_ENDPOINT", "OPENAI_ENDPOINT"),
-    )
-    openai_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_OPENAI_API_KEY", "OPENAI_API_KEY")
-    )
-    openai_model: str = Field("", json_schema_extra=env("LYNKR_OPENAI_MODEL", "OPENAI_MODEL"))
-    ollama_endpoint: str = Field(
-        "http://127.0.0.1:11434", json_schema_extra=env("LYNKR_OLLAMA_ENDPOINT", "OLLAMA_ENDPOINT")
-    )
-    ollama_model: str = Field("", json_schema_extra=env("LYNKR_OLLAMA_MODEL", "OLLAMA_MODEL"))
-
     # A command printing a bearer token (Entra ID, Databricks OAuth), run without a shell;
     # azure-anthropic, databricks and openai then send it instead of their key.
     token_command: str = Field("", json_schema_extra=env("LYNKR_TOKEN_COMMAND"))
     token_ttl_seconds: float = Field(300.0, gt=0, json_schema_extra=env("LYNKR_TOKEN_TTL_SECONDS"))
     # "" (unset): HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; "none": never; else the proxy URL
     proxy: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_UPSTREAM_PROXY"))
+    # auto: the gateway's own HTTP/1.1 client, aiohttp's where a proxy needs it (https, SOCKS)
+    transport: Literal["auto", "http1", "aiohttp"] = Field(
+        "auto", json_schema_extra=env("LYNKR_UPSTREAM_TRANSPORT")
+    )
     connect_timeout: float = Field(10.0, gt=0, json_schema_extra=env("LYNKR_CONNECT_TIMEOUT"))
     first_byte_timeout: float = Field(
         300.0, gt=0, json_schema_extra=env("LYNKR_FIRST_BYTE_TIMEOUT")
@@ -175,6 +163,143 @@ class ProviderSettings(Section):
     total_timeout: float = Field(1800.0, gt=0, json_schema_extra=env("LYNKR_TOTAL_TIMEOUT"))
     max_retries: int = Field(2, ge=0, le=10, json_schema_extra=env("LYNKR_MAX_RETRIES"))
     retry_max_wait: float = Field(30.0, ge=0, json_schema_extra=env("LYNKR_RETRY_MAX_WAIT"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_flat_names(cls, data: Any) -> Any:
+        """``databricks_api_key=…`` (a built-in's flat name) as ``databricks={api_key: …}``."""
+        if not isinstance(data, Mapping):
+            return data
+        out: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in data.items():
+            if key in cls.model_fields:
+                out[key] = value
+                continue
+            flat = split_flat_name(key)
+            if flat is not None:
+                nested.setdefault(flat[0], {})[flat[1]] = value
+            else:
+                name = provider_name(key)
+                if isinstance(value, Mapping):
+                    nested.setdefault(name, {}).update(value)
+                else:
+                    out[key] = value
+        for name, values in nested.items():
+            out[name] = values
+        return out
+
+    @model_validator(mode="after")
+    def _validate_configs(self) -> ProviderSettings:
+        extra = self.__pydantic_extra__
+        assert extra is not None
+        models = provider_configs()
+        errors: list[Any] = []
+        for key, value in list(extra.items()):
+            model = models.get(key)
+            if model is None:
+                errors.append(_unknown_provider(key, value, models))
+                continue
+            if isinstance(value, model):
+                continue
+            try:
+                extra[key] = model.model_validate(value)
+            except ValidationError as exc:
+                errors += [_nested_error(key, e) for e in exc.errors()]
+        if errors:
+            raise ValidationError.from_exception_data("ProviderSettings", errors)
+        for key, model in models.items():
+            if key not in extra:
+                extra[key] = model()
+        return self
+
+    def config(self, name: str) -> ProviderConfig:
+        """Provider ``name``'s own settings (its defaults when it registered after these
+        settings were made)."""
+        extra = self.__pydantic_extra__ or {}
+        found = extra.get(name)
+        if isinstance(found, ProviderConfig):
+            return found
+        model = provider_configs().get(name, ProviderConfig)
+        return model()
+
+    def configs(self) -> dict[str, ProviderConfig]:
+        """Every provider's own settings, by provider name."""
+        extra = self.__pydantic_extra__ or {}
+        return {k: v for k, v in extra.items() if isinstance(v, ProviderConfig)}
+
+    # The built-ins' flat names as attributes (``settings.provider.anthropic_endpoint``),
+    # for code written before providers owned their settings.
+    def __getattr__(self, item: str) -> Any:
+        flat = split_flat_name(item) if not item.startswith("_") else None
+        if flat is not None:
+            return getattr(self.config(flat[0]), flat[1])
+        return super().__getattr__(item)  # type: ignore[misc]
+
+    def __setattr__(self, item: str, value: Any) -> None:
+        flat = None if item in type(self).model_fields else split_flat_name(item)
+        if flat is not None:
+            setattr(self.config(flat[0]), flat[1], value)
+            return
+        super().__setattr__(item, value)
+
+
+def provider_configs() -> dict[str, type[ProviderConfig]]:
+    """The settings model of every registered provider, by provider name."""
+    from lynkr_cli.registry import providers
+
+    out: dict[str, type[ProviderConfig]] = {}
+    for name, cls in providers().items():
+        model = getattr(cls, "settings_model", None)
+        if isinstance(model, type) and issubclass(model, ProviderConfig):
+            out[name] = model
+    return out
+
+
+def split_flat_name(key: str) -> tuple[str, str] | None:
+    """``databricks_api_base`` → ("databricks", "api_base") for a built-in's flat name."""
+    best: tuple[str, str] | None = None
+    for name, model in provider_configs().items():
+        if not model.flat_names:
+            continue
+        prefix = name.replace("-", "_") + "_"
+        rest = key[len(prefix) :]
+        found = key.startswith(prefix) and rest in model.model_fields
+        if found and (best is None or len(name) > len(best[0])):
+            best = (name, rest)
+    return best
+
+
+def _unknown_provider(key: str, value: Any, models: Mapping[str, Any]) -> Any:
+    known = ", ".join(sorted(models)) or "none"
+    if isinstance(value, Mapping):
+        message = (
+            f"no provider named '{key}' is loaded (loaded: {known}); install its plugin "
+            "(`lynkr plugins` lists them) or remove the section"
+        )
+    else:
+        message = "Extra inputs are not permitted"
+        return {"type": "extra_forbidden", "loc": (key,), "input": value}
+    return {"type": PydanticCustomError("unknown_provider", message), "loc": (key,), "input": value}
+
+
+def _nested_error(section: str, error: Any) -> Any:
+    """One error of a provider's model, located under the provider's name: pydantic's own
+    type when it can be rebuilt (``literal_error`` …), else its message as a custom error."""
+    detail: dict[str, Any] = {
+        "type": error["type"],
+        "loc": (section, *error["loc"]),
+        "input": error.get("input"),
+    }
+    if error.get("ctx") is not None:
+        detail["ctx"] = error["ctx"]
+    try:
+        ValidationError.from_exception_data("probe", [detail])  # type: ignore[list-item]
+    except (TypeError, KeyError, ValueError):
+        message = str(error.get("msg", "invalid value")).replace("{", "{{").replace("}", "}}")
+        detail["type"] = PydanticCustomError(error["type"], message)
+        detail.pop("ctx", None)
+    return detail
 
 
 class CacheSettings(Section):
@@ -357,30 +482,57 @@ SECTIONS: dict[str, type[Section]] = {
 }
 
 
+def sections() -> dict[str, type[BaseModel]]:
+    """Every section by dotted name: the fixed ones, then ``provider.<name>`` for each
+    registered provider that declares its own settings."""
+    out: dict[str, type[BaseModel]] = {}
+    for section, model in SECTIONS.items():
+        out[section] = model
+        if section == "provider":
+            for name, config in provider_configs().items():
+                out[f"provider.{name}"] = config
+    return out
+
+
+def field_info(section: str, name: str) -> FieldInfo:
+    return sections()[section].model_fields[name]
+
+
 def field_env_names(section: str, name: str) -> list[str]:
     """Every environment name that sets ``section.name``, highest priority first."""
-    info = SECTIONS[section].model_fields[name]
+    info = field_info(section, name)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     names = [str(n) for n in extra.get("env", []) or []]  # type: ignore[union-attr]
-    return [f"LYNKR_{section.upper()}_{name.upper()}", *names]
+    prefix = section.upper().replace(".", "_").replace("-", "_")
+    return [f"LYNKR_{prefix}_{name.upper()}", *names]
 
 
 def iter_fields() -> Iterator[tuple[str, str]]:
-    for section, model in SECTIONS.items():
+    """Every (section, field), provider sections (``provider.<name>``) included."""
+    for section, model in sections().items():
         for name in model.model_fields:
             yield section, name
 
 
 def is_secret(section: str, name: str) -> bool:
-    annotation = str(SECTIONS[section].model_fields[name].annotation)
+    annotation = str(field_info(section, name).annotation)
     return "SecretStr" in annotation
+
+
+def section_of(settings: Settings, section: str) -> BaseModel:
+    """The section ``section`` of ``settings`` (``provider.databricks`` included)."""
+    head, _, provider = section.partition(".")
+    if provider:
+        return settings.provider.config(provider)
+    value: BaseModel = getattr(settings, head)
+    return value
 
 
 def secret_values(settings: Settings) -> list[str]:
     """Every configured secret's value (keys, tokens, proxy credentials), for masking."""
     values = []
     for section, name in iter_fields():
-        value = getattr(getattr(settings, section), name)
+        value = getattr(section_of(settings, section), name)
         if isinstance(value, SecretStr):
             values.append(value.get_secret_value())
     return values
@@ -396,6 +548,23 @@ class Layer:
     label: str
     values: dict[str, Any] = field(default_factory=dict)
     origins: dict[str, str] = field(default_factory=dict)
+
+
+class Sources(dict[str, str]):
+    """Where each setting came from, by dotted key; a built-in provider's flat name
+    (``provider.databricks_api_base``) finds its setting (``provider.databricks.api_base``)."""
+
+    def __missing__(self, key: str) -> str:
+        canonical = canonical_key(key)
+        if canonical == key:
+            raise KeyError(key)
+        return self[canonical]
+
+    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+        try:
+            return self[key]
+        except KeyError:
+            return default
 
 
 @dataclass
@@ -421,11 +590,44 @@ def _env_layer(environ: Mapping[str, str], label: str) -> Layer:
 def _flatten(prefix: str, data: Mapping[str, Any], out: dict[str, Any]) -> None:
     for key, value in data.items():
         dotted = f"{prefix}.{key}" if prefix else key
-        # Sections are one level deep; below that a table is a value (mcp.servers, model_map).
-        if not prefix and isinstance(value, Mapping):
+        # Sections are one level deep; below that a table is a value (mcp.servers,
+        # model_map), except a provider's own table: [provider.databricks].
+        nested = not prefix or (prefix == "provider" and key not in ProviderSettings.model_fields)
+        if nested and isinstance(value, Mapping):
             _flatten(dotted, value, out)
         else:
             out[dotted] = value
+
+
+def canonical_key(dotted: str) -> str:
+    """A settings key as ``load_settings`` keys it: a built-in provider's flat name
+    (``provider.databricks_api_base``) as its own (``provider.databricks.api_base``), and
+    ``provider.azure_anthropic.endpoint`` with the provider's name as registered."""
+    section, _, rest = dotted.partition(".")
+    if section != "provider" or not rest or rest in ProviderSettings.model_fields:
+        return dotted
+    name, dot, field_name = rest.partition(".")
+    if dot:
+        return f"provider.{provider_name(name)}.{field_name}"
+    flat = split_flat_name(rest)
+    return f"provider.{flat[0]}.{flat[1]}" if flat is not None else dotted
+
+
+def _canonical_layer(values: dict[str, Any], where: str) -> None:
+    """Rename every key of a layer to its canonical form, in place; two spellings of one
+    setting in one layer are an error naming both."""
+    seen: dict[str, str] = {}
+    for key in list(values):
+        canonical = canonical_key(key)
+        if canonical in seen and seen[canonical] != key:
+            raise ConfigError(
+                f"{where} sets both {seen[canonical]} and {key}",
+                hint=f"Keep one: {key if key != canonical else seen[canonical]} is the older "
+                f"spelling of {canonical}.",
+            )
+        seen[canonical] = key
+        if canonical != key:
+            values[canonical] = values.pop(key)
 
 
 def _toml_layer(path: Path) -> Layer:
@@ -440,6 +642,7 @@ def _toml_layer(path: Path) -> Layer:
     layer = Layer(str(path))
     _flatten("", data, layer.values)
     _canonical_names(layer.values, path)
+    _canonical_layer(layer.values, str(path))
     for key in layer.values:
         layer.origins[key] = f"file {path}"
     return layer
@@ -511,8 +714,8 @@ def _layers(
         flag_layer = Layer("flags")
         for key, value in overrides.items():
             if value is not None:
-                flag_layer.values[key] = value
-                flag_layer.origins[key] = "flag"
+                flag_layer.values[canonical_key(key)] = value
+                flag_layer.origins[canonical_key(key)] = "flag"
         layers.append(flag_layer)
     return layers, files
 
@@ -524,7 +727,11 @@ def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
         if not name:
             nested[section] = value
             continue
-        nested.setdefault(section, {})[name] = value
+        table = nested.setdefault(section, {})
+        if section == "provider" and "." in name:  # provider.<name>.<field>
+            provider, _, name = name.partition(".")
+            table = table.setdefault(provider, {})
+        table[name] = value
     return nested
 
 
@@ -546,7 +753,9 @@ def load_settings(
         settings = Settings(**_nest(merged))
     except ValidationError as exc:
         raise _config_error(exc, merged, origins) from None
-    sources = {f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()}
+    sources = Sources(
+        {f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()}
+    )
     return LoadedSettings(settings, sources, files, merged)
 
 
@@ -561,8 +770,13 @@ def _config_error(
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
-        key = ".".join(loc[:2])
-        origin = origins.get(key, "default")
+        nested = (
+            loc[0] == "provider" and len(loc) > 2 and loc[1] not in ProviderSettings.model_fields
+        )
+        key = ".".join(loc[:3] if nested else loc[:2])
+        origin = origins.get(key) or next(
+            (where for k, where in origins.items() if k.startswith(key + ".")), "default"
+        )
         shown = "" if key not in merged else f" = {_shown_value(key, merged[key])}"
         if error["type"] == "extra_forbidden":
             lines.append(f"unknown setting '{'.'.join(loc)}' (from {origin})")
@@ -575,8 +789,9 @@ def _config_error(
 
 
 def _shown_value(key: str, value: Any) -> str:
-    section, _, name = key.partition(".")
-    if section in SECTIONS and name in SECTIONS[section].model_fields and is_secret(section, name):
+    section, _, name = key.rpartition(".")
+    known = sections()
+    if section in known and name in known[section].model_fields and is_secret(section, name):
         return "'****'"
     return repr(value)
 
@@ -604,7 +819,7 @@ def masked_dump(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every setting as JSON-ready data, secrets masked."""
     out: dict[str, dict[str, Any]] = {}
     for section, name in iter_fields():
-        value = getattr(getattr(settings, section), name)
+        value = getattr(section_of(settings, section), name)
         if isinstance(value, SecretStr):
             value = mask_secret(value.get_secret_value())
         elif isinstance(value, Path):

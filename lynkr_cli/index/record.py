@@ -114,7 +114,7 @@ def checked_env_names() -> list[str]:
     free: tuple[Any, ...] = (str, SecretStr, str | None, SecretStr | None)
     names = set(CONTEXT_ENV)
     for section, name in settings.iter_fields():
-        info = settings.SECTIONS[section].model_fields[name]
+        info = settings.field_info(section, name)
         if info.annotation in free and not info.metadata:
             continue
         names.update(settings.field_env_names(section, name))
