@@ -753,9 +753,7 @@ def load_settings(
         settings = Settings(**_nest(merged))
     except ValidationError as exc:
         raise _config_error(exc, merged, origins) from None
-    sources = Sources(
-        {f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()}
-    )
+    sources = Sources({f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()})
     return LoadedSettings(settings, sources, files, merged)
 
 
