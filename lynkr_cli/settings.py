@@ -560,7 +560,7 @@ class Sources(dict[str, str]):
             raise KeyError(key)
         return self[canonical]
 
-    def get(self, key: str, default: Any = None) -> Any:  # type: ignore[override]
+    def get(self, key: str, default: Any = None) -> Any:
         try:
             return self[key]
         except KeyError:
