@@ -34,10 +34,9 @@ import base64
 import ssl
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from multidict import CIMultiDict
-from yarl import URL
 
 from lynkr_cli import __version__
 from lynkr_cli.serve.http1_parse import UNTIL_CLOSE, BadResponse, Parser
@@ -535,7 +534,7 @@ class Pool:
             proxy = self._routes[key] = self._chooser.choose(parts.scheme, host, port)
         netloc = parts.netloc.rpartition("@")[2]
         origin = f"{parts.scheme}://{netloc}"
-        path = URL(url).raw_path_qs or "/"
+        path = wire_path(parts.path, parts.query)
         if proxy is not None and not tls:
             path = origin + path  # the absolute form, for the proxy
         lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}", f"User-Agent: {USER_AGENT}"]
@@ -552,6 +551,18 @@ class Pool:
         if len(self._targets) < 1024:
             self._targets[(method, url)] = target
         return target
+
+
+# What a request target may carry as it is (RFC 3986 pchar, "/" and "?", and "%" of an
+# escape already made); anything else (a space, non-ASCII) is percent-encoded.
+_TARGET_SAFE = "/:@!$&'()*+,;=-._~%?"
+
+
+def wire_path(path: str, query: str) -> str:
+    """The request target as the URL spells it: an escape the caller made (``%3A`` in a
+    Bedrock model id) stays one, since a signature (SigV4) covers the path as sent."""
+    target = (path or "/") + (f"?{query}" if query else "")
+    return quote(target, safe=_TARGET_SAFE)
 
 
 def _render(start: bytes, headers: Mapping[str, str], data: bytes, method: str) -> bytes:

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 from multidict import CIMultiDict
+from yarl import URL
 
 from lynkr_cli import __version__
 from lynkr_cli.serve.proxy import Chooser, Proxy, speakable
@@ -54,7 +55,7 @@ class AiohttpTransport:
         try:
             resp = await session.request(
                 method,
-                url,
+                URL(url, encoded=True),  # the path as given: a signature covers it
                 headers=sent,
                 data=data or None,
                 proxy=http_proxy,

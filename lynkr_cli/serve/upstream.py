@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 import orjson
 
 from lynkr_cli.serve.api import ApiError
-from lynkr_cli.serve.providers.base import Provider, UpstreamRequest
+from lynkr_cli.serve.providers.base import Provider, ProviderError, UpstreamRequest
 from lynkr_cli.serve.streams import wait_until
 from lynkr_cli.serve.transport import (
     ConnectTimeout,
@@ -128,7 +128,7 @@ class Sender:
                 self.metrics.inc("lynkr_retries", name)
             self.metrics.inc("lynkr_upstream_attempts", name)
             if provider.signs:
-                await provider.sign(req, headers)
+                await _sign(provider, req, headers)
             wait: float | None = None
             try:
                 resp = await wait_until(
@@ -196,12 +196,21 @@ class Sender:
         headers = {**req.headers, HOP_HEADER: self.hop_id}
         await authorize(provider, headers)
         if provider.signs:
-            await provider.sign(req, headers)
+            await _sign(provider, req, headers)
         async with asyncio.timeout(timeout):
             resp = await self.transport.request(req.method, req.url, headers, req.data)
         if resp.status < 400 and provider.decodes:
             return provider.decode_response(resp, req)
         return resp
+
+
+async def _sign(provider: Provider, req: UpstreamRequest, headers: dict[str, str]) -> None:
+    try:
+        await provider.sign(req, headers)
+    except ProviderError as exc:
+        raise ApiError(
+            502, f"upstream {provider.name}: lynkr cannot sign the request: {exc}", retry=False
+        ) from None
 
 
 async def authorize(provider: Provider, headers: dict[str, str]) -> str:

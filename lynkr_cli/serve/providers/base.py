@@ -48,6 +48,7 @@ __all__ = [
     "FORWARD_HEADERS",
     "Provider",
     "ProviderConfig",
+    "ProviderError",
     "Quirks",
     "Route",
     "UpstreamError",
@@ -83,6 +84,12 @@ class UpstreamRequest:
     method: str = "POST"
     stream: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderError(Exception):
+    """Raised by a provider's hook when lynkr itself cannot make the request (its
+    credentials cannot be had, a setting is wrong): the client gets a 502 saying so,
+    with the message (which names the fix), and the request is not retried."""
 
 
 @dataclass(frozen=True)
