@@ -13,8 +13,9 @@ aiohttp's own environment lookup is off. aiohttp's errors become the transport's
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Callable, Mapping
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 import aiohttp
 from multidict import CIMultiDict
@@ -39,8 +40,13 @@ USER_AGENT = f"lynkr/{__version__}"
 class AiohttpTransport:
     """One ``ClientSession`` per proxy (SOCKS needs its own connector), created on first use."""
 
-    def __init__(self, connect_timeout: float, proxy: str = "") -> None:
+    def __init__(
+        self, connect_timeout: float, proxy: str = "", *, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """``ssl_context``: what TLS (to upstreams and to https proxies) verifies against;
+        None is the system's roots (``SSL_CERT_FILE`` when set at start)."""
         self.connect_timeout = connect_timeout
+        self.ssl_context = ssl_context
         self._chooser = Chooser(proxy)
         self._routes: dict[tuple[str, str, int], Proxy | None] = {}
         self._sessions: dict[str, aiohttp.ClientSession] = {}
@@ -92,10 +98,15 @@ class AiohttpTransport:
         key = proxy.url if socks and proxy is not None else ""
         session = self._sessions.get(key)
         if session is None or session.closed:
-            connector = _socks_connector(proxy.url) if socks and proxy is not None else None
+            tls: ssl.SSLContext | bool = self.ssl_context or True
+            connector = (
+                _socks_connector(proxy.url, tls)
+                if socks and proxy is not None
+                else aiohttp.TCPConnector(limit=0, ssl=tls)
+            )
             timeout = aiohttp.ClientTimeout(total=None, connect=self.connect_timeout)
             session = aiohttp.ClientSession(
-                connector=connector or aiohttp.TCPConnector(limit=0),
+                connector=connector,
                 timeout=timeout,
                 trust_env=False,
                 skip_auto_headers=("User-Agent", "Accept-Encoding"),
@@ -104,14 +115,25 @@ class AiohttpTransport:
         return session
 
 
-def _socks_connector(url: str) -> aiohttp.BaseConnector:
-    try:
-        from aiohttp_socks import ProxyConnector
-    except ImportError:  # pragma: no cover - a dependency of lynkr
-        raise ProxyError(
-            url.rpartition("@")[2], "unsupported", "SOCKS needs aiohttp-socks: reinstall lynkr"
-        ) from None
-    connector: aiohttp.BaseConnector = ProxyConnector.from_url(url, rdns=True, limit=0)
+def _socks_connector(url: str, tls: ssl.SSLContext | bool) -> aiohttp.BaseConnector:
+    """A connector through the SOCKS proxy ``url``: as curl reads the schemes, ``socks5h``
+    and ``socks4a`` let the proxy resolve the upstream's name, ``socks5``/``socks4`` resolve
+    it here."""
+    from aiohttp_socks import ProxyConnector, ProxyType
+
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    kind = ProxyType.SOCKS4 if scheme.startswith("socks4") else ProxyType.SOCKS5
+    connector: aiohttp.BaseConnector = ProxyConnector(
+        proxy_type=kind,
+        host=parts.hostname or "",
+        port=parts.port or 1080,
+        username=unquote(parts.username) if parts.username is not None else None,
+        password=unquote(parts.password) if parts.password is not None else None,
+        rdns=scheme in ("socks5h", "socks4a"),
+        limit=0,
+        ssl=tls,
+    )
     return connector
 
 
