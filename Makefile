@@ -40,7 +40,7 @@ plugins: $(PLUGIN_STAMP)
 venv: $(STAMP) $(PLUGIN_STAMP)
 
 ## make run [PORT=9000]: start the gateway on the embedded defaults (127.0.0.1:8080)
-run: $(STAMP)
+run: $(STAMP) $(PLUGIN_STAMP)
 	$(VENV)/bin/lynkr serve $(if $(PORT),--port $(PORT))
 
 ## make lint: ruff, ruff format --check, mypy --strict

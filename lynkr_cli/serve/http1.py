@@ -39,6 +39,7 @@ from urllib.parse import quote, unquote, urlsplit
 from multidict import CIMultiDict
 
 from lynkr_cli import __version__
+from lynkr_cli.serve.http1_body import Body, Response
 from lynkr_cli.serve.http1_parse import UNTIL_CLOSE, BadResponse, Parser
 from lynkr_cli.serve.proxy import Chooser, Proxy, open_tunnel, speakable
 from lynkr_cli.serve.transport import (
@@ -50,156 +51,18 @@ from lynkr_cli.serve.transport import (
     Transport,
     TransportError,
     UnsupportedProtocol,
-    media_type,
 )
 from lynkr_cli.serve.transport import Response as AnyResponse
 
-__all__ = ["BadResponse", "ConnectError", "Pool", "ProxyError", "Response"]
+__all__ = ["BadResponse", "Body", "ConnectError", "Pool", "ProxyError", "Response"]
 
 IDLE_SECONDS = 15.0  # a pooled connection idle this long is closed (aiohttp's default)
 MAX_IDLE = 256  # idle connections kept per upstream origin
-READ_LIMIT = 2**17  # unread body bytes above which the socket stops being read
 USER_AGENT = f"lynkr/{__version__}"
 
 
 class _StaleConnection(ReadError):
     """A reused connection closed before any byte of the answer: safe to send again."""
-
-
-class Body:
-    """The response body as it arrives (``aiohttp.StreamReader``'s reading API)."""
-
-    __slots__ = ("_callbacks", "_chunks", "_conn", "_eof", "_exc", "_size", "_waiter")
-
-    def __init__(self, conn: _Conn | None) -> None:
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._eof = False
-        self._exc: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._callbacks: list[Callable[[], object]] = []
-        self._conn = conn
-
-    # -- fed by the connection ----------------------------------------------------------
-    def feed(self, data: bytes) -> None:
-        if not data:
-            return
-        self._chunks.append(data)
-        self._size += len(data)
-        if self._size > READ_LIMIT and self._conn is not None:
-            self._conn.pause()
-        self._wake()
-
-    def feed_eof(self) -> None:
-        if self._eof:
-            return
-        self._eof = True
-        self._conn = None
-        self._wake()
-        callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
-
-    def set_exception(self, exc: BaseException) -> None:
-        if self._eof or self._exc is not None:
-            return
-        self._exc = exc
-        self._conn = None
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # -- read by the gateway ------------------------------------------------------------
-    def is_eof(self) -> bool:
-        """The whole body has arrived (some of it may be unread)."""
-        return self._eof
-
-    def at_eof(self) -> bool:
-        """The whole body has arrived and been read."""
-        return self._eof and not self._chunks
-
-    def on_eof(self, callback: Callable[[], object]) -> None:
-        if self._eof:
-            callback()
-        else:
-            self._callbacks.append(callback)
-
-    def read_nowait(self) -> bytes:
-        """Everything buffered (``b""`` when nothing is); raises a broken body's error."""
-        chunks = self._chunks
-        if chunks:
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            chunks.clear()
-            if self._conn is not None and self._conn.paused:
-                self._conn.resume()
-            self._size = 0
-            return data
-        if self._exc is not None:
-            raise self._exc
-        return b""
-
-    async def readany(self) -> bytes:
-        """The next bytes, waiting for some; ``b""`` at the end."""
-        while not self._chunks:
-            if self._exc is not None:
-                raise self._exc
-            if self._eof:
-                return b""
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self.read_nowait()
-
-    async def read(self) -> bytes:
-        """The rest of the body."""
-        if self._eof:
-            return self.read_nowait()
-        parts = []
-        while chunk := await self.readany():
-            parts.append(chunk)
-        return b"".join(parts)
-
-
-class Response:
-    """One upstream response (see the module doc for the API it shares with aiohttp's)."""
-
-    __slots__ = ("_conn", "_url", "content", "headers", "reason", "status")
-    content: Body
-
-    def __init__(
-        self, status: int, reason: str, headers: CIMultiDict[str], url: str, conn: _Conn | None
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self._url = url
-        self._conn = conn
-        self.content = Body(conn)
-
-    @property
-    def url(self) -> str:
-        return self._url
-
-    @property
-    def content_type(self) -> str:
-        return media_type(self.headers)
-
-    async def read(self) -> bytes:
-        return await self.content.read()
-
-    def release(self) -> None:
-        """Done with the response: an unfinished body's connection is closed, not pooled."""
-        self.close()
-
-    def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not self.content.is_eof():
-            conn.drop()
 
 
 class _Target(NamedTuple):

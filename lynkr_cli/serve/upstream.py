@@ -117,7 +117,7 @@ class Sender:
         """The upstream response with a 2xx status, or an ApiError after the retries."""
         name = provider.name
         headers = {**req.headers, HOP_HEADER: self.hop_id}
-        token = await authorize(provider, headers)
+        token = "" if provider.token is None else await authorize(provider, headers)
         attempts = self.settings.max_retries + 1
         loop = asyncio.get_running_loop()
         request = self.transport.request

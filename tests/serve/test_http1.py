@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 import pytest
 import uvloop
 
-from lynkr_cli.serve import http1
+from lynkr_cli.serve import http1, http1_body
 from lynkr_cli.serve.http1 import Pool
 from lynkr_cli.serve.transport import (
     LocalProtocolError,
@@ -271,7 +271,7 @@ async def test_header_line_breaks_are_refused(serve) -> None:
 
 
 async def test_large_body_with_back_pressure(serve, monkeypatch) -> None:
-    monkeypatch.setattr(http1, "READ_LIMIT", 4096)
+    monkeypatch.setattr(http1_body, "READ_LIMIT", 4096)
     payload = bytes(range(256)) * 4096  # 1 MiB
 
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:

@@ -191,13 +191,14 @@ class Provider:
     ) -> UpstreamRequest:
         if self.wire == "anthropic":
             data = self.native_body(body, raw, route)
-            req = self.request(route, data, client_headers)
-            req.stream = stream
-            return req
-        from lynkr_cli.serve.translate import to_openai_request
+        else:
+            from lynkr_cli.serve.translate import to_openai_request
 
-        doc = to_openai_request(body, model=route.upstream_model, stream=stream, quirks=self.quirks)
-        req = self.request(route, orjson.dumps(doc), client_headers)
+            doc = to_openai_request(
+                body, model=route.upstream_model, stream=stream, quirks=self.quirks
+            )
+            data = orjson.dumps(doc)
+        req = self.request(route, data, client_headers)
         req.stream = stream
         return req
 
