@@ -13,7 +13,7 @@ from typing import Protocol
 
 from multidict import CIMultiDict
 
-from lynkr_cli.serve.transport import media_type
+from lynkr_cli.serve.transport import ResponseBase
 
 READ_LIMIT = 2**17  # unread body bytes above which the socket stops being read
 
@@ -129,7 +129,7 @@ class Body:
         return b"".join(parts)
 
 
-class Response:
+class Response(ResponseBase):
     """One upstream response (see the module doc for the API it shares with aiohttp's)."""
 
     __slots__ = ("_conn", "_url", "content", "headers", "reason", "status")
@@ -148,13 +148,6 @@ class Response:
     @property
     def url(self) -> str:
         return self._url
-
-    @property
-    def content_type(self) -> str:
-        return media_type(self.headers)
-
-    async def read(self) -> bytes:
-        return await self.content.read()
 
     def release(self) -> None:
         """Done with the response: an unfinished body's connection is closed, not pooled."""

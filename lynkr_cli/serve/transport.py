@@ -187,6 +187,22 @@ class Transport(Protocol):
     async def close(self) -> None: ...
 
 
+class ResponseBase:
+    """What every :class:`Response` derives from its headers and body alike."""
+
+    __slots__ = ()
+    headers: CIMultiDict[str]
+    content: Body
+
+    @property
+    def content_type(self) -> str:
+        return media_type(self.headers)
+
+    async def read(self) -> bytes:
+        """The rest of the body."""
+        return await self.content.read()
+
+
 def media_type(headers: Mapping[str, str]) -> str:
     value = headers.get("content-type")
     if not value:
@@ -259,7 +275,7 @@ class _DecodedBody:
         return self._decoder.end()
 
 
-class _Decoded:
+class _Decoded(ResponseBase):
     __slots__ = ("_inner", "content", "headers", "status")
 
     def __init__(self, inner: Response, decoder: Decoder, content_type: str) -> None:
@@ -272,13 +288,6 @@ class _Decoded:
     @property
     def url(self) -> str:
         return self._inner.url
-
-    @property
-    def content_type(self) -> str:
-        return media_type(self.headers)
-
-    async def read(self) -> bytes:
-        return await self.content.read()
 
     def release(self) -> None:
         self._inner.release()

@@ -29,9 +29,9 @@ from lynkr_cli.serve.transport import (
     ProxyError,
     ReadError,
     RemoteProtocolError,
+    ResponseBase,
     TransportError,
     UnsupportedProtocol,
-    media_type,
 )
 
 USER_AGENT = f"lynkr/{__version__}"
@@ -208,7 +208,7 @@ class _Content:
             raise ReadError(f"response body is incomplete ({exc})") from None
 
 
-class AiohttpResponse:
+class AiohttpResponse(ResponseBase):
     """A ``ClientResponse`` as a :class:`~lynkr_cli.serve.transport.Response`."""
 
     __slots__ = ("_resp", "content", "headers", "status")
@@ -222,13 +222,6 @@ class AiohttpResponse:
     @property
     def url(self) -> str:
         return str(self._resp.url)
-
-    @property
-    def content_type(self) -> str:
-        return media_type(self.headers)
-
-    async def read(self) -> bytes:
-        return await self.content.read()
 
     def release(self) -> None:
         if self.content.is_eof():

@@ -13,11 +13,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterable, Awaitable, Callable, Iterable, Mapping
-from typing import Any
 
 from multidict import CIMultiDict
 
-from lynkr_cli.serve.transport import Body, Response, TransportError, media_type
+from lynkr_cli.serve.http1_body import Body
+from lynkr_cli.serve.transport import Response, ResponseBase, TransportError
 
 __all__ = ["MockResponse", "MockTransport", "chunks"]
 
@@ -49,69 +49,10 @@ class MockTransport:
         self.closed = True
 
 
-class MockBody:
-    """A body fed from bytes or an async iterable of chunks; an exception in the chunks
-    (an item that is a :class:`TransportError`) is raised to the reader there."""
-
-    def __init__(self, source: bytes | AsyncIterable[bytes | TransportError]) -> None:
-        self._buffer: list[bytes] = []
-        self._eof = False
-        self._callbacks: list[Callable[[], object]] = []
-        self._source: Any = None
-        if isinstance(source, bytes):
-            self._buffer = [source] if source else []
-            self._eof = True
-        else:
-            self._source = source.__aiter__()
-
-    def is_eof(self) -> bool:
-        return self._eof
-
-    def at_eof(self) -> bool:
-        return self._eof and not self._buffer
-
-    def on_eof(self, callback: Callable[[], object]) -> None:
-        if self._eof:
-            callback()
-        else:
-            self._callbacks.append(callback)
-
-    def read_nowait(self) -> bytes:
-        data = b"".join(self._buffer)
-        self._buffer.clear()
-        return data
-
-    async def readany(self) -> bytes:
-        if self._buffer:
-            return self.read_nowait()
-        if self._eof:
-            return b""
-        try:
-            item = await self._source.__anext__()
-        except StopAsyncIteration:
-            self._end()
-            return b""
-        if isinstance(item, TransportError):
-            raise item
-        data: bytes = item
-        return data
-
-    async def read(self) -> bytes:
-        parts = []
-        while chunk := await self.readany():
-            parts.append(chunk)
-        return b"".join(parts)
-
-    def _end(self) -> None:
-        self._eof = True
-        callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
-
-
-class MockResponse:
+class MockResponse(ResponseBase):
     """An answer for :class:`MockTransport`: status, headers and a body (bytes, or an
-    async iterable of chunks for a stream)."""
+    async iterable of chunks for a stream, read as they come; an item that is a
+    :class:`TransportError` is raised to the reader there, as a cut connection is)."""
 
     def __init__(
         self,
@@ -121,7 +62,14 @@ class MockResponse:
     ) -> None:
         self.status = status
         self.headers: CIMultiDict[str] = CIMultiDict(headers)
-        self._content = MockBody(body)
+        self._body = Body(None)  # the gateway's own body type, fed from ``body``
+        self._source: AsyncIterable[bytes | TransportError] | None = None
+        self._pump: asyncio.Future[None] | None = None
+        if isinstance(body, bytes):
+            self._body.feed(body)
+            self._body.feed_eof()
+        else:
+            self._source = body
         self.url_ = ""
         self.closed = False
 
@@ -130,21 +78,26 @@ class MockResponse:
         return self.url_
 
     @property
-    def content_type(self) -> str:
-        return media_type(self.headers)
+    def content(self) -> Body:  # type: ignore[override]
+        if self._source is not None and self._pump is None:  # fed once someone reads
+            self._pump = asyncio.ensure_future(self._fill(self._source))
+        return self._body
 
-    @property
-    def content(self) -> Body:
-        return self._content
-
-    async def read(self) -> bytes:
-        return await self._content.read()
+    async def _fill(self, source: AsyncIterable[bytes | TransportError]) -> None:
+        async for item in source:
+            if isinstance(item, TransportError):
+                self._body.set_exception(item)
+                return
+            self._body.feed(item)
+        self._body.feed_eof()
 
     def release(self) -> None:
         self.close()
 
     def close(self) -> None:
         self.closed = True
+        if self._pump is not None:
+            self._pump.cancel()
 
 
 async def chunks(

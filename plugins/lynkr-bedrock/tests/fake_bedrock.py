@@ -26,6 +26,8 @@ from urllib.parse import quote, unquote
 
 from aiohttp import web
 
+from tests.e2e.test_claude_code import _last_user_text, _tool_result
+
 Reply = Callable[[dict[str, Any]], list[dict[str, Any]]]
 MARKER = "lynkr-bedrock-7c1e"
 
@@ -148,27 +150,6 @@ def text_events(text: str, model: str, stop: str = "end_turn") -> list[dict[str,
             "amazon-bedrock-invocationMetrics": {"inputTokenCount": 11, "outputTokenCount": 5},
         },
     ]
-
-
-def _tool_result(messages: list[dict[str, Any]]) -> str | None:
-    last = messages[-1] if messages else {}
-    for block in last.get("content") or []:
-        if isinstance(block, dict) and block.get("type") == "tool_result":
-            content = block.get("content")
-            if isinstance(content, list):
-                content = " ".join(c.get("text", "") for c in content)
-            return str(content)
-    return None
-
-
-def _last_user_text(messages: list[dict[str, Any]]) -> str:
-    for message in reversed(messages):
-        if message.get("role") == "user":
-            content = message.get("content")
-            if isinstance(content, str):
-                return content
-            return " ".join(b.get("text", "") for b in content if b.get("type") == "text")
-    return ""
 
 
 def model_reply(body: dict[str, Any]) -> list[dict[str, Any]]:
