@@ -6,7 +6,7 @@ PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lynkr-installed
 # First-party plugins (plugins/*/pyproject.toml), installed into .venv and tested by `make test`
 PLUGINS := $(wildcard plugins/*/pyproject.toml)
-PLUGIN_STAMP := $(VENV)/.lynkr-plugins-installed
+PLUGIN_STAMP := $(if $(PLUGINS),$(VENV)/.lynkr-plugins-installed)
 PORT   ?=
 PYTEST_ARGS ?=
 NEEDS_PY := import sys; sys.exit(sys.version_info < (3, 11))
@@ -31,9 +31,11 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 # Each first-party plugin, editable (its own pyproject; its dependencies from PyPI).
+ifneq ($(PLUGINS),)
 $(PLUGIN_STAMP): $(STAMP) $(PLUGINS)
 	@set -e; for p in $(dir $(PLUGINS)); do $(PY) -m pip install -q -e ./$$p; done
 	@touch $(PLUGIN_STAMP)
+endif
 
 plugins: $(PLUGIN_STAMP)
 
