@@ -21,16 +21,21 @@ if TYPE_CHECKING:
 
 
 def upstream_url(settings: Settings) -> str:
-    """Where ``lynkr serve`` would send requests, by provider."""
-    p = settings.provider
-    urls = {
-        "databricks": p.databricks_api_base,
-        "azure-anthropic": p.azure_anthropic_endpoint,
-        "anthropic": p.anthropic_endpoint,
-        "openai": p.openai_endpoint,
-        "ollama": p.ollama_endpoint,
-    }
-    return urls.get(p.name, "")
+    """Where ``lynkr serve`` would send requests: the provider's first endpoint ("" when
+    the provider is unknown or lacks the settings its URL is made of)."""
+    from lynkr_cli.registry import providers
+
+    cls = providers().get(settings.provider.name)
+    if cls is None:
+        return ""
+    provider = cls(settings.provider)
+    if any("URL" in m or "ENDPOINT" in m or "BASE" in m for m in provider.missing()):
+        return ""
+    try:
+        endpoints = provider.endpoints()
+    except Exception:  # a plugin provider that cannot tell its URL yet
+        return ""
+    return endpoints[0][0] if endpoints else ""
 
 
 def _reach_result(name: str, url: str, result: switch.ProbeResult, fix: str) -> CheckResult:
