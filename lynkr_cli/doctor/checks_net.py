@@ -69,6 +69,18 @@ def upstream(ctx: Context) -> CheckResult:
         "HTTP_PROXY or provider.proxy); NO_PROXY or LYNKR_UPSTREAM_PROXY=none goes direct.",
     }
     proxy = upstream_proxy(settings, url)
+    if proxy is not None and proxy.scheme.startswith("socks") and not ctx.deep:
+        return CheckResult.warn(
+            "upstream",
+            f"{url}: not probed: the gateway reaches it through the SOCKS proxy "
+            f"{proxy.display}, which doctor's own HTTP client does not speak",
+            "Run `lynkr doctor --deep`: it sends a 1-token request the way the gateway does.",
+            proxy=proxy.display,
+        )
+    if proxy is not None and proxy.scheme.startswith("socks"):
+        from lynkr_cli.doctor.checks_deep import provider_request
+
+        return provider_request(settings, max(ctx.timeout, 10.0))
     result = (
         switch.reach(url, ctx.timeout) if proxy is None else _reach_via(url, proxy, ctx.timeout)
     )
@@ -109,9 +121,11 @@ def _reach_via(url: str, proxy: Proxy, timeout: float) -> switch.ProbeResult:
     """``switch.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
     import httpx
 
+    from lynkr_cli.serve.proxy import speakable
+
     result = switch.ProbeResult(url)
-    if proxy.unsupported:
-        result.error, result.stage = proxy.unsupported, "proxy"
+    if not speakable(proxy):
+        result.error, result.stage = proxy.unsupported or "unusable proxy URL", "proxy"
         return result
     headers = {"Proxy-Authorization": proxy.auth} if proxy.auth else None
     via = httpx.Proxy(proxy.display, headers=headers)  # the display URL has no credentials
