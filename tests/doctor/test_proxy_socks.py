@@ -6,14 +6,12 @@ upstream's name."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 
 import pytest
 
 from tests.doctor.test_deep import GOOD_KEY, upstream
+from tests.doctor.test_proxy import running
 from tests.serve.proxy_fake import UPSTREAM, clean_proxy_env
 from tests.serve.test_transport_proxies import Socks5
 from tests.switch.helpers import serve
@@ -26,21 +24,8 @@ def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
     clean_proxy_env(monkeypatch)
 
 
-@contextmanager
-def running_socks() -> Iterator[Socks5]:
-    """The SOCKS5 proxy on its own loop in a thread (doctor's checks are synchronous)."""
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    socks = Socks5(credentials=("doc", PASSWORD))
-    asyncio.run_coroutine_threadsafe(socks.start(), loop).result(10)
-    try:
-        yield socks
-    finally:
-        asyncio.run_coroutine_threadsafe(socks.stop(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
+def running_socks() -> AbstractContextManager[Socks5]:
+    return running(Socks5(credentials=("doc", PASSWORD)))
 
 
 def _configure(monkeypatch: pytest.MonkeyPatch, port: int, socks: Socks5) -> None:
