@@ -4,11 +4,14 @@ PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.lynkr-installed
+# First-party plugins (plugins/*/pyproject.toml), installed into .venv and tested by `make test`
+PLUGINS := $(wildcard plugins/*/pyproject.toml)
+PLUGIN_STAMP := $(if $(PLUGINS),$(VENV)/.lynkr-plugins-installed)
 PORT   ?=
 PYTEST_ARGS ?=
 NEEDS_PY := import sys; sys.exit(sys.version_info < (3, 11))
 
-.PHONY: run test lint bench venv test-deps clean
+.PHONY: run test lint bench venv plugins test-deps clean
 
 # A .venv whose python fails this check is rebuilt, whatever its stamp says.
 ifneq ($(shell $(PY) -c '$(NEEDS_PY)' >/dev/null 2>&1 && echo ok),ok)
@@ -27,24 +30,35 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q -e '.[dev]'
 	@touch $(STAMP)
 
-venv: $(STAMP)
+# Each first-party plugin, editable (its own pyproject; its dependencies from PyPI).
+ifneq ($(PLUGINS),)
+$(PLUGIN_STAMP): $(STAMP) $(PLUGINS)
+	@set -e; for p in $(dir $(PLUGINS)); do $(PY) -m pip install -q -e ./$$p; done
+	@touch $(PLUGIN_STAMP)
+endif
+
+plugins: $(PLUGIN_STAMP)
+
+venv: $(STAMP) $(PLUGIN_STAMP)
 
 ## make run [PORT=9000]: start the gateway on the embedded defaults (127.0.0.1:8080)
-run: $(STAMP)
+run: $(STAMP) $(PLUGIN_STAMP)
 	$(VENV)/bin/lynkr serve $(if $(PORT),--port $(PORT))
 
 ## make lint: ruff, ruff format --check, mypy --strict
-lint: $(STAMP)
+lint: $(STAMP) $(PLUGIN_STAMP)
 	$(VENV)/bin/ruff check lynkr_cli tests plugins scripts
 	$(VENV)/bin/ruff format --check lynkr_cli tests plugins scripts
 	$(VENV)/bin/mypy --strict lynkr_cli
+	@set -e; for p in $(dir $(PLUGINS)); do \
+	  $(VENV)/bin/mypy --strict --config-file $${p}pyproject.toml $$p$$(basename $$p | tr - _); done
 
 ## make test-deps: install the real services the suite talks to (Claude Code CLI, MCP servers)
 test-deps: $(STAMP)
 	bash scripts/test-deps.sh
 
-## make test: lint, then the whole suite
-test: lint test-deps
+## make test: lint, then the whole suite, first-party plugins' tests included
+test: lint test-deps $(PLUGIN_STAMP)
 	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
 
 ## make bench: every benchmark in tests/bench, each printing ratios to its baseline

@@ -3,7 +3,10 @@
 Every hook takes either the Typer root app or a ``register`` callback:
 
 - ``register_commands(app)``: call ``app.add_typer(sub, name=...)`` or ``app.command()``.
-- ``register_providers(register)``: ``register(name, provider_class)``.
+- ``register_providers(register)``: ``register(name, provider_class)``; the class is a
+  :class:`lynkr_cli.serve.providers.base.Provider` declaring its own settings model
+  (``provider.<name>.*``). Settings validation calls this hook on every command: keep
+  its imports light.
 - ``register_tools(register)``: ``register(tool_spec)`` with a :class:`lynkr_cli.registry.ToolSpec`.
 - ``register_doctor_checks(register)``: ``register(check)`` with a
   :class:`lynkr_cli.registry.DoctorCheck`.
@@ -25,7 +28,7 @@ def register_commands(app: Any) -> None:
 
 @hookspec
 def register_providers(register: Any) -> None:
-    """Register upstream provider classes: ``register(name, cls)``."""
+    """Register upstream provider classes: ``register(name, cls)`` (see docs/plugins.md)."""
 
 
 @hookspec

@@ -187,6 +187,11 @@ def get_manager() -> PluginManager:
     return _manager
 
 
+def current() -> PluginManager | None:
+    """The process-wide manager if something has built it, else None (nothing loads)."""
+    return _manager
+
+
 def reset() -> None:
     """Forget the loaded plugins (tests)."""
     global _manager

@@ -5,12 +5,14 @@ These types are the plugin API; a third-party plugin imports them from here.
 
 from __future__ import annotations
 
+import os
+import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from lynkr_cli import console
-from lynkr_cli.plugins import get_manager
+from lynkr_cli.plugins import PluginManager, build, current, get_manager
 
 ToolPolicy = Literal["read", "write", "exec"]
 CheckStatus = Literal["ok", "warn", "fail", "skip"]
@@ -75,9 +77,43 @@ def _collect(hook: str) -> list[tuple[Any, ...]]:
     return items
 
 
+# The built-in plugin that registers the built-in providers (see ``providers``).
+PROVIDER_PLUGINS = ("lynkr_cli.serve.plugin",)
+_providers: tuple[object, dict[str, type[Any]]] | None = None
+_provider_managers: dict[tuple[Any, ...], PluginManager] = {}
+
+
 def providers() -> dict[str, type[Any]]:
-    """Provider classes by name, built-ins first; a later plugin may override a name."""
-    return {name: cls for name, cls in _collect("register_providers")}
+    """Provider classes by name, built-ins first; a later plugin may override a name.
+
+    Collected once per plugin manager: settings validation asks on every load. Before
+    anything has loaded the plugins (``lynkr index``'s fast path, a library caller) only
+    the plugins that can register providers are loaded (the built-in providers' and the
+    entry points): the command modules, and Typer with them, are not imported for it."""
+    global _providers
+    manager = current() or _provider_manager()
+    if _providers is None or _providers[0] is not manager:
+        found: dict[str, type[Any]] = {}
+        manager.call(
+            "register_providers",
+            warn=console.warn,
+            register=lambda name, cls: found.__setitem__(provider_name(name), cls),
+        )
+        _providers = (manager, found)
+    return dict(_providers[1])
+
+
+def _provider_manager() -> PluginManager:
+    key = (os.environ.get("LYNKR_LOAD_PLUGINS"), tuple(sys.path))
+    manager = _provider_managers.get(key)
+    if manager is None:
+        manager = _provider_managers[key] = build(PROVIDER_PLUGINS)
+    return manager
+
+
+def provider_name(value: str) -> str:
+    """Provider names take ``_`` and ``-`` alike (``azure_anthropic``), in any case."""
+    return value.strip().lower().replace("_", "-")
 
 
 def tools() -> dict[str, ToolSpec]:

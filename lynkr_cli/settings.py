@@ -17,7 +17,7 @@ import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     AfterValidator,
@@ -27,7 +27,9 @@ from pydantic import (
     Field,
     SecretStr,
     ValidationError,
+    model_validator,
 )
+from pydantic.fields import FieldInfo
 from pydantic_core import PydanticCustomError
 
 from lynkr_cli import paths, snapshot
@@ -74,6 +76,9 @@ class Section(BaseModel):
     # defer_build: a command that reuses the snapshot (snapshot.py) never validates, so
     # the validators are built on the first validation instead of at import.
     model_config = ConfigDict(extra="forbid", validate_default=True, defer_build=True)
+    # Whether the section's model validators may refuse or change its fields' values:
+    # if so the snapshot records even its free-text fields as validated (``_kind``).
+    model_validators_see_fields: ClassVar[bool] = True
 
 
 class ServerSettings(Section):
@@ -117,7 +122,29 @@ def provider_name(value: Any) -> Any:
     return value
 
 
+class ProviderConfig(BaseModel):
+    """A provider's own settings: the model a provider class names as ``settings_model``.
+
+    Its fields are ``provider.<name>.<field>`` (``[provider.<name>]`` in ``lynkr.toml``,
+    ``LYNKR_PROVIDER_<NAME>_<FIELD>`` in the environment, plus the names a field lists
+    with :func:`env`); a ``SecretStr`` field is a secret (masked by ``lynkr config show``,
+    scrubbed from every error). ``flat_names`` (the built-ins only) also accepts
+    ``provider.<name>_<field>``, the spelling of lynkr before providers owned their
+    settings, which ``lynkr switch`` wrote into ``lynkr.toml``.
+    """
+
+    model_config = ConfigDict(extra="forbid", validate_default=True, defer_build=True)
+    flat_names: ClassVar[bool] = False
+
+
 class ProviderSettings(Section):
+    """What every provider shares; each provider's own fields are its ``ProviderConfig``,
+    held here by name (:meth:`config`), validated against the registered providers."""
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+    # Its model validators only place and check the providers' own tables (the extras).
+    model_validators_see_fields: ClassVar[bool] = False
+
     name: Annotated[str, BeforeValidator(provider_name)] = Field(
         "", json_schema_extra=env("LYNKR_PROVIDER", "MODEL_PROVIDER", "PROVIDER")
     )
@@ -127,50 +154,16 @@ class ProviderSettings(Section):
         default_factory=list, json_schema_extra=env("LYNKR_FALLBACK")
     )
 
-    anthropic_endpoint: str = Field(
-        "https://api.anthropic.com/v1/messages",
-        json_schema_extra=env("LYNKR_ANTHROPIC_ENDPOINT", "ANTHROPIC_ENDPOINT"),
-    )
-    anthropic_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_ANTHROPIC_API_KEY", "ANTHROPIC_API_KEY")
-    )
-    azure_anthropic_endpoint: str = Field(
-        "", json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_ENDPOINT", "AZURE_ANTHROPIC_ENDPOINT")
-    )
-    azure_anthropic_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_API_KEY", "AZURE_ANTHROPIC_API_KEY")
-    )
-    databricks_api_base: str = Field(
-        "", json_schema_extra=env("LYNKR_DATABRICKS_API_BASE", "DATABRICKS_API_BASE")
-    )
-    databricks_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_DATABRICKS_API_KEY", "DATABRICKS_API_KEY")
-    )
-    databricks_endpoint_path: str = Field(
-        "", json_schema_extra=env("LYNKR_DATABRICKS_ENDPOINT_PATH", "DATABRICKS_ENDPOINT_PATH")
-    )
-    databricks_mode: Literal["chat", "anthropic"] = Field(
-        "chat", json_schema_extra=env("LYNKR_DATABRICKS_MODE", "DATABRICKS_MODE")
-    )
-    openai_endpoint: str = Field(
-        "https://api.openai.com/v1/chat/completions",
-        json_schema_extra=env("LYNKR_OPENAI_ENDPOINT", "OPENAI_ENDPOINT"),
-    )
-    openai_api_key: SecretStr | None = Field(
-        None, json_schema_extra=env("LYNKR_OPENAI_API_KEY", "OPENAI_API_KEY")
-    )
-    openai_model: str = Field("", json_schema_extra=env("LYNKR_OPENAI_MODEL", "OPENAI_MODEL"))
-    ollama_endpoint: str = Field(
-        "http://127.0.0.1:11434", json_schema_extra=env("LYNKR_OLLAMA_ENDPOINT", "OLLAMA_ENDPOINT")
-    )
-    ollama_model: str = Field("", json_schema_extra=env("LYNKR_OLLAMA_MODEL", "OLLAMA_MODEL"))
-
     # A command printing a bearer token (Entra ID, Databricks OAuth), run without a shell;
     # azure-anthropic, databricks and openai then send it instead of their key.
     token_command: str = Field("", json_schema_extra=env("LYNKR_TOKEN_COMMAND"))
     token_ttl_seconds: float = Field(300.0, gt=0, json_schema_extra=env("LYNKR_TOKEN_TTL_SECONDS"))
     # "" (unset): HTTPS_PROXY/HTTP_PROXY/ALL_PROXY/NO_PROXY; "none": never; else the proxy URL
     proxy: SecretStr | None = Field(None, json_schema_extra=env("LYNKR_UPSTREAM_PROXY"))
+    # auto: the gateway's own HTTP/1.1 client, aiohttp's where a proxy needs it (https, SOCKS)
+    transport: Literal["auto", "http1", "aiohttp"] = Field(
+        "auto", json_schema_extra=env("LYNKR_UPSTREAM_TRANSPORT")
+    )
     connect_timeout: float = Field(10.0, gt=0, json_schema_extra=env("LYNKR_CONNECT_TIMEOUT"))
     first_byte_timeout: float = Field(
         300.0, gt=0, json_schema_extra=env("LYNKR_FIRST_BYTE_TIMEOUT")
@@ -179,6 +172,143 @@ class ProviderSettings(Section):
     total_timeout: float = Field(1800.0, gt=0, json_schema_extra=env("LYNKR_TOTAL_TIMEOUT"))
     max_retries: int = Field(2, ge=0, le=10, json_schema_extra=env("LYNKR_MAX_RETRIES"))
     retry_max_wait: float = Field(30.0, ge=0, json_schema_extra=env("LYNKR_RETRY_MAX_WAIT"))
+
+    @model_validator(mode="before")
+    @classmethod
+    def _nest_flat_names(cls, data: Any) -> Any:
+        """``databricks_api_key=…`` (a built-in's flat name) as ``databricks={api_key: …}``."""
+        if not isinstance(data, Mapping):
+            return data
+        out: dict[str, Any] = {}
+        nested: dict[str, dict[str, Any]] = {}
+        for key, value in data.items():
+            if key in cls.model_fields:
+                out[key] = value
+                continue
+            flat = split_flat_name(key)
+            if flat is not None:
+                nested.setdefault(flat[0], {})[flat[1]] = value
+            else:
+                name = provider_name(key)
+                if isinstance(value, Mapping):
+                    nested.setdefault(name, {}).update(value)
+                else:
+                    out[key] = value
+        for name, values in nested.items():
+            out[name] = values
+        return out
+
+    @model_validator(mode="after")
+    def _validate_configs(self) -> ProviderSettings:
+        extra = self.__pydantic_extra__
+        assert extra is not None
+        models = provider_configs()
+        errors: list[Any] = []
+        for key, value in list(extra.items()):
+            model = models.get(key)
+            if model is None:
+                errors.append(_unknown_provider(key, value, models))
+                continue
+            if isinstance(value, model):
+                continue
+            try:
+                extra[key] = model.model_validate(value)
+            except ValidationError as exc:
+                errors += [_nested_error(key, e) for e in exc.errors()]
+        if errors:
+            raise ValidationError.from_exception_data("ProviderSettings", errors)
+        for key, model in models.items():
+            if key not in extra:
+                extra[key] = model()
+        return self
+
+    def config(self, name: str) -> ProviderConfig:
+        """Provider ``name``'s own settings (its defaults when it registered after these
+        settings were made)."""
+        extra = self.__pydantic_extra__ or {}
+        found = extra.get(name)
+        if isinstance(found, ProviderConfig):
+            return found
+        model = provider_configs().get(name, ProviderConfig)
+        return model()
+
+    def configs(self) -> dict[str, ProviderConfig]:
+        """Every provider's own settings, by provider name."""
+        extra = self.__pydantic_extra__ or {}
+        return {k: v for k, v in extra.items() if isinstance(v, ProviderConfig)}
+
+    # The built-ins' flat names as attributes (``settings.provider.anthropic_endpoint``),
+    # for code written before providers owned their settings.
+    def __getattr__(self, item: str) -> Any:
+        flat = split_flat_name(item) if not item.startswith("_") else None
+        if flat is not None:
+            return getattr(self.config(flat[0]), flat[1])
+        return super().__getattr__(item)  # type: ignore[misc]
+
+    def __setattr__(self, item: str, value: Any) -> None:
+        flat = None if item in type(self).model_fields else split_flat_name(item)
+        if flat is not None:
+            setattr(self.config(flat[0]), flat[1], value)
+            return
+        super().__setattr__(item, value)
+
+
+def provider_configs() -> dict[str, type[ProviderConfig]]:
+    """The settings model of every registered provider, by provider name."""
+    from lynkr_cli.registry import providers
+
+    out: dict[str, type[ProviderConfig]] = {}
+    for name, cls in providers().items():
+        model = getattr(cls, "settings_model", None)
+        if isinstance(model, type) and issubclass(model, ProviderConfig):
+            out[name] = model
+    return out
+
+
+def split_flat_name(key: str) -> tuple[str, str] | None:
+    """``databricks_api_base`` → ("databricks", "api_base") for a built-in's flat name."""
+    best: tuple[str, str] | None = None
+    for name, model in provider_configs().items():
+        if not model.flat_names:
+            continue
+        prefix = name.replace("-", "_") + "_"
+        rest = key[len(prefix) :]
+        found = key.startswith(prefix) and rest in model.model_fields
+        if found and (best is None or len(name) > len(best[0])):
+            best = (name, rest)
+    return best
+
+
+def _unknown_provider(key: str, value: Any, models: Mapping[str, Any]) -> Any:
+    known = ", ".join(sorted(models)) or "none"
+    if isinstance(value, Mapping):
+        message = (
+            f"no provider named '{key}' is loaded (loaded: {known}); install its plugin "
+            "(`lynkr plugins` lists them) or remove the section"
+        )
+    else:
+        message = "Extra inputs are not permitted"
+        return {"type": "extra_forbidden", "loc": (key,), "input": value}
+    return {"type": PydanticCustomError("unknown_provider", message), "loc": (key,), "input": value}
+
+
+def _nested_error(section: str, error: Any) -> Any:
+    """One error of a provider's model, located under the provider's name: pydantic's own
+    type when it can be rebuilt (``literal_error`` …), else its message as a custom error."""
+    detail: dict[str, Any] = {
+        "type": error["type"],
+        "loc": (section, *error["loc"]),
+        "input": error.get("input"),
+    }
+    if error.get("ctx") is not None:
+        detail["ctx"] = error["ctx"]
+    try:
+        ValidationError.from_exception_data("probe", [detail])  # type: ignore[list-item]
+    except (TypeError, KeyError, ValueError):
+        message = str(error.get("msg", "invalid value")).replace("{", "{{").replace("}", "}}")
+        detail["type"] = PydanticCustomError(error["type"], message)
+        detail.pop("ctx", None)
+    return detail
 
 
 class CacheSettings(Section):
@@ -367,30 +497,57 @@ SECTIONS: dict[str, type[Section]] = {
 }
 
 
+def sections() -> dict[str, type[BaseModel]]:
+    """Every section by dotted name: the fixed ones, then ``provider.<name>`` for each
+    registered provider that declares its own settings."""
+    out: dict[str, type[BaseModel]] = {}
+    for section, model in SECTIONS.items():
+        out[section] = model
+        if section == "provider":
+            for name, config in provider_configs().items():
+                out[f"provider.{name}"] = config
+    return out
+
+
+def field_info(section: str, name: str) -> FieldInfo:
+    return sections()[section].model_fields[name]
+
+
 def field_env_names(section: str, name: str) -> list[str]:
     """Every environment name that sets ``section.name``, highest priority first."""
-    info = SECTIONS[section].model_fields[name]
+    info = field_info(section, name)
     extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
     names = [str(n) for n in extra.get("env", []) or []]  # type: ignore[union-attr]
-    return [f"LYNKR_{section.upper()}_{name.upper()}", *names]
+    prefix = section.upper().replace(".", "_").replace("-", "_")
+    return [f"LYNKR_{prefix}_{name.upper()}", *names]
 
 
 def iter_fields() -> Iterator[tuple[str, str]]:
-    for section, model in SECTIONS.items():
+    """Every (section, field), provider sections (``provider.<name>``) included."""
+    for section, model in sections().items():
         for name in model.model_fields:
             yield section, name
 
 
 def is_secret(section: str, name: str) -> bool:
-    annotation = str(SECTIONS[section].model_fields[name].annotation)
+    annotation = str(field_info(section, name).annotation)
     return "SecretStr" in annotation
+
+
+def section_of(settings: Settings, section: str) -> BaseModel:
+    """The section ``section`` of ``settings`` (``provider.databricks`` included)."""
+    head, _, provider = section.partition(".")
+    if provider:
+        return settings.provider.config(provider)
+    value: BaseModel = getattr(settings, head)
+    return value
 
 
 def secret_values(settings: Settings) -> list[str]:
     """Every configured secret's value (keys, tokens, proxy credentials), for masking."""
     values = []
     for section, name in iter_fields():
-        value = getattr(getattr(settings, section), name)
+        value = getattr(section_of(settings, section), name)
         if isinstance(value, SecretStr):
             values.append(value.get_secret_value())
     return values
@@ -399,12 +556,76 @@ def secret_values(settings: Settings) -> list[str]:
 # --------------------------------------------------------------------------- loading
 
 
+class Sources(dict[str, str]):
+    """Where each setting came from, by dotted key; a built-in provider's flat name
+    (``provider.databricks_api_base``) finds its setting (``provider.databricks.api_base``)."""
+
+    def __missing__(self, key: str) -> str:
+        canonical = canonical_key(key)
+        if canonical == key:
+            raise KeyError(key)
+        return self[canonical]
+
+    def get(self, key: str, default: Any = None) -> Any:
+        try:
+            return self[key]
+        except KeyError:
+            return default
+
+
 @dataclass
 class LoadedSettings:
     settings: Settings
     sources: dict[str, str]
     files: list[Path]
     raw: dict[str, Any]
+
+
+def canonical_key(dotted: str) -> str:
+    """A settings key as ``load_settings`` keys it: a built-in provider's flat name
+    (``provider.databricks_api_base``) as its own (``provider.databricks.api_base``), and
+    ``provider.azure_anthropic.endpoint`` with the provider's name as registered."""
+    section, _, rest = dotted.partition(".")
+    if section != "provider" or not rest or rest in ProviderSettings.model_fields:
+        return dotted
+    name, dot, field_name = rest.partition(".")
+    if dot:
+        return f"provider.{provider_name(name)}.{field_name}"
+    flat = split_flat_name(rest)
+    return f"provider.{flat[0]}.{flat[1]}" if flat is not None else dotted
+
+
+def _provider_tables(layer: Layer) -> None:
+    """A provider's own table (``[provider.databricks]``) as one key per field, in place:
+    ``sources.toml_layer`` keeps every table below a section as one value."""
+    for key, value in list(layer.values.items()):
+        section, _, name = key.partition(".")
+        own = section == "provider" and name and name not in ProviderSettings.model_fields
+        if not own or "." in name or not isinstance(value, Mapping):
+            continue
+        del layer.values[key]
+        origin = layer.origins.pop(key)
+        for field_name, field_value in value.items():
+            layer.values[f"{key}.{field_name}"] = field_value
+            layer.origins[f"{key}.{field_name}"] = origin
+
+
+def _canonical_layer(layer: Layer, where: str) -> None:
+    """Rename every key of a layer to its canonical form, in place; two spellings of one
+    setting in one layer are an error naming both."""
+    seen: dict[str, str] = {}
+    for key in list(layer.values):
+        canonical = canonical_key(key)
+        if canonical in seen and seen[canonical] != key:
+            raise ConfigError(
+                f"{where} sets both {seen[canonical]} and {key}",
+                hint=f"Keep one: {key if key != canonical else seen[canonical]} is the older "
+                f"spelling of {canonical}.",
+            )
+        seen[canonical] = key
+        if canonical != key:
+            layer.values[canonical] = layer.values.pop(key)
+            layer.origins[canonical] = layer.origins.pop(key)
 
 
 def _layers(
@@ -433,7 +654,9 @@ def _layers(
 
 def _toml_layer(path: Path) -> Layer:
     layer = toml_layer(path)
+    _provider_tables(layer)
     _canonical_names(layer, path)
+    _canonical_layer(layer, str(path))
     return layer
 
 
@@ -458,7 +681,11 @@ def _nest(flat: Mapping[str, Any]) -> dict[str, Any]:
         if not name:
             nested[section] = value
             continue
-        nested.setdefault(section, {})[name] = value
+        table = nested.setdefault(section, {})
+        if section == "provider" and "." in name:  # provider.<name>.<field>
+            provider, _, name = name.partition(".")
+            table = table.setdefault(provider, {})
+        table[name] = value
     return nested
 
 
@@ -474,6 +701,8 @@ def load_settings(
     env_map = os.environ if environ is None else environ
     where = cwd or Path.cwd()
     table = fields()
+    if overrides:  # a flag may name a built-in provider's setting by its flat name
+        overrides = {canonical_key(key): value for key, value in overrides.items()}
 
     def inputs() -> str | None:
         explicit = explicit_config_file()
@@ -501,7 +730,7 @@ def load_settings(
             raise _config_error(exc, merged, origins) from None
         if text is not None and inputs() == text:  # no file changed meanwhile
             _record(text, settings, merged, table)
-    shown = {f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()}
+    shown = Sources({f"{s}.{n}": origins.get(f"{s}.{n}", "default") for s, n in iter_fields()})
     return LoadedSettings(settings, shown, files, merged)
 
 
@@ -518,8 +747,9 @@ _FREE_TEXT = (
 def fields() -> dict[str, snapshot.Field]:
     """Every setting's environment names, and how the snapshot keeps its value."""
     table = {}
+    known = sections()  # provider.<name> included: each provider's own settings
     for section, name in iter_fields():
-        kind = _kind(SECTIONS[section], name)
+        kind = _kind(known[section], name)
         table[f"{section}.{name}"] = snapshot.Field(tuple(field_env_names(section, name)), kind)
     return table
 
@@ -528,7 +758,8 @@ def _kind(model: type[BaseModel], name: str) -> str:
     """Free text (any string is valid as it is), or checked by validation."""
     info = model.model_fields[name]
     hooks = model.__pydantic_decorators__
-    if not info.metadata and not (hooks.field_validators or hooks.model_validators):
+    whole = bool(hooks.model_validators) and getattr(model, "model_validators_see_fields", True)
+    if not info.metadata and not (hooks.field_validators or whole):
         for annotation, kind in _FREE_TEXT:
             if info.annotation == annotation:
                 return kind
@@ -540,8 +771,9 @@ def _record(
 ) -> None:
     """Keep what was validated from ``text``; a section that cannot be kept is skipped."""
     kept: dict[str, dict[str, list[Any]]] = {}
-    for section, model in SECTIONS.items():
-        values = getattr(settings, section)
+    known = sections()
+    for section, model in known.items():
+        values = section_of(settings, section)
         try:
             kept[section] = {
                 name: _kept(f"{section}.{name}", getattr(values, name), merged, table)
@@ -549,7 +781,7 @@ def _record(
             }
         except snapshot.Unrecordable:
             continue
-    modules = {cls.__module__ for cls in (Settings, *SECTIONS.values())}
+    modules = {cls.__module__ for cls in (Settings, *known.values())}
     snapshot.remember(text, str(paths.config_dir()), table, kept, modules)
 
 
@@ -565,11 +797,12 @@ def _kept(key: str, value: Any, merged: Mapping[str, Any], table: snapshot.Field
 def _restore(text: str, merged: Mapping[str, Any]) -> Settings | None:
     """The settings recorded for ``text``, built without validation; None if not all kept."""
     recorded = snapshot.recall(text)
-    if recorded is None or set(recorded) != set(SECTIONS):
+    known = sections()
+    if recorded is None or set(recorded) != set(known):
         return None
-    built: dict[str, Any] = {}
+    found: dict[str, dict[str, Any]] = {}
     try:
-        for section, model in SECTIONS.items():
+        for section, model in known.items():
             items = recorded[section]
             if set(items) != set(model.model_fields):
                 return None
@@ -577,9 +810,17 @@ def _restore(text: str, merged: Mapping[str, Any]) -> Settings | None:
             for name, item in items.items():
                 value = snapshot.decode(item, merged, f"{section}.{name}")
                 values[name] = SecretStr(value) if item[0] == snapshot.SECRET else value
-            built[section] = model.model_construct(None, **values)
+            found[section] = values
     except snapshot.Miss:
         return None
+    # Each provider's own settings are the provider section's extras, by provider name.
+    configs: dict[str, Any] = {
+        section.partition(".")[2]: known[section].model_construct(None, **found.pop(section))
+        for section in list(found)
+        if "." in section
+    }
+    built: dict[str, Any] = {s: SECTIONS[s].model_construct(None, **v) for s, v in found.items()}
+    built["provider"] = ProviderSettings.model_construct(None, **found["provider"], **configs)
     return Settings.model_construct(None, **built)
 
 
@@ -594,8 +835,13 @@ def _config_error(
     lines = []
     for error in exc.errors():
         loc = [str(part) for part in error["loc"]]
-        key = ".".join(loc[:2])
-        origin = origins.get(key, "default")
+        nested = (
+            loc[0] == "provider" and len(loc) > 2 and loc[1] not in ProviderSettings.model_fields
+        )
+        key = ".".join(loc[:3] if nested else loc[:2])
+        origin = origins.get(key) or next(
+            (where for k, where in origins.items() if k.startswith(key + ".")), "default"
+        )
         shown = "" if key not in merged else f" = {_shown_value(key, merged[key])}"
         if error["type"] == "extra_forbidden":
             lines.append(f"unknown setting '{'.'.join(loc)}' (from {origin})")
@@ -608,8 +854,9 @@ def _config_error(
 
 
 def _shown_value(key: str, value: Any) -> str:
-    section, _, name = key.partition(".")
-    if section in SECTIONS and name in SECTIONS[section].model_fields and is_secret(section, name):
+    section, _, name = key.rpartition(".")
+    known = sections()
+    if section in known and name in known[section].model_fields and is_secret(section, name):
         return "'****'"
     return repr(value)
 
@@ -637,7 +884,7 @@ def masked_dump(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every setting as JSON-ready data, secrets masked."""
     out: dict[str, dict[str, Any]] = {}
     for section, name in iter_fields():
-        value = getattr(getattr(settings, section), name)
+        value = getattr(section_of(settings, section), name)
         if isinstance(value, SecretStr):
             value = mask_secret(value.get_secret_value())
         elif isinstance(value, Path):

@@ -6,10 +6,14 @@ python scripts/gen_config_docs.py --check  # exit 1 if the doc is stale (the tes
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
-from lynkr_cli.settings import SECTIONS, field_env_names, is_secret
+# The built-in providers' settings only: an installed plugin's do not belong in this doc.
+os.environ["LYNKR_LOAD_PLUGINS"] = ""
+
+from lynkr_cli.settings import field_env_names, is_secret, sections
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 BEGIN, END = "<!-- settings-table:begin -->", "<!-- settings-table:end -->"
@@ -17,7 +21,7 @@ BEGIN, END = "<!-- settings-table:begin -->", "<!-- settings-table:end -->"
 
 def table() -> str:
     rows = ["| setting | default | environment (first wins) |", "|---|---|---|"]
-    for section, model in SECTIONS.items():
+    for section, model in sections().items():
         for name, info in model.model_fields.items():
             default = (
                 "(secret)"

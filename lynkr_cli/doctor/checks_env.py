@@ -103,17 +103,17 @@ def credentials(ctx: Context) -> CheckResult:
     settings = ctx.settings()
     if settings is None:
         return CheckResult.skip("credentials", "settings are invalid (see the settings check)")
+    from lynkr_cli.registry import providers
+
     name = settings.provider.name
+    known = providers()
     if not name:
         return CheckResult.warn(
             "credentials",
             "no provider chosen for `lynkr serve`",
-            "Set LYNKR_PROVIDER (or PROVIDER) to databricks, azure-anthropic, anthropic, "
-            "openai or ollama; `lynkr switch databricks` sets it up for Databricks.",
+            f"Set LYNKR_PROVIDER (or PROVIDER) to one of: {', '.join(known)}; "
+            "`lynkr switch databricks` sets it up for Databricks.",
         )
-    from lynkr_cli.registry import providers
-
-    known = providers()
     if name not in known:
         return CheckResult.fail(
             "credentials",
@@ -121,6 +121,9 @@ def credentials(ctx: Context) -> CheckResult:
             f"Set LYNKR_PROVIDER to one of: {', '.join(sorted(known)) or 'none loaded'}.",
         )
     provider = known[name](settings.provider)
+    own: CheckResult | None = provider.doctor_credentials(ctx.timeout)
+    if own is not None:  # the provider checks its credentials its own way (AWS, …)
+        return own
     missing = list(provider.missing())
     if missing:
         also = (
@@ -131,7 +134,7 @@ def credentials(ctx: Context) -> CheckResult:
         return CheckResult.fail(
             "credentials",
             f"provider '{name}' lacks {', '.join(missing)}",
-            f"Export {' and '.join(missing)} (or set them in lynkr.toml [provider]){also}.",
+            f"Export {' and '.join(missing)} (or set them in lynkr.toml [provider.{name}]){also}.",
         )
     if provider.token is not None:
         return _token_command(ctx, name, provider.token)
@@ -140,7 +143,9 @@ def credentials(ctx: Context) -> CheckResult:
             "credentials",
             f"provider '{name}' has its credentials; provider.token_command is set but "
             f"'{name}' does not use it (it sends its API key)",
-            "Unset LYNKR_TOKEN_COMMAND, or use azure-anthropic, databricks or openai.",
+            "Unset LYNKR_TOKEN_COMMAND, or use a provider that sends it: "
+            + ", ".join(n for n, c in known.items() if c.bearer_token)
+            + ".",
         )
     return CheckResult.ok("credentials", f"provider '{name}' has its credentials")
 

@@ -21,16 +21,21 @@ if TYPE_CHECKING:
 
 
 def upstream_url(settings: Settings) -> str:
-    """Where ``lynkr serve`` would send requests, by provider."""
-    p = settings.provider
-    urls = {
-        "databricks": p.databricks_api_base,
-        "azure-anthropic": p.azure_anthropic_endpoint,
-        "anthropic": p.anthropic_endpoint,
-        "openai": p.openai_endpoint,
-        "ollama": p.ollama_endpoint,
-    }
-    return urls.get(p.name, "")
+    """Where ``lynkr serve`` would send requests: the provider's first endpoint ("" when
+    the provider is unknown or lacks the settings its URL is made of)."""
+    from lynkr_cli.registry import providers
+
+    cls = providers().get(settings.provider.name)
+    if cls is None:
+        return ""
+    provider = cls(settings.provider)
+    if any("URL" in m or "ENDPOINT" in m or "BASE" in m for m in provider.missing()):
+        return ""
+    try:
+        endpoints = provider.endpoints()
+    except Exception:  # a plugin provider that cannot tell its URL yet
+        return ""
+    return endpoints[0][0] if endpoints else ""
 
 
 def _reach_result(name: str, url: str, result: switch.ProbeResult, fix: str) -> CheckResult:
@@ -64,6 +69,18 @@ def upstream(ctx: Context) -> CheckResult:
         "HTTP_PROXY or provider.proxy); NO_PROXY or LYNKR_UPSTREAM_PROXY=none goes direct.",
     }
     proxy = upstream_proxy(settings, url)
+    if proxy is not None and proxy.scheme.startswith("socks") and not ctx.deep:
+        return CheckResult.warn(
+            "upstream",
+            f"{url}: not probed: the gateway reaches it through the SOCKS proxy "
+            f"{proxy.display}, which doctor's own HTTP client does not speak",
+            "Run `lynkr doctor --deep`: it sends a 1-token request the way the gateway does.",
+            proxy=proxy.display,
+        )
+    if proxy is not None and proxy.scheme.startswith("socks"):
+        from lynkr_cli.doctor.checks_deep import provider_request
+
+        return provider_request(settings, max(ctx.timeout, 10.0))
     result = (
         switch.reach(url, ctx.timeout) if proxy is None else _reach_via(url, proxy, ctx.timeout)
     )
@@ -104,9 +121,11 @@ def _reach_via(url: str, proxy: Proxy, timeout: float) -> switch.ProbeResult:
     """``switch.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
     import httpx
 
+    from lynkr_cli.serve.proxy import speakable
+
     result = switch.ProbeResult(url)
-    if proxy.unsupported:
-        result.error, result.stage = proxy.unsupported, "proxy"
+    if not speakable(proxy):
+        result.error, result.stage = proxy.unsupported or "unusable proxy URL", "proxy"
         return result
     headers = {"Proxy-Authorization": proxy.auth} if proxy.auth else None
     via = httpx.Proxy(proxy.display, headers=headers)  # the display URL has no credentials

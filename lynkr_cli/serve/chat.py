@@ -27,12 +27,12 @@ from aiohttp import web
 
 from lynkr_cli.serve import guarding, keys, pipeline, respond
 from lynkr_cli.serve.api import ApiError, parse_json_body
-from lynkr_cli.serve.providers.base import FORWARD_HEADERS, Route, UpstreamRequest
+from lynkr_cli.serve.providers.base import Route, UpstreamRequest
 from lynkr_cli.serve.streams import Event, native_events, openai_events, read_frames
 
 if TYPE_CHECKING:
-    from lynkr_cli.serve.http1 import Response
     from lynkr_cli.serve.state import Context, Gateway
+    from lynkr_cli.serve.transport import Response
 
 
 async def handle_chat(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
@@ -174,12 +174,8 @@ async def _passthrough(
     if stream:  # the gateway counts tokens from the usage chunk; the client may not want it
         upstream_doc["stream_options"] = {**(doc.get("stream_options") or {}),
                                           "include_usage": True}  # fmt: skip
-    headers = {"content-type": "application/json", **provider.auth_headers()}
-    for name in FORWARD_HEADERS:
-        value = request.headers.get(name)
-        if value:
-            headers[name] = value
-    req = UpstreamRequest(provider.url(route), headers, orjson.dumps(upstream_doc), "openai")
+    req = provider.request(route, orjson.dumps(upstream_doc), request.headers)
+    req.stream = stream
     resp = await gw.sender.send(provider, req)
     if not stream or resp.content_type == "application/json":
         raw, answer = await respond.read_json(gw, ctx, resp)

@@ -6,6 +6,7 @@ import sys
 from typing import Annotated, Any
 
 import typer
+from typer.core import TyperCommand
 
 from lynkr_cli import complete, console, hookimpl
 
@@ -20,8 +21,7 @@ ProviderOpt = Annotated[
     str | None,
     typer.Option(
         "--provider",
-        help="Upstream: anthropic, azure-anthropic, databricks, openai, ollama, or a plugin's "
-        "(LYNKR_PROVIDER, PROVIDER); '_' and '-' alike.",
+        help="Upstream: {providers} (LYNKR_PROVIDER, PROVIDER); '_' and '-' alike.",
         autocompletion=complete.providers,
     ),
 ]
@@ -164,9 +164,8 @@ def _check_routing(settings: Any, sources: dict[str, str]) -> None:
 
 
 def _upstream_urls(settings: Any) -> list[tuple[str, str]]:
-    """The URL of each provider in use (the default and the fallbacks), with its setting."""
+    """The URLs of each provider in use (the default and the fallbacks), with their settings."""
     from lynkr_cli.registry import providers
-    from lynkr_cli.serve.providers.base import Route
     from lynkr_cli.serve.scenarios import providers_in_use
 
     classes = providers()
@@ -178,10 +177,9 @@ def _upstream_urls(settings: Any) -> list[tuple[str, str]]:
             if instance.missing():
                 continue  # not configured yet: the gateway says what to set
             try:
-                url = instance.url(Route(name, instance.default_model(), ""))
+                urls += instance.endpoints()
             except Exception:  # a plugin provider that cannot tell its URL yet
                 continue
-            urls.append((url, instance.url_setting()))
     return urls
 
 
@@ -195,7 +193,21 @@ def _configuration_problem(settings: Any) -> str | None:
     ).configuration_problem()
 
 
+class ServeCommand(TyperCommand):
+    """``--provider``'s help names the registered providers, looked up only when the help
+    is shown (plugins' providers included; ``lynkr --help`` never loads them)."""
+
+    def format_help(self, ctx: Any, formatter: Any) -> None:
+        from lynkr_cli.registry import providers
+
+        names = ", ".join(providers()) or "none loaded"
+        for param in self.params:
+            if param.name == "provider" and isinstance(getattr(param, "help", None), str):
+                param.help = param.help.replace("{providers}", names)  # type: ignore[attr-defined]
+        super().format_help(ctx, formatter)
+
+
 @hookimpl
 def register_commands(app: typer.Typer) -> None:
-    app.command("serve")(serve)
-    app.command("start", help="Alias of `lynkr serve`, for Lynkr users.")(serve)
+    app.command("serve", cls=ServeCommand)(serve)
+    app.command("start", cls=ServeCommand, help="Alias of `lynkr serve`, for Lynkr users.")(serve)

@@ -17,9 +17,10 @@ from aiohttp import web
 
 from lynkr_cli.serve import guarding, keys, pipeline
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
+from lynkr_cli.serve.providers.base import UpstreamRequest
 from lynkr_cli.serve.respond import json_response
 from lynkr_cli.serve.state import Context, Gateway
-from lynkr_cli.serve.upstream import HOP_HEADER, authorize
+from lynkr_cli.serve.transport import TransportError
 
 
 async def count_tokens(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
@@ -51,19 +52,17 @@ async def _upstream_count(
     url = provider.count_tokens_url(route)
     if url is None:
         return None
-    import aiohttp
-
     req = provider.prepare(body, raw, route, request.headers, stream=False)
-    headers = {**req.headers, HOP_HEADER: gw.hop_id}
-    await authorize(provider, headers)
+    req.url = url
     r = None
     try:
-        async with asyncio.timeout(min(30.0, gw.settings.provider.first_byte_timeout)):
-            r = await gw.sender.pool.request("POST", url, headers, req.data)
+        timeout = min(30.0, gw.settings.provider.first_byte_timeout)
+        async with asyncio.timeout(timeout):
+            r = await gw.sender.once(provider, req, timeout)
             if r.status != 200:
                 return None  # no such route upstream, or it failed: count locally instead
             doc = orjson.loads(await r.read())
-    except (aiohttp.ClientError, TimeoutError, orjson.JSONDecodeError):
+    except (TransportError, TimeoutError, orjson.JSONDecodeError):
         return None
     finally:
         if r is not None:
@@ -129,24 +128,18 @@ async def ready(gw: Gateway, request: web.BaseRequest, ctx: Context) -> web.Stre
 
 
 async def _probe(gw: Gateway, doc: dict[str, Any]) -> str | None:
-    import aiohttp
-
     provider = gw.providers[gw.settings.provider.name]
     route = gw.router.routes("claude-probe")[0]
-    url = provider.url(route)
-    headers = {**provider.auth_headers(), HOP_HEADER: gw.hop_id}
-    try:
-        await authorize(provider, headers)  # provider.token_command, when set
-    except ApiError as exc:
-        return exc.message
+    # A GET with lynkr's credential: any answer proves reachability, 401/403 a bad key.
+    req = UpstreamRequest(provider.url(route), provider.auth_headers(), b"", provider.wire, "GET")
     started = time.perf_counter()
     try:
-        async with asyncio.timeout(min(10.0, gw.settings.provider.connect_timeout)):
-            # A GET with lynkr's credential: any answer proves reachability, 401/403 a bad key.
-            r = await gw.sender.pool.request("GET", url, headers)
-            doc["upstream_status"] = r.status
-            r.release()
-    except (aiohttp.ClientError, TimeoutError) as exc:
+        r = await gw.sender.once(provider, req, min(10.0, gw.settings.provider.connect_timeout))
+        doc["upstream_status"] = r.status
+        r.release()
+    except ApiError as exc:  # provider.token_command failed
+        return exc.message
+    except (TransportError, TimeoutError) as exc:
         return f"upstream {provider.name} is unreachable: {exc or type(exc).__name__}"
     doc["upstream_ms"] = round((time.perf_counter() - started) * 1000, 1)
     if doc["upstream_status"] in (401, 403):

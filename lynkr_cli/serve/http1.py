@@ -16,15 +16,15 @@ it refuses is a :class:`BadResponse` and its connection is closed, never pooled)
 keep-alive reuse (a pooled connection the upstream closed before answering is
 retried once on a fresh one: it never saw the request; one timer per pool closes
 connections idle for ``IDLE_SECONDS``), read back-pressure, and the connect
-timeout. Everything it raises on the wire is an ``aiohttp.ClientError``
-(or ``TimeoutError`` for the connect timeout), so callers map failures as before.
+timeout. It is one :class:`~lynkr_cli.serve.transport.Transport`: everything it
+raises is a :class:`~lynkr_cli.serve.transport.TransportError`. A proxy it cannot
+speak (``https://``, SOCKS) is refused, or, when the pool has a ``fallback``
+transport, that origin's requests go through the fallback instead.
 It never asks for compressed bodies: the gateway relays bytes as they come.
 
-The response's API is the part of ``aiohttp.ClientResponse`` the gateway uses:
-``status``, ``headers``, ``content_type``, ``url``, ``read()``, ``release()``,
-``close()`` and ``content`` with ``read_nowait``/``readany``/``read``/
-``at_eof``/``is_eof``/``on_eof``. The connection goes back to the pool as soon
-as the end of the body arrives, so ``release()`` after that is free.
+The response is a :class:`~lynkr_cli.serve.transport.Response`. The connection goes
+back to the pool as soon as the end of the body arrives, so ``release()`` after
+that is free.
 """
 
 from __future__ import annotations
@@ -34,185 +34,35 @@ import base64
 import ssl
 from collections.abc import Callable, Mapping
 from typing import NamedTuple, cast
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-import aiohttp
 from multidict import CIMultiDict
-from yarl import URL
 
 from lynkr_cli import __version__
-from lynkr_cli.serve.http1_parse import MAX_HEAD, STATUS, UNTIL_CLOSE, BadResponse, Parser
-from lynkr_cli.serve.proxy import Chooser, Proxy
+from lynkr_cli.serve.http1_body import Body, Response
+from lynkr_cli.serve.http1_parse import UNTIL_CLOSE, BadResponse, Parser
+from lynkr_cli.serve.proxy import Chooser, Proxy, open_tunnel, speakable
+from lynkr_cli.serve.transport import (
+    ConnectError,
+    ConnectTimeout,
+    LocalProtocolError,
+    ProxyError,
+    ReadError,
+    Transport,
+    TransportError,
+    UnsupportedProtocol,
+)
+from lynkr_cli.serve.transport import Response as AnyResponse
 
-__all__ = ["BadResponse", "ConnectError", "Pool", "ProxyError", "Response"]
+__all__ = ["BadResponse", "Body", "ConnectError", "Pool", "ProxyError", "Response"]
 
 IDLE_SECONDS = 15.0  # a pooled connection idle this long is closed (aiohttp's default)
 MAX_IDLE = 256  # idle connections kept per upstream origin
-READ_LIMIT = 2**17  # unread body bytes above which the socket stops being read
 USER_AGENT = f"lynkr/{__version__}"
 
 
-class ConnectError(aiohttp.ClientConnectionError):
-    """The upstream could not be reached; ``os_error`` says why."""
-
-    def __init__(self, origin: str, os_error: OSError) -> None:
-        super().__init__(f"cannot connect to {origin}: {os_error}")
-        self.os_error = os_error
-
-
-class ProxyError(aiohttp.ClientConnectionError):
-    """The upstream could not be reached through the proxy. ``stage`` says where it failed
-    (``connect``: the proxy is unreachable, ``refused``: it answered CONNECT with
-    ``status``, ``tls``: TLS to the upstream through the tunnel, ``unsupported``). The
-    message names the proxy as ``scheme://host:port``, never its credentials."""
-
-    def __init__(self, proxy: Proxy, stage: str, detail: str, status: int | None = None) -> None:
-        super().__init__(f"through the proxy {proxy.display}: {detail}")
-        self.proxy = proxy.display
-        self.stage = stage
-        self.status = status
-
-
-class _StaleConnection(aiohttp.ServerDisconnectedError):
+class _StaleConnection(ReadError):
     """A reused connection closed before any byte of the answer: safe to send again."""
-
-
-class Body:
-    """The response body as it arrives (``aiohttp.StreamReader``'s reading API)."""
-
-    __slots__ = ("_callbacks", "_chunks", "_conn", "_eof", "_exc", "_size", "_waiter")
-
-    def __init__(self, conn: _Conn | None) -> None:
-        self._chunks: list[bytes] = []
-        self._size = 0
-        self._eof = False
-        self._exc: BaseException | None = None
-        self._waiter: asyncio.Future[None] | None = None
-        self._callbacks: list[Callable[[], object]] = []
-        self._conn = conn
-
-    # -- fed by the connection ----------------------------------------------------------
-    def feed(self, data: bytes) -> None:
-        if not data:
-            return
-        self._chunks.append(data)
-        self._size += len(data)
-        if self._size > READ_LIMIT and self._conn is not None:
-            self._conn.pause()
-        self._wake()
-
-    def feed_eof(self) -> None:
-        if self._eof:
-            return
-        self._eof = True
-        self._conn = None
-        self._wake()
-        callbacks, self._callbacks = self._callbacks, []
-        for callback in callbacks:
-            callback()
-
-    def set_exception(self, exc: BaseException) -> None:
-        if self._eof or self._exc is not None:
-            return
-        self._exc = exc
-        self._conn = None
-        self._wake()
-
-    def _wake(self) -> None:
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
-
-    # -- read by the gateway ------------------------------------------------------------
-    def is_eof(self) -> bool:
-        """The whole body has arrived (some of it may be unread)."""
-        return self._eof
-
-    def at_eof(self) -> bool:
-        """The whole body has arrived and been read."""
-        return self._eof and not self._chunks
-
-    def on_eof(self, callback: Callable[[], object]) -> None:
-        if self._eof:
-            callback()
-        else:
-            self._callbacks.append(callback)
-
-    def read_nowait(self) -> bytes:
-        """Everything buffered (``b""`` when nothing is); raises a broken body's error."""
-        chunks = self._chunks
-        if chunks:
-            data = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            chunks.clear()
-            if self._conn is not None and self._conn.paused:
-                self._conn.resume()
-            self._size = 0
-            return data
-        if self._exc is not None:
-            raise self._exc
-        return b""
-
-    async def readany(self) -> bytes:
-        """The next bytes, waiting for some; ``b""`` at the end."""
-        while not self._chunks:
-            if self._exc is not None:
-                raise self._exc
-            if self._eof:
-                return b""
-            self._waiter = asyncio.get_running_loop().create_future()
-            try:
-                await self._waiter
-            finally:
-                self._waiter = None
-        return self.read_nowait()
-
-    async def read(self) -> bytes:
-        """The rest of the body."""
-        if self._eof:
-            return self.read_nowait()
-        parts = []
-        while chunk := await self.readany():
-            parts.append(chunk)
-        return b"".join(parts)
-
-
-class Response:
-    """One upstream response (see the module doc for the API it shares with aiohttp's)."""
-
-    __slots__ = ("_conn", "_url", "content", "headers", "reason", "status")
-
-    def __init__(
-        self, status: int, reason: str, headers: CIMultiDict[str], url: str, conn: _Conn | None
-    ) -> None:
-        self.status = status
-        self.reason = reason
-        self.headers = headers
-        self._url = url
-        self._conn = conn
-        self.content = Body(conn)
-
-    @property
-    def url(self) -> URL:
-        return URL(self._url)
-
-    @property
-    def content_type(self) -> str:
-        value = self.headers.get("content-type")
-        if not value:
-            return "application/octet-stream"
-        return value.partition(";")[0].strip().lower()
-
-    async def read(self) -> bytes:
-        return await self.content.read()
-
-    def release(self) -> None:
-        """Done with the response: an unfinished body's connection is closed, not pooled."""
-        self.close()
-
-    def close(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None and not self.content.is_eof():
-            conn.drop()
 
 
 class _Target(NamedTuple):
@@ -223,35 +73,7 @@ class _Target(NamedTuple):
     origin: str
     start: bytes  # request line, Host and the fixed headers
     proxy: Proxy | None
-
-
-class _Tunnel(asyncio.Protocol):
-    """A connection to a proxy until its answer to CONNECT has arrived."""
-
-    def __init__(self) -> None:
-        self.buf = b""
-        self.answer: asyncio.Future[tuple[int, str]] = asyncio.get_running_loop().create_future()
-
-    def data_received(self, data: bytes) -> None:
-        if self.answer.done():
-            return
-        self.buf += data
-        end = self.buf.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self.buf) > MAX_HEAD:
-                self.answer.set_result((0, "answer head too large"))
-            return
-        line = self.buf[:end].split(b"\r\n", 1)[0]
-        match = STATUS.fullmatch(line)
-        if match is None:
-            self.answer.set_result((0, f"bad status line {line[:100]!r}"))
-        else:
-            reason = (match.group(3) or b"").decode("latin-1")
-            self.answer.set_result((int(match.group(2)), reason))
-
-    def connection_lost(self, exc: BaseException | None) -> None:
-        if not self.answer.done():
-            self.answer.set_result((0, "the proxy closed the connection"))
+    delegate: bool  # a proxy this pool cannot speak: the fallback transport sends it
 
 
 class _Conn(Parser, asyncio.Protocol):
@@ -283,7 +105,7 @@ class _Conn(Parser, asyncio.Protocol):
         self.buf = self.buf + data if self.buf else data
         try:
             self.parse()
-        except aiohttp.ClientError as exc:
+        except BadResponse as exc:
             self._fail(exc)
             self.drop()
 
@@ -305,11 +127,10 @@ class _Conn(Parser, asyncio.Protocol):
             message = "the upstream closed the connection"
             if exc is not None:
                 message += f": {exc}"
-            self._fail(
-                aiohttp.ServerDisconnectedError(message)
-                if self.waiter is not None
-                else aiohttp.ClientPayloadError(f"response body is incomplete ({message})")
-            )
+            if self.waiter is not None:
+                self._fail(ReadError(message + " before answering"))
+            else:
+                self._fail(ReadError(f"response body is incomplete ({message})"))
 
     # -- sending ------------------------------------------------------------------------
     async def send(self, head: bytes, data: bytes, url: str, no_body: bool) -> Response:
@@ -347,7 +168,7 @@ class _Conn(Parser, asyncio.Protocol):
             self.paused = False
             self.transport.resume_reading()
 
-    def _fail(self, exc: aiohttp.ClientError) -> None:
+    def _fail(self, exc: TransportError) -> None:
         waiter, self.waiter = self.waiter, None
         if waiter is not None and not waiter.done():
             waiter.set_exception(exc)
@@ -382,11 +203,21 @@ class _Conn(Parser, asyncio.Protocol):
 class Pool:
     """Keep-alive connections per origin, and the one request method the gateway needs."""
 
-    def __init__(self, connect_timeout: float, proxy: str = "") -> None:
+    def __init__(
+        self,
+        connect_timeout: float,
+        proxy: str = "",
+        *,
+        fallback: Callable[[], Transport] | None = None,
+    ) -> None:
         """``proxy``: "" follows the proxy environment variables, "none" never uses a
-        proxy, a URL is the proxy for every upstream (see :mod:`lynkr_cli.serve.proxy`)."""
+        proxy, a URL is the proxy for every upstream (see :mod:`lynkr_cli.serve.proxy`).
+        ``fallback`` makes the transport for origins whose proxy this pool cannot speak
+        (created on first need); without one those requests raise :class:`ProxyError`."""
         self.connect_timeout = connect_timeout
         self._chooser = Chooser(proxy)
+        self._fallback_factory = fallback
+        self._fallback: Transport | None = None
         self._routes: dict[tuple[str, int, bool], Proxy | None] = {}  # per origin
         self._idle: dict[tuple[str, int, bool], list[_Conn]] = {}
         self._targets: dict[tuple[str, str], _Target] = {}
@@ -396,9 +227,11 @@ class Pool:
 
     async def request(
         self, method: str, url: str, headers: Mapping[str, str], data: bytes = b""
-    ) -> Response:
+    ) -> AnyResponse:
         """Send one request; the response once its head has arrived."""
         target = self._targets.get((method, url)) or self._target(method, url)
+        if target.delegate:
+            return await self._delegate().request(method, url, headers, data)
         head = _render(target.start, headers, data, method)
         conn = self._reuse(target.key)
         if conn is not None:
@@ -410,6 +243,9 @@ class Pool:
         return await conn.send(head, data, url, method == "HEAD")
 
     async def close(self) -> None:
+        if self._fallback is not None:
+            await self._fallback.close()
+            self._fallback = None
         if self._reaper is not None:
             self._reaper.cancel()
             self._reaper = None
@@ -417,6 +253,12 @@ class Pool:
             conn.drop()
         self._idle.clear()
         self._open.clear()
+
+    def _delegate(self) -> Transport:
+        if self._fallback is None:
+            assert self._fallback_factory is not None
+            self._fallback = self._fallback_factory()
+        return self._fallback
 
     # -- connections --------------------------------------------------------------------
     def put(self, conn: _Conn) -> None:
@@ -491,11 +333,11 @@ class Pool:
             where = target.origin
             if proxy is not None:
                 where += f" through the proxy {proxy.display}"
-            raise aiohttp.ConnectionTimeoutError(
+            raise ConnectTimeout(
                 f"connecting to {where} took over {self.connect_timeout:g}s"
             ) from None
         except OSError as exc:
-            raise ConnectError(target.origin, exc) from None
+            raise ConnectError(f"cannot connect to {target.origin}: {exc}", exc) from None
         self._open.add(conn)
         return conn
 
@@ -505,36 +347,28 @@ class Pool:
         """A connection to the upstream through ``proxy``: for https a CONNECT tunnel with
         TLS to the upstream inside it, for http a connection to the proxy itself."""
         if proxy.unsupported:
-            raise ProxyError(proxy, "unsupported", proxy.unsupported)
+            raise ProxyError(proxy.display, "unsupported", proxy.unsupported)
         loop = asyncio.get_running_loop()
-        try:
-            if context is None:
+        if context is None:
+            try:
                 _transport, conn = await loop.create_connection(
                     lambda: _Conn(self, target.key), proxy.host, proxy.port
                 )
-                return conn
-            transport, tunnel = await loop.create_connection(_Tunnel, proxy.host, proxy.port)
-        except OSError as exc:
-            raise ProxyError(proxy, "connect", f"cannot connect to the proxy: {exc}") from None
+            except OSError as exc:
+                detail = f"cannot connect to the proxy: {exc}"
+                raise ProxyError(proxy.display, "connect", detail) from None
+            return conn
+        transport = await open_tunnel(proxy, target.host, target.port, USER_AGENT)
         try:
-            host = f"[{target.host}]" if ":" in target.host else target.host
-            lines = [f"CONNECT {host}:{target.port} HTTP/1.1", f"Host: {host}:{target.port}"]
-            lines.append(f"User-Agent: {USER_AGENT}")
-            if proxy.auth:
-                lines.append(f"Proxy-Authorization: {proxy.auth}")
-            transport.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1"))
-            status, reason = await tunnel.answer
-            if not 200 <= status < 300:
-                raise _refused(proxy, target, status, reason)
             conn = _Conn(self, target.key)
             try:
                 tls = await loop.start_tls(transport, conn, context, server_hostname=target.host)
             except OSError as exc:  # ssl.SSLError included
-                raise ProxyError(
-                    proxy, "tls", f"TLS to {target.origin} through the tunnel failed: {exc}"
-                ) from None
+                detail = f"TLS to {target.origin} through the tunnel failed: {exc}"
+                raise ProxyError(proxy.display, "tls", detail) from None
             if tls is None:
-                raise ProxyError(proxy, "tls", "the tunnel closed during the TLS handshake")
+                detail = "the tunnel closed during the TLS handshake"
+                raise ProxyError(proxy.display, "tls", detail)
             conn.connection_made(tls)
             return conn
         except BaseException:
@@ -549,7 +383,10 @@ class Pool:
     def _target(self, method: str, url: str) -> _Target:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise aiohttp.InvalidURL(url)
+            scheme = parts.scheme or "none"
+            raise UnsupportedProtocol(
+                f"not an http(s) URL with a host (scheme {scheme!r}, host {parts.hostname!r})"
+            )
         tls = parts.scheme == "https"
         port = parts.port or (443 if tls else 80)
         host = parts.hostname
@@ -560,7 +397,7 @@ class Pool:
             proxy = self._routes[key] = self._chooser.choose(parts.scheme, host, port)
         netloc = parts.netloc.rpartition("@")[2]
         origin = f"{parts.scheme}://{netloc}"
-        path = URL(url).raw_path_qs or "/"
+        path = wire_path(parts.path, parts.query)
         if proxy is not None and not tls:
             path = origin + path  # the absolute form, for the proxy
         lines = [f"{method} {path} HTTP/1.1", f"Host: {netloc}", f"User-Agent: {USER_AGENT}"]
@@ -571,32 +408,30 @@ class Pool:
         if proxy is not None and not tls and proxy.auth:
             lines.append(f"Proxy-Authorization: {proxy.auth}")
         start = ("\r\n".join(lines) + "\r\n").encode("latin-1")
-        target = _Target(key, host, port, tls, origin, start, proxy)
+        delegate = proxy is not None and proxy.scheme != "http" and speakable(proxy)
+        delegate = delegate and self._fallback_factory is not None
+        target = _Target(key, host, port, tls, origin, start, proxy, delegate)
         if len(self._targets) < 1024:
             self._targets[(method, url)] = target
         return target
 
 
+# What a request target may carry as it is (RFC 3986 pchar, "/" and "?", and "%" of an
+# escape already made); anything else (a space, non-ASCII) is percent-encoded.
+_TARGET_SAFE = "/:@!$&'()*+,;=-._~%?"
+
+
+def wire_path(path: str, query: str) -> str:
+    """The request target as the URL spells it: an escape the caller made (``%3A`` in a
+    Bedrock model id) stays one, since a signature (SigV4) covers the path as sent."""
+    target = (path or "/") + (f"?{query}" if query else "")
+    return quote(target, safe=_TARGET_SAFE)
+
+
 def _render(start: bytes, headers: Mapping[str, str], data: bytes, method: str) -> bytes:
     text = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
     if text.count("\n") != len(headers) or text.count("\r") != len(headers):
-        raise aiohttp.ClientConnectionError("a header name or value contains a line break")
+        raise LocalProtocolError("a header name or value contains a line break")
     if data or method not in ("GET", "HEAD"):
         text += f"Content-Length: {len(data)}\r\n"
     return start + text.encode() + b"\r\n"
-
-
-def _refused(proxy: Proxy, target: _Target, status: int, reason: str) -> ProxyError:
-    if not status:
-        return ProxyError(proxy, "refused", f"no valid answer to CONNECT: {reason}")
-    detail = f"the proxy refused CONNECT to {target.host}:{target.port} with HTTP {status}"
-    if reason:
-        detail += f" {reason}"
-    if status == 407:
-        detail += (
-            " (it wants credentials: put user:password in the proxy URL, "
-            "in HTTPS_PROXY or provider.proxy)"
-            if proxy.auth is None
-            else " (it did not accept the credentials in the proxy URL)"
-        )
-    return ProxyError(proxy, "refused", detail, status)

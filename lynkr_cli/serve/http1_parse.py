@@ -36,8 +36,9 @@ from __future__ import annotations
 
 import re
 
-import aiohttp
 from multidict import CIMultiDict
+
+from lynkr_cli.serve.transport import RemoteProtocolError
 
 MAX_HEAD = 2**16  # the largest response head (and trailer section) accepted
 MAX_CHUNK_LINE = 4096  # the longest chunk-size line, extensions included
@@ -62,13 +63,9 @@ _CHUNK = re.compile(
 )
 
 
-class BadResponse(aiohttp.ClientConnectionError):
+class BadResponse(RemoteProtocolError):
     """The upstream's answer is not well-formed HTTP/1.1; ``detail`` says how. It never
     quotes a field's value (an upstream's cookie has no business in a client's error)."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"malformed HTTP/1.1 answer: {detail}")
-        self.detail = detail
 
 
 class Parser:

@@ -34,7 +34,6 @@ from aiohttp.web_protocol import RequestPayloadError
 from lynkr_cli.cache import canonical_key
 from lynkr_cli.serve import guarding, keys, respond
 from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
-from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
 from lynkr_cli.serve.streams import (
     Event,
@@ -43,6 +42,7 @@ from lynkr_cli.serve.streams import (
     openai_events,
     wait_until,
 )
+from lynkr_cli.serve.transport import Response
 
 if TYPE_CHECKING:
     from lynkr_cli.serve.state import Context, Gateway

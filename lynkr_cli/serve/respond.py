@@ -13,15 +13,14 @@ import asyncio
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
-import aiohttp
 import orjson
 from aiohttp import web
 
 from lynkr_cli.serve.api import ApiError, scrub
-from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.sse import PING, Accumulator, encode, encode_all, frame_fields, replay_events
 from lynkr_cli.serve.state import Context, Gateway, cacheable
 from lynkr_cli.serve.streams import Estimate, Event, read_frames, wait_until
+from lynkr_cli.serve.transport import Response, TransportError
 
 JSON = "application/json"
 CacheCheck = Callable[[], bool]
@@ -125,7 +124,7 @@ async def read_json(gw: Gateway, ctx: Context, upstream: Response) -> tuple[byte
         raise ApiError(
             504, f"upstream {ctx.provider} stalled sending its answer (provider.idle_timeout)"
         ) from None
-    except aiohttp.ClientError as exc:
+    except TransportError as exc:
         upstream.close()
         raise ApiError(
             502, f"upstream {ctx.provider} broke the response: {exc}", transient=True

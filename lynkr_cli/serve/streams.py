@@ -13,12 +13,11 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any, NamedTuple, TypeVar
 
-import aiohttp
 import orjson
 
 from lynkr_cli.serve.api import ApiError
-from lynkr_cli.serve.http1 import Response
 from lynkr_cli.serve.sse import FrameSplitter, frame_fields
+from lynkr_cli.serve.transport import Response, TransportError
 
 Event = dict[str, Any]
 Estimate = Callable[[], Awaitable[int]]  # the local input-token count, when needed
@@ -127,7 +126,7 @@ class FrameReader:
                         transient=True,
                     ) from None
                 return []
-            except aiohttp.ClientError as exc:
+            except TransportError as exc:
                 raise ApiError(
                     502,
                     f"upstream {self.provider} broke the stream: {exc or type(exc).__name__}",

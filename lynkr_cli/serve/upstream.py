@@ -9,6 +9,14 @@ least that long, and when that is longer than ``provider.retry_max_wait`` the
 Failures become :class:`ApiError` saying whose fault it was: the client's
 input (400 passed through), lynkr's upstream credential (naming the setting),
 or the upstream being down or slow.
+
+Every upstream call goes through :class:`Sender`: the request (:meth:`Sender.send`,
+with retries) and the one-shot calls (:meth:`Sender.once`: ``count_tokens``
+forwarding, the ``/health/ready?deep=1`` probe). Each attempt gets the hop header,
+the token command's bearer token, and the provider's :meth:`~Provider.sign` when it
+signs its requests; a 2xx answer goes through the provider's
+:meth:`~Provider.decode_response`. What carries the bytes is a
+:class:`~lynkr_cli.serve.transport.Transport`.
 """
 
 from __future__ import annotations
@@ -18,15 +26,21 @@ import random
 import time
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
-import aiohttp
 import orjson
-from yarl import URL
 
 from lynkr_cli.serve.api import ApiError
-from lynkr_cli.serve.http1 import BadResponse, Pool, ProxyError, Response
-from lynkr_cli.serve.providers.base import Provider, UpstreamRequest
+from lynkr_cli.serve.providers.base import Provider, ProviderError, UpstreamRequest
 from lynkr_cli.serve.streams import wait_until
+from lynkr_cli.serve.transport import (
+    ConnectTimeout,
+    ProxyError,
+    RemoteProtocolError,
+    Response,
+    Transport,
+    TransportError,
+)
 from lynkr_cli.settings import ProviderSettings
 
 if TYPE_CHECKING:
@@ -36,10 +50,28 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
 HOP_HEADER = "x-lynkr-hop"
 
 
-def new_pool(settings: ProviderSettings) -> Pool:
-    """One pool of keep-alive connections for all upstreams."""
+def open_transport(settings: ProviderSettings) -> Transport:
+    """The transport ``provider.transport`` names: ``http1``, ``aiohttp``, or ``auto``
+    (http1, and aiohttp for each upstream whose proxy http1 cannot speak: https, SOCKS)."""
+    from lynkr_cli.serve.http1 import Pool
+
     proxy = settings.proxy.get_secret_value() if settings.proxy is not None else ""
-    return Pool(settings.connect_timeout, proxy)
+    timeout = settings.connect_timeout
+    if settings.transport == "aiohttp":
+        return _aiohttp_transport(timeout, proxy)
+    if settings.transport == "http1":
+        return Pool(timeout, proxy)
+    return Pool(timeout, proxy, fallback=lambda: _aiohttp_transport(timeout, proxy))
+
+
+def _aiohttp_transport(connect_timeout: float, proxy: str) -> Transport:
+    """aiohttp's client (its module imported only when an upstream needs it)."""
+    from lynkr_cli.serve.transport_aiohttp import AiohttpTransport
+
+    return AiohttpTransport(connect_timeout, proxy)
+
+
+new_pool = open_transport  # its older name (state.py)
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -61,15 +93,20 @@ class Sender:
 
     def __init__(
         self,
-        pool: Pool,
+        transport: Transport,
         settings: ProviderSettings,
         metrics: Metrics,
         hop_id: str,
     ) -> None:
-        self.pool = pool
+        self.transport = transport
         self.settings = settings
         self.metrics = metrics
         self.hop_id = hop_id
+
+    @property
+    def pool(self) -> Transport:
+        """The transport (its older name)."""
+        return self.transport
 
     def backoff(self, attempt: int) -> float:
         # Full jitter keeps many clients retrying a shared upstream from synchronising.
@@ -80,24 +117,22 @@ class Sender:
         """The upstream response with a 2xx status, or an ApiError after the retries."""
         name = provider.name
         headers = {**req.headers, HOP_HEADER: self.hop_id}
-        token = ""
-        source = provider.token
-        if source is not None:  # provider.token_command: fresh from memory, no await then
-            token = source.current() or await source.get()
-            headers["authorization"] = "Bearer " + token
+        token = "" if provider.token is None else await authorize(provider, headers)
         attempts = self.settings.max_retries + 1
         loop = asyncio.get_running_loop()
-        request = self.pool.request
+        request = self.transport.request
         last: ApiError | None = None
         attempt = 0
         while attempt < attempts:
             if attempt:
                 self.metrics.inc("lynkr_retries", name)
             self.metrics.inc("lynkr_upstream_attempts", name)
+            if provider.signs:
+                await _sign(provider, req, headers)
             wait: float | None = None
             try:
                 resp = await wait_until(
-                    request("POST", req.url, headers, req.data),
+                    request(req.method, req.url, headers, req.data),
                     loop.time() + self.settings.first_byte_timeout,
                     loop,
                 )
@@ -108,7 +143,7 @@ class Sender:
                     f"upstream {name} sent no response headers within "
                     f"{self.settings.first_byte_timeout:g}s (provider.first_byte_timeout)",
                 )
-            except BadResponse as exc:
+            except RemoteProtocolError as exc:
                 # The upstream received the request and answered garbage: sending it again
                 # could run it twice (and bill it twice), so this is not retried.
                 self.metrics.inc("lynkr_upstream_errors", name, "malformed")
@@ -117,19 +152,11 @@ class Sender:
                     f"upstream {name} at {_origin(req.url)} sent an answer that is not valid "
                     f"HTTP/1.1: {exc.detail}",
                 ) from None
-            except aiohttp.ClientError as exc:
-                self.metrics.inc("lynkr_upstream_errors", name, "connect")
-                last = ApiError(
-                    502,
-                    f"upstream {name} is unreachable at {_origin(req.url)}: {_reason(exc)}",
-                )
-                if isinstance(exc, ProxyError) and exc.stage in ("refused", "unsupported"):
-                    # the proxy's configuration, not a passing fault: retrying cannot help
-                    last = ApiError(502, last.message + _PROXY_FIX, retry=False)
-                    raise last from None
+            except TransportError as exc:
+                last = self._unreachable(name, req.url, exc)
             else:
                 if resp.status < 400:
-                    return resp
+                    return provider.decode_response(resp, req) if provider.decodes else resp
                 self.metrics.inc("lynkr_upstream_errors", name, str(resp.status))
                 last = await error_from_response(provider, resp)
                 if resp.status == 401 and token:
@@ -150,6 +177,40 @@ class Sender:
                 await asyncio.sleep(max(wait or 0.0, self.backoff(attempt - 1)))
         assert last is not None
         raise last
+
+    def _unreachable(self, name: str, url: str, exc: TransportError) -> ApiError:
+        """The error for an upstream that could not be reached (raised at once when the
+        proxy's configuration is the cause: retrying cannot help)."""
+        reason = "timeout" if isinstance(exc, ConnectTimeout) else "connect"
+        self.metrics.inc("lynkr_upstream_errors", name, reason)
+        error = ApiError(502, f"upstream {name} is unreachable at {_origin(url)}: {_reason(exc)}")
+        if isinstance(exc, ProxyError) and exc.stage in ("refused", "unsupported"):
+            raise ApiError(502, error.message + _PROXY_FIX, retry=False) from None
+        return error
+
+    async def once(self, provider: Provider, req: UpstreamRequest, timeout: float) -> Response:
+        """One attempt, any status, within ``timeout`` seconds: for calls that have a local
+        answer to fall back on or only ask whether the upstream answers (``count_tokens``,
+        the deep readiness probe). Raises :class:`TransportError`, :class:`TimeoutError`,
+        or :class:`ApiError` when the token command fails."""
+        headers = {**req.headers, HOP_HEADER: self.hop_id}
+        await authorize(provider, headers)
+        if provider.signs:
+            await _sign(provider, req, headers)
+        async with asyncio.timeout(timeout):
+            resp = await self.transport.request(req.method, req.url, headers, req.data)
+        if resp.status < 400 and provider.decodes:
+            return provider.decode_response(resp, req)
+        return resp
+
+
+async def _sign(provider: Provider, req: UpstreamRequest, headers: dict[str, str]) -> None:
+    try:
+        await provider.sign(req, headers)
+    except ProviderError as exc:
+        raise ApiError(
+            502, f"upstream {provider.name}: lynkr cannot sign the request: {exc}", retry=False
+        ) from None
 
 
 async def authorize(provider: Provider, headers: dict[str, str]) -> str:
@@ -174,8 +235,12 @@ _PROXY_FIX = (
 
 
 def _origin(url: str) -> str:
-    parsed = URL(url)
-    return f"{parsed.scheme}://{parsed.host}:{parsed.port}"
+    parts = urlsplit(url)
+    try:
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError:
+        port = 0
+    return f"{parts.scheme}://{parts.hostname}:{port}"
 
 
 def _reason(exc: BaseException) -> str:
@@ -187,13 +252,24 @@ async def error_from_response(provider: Provider, resp: Response) -> ApiError:
     """Map an upstream error response to the client's error, saying whose fault it is."""
     try:
         raw = await resp.read()
-    except aiohttp.ClientError:
+    except TransportError:
         raw = b""
     finally:
         resp.release()
     status = resp.status
-    detail = _upstream_message(raw)
     name = provider.name
+    shaped = provider.upstream_error(status, resp.headers, raw)
+    if shaped is not None:  # the provider's own error format, in Anthropic's terms
+        return ApiError(
+            shaped.status,
+            f"upstream {name}: {shaped.message}",
+            error_type=shaped.error_type,
+            headers={"retry-after": resp.headers["retry-after"]}
+            if "retry-after" in resp.headers
+            else None,
+            retry=shaped.retry,
+        )
+    detail = _upstream_message(raw)
     headers: dict[str, str] = {}
     if status in (401, 403):
         return ApiError(
@@ -217,7 +293,8 @@ async def error_from_response(provider: Provider, resp: Response) -> ApiError:
     if status == 404:
         return ApiError(
             404,
-            f"upstream {name} answered 404 at {_origin(str(resp.url))}{resp.url.path}: {detail}. "
+            f"upstream {name} answered 404 at {_origin(resp.url)}{urlsplit(resp.url).path}: "
+            f"{detail}. "
             "Check the provider's endpoint setting and the model name.",
             retry=False,
         )

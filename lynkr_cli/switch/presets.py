@@ -1,4 +1,8 @@
-"""Presets shipped as data (``presets.json``), and turning one into a profile.
+"""Presets, and turning one into a profile.
+
+A preset comes from a provider (its ``presets``: ``databricks``, ``azure-anthropic``,
+``anthropic``, a plugin's) or, for endpoints lynkr does not serve itself, from
+``presets.json``; both have the same shape.
 
 A preset names the inputs it needs (a workspace URL, a token). First use resolves
 each from ``--set id=value``, then the environment, then lynkr's own settings,
@@ -22,7 +26,7 @@ from pydantic import SecretStr
 
 from lynkr_cli import paths
 from lynkr_cli.errors import NotFoundError, UsageError
-from lynkr_cli.settings import CONFIG_FILENAME, LoadedSettings
+from lynkr_cli.settings import CONFIG_FILENAME, LoadedSettings, canonical_key, section_of
 from lynkr_cli.switch.profiles import KeyField, Profile
 
 DEFAULT_GATEWAY_KEY = "lynkr-local"  # any value works when the gateway has no api_key
@@ -72,9 +76,18 @@ class Preset:
 
 
 def load_presets() -> dict[str, Preset]:
+    """The registered providers' presets, then those of ``presets.json``."""
+    from lynkr_cli.registry import providers
+
     text = resources.files("lynkr_cli.switch").joinpath("presets.json").read_text("utf-8")
-    out: dict[str, Preset] = {}
+    found: dict[str, dict[str, Any]] = {}
+    for cls in providers().values():
+        found.update(getattr(cls, "presets", None) or {})
     for name, raw in json.loads(text).items():
+        found.setdefault(name, raw)
+    out: dict[str, Preset] = {}
+    for name, raw in found.items():
+        raw = dict(raw)
         inputs = tuple(
             Input(**{**item, "env": tuple(item.get("env", ()))}) for item in raw.pop("inputs", [])
         )
@@ -138,8 +151,8 @@ Prompter = Callable[[Input], str]
 
 
 def _setting_value(loaded: LoadedSettings, dotted: str) -> str:
-    section, _, name = dotted.partition(".")
-    value = getattr(getattr(loaded.settings, section), name)
+    section, _, name = canonical_key(dotted).rpartition(".")
+    value = getattr(section_of(loaded.settings, section), name, "")
     if isinstance(value, SecretStr):
         value = value.get_secret_value()
     return str(value or "")
@@ -152,7 +165,7 @@ def _lookup(
         return values[item.id], f"--set {item.id}"
     # lynkr's own settings first: what `lynkr serve` will read needs no copy on disk.
     if item.setting and _setting_value(loaded, item.setting):
-        source = loaded.sources.get(item.setting, "default")
+        source = loaded.sources.get(canonical_key(item.setting), "default")
         return _setting_value(loaded, item.setting), f"setting {item.setting} ({source})"
     for name in item.env:
         if environ.get(name):
@@ -225,7 +238,7 @@ def resolve(
         preset=preset.name,
     )
     for dotted, value in preset.gateway.items():
-        if loaded.sources.get(dotted, "default") == "default":
+        if loaded.sources.get(canonical_key(dotted), "default") == "default":
             to_persist.setdefault(dotted, value)
     return Resolution(profile, sources, to_persist, missing, notes)
 
@@ -253,6 +266,30 @@ def missing_error(preset: Preset, missing: list[Input]) -> UsageError:
     )
 
 
+def _write(doc: Any, dotted: str, value: str) -> None:
+    """Set ``dotted`` in its canonical place (``[provider.databricks] api_base``), dropping
+    an older spelling of the same setting (``[provider] databricks_api_base``)."""
+    import tomlkit
+
+    canonical = canonical_key(dotted)
+    section, _, rest = canonical.partition(".")
+    table = doc.get(section)
+    if table is None:
+        table = tomlkit.table()
+        doc[section] = table
+    for key in [k for k in table if k != rest and canonical_key(f"{section}.{k}") == canonical]:
+        del table[key]
+    head, dot, name = rest.partition(".")
+    if dot:  # a provider's own setting
+        sub = table.get(head)
+        if sub is None:
+            sub = tomlkit.table()
+            table[head] = sub
+        sub[name] = value
+    else:
+        table[rest] = value
+
+
 def persist_settings(values: Mapping[str, str]) -> Path | None:
     """Write gateway settings into the user ``lynkr.toml`` (0600, atomic, backed up)."""
     if not values:
@@ -265,12 +302,7 @@ def persist_settings(values: Mapping[str, str]) -> Path | None:
     text = targets.read_text(path)
     doc = tomlkit.parse(text or "")
     for dotted, value in values.items():
-        section, _, name = dotted.partition(".")
-        table = doc.get(section)
-        if table is None:
-            table = tomlkit.table()
-            doc[section] = table
-        table[name] = value
+        _write(doc, dotted, value)
     if text is not None:
         backup = paths.ensure_dir(backups.backup_dir()) / f"{CONFIG_FILENAME}.bak"
         targets.atomic_write(backup, text)

@@ -192,6 +192,9 @@ def main() -> int:
         print("universal-ctags is not installed: nothing to compare with")
         return 0
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYNKR_")}
+    # lynkr alone: the first-party plugins `make venv` installs (plugins/) would send
+    # every command through the full CLI (entry.py leaves it any plugin that would load).
+    env["LYNKR_LOAD_PLUGINS"] = ""
     # Bytecode cached, as pip leaves it for an installed lynkr: in the temporary directory,
     # so that PYTHONDONTWRITEBYTECODE in the caller's environment does not turn every run
     # into a compilation of lynkr's sources, and the checkout gets no __pycache__.

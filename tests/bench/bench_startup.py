@@ -67,6 +67,9 @@ def _small_repo(root: str) -> str:
 
 def _env(tmp: str, tree: str, against: str | None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LYNKR_")}
+    # lynkr alone: the first-party plugins `make venv` installs (plugins/) would send
+    # every command through the full CLI (entry.py leaves it any plugin that would load).
+    env["LYNKR_LOAD_PLUGINS"] = ""
     env.pop("PYTHONDONTWRITEBYTECODE", None)  # .pyc files written once (in tmp)
     env["PYTHONPYCACHEPREFIX"] = os.path.join(tmp, f"pycache-{tree}")
     for kind in ("CONFIG", "CACHE", "DATA", "STATE"):

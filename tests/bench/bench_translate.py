@@ -26,6 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from lynkr_cli.serve import tokens  # noqa: E402
+from lynkr_cli.serve.providers.databricks import DatabricksProvider  # noqa: E402
+from lynkr_cli.serve.providers.ollama import OllamaProvider  # noqa: E402
+from lynkr_cli.serve.providers.openai import OpenAIProvider  # noqa: E402
 from lynkr_cli.serve.translate import (  # noqa: E402
     ChatStreamWriter,
     StreamTranslator,
@@ -37,6 +40,11 @@ from lynkr_cli.serve.translate import (  # noqa: E402
 )
 
 FIXTURES = ROOT / "tests" / "fixtures" / "claude-code"
+QUIRKS = {
+    "openai": OpenAIProvider.quirks,
+    "databricks": DatabricksProvider.quirks,
+    "ollama": OllamaProvider.quirks,
+}
 
 
 def timed(fn: Callable[[], Any], budget: float = 1.0) -> float:
@@ -122,7 +130,7 @@ def bench_translation() -> None:
     ):
         ours = timed(
             lambda f=flavor, m=model: orjson.dumps(
-                to_openai_request(orjson.loads(raw), model=m, stream=True, flavor=f)
+                to_openai_request(orjson.loads(raw), model=m, stream=True, quirks=QUIRKS[f])
             )
         )
         row(f"request parse+translate+dump ({flavor})", ours, base_req)

@@ -60,7 +60,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     **{(f"{TOP}.doctor.checks_env", f"{TOP}.serve.token_command.{name}"): _TOKEN
        for name in ("TokenCommand", "RUN_TIMEOUT", "TokenCommandError")},
     **{(f"{TOP}.doctor.checks_net", f"{TOP}.serve.proxy.{name}"): _PROXY
-       for name in ("Proxy", "Chooser")},
+       for name in ("Proxy", "Chooser", "speakable")},
     **{(f"{TOP}.route.explain", f"{TOP}.serve.{name}"): _ROUTE
        for name in ("providers.base.Route", "routing.Router", *(f"scenarios.{n}" for n in (
            "Check", "Decision", "ScenarioRouter", "check_routing", "providers_in_use",

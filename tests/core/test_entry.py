@@ -182,14 +182,24 @@ def test_a_third_party_plugin_leaves_every_command_to_typer(
     assert entry.run(["index"], boundary=cli.boundary) == 0
 
 
-def test_no_plugin_machinery_when_nothing_declares_a_plugin() -> None:
+def test_no_plugin_machinery_when_nothing_declares_a_plugin(tmp_path: Path) -> None:
+    """The installed distributions, less the ones declaring a plugin (``make venv``
+    installs the first-party plugins of plugins/): linked into a folder of their own."""
+    site = tmp_path / "site"
+    site.mkdir()
+    for folder in {Path(p) for p in sys.path if p.endswith("site-packages")}:
+        for item in folder.iterdir():
+            points = item / "entry_points.txt"
+            if not (points.is_file() and "[lynkr]" in points.read_text(errors="replace")):
+                (site / item.name).symlink_to(item)
     code = (
         "import sys; from lynkr_cli import plugins; "
         "assert not plugins.third_party_would_load(); "
         "assert 'importlib.metadata' not in sys.modules and 'pluggy' not in sys.modules"
     )
-    env = {"PATH": "/usr/bin:/bin"}  # LYNKR_LOAD_PLUGINS unset: every distribution looked at
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=60, env=env)
+    # LYNKR_LOAD_PLUGINS unset: every distribution looked at; -S: only those of ``site``
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": f"{ROOT}:{site}"}
+    subprocess.run([sys.executable, "-S", "-c", code], check=True, timeout=60, env=env)
 
 
 # --------------------------------------------------------------------------- errors

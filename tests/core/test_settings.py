@@ -162,7 +162,7 @@ def test_config_show_json_masks_secrets(
     assert "abcdefghijklmnop" not in result.stdout
     assert "gateway-key-1234567890" not in result.stdout
     doc = json.loads(result.stdout)
-    key = doc["settings"]["provider"]["openai_api_key"]
+    key = doc["settings"]["provider.openai"]["api_key"]  # a provider's own section
     assert key == {"value": "****mnop", "source": "env OPENAI_API_KEY"}
     assert doc["settings"]["server"]["port"] == {"value": 8080, "source": "default"}
 
@@ -174,7 +174,7 @@ def test_config_show_human_masks_secrets(
     result = invoke("config", "show")
     assert result.exit_code == 0
     assert "verysecretvalue" not in result.stdout
-    assert "provider.anthropic_api_key" in result.stdout
+    assert "provider.anthropic.api_key" in result.stdout
 
 
 def test_config_show_invalid_exits_3(

@@ -250,3 +250,43 @@ def test_field_kinds_follow_the_model() -> None:
         kind = table[f"{section}.{name}"].kind
         assert (kind in (snapshot.SECRET, snapshot.OPAQUE)) == settings.is_secret(section, name)
         assert table[f"{section}.{name}"].env == tuple(settings.field_env_names(section, name))
+
+
+PROVIDER_TOML = """
+[provider]
+name = "databricks"
+openai_model = "gpt-4.1"  # a built-in's flat name: provider.openai.model
+
+[provider.databricks]
+api_base = "https://adb-1.azuredatabricks.net"
+mode = "anthropic"
+api_key = "dapi-tomlsecret-0123456789"
+"""
+
+
+def test_providers_own_settings_are_recalled(
+    workdir: Path, lynkr_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """[provider.<name>] tables, flat names in files and flags, and a proxy: each provider's
+    config comes back as the provider section's extras, its free text read again."""
+    (workdir / "lynkr.toml").write_text(PROVIDER_TOML, encoding="utf-8")
+    environ = {"LYNKR_UPSTREAM_PROXY": "socks5h://u:proxypass@127.0.0.1:1080"}
+    flags = {"provider.anthropic_endpoint": "https://anthropic.internal/v1/messages"}
+    counted = validations(monkeypatch)
+    first = settings.load_settings(environ=environ, overrides=flags)
+    second = settings.load_settings(environ=environ, overrides=flags)
+    assert len(counted) == 1  # the proxy (a secret) did not make the section unrecordable
+    assert second.settings == first.settings
+    restored = second.settings.provider
+    assert restored.config("databricks") == first.settings.provider.config("databricks")
+    assert restored.databricks_mode == "anthropic"
+    assert restored.databricks_api_key.get_secret_value() == "dapi-tomlsecret-0123456789"
+    assert restored.openai_model == "gpt-4.1"
+    assert restored.anthropic_endpoint == "https://anthropic.internal/v1/messages"
+    assert second.sources["provider.databricks_api_base"] == f"file {workdir / 'lynkr.toml'}"
+    assert second.sources["provider.anthropic.endpoint"] == "flag"
+    text = stored(lynkr_home)
+    for secret in ("dapi-tomlsecret", "proxypass", "adb-1", "gpt-4.1", "anthropic.internal"):
+        assert secret not in text
+    assert settings.fields()["provider.proxy"].kind == snapshot.SECRET
+    assert settings.fields()["provider.databricks.mode"].kind == snapshot.CHECKED

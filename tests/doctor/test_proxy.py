@@ -6,13 +6,16 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any, TypeVar
 
 import pytest
 from aiohttp import web
 
 from tests.serve.proxy_fake import UPSTREAM, Proxy, clean_proxy_env
 from tests.switch.helpers import serve
+
+Server = TypeVar("Server", bound=Any)
 
 
 @pytest.fixture(autouse=True)
@@ -21,19 +24,24 @@ def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @contextmanager
-def running_proxy(credentials: str | None = None) -> Iterator[Proxy]:
-    """The test proxy on its own loop in a thread (doctor's probe is synchronous)."""
+def running(server: Server) -> Iterator[Server]:
+    """A test server (``start()``/``stop()`` coroutines) on its own loop in a thread
+    (doctor's probe is synchronous)."""
     loop = asyncio.new_event_loop()
     thread = threading.Thread(target=loop.run_forever, daemon=True)
     thread.start()
-    proxy = asyncio.run_coroutine_threadsafe(Proxy(credentials).start(), loop).result(10)
+    asyncio.run_coroutine_threadsafe(server.start(), loop).result(10)
     try:
-        yield proxy
+        yield server
     finally:
-        asyncio.run_coroutine_threadsafe(proxy.stop(), loop).result(10)
+        asyncio.run_coroutine_threadsafe(server.stop(), loop).result(10)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+def running_proxy(credentials: str | None = None) -> AbstractContextManager[Proxy]:
+    return running(Proxy(credentials))
 
 
 async def _root(request: web.Request) -> web.Response:

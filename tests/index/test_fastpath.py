@@ -62,8 +62,10 @@ class Run:
 
     @property
     def cli(self) -> bool:
-        """The full CLI ran (Typer, pydantic and pluggy imported)."""
-        return {"typer", "pydantic", "pluggy"} <= self.modules
+        """The full CLI ran: Typer and pydantic imported, and the app built from the
+        built-in plugins, their completions included (pluggy alone is no sign: the
+        settings ask for the providers)."""
+        return {"typer", "pydantic", "lynkr_cli.complete"} <= self.modules
 
     @property
     def loaded(self) -> bool:

@@ -11,11 +11,11 @@ import asyncio
 import os
 import random
 
-import aiohttp
 import pytest
 
 from lynkr_cli.serve import http1_parse
 from lynkr_cli.serve.http1 import Pool
+from lynkr_cli.serve.transport import TransportError
 from tests.security.http1_differences import DIFFERENCES, explain
 from tests.security.http1_fuzz import cases, run
 from tests.security.http1_verdicts import Verdict, ours, reference
@@ -112,6 +112,6 @@ async def _through_pool(pool: Pool, url: str, method: str) -> tuple[bool, int, b
         async with asyncio.timeout(10):
             resp = await pool.request(method, url, {}, b"{}")
             body = await resp.read()
-    except aiohttp.ClientError:
+    except TransportError:
         return False, 0, b""
     return True, resp.status, body

@@ -6,12 +6,17 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 
-import aiohttp
 import pytest
 import uvloop
 
-from lynkr_cli.serve import http1
+from lynkr_cli.serve import http1, http1_body
 from lynkr_cli.serve.http1 import Pool
+from lynkr_cli.serve.transport import (
+    LocalProtocolError,
+    ReadError,
+    RemoteProtocolError,
+    TransportError,
+)
 
 Script = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 
@@ -215,7 +220,7 @@ async def test_reset_mid_body_delivers_what_came_then_raises(serve) -> None:
     pool = Pool(5)
     resp = await pool.request("POST", server.url, {}, b"{}")
     assert await resp.content.readany() == b"first bytes"
-    with pytest.raises(aiohttp.ClientPayloadError):
+    with pytest.raises(ReadError):
         await resp.content.readany()
     await pool.close()
 
@@ -244,14 +249,14 @@ async def test_refused_connection_is_a_connect_error() -> None:
     pool = Pool(5)
     with pytest.raises(http1.ConnectError) as info:
         await pool.request("POST", f"http://127.0.0.1:{port}/v1/messages", {}, b"{}")
-    assert isinstance(info.value, aiohttp.ClientError)
+    assert isinstance(info.value, TransportError)
     assert isinstance(info.value.os_error, OSError)
 
 
-async def test_malformed_answer_is_a_client_error(serve) -> None:
+async def test_malformed_answer_is_a_remote_protocol_error(serve) -> None:
     server = await start_fixed(serve, b"SPDY/9 nonsense\r\n\r\n")
     pool = Pool(5)
-    with pytest.raises(aiohttp.ClientError):
+    with pytest.raises(RemoteProtocolError):
         await pool.request("POST", server.url, {}, b"{}")
     await pool.close()
 
@@ -259,14 +264,14 @@ async def test_malformed_answer_is_a_client_error(serve) -> None:
 async def test_header_line_breaks_are_refused(serve) -> None:
     server = await start_fixed(serve, JSON_ANSWER)
     pool = Pool(5)
-    with pytest.raises(aiohttp.ClientError):
+    with pytest.raises(LocalProtocolError):
         await pool.request("POST", server.url, {"x-a": "1\r\nx-injected: 2"}, b"{}")
     assert server.connections == 0
     await pool.close()
 
 
 async def test_large_body_with_back_pressure(serve, monkeypatch) -> None:
-    monkeypatch.setattr(http1, "READ_LIMIT", 4096)
+    monkeypatch.setattr(http1_body, "READ_LIMIT", 4096)
     payload = bytes(range(256)) * 4096  # 1 MiB
 
     async def script(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, n: int) -> None:

@@ -8,13 +8,13 @@ import base64
 import ssl
 from typing import Any
 
-import aiohttp
 import pytest
 import uvloop
 
 from lynkr_cli.serve import http1
 from lynkr_cli.serve.http1 import Pool
 from lynkr_cli.serve.proxy import Chooser
+from lynkr_cli.serve.transport import TransportError
 from tests.serve.proxy_fake import UPSTREAM, Proxy, cert_for_upstream, clean_proxy_env
 from tests.serve.test_http1 import JSON_ANSWER, Server, fixed
 
@@ -140,11 +140,18 @@ async def test_tls_failure_through_the_tunnel_names_the_tunnel(tmp_path, monkeyp
 
 
 async def test_unsupported_proxy_scheme_is_said(monkeypatch) -> None:
+    """Without a fallback transport (provider.transport = http1) a SOCKS proxy is refused,
+    naming the setting that lets aiohttp's client speak it."""
     monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
     pool = Pool(5)
     with pytest.raises(http1.ProxyError) as info:
         await pool.request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
     assert info.value.stage == "unsupported" and "socks5" in str(info.value)
+    assert "provider.transport" in str(info.value)
+    monkeypatch.setenv("ALL_PROXY", "ftp://127.0.0.1:21")
+    with pytest.raises(http1.ProxyError) as info:
+        await Pool(5).request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
+    assert "'ftp' is not supported" in str(info.value)
 
 
 # -- http through the absolute form -------------------------------------------------------
@@ -212,7 +219,7 @@ async def test_no_proxy_host_goes_direct(proxy, monkeypatch) -> None:
     monkeypatch.setenv("HTTPS_PROXY", p.url)
     monkeypatch.setenv("NO_PROXY", UPSTREAM)
     pool = Pool(5)
-    with pytest.raises(aiohttp.ClientError) as info:  # direct: the name does not resolve
+    with pytest.raises(TransportError) as info:  # direct: the name does not resolve
         await pool.request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
     assert not isinstance(info.value, http1.ProxyError)
     assert p.heads == []
@@ -223,7 +230,7 @@ async def test_setting_none_disables_environment_proxies(proxy, monkeypatch) -> 
     monkeypatch.setenv("HTTPS_PROXY", p.url)
     monkeypatch.setenv("ALL_PROXY", p.url)
     pool = Pool(5, "none")
-    with pytest.raises(aiohttp.ClientError) as info:
+    with pytest.raises(TransportError) as info:
         await pool.request("POST", f"https://{UPSTREAM}/v1/messages", {}, b"{}")
     assert not isinstance(info.value, http1.ProxyError)
     assert p.heads == []

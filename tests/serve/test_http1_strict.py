@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 
-from lynkr_cli.serve import http1
+from lynkr_cli.serve import proxy
 from lynkr_cli.serve.http1 import BadResponse, Pool
 from tests.security.http1_verdicts import ours, reference
 from tests.serve.test_http1 import JSON_ANSWER, Server, serve, start_fixed
@@ -272,6 +272,6 @@ async def test_http_1_2_is_read_as_1_1_and_kept_alive(serve) -> None:
 
 
 async def test_a_proxy_connect_answer_is_read_with_the_same_status_line_rule() -> None:
-    tunnel = http1._Tunnel()
+    tunnel = proxy._Tunnel()
     tunnel.data_received(b"HTTP/1.1 2000 Connection established\r\n\r\n")
     assert tunnel.answer.result()[0] == 0  # not a status: refused, not a 200

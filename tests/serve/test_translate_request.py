@@ -7,8 +7,12 @@ from typing import Any
 
 import pytest
 
+from lynkr_cli.serve.providers.databricks import DatabricksProvider
+from lynkr_cli.serve.providers.ollama import OllamaProvider
 from lynkr_cli.serve.translate import strip_billing_header, to_openai_request
 from lynkr_cli.serve.translate.common import restore_tool_name
+
+QUIRKS = {"databricks": DatabricksProvider.quirks, "ollama": OllamaProvider.quirks}
 
 BILLING = {"type": "text", "text": "x-anthropic-billing-header: cc_version=2.1.197; cch=ab12;"}
 
@@ -23,9 +27,12 @@ def body(**extra: Any) -> dict[str, Any]:
     return base
 
 
-def tr(b: dict[str, Any], **kw: Any) -> dict[str, Any]:
+def tr(b: dict[str, Any], flavor: str = "", **kw: Any) -> dict[str, Any]:
+    """Translate ``b``; ``flavor`` names the provider whose quirks apply (OpenAI's if none)."""
     kw.setdefault("model", "gpt-4o")
     kw.setdefault("stream", False)
+    if flavor:
+        kw["quirks"] = QUIRKS[flavor]
     return to_openai_request(b, **kw)
 
 
@@ -469,13 +476,11 @@ def test_bad_input_names_the_field(bad: dict[str, Any], match: str, exc: type[Ex
         tr(body(**bad))
 
 
-def test_missing_max_tokens_and_bad_flavor() -> None:
+def test_missing_max_tokens_and_a_bad_body() -> None:
     b = body()
     del b["max_tokens"]
     with pytest.raises(ValueError, match="max_tokens"):
         tr(b)
-    with pytest.raises(ValueError, match="flavor"):
-        tr(body(), flavor="bedrock")
     with pytest.raises(TypeError, match="body"):
         to_openai_request([], model="m", stream=False)  # type: ignore[arg-type]
 

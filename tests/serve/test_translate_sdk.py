@@ -24,6 +24,9 @@ from openai.types.chat.completion_create_params import (
 )
 from pydantic import TypeAdapter
 
+from lynkr_cli.serve.providers.databricks import DatabricksProvider
+from lynkr_cli.serve.providers.ollama import OllamaProvider
+from lynkr_cli.serve.providers.openai import OpenAIProvider
 from lynkr_cli.serve.translate import (
     StreamTranslator,
     accumulate,
@@ -32,6 +35,11 @@ from lynkr_cli.serve.translate import (
 )
 from tests.conftest import fixture_path
 
+QUIRKS = {
+    "openai": OpenAIProvider.quirks,
+    "databricks": DatabricksProvider.quirks,
+    "ollama": OllamaProvider.quirks,
+}
 FIXTURES = [
     "tool-loop.1.messages.json",
     "tool-loop.2.messages.json",
@@ -116,7 +124,7 @@ def test_claude_code_fixtures_translate_to_valid_openai_requests(
         (True, CompletionCreateParamsStreaming),
         (False, CompletionCreateParamsNonStreaming),
     ):
-        out = to_openai_request(body, model=model, stream=stream, flavor=flavor)
+        out = to_openai_request(body, model=model, stream=stream, quirks=QUIRKS[flavor])
         extra = {"thinking"} if flavor == "databricks" else set()
         check({k: v for k, v in out.items() if k not in extra}, params)
         text = json.dumps(out)

@@ -122,12 +122,13 @@ def test_databricks_from_flags_persists_gateway_settings(invoke, home: Path) -> 
     )
     assert result.exit_code == 0, result.stderr
     toml_path = paths.config_dir() / "lynkr.toml"
-    data = tomllib.loads(toml_path.read_text())["provider"]
-    assert data["databricks_api_base"] == "https://adb-2.cloud.databricks.com"
-    assert data["databricks_api_key"] == KEY
+    data = tomllib.loads(toml_path.read_text())["provider"]["databricks"]  # its own table
+    assert data["api_base"] == "https://adb-2.cloud.databricks.com"
+    assert data["api_key"] == KEY
     assert oct(toml_path.stat().st_mode & 0o777) == "0o600"
-    config = json.loads(invoke("config", "show", "--json").stdout)["settings"]["provider"]
-    assert config["databricks_api_base"]["value"] == "https://adb-2.cloud.databricks.com"
+    settings = json.loads(invoke("config", "show", "--json").stdout)["settings"]
+    config = settings["provider.databricks"]
+    assert config["api_base"]["value"] == "https://adb-2.cloud.databricks.com"
 
 
 def test_databricks_direct_uses_the_serving_endpoint(invoke, home: Path) -> None:

@@ -35,7 +35,7 @@ def test_a_workspace_without_scheme_gets_https(invoke, home: Path) -> None:
     )  # fmt: skip
     assert "added https:// to 'adb-1.azuredatabricks.net'" in result.stderr
     toml = tomllib.loads((paths.config_dir() / "lynkr.toml").read_text())["provider"]
-    assert toml["databricks_api_base"] == "https://adb-1.azuredatabricks.net"
+    assert toml["databricks"]["api_base"] == "https://adb-1.azuredatabricks.net"
     direct = _ok(
         invoke(
             "switch", "add", "direct", "--preset", "databricks-direct",

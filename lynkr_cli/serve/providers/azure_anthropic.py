@@ -6,7 +6,12 @@ Auth is ``x-api-key``, or with ``provider.token_command`` an Entra ID token
 
 from __future__ import annotations
 
-from lynkr_cli.serve.providers.base import Provider, Route, secret
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr
+
+from lynkr_cli.serve.providers.anthropic import DEFAULT_ENDPOINT, AnthropicConfig
+from lynkr_cli.serve.providers.base import Provider, ProviderConfig, Route, env, secret
 
 
 def messages_url(endpoint: str) -> str:
@@ -19,6 +24,19 @@ def messages_url(endpoint: str) -> str:
     return url + "/v1/messages"
 
 
+class AzureAnthropicConfig(ProviderConfig):
+    """``provider.azure-anthropic.*``; the flat names (``provider.azure_anthropic_endpoint``)
+    still work. When unset, the ``anthropic`` provider's endpoint and key are used."""
+
+    flat_names = True
+    endpoint: str = Field(
+        "", json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_ENDPOINT", "AZURE_ANTHROPIC_ENDPOINT")
+    )
+    api_key: SecretStr | None = Field(
+        None, json_schema_extra=env("LYNKR_AZURE_ANTHROPIC_API_KEY", "AZURE_ANTHROPIC_API_KEY")
+    )
+
+
 class AzureAnthropicProvider(Provider):
     """Native passthrough, minus the billing block and ``cache_control.scope``.
 
@@ -29,27 +47,48 @@ class AzureAnthropicProvider(Provider):
 
     name = "azure-anthropic"
     wire = "anthropic"
+    settings_model = AzureAnthropicConfig
+    config: AzureAnthropicConfig
     strip_billing = True
     strip_cache_scope = True
     bearer_token = True
+    presets: ClassVar[dict[str, dict[str, Any]]] = {
+        "azure-anthropic": {
+            "description": "Azure AI Foundry's Anthropic endpoint (x-api-key auth)",
+            "base_url": "{endpoint}",
+            "key": "{key}",
+            "key_field": "ANTHROPIC_API_KEY",
+            "notes": "The model is the Foundry deployment name.",
+            "inputs": [
+                {"id": "endpoint",
+                 "prompt": "Foundry endpoint (https://<resource>.services.ai.azure.com/anthropic)",
+                 "env": ["AZURE_ANTHROPIC_ENDPOINT"],
+                 "setting": "provider.azure-anthropic.endpoint", "url": True},
+                {"id": "key", "prompt": "Azure API key", "secret": True,
+                 "env": ["AZURE_ANTHROPIC_API_KEY"], "setting": "provider.azure-anthropic.api_key"},
+            ],
+        },
+    }  # fmt: skip
+
+    def _anthropic(self) -> AnthropicConfig:
+        config = self.settings.config("anthropic")
+        return config if isinstance(config, AnthropicConfig) else AnthropicConfig()
 
     def endpoint(self) -> tuple[str, str]:
         """The endpoint in use and the variable it came from ("" when neither is set)."""
-        s = self.settings
-        if s.azure_anthropic_endpoint:
-            return s.azure_anthropic_endpoint, "AZURE_ANTHROPIC_ENDPOINT"
-        default = type(s).model_fields["anthropic_endpoint"].default
-        if s.anthropic_endpoint and s.anthropic_endpoint != default:
-            return s.anthropic_endpoint, "ANTHROPIC_ENDPOINT"
+        if self.config.endpoint:
+            return self.config.endpoint, "AZURE_ANTHROPIC_ENDPOINT"
+        fallback = self._anthropic().endpoint
+        if fallback and fallback != DEFAULT_ENDPOINT:
+            return fallback, "ANTHROPIC_ENDPOINT"
         return "", "AZURE_ANTHROPIC_ENDPOINT"
 
     def key(self) -> tuple[str, str]:
         """The API key in use and the variable it came from."""
-        s = self.settings
-        if secret(s.azure_anthropic_api_key):
-            return secret(s.azure_anthropic_api_key), "AZURE_ANTHROPIC_API_KEY"
-        if secret(s.anthropic_api_key):
-            return secret(s.anthropic_api_key), "ANTHROPIC_API_KEY"
+        if secret(self.config.api_key):
+            return secret(self.config.api_key), "AZURE_ANTHROPIC_API_KEY"
+        if secret(self._anthropic().api_key):
+            return secret(self._anthropic().api_key), "ANTHROPIC_API_KEY"
         return "", "AZURE_ANTHROPIC_API_KEY"
 
     def missing(self) -> list[str]:

@@ -1,10 +1,19 @@
-"""What a provider is: how to reach one upstream family, and in which wire format.
+"""What a provider is: how to reach one upstream family, in which wire format, and with
+which settings. This module is the plugin API for providers (docs/plugins.md).
 
 A provider does not do HTTP itself. It says where to send a request, with which
 credential, and what body; the gateway (``lynkr_cli.serve.upstream``) sends it
 with timeouts and retries, and ``lynkr_cli.serve.pipeline`` streams the answer.
-That keeps a provider a few dozen lines, and a plugin can add one with
+That keeps a provider a few dozen lines, and a plugin adds one with
 ``register_providers(register)`` → ``register("name", MyProvider)``.
+
+A provider declares:
+
+- ``name``, the ``wire`` format, and ``settings_model``: a :class:`ProviderConfig`
+  whose fields are its settings (``provider.<name>.<field>``, their environment
+  names, which are secret); the instance reads them as ``self.config``;
+- for the ``openai`` wire, its :class:`Quirks` (how it departs from OpenAI's API);
+- optionally ``presets`` for ``lynkr switch`` and the hooks below.
 
 Two wire formats exist:
 
@@ -12,6 +21,11 @@ Two wire formats exist:
   observed, with only sanitisers applied (cheap, keeps thinking signatures).
 - ``"openai"``: chat completions; the body goes through
   ``lynkr_cli.serve.translate`` both ways.
+
+Hooks for upstreams that are neither exactly (Amazon Bedrock): :meth:`Provider.sign`
+(each attempt, once the bytes are final: a request signature), :meth:`decode_response`
+(an answer's body in another framing, decoded into Anthropic SSE) and
+:meth:`upstream_error` (the upstream's own error format, in Anthropic's terms).
 """
 
 from __future__ import annotations
@@ -22,10 +36,26 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import orjson
 
-from lynkr_cli.settings import ProviderSettings
+from lynkr_cli.serve.providers.quirks import OPENAI, Quirks
+from lynkr_cli.settings import ProviderConfig, ProviderSettings, env
 
 if TYPE_CHECKING:
+    from lynkr_cli.registry import CheckResult
     from lynkr_cli.serve.token_command import TokenCommand
+    from lynkr_cli.serve.transport import Response
+
+__all__ = [
+    "FORWARD_HEADERS",
+    "Provider",
+    "ProviderConfig",
+    "ProviderError",
+    "Quirks",
+    "Route",
+    "UpstreamError",
+    "UpstreamRequest",
+    "env",
+    "secret",
+]
 
 Wire = Literal["anthropic", "openai"]
 BILLING_PREFIX = "x-anthropic-billing-header"
@@ -45,31 +75,68 @@ class Route:
 
 @dataclass
 class UpstreamRequest:
-    """One prepared upstream call."""
+    """One prepared upstream call (``stream``: the client asked for a stream)."""
 
     url: str
     headers: dict[str, str]
     data: bytes
     wire: Wire
-    flavor: str = "openai"
+    method: str = "POST"
+    stream: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class ProviderError(Exception):
+    """Raised by a provider's hook when lynkr itself cannot make the request (its
+    credentials cannot be had, a setting is wrong): the client gets a 502 saying so,
+    with the message (which names the fix), and the request is not retried."""
+
+
+@dataclass(frozen=True)
+class UpstreamError:
+    """An upstream's error in Anthropic's terms (:meth:`Provider.upstream_error`): the
+    status and ``error.type`` the client gets, the message, and whether the SDKs should
+    retry (None: as the status says)."""
+
+    status: int
+    error_type: str
+    message: str
+    retry: bool | None = None
+
+
 class Provider:
-    """Base class: subclasses set ``name``/``wire`` and implement the hooks below."""
+    """Base class: subclasses set ``name``/``wire``/``settings_model`` and the hooks below.
+
+    A subclass narrows ``config`` to its model's type (``config: MyConfig``)."""
 
     name: ClassVar[str] = ""
     wire: Wire = "anthropic"  # an instance may pick per settings (databricks mode)
-    flavor: ClassVar[str] = "openai"
+    settings_model: ClassVar[type[ProviderConfig]] = ProviderConfig
+    quirks: ClassVar[Quirks] = OPENAI
     strip_billing: ClassVar[bool] = True
     strip_cache_scope: ClassVar[bool] = False
     # True: with provider.token_command set, the command's token goes as
     # ``Authorization: Bearer`` instead of the key (the sender adds it per request).
     bearer_token: ClassVar[bool] = False
+    # ``lynkr switch`` presets this provider brings, in presets.json's shape, by name.
+    presets: ClassVar[dict[str, dict[str, Any]]] = {}
+    # Set from the class: whether it overrides sign() / decode_response().
+    signs: ClassVar[bool] = False
+    decodes: ClassVar[bool] = False
     token: TokenCommand | None = None  # also for plugin subclasses that skip __init__
+    config: ProviderConfig
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.signs = cls.sign is not Provider.sign
+        cls.decodes = cls.decode_response is not Provider.decode_response
 
     def __init__(self, settings: ProviderSettings) -> None:
         self.settings = settings
+        config = settings.config(self.name)
+        if not isinstance(config, self.settings_model):  # registered under another name
+            config = self.settings_model()
+        self.config = config
         if self.bearer_token and settings.token_command.strip():
             from lynkr_cli.serve.token_command import TokenCommand
 
@@ -84,7 +151,7 @@ class Provider:
         raise NotImplementedError
 
     def auth_headers(self) -> dict[str, str]:
-        raise NotImplementedError
+        return {}
 
     def default_model(self) -> str:
         """The upstream model when the client's name maps to nothing more specific."""
@@ -102,6 +169,16 @@ class Provider:
         """The setting that holds the upstream URL (named in start-up errors)."""
         return "the provider's endpoint setting"
 
+    def endpoints(self) -> list[tuple[str, str]]:
+        """The upstream URLs this provider sends to, each with the setting that holds it:
+        ``lynkr serve`` checks them at start, ``lynkr doctor`` reaches the first."""
+        return [(self.url(Route(self.name, self.default_model(), "")), self.url_setting())]
+
+    def doctor_credentials(self, timeout: float) -> CheckResult | None:
+        """``lynkr doctor``'s credentials check for this provider, or None for the usual
+        one (:meth:`missing`, and the token command when it uses one)."""
+        return None
+
     # -- requests ---------------------------------------------------------------------
     def prepare(
         self,
@@ -112,19 +189,33 @@ class Provider:
         *,
         stream: bool,
     ) -> UpstreamRequest:
-        headers = {"content-type": "application/json", **self.auth_headers()}
         if self.wire == "anthropic":
-            for name in FORWARD_HEADERS:
-                value = client_headers.get(name)
-                if value:
-                    headers[name] = value
-            headers.setdefault("anthropic-version", "2023-06-01")
             data = self.native_body(body, raw, route)
-            return UpstreamRequest(self.url(route), headers, data, "anthropic")
-        from lynkr_cli.serve.translate import to_openai_request
+        else:
+            from lynkr_cli.serve.translate import to_openai_request
 
-        doc = to_openai_request(body, model=route.upstream_model, stream=stream, flavor=self.flavor)
-        return UpstreamRequest(self.url(route), headers, orjson.dumps(doc), "openai", self.flavor)
+            doc = to_openai_request(
+                body, model=route.upstream_model, stream=stream, quirks=self.quirks
+            )
+            data = orjson.dumps(doc)
+        req = self.request(route, data, client_headers)
+        req.stream = stream
+        return req
+
+    def request(
+        self, route: Route, data: bytes, client_headers: Mapping[str, str]
+    ) -> UpstreamRequest:
+        """A request in this provider's wire format carrying ``data`` as it is: the URL, the
+        credential, and (native wire) the client's ``anthropic-*`` headers. ``prepare``
+        builds on it; the OpenAI passthrough of ``/v1/chat/completions`` uses it alone."""
+        headers = {"content-type": "application/json", **self.auth_headers()}
+        for name in FORWARD_HEADERS:
+            value = client_headers.get(name)
+            if value:
+                headers[name] = value
+        if self.wire == "anthropic":
+            headers.setdefault("anthropic-version", "2023-06-01")
+        return UpstreamRequest(self.url(route), headers, data, self.wire)
 
     def native_body(self, body: dict[str, Any], raw: bytes, route: Route) -> bytes:
         """The body for an Anthropic-format upstream; the client's bytes when nothing changes."""
@@ -139,6 +230,26 @@ class Provider:
             body = strip_cache_scope(body)
             changed = True
         return orjson.dumps(body) if changed else raw
+
+    # -- hooks for upstreams with their own signing, framing or errors -------------------
+    async def sign(self, req: UpstreamRequest, headers: dict[str, str]) -> None:
+        """Add what must be computed over the final request to ``headers`` (a signature
+        over method, URL, headers and body). Called before every attempt, retries
+        included, after the gateway's own headers are in; only when a subclass
+        overrides it. May await (credentials that refresh)."""
+
+    def decode_response(self, resp: Response, req: UpstreamRequest) -> Response:
+        """A 2xx answer as the gateway reads it: for the ``anthropic`` wire, a JSON
+        Message or an SSE stream of Messages events. Override for an upstream that
+        frames its stream otherwise (see :func:`lynkr_cli.serve.transport.decoded`)."""
+        return resp
+
+    def upstream_error(
+        self, status: int, headers: Mapping[str, str], raw: bytes
+    ) -> UpstreamError | None:
+        """An error answer (status >= 400) in Anthropic's terms, or None for the usual
+        mapping (by status, with the body's ``error.message``)."""
+        return None
 
 
 def has_billing_block(body: Mapping[str, Any]) -> bool:
@@ -176,4 +287,5 @@ def strip_cache_scope(value: Any) -> Any:
 
 
 def secret(value: Any) -> str:
+    """A ``SecretStr`` setting's value, "" when unset."""
     return value.get_secret_value() if value is not None else ""

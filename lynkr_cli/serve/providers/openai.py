@@ -1,8 +1,24 @@
-"""``openai`` and ``ollama``: any chat-completions endpoint, through translation."""
+"""``openai``: any chat-completions endpoint, through translation."""
 
 from __future__ import annotations
 
-from lynkr_cli.serve.providers.base import Provider, Route, secret
+from pydantic import Field, SecretStr
+
+from lynkr_cli.serve.providers.base import Provider, ProviderConfig, Route, env, secret
+
+
+class OpenAIConfig(ProviderConfig):
+    """``provider.openai.*``; the flat names (``provider.openai_endpoint``) still work."""
+
+    flat_names = True
+    endpoint: str = Field(
+        "https://api.openai.com/v1/chat/completions",
+        json_schema_extra=env("LYNKR_OPENAI_ENDPOINT", "OPENAI_ENDPOINT"),
+    )
+    api_key: SecretStr | None = Field(
+        None, json_schema_extra=env("LYNKR_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    model: str = Field("", json_schema_extra=env("LYNKR_OPENAI_MODEL", "OPENAI_MODEL"))
 
 
 class OpenAIProvider(Provider):
@@ -10,34 +26,35 @@ class OpenAIProvider(Provider):
 
     name = "openai"
     wire = "openai"
-    flavor = "openai"
-    bearer_token = True
+    settings_model = OpenAIConfig
+    config: OpenAIConfig
+    bearer_token = True  # quirks: OpenAI's own API (the default)
 
     def missing(self) -> list[str]:
         # A local vLLM needs no key; the real OpenAI does.
         if (
-            "api.openai.com" in self.settings.openai_endpoint
+            "api.openai.com" in self.config.endpoint
             and self.token is None
-            and not secret(self.settings.openai_api_key)
+            and not secret(self.config.api_key)
         ):
             return ["OPENAI_API_KEY"]
         return []
 
     def url(self, route: Route) -> str:
-        return self.settings.openai_endpoint
+        return self.config.endpoint
 
     def auth_headers(self) -> dict[str, str]:
         if self.token is not None:
             return {}  # the sender adds the command's bearer token (Entra ID for Azure OpenAI)
-        key = secret(self.settings.openai_api_key)
+        key = secret(self.config.api_key)
         if not key:
             return {}
-        if ".openai.azure.com" in self.settings.openai_endpoint:
+        if ".openai.azure.com" in self.config.endpoint:
             return {"api-key": key}  # Azure OpenAI's own header
         return {"authorization": f"Bearer {key}"}
 
     def default_model(self) -> str:
-        return self.settings.openai_model or self.settings.model_default or "gpt-4o"
+        return self.config.model or self.settings.model_default or "gpt-4o"
 
     def url_setting(self) -> str:
         return "OPENAI_ENDPOINT"
@@ -46,31 +63,3 @@ class OpenAIProvider(Provider):
         if self.token is not None:
             return "provider.token_command (LYNKR_TOKEN_COMMAND)"
         return "OPENAI_API_KEY"
-
-
-class OllamaProvider(Provider):
-    """A local Ollama through its OpenAI-compatible ``/v1/chat/completions``."""
-
-    name = "ollama"
-    wire = "openai"
-    flavor = "ollama"
-
-    def url(self, route: Route) -> str:
-        base = self.settings.ollama_endpoint.rstrip("/")
-        if base.endswith("/chat/completions"):
-            return base
-        if not base.endswith("/v1"):
-            base += "/v1"
-        return base + "/chat/completions"
-
-    def auth_headers(self) -> dict[str, str]:
-        return {}
-
-    def default_model(self) -> str:
-        return self.settings.ollama_model or self.settings.model_default or "llama3.1"
-
-    def credential_setting(self) -> str:
-        return "OLLAMA_ENDPOINT"
-
-    def url_setting(self) -> str:
-        return "OLLAMA_ENDPOINT"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
+
+from lynkr_cli.serve.providers.quirks import Quirks
 
 from .common import openai_call_id, require_type
 from .maps import data_url, image_source_to_url
-
-Flavor = Literal["openai", "databricks", "ollama"]
 
 
 def system_text(system: Any, field: str) -> str:
@@ -27,24 +27,24 @@ def system_text(system: Any, field: str) -> str:
 
 
 def user_parts(
-    blocks: list[tuple[int, dict[str, Any]]], where: str, flavor: Flavor
+    blocks: list[tuple[int, dict[str, Any]]], where: str, quirks: Quirks
 ) -> list[dict[str, Any]]:
     """OpenAI content parts for a user turn's non-tool-result blocks, in order."""
     parts: list[dict[str, Any]] = []
     for j, block in blocks:
-        parts.extend(_part(block, f"{where}.{j}", flavor))
+        parts.extend(_part(block, f"{where}.{j}", quirks))
     return parts
 
 
-def _part(block: dict[str, Any], at: str, flavor: Flavor) -> list[dict[str, Any]]:
+def _part(block: dict[str, Any], at: str, quirks: Quirks) -> list[dict[str, Any]]:
     kind = block.get("type")
     if kind == "text":
         text = require_type(block.get("text"), str, f"{at}.text")
         return [{"type": "text", "text": text}] if text else []
     if kind == "image":
-        return [image_part(block, at, flavor)]
+        return [image_part(block, at, quirks)]
     if kind == "document":
-        return _document(block, at, flavor)
+        return _document(block, at, quirks)
     if kind == "search_result":
         return [{"type": "text", "text": _search_result_text(block)}]
     if kind == "tool_reference" and isinstance(block.get("tool_name"), str):
@@ -54,7 +54,7 @@ def _part(block: dict[str, Any], at: str, flavor: Flavor) -> list[dict[str, Any]
     return []
 
 
-def image_part(block: dict[str, Any], at: str, flavor: Flavor) -> dict[str, Any]:
+def image_part(block: dict[str, Any], at: str, quirks: Quirks) -> dict[str, Any]:
     source = require_type(block.get("source"), dict, f"{at}.source")
     kind = source.get("type")
     if kind == "base64":
@@ -62,10 +62,10 @@ def image_part(block: dict[str, Any], at: str, flavor: Flavor) -> dict[str, Any]
         require_type(source.get("data"), str, f"{at}.source.data")
     elif kind == "url":
         require_type(source.get("url"), str, f"{at}.source.url")
-        if flavor != "openai":
+        if not quirks.image_urls:
             # Databricks' Claude endpoints and Ollama refuse remote image URLs.
             raise ValueError(
-                f"{at}.source: the {flavor} upstream does not accept image URLs; "
+                f"{at}.source: the {quirks.label} upstream does not accept image URLs; "
                 "send the image as base64 data instead"
             )
     else:
@@ -73,7 +73,7 @@ def image_part(block: dict[str, Any], at: str, flavor: Flavor) -> dict[str, Any]
     return {"type": "image_url", "image_url": {"url": image_source_to_url(source)}}
 
 
-def _document(block: dict[str, Any], at: str, flavor: Flavor) -> list[dict[str, Any]]:
+def _document(block: dict[str, Any], at: str, quirks: Quirks) -> list[dict[str, Any]]:
     source = require_type(block.get("source"), dict, f"{at}.source")
     kind = source.get("type")
     title = block.get("title")
@@ -85,13 +85,13 @@ def _document(block: dict[str, Any], at: str, flavor: Flavor) -> list[dict[str, 
         inner = source.get("content")
         text = inner if isinstance(inner, str) else _texts(inner)
         return [{"type": "text", "text": heading + text}]
-    if kind == "base64" and flavor == "openai":
+    if kind == "base64" and quirks.file_parts:
         media = require_type(source.get("media_type"), str, f"{at}.source.media_type")
         data = require_type(source.get("data"), str, f"{at}.source.data")
         name = title if isinstance(title, str) and title else "document.pdf"
         return [{"type": "file", "file": {"file_data": data_url(media, data), "filename": name}}]
     raise ValueError(
-        f"{at}.source: a {kind!r} document cannot be sent to the {flavor} upstream; "
+        f"{at}.source: a {kind!r} document cannot be sent to the {quirks.label} upstream; "
         "send its text as a text block instead"
     )
 
@@ -110,7 +110,7 @@ def _search_result_text(block: dict[str, Any]) -> str:
 
 
 def tool_result_message(
-    tool_id: str, blocks: list[dict[str, Any]], where: str, flavor: Flavor
+    tool_id: str, blocks: list[dict[str, Any]], where: str, quirks: Quirks
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """One ``role: tool`` message for every result of ``tool_id``, plus images it returned.
 
@@ -120,7 +120,7 @@ def tool_result_message(
     texts: list[str] = []
     images: list[dict[str, Any]] = []
     for block in blocks:
-        text, found = _result_content(block, where, flavor)
+        text, found = _result_content(block, where, quirks)
         if block.get("is_error") is True:
             # OpenAI has no is_error; the model still has to know the call failed.
             text = f"Error: {text}" if text else "Error"
@@ -133,7 +133,7 @@ def tool_result_message(
 
 
 def _result_content(
-    block: dict[str, Any], where: str, flavor: Flavor
+    block: dict[str, Any], where: str, quirks: Quirks
 ) -> tuple[str, list[dict[str, Any]]]:
     content = block.get("content", "")
     if content is None:
@@ -147,9 +147,9 @@ def _result_content(
         at = f"{where}.tool_result.content.{k}"
         require_type(inner, dict, at)
         if inner.get("type") == "image":
-            images.append(image_part(inner, at, flavor))
+            images.append(image_part(inner, at, quirks))
             continue
-        for part in _part(inner, at, flavor):
+        for part in _part(inner, at, quirks):
             if part["type"] == "text":
                 texts.append(part["text"])
     return "\n".join(texts), images

@@ -13,22 +13,23 @@ import json
 import re
 from typing import Any
 
+from lynkr_cli.serve.providers.quirks import OPENAI, Quirks
+
 from .common import openai_call_id, require_type, shorten_tool_name, strip_billing_header
-from .content import Flavor, system_text, tool_result_message, user_parts
+from .content import system_text, tool_result_message, user_parts
 from .maps import EFFORT_BUDGETS, budget_to_effort, tool_choice_to_openai
 
-FLAVORS: tuple[Flavor, ...] = ("openai", "databricks", "ollama")
 _REASONING_MODEL = re.compile(r"^(o\d|gpt-5)", re.IGNORECASE)
 
 
 def to_openai_request(
-    body: dict[str, Any], *, model: str, stream: bool, flavor: str = "openai"
+    body: dict[str, Any], *, model: str, stream: bool, quirks: Quirks = OPENAI
 ) -> dict[str, Any]:
-    """Translate a validated-as-we-go Anthropic body; TypeError/ValueError name the bad field."""
+    """Translate a validated-as-we-go Anthropic body; TypeError/ValueError name the bad field.
+
+    ``quirks`` says how the upstream departs from OpenAI's API (the provider's own)."""
     require_type(body, dict, "body")
-    if flavor not in FLAVORS:
-        raise ValueError(f"flavor: expected one of {', '.join(FLAVORS)}, got {flavor!r}")
-    kind: Flavor = flavor
+    kind = quirks
     if "max_tokens" not in body:
         raise ValueError("max_tokens: field required")
     out: dict[str, Any] = {"model": model, "messages": _messages(body, kind)}
@@ -45,17 +46,17 @@ def to_openai_request(
     return out
 
 
-def _is_reasoning_model(model: str, flavor: Flavor) -> bool:
+def _is_reasoning_model(model: str, quirks: Quirks) -> bool:
     """OpenAI's o-series and gpt-5 family, which reject several classic parameters."""
-    return flavor == "openai" and _REASONING_MODEL.match(model) is not None
+    return quirks.reasoning_models and _REASONING_MODEL.match(model) is not None
 
 
-def _max_tokens_field(model: str, flavor: Flavor) -> str:
+def _max_tokens_field(model: str, quirks: Quirks) -> str:
     # OpenAI's reasoning models reject max_tokens; every other server knows max_tokens.
-    return "max_completion_tokens" if _is_reasoning_model(model, flavor) else "max_tokens"
+    return "max_completion_tokens" if _is_reasoning_model(model, quirks) else "max_tokens"
 
 
-def _messages(body: dict[str, Any], flavor: Flavor) -> list[dict[str, Any]]:
+def _messages(body: dict[str, Any], quirks: Quirks) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if body.get("system") is not None:
         text = system_text(strip_billing_header(body["system"]), "system")
@@ -63,7 +64,7 @@ def _messages(body: dict[str, Any], flavor: Flavor) -> list[dict[str, Any]]:
             out.append({"role": "system", "content": text})
     messages = require_type(body.get("messages"), list, "messages")
     for i, message in enumerate(messages):
-        out.extend(_message(message, f"messages.{i}", flavor))
+        out.extend(_message(message, f"messages.{i}", quirks))
     return _tool_messages_first(out)
 
 
@@ -91,33 +92,33 @@ def _tool_messages_first(messages: list[dict[str, Any]]) -> list[dict[str, Any]]
     return out
 
 
-def _message(message: Any, where: str, flavor: Flavor) -> list[dict[str, Any]]:
+def _message(message: Any, where: str, quirks: Quirks) -> list[dict[str, Any]]:
     require_type(message, dict, where)
     role = message.get("role")
     if "content" not in message:
         raise ValueError(f"{where}.content: field required")
     content = require_type(message["content"], (str, list), f"{where}.content")
     if role == "user":
-        return _user(content, where, flavor)
+        return _user(content, where, quirks)
     if role == "assistant":
         return _assistant(content, where)
     if role == "system":
-        return _mid_system(content, where, flavor)
+        return _mid_system(content, where, quirks)
     raise ValueError(f"{where}.role: expected 'user', 'assistant' or 'system', got {role!r}")
 
 
-def _mid_system(content: str | list[Any], where: str, flavor: Flavor) -> list[dict[str, Any]]:
+def _mid_system(content: str | list[Any], where: str, quirks: Quirks) -> list[dict[str, Any]]:
     text = system_text(strip_billing_header(content), f"{where}.content")
     if not text:
         return []
-    if flavor == "databricks":
+    if not quirks.system_mid_conversation:
         # Claude-backed chat endpoints accept a system prompt only at the start; Claude Code
         # itself frames such context as a system reminder inside a user turn.
         return [{"role": "user", "content": f"<system-reminder>\n{text}\n</system-reminder>"}]
     return [{"role": "system", "content": text}]
 
 
-def _user(content: str | list[Any], where: str, flavor: Flavor) -> list[dict[str, Any]]:
+def _user(content: str | list[Any], where: str, quirks: Quirks) -> list[dict[str, Any]]:
     if isinstance(content, str):
         return [{"role": "user", "content": content}]
     out: list[dict[str, Any]] = []
@@ -135,19 +136,28 @@ def _user(content: str | list[Any], where: str, flavor: Flavor) -> list[dict[str
     images: list[dict[str, Any]] = []
     # One tool message per tool_use_id, all before the user's own text of that turn.
     for tool_id, blocks in results.items():
-        message, extra = tool_result_message(tool_id, blocks, f"{where}.content", flavor)
+        message, extra = tool_result_message(tool_id, blocks, f"{where}.content", quirks)
         out.append(message)
         images.extend(extra)
-    parts = images + user_parts(others, f"{where}.content", flavor)
+    parts = images + user_parts(others, f"{where}.content", quirks)
     if parts:
-        out.append({"role": "user", "content": _collapse(parts)})
+        out.append({"role": "user", "content": _collapse(parts, where, quirks)})
     return out
 
 
-def _collapse(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
+def _collapse(
+    parts: list[dict[str, Any]], where: str, quirks: Quirks
+) -> str | list[dict[str, Any]]:
     if len(parts) == 1 and parts[0]["type"] == "text":
         return str(parts[0]["text"])
-    return parts
+    if quirks.list_content:
+        return parts
+    if any(part["type"] != "text" for part in parts):
+        raise ValueError(
+            f"{where}.content: the {quirks.label} upstream takes text only in a message; "
+            "send the images or documents to a provider that accepts them"
+        )
+    return "\n\n".join(str(part["text"]) for part in parts)
 
 
 def _assistant(content: str | list[Any], where: str) -> list[dict[str, Any]]:
@@ -198,7 +208,7 @@ def _copy_sampling(body: dict[str, Any], out: dict[str, Any], reasoning: bool) -
 
 
 def _copy_stop_and_user(
-    body: dict[str, Any], out: dict[str, Any], flavor: Flavor, reasoning: bool
+    body: dict[str, Any], out: dict[str, Any], quirks: Quirks, reasoning: bool
 ) -> None:
     stops = body.get("stop_sequences")
     if stops is not None:
@@ -207,13 +217,14 @@ def _copy_stop_and_user(
             require_type(stop, str, f"stop_sequences.{i}")
         # OpenAI takes at most four and none at all on its reasoning models.
         if stops and not reasoning:
-            out["stop"] = list(stops[:4]) if flavor == "openai" else list(stops)
+            limit = quirks.max_stop_sequences
+            out["stop"] = list(stops) if limit is None else list(stops[:limit])
     metadata = body.get("metadata")
     if metadata is not None:
         require_type(metadata, dict, "metadata")
         user = metadata.get("user_id")
         # Only OpenAI documents `user`; strict servers (Databricks) reject what they lack.
-        if isinstance(user, str) and user and flavor == "openai":
+        if isinstance(user, str) and user and quirks.user_field:
             out["user"] = user if len(user) <= 64 else _digest(user)
 
 
@@ -271,7 +282,7 @@ def _tool_choice(choice: dict[str, Any]) -> Any:
     return tool_choice_to_openai(kind)
 
 
-def _copy_thinking(body: dict[str, Any], out: dict[str, Any], flavor: Flavor, model: str) -> None:
+def _copy_thinking(body: dict[str, Any], out: dict[str, Any], quirks: Quirks, model: str) -> None:
     thinking = body.get("thinking")
     if thinking is None:
         return
@@ -281,7 +292,7 @@ def _copy_thinking(body: dict[str, Any], out: dict[str, Any], flavor: Flavor, mo
         raise ValueError(f"thinking.type: expected enabled, adaptive or disabled, got {kind!r}")
     if kind == "disabled":
         return
-    if flavor == "databricks":
+    if quirks.thinking == "anthropic":
         # Claude-backed Databricks chat endpoints take Anthropic's own `thinking` object and
         # reject reasoning_effort; other endpoints there know neither. Inside a tool loop
         # Claude demands the signed thinking block of the turn being continued, which the
@@ -289,7 +300,7 @@ def _copy_thinking(body: dict[str, Any], out: dict[str, Any], flavor: Flavor, mo
         if "claude" in model.lower() and not _continues_tool_turn(out["messages"]):
             out["thinking"] = _databricks_thinking(thinking)
         return
-    if _is_reasoning_model(model, flavor):
+    if quirks.thinking == "reasoning_effort" and _is_reasoning_model(model, quirks):
         out["reasoning_effort"] = _effort(thinking, body.get("output_config"))
 
 
