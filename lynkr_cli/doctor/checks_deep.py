@@ -86,7 +86,7 @@ def bursts(times: list[float], gap: float = BURST_GAP) -> list[int]:
 
 async def _through_gateway(settings: Settings, body: dict[str, Any], timeout: float) -> Any:
     """Send ``body`` with the gateway's own code; (Stream, Target)."""
-    from lynkr_cli.git.modelcall import ProviderFailed, open_gateway
+    from lynkr_cli.serve.api import ProviderFailed, open_gateway
 
     stream = Stream()
     async with open_gateway(settings) as gw:

@@ -20,7 +20,7 @@ from lynkr_cli.switch.api import Finding
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
-    from lynkr_cli.serve.token_command import TokenCommand
+    from lynkr_cli.serve.api import TokenCommand
 
 MIN_PYTHON = (3, 11)
 
@@ -154,7 +154,7 @@ def _token_command(ctx: Context, name: str, source: TokenCommand) -> CheckResult
     """Run the gateway's token command once, as the gateway would; never show the token."""
     import asyncio
 
-    from lynkr_cli.serve.token_command import RUN_TIMEOUT, TokenCommandError
+    from lynkr_cli.serve.api import RUN_TIMEOUT, TokenCommandError
 
     source.timeout = min(RUN_TIMEOUT, max(ctx.timeout, 10.0))
     try:

@@ -16,7 +16,7 @@ from lynkr_cli.switch import api as switch
 
 if TYPE_CHECKING:
     from lynkr_cli.doctor.runner import Context
-    from lynkr_cli.serve.proxy import Proxy
+    from lynkr_cli.serve.api import Proxy
     from lynkr_cli.settings import Settings
 
 
@@ -103,7 +103,7 @@ def upstream(ctx: Context) -> CheckResult:
 
 def upstream_proxy(settings: Settings, url: str) -> Proxy | None:
     """The proxy ``lynkr serve`` would reach ``url`` through (the gateway's own decision)."""
-    from lynkr_cli.serve.proxy import Chooser
+    from lynkr_cli.serve.api import Chooser
 
     parts = urlsplit(url)
     try:
@@ -121,7 +121,7 @@ def _reach_via(url: str, proxy: Proxy, timeout: float) -> switch.ProbeResult:
     """``switch.reach`` through ``proxy``: no local DNS lookup (the proxy resolves)."""
     import httpx
 
-    from lynkr_cli.serve.proxy import speakable
+    from lynkr_cli.serve.api import speakable
 
     result = switch.ProbeResult(url)
     if not speakable(proxy):

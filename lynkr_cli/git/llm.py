@@ -81,7 +81,7 @@ def complete(system: str, prompt: str, max_tokens: int = 2048) -> dict[str, Any]
             "--llm needs a model provider, and none is configured",
             hint="Set LYNKR_PROVIDER (or MODEL_PROVIDER) and its credentials, as for `serve`.",
         )
-    from lynkr_cli.git.modelcall import complete_text
+    from lynkr_cli.serve.api import complete_text
 
     text, model = complete_text(settings, system, prompt, max_tokens)
     return {"provider": settings.provider.name, "model": model, "text": text}

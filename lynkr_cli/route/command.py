@@ -11,7 +11,7 @@ from lynkr_cli import console, hookimpl
 
 if TYPE_CHECKING:
     from lynkr_cli.route.explain import Explanation
-    from lynkr_cli.serve.scenarios import Check
+    from lynkr_cli.serve.api import Check
 
 route_app = typer.Typer(
     help="Scenario routing ([routing] in lynkr.toml): where a request goes, and why.",

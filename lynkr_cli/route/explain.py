@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from lynkr_cli.errors import NotFoundError, UsageError
-from lynkr_cli.serve.providers.base import Route
-from lynkr_cli.serve.scenarios import (
+from lynkr_cli.serve.api import (
     Check,
     Decision,
+    Route,
     ScenarioRouter,
     check_routing,
     providers_in_use,
@@ -121,7 +121,7 @@ def explain(
     provider_classes: dict[str, type[Any]],
 ) -> Explanation:
     """Decide as ``lynkr serve`` would with these settings and providers."""
-    from lynkr_cli.serve.routing import Router
+    from lynkr_cli.serve.api import Router
 
     settings = loaded.settings
     known = set(provider_classes)

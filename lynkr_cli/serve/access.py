@@ -23,7 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 import orjson
 
 if TYPE_CHECKING:
-    from lynkr_cli.serve.state import Context
+    from lynkr_cli.serve.context import Context
 
 FLUSH_SECONDS = 0.05
 MAX_BUFFERED = 256

@@ -27,12 +27,13 @@ from aiohttp import web
 from lynkr_cli.logs import get_logger
 from lynkr_cli.serve import chat, handlers, keys, pipeline
 from lynkr_cli.serve.access import AccessLog
-from lynkr_cli.serve.api import ApiError, error_body
 from lynkr_cli.serve.browser import BrowserGuard
+from lynkr_cli.serve.context import Context, end_stream, error_frame_for, new_request_id
+from lynkr_cli.serve.errors import ApiError, error_body
 from lynkr_cli.serve.memory import LARGE_BODY, after_large_body
 from lynkr_cli.serve.providers.base import Provider
-from lynkr_cli.serve.respond import JSON, end_stream
-from lynkr_cli.serve.state import Context, Gateway, error_frame_for, new_request_id
+from lynkr_cli.serve.respond import JSON
+from lynkr_cli.serve.state import Gateway
 from lynkr_cli.serve.upstream import HOP_HEADER
 from lynkr_cli.settings import Settings
 

@@ -24,7 +24,7 @@ import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.errors import ApiError
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
 JSON_TYPES = frozenset({"application/json"})

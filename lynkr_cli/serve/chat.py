@@ -26,12 +26,13 @@ import orjson
 from aiohttp import web
 
 from lynkr_cli.serve import guarding, keys, pipeline, respond
-from lynkr_cli.serve.api import ApiError, parse_json_body
+from lynkr_cli.serve.errors import ApiError, parse_json_body
 from lynkr_cli.serve.providers.base import Route, UpstreamRequest
 from lynkr_cli.serve.streams import Event, native_events, openai_events, read_frames
 
 if TYPE_CHECKING:
-    from lynkr_cli.serve.state import Context, Gateway
+    from lynkr_cli.serve.context import Context
+    from lynkr_cli.serve.state import Gateway
     from lynkr_cli.serve.transport import Response
 
 

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any, cast
 
 from lynkr_cli.guard.kinds import MODES, Mode
 from lynkr_cli.logs import get_logger
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.errors import ApiError
 
 if TYPE_CHECKING:
-    from lynkr_cli.serve.state import Context, Gateway
+    from lynkr_cli.serve.context import Context
+    from lynkr_cli.serve.state import Gateway
 
 
 def mode_for(gw: Gateway, ctx: Context | None) -> Mode:

@@ -1,7 +1,7 @@
 """The gateway's routes other than ``POST /v1/messages`` (which is :mod:`.pipeline`).
 
 Each handler takes ``(gw, request, ctx)`` and returns a response or raises
-:class:`~lynkr_cli.serve.api.ApiError`; :mod:`.app` wraps them with the checks,
+:class:`~lynkr_cli.serve.errors.ApiError`; :mod:`.app` wraps them with the checks,
 error shape, metrics and access log every route shares.
 """
 
@@ -16,10 +16,11 @@ import orjson
 from aiohttp import web
 
 from lynkr_cli.serve import guarding, keys, pipeline
-from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
+from lynkr_cli.serve.context import Context
+from lynkr_cli.serve.errors import ApiError, parse_json_body, validate_messages_request
 from lynkr_cli.serve.providers.base import UpstreamRequest
 from lynkr_cli.serve.respond import json_response
-from lynkr_cli.serve.state import Context, Gateway
+from lynkr_cli.serve.state import Gateway
 from lynkr_cli.serve.transport import TransportError
 
 

@@ -23,7 +23,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.web_protocol import RequestHandler, RequestPayloadError
 
 from lynkr_cli.logs import get_logger
-from lynkr_cli.serve.api import scrub
+from lynkr_cli.serve.errors import scrub
 from lynkr_cli.settings import ServerSettings
 
 MAX_HEAD_LINE = 16 * 1024  # request line and each header field, bytes

@@ -22,10 +22,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.errors import ApiError
 
 if TYPE_CHECKING:
-    from lynkr_cli.serve.state import Context, Gateway
+    from lynkr_cli.serve.context import Context
+    from lynkr_cli.serve.state import Gateway
     from lynkr_cli.team.api import Admission, Principal, Team, TeamError
 
 BYTES_PER_TOKEN = 4  # the pre-flight estimate: a request's bytes over this, before counting

@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, HistogramMetricFamily, Metric
 
 if TYPE_CHECKING:
-    from lynkr_cli.serve.state import Context
+    from lynkr_cli.serve.context import Context
 
 # Few buckets on purpose: the answer's latency spans ms (cache) to minutes (long streams).
 BUCKETS = (0.005, 0.025, 0.1, 0.5, 2.5, 10.0, 60.0, 300.0)

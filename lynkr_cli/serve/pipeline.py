@@ -33,8 +33,9 @@ from aiohttp.web_protocol import RequestPayloadError
 
 from lynkr_cli.cache import canonical_key
 from lynkr_cli.serve import guarding, keys, respond
-from lynkr_cli.serve.api import ApiError, parse_json_body, validate_messages_request
-from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest, strip_billing
+from lynkr_cli.serve.billing import strip_billing
+from lynkr_cli.serve.errors import ApiError, parse_json_body, validate_messages_request
+from lynkr_cli.serve.providers.base import Provider, Route, UpstreamRequest
 from lynkr_cli.serve.streams import (
     Event,
     native_events,
@@ -45,7 +46,8 @@ from lynkr_cli.serve.streams import (
 from lynkr_cli.serve.transport import Response
 
 if TYPE_CHECKING:
-    from lynkr_cli.serve.state import Context, Gateway
+    from lynkr_cli.serve.context import Context
+    from lynkr_cli.serve.state import Gateway
 
 # Statuses after which the next provider in provider.fallback is worth trying.
 FALLBACK_STATUSES = frozenset({408, 429, 500, 502, 503, 504, 529})
@@ -364,8 +366,8 @@ async def _json_events(
     native: bool,
 ) -> AsyncIterator[Event]:
     """A JSON answer to a streaming request, as the events of that message."""
+    from lynkr_cli.serve.context import Context
     from lynkr_cli.serve.sse import replay_events
-    from lynkr_cli.serve.state import Context
 
     ctx = Context("", "tool_loop", provider=provider, client_model=route.client_model)
     if native:

@@ -16,9 +16,10 @@ from typing import Any
 import orjson
 from aiohttp import web
 
-from lynkr_cli.serve.api import ApiError, scrub
+from lynkr_cli.serve.context import Context
+from lynkr_cli.serve.errors import ApiError, scrub
 from lynkr_cli.serve.sse import PING, Accumulator, encode, encode_all, frame_fields, replay_events
-from lynkr_cli.serve.state import Context, Gateway, cacheable
+from lynkr_cli.serve.state import Gateway, cacheable
 from lynkr_cli.serve.streams import Estimate, Event, read_frames, wait_until
 from lynkr_cli.serve.transport import Response, TransportError
 
@@ -57,31 +58,6 @@ async def open_sse(request: web.BaseRequest, ctx: Context) -> web.StreamResponse
     ctx.first_byte()
     ctx.sse = resp
     return resp
-
-
-async def end_stream(resp: web.StreamResponse, frame: bytes) -> None:
-    """End an SSE answer with ``frame`` (an ``error``), whoever is writing to it.
-
-    Called from outside the request's handler (at shutdown, or after a bug), it writes
-    the event as one frame between the handler's own writes, then the end of the body,
-    and turns every later write into a no-op, so the client sees a whole ``error``
-    event last and never a cut frame.
-    """
-    if getattr(resp, "_lynkr_ended", False) or resp.prepared is False:
-        return
-    resp._lynkr_ended = True  # type: ignore[attr-defined]
-    write, write_eof = resp.write, resp.write_eof
-    resp.write = _nothing  # type: ignore[method-assign]
-    resp.write_eof = _nothing  # type: ignore[method-assign]
-    try:
-        await write(frame)
-        await write_eof()
-    except (ConnectionError, RuntimeError):
-        pass  # the client left, or the body had already ended
-
-
-async def _nothing(data: Any = b"") -> None:
-    return None
 
 
 async def replay(

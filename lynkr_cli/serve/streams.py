@@ -15,7 +15,7 @@ from typing import Any, NamedTuple, TypeVar
 
 import orjson
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.errors import ApiError
 from lynkr_cli.serve.sse import FrameSplitter, frame_fields
 from lynkr_cli.serve.transport import Response, TransportError
 

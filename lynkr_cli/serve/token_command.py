@@ -35,7 +35,7 @@ from typing import Any
 
 import orjson
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.errors import ApiError
 
 RUN_TIMEOUT = 30.0
 REFRESH_MARGIN = 60.0  # refresh this long before an expiry the command gave

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import orjson
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.errors import ApiError
 from lynkr_cli.serve.providers.base import Provider, ProviderError, UpstreamRequest
 from lynkr_cli.serve.streams import wait_until
 from lynkr_cli.serve.transport import (

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from lynkr_cli.serve.api import validate_messages_request
+from lynkr_cli.serve.errors import validate_messages_request
 from lynkr_cli.serve.translate import (
     ChatRequestError,
     ChatStreamWriter,

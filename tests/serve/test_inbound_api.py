@@ -8,7 +8,7 @@ import orjson
 import pytest
 from openai.types import Model
 
-from lynkr_cli.serve.api import ERROR_TYPES
+from lynkr_cli.serve.errors import ERROR_TYPES
 from lynkr_cli.serve.translate import (
     error_frame,
     openai_error,

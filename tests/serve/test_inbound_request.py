@@ -18,7 +18,7 @@ from anthropic.types.message_create_params import MessageCreateParamsNonStreamin
 from openai.types.chat import ChatCompletionMessageParam, ChatCompletionToolParam
 from openai.types.chat.completion_create_params import CompletionCreateParamsBase
 
-from lynkr_cli.serve.api import validate_messages_request
+from lynkr_cli.serve.errors import validate_messages_request
 from lynkr_cli.serve.translate import (
     ChatRequest,
     ChatRequestError,

@@ -12,8 +12,8 @@ from typing import Any
 
 from openapi_spec_validator import OpenAPIV31SpecValidator, validate
 
-from lynkr_cli.serve.api import ERROR_TYPES
 from lynkr_cli.serve.app import build
+from lynkr_cli.serve.errors import ERROR_TYPES
 from lynkr_cli.serve.openapi.responses import ERRORS
 from lynkr_cli.settings import get_settings
 from tests.conftest import ROOT

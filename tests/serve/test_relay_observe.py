@@ -6,9 +6,9 @@ import json
 
 import pytest
 
+from lynkr_cli.serve.context import Context
 from lynkr_cli.serve.respond import _NativeRelay
 from lynkr_cli.serve.sse import FrameSplitter
-from lynkr_cli.serve.state import Context
 from tests.serve import fakes
 
 

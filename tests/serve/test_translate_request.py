@@ -9,7 +9,7 @@ import pytest
 
 from lynkr_cli.serve.providers.databricks import DatabricksProvider
 from lynkr_cli.serve.providers.ollama import OllamaProvider
-from lynkr_cli.serve.translate import strip_billing_header, to_openai_request
+from lynkr_cli.serve.translate import strip_billing, to_openai_request
 from lynkr_cli.serve.translate.common import restore_tool_name
 
 QUIRKS = {"databricks": DatabricksProvider.quirks, "ollama": OllamaProvider.quirks}
@@ -54,13 +54,28 @@ def test_system_string_and_only_billing_block() -> None:
     assert [m["role"] for m in out["messages"]] == ["user"]
 
 
-def test_strip_billing_header_shapes() -> None:
-    assert strip_billing_header([BILLING, {"type": "text", "text": "a"}]) == [
+def test_strip_billing_shapes() -> None:
+    assert strip_billing([BILLING, {"type": "text", "text": "a"}]) == [
         {"type": "text", "text": "a"}
     ]
-    assert strip_billing_header(BILLING["text"]) == ""
-    assert strip_billing_header("plain") == "plain"
-    assert strip_billing_header(None) is None
+    assert strip_billing(BILLING["text"]) == ""
+    assert strip_billing("plain") == "plain"
+    # a string that starts with the block keeps what follows it
+    assert strip_billing(BILLING["text"] + "\nYou are helpful.") == "You are helpful."
+    assert strip_billing([{"type": "text", "text": "  " + BILLING["text"]}]) == []
+
+
+def test_one_billing_detector_for_cache_keys_providers_and_translation() -> None:
+    from lynkr_cli.serve import billing
+    from lynkr_cli.serve.providers import base
+
+    assert base.is_billing_block is billing.is_billing_block
+    assert base.strip_billing is billing.strip_billing
+    body = {
+        "system": [{"type": "text", "text": " " + BILLING["text"]}, {"type": "text", "text": "a"}]
+    }
+    assert base.has_billing_block(body)
+    assert strip_billing(None) is None
 
 
 def test_mid_conversation_system_message() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from lynkr_cli.serve.api import ApiError
+from lynkr_cli.serve.errors import ApiError
 from lynkr_cli.serve.metrics import Metrics
 from lynkr_cli.serve.providers.base import (
     Provider,

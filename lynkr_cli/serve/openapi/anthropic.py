@@ -8,7 +8,7 @@ they do not know. Objects allow unknown properties for the same reason.
 
 from __future__ import annotations
 
-from lynkr_cli.serve.api import ERROR_TYPES
+from lynkr_cli.serve.errors import ERROR_TYPES
 from lynkr_cli.serve.openapi.kit import (
     BOOL,
     COUNT,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lynkr_cli.serve.api import ERROR_TYPES
+from lynkr_cli.serve.errors import ERROR_TYPES
 from lynkr_cli.serve.openapi.kit import INT, STR, Schema, enum, ref
 from lynkr_cli.serve.translate.openai_api import openai_error
 

@@ -36,6 +36,10 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import orjson
 
+from lynkr_cli.serve.billing import BILLING_PREFIX as BILLING_PREFIX  # noqa: PLC0414 (public)
+from lynkr_cli.serve.billing import has_billing_block as has_billing_block  # noqa: PLC0414
+from lynkr_cli.serve.billing import is_billing_block as is_billing_block  # noqa: PLC0414
+from lynkr_cli.serve.billing import strip_billing as strip_billing  # noqa: PLC0414
 from lynkr_cli.serve.providers.quirks import OPENAI, Quirks
 from lynkr_cli.settings import ProviderConfig, ProviderSettings, env
 
@@ -58,7 +62,6 @@ __all__ = [
 ]
 
 Wire = Literal["anthropic", "openai"]
-BILLING_PREFIX = "x-anthropic-billing-header"
 
 # Headers a native upstream needs to see unchanged; the client's credentials are never among them.
 FORWARD_HEADERS = ("anthropic-version", "anthropic-beta")
@@ -250,27 +253,6 @@ class Provider:
         """An error answer (status >= 400) in Anthropic's terms, or None for the usual
         mapping (by status, with the body's ``error.message``)."""
         return None
-
-
-def has_billing_block(body: Mapping[str, Any]) -> bool:
-    system = body.get("system")
-    return isinstance(system, list) and any(is_billing_block(b) for b in system)
-
-
-def is_billing_block(block: Any) -> bool:
-    return (
-        isinstance(block, dict)
-        and block.get("type", "text") == "text"
-        and isinstance(block.get("text"), str)
-        and block["text"].startswith(BILLING_PREFIX)
-    )
-
-
-def strip_billing(system: Any) -> Any:
-    """``system`` without Claude Code's per-request attribution block."""
-    if isinstance(system, list):
-        return [b for b in system if not is_billing_block(b)]
-    return system
 
 
 def strip_cache_scope(value: Any) -> Any:

@@ -10,10 +10,12 @@ docs/translation.md and docs/openai-clients.md list every rule.
 
 from __future__ import annotations
 
+from lynkr_cli.serve.billing import strip_billing
+
 from .chat_request import ChatRequest, from_chat_request
 from .chat_response import to_chat_completion
 from .chat_stream import DONE, KEEPALIVE, ChatStreamWriter
-from .common import ChatRequestError, UpstreamStreamError, strip_billing_header
+from .common import ChatRequestError, UpstreamStreamError
 from .events import accumulate, anthropic_message_to_events
 from .openai_api import (
     error_frame,
@@ -44,7 +46,7 @@ __all__ = [
     "openai_error_event",
     "openai_models",
     "openai_ratelimit_headers",
-    "strip_billing_header",
+    "strip_billing",
     "to_chat_completion",
     "to_openai_request",
     "wants_openai_shape",

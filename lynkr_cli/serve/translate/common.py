@@ -25,7 +25,6 @@ OPENAI_NAME_LIMIT = 64
 OPENAI_ID_LIMIT = 40
 _PREFIX_LEN = 55
 _REGISTRY_LIMIT = 4096
-_BILLING_PREFIX = "x-anthropic-billing-header:"
 _ID_BAD_CHARS = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -106,28 +105,6 @@ def message_id() -> str:
     """``msg_`` and 24 hex digits: a random per-process prefix and a counter (a uuid4 costs
     a urandom call per message)."""
     return f"msg_{_MSG_PREFIX}{next(_msg_ids) & 0xFFFFFFFFFFFF:012x}"
-
-
-def is_billing_block(block: Any) -> bool:
-    return (
-        isinstance(block, dict)
-        and block.get("type", "text") == "text"
-        and isinstance(block.get("text"), str)
-        and block["text"].lstrip().startswith(_BILLING_PREFIX)
-    )
-
-
-def strip_billing_header(system: Any) -> Any:
-    """``system`` without Claude Code's per-request ``x-anthropic-billing-header`` text block.
-
-    The block changes on every request, so it must stay out of cache keys, and it means
-    nothing to a non-Anthropic upstream. Other shapes are returned unchanged.
-    """
-    if isinstance(system, str):
-        return "" if system.lstrip().startswith(_BILLING_PREFIX) else system
-    if isinstance(system, list):
-        return [block for block in system if not is_billing_block(block)]
-    return system
 
 
 def require_type(value: Any, kind: type | tuple[type, ...], field: str) -> Any:

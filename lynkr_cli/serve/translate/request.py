@@ -13,9 +13,10 @@ import json
 import re
 from typing import Any
 
+from lynkr_cli.serve.billing import strip_billing
 from lynkr_cli.serve.providers.quirks import OPENAI, Quirks
 
-from .common import openai_call_id, require_type, shorten_tool_name, strip_billing_header
+from .common import openai_call_id, require_type, shorten_tool_name
 from .content import system_text, tool_result_message, user_parts
 from .maps import EFFORT_BUDGETS, budget_to_effort, tool_choice_to_openai
 
@@ -59,7 +60,7 @@ def _max_tokens_field(model: str, quirks: Quirks) -> str:
 def _messages(body: dict[str, Any], quirks: Quirks) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if body.get("system") is not None:
-        text = system_text(strip_billing_header(body["system"]), "system")
+        text = system_text(strip_billing(body["system"]), "system")
         if text:
             out.append({"role": "system", "content": text})
     messages = require_type(body.get("messages"), list, "messages")
@@ -108,7 +109,7 @@ def _message(message: Any, where: str, quirks: Quirks) -> list[dict[str, Any]]:
 
 
 def _mid_system(content: str | list[Any], where: str, quirks: Quirks) -> list[dict[str, Any]]:
-    text = system_text(strip_billing_header(content), f"{where}.content")
+    text = system_text(strip_billing(content), f"{where}.content")
     if not text:
         return []
     if not quirks.system_mid_conversation:
