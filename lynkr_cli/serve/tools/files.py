@@ -9,6 +9,7 @@ pure-Python scan otherwise.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fnmatch
 import json
 import re
@@ -181,25 +182,33 @@ def rg_argv(rg: str, ctx: ToolContext, args: dict[str, Any]) -> list[str]:
     return [*argv, "--", pattern, str(start)]
 
 
+# ripgrep gets this long; past it, it is killed and the Python scan answers instead.
+RG_SECONDS = 20.0
+
+
 async def rg_search(rg: str, ctx: ToolContext, args: dict[str, Any], limit: int) -> list[str]:
+    """Matches through ripgrep; TimeoutError when it did not finish in :data:`RG_SECONDS`."""
     argv = rg_argv(rg, ctx, args)
+    # No stdin (nothing to wait for) and no stderr pipe (never read, so never full).
     proc = await asyncio.create_subprocess_exec(
-        *argv, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=ctx.root,
-        env=child_env(),
+        *argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL, cwd=ctx.root, env=child_env(),
     )  # fmt: skip
     hits: list[str] = []
     assert proc.stdout is not None
     try:
-        async for raw in proc.stdout:
-            hit = _rg_hit(ctx, raw)
-            if hit is not None:
-                hits.append(hit)
-                if len(hits) > limit:
-                    break
+        async with asyncio.timeout(RG_SECONDS):
+            async for raw in proc.stdout:
+                hit = _rg_hit(ctx, raw)
+                if hit is not None:
+                    hits.append(hit)
+                    if len(hits) > limit:
+                        break
     finally:
         if proc.returncode is None:
             proc.kill()
-        await proc.wait()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(proc.wait(), 5.0)
     return hits
 
 
@@ -225,9 +234,11 @@ def _secret(root: Path, path: Path) -> bool:
 async def search(args: dict[str, Any], ctx: ToolContext) -> str:
     limit = arg_int(args, "max_results", 100, lo=1, hi=MAX_MATCHES) or 100
     rg = shutil.which("rg")
+    hits: list[str] | None = None
     if rg is not None:
-        hits = await rg_search(rg, ctx, args, limit)
-    else:
+        with contextlib.suppress(TimeoutError):  # a stuck ripgrep: the Python scan answers
+            hits = await rg_search(rg, ctx, args, limit)
+    if hits is None:
         hits = await asyncio.to_thread(python_search, ctx, args, limit)
     if not hits:
         return "(no matches)"
