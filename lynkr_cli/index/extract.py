@@ -77,9 +77,17 @@ def sniff_skip(path: str, head: bytes, size: int) -> str:
     if b"@generated" in top or b"DO NOT EDIT" in top or b"Code generated" in top:
         return "generated"
     # Minified code has almost no newlines; real source rarely averages 400+ chars a line.
-    if size > 4096 and head.count(b"\n") * 400 < len(head):
+    if size > 4096 and _newlines_below(head, -(-len(head) // 400)):
         return "minified"
     return ""
+
+
+def _newlines_below(data: bytes, needed: int) -> bool:
+    """Whether ``data`` holds fewer than ``needed`` newlines. Real source has them every
+    few dozen bytes, so a prefix usually settles it without reading the whole file."""
+    if data.count(b"\n", 0, needed * 64) >= needed:
+        return False
+    return data.count(b"\n") < needed
 
 
 def extract_many(tasks: list[Task]) -> list[Result]:

@@ -233,7 +233,8 @@ class Writer:
         self.file((path, lang, size, mtime, digest, None, problem), file_id)
         self.written.add(file_id)
         self.symbols += symbols
-        self.touched.update(s[1] for s in symbols)
+        if self.kept is None:  # a cold build fills the name index from scratch
+            self.touched.update(s[1] for s in symbols)
         self.refs += refs
         rows = [
             (file_id, text, line, self.resolver.resolve(lang, path, text), names)
@@ -317,6 +318,8 @@ def _consume(writer: Writer, run: Run) -> None:
             meanwhile()
         for result in parsed:
             _store(writer, run, result, langs)
+            if len(writer.refs) + len(writer.symbols) > FLUSH_ROWS:
+                writer.flush()  # while the workers parse: the last batch is all that is left
     writer.flush()
 
 

@@ -396,7 +396,25 @@ def resolved_by_file(links: Links, refs: Iterable[tuple[int, str, str, str]]) ->
     counts: dict[int, int] = defaultdict(int)
     defined = links.known_names()
     target = links.target
+    if defined is None:  # lazy: target() reads what each reference needs
+        for fid, name, receiver, scope in refs:
+            if target(fid, name, receiver, scope) is not None:
+                counts[fid] += 1
+        return counts
+    # Everything is loaded: target()'s first test (``obj.method()`` on an unknown ``obj``)
+    # is made here, without two calls per reference.
+    modules, classes = links.modules, links.class_names
+    empty: dict[str, set[int]] = {}
     for fid, name, receiver, scope in refs:
-        if (defined is None or name in defined) and target(fid, name, receiver, scope) is not None:
+        if name not in defined:
+            continue
+        if (
+            receiver
+            and receiver not in SELF_NAMES
+            and receiver not in classes
+            and receiver not in modules.get(fid, empty)
+        ):
+            continue
+        if target(fid, name, receiver, scope) is not None:
             counts[fid] += 1
     return counts

@@ -22,7 +22,7 @@ row once, so that the machine's drift falls on all rows alike. Rows:
 - one file changed: one file edited between runs;
 - cold + CLAUDE.md: the default command (repo map and CLAUDE.md included);
 - with ``--against DIR`` (another checkout, e.g. ``git archive main | tar -x -C DIR``):
-  no change and one file changed again, with DIR's ``lynkr_cli`` first on
+  cold, no change and one file changed again, with DIR's ``lynkr_cli`` first on
   ``PYTHONPATH``, on a corpus copy of its own, in the same rounds.
 
 The user folders are fresh ones (``XDG_*``, as for a user without ``LYNKR_HOME``); the
@@ -175,8 +175,15 @@ def _against_steps(
         with open(copy / "json" / "encoder.py", "a", encoding="utf-8") as handle:
             handle.write(f"\n\ndef bench_against_{next(edits)}():\n    return 1\n")
 
-    places["nochange-against"] = places["one-against"] = (copy, against)
-    return [("nochange-against", lambda: None, command), ("one-against", edit_one, command)]
+    def clean() -> None:
+        shutil.rmtree(copy / ".lynkr", ignore_errors=True)
+
+    places["cold-against"] = places["nochange-against"] = places["one-against"] = (copy, against)
+    return [
+        ("cold-against", clean, command),
+        ("nochange-against", lambda: None, command),
+        ("one-against", edit_one, command),
+    ]
 
 
 def _per_round(ours: list[float], theirs: list[float]) -> str:
@@ -295,13 +302,20 @@ def main() -> int:
         f"{inner_nochange:.3f} s = {inner_nochange / inner_cold:.0%} of cold"
     )
     if args.against:
-        for label, name in (("nochange-against", "no change"), ("one-against", "one changed")):
+        ours_of = {"cold": cold, "nochange": nochange, "one": one}
+        for label, name in (
+            ("cold-against", "cold"),
+            ("nochange-against", "no change"),
+            ("one-against", "one changed"),
+        ):
             theirs_s = statistics.median(rows_of[label])
-            ours_s = nochange if label.startswith("nochange") else one
+            ours_s = ours_of[label.split("-")[0]]
             print(
                 f"{name}, against {args.against}: {theirs_s:.3f} s there, {ours_s:.3f} s "
                 f"here ({ours_s / theirs_s:.2f}×); per round: "
-                f"{_per_round(rows_of[label.split('-')[0]], rows_of[label])}"
+                f"{_per_round(rows_of[label.split('-')[0]], rows_of[label])}; CPU "
+                f"{statistics.median(CPU[label.split('-')[0]]):.2f} s here, "
+                f"{statistics.median(CPU[label]):.2f} s there"
             )
     print(
         f"recall: lynkr finds {found} of {len(theirs)} ctags class/function/member "
