@@ -9,7 +9,8 @@ SAMPLES: dict[str, str] = {
     '[tool.pytest.ini_options]\ntestpaths = ["tests"]\n',
     "pkg/__init__.py": "",
     "pkg/util.py": "def slugify(text):\n    return text.lower()\n\n\nclass Registry:\n"
-    "    def add(self, item):\n        return slugify(item)\n\n\nshout = lambda text: text.upper()\n",
+    "    def add(self, item):\n        return slugify(item)\n\n\nshout = lambda text: text.upper()\n"
+    "MAX_ITEMS = 10\n",
     "app.py": "from pkg.util import slugify, Registry\nimport pkg\n\n\ndef main():\n"
     '    Registry().add("x")\n    return slugify("Hello")\n',
     "web/math.js": "export function addNumbers(a, b) {\n  return a + b;\n}\n\n"
@@ -79,7 +80,8 @@ SAMPLES: dict[str, str] = {
 # language -> [(name, kind, path)] that must be found as definitions
 DEFINITIONS: dict[str, list[tuple[str, str, str]]] = {
     "python": [("slugify", "function", "pkg/util.py"), ("Registry", "class", "pkg/util.py"),
-               ("add", "function", "pkg/util.py"), ("shout", "function", "pkg/util.py")],
+               ("add", "function", "pkg/util.py"), ("shout", "function", "pkg/util.py"),
+               ("MAX_ITEMS", "constant", "pkg/util.py")],
     "javascript": [("addNumbers", "function", "web/math.js"), ("Calculator", "class", "web/math.js"),
                    ("total", "method", "web/math.js")],
     "typescript": [("Shape", "interface", "ts/shapes.ts"), ("Circle", "class", "ts/shapes.ts"),

@@ -97,3 +97,8 @@ def test_new_languages_in_claude_md(polyglot: Path) -> None:
     text = service.run(polyglot, claude="stdout").preview
     for name in ("Kotlin", "Swift", "Scala", "Lua"):
         assert f"- {name}: " in text, name
+
+
+def test_a_python_lambda_bound_at_module_level_is_one_function(polyglot: Path) -> None:
+    # the module-constant pattern matches it too; the function wins, once
+    assert [d["kind"] for d in api.defs(polyglot, "shout")] == ["function"]

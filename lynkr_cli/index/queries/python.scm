@@ -7,5 +7,7 @@
 (function_definition
   name: (identifier) @name) @definition.function
 
+(module (expression_statement (assignment left: (identifier) @name) @definition.constant))
+
 (call function: (identifier) @name.reference.call)
 (call function: (attribute object: (_) @receiver attribute: (identifier) @name.reference.call))
