@@ -395,10 +395,11 @@ def restore(
     json_output: JsonOpt = False,
 ) -> None:
     """Undo the last switch: its settings file, MCP configs and CLAUDE.md together."""
-    from lynkr_cli.switch import backups, targets
+    from lynkr_cli.switch import restore as undoing
+    from lynkr_cli.switch import targets
 
     path = targets.settings_path(_scope(scope)) if scope else None
-    done = backups.restore(_conn(), path)
+    done = undoing.restore(_conn(), path)
     if json_output:
         console.print_json(done.as_dict())
         return

@@ -51,12 +51,7 @@ PUBLIC: dict[str, dict[str, str]] = {
 ALLOWED: dict[tuple[str, str], str] = {}
 
 # Cycles known, each saying what removes it.
-ALLOWED_CYCLES: dict[tuple[str, ...], str] = {
-    tuple(f"{TOP}.switch.{m}" for m in ("backups", "mcpwrite", "prompts", "targets")): (
-        "switch's: backups imports mcpwrite/prompts to undo their edits; removed when each "
-        "writer hands backups its undo function instead"
-    ),
-}
+ALLOWED_CYCLES: dict[tuple[str, ...], str] = {}
 
 
 @dataclass(frozen=True)
