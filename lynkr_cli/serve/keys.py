@@ -24,10 +24,22 @@ from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.serve.errors import ApiError
 
+# Imported once here, not per request: a function-level import costs about a microsecond
+# a call, and the gateway opens the team engine at start anyway.
+from lynkr_cli.team.api import (
+    Admission,
+    AuthError,
+    Principal,
+    Team,
+    TeamError,
+    Usage,
+    UsageRecord,
+    presented_key,
+)
+
 if TYPE_CHECKING:
     from lynkr_cli.serve.context import Context
     from lynkr_cli.serve.state import Gateway
-    from lynkr_cli.team.api import Admission, Principal, Team, TeamError
 
 BYTES_PER_TOKEN = 4  # the pre-flight estimate: a request's bytes over this, before counting
 
@@ -41,8 +53,6 @@ def error_of(exc: TeamError) -> ApiError:
 
 def authenticate(team: Team, ctx: Context, headers: Any) -> None:
     """Set ``ctx.principal`` for the caller, or raise the 401/503 that says why not."""
-    from lynkr_cli.team.api import AuthError, TeamError, presented_key
-
     try:
         ctx.principal = team.authenticate(presented_key(headers))
     except AuthError as exc:
@@ -57,8 +67,6 @@ def check_model(ctx: Context, model: str) -> None:
     principal: Principal | None = ctx.principal
     if principal is None or not principal.models:
         return
-    from lynkr_cli.team.api import TeamError
-
     try:
         principal.check_model(model)
     except TeamError as exc:
@@ -71,11 +79,10 @@ async def admit(gw: Gateway, ctx: Context, raw_size: int) -> None:
     team = gw.team
     if principal is None or team is None:
         return
-    check_model(ctx, ctx.client_model)
+    if principal.models:
+        check_model(ctx, ctx.client_model)
     if not principal.plan:
         return
-    from lynkr_cli.team.api import TeamError
-
     estimate = raw_size // BYTES_PER_TOKEN
     try:
         admission: Admission = await team.admit(
@@ -86,8 +93,12 @@ async def admit(gw: Gateway, ctx: Context, raw_size: int) -> None:
         ctx.status = error.status
         raise error from None
     ctx.admission = admission
-    for name, value in admission.headers().items():
-        ctx.add_header(name, value)
+    headers = admission.headers()
+    extra = ctx.extra
+    if extra is None:  # one dict for every answer's extra headers (usually only these)
+        ctx.extra = dict(headers)
+    else:
+        extra.update(headers)
 
 
 def tools_mode(gw: Gateway, ctx: Context) -> str:
@@ -105,32 +116,35 @@ async def settle(gw: Gateway, ctx: Context, elapsed: float) -> None:
     principal: Principal | None = ctx.principal
     if team is None or principal is None:
         return
-    from lynkr_cli.team.api import Usage, UsageRecord
-
     # A cache hit cost the upstream nothing: it is recorded, with no tokens.
-    usage = Usage() if ctx.cache == "hit" else Usage.from_anthropic(ctx.usage_doc)
+    hit = ctx.cache == "hit"
+    usage = Usage() if hit else Usage.from_anthropic(ctx.usage_doc)
     if ctx.admission is not None:
         cost = await team.settle(ctx.admission, usage)
     else:
-        cost = int(team.cost(ctx.upstream_model or ctx.client_model, usage) * 1_000_000_000)
-    record = UsageRecord(
-        request_id=ctx.request_id,
-        ts=time.time() - elapsed,
-        key_id=principal.key_id,
-        key_name=principal.name,
-        client_model=ctx.client_model,
-        provider=ctx.provider,
-        upstream_model=ctx.upstream_model,
-        cost_nano=cost,
-        status=ctx.status,
-        latency_ms=round(elapsed * 1000, 2),
-        ttfb_ms=round(ctx.ttfb * 1000, 2) if ctx.ttfb is not None else None,
-        streamed=ctx.sse is not None,
-        cache_hit=ctx.cache == "hit",
-        tool_rounds=ctx.tool_rounds,
-        route=ctx.scenario,
-        guard_findings=dict(ctx.guard_findings),
-        error=ctx.error,
+        cost = team.prices.cost_nano(usage, ctx.upstream_model or ctx.client_model)
+    ttfb = ctx.ttfb
+    record = UsageRecord(  # positional: the field order of UsageRecord
+        ctx.request_id,
+        time.time() - elapsed,
+        principal.key_id,
+        principal.name,
+        ctx.client_model,
+        ctx.provider,
+        ctx.upstream_model,
+        usage.input_tokens,
+        usage.output_tokens,
+        usage.cache_creation_tokens,
+        usage.cache_read_tokens,
+        cost,
+        ctx.status,
+        round(elapsed * 1000, 2),
+        round(ttfb * 1000, 2) if ttfb is not None else None,
+        ctx.sse is not None,
+        hit,
+        ctx.tool_rounds,
+        ctx.scenario,
+        dict(ctx.guard_findings) if ctx.guard_findings else {},
+        ctx.error,
     )
-    record.set_usage(usage)
     team.record_usage(record, request=ctx.body, response=ctx.answer)

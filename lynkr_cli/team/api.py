@@ -61,7 +61,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
@@ -237,21 +237,22 @@ class Team:
         self._load(keys, version)
 
     # ------------------------------------------------------------------ limits
-    async def admit(
+    def admit(
         self,
         principal: Principal,
         model: str,
         estimated_input_tokens: int,
         *,
         upstream_model: str = "",
-    ) -> Admission:
-        """Charge one request to the key's limits, or raise :class:`RateLimited`."""
+    ) -> Coroutine[Any, Any, Admission]:
+        """Charge one request to the key's limits, or raise :class:`RateLimited` (a
+        coroutine: the limiter's own, with no wrapper coroutine on the hot path)."""
         models = (upstream_model, model) if upstream_model else (model,)
-        return await self.limiter.admit(principal, models, estimated_input_tokens)
+        return self.limiter.admit(principal, models, estimated_input_tokens)
 
-    async def settle(self, admission: Admission, usage: Usage) -> int:
+    def settle(self, admission: Admission, usage: Usage) -> Coroutine[Any, Any, int]:
         """Count the answer's real usage; returns its cost in nano-USD (once per admission)."""
-        return await self.limiter.settle(admission, usage)
+        return self.limiter.settle(admission, usage)
 
     def cost(self, model: str, usage: Usage) -> Decimal:
         return self.prices.cost(model, usage)

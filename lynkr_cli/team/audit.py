@@ -27,6 +27,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
+from operator import attrgetter
 from typing import Any
 
 import orjson
@@ -52,15 +53,25 @@ def row_hash(prev_hash: str, row: Mapping[str, Any]) -> str:
 
 
 ENTRY_FIELDS = tuple(AuditEntry.__dataclass_fields__)
+_entry_values = attrgetter(*ENTRY_FIELDS)
 
 
 def seal(entry: AuditEntry, seq: int, prev_hash: str) -> dict[str, Any]:
     """The row to store: the entry's fields plus ``seq``, ``prev_hash`` and ``hash``."""
-    row: dict[str, Any] = {name: getattr(entry, name) for name in ENTRY_FIELDS}
+    values = sealed_values(entry, seq, prev_hash)
+    return {"seq": seq, **dict(zip(ENTRY_FIELDS, values[1:-2], strict=True)),
+            "prev_hash": prev_hash, "hash": values[-1]}  # fmt: skip
+
+
+def sealed_values(entry: AuditEntry, seq: int, prev_hash: str) -> tuple[Any, ...]:
+    """:func:`seal`'s row as a tuple: ``seq``, the entry's fields in order, ``prev_hash``,
+    ``hash`` (the order of the stores' ``AUDIT_COLUMNS``); no dict per field on the way."""
+    values = _entry_values(entry)
+    row = dict(zip(ENTRY_FIELDS, values, strict=True))
     row["seq"] = seq
     row["prev_hash"] = prev_hash
-    row["hash"] = hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
-    return row
+    digest = hashlib.sha256(prev_hash.encode() + b"\n" + canonical(row)).hexdigest()
+    return (seq, *values, prev_hash, digest)
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 from lynkr_cli.team.prices import PriceTable
 from lynkr_cli.team.store import Check, Decision, LimitStore
@@ -37,6 +38,10 @@ from lynkr_cli.team.types import (
 )
 
 _TOKEN_COUNTERS = (TOKENS_M, TOKENS_D, TOKENS_MO)
+# What each counter is charged in: 0 requests, 1 tokens, 2 nano-USD.
+_KIND = {REQUESTS_M: 0, TOKENS_M: 1, TOKENS_D: 1, TOKENS_MO: 1, NANO_MO: 2}
+_check = partial(tuple.__new__, Check)  # Check(*fields) without its Python-level __new__
+_decision = partial(tuple.__new__, Decision)
 _LIMIT_NAMES = {
     REQUESTS_M: "rpm",
     TOKENS_M: "tpm",
@@ -66,21 +71,18 @@ class MemoryLimitStore:
             if slots is None:
                 slots = self._keys[key_id] = {}
             found: list[int] = []
-            for check in checks:
-                entry = slots.get(check.counter)
-                current = int(entry[1]) if entry is not None and entry[0] == check.window else 0
-                if current + check.amount > check.limit and not (
-                    check.allow_when_empty and current == 0
-                ):
+            for counter, window, _end, amount, limit, when_empty in checks:
+                entry = slots.get(counter)
+                current = int(entry[1]) if entry is not None and entry[0] == window else 0
+                if current + amount > limit and not (when_empty and current == 0):
+                    before = [v - c[3] for c, v in zip(checks, found, strict=False)]
                     rest = [self._value(slots, c.counter, c.window) for c in checks[len(found) :]]
-                    return Decision(False, (*found, *rest), len(found))
-                found.append(current)
-            values: list[int] = []
-            for check, current in zip(checks, found, strict=True):
-                value = current + check.amount
-                slots[check.counter] = [check.window, value]
-                values.append(value)
-            return Decision(True, tuple(values))
+                    return Decision(False, (*before, *rest), len(found))
+                found.append(current + amount)
+            # Every check passed: charge them all (still under the lock).
+            for check, value in zip(checks, found, strict=True):
+                slots[check[0]] = [check[1], value]
+            return _decision((True, tuple(found), -1))
 
     async def add(self, key_id: str, changes: Sequence[tuple[str, float, float, int]]) -> None:
         self.add_sync(key_id, changes)
@@ -176,6 +178,11 @@ class Limiter:
         self.prices = prices
         self.clock = clock
         self._windows: tuple[tuple[float, float], ...] = ((0.0, 0.0),) * 3
+        # The in-memory store answers at once: no coroutine per call on the hot path
+        # (exactly this class: a subclass may well make acquire() really wait).
+        memory = store if type(store) is MemoryLimitStore else None
+        self._acquire_sync = memory.acquire_sync if memory is not None else None
+        self._add_sync = memory.add_sync if memory is not None else None
 
     def windows(self, now: float) -> tuple[tuple[float, float], ...]:
         """The current (start, end) of the minute, day and month windows, cached."""
@@ -194,20 +201,26 @@ class Limiter:
         self, principal: Principal, models: tuple[str, ...], estimated_input_tokens: int
     ) -> Admission:
         tokens = estimated_input_tokens if estimated_input_tokens > 0 else 0
-        admission = Admission(principal, models, tokens)
         plan = principal.plan
         if not plan:
-            return admission
+            return Admission(principal, models, tokens)
+        nano = 0
         if plan[-1][0] == NANO_MO:  # a budget: price the estimate as input tokens
             price = self.prices.lookup(*models)
-            admission.estimate_nano = price.input_nano(tokens) if price is not None else 0
+            nano = price.input_nano(tokens) if price is not None else 0
+        admission = Admission(principal, models, tokens, nano)
         windows = self.windows(self.clock())
+        amounts = (1, tokens, nano)  # by _KIND: requests, tokens, nano-USD
         checks = [
-            Check(counter, *windows[window], _amount(counter, tokens, admission.estimate_nano),
-                  limit, counter == TOKENS_M)
+            _check((counter, *windows[window], amounts[_KIND[counter]], limit,
+                    counter == TOKENS_M))
             for counter, limit, window in plan
         ]  # fmt: skip
-        decision = await self.store.acquire(principal.key_id, checks)
+        sync = self._acquire_sync
+        if sync is not None:
+            decision = sync(principal.key_id, checks)
+        else:
+            decision = await self.store.acquire(principal.key_id, checks)
         if not decision.ok:
             raise self._refusal(principal, admission, checks, decision)
         admission.checks, admission.values = checks, decision.values
@@ -222,15 +235,17 @@ class Limiter:
         if not admission.checks:
             return cost
         tokens = usage.total_tokens - admission.estimate_tokens
-        nano = cost - admission.estimate_nano
+        amounts = (0, tokens, cost - admission.estimate_nano)
         changes = [
-            (c.counter, c.window, c.window_end, tokens if c.counter in _TOKEN_COUNTERS else nano)
+            (c[0], c[1], c[2], amount)
             for c in admission.checks
-            if c.counter != REQUESTS_M
+            if (amount := amounts[_KIND[c[0]]])  # the request count never changes
         ]
-        changes = [c for c in changes if c[3]]
         if changes:
-            await self.store.add(admission.principal.key_id, changes)
+            if self._add_sync is not None:
+                self._add_sync(admission.principal.key_id, changes)
+            else:
+                await self.store.add(admission.principal.key_id, changes)
         return cost
 
     def _refusal(
@@ -242,12 +257,6 @@ class Limiter:
         message = _message(principal.name, check, used, admission.estimate_tokens)
         headers = rate_headers(checks, decision.values)
         return RateLimited(_LIMIT_NAMES[check.counter], message, retry, headers)
-
-
-def _amount(counter: str, tokens: int, nano: int) -> int:
-    if counter == REQUESTS_M:
-        return 1
-    return nano if counter == NANO_MO else tokens
 
 
 def _message(name: str, check: Check, used: int, estimate: int) -> str:

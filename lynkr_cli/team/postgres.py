@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.dsn import shown_url
 from lynkr_cli.errors import UsageError
-from lynkr_cli.team.audit import GENESIS, seal
+from lynkr_cli.team.audit import GENESIS, sealed_values
 from lynkr_cli.team.pgconn import connect, require_current, unavailable
 from lynkr_cli.team.postgres_schema import (
     AUDIT_LOCK,
@@ -313,9 +313,9 @@ def _append(cur: psycopg.Cursor[Any], entries: Sequence[AuditEntry]) -> None:
     with cur.copy(_COPY_AUDIT) as copy:
         for entry in entries:
             seq += 1
-            sealed = seal(entry, seq, prev)
-            prev = sealed["hash"]
-            copy.write_row(tuple(sealed[c] for c in AUDIT_COLUMNS))
+            sealed = sealed_values(entry, seq, prev)
+            prev = sealed[-1]
+            copy.write_row(sealed)
 
 
 def _anchor(cur: psycopg.Cursor[Any]) -> tuple[int, str]:

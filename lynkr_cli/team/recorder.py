@@ -26,9 +26,10 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -41,10 +42,10 @@ from lynkr_cli.team.types import AuditMode, UsageRecord
 
 Batch = tuple[list[UsageRecord], list[AuditEntry]]
 _RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
-# What a request's audit entry copies from its usage record.
-_FROM_USAGE = tuple(
-    name for name in AuditEntry.__dataclass_fields__ if name not in ("ts", "event", "detail")
-)
+# What a request's audit entry copies from its usage record, in the entry's field order
+# (between ``event`` and ``detail``), read in one call.
+_FROM_USAGE = tuple(AuditEntry.__dataclass_fields__)[2:-1]
+_shared: Callable[[UsageRecord], tuple[Any, ...]] = attrgetter(*_FROM_USAGE)
 
 
 @dataclass(slots=True)
@@ -252,8 +253,8 @@ class Recorder:
         if self.audit == "full":
             detail["request"] = self.redactor.body(item.request)
             detail["response"] = self.redactor.body(item.response)
-        shared = {name: getattr(rec, name) for name in _FROM_USAGE}
-        return AuditEntry(rfc3339_micro(rec.ts), "request", detail=detail_json(detail), **shared)
+        fields = (rfc3339_micro(rec.ts), "request", *_shared(rec), detail_json(detail))
+        return AuditEntry(*fields)
 
     # ------------------------------------------------------------------ spill file
     def _spill_all(self) -> None:

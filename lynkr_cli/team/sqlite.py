@@ -16,7 +16,7 @@ from typing import Any
 
 from lynkr_cli import db
 from lynkr_cli.errors import UsageError
-from lynkr_cli.team.audit import GENESIS, seal
+from lynkr_cli.team.audit import GENESIS, sealed_values
 from lynkr_cli.team.rows import (
     audit_where,
     key_record,
@@ -134,7 +134,7 @@ class SqliteStore:
     def write_batch(self, usage: Sequence[UsageRecord], audit: Sequence[AuditEntry] = ()) -> None:
         conn = self._conn()
         with db.transaction(conn):
-            conn.executemany(INSERT_USAGE, [usage_values(r) for r in usage])
+            _insert(conn, INSERT_USAGE, len(USAGE_COLUMNS), [usage_values(r) for r in usage])
             conn.executemany(
                 "UPDATE team_keys SET last_used_at = ? WHERE id = ? "
                 "AND (last_used_at IS NULL OR last_used_at < ?)",
@@ -175,10 +175,10 @@ class SqliteStore:
         rows = []
         for entry in entries:
             seq += 1
-            row = seal(entry, seq, prev)
-            prev = row["hash"]
-            rows.append(tuple(row[c] for c in AUDIT_COLUMNS))
-        conn.executemany(INSERT_AUDIT, rows)
+            row = sealed_values(entry, seq, prev)
+            prev = row[-1]
+            rows.append(row)
+        _insert(conn, INSERT_AUDIT, len(AUDIT_COLUMNS), rows)
 
     def _head(self, conn: sqlite3.Connection) -> tuple[int, str]:
         row = conn.execute("SELECT seq, hash FROM team_audit ORDER BY seq DESC LIMIT 1").fetchone()
@@ -244,3 +244,26 @@ def _private(path: Path) -> None:
             path.with_name(name).chmod(0o600)
         except OSError:
             pass
+
+
+MAX_ROWS_PER_INSERT = 200
+
+
+def _insert(
+    conn: sqlite3.Connection, head: str, width: int, rows: Sequence[tuple[Any, ...]]
+) -> None:
+    """``rows`` as a few multi-row ``INSERT … VALUES (…), (…)`` statements.
+
+    ``executemany`` steps the statement once per row, and the sqlite3 module lets go
+    of the GIL around every step: with the event loop busy on the other thread, each
+    of those is a GIL hand-off (two futex calls and a context switch on each side),
+    which cost the gateway more CPU than the inserts themselves. One statement per
+    chunk steps once.
+    """
+    limit = conn.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER)
+    per = max(1, min(MAX_ROWS_PER_INSERT, limit // width))
+    one = "(" + ", ".join("?" * width) + ")"
+    for start in range(0, len(rows), per):
+        chunk = rows[start : start + per]
+        sql = head + ", ".join([one] * len(chunk))
+        conn.execute(sql, [value for row in chunk for value in row])

@@ -128,14 +128,8 @@ AUDIT_COLUMNS = (
     "prev_hash",
     "hash",
 )
-INSERT_USAGE = (
-    f"INSERT INTO team_usage ({', '.join(USAGE_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(USAGE_COLUMNS))})"
-)
-INSERT_AUDIT = (
-    f"INSERT INTO team_audit ({', '.join(AUDIT_COLUMNS)}) "
-    f"VALUES ({', '.join('?' * len(AUDIT_COLUMNS))})"
-)
+INSERT_USAGE = f"INSERT INTO team_usage ({', '.join(USAGE_COLUMNS)}) VALUES "
+INSERT_AUDIT = f"INSERT INTO team_audit ({', '.join(AUDIT_COLUMNS)}) VALUES "
 GROUPS = {
     "key": "key_id",
     "model": "client_model",
