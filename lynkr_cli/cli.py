@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 from difflib import get_close_matches
@@ -90,7 +91,7 @@ class LynkrGroup(TyperGroup):
     Plugin commands are turned into click commands only when one is used: converting
     all of them (Typer inspects every parameter's annotations) costs more than the
     command a user runs, so ``lynkr index .`` converts ``index`` alone. ``--help``
-    lists them all, and converts them all.
+    lists them all from their declarations (:func:`_listing`), converting none.
     """
 
     lazy: ClassVar[dict[str, Any]] = {}
@@ -102,6 +103,25 @@ class LynkrGroup(TyperGroup):
         if cmd_name not in self.commands and cmd_name in self.lazy:
             self.commands[cmd_name] = _to_click(self.lazy[cmd_name])
         return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: Any, formatter: Any) -> None:
+        """Typer's command list, each line read from the command's declaration: converting
+        a group builds its whole subtree, most of what ``lynkr --help`` took."""
+        rows = []
+        for name in self.list_commands(ctx):
+            cmd = self._listed(ctx, name)
+            if cmd is not None and not cmd.hidden:
+                rows.append((name, cmd))
+        if not rows:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in rows)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in rows])
+
+    def _listed(self, ctx: Any, name: str) -> Any:
+        if name in self.commands or name not in self.lazy:
+            return self.get_command(ctx, name)
+        return _listing(name, self.lazy[name])
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         try:
@@ -168,6 +188,24 @@ def _to_click(info: Any) -> Any:
     return get_group_from_info(
         info, pretty_exceptions_short=True, rich_markup_mode=None, suggest_commands=True
     )
+
+
+def _listing(name: str, info: Any) -> Any:
+    """A stand-in click command carrying what a command list shows of ``info`` (its help,
+    short help, hidden and deprecated flags), resolved as Typer resolves them."""
+    from typer.core import TyperCommand
+    from typer.main import solve_typer_info_defaults
+    from typer.models import CommandInfo
+
+    if isinstance(info, CommandInfo):
+        doc = info.help
+        text = inspect.getdoc(info.callback) if doc is None else inspect.cleandoc(doc)
+        flags = (info.short_help, info.hidden, info.deprecated)
+    else:
+        solved = solve_typer_info_defaults(info)
+        text, flags = solved.help, (solved.short_help, solved.hidden, solved.deprecated)
+    short, hidden, deprecated = flags
+    return TyperCommand(name, help=text, short_help=short, hidden=hidden, deprecated=deprecated)
 
 
 def _lazy_name(info: Any) -> str | None:

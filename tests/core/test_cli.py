@@ -195,3 +195,20 @@ def test_bare_switch_is_the_documented_exception(invoke: Any, home: Any) -> None
     result = invoke("switch")
     assert result.exit_code == 0
     assert "p1" in result.stdout
+
+
+def test_the_root_help_lists_commands_from_their_declarations() -> None:
+    # `lynkr --help` converts no command; each line must still be what the converted
+    # command would show (help or short help, cut the same way, hidden, deprecated).
+    group = typer.main.get_command(cli.create_app())
+    assert isinstance(group, cli.LynkrGroup)
+    assert group.lazy, "the built-in commands are converted lazily"
+    lines = {name: cli._listing(name, info) for name, info in group.lazy.items()}
+    with typer.Context(group, info_name="lynkr") as ctx:
+        group.get_help(ctx)
+        assert not set(group.lazy) & set(group.commands), "--help converted a command"
+        for name, stand_in in lines.items():
+            real = group.get_command(ctx, name)
+            for limit in (30, 60, 200):
+                assert stand_in.get_short_help_str(limit) == real.get_short_help_str(limit), name
+            assert (stand_in.hidden, stand_in.deprecated) == (real.hidden, real.deprecated)
