@@ -59,7 +59,7 @@ test-deps: $(STAMP)
 
 ## make test: lint, then the whole suite, first-party plugins' tests included
 test: lint test-deps $(PLUGIN_STAMP)
-	$(PY) -m pytest -n 2 $(PYTEST_ARGS)
+	$(PY) -m pytest -n 2 -p no:cacheprovider $(PYTEST_ARGS)
 
 ## make bench: every benchmark in tests/bench, each printing ratios to its baseline
 bench: $(STAMP) test-deps

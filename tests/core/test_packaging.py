@@ -32,13 +32,33 @@ def _run(argv: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess[
     )
 
 
+_NOT_SOURCES = (
+    ".git",
+    ".venv",
+    ".tools",
+    "build",
+    "*.egg-info",
+    "*_cache",
+    "__pycache__",
+    ".lynkr",
+    "tests",
+    "docs",
+    "plugins",
+)
+
+
 @pytest.fixture
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A fresh venv holding lynkr's wheel (no editable checkout on its path); its bin dir."""
     tmp = tmp_path_factory.mktemp("wheel")
+    # Built from a copy: setuptools writes build/ and *.egg-info beside the sources, and a
+    # new entry in the checkout (on sys.path, editable) invalidates the settings snapshot
+    # of every lynkr process the other test worker is timing.
+    source = tmp / "src"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*_NOT_SOURCES))
     built = _run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-         "--no-index", "-q", "-w", str(tmp / "dist"), str(ROOT)],
+         "--no-index", "-q", "-w", str(tmp / "dist"), str(source)],
         tmp,
     )  # fmt: skip
     assert built.returncode == 0, built.stderr
