@@ -7,7 +7,6 @@ also serialise audit appends across processes (the gateway and ``lynkr keys``).
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -16,7 +15,7 @@ from typing import Any
 
 from lynkr_cli import db
 from lynkr_cli.errors import UsageError
-from lynkr_cli.team.audit import GENESIS, sealed_values
+from lynkr_cli.team.audit import GENESIS, detail_json, sealed_values
 from lynkr_cli.team.rows import (
     audit_where,
     key_record,
@@ -227,12 +226,9 @@ class SqliteStore:
                 "ON CONFLICT(id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash",
                 (row[0], row[1]),
             )
-            detail = json.dumps(
-                {"before": before, "deleted": deleted, "through_seq": row[0]},
-                sort_keys=True,
-                separators=(",", ":"),
+            entry.detail = detail_json(
+                {"before": before, "deleted": deleted, "through_seq": row[0]}
             )
-            entry.detail = detail
             self._append(conn, [entry])
         return int(deleted)
 
