@@ -444,6 +444,10 @@ class TeamSettings(Section):
     usage_flush_seconds: float = Field(
         1.0, gt=0, le=60, json_schema_extra=env("LYNKR_USAGE_FLUSH_SECONDS")
     )
+    # process: batches are written by a child process (team/writer.py); thread: in-process
+    usage_writer: Literal["process", "thread"] = Field(
+        "process", json_schema_extra=env("LYNKR_USAGE_WRITER")
+    )
     # glob -> {input, output, cache_write, cache_write_1h, cache_read} in USD per million tokens
     prices: Annotated[dict[str, dict[str, Any]], BeforeValidator(_parse_mapping)] = Field(
         default_factory=dict, json_schema_extra=env("LYNKR_PRICES")

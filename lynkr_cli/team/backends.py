@@ -27,6 +27,7 @@ from lynkr_cli.errors import ConfigError
 if TYPE_CHECKING:
     from lynkr_cli.settings import Settings
     from lynkr_cli.team.store import LimitStore, Store
+    from lynkr_cli.team.writer import WriterSpec
 
 StoreKind = Literal["sqlite", "postgresql"]
 PG_SCHEMES = ("postgresql", "postgres")
@@ -138,3 +139,14 @@ def open_limit_store(settings: Settings) -> LimitStore | None:
     from lynkr_cli.team.redis_limits import RedisLimitStore
 
     return RedisLimitStore(url)
+
+
+def writer_spec(settings: Settings) -> WriterSpec:
+    """What the usage writer process needs to open the same store and redact alike."""
+    from lynkr_cli.settings import secret_values
+    from lynkr_cli.team.writer import WriterSpec
+
+    kind, where = store_kind(database_url(settings))
+    team = settings.team
+    known = tuple(secret_values(settings))
+    return WriterSpec(kind, where, team.audit, team.audit_max_body_kb * 1024, known)

@@ -2,13 +2,19 @@
 
 :meth:`Recorder.record` appends to an in-memory queue (a deque append: safe from any
 thread, never blocks). A flusher task writes the queue in one transaction per batch
-on a single worker thread, as soon as ``batch_size`` records wait or every
-``interval`` seconds, whichever comes first. So a crash loses at most the records
-not yet written: one batch, or ``interval`` seconds of traffic. :meth:`Recorder.stop`
+from a single worker thread, as soon as ``batch_size`` records wait or every
+``interval`` seconds, whichever comes first. With a :class:`~lynkr_cli.team.writer.
+ProcessWriter` (the gateway's default), the event loop itself hands each batch, as
+plain tuples, to the writer process and awaits its answer: building and writing the
+rows costs the gateway's interpreter nothing, and no thread competes with the loop
+for its lock. Without one, the batch is built (:mod:`lynkr_cli.team.batches`) and
+written on the worker thread. A crash
+loses at most the records not yet written: one batch, or ``interval`` seconds of
+traffic. :meth:`Recorder.stop`
 writes everything still queued.
 
-Bodies (full audit mode) are redacted on the worker thread, never on the event loop,
-and before anything is written anywhere. If the store cannot be written (a database
+Bodies (full audit mode) are redacted where the batch is built, never on the event
+loop, and before anything is written anywhere. If the store cannot be written (a database
 server that went away), batches are kept in memory and retried with a backoff, up to
 ``max_pending`` records; past that bound, and at stop, they go to a spill file (JSON
 lines, mode 0600, redacted). The spill file is written to the store as soon as the
@@ -26,38 +32,26 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
-from operator import attrgetter
+from dataclasses import asdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.logs import get_logger, redact_text
-from lynkr_cli.team.audit import detail_json
-from lynkr_cli.team.redact import Redactor, redact_error
+from lynkr_cli.team.batches import Batch, BatchBuilder, Pending, encode
+from lynkr_cli.team.redact import Redactor
 from lynkr_cli.team.store import AuditEntry, Store
-from lynkr_cli.team.times import rfc3339_micro
 from lynkr_cli.team.types import AuditMode, UsageRecord
 
-Batch = tuple[list[UsageRecord], list[AuditEntry]]
+if TYPE_CHECKING:
+    from lynkr_cli.team.writer import ProcessWriter
+
 _RETRY_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
-# What a request's audit entry copies from its usage record, in the entry's field order
-# (between ``event`` and ``detail``), read in one call.
-_FROM_USAGE = tuple(AuditEntry.__dataclass_fields__)[2:-1]
-_shared: Callable[[UsageRecord], tuple[Any, ...]] = attrgetter(*_FROM_USAGE)
-
-
-@dataclass(slots=True)
-class _Pending:
-    usage: UsageRecord | None
-    entry: AuditEntry | None = None  # an event without a request (auth failure, …)
-    request: Any = None
-    response: Any = None
 
 
 class Recorder:
-    """The usage/audit queue and its writer thread."""
+    """The usage/audit queue, its flusher task and its worker thread."""
 
     def __init__(
         self,
@@ -70,22 +64,27 @@ class Recorder:
         spill: Path | None = None,
         known: Iterable[str] = (),
         max_pending: int = 10_000,
+        writer: ProcessWriter | None = None,
     ) -> None:
         self.store = store
         self.audit = audit
         self.batch_size = batch_size
         self.interval = interval
         self.redactor = Redactor(max_body_chars, known)
+        self.builder = BatchBuilder(audit, self.redactor)
+        self.writer = writer  # None: batches are built and written on the worker thread
         self.spill = spill
-        self._queue: deque[_Pending] = deque()
-        self._failed: deque[Batch] = deque()
+        self._queue: deque[Pending] = deque()
+        self._failed: deque[list[Pending]] = deque()
         self._executor: ThreadPoolExecutor | None = None
         self._wake: asyncio.Event | None = None
+        self._drain_lock = asyncio.Lock()  # the writer process: one drain at a time
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_thread = 0
         self._task: asyncio.Task[None] | None = None
         self._closed = self._stopping = False
         self.max_pending = max(max_pending, batch_size)
+        self._inflight = 0  # records being written right now
         self._failing = False  # the last write failed: wake only on the backoff or the bound
         self.written = 0  # usage records and other events written so far (tests, metrics)
         self.spilled = 0  # records sent to the spill file (metrics)
@@ -96,14 +95,14 @@ class Recorder:
         """Queue one answered request; ``request``/``response`` bodies matter in full mode."""
         if self.audit != "full":
             request = response = None
-        self._push(_Pending(usage, None, request, response))
+        self._push(Pending(usage, None, request, response))
 
     def event(self, entry: AuditEntry) -> None:
         """Queue an audit event that is not a request (it is dropped when audit is off)."""
         if self.audit != "off":
-            self._push(_Pending(None, entry))
+            self._push(Pending(None, entry))
 
-    def _push(self, item: _Pending) -> None:
+    def _push(self, item: Pending) -> None:
         if self._closed:
             self._write_now([item])
             return
@@ -121,7 +120,8 @@ class Recorder:
     def pending(self) -> int:
         """Records waiting: answered requests (each a usage record and its audit entry)
         and audit events without a request, as :attr:`written` counts them."""
-        return len(self._queue) + sum(_size(batch) for batch in self._failed)
+        failed = sum(len(items) for items in self._failed)
+        return len(self._queue) + failed + self._inflight
 
     # ------------------------------------------------------------------ lifecycle
     async def start(self) -> None:
@@ -141,9 +141,14 @@ class Recorder:
             self._wake.set()
             await self._task
             self._task = None
+        if self.writer is not None and self._executor is not None:
+            async with self._drain_lock:
+                await self._drain_final_async()  # before _closed: record() still queues
+                await self.writer.close()
         self._closed = True  # from here on, record() writes synchronously
         if self._executor is not None and self._loop is not None:
-            await self._loop.run_in_executor(self._executor, self._drain_final)
+            final = self._drain_final if self.writer is None else self._write_leftovers
+            await self._loop.run_in_executor(self._executor, final)
             await self._loop.run_in_executor(self._executor, self.store.close)
             self._executor.shutdown(wait=True)
             self._executor = None
@@ -152,8 +157,14 @@ class Recorder:
 
     async def flush(self) -> None:
         """Write everything queued now (tests; the flusher does this by itself)."""
+        await self._drain_now()
+
+    async def _drain_now(self) -> bool:
         assert self._loop is not None and self._executor is not None
-        await self._loop.run_in_executor(self._executor, self._drain)
+        if self.writer is None:  # the single worker thread runs one drain at a time
+            return await self._loop.run_in_executor(self._executor, self._drain)
+        async with self._drain_lock:  # one batch at a time on the writer's pipe
+            return await self._drain_async()
 
     async def run_in_worker(self, fn: Any, *args: Any) -> Any:
         """Run a store call on the writer thread (reads share its connection)."""
@@ -170,13 +181,64 @@ class Recorder:
             self._wake.clear()
             if self._stopping:
                 return
-            ok = await self._loop.run_in_executor(self._executor, self._drain)
+            ok = await self._drain_now()
             failures = 0 if ok else failures + 1
 
     def _pause(self, failures: int) -> float:
         if not failures:
             return self.interval
         return _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS)) - 1]
+
+    # ------------------------------------------------------------------ writer process
+    async def _drain_async(self) -> bool:
+        """:meth:`_drain`, with batches written by the writer process from the event
+        loop (no thread involved); the spill file's work still runs on the worker."""
+        assert self._loop is not None
+        self._failing = not await self._drain_memory_async()
+        if self._failing:
+            if self.pending > self.max_pending:
+                await self._loop.run_in_executor(self._executor, self._spill_all)
+            return False
+        if self.spill is not None and self.spill.exists():
+            replayed = await self._loop.run_in_executor(self._executor, self._replay_spill)
+            self._failing = not replayed
+        return not self._failing
+
+    async def _drain_memory_async(self) -> bool:
+        while self._failed:
+            if not await self._try_async(self._failed[0]):
+                return False
+            self._failed.popleft()
+        while self._queue:
+            self._inflight = size = min(self.batch_size, len(self._queue))
+            items = [self._queue.popleft() for _ in range(size)]
+            try:
+                if not await self._try_async(items):
+                    self._failed.append(items)
+                    return False
+            finally:
+                self._inflight = 0
+        return True
+
+    async def _try_async(self, items: list[Pending]) -> bool:
+        from lynkr_cli.team.writer import WriterError
+
+        assert self.writer is not None
+        try:
+            await self.writer.write(encode(items))
+        except WriterError as exc:
+            self._failed_write(str(exc), len(items))
+            return False
+        self.written += len(items)
+        return True
+
+    async def _drain_final_async(self) -> None:
+        assert self._loop is not None
+        for pause in (0.0, 0.2, 1.0):
+            await asyncio.sleep(pause)
+            if await self._drain_async():
+                return
+        await self._loop.run_in_executor(self._executor, self._spill_all)
 
     # ------------------------------------------------------------------ worker thread
     def _drain(self) -> bool:
@@ -197,12 +259,21 @@ class Recorder:
                 return False
             self._failed.popleft()
         while self._queue:
-            items = [self._queue.popleft() for _ in range(min(self.batch_size, len(self._queue)))]
-            batch = self._batch(items)
-            if not self._try(batch):
-                self._failed.append(batch)
-                return False
+            # Counted before they leave the queue: ``pending`` may count twice, never miss.
+            self._inflight = size = min(self.batch_size, len(self._queue))
+            items = [self._queue.popleft() for _ in range(size)]
+            try:
+                if not self._try(items):
+                    self._failed.append(items)
+                    return False
+            finally:
+                self._inflight = 0
         return True
+
+    def _write_leftovers(self) -> None:
+        """After the writer process closed: records queued meanwhile, written here."""
+        if self._queue:
+            self._write_now([self._queue.popleft() for _ in range(len(self._queue))])
 
     def _drain_final(self) -> None:
         for pause in (0.0, 0.2, 1.0):
@@ -211,59 +282,38 @@ class Recorder:
                 return
         self._spill_all()
 
-    def _write_now(self, items: list[_Pending]) -> None:
-        batch = self._batch(items)
-        if not self._try(batch):
-            self._failed.append(batch)
+    def _write_now(self, items: list[Pending]) -> None:
+        if not self._try(items):
+            self._failed.append(items)
             self._spill_all()
 
-    def _try(self, batch: Batch) -> bool:
+    def _try(self, items: list[Pending]) -> bool:
+        """Build and write queued items here (the thread writer; after stop)."""
+        return self._try_batch(self.builder.build(items))
+
+    def _try_batch(self, batch: Batch) -> bool:
         try:
             self.store.write_batch(*batch)
         except Exception as exc:
-            self.log.error(
-                "usage/audit write failed; will retry",
-                error=redact_text(repr(exc)),
-                records=len(batch[0]) + len(batch[1]),
-            )
+            self._failed_write(repr(exc), len(batch[0]) + len(batch[1]))
             return False
         self.written += _size(batch)
         return True
 
-    def _batch(self, items: Sequence[_Pending]) -> Batch:
-        usage = [item.usage for item in items if item.usage is not None]
-        for rec in usage:
-            if rec.error:
-                rec.error = redact_error(rec.error, self.redactor.known)
-        audit: list[AuditEntry] = []
-        if self.audit != "off":
-            for item in items:
-                entry = item.entry if item.entry is not None else self._entry(item)
-                if entry is not None:
-                    audit.append(entry)
-        return usage, audit
-
-    def _entry(self, item: _Pending) -> AuditEntry | None:
-        rec = item.usage
-        if rec is None:
-            return None
-        detail: dict[str, Any] = {}
-        if rec.error:
-            detail["error"] = rec.error  # redacted by _batch
-        if self.audit == "full":
-            detail["request"] = self.redactor.body(item.request)
-            detail["response"] = self.redactor.body(item.response)
-        fields = (rfc3339_micro(rec.ts), "request", *_shared(rec), detail_json(detail))
-        return AuditEntry(*fields)
+    def _failed_write(self, error: str, records: int) -> None:
+        self.log.error(
+            "usage/audit write failed; will retry", error=redact_text(error), records=records
+        )
 
     # ------------------------------------------------------------------ spill file
     def _spill_all(self) -> None:
-        batches = list(self._failed)
+        waiting = list(self._failed)
         self._failed.clear()
-        while self._queue:
-            batches.append(self._batch([self._queue.popleft() for _ in range(len(self._queue))]))
-        if not batches:
+        if self._queue:
+            waiting.append([self._queue.popleft() for _ in range(len(self._queue))])
+        if not waiting:
             return
+        batches = [self.builder.build(items) for items in waiting]  # redacted here
         records = sum(_size(batch) for batch in batches)
         if self.spill is None:
             self.log.error(
@@ -305,7 +355,7 @@ class Recorder:
                     [UsageRecord(**u) for u in data["usage"]],
                     [AuditEntry(**a) for a in data["audit"]],
                 )
-                if not self._try(batch):  # keep what is left for the next attempt
+                if not self._try_batch(batch):  # keep what is left for the next attempt
                     rest = "".join(f"{rest}\n" for rest in lines[done:])
                     self.spill.write_text(rest, "utf-8")
                     return False

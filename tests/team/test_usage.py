@@ -139,7 +139,8 @@ async def test_route_and_guard_findings_are_kept(
 async def test_a_store_that_fails_keeps_records_and_spills_them_at_stop(
     open_team: Callable[..., Team], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    team = open_team(audit="full", usage_flush_seconds=0.05)
+    # The thread writer: this test breaks the store object the gateway holds.
+    team = open_team(audit="full", usage_flush_seconds=0.05, usage_writer="thread")
     await team.start()
     original = team.store.write_batch
     calls: list[int] = []

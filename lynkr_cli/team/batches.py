@@ -1,0 +1,102 @@
+"""What the usage/audit writer writes: queued items turned into one store batch.
+
+A :class:`Pending` item is an answered request (its :class:`UsageRecord`, and in full
+audit mode the two bodies) or an audit event without a request. :class:`BatchBuilder`
+turns a list of them into the usage rows and audit entries of one
+``Store.write_batch`` call, redacting stored error text and (full mode) bodies first.
+It runs wherever the batch is written: the recorder's worker thread, or the writer
+process (:mod:`lynkr_cli.team.writer`), which receives the items as plain tuples
+(:func:`encode`/:func:`decode`) so that the gateway pays no per-record pickling of
+objects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from operator import attrgetter
+from typing import Any
+
+from lynkr_cli.team.audit import detail_json
+from lynkr_cli.team.redact import Redactor, redact_error
+from lynkr_cli.team.store import AuditEntry
+from lynkr_cli.team.times import rfc3339_micro
+from lynkr_cli.team.types import AuditMode, UsageRecord
+
+Batch = tuple[list[UsageRecord], list[AuditEntry]]
+# What a request's audit entry copies from its usage record, in the entry's field order
+# (between ``event`` and ``detail``), read in one call.
+_FROM_USAGE = tuple(AuditEntry.__dataclass_fields__)[2:-1]
+_shared = attrgetter(*_FROM_USAGE)
+_usage_fields = attrgetter(*UsageRecord.__dataclass_fields__)
+_entry_fields = attrgetter(*AuditEntry.__dataclass_fields__)
+
+# One item on the wire: (usage fields | None, entry fields | None, request, response).
+Wire = tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, Any, Any]
+
+
+@dataclass(slots=True)
+class Pending:
+    usage: UsageRecord | None
+    entry: AuditEntry | None = None  # an event without a request (auth failure, …)
+    request: Any = None
+    response: Any = None
+
+
+def encode(items: Sequence[Pending]) -> list[Wire]:
+    """Items as tuples of plain values (cheap to pickle, no class lookups)."""
+    return [
+        (
+            None if item.usage is None else _usage_fields(item.usage),
+            None if item.entry is None else _entry_fields(item.entry),
+            item.request,
+            item.response,
+        )
+        for item in items
+    ]
+
+
+def decode(wire: Sequence[Wire]) -> list[Pending]:
+    return [
+        Pending(
+            None if usage is None else UsageRecord(*usage),
+            None if entry is None else AuditEntry(*entry),
+            request,
+            response,
+        )
+        for usage, entry, request, response in wire
+    ]
+
+
+class BatchBuilder:
+    """Turns queued items into one ``write_batch``'s rows, redacted."""
+
+    def __init__(self, audit: AuditMode, redactor: Redactor) -> None:
+        self.audit = audit
+        self.redactor = redactor
+
+    def build(self, items: Sequence[Pending]) -> Batch:
+        usage = [item.usage for item in items if item.usage is not None]
+        for rec in usage:
+            if rec.error:
+                rec.error = redact_error(rec.error, self.redactor.known)
+        audit: list[AuditEntry] = []
+        if self.audit != "off":
+            for item in items:
+                entry = item.entry if item.entry is not None else self._entry(item)
+                if entry is not None:
+                    audit.append(entry)
+        return usage, audit
+
+    def _entry(self, item: Pending) -> AuditEntry | None:
+        rec = item.usage
+        if rec is None:
+            return None
+        detail: dict[str, Any] = {}
+        if rec.error:
+            detail["error"] = rec.error  # redacted by build
+        if self.audit == "full":
+            detail["request"] = self.redactor.body(item.request)
+            detail["response"] = self.redactor.body(item.response)
+        fields = (rfc3339_micro(rec.ts), "request", *_shared(rec), detail_json(detail))
+        return AuditEntry(*fields)

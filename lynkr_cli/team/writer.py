@@ -1,0 +1,235 @@
+"""The usage/audit writer process: batches written outside the gateway's interpreter.
+
+Writing a batch (building audit entries, sealing the hash chain, the SQL) costs tens
+of microseconds of Python per record. On the gateway's worker thread that time is
+taken from the event loop, which shares the interpreter lock. So by default
+(``LYNKR_USAGE_WRITER=process``) the recorder hands each batch, as plain tuples, to
+one child process, ``python -m lynkr_cli.team.writer``, which opens its own
+connection to the same store and answers each batch with an acknowledgement.
+
+- The protocol is length-prefixed pickle frames on the child's stdin/stdout: the
+  first frame is the :class:`WriterSpec` (the store's URL and the secret values to
+  mask travel this way, never in the environment or the command line), then one
+  frame per batch, each answered by ``None`` (written) or an error text. Only the
+  gateway writes to the child: nothing else can reach that pipe.
+- A failed batch stays with the recorder, which retries and spills exactly as with
+  the thread writer. A child that exits or stops answering (``ACK_SECONDS``) is
+  killed and started again at the next attempt. A batch the child committed but
+  could not acknowledge is written again (at-least-once, as a commit whose answer
+  is lost always is).
+- The child ignores SIGINT and SIGTERM (a Ctrl-C reaches the whole process group):
+  it ends when the gateway closes its stdin, after the last batch, or when the
+  gateway dies.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import pickle
+import signal
+import struct
+import sys
+from dataclasses import astuple, dataclass
+from typing import IO, Any
+
+from lynkr_cli.team.batches import BatchBuilder, Wire, decode
+
+ACK_SECONDS = 120.0  # a batch unanswered this long means a stuck child: kill it
+START_SECONDS = 30.0  # the child's answer to its spec (imports, opening the store)
+_LEN = struct.Struct(">I")
+
+
+class WriterError(Exception):
+    """The batch was not written (the text says why; it may name the store)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WriterSpec:
+    kind: str  # sqlite | postgresql
+    where: str  # a SQLite path or a PostgreSQL URL (with its password)
+    audit: str
+    max_body_chars: int
+    known: tuple[str, ...]  # secret values to mask in stored bodies and errors
+
+
+class ProcessWriter:
+    """The gateway's end, driven by its event loop: one child, started on first use and
+    again after a failure. Batches are written one at a time (the recorder's flusher is
+    the only caller), so no thread and no lock is involved."""
+
+    def __init__(self, spec: WriterSpec) -> None:
+        self.spec = spec
+        self._proc: asyncio.subprocess.Process | None = None
+        self.starts = 0  # children started so far (tests, metrics)
+
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
+    async def write(self, wire: list[Wire]) -> None:
+        """Write one batch through the child; WriterError when it was not written."""
+        proc = self._proc if self._proc is not None else await self._start()
+        if self.spec.audit == "full":  # bodies: megabytes to pickle, off the event loop
+            data = await asyncio.get_running_loop().run_in_executor(None, _dumps, wire)
+        else:  # a few hundred bytes a record: cheaper here than a thread hop
+            data = _dumps(wire)
+        try:
+            answer = await _call(proc, data, ACK_SECONDS)
+        except (OSError, EOFError, TimeoutError, pickle.PickleError) as exc:
+            await self._kill()
+            raise WriterError(f"usage writer process failed: {exc!r}") from None
+        if answer is not None:
+            raise WriterError(str(answer))
+
+    async def close(self) -> None:
+        """Close the child's stdin and wait for it to end (kill it after 10 s)."""
+        proc, self._proc = self._proc, None
+        if proc is None:
+            return
+        try:
+            assert proc.stdin is not None
+            proc.stdin.close()
+            await asyncio.wait_for(proc.wait(), 10)
+        except (OSError, TimeoutError):
+            await _end(proc)
+
+    async def _start(self) -> asyncio.subprocess.Process:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "lynkr_cli.team.writer",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
+        self.starts += 1
+        try:
+            answer = await _call(proc, _dumps(astuple(self.spec)), START_SECONDS)
+        except (OSError, EOFError, TimeoutError) as exc:
+            await _end(proc)
+            raise WriterError(f"usage writer process did not start: {exc!r}") from None
+        if answer is not None:
+            await _end(proc)
+            raise WriterError(f"usage writer process could not open the store: {answer}")
+        self._proc = proc
+        return proc
+
+    async def _kill(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is not None:
+            await _end(proc)
+
+
+def _dumps(message: Any) -> bytes:
+    return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+async def _call(proc: asyncio.subprocess.Process, data: bytes, timeout: float) -> Any:
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(_LEN.pack(len(data)) + data)
+    try:
+        async with asyncio.timeout(timeout):
+            await proc.stdin.drain()
+            head = await proc.stdout.readexactly(_LEN.size)
+            body = await proc.stdout.readexactly(_LEN.unpack(head)[0])
+    except asyncio.IncompleteReadError:
+        raise EOFError("the writer process closed its pipe") from None
+    return pickle.loads(body)
+
+
+async def _end(proc: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        proc.kill()
+    await proc.wait()
+
+
+def _send(out: IO[bytes], message: Any) -> None:
+    data = _dumps(message)
+    view = memoryview(_LEN.pack(len(data)) + data)
+    while view:  # an unbuffered pipe may take part of a frame
+        view = view[out.write(view) or 0 :]
+    out.flush()
+
+
+def _receive(src: IO[bytes]) -> Any:
+    head = _read_exactly(src, _LEN.size)
+    return pickle.loads(_read_exactly(src, _LEN.unpack(head)[0]))
+
+
+def _read_exactly(src: IO[bytes], size: int) -> bytes:
+    data = b""
+    while len(data) < size:  # a pipe may return part of a frame
+        chunk = src.read(size - len(data))
+        if not chunk:
+            raise EOFError("the other end closed the pipe")
+        data += chunk
+    return data
+
+
+# ---------------------------------------------------------------------- the child
+def _open_store(spec: WriterSpec) -> Any:
+    from pathlib import Path
+
+    if spec.kind == "sqlite":
+        from lynkr_cli.team.sqlite import SqliteStore
+
+        return SqliteStore(Path(spec.where))
+    from lynkr_cli.team.postgres import PgStore
+
+    return PgStore.connect(spec.where, check_schema=False)
+
+
+def _error_text(exc: BaseException, known: Any) -> str:
+    from lynkr_cli.logs import redact_text
+    from lynkr_cli.team.redact import redact_error
+
+    return redact_error(redact_text(repr(exc)), known)
+
+
+def serve(src: IO[bytes], out: IO[bytes]) -> int:
+    """The child's loop: the spec, then batches until stdin closes."""
+    from lynkr_cli.team.redact import Redactor
+
+    try:
+        spec = WriterSpec(*_receive(src))
+    except EOFError:
+        return 0
+    redactor = Redactor(spec.max_body_chars, spec.known)
+    try:
+        store = _open_store(spec)
+    except Exception as exc:
+        _send(out, _error_text(exc, redactor.known) or "cannot open the store")
+        return 1
+    builder = BatchBuilder(spec.audit, redactor)  # type: ignore[arg-type]
+    _send(out, None)
+    try:
+        while True:
+            try:
+                wire = _receive(src)
+            except EOFError:
+                return 0
+            try:
+                store.write_batch(*builder.build(decode(wire)))
+            except Exception as exc:
+                _send(out, _error_text(exc, redactor.known) or "write failed")
+            else:
+                _send(out, None)
+    finally:
+        store.close()
+
+
+def main() -> int:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    stdin, stdout = os.fdopen(0, "rb"), os.fdopen(1, "wb")
+    sys.stdout = sys.stderr  # nothing else may write frames
+    try:
+        return serve(stdin, stdout)
+    except (BrokenPipeError, EOFError):
+        return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,230 @@
+"""The usage writer process (the gateway's default): rows written by a child process
+with its own store connection, the same rows, the same redaction and the same audit
+chain as the thread writer; the child's start, stop and failures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sqlite3
+import stat
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from lynkr_cli import paths
+from lynkr_cli.team import writer as writer_mod
+from lynkr_cli.team.api import SPILL_NAME, Team
+from lynkr_cli.team.audit import verify
+from lynkr_cli.team.recorder import Recorder
+from lynkr_cli.team.sqlite import SqliteStore
+from lynkr_cli.team.writer import ProcessWriter, WriterSpec
+from tests.team.conftest import usage_record
+
+pytestmark = pytest.mark.timeout(60)
+
+
+def _rows(table: str = "team_usage") -> list[tuple[object, ...]]:
+    with sqlite3.connect(paths.app_db_path()) as conn:
+        return conn.execute(f"SELECT * FROM {table} ORDER BY 1").fetchall()
+
+
+def _chain_ok(store: SqliteStore) -> tuple[bool, int]:
+    verdict = verify(store.audit_chain(), store.audit_anchor())
+    return verdict.ok, verdict.rows
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # a zombie is dead for our purpose
+    status = Path(f"/proc/{pid}/status").read_text()
+    return "State:\tZ" not in status
+
+
+async def _until(check: Callable[[], bool], seconds: float = 20.0) -> bool:
+    for _ in range(int(seconds / 0.02)):
+        if check():
+            return True
+        await asyncio.sleep(0.02)
+    return check()
+
+
+def _spec(path: Path, audit: str = "metadata", known: tuple[str, ...] = ()) -> WriterSpec:
+    return WriterSpec("sqlite", str(path), audit, 256 * 1024, known)
+
+
+async def test_the_gateway_writes_through_a_child_process_by_default(
+    open_team: Callable[..., Team], store: SqliteStore
+) -> None:
+    team = open_team(usage_flush_seconds=0.05)
+    writer = team.recorder.writer
+    assert isinstance(writer, ProcessWriter)
+    await team.start()
+    for n in range(250):
+        team.record_usage(usage_record(n))
+    assert await _until(lambda: team.recorder.pending == 0)
+    pid = writer.pid
+    assert pid is not None and pid != os.getpid() and _alive(pid)
+    assert len(_rows()) == 250
+    await team.stop()
+    assert writer.pid is None and not _alive(pid)  # stop ends the child
+    assert _chain_ok(store) == (True, 250)
+    assert team.recorder.written == 250 and writer.starts == 1
+
+
+async def test_process_and_thread_writers_write_the_same_rows(
+    open_team: Callable[..., Team],
+) -> None:
+    """Every column of every usage row and audit entry, the ids and times apart."""
+    tables: dict[str, list[tuple[object, ...]]] = {}
+    for mode in ("thread", "process"):
+        team = open_team(usage_writer=mode, audit="full")
+        await team.start()
+        for n in range(30):
+            rec = usage_record(n, route="r", guard_findings={"AWS key": 1})
+            rec.error = "upstream said: bad key sk-ant-" + "x" * 30 if n % 3 == 0 else ""
+            team.record_usage(rec, request={"messages": [{"content": f"hi {n}"}]}, response={})
+        await team.stop()
+        with sqlite3.connect(paths.app_db_path()) as conn:
+            usage = conn.execute(
+                "SELECT request_id, input_tokens, route, guard_findings, error FROM team_usage"
+                " ORDER BY id DESC LIMIT 30"
+            ).fetchall()
+            audit = conn.execute(
+                "SELECT request_id, event, input_tokens, detail FROM team_audit"
+                " ORDER BY seq DESC LIMIT 30"
+            ).fetchall()
+        tables[mode] = sorted(usage) + sorted(audit)
+    assert tables["process"] == tables["thread"]
+    assert not any("x" * 30 in str(row) for row in tables["process"])  # redacted
+
+
+async def test_full_audit_bodies_are_redacted_in_the_child_with_the_gateways_secrets(
+    open_team: Callable[..., Team],
+) -> None:
+    upstream_key = "gateway-admin-" + "k" * 24  # any configured secret value is masked
+    team = open_team(upstream_key, audit="full", usage_flush_seconds=0.05)
+    assert isinstance(team.recorder.writer, ProcessWriter)
+    await team.start()
+    aws = "AKIA" + "Z" * 16
+    body = {"messages": [{"content": f"my key {aws} and {upstream_key}"}]}
+    team.record_usage(usage_record(1), request=body, response={"content": upstream_key})
+    await team.stop()
+    text = str(_rows("team_audit"))
+    assert "my key" in text and aws not in text and upstream_key not in text
+
+
+async def test_a_killed_child_is_started_again_and_nothing_is_lost(
+    open_team: Callable[..., Team], store: SqliteStore
+) -> None:
+    team = open_team(usage_flush_seconds=0.05)
+    await team.start()
+    writer = team.recorder.writer
+    assert isinstance(writer, ProcessWriter)
+    team.record_usage(usage_record(0))
+    assert await _until(lambda: team.recorder.pending == 0)
+    first = writer.pid
+    assert first is not None
+    os.kill(first, 9)
+    assert await _until(lambda: not _alive(first))
+    for n in range(1, 40):
+        team.record_usage(usage_record(n))
+    assert await _until(lambda: team.recorder.pending == 0 and len(_rows()) == 40)
+    assert writer.starts == 2 and writer.pid not in (None, first)
+    await team.stop()
+    assert _chain_ok(store) == (True, 40)
+
+
+async def test_a_stuck_child_is_killed_after_the_answer_timeout(
+    open_team: Callable[..., Team], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(writer_mod, "ACK_SECONDS", 0.5)
+    team = open_team(usage_flush_seconds=0.05)
+    await team.start()
+    writer = team.recorder.writer
+    assert isinstance(writer, ProcessWriter)
+    team.record_usage(usage_record(0))
+    assert await _until(lambda: team.recorder.pending == 0)
+    stuck = writer.pid
+    assert stuck is not None
+    os.kill(stuck, 19)  # SIGSTOP: it reads nothing and answers nothing
+    for n in range(1, 11):
+        team.record_usage(usage_record(n))
+    assert await _until(lambda: len(_rows()) == 11 and team.recorder.pending == 0)
+    assert not _alive(stuck) and writer.starts == 2
+    await team.stop()
+
+
+async def test_a_child_ignores_sigint_and_sigterm(
+    open_team: Callable[..., Team],
+) -> None:
+    """A Ctrl-C reaches the whole process group: the gateway drains, the child writes."""
+    team = open_team(usage_flush_seconds=0.05)
+    await team.start()
+    writer = team.recorder.writer
+    assert isinstance(writer, ProcessWriter)
+    team.record_usage(usage_record(0))
+    assert await _until(lambda: team.recorder.pending == 0)
+    pid = writer.pid
+    assert pid is not None
+    os.kill(pid, 2)
+    os.kill(pid, 15)
+    for n in range(1, 5):
+        team.record_usage(usage_record(n))
+    await team.stop()
+    assert len(_rows()) == 5 and writer.starts == 1
+
+
+async def test_a_child_that_cannot_open_the_store_keeps_then_spills_the_records(
+    store: SqliteStore, tmp_path: Path
+) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a directory")
+    spill = paths.state_dir() / SPILL_NAME
+    aws = "AKIA" + "Y" * 16
+    bad = Recorder(
+        store,
+        audit="full",
+        interval=0.05,
+        spill=spill,
+        writer=ProcessWriter(_spec(blocker / "lynkr.db", "full")),
+    )
+    await bad.start()
+    for n in range(12):
+        bad.record(usage_record(n), request={"messages": [{"content": aws}]})
+    assert await _until(lambda: bad._failing)
+    assert bad.pending == 12 and not _rows()
+    await bad.stop()
+    assert spill.exists() and stat.S_IMODE(spill.stat().st_mode) == 0o600
+    assert aws not in spill.read_text() and bad.spilled == 12
+
+    good = Recorder(store, interval=0.05, spill=spill, writer=ProcessWriter(_spec(store.path)))
+    await good.start()  # the spill file is written first
+    await good.stop()
+    assert len(_rows()) == 12 and not spill.exists()
+    assert _chain_ok(store) == (True, 12)
+
+
+async def test_the_childs_command_line_and_environment_hold_no_store_url(
+    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The store URL (a PostgreSQL password) and the secrets to mask travel in the pipe."""
+    secret = "pw-" + "s" * 20
+    monkeypatch.delenv("LYNKR_DATABASE_URL", raising=False)
+    writer = ProcessWriter(_spec(store.path, known=(secret,)))
+    await writer.write([])  # starts the child
+    pid = writer.pid
+    assert pid is not None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        environ = Path(f"/proc/{pid}/environ").read_bytes()
+        assert cmdline.split(b"\0")[1:3] == [b"-m", b"lynkr_cli.team.writer"]
+        assert secret.encode() not in cmdline + environ
+        assert str(store.path).encode() not in cmdline
+    finally:
+        await writer.close()
+    assert not _alive(pid)
