@@ -1,21 +1,20 @@
 """Usage and audit records, written off the event loop in batches.
 
 :meth:`Recorder.record` appends to an in-memory queue (a deque append: safe from any
-thread, never blocks). A flusher task writes the queue in one transaction per batch
-from a single worker thread, as soon as ``batch_size`` records wait or every
-``interval`` seconds, whichever comes first. With a :class:`~lynkr_cli.team.writer.
+thread, never blocks). A flusher task writes the queue in one transaction per batch,
+one batch at a time, as soon as ``batch_size`` records wait or every ``interval``
+seconds, whichever comes first. With a :class:`~lynkr_cli.team.writer.
 ProcessWriter` (the gateway's default), the event loop itself hands each batch, as
 plain tuples, to the writer process and awaits its answer: building and writing the
 rows costs the gateway's interpreter nothing, and no thread competes with the loop
 for its lock. Without one, the batch is built (:mod:`lynkr_cli.team.batches`) and
-written on the worker thread. A crash
-loses at most the records not yet written: one batch, or ``interval`` seconds of
-traffic. :meth:`Recorder.stop`
-writes everything still queued.
+written on the worker thread. A crash loses at most the records not yet written: one
+batch, or ``interval`` seconds of traffic. :meth:`Recorder.stop` writes everything
+still queued.
 
 Bodies (full audit mode) are redacted where the batch is built, never on the event
-loop, and before anything is written anywhere. If the store cannot be written (a database
-server that went away), batches are kept in memory and retried with a backoff, up to
+loop, and before anything is written anywhere. If the store cannot be written (a
+database server that went away), batches are kept in memory and retried with a backoff, up to
 ``max_pending`` records; past that bound, and at stop, they go to a spill file (JSON
 lines, mode 0600, redacted). The spill file is written to the store as soon as the
 store works again (and at the next start), so no record is lost. Processes sharing a
@@ -30,7 +29,6 @@ import contextlib
 import json
 import os
 import threading
-import time
 from collections import deque
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -141,30 +139,29 @@ class Recorder:
             self._wake.set()
             await self._task
             self._task = None
-        if self.writer is not None and self._executor is not None:
-            async with self._drain_lock:
-                await self._drain_final_async()  # before _closed: record() still queues
+        if self._executor is None or self._loop is None:  # never started
+            self._closed = True
+            self._write_leftovers()
+            if self.writer is not None:
+                await self.writer.close()
+            return
+        async with self._drain_lock:
+            await self._drain_final()
+            if self.writer is not None:
                 await self.writer.close()
         self._closed = True  # from here on, record() writes synchronously
-        if self._executor is not None and self._loop is not None:
-            final = self._drain_final if self.writer is None else self._write_leftovers
-            await self._loop.run_in_executor(self._executor, final)
-            await self._loop.run_in_executor(self._executor, self.store.close)
-            self._executor.shutdown(wait=True)
-            self._executor = None
-        else:
-            self._drain_final()
+        await self._loop.run_in_executor(self._executor, self._write_leftovers)
+        await self._loop.run_in_executor(self._executor, self.store.close)
+        self._executor.shutdown(wait=True)
+        self._executor = None
 
     async def flush(self) -> None:
         """Write everything queued now (tests; the flusher does this by itself)."""
         await self._drain_now()
 
     async def _drain_now(self) -> bool:
-        assert self._loop is not None and self._executor is not None
-        if self.writer is None:  # the single worker thread runs one drain at a time
-            return await self._loop.run_in_executor(self._executor, self._drain)
-        async with self._drain_lock:  # one batch at a time on the writer's pipe
-            return await self._drain_async()
+        async with self._drain_lock:  # one drain at a time (one batch on the pipe)
+            return await self._drain()
 
     async def run_in_worker(self, fn: Any, *args: Any) -> Any:
         """Run a store call on the writer thread (reads share its connection)."""
@@ -189,12 +186,13 @@ class Recorder:
             return self.interval
         return _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS)) - 1]
 
-    # ------------------------------------------------------------------ writer process
-    async def _drain_async(self) -> bool:
-        """:meth:`_drain`, with batches written by the writer process from the event
-        loop (no thread involved); the spill file's work still runs on the worker."""
+    # ------------------------------------------------------------------ draining
+    async def _drain(self) -> bool:
+        """Write failed batches, the queue a batch at a time, then any spill file; False
+        on a failure (past ``max_pending`` records, what waits goes to the spill file).
+        The spill file's work runs on the worker thread."""
         assert self._loop is not None
-        self._failing = not await self._drain_memory_async()
+        self._failing = not await self._drain_memory()
         if self._failing:
             if self.pending > self.max_pending:
                 await self._loop.run_in_executor(self._executor, self._spill_all)
@@ -204,26 +202,31 @@ class Recorder:
             self._failing = not replayed
         return not self._failing
 
-    async def _drain_memory_async(self) -> bool:
+    async def _drain_memory(self) -> bool:
         while self._failed:
-            if not await self._try_async(self._failed[0]):
+            if not await self._write(self._failed[0]):
                 return False
             self._failed.popleft()
         while self._queue:
+            # Counted before they leave the queue: ``pending`` may count twice, never miss.
             self._inflight = size = min(self.batch_size, len(self._queue))
             items = [self._queue.popleft() for _ in range(size)]
             try:
-                if not await self._try_async(items):
+                if not await self._write(items):
                     self._failed.append(items)
                     return False
             finally:
                 self._inflight = 0
         return True
 
-    async def _try_async(self, items: list[Pending]) -> bool:
+    async def _write(self, items: list[Pending]) -> bool:
+        """One batch: to the writer process from the event loop (no thread involved), or
+        built and written on the worker thread."""
+        if self.writer is None:
+            assert self._loop is not None
+            return await self._loop.run_in_executor(self._executor, self._try, items)
         from lynkr_cli.team.writer import WriterError
 
-        assert self.writer is not None
         try:
             await self.writer.write(encode(items))
         except WriterError as exc:
@@ -232,55 +235,19 @@ class Recorder:
         self.written += len(items)
         return True
 
-    async def _drain_final_async(self) -> None:
+    async def _drain_final(self) -> None:
         assert self._loop is not None
         for pause in (0.0, 0.2, 1.0):
             await asyncio.sleep(pause)
-            if await self._drain_async():
+            if await self._drain():
                 return
         await self._loop.run_in_executor(self._executor, self._spill_all)
 
     # ------------------------------------------------------------------ worker thread
-    def _drain(self) -> bool:
-        """Write failed batches, the queue a batch at a time, then any spill file; False
-        on a failure (past ``max_pending`` records, what waits goes to the spill file)."""
-        self._failing = not self._drain_memory()
-        if self._failing:
-            if self.pending > self.max_pending:
-                self._spill_all()
-            return False
-        if self.spill is not None and self.spill.exists():
-            self._failing = not self._replay_spill()
-        return not self._failing
-
-    def _drain_memory(self) -> bool:
-        while self._failed:
-            if not self._try(self._failed[0]):
-                return False
-            self._failed.popleft()
-        while self._queue:
-            # Counted before they leave the queue: ``pending`` may count twice, never miss.
-            self._inflight = size = min(self.batch_size, len(self._queue))
-            items = [self._queue.popleft() for _ in range(size)]
-            try:
-                if not self._try(items):
-                    self._failed.append(items)
-                    return False
-            finally:
-                self._inflight = 0
-        return True
-
     def _write_leftovers(self) -> None:
-        """After the writer process closed: records queued meanwhile, written here."""
+        """After the last drain: records queued meanwhile, written here."""
         if self._queue:
             self._write_now([self._queue.popleft() for _ in range(len(self._queue))])
-
-    def _drain_final(self) -> None:
-        for pause in (0.0, 0.2, 1.0):
-            time.sleep(pause)
-            if self._drain():
-                return
-        self._spill_all()
 
     def _write_now(self, items: list[Pending]) -> None:
         if not self._try(items):

@@ -53,6 +53,18 @@ async def _until(check: Callable[[], bool], seconds: float = 20.0) -> bool:
     return check()
 
 
+async def _running(open_team: Callable[..., Team]) -> tuple[Team, ProcessWriter, int]:
+    """A started team whose writer process has written one record: (team, writer, pid)."""
+    team = open_team(usage_flush_seconds=0.05)
+    await team.start()
+    writer = team.recorder.writer
+    assert isinstance(writer, ProcessWriter)
+    team.record_usage(usage_record(0))
+    assert await _until(lambda: team.recorder.pending == 0)
+    assert writer.pid is not None
+    return team, writer, writer.pid
+
+
 def _spec(path: Path, audit: str = "metadata", known: tuple[str, ...] = ()) -> WriterSpec:
     return WriterSpec("sqlite", str(path), audit, 256 * 1024, known)
 
@@ -121,14 +133,7 @@ async def test_full_audit_bodies_are_redacted_in_the_child_with_the_gateways_sec
 async def test_a_killed_child_is_started_again_and_nothing_is_lost(
     open_team: Callable[..., Team], store: SqliteStore
 ) -> None:
-    team = open_team(usage_flush_seconds=0.05)
-    await team.start()
-    writer = team.recorder.writer
-    assert isinstance(writer, ProcessWriter)
-    team.record_usage(usage_record(0))
-    assert await _until(lambda: team.recorder.pending == 0)
-    first = writer.pid
-    assert first is not None
+    team, writer, first = await _running(open_team)
     os.kill(first, 9)
     assert await _until(lambda: not _alive(first))
     for n in range(1, 40):
@@ -143,14 +148,7 @@ async def test_a_stuck_child_is_killed_after_the_answer_timeout(
     open_team: Callable[..., Team], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(writer_mod, "ACK_SECONDS", 0.5)
-    team = open_team(usage_flush_seconds=0.05)
-    await team.start()
-    writer = team.recorder.writer
-    assert isinstance(writer, ProcessWriter)
-    team.record_usage(usage_record(0))
-    assert await _until(lambda: team.recorder.pending == 0)
-    stuck = writer.pid
-    assert stuck is not None
+    team, writer, stuck = await _running(open_team)
     os.kill(stuck, 19)  # SIGSTOP: it reads nothing and answers nothing
     for n in range(1, 11):
         team.record_usage(usage_record(n))
@@ -163,14 +161,7 @@ async def test_a_child_ignores_sigint_and_sigterm(
     open_team: Callable[..., Team],
 ) -> None:
     """A Ctrl-C reaches the whole process group: the gateway drains, the child writes."""
-    team = open_team(usage_flush_seconds=0.05)
-    await team.start()
-    writer = team.recorder.writer
-    assert isinstance(writer, ProcessWriter)
-    team.record_usage(usage_record(0))
-    assert await _until(lambda: team.recorder.pending == 0)
-    pid = writer.pid
-    assert pid is not None
+    team, writer, pid = await _running(open_team)
     os.kill(pid, 2)
     os.kill(pid, 15)
     for n in range(1, 5):
