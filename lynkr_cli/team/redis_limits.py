@@ -6,14 +6,19 @@ all (a new counter expires a minute after its window ends). Redis runs a script 
 so two instances sharing a limit of 10 per minute let exactly 10 through between them.
 Counters are ``lynkr:limit:{<key id>}:<counter>:<window start>``.
 
-**Settlements ride along.** What an answer really used (:meth:`RedisLimitStore.add`,
-the difference from the estimate) is kept here and applied by the same script call as
-the key's next admission, or after ``flush_seconds`` (50 ms) when none comes: one
-round trip per request instead of two. Other instances see real token usage that
-much later; admissions (``rpm``) are never delayed.
+**Settlements are coalesced.** What an answer really used (:meth:`RedisLimitStore.add`,
+the difference from the estimate) is summed here per key, counter and window, and every
+key's sums are sent in one script call ``flush_seconds`` (20 ms) after the first, or
+as soon as ``FLUSH_KEYS`` keys have some waiting, and at :meth:`~RedisLimitStore.aclose`
+(nothing is lost at a clean stop). So a request costs Redis one admission, and a busy
+key's settlements cost it a few increments every 20 ms instead of a few per request.
+Admissions (``rpm``) are never delayed; real token usage and cost reach the shared
+counters (this instance's admissions included) at most that much later, which is small
+beside the time an answer takes (its output tokens are only known at its end anyway).
 
 The calls go through :class:`lynkr_cli.team.resp.RespClient`, one pipelined
-connection (see there for why not redis-py on this path).
+connection (see there for why not redis-py on this path). An admission's arguments are
+encoded once per key and window; only its amounts are encoded per request.
 
 **When Redis is unreachable** (stopped, network, timeout, refused login) the gateway
 keeps serving: limits fall back to this process's in-memory counters, starting from
@@ -27,15 +32,22 @@ the shared counters (for windows still open) and Redis is used again.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from collections.abc import Sequence
+from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.dsn import scrub, shown_url
 from lynkr_cli.logs import get_logger
 from lynkr_cli.team.limits import MemoryLimitStore
-from lynkr_cli.team.resp import RespClient, RespConnectionError, RespError
+from lynkr_cli.team.resp import (
+    RespClient,
+    RespConnectionError,
+    RespError,
+    Script,
+    bulk_int,
+    pack_args,
+)
 from lynkr_cli.team.store import Check, Decision
 
 if TYPE_CHECKING:
@@ -44,30 +56,36 @@ if TYPE_CHECKING:
 PREFIX = "lynkr:limit:"
 EXPIRE_SLACK = 60.0  # seconds a counter outlives its window (clock skew between hosts)
 TIMEOUT = 0.5  # seconds for a connect or a reply: a slow Redis must not stall requests
-FLUSH_SECONDS = 0.05  # settlements wait at most this long for the key's next admission
+FLUSH_SECONDS = 0.02  # settlements are sent together at most this long after the first
+FLUSH_KEYS = 256  # … or as soon as this many keys have some waiting
 MAX_UNMERGED = 10_000
+MAX_PACKED = 4096  # encoded admissions kept (a few per key: they change with the window)
 Change = tuple[str, float, float, int]  # counter, window start, window end, amount
 Deltas = dict[tuple[str, float], list[float]]  # (counter, window) -> [window end, amount]
 
-# KEYS: the n counters to check, then counters to change first (earlier settlements).
-# ARGV: n; four per check: amount, limit, allow_when_empty (0/1), expiry (ms since the
-# epoch); two per change: amount, expiry. Returns {ok (1/0), failed index or -1, value
-# per checked counter}.
-ACQUIRE = """
+# KEYS: the n counters to check, then counters to change first (settlements).
+# ARGV: n; three per check: limit, allow_when_empty (0/1), expiry (ms since the epoch);
+# then the n amounts (last, so everything before them is encoded once per key and
+# window); then two per change: amount, expiry. Returns {ok (1/0), failed index or -1,
+# value per checked counter}.
+ACQUIRE = Script("""
 local n = tonumber(ARGV[1])
-local base = 1 + n * 4
+local a = 1 + n * 3
+local c = a + n + 1
 for j = n + 1, #KEYS do
-  local b = base + (j - n - 1) * 2
-  redis.call('INCRBY', KEYS[j], ARGV[b + 1])
-  redis.call('PEXPIREAT', KEYS[j], ARGV[b + 2])
+  local b = c + (j - n - 1) * 2
+  local amount = tonumber(ARGV[b])
+  if redis.call('INCRBY', KEYS[j], amount) == amount then
+    redis.call('PEXPIREAT', KEYS[j], ARGV[b + 1])
+  end
 end
 if n == 0 then return {1, -1} end
 local cur = redis.call('MGET', unpack(KEYS, 1, n))
 for i = 1, n do cur[i] = tonumber(cur[i] or '0') end
 for i = 1, n do
-  local b = 1 + (i - 1) * 4
-  if cur[i] + tonumber(ARGV[b + 1]) > tonumber(ARGV[b + 2])
-      and not (ARGV[b + 3] == '1' and cur[i] == 0) then
+  local b = 2 + (i - 1) * 3
+  if cur[i] + tonumber(ARGV[a + i]) > tonumber(ARGV[b])
+      and not (ARGV[b + 1] == '1' and cur[i] == 0) then
     local out = {0, i - 1}
     for j = 1, n do out[j + 2] = cur[j] end
     return out
@@ -75,19 +93,18 @@ for i = 1, n do
 end
 local out = {1, -1}
 for i = 1, n do
-  local b = 1 + (i - 1) * 4
-  out[i + 2] = redis.call('INCRBY', KEYS[i], ARGV[b + 1])
-  if cur[i] == 0 then redis.call('PEXPIREAT', KEYS[i], ARGV[b + 4]) end
+  out[i + 2] = redis.call('INCRBY', KEYS[i], ARGV[a + i])
+  if cur[i] == 0 then redis.call('PEXPIREAT', KEYS[i], ARGV[4 + (i - 1) * 3]) end
 end
 return out
-"""
-ACQUIRE_SHA = hashlib.sha1(ACQUIRE.encode()).hexdigest()
+""")
 # Raise a counter to at least ARGV[1] (recorded usage is a floor: Redis may know more).
 SEED = """
 local cur = tonumber(redis.call('GET', KEYS[1]) or '0')
 if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV[2]) end
 return cur
 """
+_STATIC = itemgetter(0, 1, 2, 4, 5)  # a Check without its amount
 
 
 def counter_name(key_id: str, counter: str, window: float) -> str:
@@ -126,6 +143,7 @@ class RedisLimitStore:
         self._retry_at = 0.0
         self._seen: dict[str, tuple[Sequence[Check], tuple[int, ...]]] = {}  # last values
         self._deltas: dict[str, Deltas] = {}  # settlements not yet sent, by key
+        self._packed: dict[tuple[Any, ...], tuple[int, bytes]] = {}
         self._unmerged: dict[tuple[str, str, float], list[float]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -162,13 +180,10 @@ class RedisLimitStore:
 
     # ------------------------------------------------------------------ the protocol
     async def acquire(self, key_id: str, checks: Sequence[Check]) -> Decision:
-        if await self._usable():
-            deltas = self._deltas.pop(key_id, None)
+        if self.down_since is None or await self._usable():
             try:
-                return await self._acquire_shared(key_id, checks, deltas)
+                return await self._acquire_shared(key_id, checks)
             except ERRORS as exc:
-                if deltas:
-                    self._remember(key_id, _changes(deltas))
                 self._failed(exc)
         self.fallbacks += 1
         decision = self.local.acquire_sync(key_id, checks)
@@ -176,22 +191,34 @@ class RedisLimitStore:
             self._remember(key_id, [(c.counter, c.window, c.window_end, c.amount) for c in checks])
         return decision
 
-    async def _acquire_shared(
-        self, key_id: str, checks: Sequence[Check], deltas: Deltas | None
-    ) -> Decision:
-        keys = [counter_name(key_id, c.counter, c.window) for c in checks]
-        args: list[int] = [len(checks)]
-        for c in checks:
-            args += (c.amount, c.limit, int(c.allow_when_empty), expire_ms(c.window_end))
-        if deltas:
-            _append_changes(keys, args, key_id, deltas, time.time())
-        result = await self._resp.script(ACQUIRE_SHA, ACQUIRE, keys, args)
+    async def _acquire_shared(self, key_id: str, checks: Sequence[Check]) -> Decision:
+        signature = (key_id, *map(_STATIC, checks))
+        packed = self._packed.get(signature)
+        if packed is None:
+            packed = self._pack(key_id, checks, signature)
+        count, head = packed
+        tail = b"".join([head, *[bulk_int(check[3]) for check in checks]])
+        result = await self._resp.run(ACQUIRE, count, tail)
         values = tuple(result[2:])
         self._seen[key_id] = (checks, values)  # where the fallback would start from
         return Decision(result[0] == 1, values, result[1])
 
+    def _pack(
+        self, key_id: str, checks: Sequence[Check], signature: tuple[Any, ...]
+    ) -> tuple[int, bytes]:
+        """The script's arguments for ``checks``, all but the amounts (the same for every
+        request of the key in these windows, so encoded once)."""
+        keys = [counter_name(key_id, c.counter, c.window) for c in checks]
+        args: list[Any] = [len(keys), *keys, len(checks)]
+        for c in checks:
+            args += (c.limit, int(c.allow_when_empty), expire_ms(c.window_end))
+        if len(self._packed) >= MAX_PACKED:
+            self._packed.clear()
+        packed = self._packed[signature] = (len(args) + len(checks), pack_args(args))
+        return packed
+
     async def add(self, key_id: str, changes: Sequence[Change]) -> None:
-        """Keep the settlement for the key's next admission (or the flush timer)."""
+        """Keep the settlement; every key's are sent together after ``flush_seconds``."""
         if self.down_since is not None:
             self.fallbacks += 1
             self.local.add_sync(key_id, changes)
@@ -206,18 +233,22 @@ class RedisLimitStore:
                 deltas[(counter, window)] = [window_end, amount]
             else:
                 entry[1] += amount
-        if self._timer is None:
+        if len(self._deltas) >= FLUSH_KEYS:
+            self._flush_soon()
+        elif self._timer is None:
             loop = asyncio.get_running_loop()
             self._timer = loop.call_later(self.flush_seconds, self._flush_soon)
 
     def _flush_soon(self) -> None:
-        self._timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         task = asyncio.ensure_future(self.flush())
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
     async def flush(self) -> None:
-        """Send every settlement still waiting (keys that made no request since)."""
+        """Send every settlement still waiting, in one script call."""
         pending, self._deltas = self._deltas, {}
         keys: list[str] = []
         args: list[int] = [0]
@@ -227,11 +258,12 @@ class RedisLimitStore:
         if not keys:
             return
         try:
-            await self._resp.script(ACQUIRE_SHA, ACQUIRE, keys, args)
+            await self._resp.script(ACQUIRE, keys, args)
         except ERRORS as exc:
+            self._failed(exc)  # first: it seeds the local counters from Redis's last values
             for key_id, deltas in pending.items():
+                self.local.add_sync(key_id, _changes(deltas))
                 self._remember(key_id, _changes(deltas))
-            self._failed(exc)
 
     def seed(self, key_id: str, counter: str, window: float, window_end: float, value: int) -> None:
         """Raise the shared counter to ``value`` (recorded usage); never lowers it."""
@@ -312,7 +344,7 @@ class RedisLimitStore:
             _append_changes(keys, args, key_id, deltas, now)
         try:
             if keys:
-                await self._resp.script(ACQUIRE_SHA, ACQUIRE, keys, args)
+                await self._resp.script(ACQUIRE, keys, args)
             else:
                 await self._resp.call("PING")
         except BaseException:

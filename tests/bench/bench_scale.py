@@ -8,7 +8,9 @@ anthropic, cache off) in front of the same fast upstream, both with keys, limits
 usage recording on (metadata audit):
 
 - ``sqlite``: the embedded default (keys, usage and audit in lynkr.db, limits in memory);
-- ``shared``: ``LYNKR_DATABASE_URL`` (PostgreSQL) and ``LYNKR_REDIS_URL`` (Redis limits).
+- ``shared``: ``LYNKR_DATABASE_URL`` (PostgreSQL) and ``LYNKR_REDIS_URL`` (Redis limits);
+- ``redis``: lynkr.db with Redis limits, to see the limit path's share apart from the
+  usage writer's (``redis x sqlite`` differs from 1 by the Redis limits alone).
 
 Clients send a key carrying every limit (rpm, tpm, tokens/day, tokens/month, a USD
 budget). Throughput of ``shared`` as a ratio to ``sqlite`` at concurrency 32 (target
@@ -40,6 +42,7 @@ from tests.bench.bench_team_gateway import start as serve  # noqa: E402
 from tests.scale.services import Postgres, Redis, pg_bindir, redis_binary  # noqa: E402
 
 ROUNDS = 6
+GATEWAYS = ("sqlite", "shared", "redis")
 LIMITS = ("--rpm", "10M", "--tpm", "10G", "--tokens-day", "10G", "--tokens-month", "100G",
           "--budget-usd", "1000000")  # fmt: skip
 
@@ -101,8 +104,10 @@ def tree_cpu(pid: int) -> float:
 SERVICES: dict[str, int] = {}  # name -> pid, for the CPU the shared backends spend
 
 
-def services_cpu() -> float:
-    return sum(tree_cpu(pid) for pid in SERVICES.values())
+def services_cpu(gateway: str) -> float:
+    """CPU seconds so far of the servers ``gateway`` uses (PostgreSQL, Redis or both)."""
+    used = ("redis",) if gateway == "redis" else ("redis", "postgres")
+    return sum(tree_cpu(SERVICES[name]) for name in used)
 
 
 def measure(
@@ -121,20 +126,21 @@ def measure(
         for name, (port, key) in targets.items():
             pid = procs[name.split(":")[0]].pid
             before = cpu_seconds(pid)
-            extra = services_cpu() if name == "shared" else 0.0
+            extra = services_cpu(name) if name in SERVICE_CPU else 0.0
             got = uvloop.run(load(port, key, stream=stream, concurrency=concurrency,
                                   seconds=seconds / ROUNDS))  # fmt: skip
             lat, cpu = out[name]
             out[name] = (lat + got, cpu + cpu_seconds(pid) - before)
             ANSWERS[name.split(":")[0]] = ANSWERS.get(name.split(":")[0], 0) + len(got)
-            if name == "shared":
-                SERVICE_CPU[0] += services_cpu() - extra
-                SERVICE_CPU[1] += len(got)
+            if name in SERVICE_CPU:
+                SERVICE_CPU[name][0] += services_cpu(name) - extra
+                SERVICE_CPU[name][1] += len(got)
     return out
 
 
 ANSWERS: dict[str, int] = {}  # answers each gateway gave (its usage records must match)
-SERVICE_CPU = [0.0, 0]  # seconds PostgreSQL + Redis spent during the shared rounds, requests
+# Seconds the shared backends spent during a gateway's rounds, and its requests.
+SERVICE_CPU: dict[str, list[float]] = {"shared": [0.0, 0], "redis": [0.0, 0]}
 
 
 def main() -> int:
@@ -165,18 +171,20 @@ def main() -> int:
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
             wait_port(up_port, upstream)
-            for name in ("sqlite", "shared"):
+            for name in GATEWAYS:
                 (base / name).mkdir()
             lynkr(base / "shared", "db", "migrate", **shared_env)
             keys = {
                 "sqlite": issue(base / "sqlite", "bench", *LIMITS),
                 "shared": issue(base / "shared", "bench", *LIMITS, **shared_env),
                 "shared:nolimits": issue(base / "shared", "free", **shared_env),
+                "redis": issue(base / "redis", "bench", *LIMITS),
             }
-            ports = {"sqlite": free_port(), "shared": free_port()}
+            ports = {name: free_port() for name in GATEWAYS}
             up = f"http://127.0.0.1:{up_port}"
             procs["sqlite"] = serve(base / "sqlite", up, ports["sqlite"])
             procs["shared"] = serve(base / "shared", up, ports["shared"], **shared_env)
+            procs["redis"] = serve(base / "redis", up, ports["redis"], LYNKR_REDIS_URL=rd.url())
             report(procs, ports, keys, args.seconds)
             for proc in procs.values():  # a clean stop writes every queued record
                 proc.terminate()
@@ -184,11 +192,10 @@ def main() -> int:
             rows = {
                 "sqlite": _sqlite_rows(base / "sqlite"),
                 "shared": _pg_rows(url),
+                "redis": _sqlite_rows(base / "redis"),
             }
-            print(
-                f"\nusage records written: sqlite {rows['sqlite']} of {ANSWERS['sqlite']} "
-                f"answers, shared {rows['shared']} of {ANSWERS['shared']} (target: all)"
-            )
+            written = ", ".join(f"{n} {rows[n]} of {ANSWERS[n]}" for n in GATEWAYS)
+            print(f"\nusage records written: {written} answers (target: all)")
         finally:
             for proc in (*procs.values(), upstream):
                 if proc is not None and proc.poll() is None:
@@ -206,21 +213,24 @@ def report(
     seconds: float,
 ) -> None:
     print(f"load average {os.getloadavg()[0]:.2f} (2 cores, shared)")
-    print("\n| kind | conc | sqlite req/s | shared req/s | shared x sqlite | CPU us/req "
-          "sqlite | shared | PostgreSQL + Redis |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    targets = {name: (ports[name], keys[name]) for name in ("sqlite", "shared")}
+    print("\n| kind | conc | sqlite req/s | shared req/s | shared x sqlite | redis x sqlite "
+          "| CPU us/req sqlite | shared | redis | PostgreSQL + Redis (shared) | Redis "
+          "(redis) |")  # fmt: skip
+    print("|---|---|---|---|---|---|---|---|---|---|---|")
+    targets = {name: (ports[name], keys[name]) for name in GATEWAYS}
     for kind in ("json", "sse"):
         for conc in (1, 32):
             got = measure(procs, targets, stream=kind == "sse", concurrency=conc,
                           seconds=seconds)  # fmt: skip
-            (ls, cs), (lp, cp) = got["sqlite"], got["shared"]
-            backends = SERVICE_CPU[0] / max(1, SERVICE_CPU[1]) * 1e6
-            SERVICE_CPU[:] = [0.0, 0]
+            (ls, cs), (lp, cp), (lr, cr) = got["sqlite"], got["shared"], got["redis"]
+            backends = {n: c / max(1, r) * 1e6 for n, (c, r) in SERVICE_CPU.items()}
+            for cell in SERVICE_CPU.values():
+                cell[:] = [0.0, 0]
             print(
                 f"| {kind} | {conc} | {len(ls) / seconds:.0f} | {len(lp) / seconds:.0f} | "
-                f"{len(lp) / len(ls):.2f} | {cs / len(ls) * 1e6:.0f} | {cp / len(lp) * 1e6:.0f} "
-                f"| {backends:.0f} |"
+                f"{len(lp) / len(ls):.2f} | {len(lr) / len(ls):.2f} | {cs / len(ls) * 1e6:.0f} "
+                f"| {cp / len(lp) * 1e6:.0f} | {cr / len(lr) * 1e6:.0f} "
+                f"| {backends['shared']:.0f} | {backends['redis']:.0f} |"
             )
     print("target: shared >= 0.85x sqlite at c=32")
     pair = {
