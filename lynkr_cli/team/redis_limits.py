@@ -67,7 +67,9 @@ Deltas = dict[tuple[str, float], list[float]]  # (counter, window) -> [window en
 # ARGV: n; three per check: limit, allow_when_empty (0/1), expiry (ms since the epoch);
 # then the n amounts (last, so everything before them is encoded once per key and
 # window); then two per change: amount, expiry. Returns {ok (1/0), failed index or -1,
-# value per checked counter}.
+# value per checked counter}. Each counter is grown at once and the growth undone if a
+# check fails (the script runs alone, so no one sees it): the usual case, every check
+# passing, costs one call per counter (a new counter gets its expiry: it was 0).
 ACQUIRE = Script("""
 local n = tonumber(ARGV[1])
 local a = 1 + n * 3
@@ -80,21 +82,19 @@ for j = n + 1, #KEYS do
   end
 end
 if n == 0 then return {1, -1} end
-local cur = redis.call('MGET', unpack(KEYS, 1, n))
-for i = 1, n do cur[i] = tonumber(cur[i] or '0') end
-for i = 1, n do
-  local b = 2 + (i - 1) * 3
-  if cur[i] + tonumber(ARGV[a + i]) > tonumber(ARGV[b])
-      and not (ARGV[b + 1] == '1' and cur[i] == 0) then
-    local out = {0, i - 1}
-    for j = 1, n do out[j + 2] = cur[j] end
-    return out
-  end
-end
 local out = {1, -1}
 for i = 1, n do
-  out[i + 2] = redis.call('INCRBY', KEYS[i], ARGV[a + i])
-  if cur[i] == 0 then redis.call('PEXPIREAT', KEYS[i], ARGV[4 + (i - 1) * 3]) end
+  local amount = tonumber(ARGV[a + i])
+  local value = redis.call('INCRBY', KEYS[i], amount)
+  local b = 2 + (i - 1) * 3
+  if value == amount then redis.call('PEXPIREAT', KEYS[i], ARGV[b + 2]) end
+  out[i + 2] = value
+  if value > tonumber(ARGV[b]) and not (ARGV[b + 1] == '1' and value == amount) then
+    for j = 1, i do out[j + 2] = redis.call('DECRBY', KEYS[j], ARGV[a + j]) end
+    for j = i + 1, n do out[j + 2] = tonumber(redis.call('GET', KEYS[j]) or '0') end
+    out[1], out[2] = 0, i - 1
+    return out
+  end
 end
 return out
 """)
