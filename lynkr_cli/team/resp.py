@@ -3,10 +3,14 @@
 **Why not redis-py here.** Every request on a team gateway with Redis limits makes one
 script call. redis-py's asyncio client spends ~60-80 µs of CPU per call (a pool
 checkout, a lock, its command packer and parser) and ~180 µs of wall time on loopback;
-this client, one connection shared by every request and pipelined (commands written as
-they come, replies matched in order), spends ~17 µs and ~35 µs (measured with
-``tests/bench/bench_scale.py``). redis-py remains the client for everything off the
-hot path: the prompt cache, counter seeding, ``lynkr doctor``.
+this client, one connection shared by every request and pipelined (the commands of
+every request in one event-loop pass go out in one send, replies are matched in
+order), spends a few µs a call on a busy gateway, and Redis itself about half the CPU
+it spent on one send per command (measured with ``tests/bench/bench_scale.py``).
+Replies are parsed by hiredis's C reader (it comes with redis-py's ``hiredis`` extra,
+which lynkr's ``redis`` extra installs; :class:`PyReader` otherwise). redis-py remains
+the client for everything off the hot path: the prompt cache, counter seeding,
+``lynkr doctor``.
 
 What it speaks: ``redis://``, ``rediss://`` (TLS, the system's certificate checks) and
 ``unix://`` URLs, ``AUTH`` with a password or a user and password, ``SELECT`` of a
@@ -148,6 +152,7 @@ class _Protocol(asyncio.Protocol):
         self.waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
         self.lost: BaseException | None = None
         self.out: list[bytes] = []
+        self.writes = 0  # sends to the socket (each carries every command of a loop pass)
         self._watch: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
 
@@ -202,6 +207,7 @@ class _Protocol(asyncio.Protocol):
     def _write(self) -> None:
         out, self.out = self.out, []
         if out and self.transport is not None and self.lost is None:
+            self.writes += 1
             self.transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def _check(self) -> None:
