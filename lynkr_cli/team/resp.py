@@ -206,9 +206,10 @@ class _Protocol(asyncio.Protocol):
 
     def _write(self) -> None:
         out, self.out = self.out, []
-        if out and self.transport is not None and self.lost is None:
+        transport = self.transport
+        if out and transport is not None and self.lost is None and not transport.is_closing():
             self.writes += 1
-            self.transport.write(out[0] if len(out) == 1 else b"".join(out))
+            transport.write(out[0] if len(out) == 1 else b"".join(out))
 
     def _check(self) -> None:
         """Abort the connection when the oldest reply is overdue (Redis hung, a cable)."""
