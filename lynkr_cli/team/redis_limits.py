@@ -1,9 +1,10 @@
 """The Redis ``LimitStore``: rate-limit counters shared by every gateway instance.
 
 **Atomic across instances.** :meth:`RedisLimitStore.acquire` is one Lua script over all
-of a key's counters: it reads them, refuses if any check fails, else increments them
-all (a new counter expires a minute after its window ends). Redis runs a script alone,
-so two instances sharing a limit of 10 per minute let exactly 10 through between them.
+of a key's counters: it increments them, and if any check fails, undoes every increment
+and refuses (a new counter expires a minute after its window ends). Redis runs a script
+alone, so no one sees a refused request's increments, and two instances sharing a
+limit of 10 per minute let exactly 10 through between them.
 Counters are ``lynkr:limit:{<key id>}:<counter>:<window start>``.
 
 **Settlements are coalesced.** What an answer really used (:meth:`RedisLimitStore.add`,
