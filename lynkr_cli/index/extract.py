@@ -8,6 +8,7 @@ tuples (:data:`Result`), never tree-sitter objects.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import Any
 
 # (file_id, name, kind, line, col, end_line, scope, signature): rows ready for executemany
@@ -132,31 +133,71 @@ def _os_problem(exc: OSError) -> str:
 def parse(
     lang: str, data: bytes, file_id: int = 0
 ) -> tuple[list[Symbol], list[Reference], list[Import], bool]:
-    """Symbols, references and imports of ``data``; tree-sitter recovers what it can."""
-    parser, cursor = _tools.get(lang) or _make_tools(lang)
-    tree = parser.parse(data)
-    out = _Out(data, file_id, lang in _RECEIVERS)
-    _collect(cursor.matches(tree.root_node), out)
-    symbols, refs = _symbols(out.defs, out.refs, data, file_id)
-    imports = [(text, line, " ".join(names)) for text, line, names in out.imports.values()]
-    return symbols, refs, imports, tree.root_node.has_error
+    """Symbols, references and imports of ``data``; tree-sitter recovers what it can.
+
+    The tree is parsed and queried by the C accelerator (``index/native.py``) when it
+    loaded for ``lang``, else by py-tree-sitter here: the same rows either way."""
+    run = _tools.get(lang) or _make_tools(lang)
+    defs, raw_refs, raw_imports, broken = run(data)
+    symbols, refs = _symbols(defs, raw_refs, data, file_id)
+    return symbols, refs, _imports(raw_imports), broken
 
 
-# One parser and one query cursor per language and process, reused file after file.
-_tools: dict[str, tuple[Any, Any]] = {}
-_RECEIVERS: set[str] = set()  # languages whose query captures receivers itself
+# (outer start byte, outer end byte, name, kind, row, column, end line): a definition
+# before its scope and signature are known
+RawDef = tuple[int, int, str, str, int, int, int]
+# (start byte, name, kind, line, column, receiver)
+RawRef = tuple[int, str, str, int, int, str]
+# (statement start byte, statement text, line, binding or None): one match of an import
+RawImport = tuple[int, str, int, str | None]
+Rows = tuple[list[RawDef], list[RawRef], list[RawImport], bool]
+
+# One parse-and-query function per language and process, reused file after file.
+_tools: dict[str, Callable[[bytes], Rows]] = {}
 
 
-def _make_tools(lang: str) -> tuple[Any, Any]:
+def _make_tools(lang: str) -> Callable[[bytes], Rows]:
+    from lynkr_cli.index import native
+    from lynkr_cli.index.languages import PARSED
+
+    receivers = PARSED[lang].receivers
+    extractor = native.extractor(lang, _role, MEMBER_NODES, receivers)
+    if extractor is not None:
+        found: Callable[[bytes], Rows] = extractor.run
+    else:
+        found = _python_tools(lang, receivers)
+    _tools[lang] = found
+    return found
+
+
+def _python_tools(lang: str, receivers: bool) -> Callable[[bytes], Rows]:
+    """The pure-Python path: py-tree-sitter's parser and query cursor."""
     import tree_sitter
 
-    from lynkr_cli.index.languages import PARSED, load
+    from lynkr_cli.index.languages import load
 
     language, query = load(lang)
-    found = _tools[lang] = (tree_sitter.Parser(language), tree_sitter.QueryCursor(query))
-    if PARSED[lang].receivers:
-        _RECEIVERS.add(lang)
-    return found
+    parser, cursor = tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
+
+    def run(data: bytes) -> Rows:
+        tree = parser.parse(data)
+        out = _Out(data, receivers)
+        _collect(cursor.matches(tree.root_node), out)
+        return out.defs, out.refs, out.imports, tree.root_node.has_error
+
+    return run
+
+
+def _imports(raw: list[RawImport]) -> list[Import]:
+    """One row per import statement: its matches' bindings joined (see :func:`_import`)."""
+    by_start: dict[int, tuple[str, int, list[str]]] = {}
+    for start, text, line, binding in raw:
+        entry = by_start.get(start)
+        if entry is None:
+            entry = by_start[start] = (text, line, [])
+        if binding is not None:
+            entry[2].append(binding)
+    return [(text, line, " ".join(names)) for text, line, names in by_start.values()]
 
 
 # What a capture name means: (role, kind, aider style); role 0 = ignore, 1 = definition,
@@ -182,15 +223,14 @@ def _role(key: str) -> tuple[int, str, bool]:
 class _Out:
     """What one file yields, filled match by match."""
 
-    __slots__ = ("data", "defs", "file_id", "imports", "receivers", "refs")
+    __slots__ = ("data", "defs", "imports", "receivers", "refs")
 
-    def __init__(self, data: bytes, file_id: int, receivers: bool = False) -> None:
+    def __init__(self, data: bytes, receivers: bool = False) -> None:
         self.data = data
-        self.file_id = file_id
         self.receivers = receivers  # the query captures them: no walking up the tree
-        self.defs: list[tuple[int, int, str, str, Any]] = []
-        self.refs: list[tuple[int, str, str, int, int, str]] = []
-        self.imports: dict[int, tuple[str, int, list[str]]] = {}  # by the module node's start
+        self.defs: list[RawDef] = []
+        self.refs: list[RawRef] = []
+        self.imports: list[RawImport] = []
 
 
 def _collect(matches: list[tuple[int, dict[str, list[Any]]]], out: _Out) -> None:
@@ -227,7 +267,8 @@ def _collect(matches: list[tuple[int, dict[str, list[Any]]]], out: _Out) -> None
                 add_ref((start, name, kind, row + 1, col + 1, receiver))
             else:
                 outer = name_node.parent if aider else nodes[0]
-                add_def((outer.start_byte, outer.end_byte, name, kind, (row, col, outer)))
+                outer_start = outer.start_byte
+                add_def((outer_start, outer.end_byte, name, kind, row, col, outer.end_point[0] + 1))
 
 
 def _walked_receiver(name_node: Any, start: int, data: bytes, members: frozenset[str]) -> str:
@@ -260,34 +301,33 @@ def _receiver(member: Any, name_start: int, data: bytes) -> str:
 
 
 def _import(node: Any, captures: dict[str, list[Any]], out: _Out) -> None:
-    """One import: several matches of one statement add their bindings to one row.
+    """One match of an import statement; the matches of one statement make one row.
 
     Bindings, space-separated: ``local=`` binds the module itself (``import a.b as c``:
     ``c=``), ``local=remote`` a name taken from it (``from m import x as y``: ``y=x``),
     ``*=*`` everything. A plain ``import a.b`` has none: the module binds its own name.
     """
     data = out.data
-    entry = out.imports.get(node.start_byte)
-    if entry is None:
-        text = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
-        entry = out.imports[node.start_byte] = (text, node.start_point[0] + 1, [])
+    text = data[node.start_byte : node.end_byte].decode("utf-8", "replace")
     names, alias = captures.get("import.name"), captures.get("import.alias")
     local = alias[0] if alias else None
+    binding: str | None = None
     if "import.star" in captures:
-        entry[2].append("*=*")
+        binding = "*=*"
     elif names:
         remote = data[names[0].start_byte : names[0].end_byte].decode("utf-8", "replace")
         bound = (
             data[local.start_byte : local.end_byte].decode("utf-8", "replace") if local else remote
         )
-        entry[2].append(f"{bound}={remote}")
+        binding = f"{bound}={remote}"
     elif local is not None:
-        entry[2].append(data[local.start_byte : local.end_byte].decode("utf-8", "replace") + "=")
+        binding = data[local.start_byte : local.end_byte].decode("utf-8", "replace") + "="
+    out.imports.append((node.start_byte, text, node.start_point[0] + 1, binding))
 
 
 def _symbols(
-    defs: list[tuple[int, int, str, str, Any]],
-    raw_refs: list[tuple[int, str, str, int, int, str]],
+    defs: list[RawDef],
+    raw_refs: list[RawRef],
     data: bytes,
     file_id: int,
 ) -> tuple[list[Symbol], list[Reference]]:
@@ -299,14 +339,13 @@ def _symbols(
     stack: list[tuple[int, str]] = []  # (end byte, qualified name)
     out: list[Symbol] = []
     refs: list[Reference] = []
-    into = (refs, file_id, {(row + 1, col + 1) for _, _, _, _, (row, col, _) in defs})
+    into = (refs, file_id, {(row + 1, col + 1) for _, _, _, _, row, col, _ in defs})
     at = 0
-    for start, end, name, kind, (row, col, outer) in defs:
+    for start, end, name, kind, row, col, end_line in defs:
         at = _scope_refs(raw_refs, at, start, stack, into)
         while stack and stack[-1][0] <= start:
             stack.pop()
         scope = stack[-1][1] if stack else ""
-        end_line = outer.end_point[0] + 1
         out.append(
             (file_id, name, kind, row + 1, col + 1, end_line, scope, _signature(data, start))
         )
@@ -316,7 +355,7 @@ def _symbols(
 
 
 def _scope_refs(
-    raw: list[tuple[int, str, str, int, int, str]],
+    raw: list[RawRef],
     at: int,
     until: int,
     stack: list[tuple[int, str]],
@@ -340,13 +379,13 @@ def _scope_refs(
     return at
 
 
-def _dedupe(defs: list[tuple[int, int, str, str, Any]]) -> list[tuple[int, int, str, str, Any]]:
+def _dedupe(defs: list[RawDef]) -> list[RawDef]:
     """One definition per name position: two patterns may match the same name
     (``f = lambda: 0`` at module level is a constant and a function); the more
     specific kind wins over ``constant``."""
-    by_position: dict[tuple[int, int], tuple[int, int, str, str, Any]] = {}
+    by_position: dict[tuple[int, int], RawDef] = {}
     for entry in defs:
-        position = entry[4][:2]
+        position = (entry[4], entry[5])
         kept = by_position.get(position)
         if kept is None or kept[3] == "constant":
             by_position[position] = entry

@@ -1,0 +1,25 @@
+# Stub of the optional C accelerator built from native/lynkr_native.c (see index/native.py).
+from collections.abc import Callable
+
+LANGUAGE_VERSION: int
+MIN_COMPATIBLE_LANGUAGE_VERSION: int
+
+class Extractor:
+    """A grammar's parser and compiled tags query, reused file after file."""
+
+    def __init__(
+        self,
+        language: object,
+        source: str,
+        roles: Callable[[str], tuple[int, str, bool]],
+        members: frozenset[str] | set[str],
+        receivers: bool,
+    ) -> None: ...
+    def run(
+        self, source: bytes, /
+    ) -> tuple[
+        list[tuple[int, int, str, str, int, int, int]],
+        list[tuple[int, str, str, int, int, str]],
+        list[tuple[int, str, int, str | None]],
+        bool,
+    ]: ...

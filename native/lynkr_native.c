@@ -1,0 +1,1001 @@
+/*
+ * lynkr_cli.index._native: parse a file and run its tags query with the tree-sitter C
+ * runtime (vendored in native/tree_sitter_core, the version py-tree-sitter wraps), and
+ * return the rows lynkr's extractor builds, as plain tuples, instead of one Python Node
+ * object per capture.
+ *
+ * It does exactly what lynkr_cli/index/extract.py's pure-Python path does with
+ * py-tree-sitter's QueryCursor.matches() (a test compares the two on a real corpus):
+ * the same matches (match limit UINT32_MAX, the #eq?/#any-of? predicates as
+ * py-tree-sitter evaluates them, other directives ignored as matches() ignores them),
+ * the captures of a match grouped by name in order of first appearance, only the
+ * first node of each name read.
+ *
+ * The work is in two phases: parse + query + reading the nodes runs with the GIL
+ * released into a C array of records (the Extractor is marked busy meanwhile, so a
+ * second thread gets an error rather than sharing its parser); building the Python
+ * tuples then runs with the GIL held.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tree_sitter/api.h"
+
+/* ---- the allocator: an arena per run ----
+ *
+ * One run (one file) creates its parser and query cursor, parses, queries and reads
+ * the nodes with every tree-sitter allocation taken from a bump arena; at the end the
+ * parser is deleted (for the grammar's external scanner, which has its own malloc)
+ * and the arena is reset, instead of freeing the tree node by node (ts_tree_delete
+ * walks every subtree). Freeing inside the arena is a no-op, except that the last
+ * block can shrink or grow in place (tree-sitter's arrays grow by realloc).
+ *
+ * Each block has a 16-byte header: its size and where it lives. Allocations outside a
+ * run (compiling the query, which lives as long as its Extractor) go to malloc. The
+ * arena in use is thread-local and belongs to one Extractor, which one thread at a
+ * time may run (see `busy`), so the GIL can be released around a run. Out of memory
+ * aborts, as tree-sitter's own default allocator does: it cannot recover from NULL.
+ */
+
+#define ARENA_CHUNK (1u << 20)
+#define TAG_HEAP 0x6865617000000000ull
+#define TAG_ARENA 0x6172656e00000000ull
+
+typedef struct {
+    size_t size;
+    size_t tag;
+} Header;
+
+typedef struct Chunk {
+    struct Chunk *next;
+    size_t size, used;
+    size_t pad; /* keeps data 16-byte aligned */
+    unsigned char data[];
+} Chunk;
+
+typedef struct {
+    Chunk *chunks;   /* the current chunk first */
+    Header *last;    /* the latest block, which may grow or shrink in place */
+    size_t held;     /* bytes of all chunks */
+    size_t peak;     /* the largest `held` seen */
+} Arena;
+
+static _Thread_local Arena *current_arena;
+
+static void out_of_memory(void) {
+    fprintf(stderr, "lynkr_cli.index._native: out of memory\n");
+    abort();
+}
+
+static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
+
+static void *arena_take(Arena *arena, size_t size) {
+    size_t need = sizeof(Header) + round16(size ? size : 1);
+    Chunk *chunk = arena->chunks;
+    if (chunk == NULL || chunk->size - chunk->used < need) {
+        size_t data_size = need > ARENA_CHUNK ? need : ARENA_CHUNK;
+        chunk = malloc(sizeof(Chunk) + data_size);
+        if (chunk == NULL) {
+            out_of_memory();
+        }
+        chunk->size = data_size;
+        chunk->used = 0;
+        chunk->next = arena->chunks;
+        arena->chunks = chunk;
+        arena->held += data_size;
+        if (arena->held > arena->peak) {
+            arena->peak = arena->held;
+        }
+    }
+    Header *header = (Header *)(chunk->data + chunk->used);
+    chunk->used += need;
+    header->size = need - sizeof(Header);
+    header->tag = TAG_ARENA;
+    arena->last = header;
+    return header + 1;
+}
+
+/* Free every chunk but the first one made (the next file reuses it). */
+static void arena_reset(Arena *arena) {
+    Chunk *chunk = arena->chunks;
+    while (chunk != NULL && chunk->next != NULL) {
+        Chunk *next = chunk->next;
+        arena->held -= chunk->size;
+        free(chunk);
+        chunk = next;
+    }
+    arena->chunks = chunk;
+    if (chunk != NULL) {
+        chunk->used = 0;
+    }
+    arena->last = NULL;
+}
+
+static void arena_free_all(Arena *arena) {
+    arena_reset(arena);
+    free(arena->chunks);
+    arena->chunks = NULL;
+    arena->held = 0;
+}
+
+static void *heap_take(size_t size) {
+    Header *header = malloc(sizeof(Header) + (size ? size : 1));
+    if (header == NULL) {
+        out_of_memory();
+    }
+    header->size = size;
+    header->tag = TAG_HEAP;
+    return header + 1;
+}
+
+static void *ts_alloc_malloc(size_t size) {
+    return current_arena ? arena_take(current_arena, size) : heap_take(size);
+}
+
+static void *ts_alloc_calloc(size_t count, size_t size) {
+    if (size && count > (SIZE_MAX - 64) / size) {
+        out_of_memory();
+    }
+    void *block = ts_alloc_malloc(count * size);
+    memset(block, 0, count * size);
+    return block;
+}
+
+static void ts_alloc_free(void *block) {
+    if (block == NULL) {
+        return;
+    }
+    Header *header = (Header *)block - 1;
+    if (header->tag == TAG_HEAP) {
+        header->tag = 0;
+        free(header);
+    } else if (current_arena && header == current_arena->last) {
+        current_arena->chunks->used -= sizeof(Header) + header->size; /* give it back */
+        current_arena->last = NULL;
+    }
+}
+
+static void *ts_alloc_realloc(void *block, size_t size) {
+    if (block == NULL) {
+        return ts_alloc_malloc(size);
+    }
+    Header *header = (Header *)block - 1;
+    if (header->tag == TAG_HEAP) {
+        Header *grown = realloc(header, sizeof(Header) + (size ? size : 1));
+        if (grown == NULL) {
+            out_of_memory();
+        }
+        grown->size = size;
+        return grown + 1;
+    }
+    Arena *arena = current_arena;
+    if (arena == NULL) { /* an arena block outlived its run: a bug, never reached */
+        out_of_memory();
+    }
+    if (size <= header->size) {
+        return block;
+    }
+    Chunk *chunk = arena->chunks;
+    size_t grow = round16(size) - header->size;
+    if (header == arena->last && chunk->size - chunk->used >= grow) {
+        chunk->used += grow; /* the latest block grows in place */
+        header->size += grow;
+        return block;
+    }
+    void *moved = arena_take(arena, size);
+    memcpy(moved, block, header->size);
+    return moved;
+}
+
+#define ROLE_SKIP 0
+#define ROLE_DEF 1
+#define ROLE_REF 2
+#define ROLE_IMPORT 3
+#define NAME_MAX_BYTES 200 /* extract.py: a longer name is skipped */
+#define RECEIVER_MAX 80    /* extract.py: RECEIVER_MAX */
+
+#define RECV_EMPTY 0
+#define RECV_SPAN 1
+#define RECV_LONG 2
+#define IMP_NAME 1
+#define IMP_ALIAS 2
+#define IMP_STAR 4
+
+#define NO_CAPTURE UINT32_MAX
+
+/* ---- predicates (the subset of py-tree-sitter's query_predicates.c we support) ---- */
+
+enum { P_EQ_CAPTURE, P_EQ_STRING, P_ANY_OF };
+
+typedef struct {
+    int type;
+    bool is_positive, is_any;
+    uint32_t capture1, capture2;
+    uint32_t first_value, value_count; /* P_EQ_STRING / P_ANY_OF: into the value arrays */
+} Predicate;
+
+typedef struct {
+    uint8_t role;
+    uint32_t capture;    /* its capture id: the kind */
+    uint32_t start, end; /* the name (definition, reference) or the import node */
+    uint32_t row, col;   /* start point of the name, or of the import node */
+    uint32_t a_start, a_end; /* ref: receiver; def: outer node; import: @import.name */
+    uint32_t b_start, b_end; /* def: b_start = outer end row; import: @import.alias */
+    uint8_t flags;
+} Rec;
+
+typedef struct {
+    Rec *items;
+    size_t count, capacity;
+} Recs;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *language_obj; /* the capsule, kept alive with the grammar it points into */
+    const TSLanguage *language;
+    TSQuery *query;
+    Arena arena; /* a run's parser, tree and query cursor */
+    uint32_t capture_count;
+    uint8_t *roles;       /* per capture id */
+    uint8_t *aider;       /* per capture id: the capture is the name itself */
+    PyObject **kinds;     /* per capture id: the kind string (new refs) */
+    uint32_t id_name, id_receiver, id_import_name, id_import_alias, id_import_star;
+    bool own_receivers;
+    uint8_t *member;      /* per symbol: 1 member node, 2 navigation_suffix */
+    uint32_t symbol_count;
+    Predicate *predicates;
+    uint32_t *pattern_first; /* pattern i's predicates: [pattern_first[i], pattern_first[i+1]) */
+    const char **values;
+    uint32_t *value_lengths;
+    bool busy;
+} Extractor;
+
+static PyObject *ELLIPSIS_TEXT; /* "…" */
+static PyObject *EMPTY_TEXT;    /* "" */
+static PyObject *STAR_BINDING;  /* "*=*" */
+
+/* ---- records ---- */
+
+static bool recs_push(Recs *recs, const Rec *rec) {
+    if (recs->count == recs->capacity) {
+        size_t capacity = recs->capacity ? recs->capacity * 2 : 256;
+        Rec *items = PyMem_RawRealloc(recs->items, capacity * sizeof(Rec));
+        if (items == NULL) {
+            return false;
+        }
+        recs->items = items;
+        recs->capacity = capacity;
+    }
+    recs->items[recs->count++] = *rec;
+    return true;
+}
+
+/* ---- predicates ---- */
+
+static bool text_equal(const char *data, TSNode a, const char *b, uint32_t b_length) {
+    uint32_t start = ts_node_start_byte(a), end = ts_node_end_byte(a);
+    return end - start == b_length && memcmp(data + start, b, b_length) == 0;
+}
+
+/* As py-tree-sitter's PREDICATE_BREAK: stop at the first decisive comparison. */
+static bool predicate_break(const Predicate *p, int result) {
+    return (result != 1 && !p->is_any) || (result == 1 && p->is_any);
+}
+
+static bool satisfies(const Extractor *self, const TSQueryMatch *match, const char *data) {
+    uint32_t first = self->pattern_first[match->pattern_index];
+    uint32_t last = self->pattern_first[match->pattern_index + 1];
+    for (uint32_t k = first; k < last; ++k) {
+        const Predicate *p = &self->predicates[k];
+        if (p->type == P_ANY_OF) {
+            for (uint16_t i = 0; i < match->capture_count; ++i) {
+                if (match->captures[i].index != p->capture1) {
+                    continue;
+                }
+                bool found = false;
+                for (uint32_t v = 0; v < p->value_count && !found; ++v) {
+                    uint32_t at = p->first_value + v;
+                    bool equal = text_equal(data, match->captures[i].node, self->values[at],
+                                            self->value_lengths[at]);
+                    found = p->is_positive ? equal : !equal;
+                }
+                if (!found) {
+                    return false;
+                }
+            }
+        } else if (p->type == P_EQ_STRING) {
+            int result = 1;
+            for (uint16_t i = 0; i < match->capture_count; ++i) {
+                if (match->captures[i].index != p->capture1) {
+                    continue;
+                }
+                bool equal = text_equal(data, match->captures[i].node,
+                                        self->values[p->first_value],
+                                        self->value_lengths[p->first_value]);
+                result = (p->is_positive ? equal : !equal) ? 1 : 0;
+                if (predicate_break(p, result)) {
+                    break;
+                }
+            }
+            if (result != 1) {
+                return false;
+            }
+        } else { /* P_EQ_CAPTURE: the i-th node of one against the i-th of the other */
+            int result = 1;
+            uint16_t i = 0, j = 0;
+            for (;;) {
+                while (i < match->capture_count && match->captures[i].index != p->capture1) {
+                    ++i;
+                }
+                while (j < match->capture_count && match->captures[j].index != p->capture2) {
+                    ++j;
+                }
+                if (i >= match->capture_count || j >= match->capture_count) {
+                    break;
+                }
+                TSNode a = match->captures[i].node, b = match->captures[j].node;
+                uint32_t b_start = ts_node_start_byte(b);
+                bool equal =
+                    text_equal(data, a, data + b_start, ts_node_end_byte(b) - b_start);
+                result = (p->is_positive ? equal : !equal) ? 1 : 0;
+                if (predicate_break(p, result)) {
+                    break;
+                }
+                ++i;
+                ++j;
+            }
+            if (result != 1) {
+                return false;
+            }
+        }
+    }
+    return true;
+}
+
+#define NAME_IS(x) (length == sizeof(x) - 1 && memcmp(name, x, length) == 0)
+
+/* Read each pattern's predicates. Returns 0, or -1 with an exception set. */
+static int load_predicates(Extractor *self) {
+    uint32_t patterns = ts_query_pattern_count(self->query);
+    uint32_t total = 0, total_values = 0;
+    for (uint32_t i = 0; i < patterns; ++i) {
+        uint32_t steps;
+        const TSQueryPredicateStep *step = ts_query_predicates_for_pattern(self->query, i, &steps);
+        for (uint32_t j = 0; j < steps; ++j) {
+            if (step[j].type == TSQueryPredicateStepTypeDone) {
+                ++total;
+            } else if (step[j].type == TSQueryPredicateStepTypeString) {
+                ++total_values;
+            }
+        }
+    }
+    self->pattern_first = PyMem_Calloc(patterns + 1, sizeof(uint32_t));
+    self->predicates = PyMem_Calloc(total + 1, sizeof(Predicate));
+    self->values = PyMem_Calloc(total_values + 1, sizeof(char *));
+    self->value_lengths = PyMem_Calloc(total_values + 1, sizeof(uint32_t));
+    if (!self->pattern_first || !self->predicates || !self->values || !self->value_lengths) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    uint32_t count = 0, value_count = 0;
+    for (uint32_t i = 0; i < patterns; ++i) {
+        self->pattern_first[i] = count;
+        uint32_t steps;
+        const TSQueryPredicateStep *step = ts_query_predicates_for_pattern(self->query, i, &steps);
+        uint32_t j = 0;
+        while (j < steps) {
+            uint32_t n = 0; /* steps of this predicate, its name included */
+            while (j + n < steps && step[j + n].type != TSQueryPredicateStepTypeDone) {
+                ++n;
+            }
+            const TSQueryPredicateStep *s = step + j;
+            j += n + 1;
+            if (n == 0 || s[0].type != TSQueryPredicateStepTypeString) {
+                PyErr_Format(PyExc_ValueError, "pattern %u: a predicate without a name", i);
+                return -1;
+            }
+            uint32_t length;
+            const char *name = ts_query_string_value_for_id(self->query, s[0].value_id, &length);
+            Predicate *p = &self->predicates[count];
+            if (NAME_IS("eq?") || NAME_IS("not-eq?") || NAME_IS("any-eq?") ||
+                NAME_IS("any-not-eq?")) {
+                if (n != 3 || s[1].type != TSQueryPredicateStepTypeCapture) {
+                    PyErr_Format(PyExc_ValueError, "pattern %u: malformed #%s", i, name);
+                    return -1;
+                }
+                p->is_any = memcmp(name, "any-", 4) == 0;
+                p->is_positive = NAME_IS("eq?") || NAME_IS("any-eq?");
+                p->capture1 = s[1].value_id;
+                if (s[2].type == TSQueryPredicateStepTypeCapture) {
+                    p->type = P_EQ_CAPTURE;
+                    p->capture2 = s[2].value_id;
+                } else {
+                    p->type = P_EQ_STRING;
+                    p->first_value = value_count;
+                    p->value_count = 1;
+                    self->values[value_count] = ts_query_string_value_for_id(
+                        self->query, s[2].value_id, &self->value_lengths[value_count]);
+                    ++value_count;
+                }
+                ++count;
+            } else if (NAME_IS("any-of?") || NAME_IS("not-any-of?")) {
+                if (n < 3 || s[1].type != TSQueryPredicateStepTypeCapture) {
+                    PyErr_Format(PyExc_ValueError, "pattern %u: malformed #%s", i, name);
+                    return -1;
+                }
+                p->type = P_ANY_OF;
+                p->is_positive = NAME_IS("any-of?");
+                p->capture1 = s[1].value_id;
+                p->first_value = value_count;
+                p->value_count = n - 2;
+                for (uint32_t k = 2; k < n; ++k) {
+                    if (s[k].type != TSQueryPredicateStepTypeString) {
+                        PyErr_Format(PyExc_ValueError, "pattern %u: malformed #%s", i, name);
+                        return -1;
+                    }
+                    self->values[value_count] = ts_query_string_value_for_id(
+                        self->query, s[k].value_id, &self->value_lengths[value_count]);
+                    ++value_count;
+                }
+                ++count;
+            } else if (NAME_IS("match?") || NAME_IS("not-match?") || NAME_IS("any-match?") ||
+                       NAME_IS("any-not-match?")) {
+                /* Regular expressions are Python's: this language keeps the Python path. */
+                PyErr_Format(PyExc_NotImplementedError, "the #%s predicate is not supported",
+                             name);
+                return -1;
+            }
+            /* anything else (#set!, #is?, #strip!, #select-adjacent!, …) filters nothing in
+               py-tree-sitter's matches() without a predicate callable: ignored here too */
+        }
+    }
+    self->pattern_first[patterns] = count;
+    return 0;
+}
+
+/* ---- collecting (no GIL) ---- */
+
+static uint32_t find_capture(const TSQueryMatch *match, uint32_t id, TSNode *node) {
+    if (id == NO_CAPTURE) {
+        return 0;
+    }
+    for (uint16_t i = 0; i < match->capture_count; ++i) {
+        if (match->captures[i].index == id) {
+            *node = match->captures[i].node;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static void set_span(TSNode node, uint32_t *start, uint32_t *end) {
+    *start = ts_node_start_byte(node);
+    *end = ts_node_end_byte(node);
+}
+
+/* The receiver of a reference found by walking up from its name (extract.py's
+   _walked_receiver and _receiver). false: the member node has no named child, where
+   py-tree-sitter's named_child(0) raises IndexError. */
+static bool walked_receiver(const Extractor *self, TSNode name, uint32_t name_start, Rec *rec) {
+    rec->flags = RECV_EMPTY;
+    TSNode parent = ts_node_parent(name);
+    if (ts_node_is_null(parent)) {
+        return true;
+    }
+    TSSymbol symbol = ts_node_symbol(parent);
+    if (symbol < self->symbol_count && self->member[symbol] == 2) {
+        parent = ts_node_parent(parent);
+        if (ts_node_is_null(parent)) {
+            return true;
+        }
+        symbol = ts_node_symbol(parent);
+    }
+    if (symbol >= self->symbol_count || self->member[symbol] != 1) {
+        return true;
+    }
+    if (ts_node_named_child_count(parent) == 0) {
+        return false;
+    }
+    TSNode first = ts_node_named_child(parent, 0);
+    if (ts_node_is_null(first) || ts_node_start_byte(first) == name_start) {
+        return true;
+    }
+    set_span(first, &rec->a_start, &rec->a_end);
+    rec->flags = rec->a_end - rec->a_start > RECEIVER_MAX ? RECV_LONG : RECV_SPAN;
+    return true;
+}
+
+/* 0 done; -1 out of memory; -2 a definition's name has no parent node; -3 a member node
+   without a named child (the errors extract.py's Python path meets there). */
+static int collect(const Extractor *self, TSQueryCursor *cursor, TSNode root, const char *data,
+                   Recs *out) {
+    TSQueryMatch match;
+    ts_query_cursor_set_match_limit(cursor, UINT32_MAX);
+    ts_query_cursor_exec(cursor, self->query, root);
+    while (ts_query_cursor_next_match(cursor, &match)) {
+        if (!satisfies(self, &match, data)) {
+            continue;
+        }
+        TSNode name_node, receiver, import_name, import_alias, ignored;
+        bool has_name = find_capture(&match, self->id_name, &name_node);
+        for (uint16_t i = 0; i < match.capture_count; ++i) {
+            uint32_t id = match.captures[i].index;
+            bool seen = false; /* matches() groups by name: only the first node counts */
+            for (uint16_t j = 0; j < i && !seen; ++j) {
+                seen = match.captures[j].index == id;
+            }
+            if (seen || id >= self->capture_count || self->roles[id] == ROLE_SKIP) {
+                continue;
+            }
+            TSNode node = match.captures[i].node;
+            Rec rec = {.role = self->roles[id], .capture = id};
+            if (rec.role == ROLE_IMPORT) {
+                set_span(node, &rec.start, &rec.end);
+                rec.row = ts_node_start_point(node).row;
+                if (find_capture(&match, self->id_import_star, &ignored)) {
+                    rec.flags |= IMP_STAR;
+                }
+                if (find_capture(&match, self->id_import_name, &import_name)) {
+                    rec.flags |= IMP_NAME;
+                    set_span(import_name, &rec.a_start, &rec.a_end);
+                }
+                if (find_capture(&match, self->id_import_alias, &import_alias)) {
+                    rec.flags |= IMP_ALIAS;
+                    set_span(import_alias, &rec.b_start, &rec.b_end);
+                }
+                if (!recs_push(out, &rec)) {
+                    return -1;
+                }
+                continue;
+            }
+            TSNode name;
+            if (self->aider[id]) {
+                name = node;
+            } else if (has_name) {
+                name = name_node;
+            } else {
+                continue;
+            }
+            set_span(name, &rec.start, &rec.end);
+            if (rec.end - rec.start > NAME_MAX_BYTES) {
+                continue;
+            }
+            TSPoint point = ts_node_start_point(name);
+            rec.row = point.row;
+            rec.col = point.column;
+            if (rec.role == ROLE_REF) {
+                if (!self->own_receivers) {
+                    if (!walked_receiver(self, name, rec.start, &rec)) {
+                        return -3;
+                    }
+                } else if (find_capture(&match, self->id_receiver, &receiver)) {
+                    set_span(receiver, &rec.a_start, &rec.a_end);
+                    rec.flags = rec.a_end - rec.a_start > RECEIVER_MAX ? RECV_LONG : RECV_SPAN;
+                }
+            } else {
+                TSNode outer = self->aider[id] ? ts_node_parent(name) : node;
+                if (ts_node_is_null(outer)) {
+                    return -2;
+                }
+                set_span(outer, &rec.a_start, &rec.a_end);
+                rec.b_start = ts_node_end_point(outer).row;
+            }
+            if (!recs_push(out, &rec)) {
+                return -1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* ---- building the rows (GIL held) ---- */
+
+static PyObject *decode(const char *data, uint32_t start, uint32_t end) {
+    return PyUnicode_DecodeUTF8(data + start, (Py_ssize_t)(end - start), "replace");
+}
+
+static PyObject *receiver_text(const Rec *rec, const char *data) {
+    if (rec->flags == RECV_SPAN) {
+        return decode(data, rec->a_start, rec->a_end);
+    }
+    PyObject *text = rec->flags == RECV_LONG ? ELLIPSIS_TEXT : EMPTY_TEXT;
+    Py_INCREF(text);
+    return text;
+}
+
+/* extract.py's _import: the binding one match adds, or None. */
+static PyObject *import_binding(const Rec *rec, const char *data) {
+    if (rec->flags & IMP_STAR) {
+        Py_INCREF(STAR_BINDING);
+        return STAR_BINDING;
+    }
+    if (rec->flags & IMP_NAME) {
+        PyObject *remote = decode(data, rec->a_start, rec->a_end);
+        if (remote == NULL) {
+            return NULL;
+        }
+        PyObject *bound = remote;
+        Py_INCREF(bound);
+        if (rec->flags & IMP_ALIAS) {
+            Py_DECREF(bound);
+            bound = decode(data, rec->b_start, rec->b_end);
+            if (bound == NULL) {
+                Py_DECREF(remote);
+                return NULL;
+            }
+        }
+        PyObject *binding = PyUnicode_FromFormat("%U=%U", bound, remote);
+        Py_DECREF(bound);
+        Py_DECREF(remote);
+        return binding;
+    }
+    if (rec->flags & IMP_ALIAS) {
+        PyObject *local = decode(data, rec->b_start, rec->b_end);
+        if (local == NULL) {
+            return NULL;
+        }
+        PyObject *binding = PyUnicode_FromFormat("%U=", local);
+        Py_DECREF(local);
+        return binding;
+    }
+    Py_RETURN_NONE;
+}
+
+static PyObject *row_for(const Extractor *self, const Rec *rec, const char *data) {
+    PyObject *kind = self->kinds[rec->capture];
+    if (rec->role == ROLE_IMPORT) {
+        PyObject *binding = import_binding(rec, data);
+        if (binding == NULL) {
+            return NULL;
+        }
+        PyObject *text = decode(data, rec->start, rec->end);
+        if (text == NULL) {
+            Py_DECREF(binding);
+            return NULL;
+        }
+        return Py_BuildValue("(ININ)", rec->start, text, rec->row + 1, binding);
+    }
+    PyObject *name = decode(data, rec->start, rec->end);
+    if (name == NULL) {
+        return NULL;
+    }
+    if (rec->role == ROLE_REF) {
+        PyObject *receiver = receiver_text(rec, data);
+        if (receiver == NULL) {
+            Py_DECREF(name);
+            return NULL;
+        }
+        return Py_BuildValue("(INOIIN)", rec->start, name, kind, rec->row + 1, rec->col + 1,
+                             receiver);
+    }
+    return Py_BuildValue("(IINOIII)", rec->a_start, rec->a_end, name, kind, rec->row, rec->col,
+                         rec->b_start + 1);
+}
+
+static PyObject *build_rows(const Extractor *self, const Recs *recs, const char *data,
+                            bool has_error) {
+    PyObject *defs = PyList_New(0), *refs = PyList_New(0), *imports = PyList_New(0);
+    if (defs == NULL || refs == NULL || imports == NULL) {
+        goto error;
+    }
+    for (size_t i = 0; i < recs->count; ++i) {
+        const Rec *rec = &recs->items[i];
+        PyObject *row = row_for(self, rec, data);
+        if (row == NULL) {
+            goto error;
+        }
+        PyObject *into = rec->role == ROLE_DEF ? defs : rec->role == ROLE_REF ? refs : imports;
+        int failed = PyList_Append(into, row);
+        Py_DECREF(row);
+        if (failed) {
+            goto error;
+        }
+    }
+    return Py_BuildValue("(NNNO)", defs, refs, imports, has_error ? Py_True : Py_False);
+error:
+    Py_XDECREF(defs);
+    Py_XDECREF(refs);
+    Py_XDECREF(imports);
+    return NULL;
+}
+
+static PyObject *extractor_run(Extractor *self, PyObject *args) {
+    PyObject *source;
+    if (!PyArg_ParseTuple(args, "O!:run", &PyBytes_Type, &source)) {
+        return NULL;
+    }
+    Py_ssize_t size = PyBytes_GET_SIZE(source);
+    if (size >= (Py_ssize_t)UINT32_MAX) {
+        PyErr_SetString(PyExc_OverflowError, "source too large for tree-sitter (4 GiB)");
+        return NULL;
+    }
+    if (self->busy) {
+        PyErr_SetString(PyExc_RuntimeError, "Extractor.run is already running in another thread");
+        return NULL;
+    }
+    const char *data = PyBytes_AS_STRING(source); /* immutable, and args holds a reference */
+    Recs recs = {NULL, 0, 0};
+    TSTree *tree = NULL;
+    int status = 0;
+    bool has_error = false;
+    self->busy = true;
+    Py_BEGIN_ALLOW_THREADS
+    current_arena = &self->arena;
+    TSParser *parser = ts_parser_new();
+    if (ts_parser_set_language(parser, self->language)) {
+        tree = ts_parser_parse_string_encoding(parser, NULL, data, (uint32_t)size,
+                                               TSInputEncodingUTF8);
+    }
+    if (tree != NULL) {
+        TSNode root = ts_tree_root_node(tree);
+        has_error = ts_node_has_error(root);
+        status = collect(self, ts_query_cursor_new(), root, data, &recs);
+    }
+    /* The tree and the cursor go with the arena; the parser is deleted for the sake of
+       its external scanner, whose state the grammar allocates with its own malloc. */
+    ts_parser_delete(parser);
+    arena_reset(&self->arena);
+    current_arena = NULL;
+    Py_END_ALLOW_THREADS
+    self->busy = false;
+    PyObject *result = NULL;
+    if (tree == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "tree-sitter returned no tree");
+    } else if (status == -1) {
+        PyErr_NoMemory();
+    } else if (status == -2) { /* what `None.start_byte` raises on the Python path */
+        PyErr_SetString(PyExc_AttributeError, "'NoneType' object has no attribute 'start_byte'");
+    } else if (status == -3) { /* what Node.named_child(0) raises on the Python path */
+        PyErr_SetString(PyExc_IndexError, "child index out of range");
+    } else {
+        result = build_rows(self, &recs, data, has_error);
+    }
+    PyMem_RawFree(recs.items);
+    return result;
+}
+
+/* ---- the Extractor type ---- */
+
+static void extractor_dealloc(Extractor *self) {
+    if (self->query) {
+        ts_query_delete(self->query);
+    }
+    arena_free_all(&self->arena);
+    if (self->kinds) {
+        for (uint32_t i = 0; i < self->capture_count; ++i) {
+            Py_XDECREF(self->kinds[i]);
+        }
+        PyMem_Free(self->kinds);
+    }
+    PyMem_Free(self->roles);
+    PyMem_Free(self->aider);
+    PyMem_Free(self->member);
+    PyMem_Free(self->predicates);
+    PyMem_Free(self->pattern_first);
+    PyMem_Free(self->values);
+    PyMem_Free(self->value_lengths);
+    Py_XDECREF(self->language_obj);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+static const char *QUERY_ERRORS[] = {"none", "syntax", "node type", "field", "capture",
+                                     "structure", "language"};
+
+/* Ask roles(name) -> (role, kind, aider) for each capture, and find the special ones. */
+static int load_captures(Extractor *self, PyObject *roles) {
+    uint32_t count = self->capture_count = ts_query_capture_count(self->query);
+    self->roles = PyMem_Calloc(count + 1, 1);
+    self->aider = PyMem_Calloc(count + 1, 1);
+    self->kinds = PyMem_Calloc(count + 1, sizeof(PyObject *));
+    if (!self->roles || !self->aider || !self->kinds) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    self->id_name = self->id_receiver = self->id_import_name = NO_CAPTURE;
+    self->id_import_alias = self->id_import_star = NO_CAPTURE;
+    for (uint32_t i = 0; i < count; ++i) {
+        uint32_t length;
+        const char *name = ts_query_capture_name_for_id(self->query, i, &length);
+        if (NAME_IS("name")) {
+            self->id_name = i;
+        } else if (NAME_IS("receiver")) {
+            self->id_receiver = i;
+        } else if (NAME_IS("import.name")) {
+            self->id_import_name = i;
+        } else if (NAME_IS("import.alias")) {
+            self->id_import_alias = i;
+        } else if (NAME_IS("import.star")) {
+            self->id_import_star = i;
+        }
+        PyObject *role = PyObject_CallFunction(roles, "s#", name, (Py_ssize_t)length);
+        if (role == NULL) {
+            return -1;
+        }
+        int code, aider;
+        PyObject *kind;
+        if (!PyArg_ParseTuple(role, "iUp", &code, &kind, &aider) || code < ROLE_SKIP ||
+            code > ROLE_IMPORT) {
+            if (!PyErr_Occurred()) {
+                PyErr_Format(PyExc_ValueError, "role of @%s: %d is no role", name, code);
+            }
+            Py_DECREF(role);
+            return -1;
+        }
+        Py_INCREF(kind);
+        self->kinds[i] = kind;
+        self->roles[i] = (uint8_t)code;
+        self->aider[i] = (uint8_t)aider;
+        Py_DECREF(role);
+    }
+    return 0;
+}
+
+/* Mark the node types holding `receiver.name` (1) and Swift's navigation_suffix (2). */
+static int load_members(Extractor *self, PyObject *members) {
+    uint32_t count = self->symbol_count = ts_language_symbol_count(self->language);
+    self->member = PyMem_Calloc(count + 1, 1);
+    if (self->member == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    for (uint32_t symbol = 0; symbol < count; ++symbol) {
+        const char *name = ts_language_symbol_name(self->language, (TSSymbol)symbol);
+        if (name == NULL) {
+            continue;
+        }
+        if (strcmp(name, "navigation_suffix") == 0) {
+            self->member[symbol] = 2;
+            continue;
+        }
+        PyObject *text = PyUnicode_FromString(name);
+        if (text == NULL) {
+            PyErr_Clear(); /* a type name that is not UTF-8 is no member node */
+            continue;
+        }
+        int found = PySequence_Contains(members, text);
+        Py_DECREF(text);
+        if (found < 0) {
+            return -1;
+        }
+        self->member[symbol] = found ? 1 : 0;
+    }
+    return 0;
+}
+
+static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
+    static char *keywords[] = {"language", "source", "roles", "members", "receivers", NULL};
+    PyObject *capsule, *roles, *members;
+    const char *source;
+    Py_ssize_t source_length;
+    int receivers;
+    if (self->query != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Extractor is already initialised");
+        return -1;
+    }
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "Os#OOp:Extractor", keywords, &capsule,
+                                     &source, &source_length, &roles, &members, &receivers)) {
+        return -1;
+    }
+    if (!PyCallable_Check(roles)) {
+        PyErr_SetString(PyExc_TypeError, "roles must be callable");
+        return -1;
+    }
+    if (!PySet_Check(members) && !PyFrozenSet_Check(members)) {
+        PyErr_SetString(PyExc_TypeError, "members must be a set or frozenset of node types");
+        return -1;
+    }
+    const TSLanguage *language = PyCapsule_GetPointer(capsule, "tree_sitter.Language");
+    if (language == NULL) {
+        return -1;
+    }
+    uint32_t abi = ts_language_abi_version(language);
+    if (abi < TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION || abi > TREE_SITTER_LANGUAGE_VERSION) {
+        PyErr_Format(PyExc_ValueError,
+                     "grammar ABI version %u is outside this runtime's %d..%d", abi,
+                     TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION, TREE_SITTER_LANGUAGE_VERSION);
+        return -1;
+    }
+    Py_INCREF(capsule);
+    self->language_obj = capsule;
+    self->language = language;
+    self->own_receivers = receivers;
+    TSParser *parser = ts_parser_new(); /* only to ask whether it takes the grammar */
+    bool accepted = ts_parser_set_language(parser, language);
+    ts_parser_delete(parser);
+    if (!accepted) {
+        PyErr_SetString(PyExc_ValueError, "tree-sitter refused the grammar");
+        return -1;
+    }
+    uint32_t error_offset;
+    TSQueryError error_type;
+    self->query = ts_query_new(language, source, (uint32_t)source_length, &error_offset,
+                               &error_type);
+    if (self->query == NULL) {
+        const char *what = (unsigned)error_type < sizeof(QUERY_ERRORS) / sizeof(*QUERY_ERRORS)
+                               ? QUERY_ERRORS[error_type]
+                               : "unknown";
+        PyErr_Format(PyExc_ValueError, "invalid query: %s error at byte %u", what, error_offset);
+        return -1;
+    }
+    if (load_captures(self, roles) < 0 || load_members(self, members) < 0 ||
+        load_predicates(self) < 0) {
+        return -1;
+    }
+    return 0;
+}
+
+static PyObject *extractor_run_ready(Extractor *self, PyObject *args) {
+    if (self->query == NULL || self->predicates == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Extractor was not initialised");
+        return NULL;
+    }
+    return extractor_run(self, args);
+}
+
+static PyMethodDef extractor_methods[] = {
+    {"run", (PyCFunction)extractor_run_ready, METH_VARARGS,
+     PyDoc_STR("run(source: bytes) -> (definitions, references, imports, has_error)")},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyObject *extractor_arena_peak(Extractor *self, void *closure) {
+    (void)closure;
+    return PyLong_FromSize_t(self->arena.peak);
+}
+
+static PyGetSetDef extractor_getset[] = {
+    {"arena_peak", (getter)extractor_arena_peak, NULL,
+     PyDoc_STR("The most bytes one run's arena has held (the largest file's parse)."), NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PyTypeObject ExtractorType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "lynkr_cli.index._native.Extractor",
+    .tp_basicsize = sizeof(Extractor),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = PyDoc_STR("A grammar's parser and compiled tags query, reused file after file."),
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)extractor_init,
+    .tp_dealloc = (destructor)extractor_dealloc,
+    .tp_methods = extractor_methods,
+    .tp_getset = extractor_getset,
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "lynkr_cli.index._native",
+    .m_doc = PyDoc_STR("tree-sitter parsing and tags queries in C for lynkr's indexer."),
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    ts_set_allocator(ts_alloc_malloc, ts_alloc_calloc, ts_alloc_realloc, ts_alloc_free);
+    ELLIPSIS_TEXT = PyUnicode_FromString("\xe2\x80\xa6");
+    EMPTY_TEXT = PyUnicode_FromString("");
+    STAR_BINDING = PyUnicode_FromString("*=*");
+    if (!ELLIPSIS_TEXT || !EMPTY_TEXT || !STAR_BINDING || PyType_Ready(&ExtractorType) < 0) {
+        return NULL;
+    }
+    PyObject *module = PyModule_Create(&native_module);
+    if (module == NULL) {
+        return NULL;
+    }
+    if (PyModule_AddIntConstant(module, "LANGUAGE_VERSION", TREE_SITTER_LANGUAGE_VERSION) < 0 ||
+        PyModule_AddIntConstant(module, "MIN_COMPATIBLE_LANGUAGE_VERSION",
+                                TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    Py_INCREF(&ExtractorType);
+    if (PyModule_AddObject(module, "Extractor", (PyObject *)&ExtractorType) < 0) {
+        Py_DECREF(&ExtractorType);
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
