@@ -889,6 +889,11 @@ static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
         PyErr_SetString(PyExc_TypeError, "members must be a set or frozenset of node types");
         return -1;
     }
+    if (!PyCapsule_CheckExact(capsule)) {
+        PyErr_Format(PyExc_TypeError, "language must be a grammar's language() capsule, not %s",
+                     Py_TYPE(capsule)->tp_name);
+        return -1;
+    }
     const TSLanguage *language = PyCapsule_GetPointer(capsule, "tree_sitter.Language");
     if (language == NULL) {
         return -1;
