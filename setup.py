@@ -56,7 +56,11 @@ class OptionalBuildExt(build_ext):
             shutil.rmtree(profile, ignore_errors=True)
 
     def _instrumented(self, ext: Extension, profile: str) -> bool:
-        ext.extra_compile_args = [*FLAGS, f"-fprofile-generate={profile}", "-fprofile-update=single"]
+        ext.extra_compile_args = [
+            *FLAGS,
+            f"-fprofile-generate={profile}",
+            "-fprofile-update=single",
+        ]
         ext.extra_link_args = [f"-fprofile-generate={profile}"]
         try:
             super().build_extension(ext)

@@ -147,7 +147,7 @@ def _repo_root(cwd: Path) -> Path | None:
 
 
 def grammars(ctx: Context) -> CheckResult:
-    from lynkr_cli.index.api import grammar_modules
+    from lynkr_cli.index.api import grammar_modules, parser_path
 
     missing, found = [], {}
     for package, module in grammar_modules().items():
@@ -165,7 +165,16 @@ def grammars(ctx: Context) -> CheckResult:
             f"pip install {' '.join(sorted(set(missing)))}",
             found=found,
         )
-    return CheckResult.ok("grammars", f"{len(found)} grammar wheels present", found=found)
+    parser = parser_path()
+    how = (
+        "parsed by the C accelerator"
+        if parser == "native"
+        else "parsed by py-tree-sitter (the C accelerator is not built: reinstall lynkr "
+        "with a C compiler and Python headers for a faster `lynkr index`)"
+    )
+    return CheckResult.ok(
+        "grammars", f"{len(found)} grammar wheels present, {how}", found=found, parser=parser
+    )
 
 
 def mcp_manifests(ctx: Context) -> list[CheckResult]:

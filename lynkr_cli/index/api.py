@@ -273,6 +273,14 @@ def grammar_modules() -> dict[str, str]:
     return {spec.package: spec.module for spec in PARSED.values()}
 
 
+def parser_path() -> str:
+    """``native`` when the C accelerator parses (``index/native.py``), else ``python``
+    (py-tree-sitter): the rows are the same, the time is not. Imports no grammar."""
+    from lynkr_cli.index import native
+
+    return native.status()
+
+
 class _closing:
     """``with`` for a connection that closes it (sqlite3's own ``with`` only commits)."""
 

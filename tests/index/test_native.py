@@ -79,8 +79,7 @@ def rows(db: Path) -> dict[str, list[tuple[object, ...]]]:
     conn = sqlite3.connect(db)
     try:
         tables = [
-            name
-            for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
         ]
         out = {
             table: sorted(conn.execute(f'SELECT * FROM "{table}"'), key=repr) for table in tables
@@ -273,3 +272,29 @@ def test_memory_is_bounded_by_the_largest_file() -> None:
     # ~76 bytes per byte of this dense source (41 MB for 540 kB); the whole py-tree-sitter
     # path peaks higher on it (Node objects and all), the accelerated one lower
     assert peak < 128 * len(big)
+
+
+def test_doctor_says_which_path_parses(tmp_path: Path) -> None:
+    """`lynkr doctor` names the path in its grammars check (a real `lynkr` process)."""
+    native_required()
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "HOME": str(tmp_path), "LYNKR_HOME": str(tmp_path / "lynkr")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "lynkr_cli", "doctor", "--json", "--only", "grammars"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    check = {c["name"]: c for c in json.loads(proc.stdout)["checks"]}["grammars"]
+    assert check["details"]["parser"] == "native"
+    assert "parsed by the C accelerator" in check["summary"]
+    assert api.parser_path() == "native"
+
+
+def test_disabled_accelerator_is_the_python_path(path_choice: None) -> None:
+    use(False)
+    assert api.parser_path() == "python"
+    assert native.extractor("python", extract._role, extract.MEMBER_NODES, True) is None
+    assert type(extract._make_tools("python")).__name__ == "function"
