@@ -137,8 +137,7 @@ def parse(
 
     The tree is parsed and queried by the C accelerator (``index/native.py``) when it
     loaded for ``lang``, else by py-tree-sitter here: the same rows either way."""
-    run = _tools.get(lang) or _make_tools(lang)
-    defs, raw_refs, raw_imports, broken = run(data)
+    defs, raw_refs, raw_imports, broken = prepare(lang)(data)
     symbols, refs = _symbols(defs, raw_refs, data, file_id)
     return symbols, refs, _imports(raw_imports), broken
 
@@ -154,6 +153,12 @@ Rows = tuple[list[RawDef], list[RawRef], list[RawImport], bool]
 
 # One parse-and-query function per language and process, reused file after file.
 _tools: dict[str, Callable[[bytes], Rows]] = {}
+
+
+def prepare(lang: str) -> Callable[[bytes], Rows]:
+    """This process's parse-and-query function for ``lang``, made on first use. Raises
+    :class:`~lynkr_cli.index.languages.MissingGrammar` when the grammar is missing."""
+    return _tools.get(lang) or _make_tools(lang)
 
 
 def _make_tools(lang: str) -> Callable[[bytes], Rows]:

@@ -25,7 +25,8 @@ FLUSH_ROWS = 10_000  # small batches: inserting overlaps the parsing still under
 
 
 def load_grammars(plan: Plan, report: BuildReport) -> None:
-    """Load the grammars the tasks need, before any fork, so workers inherit them.
+    """Load the grammars the tasks need, and compile their queries, before any fork, so
+    workers inherit them (``extract.prepare``: the C accelerator's, or py-tree-sitter's).
 
     Only when something is to be parsed: a run with nothing to do never imports
     tree-sitter. A grammar that fails to load turns its files into unparsed ones.
@@ -33,7 +34,7 @@ def load_grammars(plan: Plan, report: BuildReport) -> None:
     failed: set[str] = set()
     for lang in sorted({task[1] for task in plan.tasks}):
         try:
-            languages.load(lang)
+            extract.prepare(lang)
         except Exception as exc:  # MissingGrammar, or a wheel built for another ABI
             failed.add(lang)
             report.warnings.append(f"{languages.missing_message(lang)} ({exc})")

@@ -58,7 +58,14 @@ class Run:
     @property
     def fast(self) -> bool:
         """Answered from the index alone: no CLI framework, no parser, no Rich."""
-        return not any(m.split(".")[0] in HEAVY for m in self.modules)
+        return not self.parsed and not any(m.split(".")[0] in HEAVY for m in self.modules)
+
+    @property
+    def parsed(self) -> bool:
+        """A parser loaded: py-tree-sitter, or the C accelerator with a grammar wheel."""
+        return any(
+            m.startswith("tree_sitter") or m == "lynkr_cli.index._native" for m in self.modules
+        )
 
     @property
     def cli(self) -> bool:
@@ -265,7 +272,7 @@ def test_one_changed_file_without_the_cli(tmp_path: Path, cwd: Path, flags: list
     repos = twins(tmp_path, cwd, *flags)
     edit(repos, "core.py", "def parse_request(raw, strict=False):\n    return raw\n")
     run = both(repos, cwd, *flags)
-    assert "tree_sitter" in run.modules
+    assert run.parsed
     assert "index updated" in run.stdout or '"parsed": 1' in run.stdout
     for repo in repos:
         (repo / "client.py").unlink()
