@@ -287,24 +287,8 @@ def resolver(root: Path, final: set[str]) -> Resolver:
 
 
 def consume(writer: Writer, run: Run) -> None:
-    """Parse the plan's tasks and hand every result to ``writer``.
-
-    The cyclic garbage collector is paused meanwhile: the rows are acyclic tuples
-    freed by reference counting, and collections over a heap that grows by tens of
-    thousands of them per second cost time for nothing.
-    """
-    import gc
-
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        _consume(writer, run)
-    finally:
-        if enabled:
-            gc.enable()
-
-
-def _consume(writer: Writer, run: Run) -> None:
+    """Parse the plan's tasks and hand every result to ``writer`` (the cyclic garbage
+    collector is paused meanwhile: ``build.build_index``)."""
     plan, report = run.plan, run.report
     load_grammars(plan, report)
     for path, lang, size, mtime, skip in plan.plain:
