@@ -673,40 +673,286 @@ static PyObject *row_for(const Extractor *self, const Rec *rec, const char *data
         return Py_BuildValue("(INOIIN)", rec->start, name, kind, rec->row + 1, rec->col + 1,
                              receiver);
     }
-    return Py_BuildValue("(IINOIII)", rec->a_start, rec->a_end, name, kind, rec->row, rec->col,
-                         rec->b_start + 1);
+    Py_DECREF(name); /* definitions are finished from the records (build_rows) */
+    PyErr_SetString(PyExc_SystemError, "row_for: a definition record");
+    return NULL;
+}
+
+/* ---- definitions' scopes and signatures, references' scopes (extract.py's _symbols) ----
+ *
+ * The same steps, in the same order, as the Python path: one definition per name
+ * position (a later one replaces a `constant`), definitions sorted by (start, -end)
+ * keeping their order on ties, references sorted as tuples (PyList_Sort: Python's own
+ * comparison), then one sweep in byte order with a stack of open definitions.
+ */
+
+#define SIGNATURE_MAX 160
+
+typedef struct {
+    uint32_t start, end, row, col, end_line, order;
+    PyObject *name, *kind; /* borrowed from the records' lifetime: owned by `names` */
+} Def;
+
+typedef struct {
+    uint64_t *keys; /* (row + 1) << 32 | (col + 1); 0 = empty */
+    uint32_t *slots;
+    size_t mask;
+} PositionTable;
+
+static bool positions_init(PositionTable *table, size_t count) {
+    size_t size = 16;
+    while (size < count * 2) {
+        size <<= 1;
+    }
+    table->keys = PyMem_Calloc(size, sizeof(uint64_t));
+    table->slots = PyMem_Calloc(size, sizeof(uint32_t));
+    table->mask = size - 1;
+    return table->keys != NULL && table->slots != NULL;
+}
+
+static void positions_free(PositionTable *table) {
+    PyMem_Free(table->keys);
+    PyMem_Free(table->slots);
+}
+
+/* The slot holding `key`, or where it goes (keys[i] == 0). */
+static size_t positions_find(const PositionTable *table, uint64_t key) {
+    size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 17) & table->mask;
+    while (table->keys[i] != 0 && table->keys[i] != key) {
+        i = (i + 1) & table->mask;
+    }
+    return i;
+}
+
+static uint64_t position_key(uint32_t row, uint32_t col) {
+    return ((uint64_t)row + 1) << 32 | ((uint64_t)col + 1);
+}
+
+static int compare_defs(const void *a, const void *b) {
+    const Def *x = a, *y = b;
+    if (x->start != y->start) {
+        return x->start < y->start ? -1 : 1;
+    }
+    if (x->end != y->end) {
+        return x->end > y->end ? -1 : 1; /* -end ascending */
+    }
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static PyObject *SIGNATURE_STRIP; /* "strip" */
+
+static PyObject *signature(const char *data, uint32_t size, uint32_t start) {
+    uint32_t line_start = start, line_end = start;
+    while (line_start > 0 && data[line_start - 1] != '\n') {
+        --line_start;
+    }
+    while (line_end < size && data[line_end] != '\n') {
+        ++line_end;
+    }
+    uint32_t limit = line_start + SIGNATURE_MAX * 2;
+    if (line_end > limit) {
+        line_end = limit;
+    }
+    PyObject *line = decode(data, line_start, line_end);
+    if (line == NULL) {
+        return NULL;
+    }
+    PyObject *stripped = PyObject_CallMethodNoArgs(line, SIGNATURE_STRIP);
+    Py_DECREF(line);
+    if (stripped == NULL || PyUnicode_GET_LENGTH(stripped) <= SIGNATURE_MAX) {
+        return stripped;
+    }
+    PyObject *cut = PyUnicode_Substring(stripped, 0, SIGNATURE_MAX);
+    Py_DECREF(stripped);
+    return cut;
+}
+
+typedef struct {
+    uint32_t end;
+    PyObject *qualified; /* a new reference */
+} Open;
+
+typedef struct {
+    Open *items;
+    size_t count;
+} Stack;
+
+static void stack_pop_until(Stack *stack, uint32_t start) {
+    while (stack->count && stack->items[stack->count - 1].end <= start) {
+        Py_DECREF(stack->items[--stack->count].qualified);
+    }
+}
+
+static PyObject *stack_scope(const Stack *stack) {
+    return stack->count ? stack->items[stack->count - 1].qualified : EMPTY_TEXT;
+}
+
+/* References from `*at` up to byte `until` (extract.py's _scope_refs). */
+static int scope_refs(PyObject *refs, Py_ssize_t *at, uint32_t until, Stack *stack,
+                      const PositionTable *names_at, PyObject *file_id, PyObject *out) {
+    Py_ssize_t count = PyList_GET_SIZE(refs);
+    long previous = -1;
+    while (*at < count) {
+        PyObject *raw = PyList_GET_ITEM(refs, *at);
+        long start = PyLong_AsLong(PyTuple_GET_ITEM(raw, 0));
+        if (start >= (long)until) {
+            break;
+        }
+        ++*at;
+        long line = PyLong_AsLong(PyTuple_GET_ITEM(raw, 3));
+        long col = PyLong_AsLong(PyTuple_GET_ITEM(raw, 4));
+        uint64_t key = position_key((uint32_t)line - 1, (uint32_t)col - 1);
+        if (start == previous || names_at->keys[positions_find(names_at, key)] == key) {
+            continue; /* matched twice, or a definition's own name */
+        }
+        previous = start;
+        stack_pop_until(stack, (uint32_t)start);
+        PyObject *row = PyTuple_Pack(7, file_id, PyTuple_GET_ITEM(raw, 1),
+                                     PyTuple_GET_ITEM(raw, 2), PyTuple_GET_ITEM(raw, 3),
+                                     PyTuple_GET_ITEM(raw, 4), PyTuple_GET_ITEM(raw, 5),
+                                     stack_scope(stack));
+        if (row == NULL || PyList_Append(out, row) < 0) {
+            Py_XDECREF(row);
+            return -1;
+        }
+        Py_DECREF(row);
+    }
+    return 0;
+}
+
+static PyObject *finish(Def *defs, size_t def_count, PyObject *refs, const char *data,
+                        uint32_t size, PyObject *file_id) {
+    PyObject *symbols = PyList_New(0), *scoped = PyList_New(0), *result = NULL;
+    PositionTable table = {NULL, NULL, 0};
+    Stack stack = {PyMem_Calloc(def_count + 1, sizeof(Open)), 0};
+    Def *kept = PyMem_Calloc(def_count + 1, sizeof(Def));
+    if (!symbols || !scoped || !stack.items || !kept || !positions_init(&table, def_count)) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    size_t kept_count = 0;
+    for (size_t i = 0; i < def_count; ++i) { /* one per name position */
+        uint64_t key = position_key(defs[i].row, defs[i].col);
+        size_t slot = positions_find(&table, key);
+        if (table.keys[slot] == 0) {
+            table.keys[slot] = key;
+            table.slots[slot] = (uint32_t)kept_count;
+            kept[kept_count] = defs[i];
+            kept[kept_count].order = (uint32_t)kept_count;
+            ++kept_count;
+        } else {
+            Def *old = &kept[table.slots[slot]];
+            if (PyUnicode_CompareWithASCIIString(old->kind, "constant") == 0) {
+                uint32_t order = old->order;
+                *old = defs[i];
+                old->order = order;
+            }
+        }
+    }
+    qsort(kept, kept_count, sizeof(Def), compare_defs);
+    if (PyList_Sort(refs) < 0) {
+        goto done;
+    }
+    Py_ssize_t at = 0;
+    for (size_t i = 0; i < kept_count; ++i) {
+        Def *d = &kept[i];
+        if (scope_refs(refs, &at, d->start, &stack, &table, file_id, scoped) < 0) {
+            goto done;
+        }
+        stack_pop_until(&stack, d->start);
+        PyObject *scope = stack_scope(&stack);
+        PyObject *line = signature(data, size, d->start);
+        if (line == NULL) {
+            goto done;
+        }
+        PyObject *row = Py_BuildValue("(OOOIIIOO)", file_id, d->name, d->kind, d->row + 1,
+                                      d->col + 1, d->end_line, scope, line);
+        Py_DECREF(line);
+        if (row == NULL || PyList_Append(symbols, row) < 0) {
+            Py_XDECREF(row);
+            goto done;
+        }
+        Py_DECREF(row);
+        PyObject *qualified = PyUnicode_GET_LENGTH(scope)
+                                  ? PyUnicode_FromFormat("%U.%U", scope, d->name)
+                                  : (Py_INCREF(d->name), d->name);
+        if (qualified == NULL) {
+            goto done;
+        }
+        stack.items[stack.count].end = d->end;
+        stack.items[stack.count].qualified = qualified;
+        ++stack.count;
+    }
+    if (scope_refs(refs, &at, size + 1, &stack, &table, file_id, scoped) < 0) {
+        goto done;
+    }
+    result = PyTuple_Pack(2, symbols, scoped);
+done:
+    stack_pop_until(&stack, UINT32_MAX);
+    PyMem_Free(stack.items);
+    PyMem_Free(kept);
+    positions_free(&table);
+    Py_XDECREF(symbols);
+    Py_XDECREF(scoped);
+    return result;
 }
 
 static PyObject *build_rows(const Extractor *self, const Recs *recs, const char *data,
-                            bool has_error) {
-    PyObject *defs = PyList_New(0), *refs = PyList_New(0), *imports = PyList_New(0);
-    if (defs == NULL || refs == NULL || imports == NULL) {
+                            uint32_t size, bool has_error, PyObject *file_id) {
+    PyObject *names = PyList_New(0), *refs = PyList_New(0), *imports = PyList_New(0);
+    PyObject *finished = NULL;
+    Def *defs = PyMem_Calloc(recs->count + 1, sizeof(Def));
+    size_t def_count = 0;
+    if (names == NULL || refs == NULL || imports == NULL || defs == NULL) {
         goto error;
     }
     for (size_t i = 0; i < recs->count; ++i) {
         const Rec *rec = &recs->items[i];
+        if (rec->role == ROLE_DEF) { /* the name is kept alive by `names` */
+            PyObject *name = decode(data, rec->start, rec->end);
+            if (name == NULL || PyList_Append(names, name) < 0) {
+                Py_XDECREF(name);
+                goto error;
+            }
+            Py_DECREF(name);
+            defs[def_count++] = (Def){rec->a_start, rec->a_end, rec->row, rec->col,
+                                      rec->b_start + 1, 0, name, self->kinds[rec->capture]};
+            continue;
+        }
         PyObject *row = row_for(self, rec, data);
         if (row == NULL) {
             goto error;
         }
-        PyObject *into = rec->role == ROLE_DEF ? defs : rec->role == ROLE_REF ? refs : imports;
-        int failed = PyList_Append(into, row);
+        int failed = PyList_Append(rec->role == ROLE_REF ? refs : imports, row);
         Py_DECREF(row);
         if (failed) {
             goto error;
         }
     }
-    return Py_BuildValue("(NNNO)", defs, refs, imports, has_error ? Py_True : Py_False);
+    finished = finish(defs, def_count, refs, data, size, file_id);
+    if (finished == NULL) {
+        goto error;
+    }
+    PyObject *result = Py_BuildValue("(OOOO)", PyTuple_GET_ITEM(finished, 0),
+                                     PyTuple_GET_ITEM(finished, 1), imports,
+                                     has_error ? Py_True : Py_False);
+    Py_DECREF(finished);
+    Py_DECREF(names);
+    Py_DECREF(refs);
+    Py_DECREF(imports);
+    PyMem_Free(defs);
+    return result;
 error:
-    Py_XDECREF(defs);
+    Py_XDECREF(names);
     Py_XDECREF(refs);
     Py_XDECREF(imports);
+    PyMem_Free(defs);
     return NULL;
 }
 
 static PyObject *extractor_run(Extractor *self, PyObject *args) {
-    PyObject *source;
-    if (!PyArg_ParseTuple(args, "O!:run", &PyBytes_Type, &source)) {
+    PyObject *source, *file_id;
+    if (!PyArg_ParseTuple(args, "O!O!:run", &PyBytes_Type, &source, &PyLong_Type, &file_id)) {
         return NULL;
     }
     Py_ssize_t size = PyBytes_GET_SIZE(source);
@@ -753,7 +999,7 @@ static PyObject *extractor_run(Extractor *self, PyObject *args) {
     } else if (status == -3) { /* what Node.named_child(0) raises on the Python path */
         PyErr_SetString(PyExc_IndexError, "child index out of range");
     } else {
-        result = build_rows(self, &recs, data, has_error);
+        result = build_rows(self, &recs, data, (uint32_t)size, has_error, file_id);
     }
     PyMem_RawFree(recs.items);
     return result;
@@ -944,7 +1190,7 @@ static PyObject *extractor_run_ready(Extractor *self, PyObject *args) {
 
 static PyMethodDef extractor_methods[] = {
     {"run", (PyCFunction)extractor_run_ready, METH_VARARGS,
-     PyDoc_STR("run(source: bytes) -> (definitions, references, imports, has_error)")},
+     PyDoc_STR("run(source: bytes, file_id: int) -> (symbols, references, imports, has_error)")},
     {NULL, NULL, 0, NULL},
 };
 
@@ -983,7 +1229,8 @@ PyMODINIT_FUNC PyInit__native(void) {
     ELLIPSIS_TEXT = PyUnicode_FromString("\xe2\x80\xa6");
     EMPTY_TEXT = PyUnicode_FromString("");
     STAR_BINDING = PyUnicode_FromString("*=*");
-    if (!ELLIPSIS_TEXT || !EMPTY_TEXT || !STAR_BINDING || PyType_Ready(&ExtractorType) < 0) {
+    SIGNATURE_STRIP = PyUnicode_InternFromString("strip");
+    if (!ELLIPSIS_TEXT || !EMPTY_TEXT || !STAR_BINDING || !SIGNATURE_STRIP || PyType_Ready(&ExtractorType) < 0) {
         return NULL;
     }
     PyObject *module = PyModule_Create(&native_module);

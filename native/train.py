@@ -51,7 +51,7 @@ def main(extension: str, root: str) -> int:
         if total > LIMIT:
             break
     for data in files:
-        extractor.run(data)
+        extractor.run(data, 1)
     print(f"trained on {len(files)} files, {total} bytes")
     return 0
 

@@ -5,7 +5,7 @@ LANGUAGE_VERSION: int
 MIN_COMPATIBLE_LANGUAGE_VERSION: int
 
 class Extractor:
-    """A grammar's parser and compiled tags query, reused file after file."""
+    """A grammar and its compiled tags query, reused file after file."""
 
     def __init__(
         self,
@@ -16,10 +16,12 @@ class Extractor:
         receivers: bool,
     ) -> None: ...
     def run(
-        self, source: bytes, /
+        self, source: bytes, file_id: int, /
     ) -> tuple[
-        list[tuple[int, int, str, str, int, int, int]],
-        list[tuple[int, str, str, int, int, str]],
+        list[tuple[int, str, str, int, int, int, str, str]],
+        list[tuple[int, str, str, int, int, str, str]],
         list[tuple[int, str, int, str | None]],
         bool,
-    ]: ...
+    ]:
+        """Parse ``source``, query it: (symbols, references, import matches, has_error),
+        the rows of extract.py's Python path for a file numbered ``file_id``."""

@@ -137,8 +137,7 @@ def parse(
 
     The tree is parsed and queried by the C accelerator (``index/native.py``) when it
     loaded for ``lang``, else by py-tree-sitter here: the same rows either way."""
-    defs, raw_refs, raw_imports, broken = prepare(lang)(data)
-    symbols, refs = _symbols(defs, raw_refs, data, file_id)
+    symbols, refs, raw_imports, broken = prepare(lang)(data, file_id)
     return symbols, refs, _imports(raw_imports), broken
 
 
@@ -149,33 +148,34 @@ RawDef = tuple[int, int, str, str, int, int, int]
 RawRef = tuple[int, str, str, int, int, str]
 # (statement start byte, statement text, line, binding or None): one match of an import
 RawImport = tuple[int, str, int, str | None]
-Rows = tuple[list[RawDef], list[RawRef], list[RawImport], bool]
+Rows = tuple[list[Symbol], list[Reference], list[RawImport], bool]
+Run = Callable[[bytes, int], Rows]
 
 # One parse-and-query function per language and process, reused file after file.
-_tools: dict[str, Callable[[bytes], Rows]] = {}
+_tools: dict[str, Run] = {}
 
 
-def prepare(lang: str) -> Callable[[bytes], Rows]:
+def prepare(lang: str) -> Run:
     """This process's parse-and-query function for ``lang``, made on first use. Raises
     :class:`~lynkr_cli.index.languages.MissingGrammar` when the grammar is missing."""
     return _tools.get(lang) or _make_tools(lang)
 
 
-def _make_tools(lang: str) -> Callable[[bytes], Rows]:
+def _make_tools(lang: str) -> Run:
     from lynkr_cli.index import native
     from lynkr_cli.index.languages import PARSED
 
     receivers = PARSED[lang].receivers
     extractor = native.extractor(lang, _role, MEMBER_NODES, receivers)
     if extractor is not None:
-        found: Callable[[bytes], Rows] = extractor.run
+        found: Run = extractor.run
     else:
         found = _python_tools(lang, receivers)
     _tools[lang] = found
     return found
 
 
-def _python_tools(lang: str, receivers: bool) -> Callable[[bytes], Rows]:
+def _python_tools(lang: str, receivers: bool) -> Run:
     """The pure-Python path: py-tree-sitter's parser and query cursor."""
     import tree_sitter
 
@@ -184,11 +184,12 @@ def _python_tools(lang: str, receivers: bool) -> Callable[[bytes], Rows]:
     language, query = load(lang)
     parser, cursor = tree_sitter.Parser(language), tree_sitter.QueryCursor(query)
 
-    def run(data: bytes) -> Rows:
+    def run(data: bytes, file_id: int) -> Rows:
         tree = parser.parse(data)
         out = _Out(data, receivers)
         _collect(cursor.matches(tree.root_node), out)
-        return out.defs, out.refs, out.imports, tree.root_node.has_error
+        symbols, refs = _symbols(out.defs, out.refs, data, file_id)
+        return symbols, refs, out.imports, tree.root_node.has_error
 
     return run
 

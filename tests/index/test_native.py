@@ -171,7 +171,7 @@ def test_threads_share_nothing(path_choice: None) -> None:
         from lynkr_cli.index import _native
 
         extractor = _native.Extractor(*_python_args())
-        found[slot] = [extractor.run(source) for source in sources * 2]
+        found[slot] = [extractor.run(source, 3) for source in sources * 2]
 
     threads = [threading.Thread(target=work, args=(slot,)) for slot in range(3)]
     for thread in threads:
@@ -180,7 +180,7 @@ def test_threads_share_nothing(path_choice: None) -> None:
         thread.join(timeout=60)
     assert not any(thread.is_alive() for thread in threads)
     run = extract._make_tools("python")
-    expected = [run(source) for source in sources * 2]
+    expected = [run(source, 3) for source in sources * 2]
     assert all(found[slot] == expected for slot in range(3))
 
 
@@ -190,13 +190,13 @@ def test_one_extractor_two_threads_never_crashes(path_choice: None) -> None:
 
     extractor = _native.Extractor(*_python_args())
     big = (ROOT / "lynkr_cli" / "index" / "links.py").read_bytes() * 20
-    expected = extractor.run(big)
+    expected = extractor.run(big, 1)
     outcomes: list[str] = []
 
     def work() -> None:
         for _ in range(5):
             try:
-                assert extractor.run(big) == expected
+                assert extractor.run(big, 1) == expected
                 outcomes.append("ok")
             except RuntimeError as exc:
                 assert "already running" in str(exc)
@@ -246,12 +246,14 @@ def test_bad_arguments_are_python_errors() -> None:
         )
     extractor = _native.Extractor(tree_sitter_python.language(), query, roles, members, True)
     with pytest.raises(TypeError):
-        extractor.run("text, not bytes")  # type: ignore[arg-type]
+        extractor.run("text, not bytes", 1)  # type: ignore[arg-type]
     with pytest.raises(TypeError):
-        extractor.run(bytearray(b"x = 1"))  # type: ignore[arg-type]
+        extractor.run(bytearray(b"x = 1"), 1)  # type: ignore[arg-type]
     with pytest.raises(RuntimeError, match="not initialised"):
-        _native.Extractor.__new__(_native.Extractor).run(b"x = 1")
-    assert extractor.run(b"") == ([], [], [], False)
+        _native.Extractor.__new__(_native.Extractor).run(b"x = 1", 1)
+    assert extractor.run(b"", 1) == ([], [], [], False)
+    with pytest.raises(TypeError):
+        extractor.run(b"x = 1", "1")  # type: ignore[arg-type]
 
 
 def test_memory_is_bounded_by_the_largest_file() -> None:
@@ -263,11 +265,11 @@ def test_memory_is_bounded_by_the_largest_file() -> None:
     extractor = _native.Extractor(*_python_args())
     small = b"def f(x):\n    return x.y()\n" * 50
     big = small * 400
-    extractor.run(big)
+    extractor.run(big, 1)
     peak = extractor.arena_peak
     for _ in range(200):
-        extractor.run(small)
-    extractor.run(big)
+        extractor.run(small, 1)
+    extractor.run(big, 1)
     assert extractor.arena_peak == peak
     # ~76 bytes per byte of this dense source (41 MB for 540 kB); the whole py-tree-sitter
     # path peaks higher on it (Node objects and all), the accelerated one lower
