@@ -30,17 +30,11 @@ def index_and_link(conn: sqlite3.Connection, writer: Writer) -> None:
         except BaseException as exc:  # re-raised below, in this thread
             failed.append(exc)
 
-    import gc
-
     worker = threading.Thread(target=index, name="lynkr-index-sql")
     worker.start()
-    collecting = gc.isenabled()
-    gc.disable()  # acyclic tuples by the hundred thousand: collections would find nothing
-    try:
+    try:  # the cyclic GC is paused for the whole build (build.build_index)
         counts = writer.kept.resolved() if writer.kept is not None else {}
     finally:
-        if collecting:
-            gc.enable()
         worker.join()
     if failed:
         raise failed[0]
