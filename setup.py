@@ -46,7 +46,12 @@ class OptionalBuildExt(build_ext):
         try:
             trained = self._instrumented(ext, profile)
             ext.extra_compile_args = FLAGS + (
-                [f"-fprofile-use={profile}", "-fprofile-correction", "-Wno-missing-profile"]
+                [
+                    f"-fprofile-use={profile}",
+                    "-fprofile-correction",
+                    "-Wno-missing-profile",
+                    "-DLYNKR_PROFILE_GUIDED",
+                ]
                 if trained
                 else []
             )

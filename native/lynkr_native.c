@@ -75,6 +75,9 @@ static void out_of_memory(void) {
 static size_t round16(size_t n) { return (n + 15) & ~(size_t)15; }
 
 static void *arena_take(Arena *arena, size_t size) {
+    if (size > SIZE_MAX / 4) {
+        out_of_memory();
+    }
     size_t need = sizeof(Header) + round16(size ? size : 1);
     Chunk *chunk = arena->chunks;
     if (chunk == NULL || chunk->size - chunk->used < need) {
@@ -253,6 +256,7 @@ typedef struct {
     const char **values;
     uint32_t *value_lengths;
     bool busy;
+    bool ready; /* __init__ completed */
 } Extractor;
 
 static PyObject *ELLIPSIS_TEXT; /* "…" */
@@ -1062,6 +1066,12 @@ static int load_captures(Extractor *self, PyObject *roles) {
         if (role == NULL) {
             return -1;
         }
+        if (!PyTuple_Check(role)) {
+            PyErr_Format(PyExc_TypeError, "role of @%s: a (role, kind, aider) tuple, not %s",
+                         name, Py_TYPE(role)->tp_name);
+            Py_DECREF(role);
+            return -1;
+        }
         int code, aider;
         PyObject *kind;
         if (!PyArg_ParseTuple(role, "iUp", &code, &kind, &aider) || code < ROLE_SKIP ||
@@ -1119,7 +1129,7 @@ static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
     const char *source;
     Py_ssize_t source_length;
     int receivers;
-    if (self->query != NULL) {
+    if (self->language_obj != NULL) {
         PyErr_SetString(PyExc_RuntimeError, "Extractor is already initialised");
         return -1;
     }
@@ -1177,11 +1187,12 @@ static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
         load_predicates(self) < 0) {
         return -1;
     }
+    self->ready = true;
     return 0;
 }
 
 static PyObject *extractor_run_ready(Extractor *self, PyObject *args) {
-    if (self->query == NULL || self->predicates == NULL) {
+    if (!self->ready) {
         PyErr_SetString(PyExc_RuntimeError, "Extractor was not initialised");
         return NULL;
     }
@@ -1237,7 +1248,13 @@ PyMODINIT_FUNC PyInit__native(void) {
     if (module == NULL) {
         return NULL;
     }
-    if (PyModule_AddIntConstant(module, "LANGUAGE_VERSION", TREE_SITTER_LANGUAGE_VERSION) < 0 ||
+#ifdef LYNKR_PROFILE_GUIDED
+    PyObject *guided = Py_True;
+#else
+    PyObject *guided = Py_False;
+#endif
+    if (PyModule_AddObjectRef(module, "PROFILE_GUIDED", guided) < 0 ||
+        PyModule_AddIntConstant(module, "LANGUAGE_VERSION", TREE_SITTER_LANGUAGE_VERSION) < 0 ||
         PyModule_AddIntConstant(module, "MIN_COMPATIBLE_LANGUAGE_VERSION",
                                 TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION) < 0) {
         Py_DECREF(module);

@@ -1,6 +1,7 @@
 # Stub of the optional C accelerator built from native/lynkr_native.c (see index/native.py).
 from collections.abc import Callable
 
+PROFILE_GUIDED: bool  # built with gcc's -fprofile-use (setup.py)
 LANGUAGE_VERSION: int
 MIN_COMPATIBLE_LANGUAGE_VERSION: int
 
