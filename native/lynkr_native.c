@@ -213,13 +213,14 @@ static void *ts_alloc_realloc(void *block, size_t size) {
 
 /* ---- predicates (the subset of py-tree-sitter's query_predicates.c we support) ---- */
 
-enum { P_EQ_CAPTURE, P_EQ_STRING, P_ANY_OF };
+enum { P_EQ_CAPTURE, P_EQ_STRING, P_ANY_OF, P_MATCH };
 
 typedef struct {
     int type;
     bool is_positive, is_any;
     uint32_t capture1, capture2;
     uint32_t first_value, value_count; /* P_EQ_STRING / P_ANY_OF: into the value arrays */
+    PyObject *regex;                   /* P_MATCH: re.compile(the pattern) */
 } Predicate;
 
 typedef struct {
@@ -229,8 +230,27 @@ typedef struct {
     uint32_t row, col;   /* start point of the name, or of the import node */
     uint32_t a_start, a_end; /* ref: receiver; def: outer node; import: @import.name */
     uint32_t b_start, b_end; /* def: b_start = outer end row; import: @import.alias */
+    uint32_t pending;        /* 0, or 1 + the index of its match's regex check */
     uint8_t flags;
 } Rec;
+
+/* A match whose pattern has #match? predicates: they are Python regular expressions,
+   so they are evaluated once the GIL is held again (build_rows), and the match's
+   records dropped if one fails. Its captures are kept for that. */
+typedef struct {
+    uint32_t pattern, first_capture, capture_count;
+} Pending;
+
+typedef struct {
+    uint32_t id, start, end;
+} Captured;
+
+typedef struct {
+    Pending *pending;
+    size_t pending_count, pending_capacity;
+    Captured *captured;
+    size_t captured_count, captured_capacity;
+} Deferred;
 
 typedef struct {
     Rec *items;
@@ -253,6 +273,8 @@ typedef struct {
     uint32_t symbol_count;
     Predicate *predicates;
     uint32_t *pattern_first; /* pattern i's predicates: [pattern_first[i], pattern_first[i+1]) */
+    uint8_t *pattern_regex;  /* pattern i has a #match? predicate */
+    uint32_t predicate_count;
     const char **values;
     uint32_t *value_lengths;
     bool busy;
@@ -296,6 +318,9 @@ static bool satisfies(const Extractor *self, const TSQueryMatch *match, const ch
     uint32_t last = self->pattern_first[match->pattern_index + 1];
     for (uint32_t k = first; k < last; ++k) {
         const Predicate *p = &self->predicates[k];
+        if (p->type == P_MATCH) {
+            continue; /* a regular expression: build_rows, with the GIL */
+        }
         if (p->type == P_ANY_OF) {
             for (uint16_t i = 0; i < match->capture_count; ++i) {
                 if (match->captures[i].index != p->capture1) {
@@ -364,7 +389,7 @@ static bool satisfies(const Extractor *self, const TSQueryMatch *match, const ch
 #define NAME_IS(x) (length == sizeof(x) - 1 && memcmp(name, x, length) == 0)
 
 /* Read each pattern's predicates. Returns 0, or -1 with an exception set. */
-static int load_predicates(Extractor *self) {
+static int load_predicates(Extractor *self, PyObject *re_compile) {
     uint32_t patterns = ts_query_pattern_count(self->query);
     uint32_t total = 0, total_values = 0;
     for (uint32_t i = 0; i < patterns; ++i) {
@@ -379,13 +404,16 @@ static int load_predicates(Extractor *self) {
         }
     }
     self->pattern_first = PyMem_Calloc(patterns + 1, sizeof(uint32_t));
+    self->pattern_regex = PyMem_Calloc(patterns + 1, 1);
     self->predicates = PyMem_Calloc(total + 1, sizeof(Predicate));
     self->values = PyMem_Calloc(total_values + 1, sizeof(char *));
     self->value_lengths = PyMem_Calloc(total_values + 1, sizeof(uint32_t));
-    if (!self->pattern_first || !self->predicates || !self->values || !self->value_lengths) {
+    if (!self->pattern_first || !self->pattern_regex || !self->predicates || !self->values ||
+        !self->value_lengths) {
         PyErr_NoMemory();
         return -1;
     }
+    self->predicate_count = total; /* zeroed: dealloc releases the regexes made so far */
     uint32_t count = 0, value_count = 0;
     for (uint32_t i = 0; i < patterns; ++i) {
         self->pattern_first[i] = count;
@@ -449,10 +477,25 @@ static int load_predicates(Extractor *self) {
                 ++count;
             } else if (NAME_IS("match?") || NAME_IS("not-match?") || NAME_IS("any-match?") ||
                        NAME_IS("any-not-match?")) {
-                /* Regular expressions are Python's: this language keeps the Python path. */
-                PyErr_Format(PyExc_NotImplementedError, "the #%s predicate is not supported",
-                             name);
-                return -1;
+                if (n != 3 || s[1].type != TSQueryPredicateStepTypeCapture ||
+                    s[2].type != TSQueryPredicateStepTypeString) {
+                    PyErr_Format(PyExc_ValueError, "pattern %u: malformed #%s", i, name);
+                    return -1;
+                }
+                p->type = P_MATCH;
+                p->is_any = memcmp(name, "any-", 4) == 0;
+                p->is_positive = NAME_IS("match?") || NAME_IS("any-match?");
+                p->capture1 = s[1].value_id;
+                uint32_t pattern_length;
+                const char *pattern =
+                    ts_query_string_value_for_id(self->query, s[2].value_id, &pattern_length);
+                p->regex = PyObject_CallFunction(re_compile, "s#", pattern,
+                                                 (Py_ssize_t)pattern_length);
+                if (p->regex == NULL) {
+                    return -1;
+                }
+                self->pattern_regex[i] = 1;
+                ++count;
             }
             /* anything else (#set!, #is?, #strip!, #select-adjacent!, …) filters nothing in
                py-tree-sitter's matches() without a predicate callable: ignored here too */
@@ -514,16 +557,132 @@ static bool walked_receiver(const Extractor *self, TSNode name, uint32_t name_st
     return true;
 }
 
+/* Strict UTF-8 without NUL, as Python's decoder takes it: the only texts a #match?
+   predicate sees the same here as in py-tree-sitter (which passes them as C strings). */
+static bool plain_utf8(const unsigned char *p, size_t n) {
+    size_t i = 0;
+    while (i < n) {
+        unsigned char c = p[i];
+        if (c == 0) {
+            return false;
+        }
+        if (c < 0x80) {
+            ++i;
+            continue;
+        }
+        size_t len;
+        uint32_t lo = 0x80, hi = 0xBF;
+        if (c >= 0xC2 && c <= 0xDF) {
+            len = 2;
+        } else if (c >= 0xE0 && c <= 0xEF) {
+            len = 3;
+            if (c == 0xE0) {
+                lo = 0xA0;
+            } else if (c == 0xED) {
+                hi = 0x9F;
+            }
+        } else if (c >= 0xF0 && c <= 0xF4) {
+            len = 4;
+            if (c == 0xF0) {
+                lo = 0x90;
+            } else if (c == 0xF4) {
+                hi = 0x8F;
+            }
+        } else {
+            return false;
+        }
+        if (i + len > n || p[i + 1] < lo || p[i + 1] > hi) {
+            return false;
+        }
+        for (size_t k = 2; k < len; ++k) {
+            if (p[i + k] < 0x80 || p[i + k] > 0xBF) {
+                return false;
+            }
+        }
+        i += len;
+    }
+    return true;
+}
+
+static bool deferred_push(Deferred *deferred, const TSQueryMatch *match) {
+    if (deferred->pending_count == deferred->pending_capacity) {
+        size_t capacity = deferred->pending_capacity ? deferred->pending_capacity * 2 : 64;
+        Pending *grown = PyMem_RawRealloc(deferred->pending, capacity * sizeof(Pending));
+        if (grown == NULL) {
+            return false;
+        }
+        deferred->pending = grown;
+        deferred->pending_capacity = capacity;
+    }
+    if (deferred->captured_count + match->capture_count > deferred->captured_capacity) {
+        size_t capacity = deferred->captured_capacity ? deferred->captured_capacity : 256;
+        while (capacity < deferred->captured_count + match->capture_count) {
+            capacity *= 2;
+        }
+        Captured *grown = PyMem_RawRealloc(deferred->captured, capacity * sizeof(Captured));
+        if (grown == NULL) {
+            return false;
+        }
+        deferred->captured = grown;
+        deferred->captured_capacity = capacity;
+    }
+    Pending *pending = &deferred->pending[deferred->pending_count++];
+    pending->pattern = match->pattern_index;
+    pending->first_capture = (uint32_t)deferred->captured_count;
+    pending->capture_count = match->capture_count;
+    for (uint16_t i = 0; i < match->capture_count; ++i) {
+        Captured *c = &deferred->captured[deferred->captured_count++];
+        c->id = match->captures[i].index;
+        c->start = ts_node_start_byte(match->captures[i].node);
+        c->end = ts_node_end_byte(match->captures[i].node);
+    }
+    return true;
+}
+
+/* Whether every text a #match? predicate of this match reads is plain UTF-8. */
+static bool regex_texts_plain(const Extractor *self, const TSQueryMatch *match, const char *data) {
+    uint32_t first = self->pattern_first[match->pattern_index];
+    uint32_t last = self->pattern_first[match->pattern_index + 1];
+    for (uint32_t k = first; k < last; ++k) {
+        const Predicate *p = &self->predicates[k];
+        if (p->type != P_MATCH) {
+            continue;
+        }
+        for (uint16_t i = 0; i < match->capture_count; ++i) {
+            if (match->captures[i].index == p->capture1) {
+                uint32_t start = ts_node_start_byte(match->captures[i].node);
+                uint32_t end = ts_node_end_byte(match->captures[i].node);
+                if (!plain_utf8((const unsigned char *)data + start, end - start)) {
+                    return false;
+                }
+            }
+        }
+    }
+    return true;
+}
+
 /* 0 done; -1 out of memory; -2 a definition's name has no parent node; -3 a member node
-   without a named child (the errors extract.py's Python path meets there). */
+   without a named child (the errors extract.py's Python path meets there); -4 a #match?
+   predicate would read text that is not plain UTF-8 (the caller parses the file with
+   py-tree-sitter instead: its handling of such text is its own). */
 static int collect(const Extractor *self, TSQueryCursor *cursor, TSNode root, const char *data,
-                   Recs *out) {
+                   Recs *out, Deferred *deferred) {
     TSQueryMatch match;
     ts_query_cursor_set_match_limit(cursor, UINT32_MAX);
     ts_query_cursor_exec(cursor, self->query, root);
     while (ts_query_cursor_next_match(cursor, &match)) {
         if (!satisfies(self, &match, data)) {
             continue;
+        }
+        uint32_t pending = 0;
+        if (self->pattern_regex[match.pattern_index]) {
+            if (!regex_texts_plain(self, &match, data)) {
+                return -4;
+            }
+            if (!deferred_push(deferred, &match)) {
+                return -1;
+            }
+            pending = (uint32_t)deferred->pending_count;
         }
         TSNode name_node, receiver, import_name, import_alias, ignored;
         bool has_name = find_capture(&match, self->id_name, &name_node);
@@ -537,7 +696,7 @@ static int collect(const Extractor *self, TSQueryCursor *cursor, TSNode root, co
                 continue;
             }
             TSNode node = match.captures[i].node;
-            Rec rec = {.role = self->roles[id], .capture = id};
+            Rec rec = {.role = self->roles[id], .capture = id, .pending = pending};
             if (rec.role == ROLE_IMPORT) {
                 set_span(node, &rec.start, &rec.end);
                 rec.row = ts_node_start_point(node).row;
@@ -744,6 +903,7 @@ static int compare_defs(const void *a, const void *b) {
 }
 
 static PyObject *SIGNATURE_STRIP; /* "strip" */
+static PyObject *Unsupported;     /* _native.Unsupported: parse this file with py-tree-sitter */
 
 static PyObject *signature(const char *data, uint32_t size, uint32_t start) {
     uint32_t line_start = start, line_end = start;
@@ -901,17 +1061,67 @@ done:
     return result;
 }
 
-static PyObject *build_rows(const Extractor *self, const Recs *recs, const char *data,
-                            uint32_t size, bool has_error, PyObject *file_id) {
+/* py-tree-sitter's satisfies_match, for the deferred matches: keep[i] for each. */
+static int check_deferred(const Extractor *self, const Deferred *deferred, const char *data,
+                          uint8_t *keep) {
+    for (size_t m = 0; m < deferred->pending_count; ++m) {
+        const Pending *pending = &deferred->pending[m];
+        const Captured *captured = &deferred->captured[pending->first_capture];
+        bool satisfied = true;
+        uint32_t first = self->pattern_first[pending->pattern];
+        uint32_t last = self->pattern_first[pending->pattern + 1];
+        for (uint32_t k = first; k < last && satisfied; ++k) {
+            const Predicate *p = &self->predicates[k];
+            if (p->type != P_MATCH) {
+                continue;
+            }
+            int result = 1;
+            for (uint32_t i = 0; i < pending->capture_count; ++i) {
+                if (captured[i].id != p->capture1) {
+                    continue;
+                }
+                PyObject *text = PyUnicode_DecodeUTF8(data + captured[i].start,
+                                                      captured[i].end - captured[i].start, NULL);
+                if (text == NULL) {
+                    return -1;
+                }
+                PyObject *found = PyObject_CallMethod(p->regex, "search", "O", text);
+                Py_DECREF(text);
+                if (found == NULL) {
+                    return -1;
+                }
+                result = (found != Py_None) == p->is_positive;
+                Py_DECREF(found);
+                if (predicate_break(p, result)) {
+                    break;
+                }
+            }
+            satisfied = result == 1;
+        }
+        keep[m] = satisfied;
+    }
+    return 0;
+}
+
+static PyObject *build_rows(const Extractor *self, const Recs *recs, const Deferred *deferred,
+                            const char *data, uint32_t size, bool has_error,
+                            PyObject *file_id) {
     PyObject *names = PyList_New(0), *refs = PyList_New(0), *imports = PyList_New(0);
     PyObject *finished = NULL;
     Def *defs = PyMem_Calloc(recs->count + 1, sizeof(Def));
+    uint8_t *keep = PyMem_Calloc(deferred->pending_count + 1, 1);
     size_t def_count = 0;
-    if (names == NULL || refs == NULL || imports == NULL || defs == NULL) {
+    if (names == NULL || refs == NULL || imports == NULL || defs == NULL || keep == NULL) {
+        goto error;
+    }
+    if (check_deferred(self, deferred, data, keep) < 0) {
         goto error;
     }
     for (size_t i = 0; i < recs->count; ++i) {
         const Rec *rec = &recs->items[i];
+        if (rec->pending && !keep[rec->pending - 1]) {
+            continue; /* its match failed a #match? predicate */
+        }
         if (rec->role == ROLE_DEF) { /* the name is kept alive by `names` */
             PyObject *name = decode(data, rec->start, rec->end);
             if (name == NULL || PyList_Append(names, name) < 0) {
@@ -945,12 +1155,17 @@ static PyObject *build_rows(const Extractor *self, const Recs *recs, const char 
     Py_DECREF(refs);
     Py_DECREF(imports);
     PyMem_Free(defs);
+    PyMem_Free(keep);
     return result;
 error:
+    if (!PyErr_Occurred()) {
+        PyErr_NoMemory();
+    }
     Py_XDECREF(names);
     Py_XDECREF(refs);
     Py_XDECREF(imports);
     PyMem_Free(defs);
+    PyMem_Free(keep);
     return NULL;
 }
 
@@ -970,6 +1185,7 @@ static PyObject *extractor_run(Extractor *self, PyObject *args) {
     }
     const char *data = PyBytes_AS_STRING(source); /* immutable, and args holds a reference */
     Recs recs = {NULL, 0, 0};
+    Deferred deferred = {NULL, 0, 0, NULL, 0, 0};
     TSTree *tree = NULL;
     int status = 0;
     bool has_error = false;
@@ -984,7 +1200,7 @@ static PyObject *extractor_run(Extractor *self, PyObject *args) {
     if (tree != NULL) {
         TSNode root = ts_tree_root_node(tree);
         has_error = ts_node_has_error(root);
-        status = collect(self, ts_query_cursor_new(), root, data, &recs);
+        status = collect(self, ts_query_cursor_new(), root, data, &recs, &deferred);
     }
     /* The tree and the cursor go with the arena; the parser is deleted for the sake of
        its external scanner, whose state the grammar allocates with its own malloc. */
@@ -1002,10 +1218,14 @@ static PyObject *extractor_run(Extractor *self, PyObject *args) {
         PyErr_SetString(PyExc_AttributeError, "'NoneType' object has no attribute 'start_byte'");
     } else if (status == -3) { /* what Node.named_child(0) raises on the Python path */
         PyErr_SetString(PyExc_IndexError, "child index out of range");
+    } else if (status == -4) {
+        PyErr_SetString(Unsupported, "a #match? predicate reads text that is not plain UTF-8");
     } else {
-        result = build_rows(self, &recs, data, (uint32_t)size, has_error, file_id);
+        result = build_rows(self, &recs, &deferred, data, (uint32_t)size, has_error, file_id);
     }
     PyMem_RawFree(recs.items);
+    PyMem_RawFree(deferred.pending);
+    PyMem_RawFree(deferred.captured);
     return result;
 }
 
@@ -1025,7 +1245,13 @@ static void extractor_dealloc(Extractor *self) {
     PyMem_Free(self->roles);
     PyMem_Free(self->aider);
     PyMem_Free(self->member);
+    if (self->predicates) {
+        for (uint32_t i = 0; self->pattern_first && i < self->predicate_count; ++i) {
+            Py_XDECREF(self->predicates[i].regex);
+        }
+    }
     PyMem_Free(self->predicates);
+    PyMem_Free(self->pattern_regex);
     PyMem_Free(self->pattern_first);
     PyMem_Free(self->values);
     PyMem_Free(self->value_lengths);
@@ -1183,8 +1409,16 @@ static int extractor_init(Extractor *self, PyObject *args, PyObject *kwargs) {
         PyErr_Format(PyExc_ValueError, "invalid query: %s error at byte %u", what, error_offset);
         return -1;
     }
-    if (load_captures(self, roles) < 0 || load_members(self, members) < 0 ||
-        load_predicates(self) < 0) {
+    PyObject *re = PyImport_ImportModule("re"); /* py-tree-sitter's #match? engine */
+    PyObject *re_compile = re ? PyObject_GetAttrString(re, "compile") : NULL;
+    Py_XDECREF(re);
+    if (re_compile == NULL) {
+        return -1;
+    }
+    int loaded = load_captures(self, roles) < 0 || load_members(self, members) < 0 ||
+                 load_predicates(self, re_compile) < 0;
+    Py_DECREF(re_compile);
+    if (loaded != 0) {
         return -1;
     }
     self->ready = true;
@@ -1257,6 +1491,14 @@ PyMODINIT_FUNC PyInit__native(void) {
         PyModule_AddIntConstant(module, "LANGUAGE_VERSION", TREE_SITTER_LANGUAGE_VERSION) < 0 ||
         PyModule_AddIntConstant(module, "MIN_COMPATIBLE_LANGUAGE_VERSION",
                                 TREE_SITTER_MIN_COMPATIBLE_LANGUAGE_VERSION) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    Unsupported = PyErr_NewExceptionWithDoc(
+        "lynkr_cli.index._native.Unsupported",
+        "This file needs py-tree-sitter: a #match? predicate reads text that is not plain UTF-8.",
+        NULL, NULL);
+    if (Unsupported == NULL || PyModule_AddObjectRef(module, "Unsupported", Unsupported) < 0) {
         Py_DECREF(module);
         return NULL;
     }

@@ -5,6 +5,9 @@ PROFILE_GUIDED: bool  # built with gcc's -fprofile-use (setup.py)
 LANGUAGE_VERSION: int
 MIN_COMPATIBLE_LANGUAGE_VERSION: int
 
+class Unsupported(Exception):
+    """This file needs py-tree-sitter (see index/native.py)."""
+
 class Extractor:
     """A grammar and its compiled tags query, reused file after file."""
 

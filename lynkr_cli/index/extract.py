@@ -153,6 +153,7 @@ Run = Callable[[bytes, int], Rows]
 
 # One parse-and-query function per language and process, reused file after file.
 _tools: dict[str, Run] = {}
+_fallback: dict[str, Run] = {}  # py-tree-sitter's, where the accelerator is not used
 
 
 def prepare(lang: str) -> Run:
@@ -166,11 +167,14 @@ def _make_tools(lang: str) -> Run:
     from lynkr_cli.index.languages import PARSED
 
     receivers = PARSED[lang].receivers
-    extractor = native.extractor(lang, _role, MEMBER_NODES, receivers)
-    if extractor is not None:
-        found: Run = extractor.run
-    else:
-        found = _python_tools(lang, receivers)
+
+    def fallback() -> Run:
+        found = _fallback.get(lang)
+        if found is None:
+            found = _fallback[lang] = _python_tools(lang, receivers)
+        return found
+
+    found = native.extractor(lang, _role, MEMBER_NODES, receivers, fallback) or fallback()
     _tools[lang] = found
     return found
 

@@ -5,9 +5,10 @@ It parses a file and runs its tags query with the tree-sitter C runtime (vendore
 the extractor's raw rows as tuples, where py-tree-sitter makes one ``Node`` object per
 capture for Python code to read. The rows are the same either way (a test compares
 the two paths on a real corpus); only the time differs. The module is optional: when
-it did not build or does not load, or a language's query needs a predicate it does
-not evaluate (``#match?``: regular expressions are Python's), that language keeps the
-py-tree-sitter path. See docs/dependencies.md.
+it did not build or does not load, every language keeps the py-tree-sitter path. A
+file where a ``#match?`` predicate (a Python regular expression, evaluated as
+py-tree-sitter does) would read text that is not plain UTF-8 is parsed by
+py-tree-sitter, whose handling of such text is its own. See docs/dependencies.md.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from lynkr_cli.index._native import Extractor
+    from lynkr_cli.index.extract import Rows, Run
 
 _enabled = True
 
@@ -51,12 +52,14 @@ def extractor(
     roles: Callable[[str], tuple[int, str, bool]],
     members: frozenset[str],
     receivers: bool,
-) -> Extractor | None:
-    """An accelerated parser and query for ``lang``, or None: use py-tree-sitter.
+    fallback: Callable[[], Run],
+) -> Run | None:
+    """The accelerated parse-and-query function for ``lang``, or None: use py-tree-sitter.
 
     None also when the grammar is missing (the Python path then raises the usual
     :class:`MissingGrammar`) or the query does not load here (the Python path reports
-    it the way it always has)."""
+    it the way it always has). ``fallback()`` gives the py-tree-sitter function, for
+    the rare file the accelerator hands back (:class:`_native.Unsupported`)."""
     if not available():
         return None
     from lynkr_cli.index import _native
@@ -69,6 +72,17 @@ def extractor(
         return None
     try:
         language = getattr(module, spec.factory)()
-        return _native.Extractor(language, query_text(spec, module), roles, members, receivers)
-    except (NotImplementedError, ValueError, TypeError):
+        accelerated = _native.Extractor(
+            language, query_text(spec, module), roles, members, receivers
+        )
+    except Exception:  # a query this runtime refuses: py-tree-sitter says why, as always
         return None
+    unsupported, accelerated_run = _native.Unsupported, accelerated.run
+
+    def run(data: bytes, file_id: int) -> Rows:
+        try:
+            return accelerated_run(data, file_id)
+        except unsupported:
+            return fallback()(data, file_id)
+
+    return run

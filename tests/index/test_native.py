@@ -8,6 +8,7 @@ table by table. Under ``CI=true`` the accelerator must have been built.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import sysconfig
@@ -26,8 +27,6 @@ from tests.index.samples import SAMPLES
 
 ROOT = Path(__file__).resolve().parents[2]
 SKIP_DIRS = {"test", "tests", "idle_test", "site-packages", "__pycache__"}
-# Their queries use #match? (Python regular expressions): py-tree-sitter parses them.
-PYTHON_ONLY = {"javascript", "ruby"}
 VOLATILE_META = {"root", "built_at"}
 
 AWKWARD: dict[str, str | bytes] = {
@@ -42,6 +41,11 @@ AWKWARD: dict[str, str | bytes] = {
     "odd/half.rs": "fn main() { let v = Vec::new(); v.push(\n",
     "odd/half.ts": "export class A { m(): void { this.n(",
     "odd/weird.c": '#include "x.h"\nint main(void) { return f(g(h())); }\n',
+    # #match? predicates read these names: not UTF-8, so py-tree-sitter parses the file
+    "odd/latin1.js": b"function caf\xe9() { return g\xe9(); }\nh\xff();\nrequire('x');\n",
+    "odd/latin1.rb": b"def caf\xe9\n  g\xe9(1)\nend\nrequire 'x'\nload\n",
+    "odd/match.js": "require('a');\nrequired();\nconst r = require;\nr('b');\nx.require();\n",
+    "odd/match.rb": "require 'a'\nrequire_relative 'b'\nrequired 1\nlambda { }\nloader 2\n",
 }
 
 
@@ -142,8 +146,7 @@ def test_each_language_loads_on_its_path(path_choice: None) -> None:
     use(True)
     for lang in PARSED:
         run = extract._make_tools(lang)
-        on_native = type(run).__name__ == "builtin_function_or_method"
-        assert on_native == (lang not in PYTHON_ONLY), lang
+        assert run.__module__ == "lynkr_cli.index.native", lang
 
 
 @pytest.mark.parametrize("name", sorted(AWKWARD))
@@ -252,9 +255,9 @@ def test_bad_arguments_are_python_errors() -> None:
         half.run(b"x = 1", 1)  # a failed __init__ leaves nothing half usable
     with pytest.raises(RuntimeError, match="already initialised"):
         half.__init__(language, query, roles, members, receivers)
-    with pytest.raises(NotImplementedError, match="match"):
+    with pytest.raises(re.error):
         _native.Extractor(
-            language, '((identifier) @x (#match? @x "^a"))', roles, members, receivers
+            language, '((identifier) @x (#match? @x "(unclosed"))', roles, members, receivers
         )
     extractor = _native.Extractor(tree_sitter_python.language(), query, roles, members, True)
     with pytest.raises(TypeError):
@@ -309,5 +312,51 @@ def test_doctor_says_which_path_parses(tmp_path: Path) -> None:
 def test_disabled_accelerator_is_the_python_path(path_choice: None) -> None:
     use(False)
     assert api.parser_path() == "python"
-    assert native.extractor("python", extract._role, extract.MEMBER_NODES, True) is None
-    assert type(extract._make_tools("python")).__name__ == "function"
+    assert native.extractor("python", extract._role, extract.MEMBER_NODES, True, dict) is None
+    assert extract._make_tools("python").__module__ == "lynkr_cli.index.extract"
+
+
+def test_text_a_regex_cannot_read_goes_to_py_tree_sitter(
+    path_choice: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """py-tree-sitter hands a #match? predicate its text as a C string: text that is not
+    plain UTF-8 fails there in its own way, so such a file is parsed by it, not here."""
+    native_required()
+    import tree_sitter_javascript
+    import tree_sitter_python
+
+    from lynkr_cli.index import _native
+    from lynkr_cli.index.languages import query_text
+
+    query = '((string) @name.reference.call (#match? @name.reference.call "a"))'
+    args = (extract._role, extract.MEMBER_NODES, True)
+    strings = _native.Extractor(tree_sitter_python.language(), query, *args)
+    with pytest.raises(_native.Unsupported):
+        strings.run(b'x = "a\\xff"\n'.replace(b"\\xff", b"\xff"), 1)
+    assert [r[1] for r in strings.run(b'x = "a"\ny = "b"\n', 1)[1]] == ['"a"']
+
+    query = query_text(PARSED["javascript"], tree_sitter_javascript)
+    calls = _native.Extractor(tree_sitter_javascript.language(), query, *args[:2], False)
+    refs = calls.run(b"require('x');\nrequired();\n", 1)[1]
+    assert [r[1] for r in refs] == ["required"]  # #not-match? @name "^(require)$"
+
+    class Refusing:  # an accelerator that hands every file back
+        def __init__(self, *args: object) -> None:
+            pass
+
+        def run(self, data: bytes, file_id: int) -> object:
+            raise _native.Unsupported("not plain UTF-8")
+
+    handed: list[bytes] = []
+
+    def fallback() -> extract.Run:
+        def run(data: bytes, file_id: int) -> extract.Rows:
+            handed.append(data)
+            return [], [], [], False
+
+        return run
+
+    monkeypatch.setattr(_native, "Extractor", Refusing)
+    run = native.extractor("javascript", extract._role, extract.MEMBER_NODES, False, fallback)
+    assert run is not None and run(b"f();", 1) == ([], [], [], False)
+    assert handed == [b"f();"]
