@@ -287,15 +287,27 @@ static PyObject *STAR_BINDING;  /* "*=*" */
 
 /* ---- records ---- */
 
+/* Room for `need` items of `size` bytes in a growing array (no GIL needed). */
+static bool reserve(void **items, size_t *capacity, size_t need, size_t size) {
+    if (need <= *capacity) {
+        return true;
+    }
+    size_t grown = *capacity ? *capacity : 64;
+    while (grown < need) {
+        grown *= 2;
+    }
+    void *moved = PyMem_RawRealloc(*items, grown * size);
+    if (moved == NULL) {
+        return false;
+    }
+    *items = moved;
+    *capacity = grown;
+    return true;
+}
+
 static bool recs_push(Recs *recs, const Rec *rec) {
-    if (recs->count == recs->capacity) {
-        size_t capacity = recs->capacity ? recs->capacity * 2 : 256;
-        Rec *items = PyMem_RawRealloc(recs->items, capacity * sizeof(Rec));
-        if (items == NULL) {
-            return false;
-        }
-        recs->items = items;
-        recs->capacity = capacity;
+    if (!reserve((void **)&recs->items, &recs->capacity, recs->count + 1, sizeof(Rec))) {
+        return false;
     }
     recs->items[recs->count++] = *rec;
     return true;
@@ -605,26 +617,11 @@ static bool plain_utf8(const unsigned char *p, size_t n) {
 }
 
 static bool deferred_push(Deferred *deferred, const TSQueryMatch *match) {
-    if (deferred->pending_count == deferred->pending_capacity) {
-        size_t capacity = deferred->pending_capacity ? deferred->pending_capacity * 2 : 64;
-        Pending *grown = PyMem_RawRealloc(deferred->pending, capacity * sizeof(Pending));
-        if (grown == NULL) {
-            return false;
-        }
-        deferred->pending = grown;
-        deferred->pending_capacity = capacity;
-    }
-    if (deferred->captured_count + match->capture_count > deferred->captured_capacity) {
-        size_t capacity = deferred->captured_capacity ? deferred->captured_capacity : 256;
-        while (capacity < deferred->captured_count + match->capture_count) {
-            capacity *= 2;
-        }
-        Captured *grown = PyMem_RawRealloc(deferred->captured, capacity * sizeof(Captured));
-        if (grown == NULL) {
-            return false;
-        }
-        deferred->captured = grown;
-        deferred->captured_capacity = capacity;
+    if (!reserve((void **)&deferred->pending, &deferred->pending_capacity,
+                 deferred->pending_count + 1, sizeof(Pending)) ||
+        !reserve((void **)&deferred->captured, &deferred->captured_capacity,
+                 deferred->captured_count + match->capture_count, sizeof(Captured))) {
+        return false;
     }
     Pending *pending = &deferred->pending[deferred->pending_count++];
     pending->pattern = match->pattern_index;

@@ -8,8 +8,9 @@ tuples (:data:`Result`), never tree-sitter objects.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
 from typing import Any
+
+from lynkr_cli.index import native
 
 # (file_id, name, kind, line, col, end_line, scope, signature): rows ready for executemany
 Symbol = tuple[int, str, str, int, int, int, str, str]
@@ -148,8 +149,8 @@ RawDef = tuple[int, int, str, str, int, int, int]
 RawRef = tuple[int, str, str, int, int, str]
 # (statement start byte, statement text, line, binding or None): one match of an import
 RawImport = tuple[int, str, int, str | None]
-Rows = tuple[list[Symbol], list[Reference], list[RawImport], bool]
-Run = Callable[[bytes, int], Rows]
+Rows = native.Rows  # (symbols, references, import matches, has_error)
+Run = native.Run
 
 # One parse-and-query function per language and process, reused file after file.
 _tools: dict[str, Run] = {}
@@ -163,7 +164,6 @@ def prepare(lang: str) -> Run:
 
 
 def _make_tools(lang: str) -> Run:
-    from lynkr_cli.index import native
     from lynkr_cli.index.languages import PARSED
 
     receivers = PARSED[lang].receivers

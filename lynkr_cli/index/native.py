@@ -15,10 +15,16 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from lynkr_cli.index.extract import Rows, Run
+# What one file gives, as ``extract.py`` spells it: its Symbol, Reference and RawImport
+# rows and whether the tree has errors; and the function giving them.
+Rows = tuple[
+    list[tuple[int, str, str, int, int, int, str, str]],
+    list[tuple[int, str, str, int, int, str, str]],
+    list[tuple[int, str, int, str | None]],
+    bool,
+]
+Run = Callable[[bytes, int], Rows]
 
 _enabled = True
 
