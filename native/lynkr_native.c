@@ -903,13 +903,10 @@ static PyObject *SIGNATURE_STRIP; /* "strip" */
 static PyObject *Unsupported;     /* _native.Unsupported: parse this file with py-tree-sitter */
 
 static PyObject *signature(const char *data, uint32_t size, uint32_t start) {
-    uint32_t line_start = start, line_end = start;
-    while (line_start > 0 && data[line_start - 1] != '\n') {
-        --line_start;
-    }
-    while (line_end < size && data[line_end] != '\n') {
-        ++line_end;
-    }
+    const char *newline = start ? memrchr(data, '\n', start) : NULL; /* data.rfind */
+    uint32_t line_start = newline ? (uint32_t)(newline - data) + 1 : 0;
+    newline = memchr(data + start, '\n', size - start); /* data.find */
+    uint32_t line_end = newline ? (uint32_t)(newline - data) : size;
     uint32_t limit = line_start + SIGNATURE_MAX * 2;
     if (line_end > limit) {
         line_end = limit;
