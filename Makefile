@@ -18,7 +18,7 @@ ifneq ($(shell $(PY) -c '$(NEEDS_PY)' >/dev/null 2>&1 && echo ok),ok)
 .PHONY: $(STAMP)
 endif
 
-$(STAMP): pyproject.toml setup.py native/lynkr_native.c
+$(STAMP): pyproject.toml $(wildcard setup.py native/*.c)
 	@$(PYTHON) -c '$(NEEDS_PY)' 2>/dev/null || { \
 	  echo "make: lynkr needs Python >= 3.11 and '$(PYTHON)' is $$($(PYTHON) --version 2>&1)." >&2; \
 	  echo "make: run it with a newer one, e.g. make PYTHON=python3.11 $(MAKECMDGOALS)" >&2; exit 1; }
