@@ -185,7 +185,8 @@ class Team:
         """The configured backends (:mod:`lynkr_cli.team.backends`): the shared ``lynkr.db``
         by default, PostgreSQL with ``LYNKR_DATABASE_URL`` (which must be reachable and
         migrated), Redis counters with ``LYNKR_REDIS_URL``."""
-        from lynkr_cli.team.backends import open_limit_store, open_store, writer_spec
+        from lynkr_cli.team.backends import open_limit_store, open_store
+        from lynkr_cli.team.writer import writer_spec
 
         if kwargs.get("limit_store") is None:
             kwargs["limit_store"] = open_limit_store(settings)

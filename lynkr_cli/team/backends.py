@@ -27,7 +27,6 @@ from lynkr_cli.errors import ConfigError
 if TYPE_CHECKING:
     from lynkr_cli.settings import Settings
     from lynkr_cli.team.store import LimitStore, Store
-    from lynkr_cli.team.writer import WriterSpec
 
 StoreKind = Literal["sqlite", "postgresql"]
 PG_SCHEMES = ("postgresql", "postgres")
@@ -122,6 +121,12 @@ def open_store(settings: Settings, *, check_schema: bool = True) -> Store:
     at this lynkr's schema version: otherwise a ConfigError that says to run
     ``lynkr db migrate`` (exit 3), or an UpstreamError when the server cannot be reached."""
     kind, where = store_kind(database_url(settings))
+    return open_store_at(kind, where, check_schema=check_schema)
+
+
+def open_store_at(kind: str, where: str, *, check_schema: bool = True) -> Store:
+    """The ``Store`` of a :func:`store_kind` pair (the usage writer process opens the
+    gateway's store this way)."""
     if kind == "sqlite":
         from lynkr_cli.team.sqlite import SqliteStore
 
@@ -139,14 +144,3 @@ def open_limit_store(settings: Settings) -> LimitStore | None:
     from lynkr_cli.team.redis_limits import RedisLimitStore
 
     return RedisLimitStore(url)
-
-
-def writer_spec(settings: Settings) -> WriterSpec:
-    """What the usage writer process needs to open the same store and redact alike."""
-    from lynkr_cli.settings import secret_values
-    from lynkr_cli.team.writer import WriterSpec
-
-    kind, where = store_kind(database_url(settings))
-    team = settings.team
-    known = tuple(secret_values(settings))
-    return WriterSpec(kind, where, team.audit, team.audit_max_body_kb * 1024, known)

@@ -14,9 +14,9 @@ still queued.
 
 Bodies (full audit mode) are redacted where the batch is built, never on the event
 loop, and before anything is written anywhere. If the store cannot be written (a
-database server that went away), batches are kept in memory and retried with a backoff, up to
-``max_pending`` records; past that bound, and at stop, they go to a spill file (JSON
-lines, mode 0600, redacted). The spill file is written to the store as soon as the
+database server that went away), batches are kept in memory and retried with a
+backoff, up to ``max_pending`` records; past that bound, and at stop, they go to a
+spill file (JSON lines, mode 0600, redacted). The spill file is written to the store as soon as the
 store works again (and at the next start), so no record is lost. Processes sharing a
 state directory take a lock file around the spill file, so one never replays what
 another is appending.
@@ -210,7 +210,7 @@ class Recorder:
         while self._queue:
             # Counted before they leave the queue: ``pending`` may count twice, never miss.
             self._inflight = size = min(self.batch_size, len(self._queue))
-            items = [self._queue.popleft() for _ in range(size)]
+            items = self._take(size)
             try:
                 if not await self._write(items):
                     self._failed.append(items)
@@ -243,11 +243,16 @@ class Recorder:
                 return
         await self._loop.run_in_executor(self._executor, self._spill_all)
 
+    def _take(self, count: int) -> list[Pending]:
+        """The first ``count`` queued items, out of the queue (other threads may append)."""
+        queue = self._queue
+        return [queue.popleft() for _ in range(count)]
+
     # ------------------------------------------------------------------ worker thread
     def _write_leftovers(self) -> None:
         """After the last drain: records queued meanwhile, written here."""
         if self._queue:
-            self._write_now([self._queue.popleft() for _ in range(len(self._queue))])
+            self._write_now(self._take(len(self._queue)))
 
     def _write_now(self, items: list[Pending]) -> None:
         if not self._try(items):
@@ -277,7 +282,7 @@ class Recorder:
         waiting = list(self._failed)
         self._failed.clear()
         if self._queue:
-            waiting.append([self._queue.popleft() for _ in range(len(self._queue))])
+            waiting.append(self._take(len(self._queue)))
         if not waiting:
             return
         batches = [self.builder.build(items) for items in waiting]  # redacted here

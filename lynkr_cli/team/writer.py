@@ -32,9 +32,13 @@ import signal
 import struct
 import sys
 from dataclasses import astuple, dataclass
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 from lynkr_cli.team.batches import BatchBuilder, Wire, decode
+from lynkr_cli.team.types import AuditMode
+
+if TYPE_CHECKING:
+    from lynkr_cli.settings import Settings
 
 ACK_SECONDS = 120.0  # a batch unanswered this long means a stuck child: kill it
 START_SECONDS = 30.0  # the child's answer to its spec (imports, opening the store)
@@ -49,9 +53,20 @@ class WriterError(Exception):
 class WriterSpec:
     kind: str  # sqlite | postgresql
     where: str  # a SQLite path or a PostgreSQL URL (with its password)
-    audit: str
+    audit: AuditMode
     max_body_chars: int
     known: tuple[str, ...]  # secret values to mask in stored bodies and errors
+
+
+def writer_spec(settings: Settings) -> WriterSpec:
+    """What the writer process needs to open the gateway's store and redact alike."""
+    from lynkr_cli.settings import secret_values
+    from lynkr_cli.team.backends import database_url, store_kind
+
+    kind, where = store_kind(database_url(settings))
+    team = settings.team
+    known = tuple(secret_values(settings))
+    return WriterSpec(kind, where, team.audit, team.audit_max_body_kb * 1024, known)
 
 
 class ProcessWriter:
@@ -169,18 +184,6 @@ def _read_exactly(src: IO[bytes], size: int) -> bytes:
 
 
 # ---------------------------------------------------------------------- the child
-def _open_store(spec: WriterSpec) -> Any:
-    from pathlib import Path
-
-    if spec.kind == "sqlite":
-        from lynkr_cli.team.sqlite import SqliteStore
-
-        return SqliteStore(Path(spec.where))
-    from lynkr_cli.team.postgres import PgStore
-
-    return PgStore.connect(spec.where, check_schema=False)
-
-
 def _error_text(exc: BaseException, known: Any) -> str:
     from lynkr_cli.logs import redact_text
     from lynkr_cli.team.redact import redact_error
@@ -196,13 +199,15 @@ def serve(src: IO[bytes], out: IO[bytes]) -> int:
         spec = WriterSpec(*_receive(src))
     except EOFError:
         return 0
+    from lynkr_cli.team.backends import open_store_at
+
     redactor = Redactor(spec.max_body_chars, spec.known)
     try:
-        store = _open_store(spec)
+        store = open_store_at(spec.kind, spec.where, check_schema=False)
     except Exception as exc:
         _send(out, _error_text(exc, redactor.known) or "cannot open the store")
         return 1
-    builder = BatchBuilder(spec.audit, redactor)  # type: ignore[arg-type]
+    builder = BatchBuilder(spec.audit, redactor)
     _send(out, None)
     try:
         while True:
