@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import process_gone
+
 pytestmark = pytest.mark.timeout(60)
 
 _GATEWAY = textwrap.dedent(
@@ -34,14 +36,6 @@ _GATEWAY = textwrap.dedent(
 )
 
 
-def _gone(pid: int) -> bool:
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return True
-    return "State:\tZ" in status
-
-
 def test_a_killed_gateway_leaves_no_writer_process(tmp_path: Path) -> None:
     proc = subprocess.run(
         [sys.executable, "-c", _GATEWAY, str(tmp_path / "lynkr.db")],
@@ -54,7 +48,7 @@ def test_a_killed_gateway_leaves_no_writer_process(tmp_path: Path) -> None:
     assert proc.returncode == -9, proc.stderr
     child = int(proc.stdout.split()[0])
     for _ in range(500):  # bounded: 10 s
-        if _gone(child):
+        if process_gone(child):
             break
         time.sleep(0.02)
-    assert _gone(child), "the writer process outlived the gateway"
+    assert process_gone(child), "the writer process outlived the gateway"

@@ -5,10 +5,6 @@ memory until the stale rule says the store has been gone too long."""
 
 from __future__ import annotations
 
-import asyncio
-import time
-from collections.abc import Callable
-
 import pytest
 
 from lynkr_cli import paths
@@ -17,20 +13,12 @@ from lynkr_cli.team.api import SPILL_NAME, Team, TeamUnavailable
 from lynkr_cli.team.audit import verify
 from lynkr_cli.team.postgres import PgStore
 from lynkr_cli.team.store import UsageQuery
+from tests.conftest import eventually
 from tests.scale.conftest import scale_settings
 from tests.scale.services import Postgres
 from tests.team.conftest import issue, usage_record
 
 pytestmark = pytest.mark.timeout(120)
-
-
-async def _until(check: Callable[[], bool], seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        await asyncio.sleep(0.05)
-    return check()
 
 
 def _usage_rows(url: str) -> int:
@@ -49,27 +37,27 @@ async def test_postgres_stopped_mid_test_loses_no_record(pg: Postgres, migrated_
     try:
         for n in range(10):
             team.record_usage(usage_record(n, key_id=key_id))
-        assert await _until(lambda: team.recorder.pending == 0)
+        assert await eventually(lambda: team.recorder.pending == 0, 30)
         assert _usage_rows(migrated_url) == 10
 
         pg.stop()
         for n in range(10, 35):  # 25: under the bound, they wait in memory
             team.record_usage(usage_record(n, key_id=key_id))
-        assert await _until(lambda: team.recorder._failing)
+        assert await eventually(lambda: team.recorder._failing, 30)
         assert team.recorder.pending == 25 and not spill.exists()
         assert team.authenticate(secret).name == "alice"  # from memory, within the TTL
         for n in range(35, 55):  # past the bound: to the spill file
             team.record_usage(usage_record(n, key_id=key_id))
         # 45 requests (each a usage record and its audit entry) went to the file
-        assert await _until(lambda: team.recorder.spilled == 45)
+        assert await eventually(lambda: team.recorder.spilled == 45, 30)
         assert spill.exists() and team.recorder.pending == 0
         # the key store has been unreadable for 3 x the key TTL: keys are refused, 503
-        assert await _until(lambda: _refused(team, secret), seconds=15)
+        assert await eventually(lambda: _refused(team, secret), seconds=15)
 
         pg.start()
-        assert await _until(lambda: not spill.exists() and team.recorder.pending == 0, 40)
+        assert await eventually(lambda: not spill.exists() and team.recorder.pending == 0, 40)
         assert _usage_rows(migrated_url) == 55
-        assert await _until(lambda: not _refused(team, secret), seconds=15)
+        assert await eventually(lambda: not _refused(team, secret), seconds=15)
     finally:
         await team.stop()
     store = PgStore.connect(migrated_url)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 import redis
@@ -17,6 +17,7 @@ from lynkr_cli.team.api import Team
 from lynkr_cli.team.redis_limits import FLUSH_KEYS, RedisLimitStore, counter_name
 from lynkr_cli.team.store import Check
 from lynkr_cli.team.types import REQUESTS_M, TOKENS_D, TOKENS_M, Limits, Usage
+from tests.conftest import eventually
 from tests.scale.conftest import scale_settings
 from tests.scale.services import Redis
 from tests.team.conftest import Clock, issue
@@ -49,14 +50,6 @@ def _script_calls(client: redis.Redis) -> int:
     return sum(run.get("calls", 0) - run.get("failed_calls", 0) for run in runs)
 
 
-async def _until(check: Callable[[], bool]) -> None:
-    for _ in range(500):  # bounded: 5 s at most
-        if check():
-            return
-        await asyncio.sleep(0.01)
-    raise AssertionError("the condition never held")
-
-
 async def test_settlements_of_many_requests_go_in_one_call_summed(
     redis_url: str, client: redis.Redis, window: float
 ) -> None:
@@ -67,7 +60,7 @@ async def test_settlements_of_many_requests_go_in_one_call_summed(
             key = f"k-{n % 3}"
             await store.add(key, [(TOKENS_M, window, end, 7), (TOKENS_D, window, end + 60, 1)])
         assert _script_calls(client) == 0  # nothing sent per answer …
-        await _until(lambda: _value(client, "k-2", TOKENS_D, window) == 100)
+        assert await eventually(lambda: _value(client, "k-2", TOKENS_D, window) == 100, 5)
         assert _script_calls(client) == 1  # … all of them in one call
         for key in ("k-0", "k-1", "k-2"):
             assert _value(client, key, TOKENS_M, window) == 700
@@ -90,7 +83,7 @@ async def test_many_keys_waiting_are_sent_at_once_without_the_timer(
         for n in range(FLUSH_KEYS):
             await store.add(f"k-{n}", [(TOKENS_M, window, window + 60, 3)])
         last = f"k-{FLUSH_KEYS - 1}"
-        await _until(lambda: _value(client, last, TOKENS_M, window) == 3)
+        assert await eventually(lambda: _value(client, last, TOKENS_M, window) == 3, 5)
         assert _script_calls(client) == 1
         assert _value(client, "k-0", TOKENS_M, window) == 3
     finally:
@@ -141,7 +134,7 @@ async def test_a_settlement_that_finds_redis_stopped_is_counted_here_then_added_
         assert (await store.acquire("k-1", [check])).values == (10,)
         redis_srv.stop()
         await store.add("k-1", [(TOKENS_M, window, window + 60, 500)])
-        await _until(lambda: store.stats()["shared"] is False)  # the flush failed
+        assert await eventually(lambda: store.stats()["shared"] is False, 5)  # the flush failed
         assert store.local.value("k-1", TOKENS_M, window) == 510  # 10 seen + 500 here
         refused = await store.acquire("k-1", [check._replace(amount=600)])
         assert not refused.ok and refused.values == (510,)

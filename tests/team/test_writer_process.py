@@ -4,7 +4,6 @@ chain as the thread writer; the child's start, stop and failures."""
 
 from __future__ import annotations
 
-import asyncio
 import os
 import sqlite3
 import stat
@@ -20,6 +19,7 @@ from lynkr_cli.team.audit import verify
 from lynkr_cli.team.recorder import Recorder
 from lynkr_cli.team.sqlite import SqliteStore
 from lynkr_cli.team.writer import ProcessWriter, WriterSpec
+from tests.conftest import eventually, process_gone
 from tests.team.conftest import usage_record
 
 pytestmark = pytest.mark.timeout(60)
@@ -35,24 +35,6 @@ def _chain_ok(store: SqliteStore) -> tuple[bool, int]:
     return verdict.ok, verdict.rows
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    # a zombie is dead for our purpose
-    status = Path(f"/proc/{pid}/status").read_text()
-    return "State:\tZ" not in status
-
-
-async def _until(check: Callable[[], bool], seconds: float = 20.0) -> bool:
-    for _ in range(int(seconds / 0.02)):
-        if check():
-            return True
-        await asyncio.sleep(0.02)
-    return check()
-
-
 async def _running(open_team: Callable[..., Team]) -> tuple[Team, ProcessWriter, int]:
     """A started team whose writer process has written one record: (team, writer, pid)."""
     team = open_team(usage_flush_seconds=0.05)
@@ -60,7 +42,7 @@ async def _running(open_team: Callable[..., Team]) -> tuple[Team, ProcessWriter,
     writer = team.recorder.writer
     assert isinstance(writer, ProcessWriter)
     team.record_usage(usage_record(0))
-    assert await _until(lambda: team.recorder.pending == 0)
+    assert await eventually(lambda: team.recorder.pending == 0)
     assert writer.pid is not None
     return team, writer, writer.pid
 
@@ -78,12 +60,12 @@ async def test_the_gateway_writes_through_a_child_process_by_default(
     await team.start()
     for n in range(250):
         team.record_usage(usage_record(n))
-    assert await _until(lambda: team.recorder.pending == 0)
+    assert await eventually(lambda: team.recorder.pending == 0)
     pid = writer.pid
-    assert pid is not None and pid != os.getpid() and _alive(pid)
+    assert pid is not None and pid != os.getpid() and not process_gone(pid)
     assert len(_rows()) == 250
     await team.stop()
-    assert writer.pid is None and not _alive(pid)  # stop ends the child
+    assert writer.pid is None and process_gone(pid)  # stop ends the child
     assert _chain_ok(store) == (True, 250)
     assert team.recorder.written == 250 and writer.starts == 1
 
@@ -135,10 +117,10 @@ async def test_a_killed_child_is_started_again_and_nothing_is_lost(
 ) -> None:
     team, writer, first = await _running(open_team)
     os.kill(first, 9)
-    assert await _until(lambda: not _alive(first))
+    assert await eventually(lambda: process_gone(first))
     for n in range(1, 40):
         team.record_usage(usage_record(n))
-    assert await _until(lambda: team.recorder.pending == 0 and len(_rows()) == 40)
+    assert await eventually(lambda: team.recorder.pending == 0 and len(_rows()) == 40)
     assert writer.starts == 2 and writer.pid not in (None, first)
     await team.stop()
     assert _chain_ok(store) == (True, 40)
@@ -152,8 +134,8 @@ async def test_a_stuck_child_is_killed_after_the_answer_timeout(
     os.kill(stuck, 19)  # SIGSTOP: it reads nothing and answers nothing
     for n in range(1, 11):
         team.record_usage(usage_record(n))
-    assert await _until(lambda: len(_rows()) == 11 and team.recorder.pending == 0)
-    assert not _alive(stuck) and writer.starts == 2
+    assert await eventually(lambda: len(_rows()) == 11 and team.recorder.pending == 0)
+    assert process_gone(stuck) and writer.starts == 2
     await team.stop()
 
 
@@ -187,7 +169,7 @@ async def test_a_child_that_cannot_open_the_store_keeps_then_spills_the_records(
     await bad.start()
     for n in range(12):
         bad.record(usage_record(n), request={"messages": [{"content": aws}]})
-    assert await _until(lambda: bad._failing)
+    assert await eventually(lambda: bad._failing)
     assert bad.pending == 12 and not _rows()
     await bad.stop()
     assert spill.exists() and stat.S_IMODE(spill.stat().st_mode) == 0o600
@@ -218,4 +200,4 @@ async def test_the_childs_command_line_and_environment_hold_no_store_url(
         assert str(store.path).encode() not in cmdline
     finally:
         await writer.close()
-    assert not _alive(pid)
+    assert process_gone(pid)
