@@ -86,28 +86,13 @@ def issue(home: Path, name: str, *limits: str, **env: str) -> str:
     return str(json.loads(out.stdout)["key"])
 
 
-def tree_cpu(pid: int) -> float:
-    """CPU seconds of ``pid`` and its children (PostgreSQL's backends are children)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(entry.name) == pid or int(fields[1]) == pid:
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
-
-
 SERVICES: dict[str, int] = {}  # name -> pid, for the CPU the shared backends spend
 
 
 def services_cpu(gateway: str) -> float:
     """CPU seconds so far of the servers ``gateway`` uses (PostgreSQL, Redis or both)."""
     used = ("redis",) if gateway == "redis" else ("redis", "postgres")
-    return sum(tree_cpu(SERVICES[name]) for name in used)
+    return sum(cpu_seconds(SERVICES[name]) for name in used)  # PostgreSQL's backends included
 
 
 def measure(
