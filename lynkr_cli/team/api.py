@@ -95,7 +95,7 @@ from lynkr_cli.team.types import (
 
 if TYPE_CHECKING:
     from lynkr_cli.settings import Settings
-    from lynkr_cli.team.writer import ProcessWriter, WriterSpec
+    from lynkr_cli.team.writer import ProcessWriter
 
 __all__ = [
     "Admission",
@@ -121,14 +121,6 @@ def backends(settings: Settings) -> dict[str, Any]:
     return {**described.as_dict(), "summary": described.summary()}
 
 
-def _process_writer(spec: WriterSpec | None) -> ProcessWriter | None:
-    if spec is None:
-        return None
-    from lynkr_cli.team.writer import ProcessWriter
-
-    return ProcessWriter(spec)
-
-
 STALE_FACTOR = 3
 PRUNE_EVERY = 6 * 3600.0
 SPILL_NAME = "team-records.spill.jsonl"
@@ -146,7 +138,7 @@ class Team:
         limit_store: LimitStore | None = None,
         *,
         clock: Callable[[], float] = time.time,
-        writer: WriterSpec | None = None,
+        writer: ProcessWriter | None = None,
     ) -> None:
         from lynkr_cli.settings import secret_values
 
@@ -170,7 +162,7 @@ class Team:
             known=secret_values(settings),  # the gateway's own keys, masked in any body
             # While the store is down, records wait in memory up to this many, then spill.
             max_pending=MAX_PENDING_FULL if team.audit == "full" else MAX_PENDING,
-            writer=_process_writer(writer),
+            writer=writer,  # None: the thread writer
         )
         self._version = -1
         self._checked = 0.0
@@ -186,12 +178,12 @@ class Team:
         by default, PostgreSQL with ``LYNKR_DATABASE_URL`` (which must be reachable and
         migrated), Redis counters with ``LYNKR_REDIS_URL``."""
         from lynkr_cli.team.backends import open_limit_store, open_store
-        from lynkr_cli.team.writer import writer_spec
+        from lynkr_cli.team.writer import ProcessWriter, writer_spec
 
         if kwargs.get("limit_store") is None:
             kwargs["limit_store"] = open_limit_store(settings)
         if settings.team.usage_writer == "process":
-            kwargs.setdefault("writer", writer_spec(settings))
+            kwargs.setdefault("writer", ProcessWriter(writer_spec(settings)))
         return cls(settings, open_store(settings), **kwargs)
 
     @property
