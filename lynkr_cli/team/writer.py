@@ -9,7 +9,8 @@ connection to the same store and answers each batch with an acknowledgement.
 
 - The protocol is length-prefixed pickle frames on the child's stdin/stdout: the
   first frame is the :class:`WriterSpec` (the store's URL and the secret values to
-  mask travel this way, never in the environment or the command line), then one
+  mask travel this way, never in the command line; the child's environment is the
+  gateway's without any variable a lynkr setting reads), then one
   frame per batch, each answered by ``None`` (written) or an error text. Only the
   gateway writes to the child: nothing else can reach that pipe.
 - A failed batch stays with the recorder, which retries and spills exactly as with
@@ -118,6 +119,7 @@ class ProcessWriter:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.DEVNULL,
+            env=_child_environment(),
         )
         self.starts += 1
         try:
@@ -135,6 +137,16 @@ class ProcessWriter:
         proc, self._proc = self._proc, None
         if proc is not None:
             await _end(proc)
+
+
+def _child_environment() -> dict[str, str]:
+    """The gateway's environment without every variable a lynkr setting reads (its
+    upstream keys, ``LYNKR_DATABASE_URL``, ``LYNKR_API_KEY``…): the child gets what it
+    needs in the pipe. What libpq or Python read (``PG*``, ``PYTHONPATH``) stays."""
+    from lynkr_cli.settings import field_env_names, iter_fields
+
+    names = {name for section, field in iter_fields() for name in field_env_names(section, field)}
+    return {name: value for name, value in os.environ.items() if name not in names}
 
 
 def _dumps(message: Any) -> bytes:

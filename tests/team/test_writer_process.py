@@ -180,24 +180,3 @@ async def test_a_child_that_cannot_open_the_store_keeps_then_spills_the_records(
     await good.stop()
     assert len(_rows()) == 12 and not spill.exists()
     assert _chain_ok(store) == (True, 12)
-
-
-async def test_the_childs_command_line_and_environment_hold_no_store_url(
-    store: SqliteStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """The store URL (a PostgreSQL password) and the secrets to mask travel in the pipe."""
-    secret = "pw-" + "s" * 20
-    monkeypatch.delenv("LYNKR_DATABASE_URL", raising=False)
-    writer = ProcessWriter(_spec(store.path, known=(secret,)))
-    await writer.write([])  # starts the child
-    pid = writer.pid
-    assert pid is not None
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-        environ = Path(f"/proc/{pid}/environ").read_bytes()
-        assert cmdline.split(b"\0")[1:3] == [b"-m", b"lynkr_cli.team.writer"]
-        assert secret.encode() not in cmdline + environ
-        assert str(store.path).encode() not in cmdline
-    finally:
-        await writer.close()
-    assert process_gone(pid)
