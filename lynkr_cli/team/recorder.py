@@ -159,9 +159,9 @@ class Recorder:
         """Write everything queued now (tests; the flusher does this by itself)."""
         await self._drain_now()
 
-    async def _drain_now(self) -> bool:
+    async def _drain_now(self, *, full: bool = False) -> bool:
         async with self._drain_lock:  # one drain at a time (one batch on the pipe)
-            return await self._drain()
+            return await self._drain(full=full)
 
     async def run_in_worker(self, fn: Any, *args: Any) -> Any:
         """Run a store call on the writer thread (reads share its connection)."""
@@ -172,13 +172,18 @@ class Recorder:
         assert self._wake is not None and self._loop is not None
         failures = 0
         while not self._stopping:
-            if not self._wake.is_set():
+            # Woken by a full batch: write full batches only, and leave the rest for the
+            # next (records arriving while a batch is written would otherwise go out in
+            # small batches, each paying a transaction). On the timer: everything.
+            full = self._wake.is_set()
+            if not full:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), self._pause(failures))
+                    full = True
             self._wake.clear()
             if self._stopping:
                 return
-            ok = await self._drain_now()
+            ok = await self._drain_now(full=full and not failures)
             failures = 0 if ok else failures + 1
 
     def _pause(self, failures: int) -> float:
@@ -187,12 +192,13 @@ class Recorder:
         return _RETRY_SECONDS[min(failures, len(_RETRY_SECONDS)) - 1]
 
     # ------------------------------------------------------------------ draining
-    async def _drain(self) -> bool:
-        """Write failed batches, the queue a batch at a time, then any spill file; False
-        on a failure (past ``max_pending`` records, what waits goes to the spill file).
-        The spill file's work runs on the worker thread."""
+    async def _drain(self, *, full: bool = False) -> bool:
+        """Write failed batches, the queue a batch at a time (``full``: whole batches
+        only), then any spill file; False on a failure (past ``max_pending`` records,
+        what waits goes to the spill file). The spill file's work runs on the worker
+        thread."""
         assert self._loop is not None
-        self._failing = not await self._drain_memory()
+        self._failing = not await self._drain_memory(full=full)
         if self._failing:
             if self.pending > self.max_pending:
                 await self._loop.run_in_executor(self._executor, self._spill_all)
@@ -202,12 +208,13 @@ class Recorder:
             self._failing = not replayed
         return not self._failing
 
-    async def _drain_memory(self) -> bool:
+    async def _drain_memory(self, *, full: bool = False) -> bool:
         while self._failed:
             if not await self._write(self._failed[0]):
                 return False
             self._failed.popleft()
-        while self._queue:
+        least = self.batch_size if full else 1
+        while len(self._queue) >= least:
             # Counted before they leave the queue: ``pending`` may count twice, never miss.
             self._inflight = size = min(self.batch_size, len(self._queue))
             items = self._take(size)

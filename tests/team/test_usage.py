@@ -116,6 +116,29 @@ async def test_a_full_batch_is_written_without_waiting_for_the_interval(
         await team.stop()
 
 
+async def test_a_full_batch_wakes_the_writer_for_whole_batches_only(
+    open_team: Callable[..., Team],
+) -> None:
+    """Records past the last whole batch wait for the next batch or the timer: a busy
+    gateway writes batches of ``usage_batch_size``, not a stream of small ones."""
+    team = open_team(usage_batch_size=25, usage_flush_seconds=60)
+    await team.start()
+    try:
+        for n in range(60):
+            team.record_usage(usage_record(n))
+        for _ in range(500):  # bounded
+            if _count() == 50:
+                break
+            await asyncio.sleep(0.01)
+        assert _count() == 50
+        await asyncio.sleep(0.2)
+        assert _count() == 50  # the last 10 are not a batch: the timer (60 s) is not due
+        assert team.recorder.pending == 10
+    finally:
+        await team.stop()
+    assert _count() == 60  # and stop writes them
+
+
 async def test_a_record_after_stop_is_still_written(open_team: Callable[..., Team]) -> None:
     team = open_team()
     await team.start()
