@@ -18,8 +18,13 @@ counters (this instance's admissions included) at most that much later, which is
 beside the time an answer takes (its output tokens are only known at its end anyway).
 
 The calls go through :class:`lynkr_cli.team.resp.RespClient`, one pipelined
-connection (see there for why not redis-py on this path). An admission's arguments are
-encoded once per key and window; only its amounts are encoded per request.
+connection (see there for why not redis-py on this path). **Admissions are batched
+without waiting**: the admissions of one key made in one event-loop pass go out in one
+script call (``ADMIT``), packed when the connection writes that pass's commands, so a
+busy key costs Redis one script call per pass instead of one per request, and no
+request waits longer than it did alone. The script decides them one after the other,
+exactly as separate calls would. An admission's arguments are encoded once per key and
+window; only its amounts are encoded per request.
 
 **When Redis is unreachable** (stopped, network, timeout, refused login) the gateway
 keeps serving: limits fall back to this process's in-memory counters, starting from
@@ -64,37 +69,60 @@ MAX_PACKED = 4096  # encoded admissions kept (a few per key: they change with th
 Change = tuple[str, float, float, int]  # counter, window start, window end, amount
 Deltas = dict[tuple[str, float], list[float]]  # (counter, window) -> [window end, amount]
 
-# KEYS: the n counters to check, then counters to change first (settlements).
-# ARGV: n; three per check: limit, allow_when_empty (0/1), expiry (ms since the epoch);
-# then the n amounts (last, so everything before them is encoded once per key and
-# window); then two per change: amount, expiry. Returns {ok (1/0), failed index or -1,
-# value per checked counter}. Each counter is grown at once and the growth undone if a
-# check fails (the script runs alone, so no one sees it): the usual case, every check
-# passing, costs one call per counter (a new counter gets its expiry: it was 0).
-ACQUIRE = Script("""
-local n = tonumber(ARGV[1])
-local a = 1 + n * 3
-local c = a + n + 1
-for j = n + 1, #KEYS do
-  local b = c + (j - n - 1) * 2
-  local amount = tonumber(ARGV[b])
+# Settlements (and, after an outage, what was counted here): KEYS are counters, ARGV
+# two per counter: the amount to add, the expiry (ms since the epoch) a new one gets.
+SETTLE = Script("""
+for j = 1, #KEYS do
+  local amount = tonumber(ARGV[j * 2 - 1])
   if redis.call('INCRBY', KEYS[j], amount) == amount then
-    redis.call('PEXPIREAT', KEYS[j], ARGV[b + 1])
+    redis.call('PEXPIREAT', KEYS[j], ARGV[j * 2])
   end
 end
-if n == 0 then return {1, -1} end
-local out = {1, -1}
+return 1
+""")
+# Admissions: those of one key in one event-loop pass, in one call. KEYS: the n
+# counters to check. ARGV: n; three per check: limit, allow_when_empty (0/1), expiry
+# (ms since the epoch); then m, the number of admissions; then n amounts per admission
+# (last, so everything before them is encoded once per key and window). The counters
+# are read once, the admissions decided one after the other in Lua (a refused one
+# charges nothing), and each counter grown once by what the admitted ones add (a new
+# counter gets its expiry). The script runs alone, so this is exactly what separate
+# calls would have done. Returns, per admission: ok (1/0), failed index or -1, the
+# value of each counter after it (before it, when refused).
+ADMIT = Script("""
+local n = tonumber(ARGV[1])
+local base = 2 + n * 3
+local m = tonumber(ARGV[base])
+local cur, start = {}, {}
 for i = 1, n do
-  local amount = tonumber(ARGV[a + i])
-  local value = redis.call('INCRBY', KEYS[i], amount)
-  local b = 2 + (i - 1) * 3
-  if value == amount then redis.call('PEXPIREAT', KEYS[i], ARGV[b + 2]) end
-  out[i + 2] = value
-  if value > tonumber(ARGV[b]) and not (ARGV[b + 1] == '1' and value == amount) then
-    for j = 1, i do out[j + 2] = redis.call('DECRBY', KEYS[j], ARGV[a + j]) end
-    for j = i + 1, n do out[j + 2] = tonumber(redis.call('GET', KEYS[j]) or '0') end
-    out[1], out[2] = 0, i - 1
-    return out
+  cur[i] = tonumber(redis.call('GET', KEYS[i]) or '0')
+  start[i] = cur[i]
+end
+local out = {}
+for k = 0, m - 1 do
+  local a = base + k * n
+  local o = k * (n + 2)
+  local failed = -1
+  for i = 1, n do
+    local b = 2 + (i - 1) * 3
+    local value = cur[i] + tonumber(ARGV[a + i])
+    if value > tonumber(ARGV[b]) and not (ARGV[b + 1] == '1' and cur[i] == 0) then
+      failed = i - 1
+      break
+    end
+  end
+  if failed < 0 then
+    out[o + 1], out[o + 2] = 1, -1
+    for i = 1, n do cur[i] = cur[i] + tonumber(ARGV[a + i]) end
+  else
+    out[o + 1], out[o + 2] = 0, failed
+  end
+  for i = 1, n do out[o + i + 2] = cur[i] end
+end
+for i = 1, n do
+  local grown = cur[i] - start[i]
+  if grown ~= 0 and redis.call('INCRBY', KEYS[i], grown) == grown then
+    redis.call('PEXPIREAT', KEYS[i], ARGV[2 + (i - 1) * 3 + 2])
   end
 end
 return out
@@ -145,6 +173,7 @@ class RedisLimitStore:
         self._seen: dict[str, tuple[Sequence[Check], tuple[int, ...]]] = {}  # last values
         self._deltas: dict[str, Deltas] = {}  # settlements not yet sent, by key
         self._packed: dict[tuple[Any, ...], tuple[int, bytes]] = {}
+        self._open: dict[tuple[Any, ...], _Admissions] = {}  # this pass's calls, by key
         self._unmerged: dict[tuple[str, str, float], list[float]] = {}
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -193,29 +222,36 @@ class RedisLimitStore:
         return decision
 
     async def _acquire_shared(self, key_id: str, checks: Sequence[Check]) -> Decision:
+        """Join this pass's script call for the key (or open it): the admissions of
+        every request of one key in one event-loop pass go to Redis as one call."""
         signature = (key_id, *map(_STATIC, checks))
-        packed = self._packed.get(signature)
-        if packed is None:
-            packed = self._pack(key_id, checks, signature)
-        count, head = packed
-        tail = b"".join([head, *[bulk_int(check[3]) for check in checks]])
-        result = await self._resp.run(ACQUIRE, count, tail)
-        values = tuple(result[2:])
+        batch = self._open.get(signature)
+        if batch is None:
+            proto = await self._resp.connected()
+            batch = self._open.get(signature)  # another request may have opened it meanwhile
+            if batch is None:
+                packed = self._packed.get(signature)
+                if packed is None:
+                    packed = self._pack(key_id, checks, signature)
+                batch = self._open[signature] = _Admissions(self, signature, packed, proto)
+        future = batch.add(b"".join([bulk_int(check[3]) for check in checks]))
+        values, ok, failed = await future
         self._seen[key_id] = (checks, values)  # where the fallback would start from
-        return Decision(result[0] == 1, values, result[1])
+        return Decision(ok, values, failed)
 
     def _pack(
         self, key_id: str, checks: Sequence[Check], signature: tuple[Any, ...]
     ) -> tuple[int, bytes]:
-        """The script's arguments for ``checks``, all but the amounts (the same for every
-        request of the key in these windows, so encoded once)."""
+        """The script's arguments for ``checks``, all but the admissions' count and
+        amounts (the same for every request of the key in these windows, so encoded
+        once)."""
         keys = [counter_name(key_id, c.counter, c.window) for c in checks]
         args: list[Any] = [len(keys), *keys, len(checks)]
         for c in checks:
             args += (c.limit, int(c.allow_when_empty), expire_ms(c.window_end))
         if len(self._packed) >= MAX_PACKED:
             self._packed.clear()
-        packed = self._packed[signature] = (len(args) + len(checks), pack_args(args))
+        packed = self._packed[signature] = (len(args), pack_args(args))
         return packed
 
     async def add(self, key_id: str, changes: Sequence[Change]) -> None:
@@ -252,14 +288,14 @@ class RedisLimitStore:
         """Send every settlement still waiting, in one script call."""
         pending, self._deltas = self._deltas, {}
         keys: list[str] = []
-        args: list[int] = [0]
+        args: list[int] = []
         now = time.time()
         for key_id, deltas in pending.items():
             _append_changes(keys, args, key_id, deltas, now)
         if not keys:
             return
         try:
-            await self._resp.script(ACQUIRE, keys, args)
+            await self._resp.script(SETTLE, keys, args)
         except ERRORS as exc:
             self._failed(exc)  # first: it seeds the local counters from Redis's last values
             for key_id, deltas in pending.items():
@@ -336,7 +372,7 @@ class RedisLimitStore:
         """Add what was counted here to the shared counters (a PING when nothing was)."""
         pending, self._unmerged = self._unmerged, {}
         keys: list[str] = []
-        args: list[int] = [0]
+        args: list[int] = []
         by_key: dict[str, Deltas] = {}
         for (key_id, counter, window), entry in pending.items():
             by_key.setdefault(key_id, {})[(counter, window)] = entry
@@ -345,7 +381,7 @@ class RedisLimitStore:
             _append_changes(keys, args, key_id, deltas, now)
         try:
             if keys:
-                await self._resp.script(ACQUIRE, keys, args)
+                await self._resp.script(SETTLE, keys, args)
             else:
                 await self._resp.call("PING")
         except BaseException:
@@ -362,6 +398,77 @@ class RedisLimitStore:
             "fallbacks": self.fallbacks,
             "outages": self.outages,
         }
+
+
+class _Admissions:
+    """One key's admissions in one event-loop pass: one ``ADMIT`` call. Requests join
+    it until the connection writes the pass's commands, which packs it (and closes it
+    to later requests); its reply is handed out to each, in order."""
+
+    __slots__ = ("amounts", "count", "head", "proto", "signature", "store", "waiters", "width")
+
+    def __init__(
+        self,
+        store: RedisLimitStore,
+        signature: tuple[Any, ...],
+        packed: tuple[int, bytes],
+        proto: Any,
+    ) -> None:
+        self.store, self.signature = store, signature
+        self.count, self.head = packed
+        self.width = len(signature) - 1 + 2  # per admission: ok, failed, one per counter
+        self.amounts: list[bytes] = []
+        self.waiters: list[asyncio.Future[tuple[tuple[int, ...], bool, int]]] = []
+        self.proto = proto
+        proto.send(self._pack).add_done_callback(self._answered)
+
+    def add(self, amounts: bytes) -> asyncio.Future[tuple[tuple[int, ...], bool, int]]:
+        future: asyncio.Future[tuple[tuple[int, ...], bool, int]] = (
+            asyncio.get_running_loop().create_future()
+        )
+        self.amounts.append(amounts)
+        self.waiters.append(future)
+        return future
+
+    def _pack(self, script: bytes = ADMIT.evalsha) -> bytes:
+        """The ``EVALSHA`` command, packed when the connection writes (no one joins after)."""
+        self._close()
+        count = self.count + 1 + len(self.amounts) * (self.width - 2)
+        args = b"".join([self.head, bulk_int(len(self.amounts)), *self.amounts])
+        return b"*%d\r\n%b%b" % (count + 2, script, args)
+
+    def _close(self) -> None:
+        opened = self.store._open
+        if opened.get(self.signature) is self:
+            del opened[self.signature]
+
+    def _answered(self, reply: asyncio.Future[Any], *, retried: bool = False) -> None:
+        exc = RespConnectionError("cancelled") if reply.cancelled() else reply.exception()
+        if isinstance(exc, RespError) and str(exc).startswith("NOSCRIPT") and not retried:
+            # A restarted or flushed Redis: the script itself, once.
+            try:
+                again = self.proto.send(self._pack(ADMIT.eval))
+            except RespConnectionError as lost:
+                self._fail(lost)
+                return
+            again.add_done_callback(lambda done: self._answered(done, retried=True))
+            return
+        if exc is not None:
+            self._fail(exc)
+            return
+        result = reply.result()
+        width = self.width
+        for k, future in enumerate(self.waiters):
+            if not future.done():
+                part = result[k * width : (k + 1) * width]
+                future.set_result((tuple(part[2:]), part[0] == 1, part[1]))
+
+    def _fail(self, exc: BaseException) -> None:
+        self._close()  # a connection lost before the write: no one may join it now
+        for future in self.waiters:
+            if not future.done():
+                future.set_exception(exc)
+                future.exception()  # a waiter gone (cancelled) must not warn
 
 
 def _append_changes(

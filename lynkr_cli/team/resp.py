@@ -27,7 +27,7 @@ import collections
 import hashlib
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -151,7 +151,7 @@ class _Protocol(asyncio.Protocol):
         self.reader = parser
         self.waiting: collections.deque[tuple[asyncio.Future[Any], float]] = collections.deque()
         self.lost: BaseException | None = None
-        self.out: list[bytes] = []
+        self.out: list[bytes | Callable[[], bytes]] = []
         self.writes = 0  # sends to the socket (each carries every command of a loop pass)
         self._watch: asyncio.TimerHandle | None = None
         self._loop = asyncio.get_running_loop()
@@ -189,8 +189,12 @@ class _Protocol(asyncio.Protocol):
         except RespConnectionError:
             self.abort()
 
-    def send(self, data: bytes) -> asyncio.Future[Any]:
-        """Queue one packed command; the future gets its reply (or the failure)."""
+    def send(self, data: bytes | Callable[[], bytes]) -> asyncio.Future[Any]:
+        """Queue one packed command; the future gets its reply (or the failure).
+
+        ``data`` may be a function that packs the command: it is called when the pass's
+        commands are written, so callers in the same pass can still add to it (the
+        rate limiter's admissions of one key go out as one script call)."""
         if self.lost is not None:
             raise self.lost
         loop = self._loop
@@ -209,7 +213,8 @@ class _Protocol(asyncio.Protocol):
         transport = self.transport
         if out and transport is not None and self.lost is None and not transport.is_closing():
             self.writes += 1
-            transport.write(out[0] if len(out) == 1 else b"".join(out))
+            data = [part if isinstance(part, bytes) else part() for part in out]
+            transport.write(data[0] if len(data) == 1 else b"".join(data))
 
     def _check(self) -> None:
         """Abort the connection when the oldest reply is overdue (Redis hung, a cable)."""
@@ -258,6 +263,13 @@ class RespClient:
         if proto is None or proto.lost is not None:
             proto = await self._connection()
         return await proto.send(command)
+
+    async def connected(self) -> _Protocol:
+        """The open connection (opened now if there is none), for :meth:`_Protocol.send`."""
+        proto = self._proto
+        if proto is None or proto.lost is not None:
+            proto = await self._connection()
+        return proto
 
     async def _connection(self) -> _Protocol:
         if self._connecting is not None:

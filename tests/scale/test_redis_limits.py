@@ -73,6 +73,85 @@ async def test_a_refusal_changes_no_counter(redis_url: str) -> None:
     assert big.ok and big.values == (500,) and not again.ok
 
 
+def _script_calls(url: str) -> int:
+    """EVALSHA and EVAL calls Redis has run so far."""
+    import redis
+
+    client = redis.Redis.from_url(url)
+    try:
+        stats = client.info("commandstats")
+    finally:
+        client.close()
+    return sum(
+        int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in ("evalsha", "eval")
+    )
+
+
+async def test_one_keys_admissions_in_one_pass_are_one_call_decided_in_order(
+    redis_url: str,
+) -> None:
+    """Requests of one key admitted in the same event-loop pass share one script call,
+    and each is decided exactly as if it had been sent alone, in order: a refusal in the
+    middle charges nothing and the next, smaller request still passes."""
+    store = RedisLimitStore(redis_url)
+    amounts = [30, 30, 50, 30, 10, 5, 60, 1]  # tokens per minute, limit 100
+    try:
+        await store.acquire("warm", [_rpm()])  # the connection is open: no await before
+        before = _script_calls(redis_url)
+        decisions = await asyncio.gather(
+            *(store.acquire("k-1", [_rpm(limit=7), _tpm(100, a)]) for a in amounts),
+            *(store.acquire("k-2", [_rpm(limit=2)]) for _ in range(3)),
+        )
+        calls = _script_calls(redis_url) - before
+    finally:
+        await store.aclose()
+    assert calls == 2  # one per key, not one per request
+    expected, rpm, tpm = [], 0, 0
+    for amount in amounts:  # the same decisions, made one by one
+        ok = rpm + 1 <= 7 and tpm + amount <= 100
+        rpm, tpm = (rpm + 1, tpm + amount) if ok else (rpm, tpm)
+        expected.append((ok, (rpm, tpm)))
+    got = [(d.ok, d.values) for d in decisions[: len(amounts)]]
+    assert got == expected
+    assert [d.ok for d in decisions[len(amounts) :]] == [True, True, False]
+
+
+async def test_admissions_still_pass_after_redis_forgets_the_script(redis_url: str) -> None:
+    """A restarted or flushed Redis answers NOSCRIPT: the batch is sent again with the
+    script itself, and every request in it gets its own answer."""
+    import redis
+
+    store = RedisLimitStore(redis_url)
+    client = redis.Redis.from_url(redis_url)
+    try:
+        await store.acquire("warm", [_rpm()])
+        client.script_flush()
+        decisions = await asyncio.gather(*(store.acquire("k-1", [_rpm(limit=4)]) for _ in range(6)))
+        assert [d.ok for d in decisions] == [True] * 4 + [False] * 2
+        assert [d.values for d in decisions] == [(1,), (2,), (3,), (4,), (4,), (4,)]
+        assert store.fallbacks == 0
+    finally:
+        client.close()
+        await store.aclose()
+
+
+async def test_a_request_cancelled_while_its_batch_is_in_flight_spoils_no_other(
+    redis_url: str,
+) -> None:
+    store = RedisLimitStore(redis_url)
+    try:
+        await store.acquire("warm", [_rpm()])
+        tasks = [asyncio.ensure_future(store.acquire("k-1", [_rpm(limit=10)])) for _ in range(5)]
+        await asyncio.sleep(0)  # every task has joined the batch
+        tasks[1].cancel()  # a client that hung up
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+    finally:
+        await store.aclose()
+    assert isinstance(done[1], asyncio.CancelledError)
+    # the cancelled request was charged (its admission had left) and the others answered
+    assert [d.values for d in done if not isinstance(d, BaseException)] == [(1,), (3,), (4,), (5,)]
+
+
 async def test_counters_expire_with_their_window_and_seeds_never_lower_them(
     redis_srv: Redis, redis_url: str
 ) -> None:
