@@ -58,6 +58,8 @@ class MemoryLimitStore:
     that has already rolled over is dropped, so nothing needs collecting.
     """
 
+    ADD_IS_SYNC = True  # add() is add_sync() (the limiter calls that directly)
+
     def __init__(self) -> None:
         self._keys: dict[str, dict[str, list[float]]] = {}
         self._lock = threading.Lock()
@@ -179,10 +181,15 @@ class Limiter:
         self.clock = clock
         self._windows: tuple[tuple[float, float], ...] = ((0.0, 0.0),) * 3
         # The in-memory store answers at once: no coroutine per call on the hot path
-        # (exactly this class: a subclass may well make acquire() really wait).
+        # (exactly this class: a subclass may well make acquire() really wait). A class
+        # whose add() only wraps add_sync (memory; Redis, which queues) says so itself,
+        # in its own namespace: a subclass that overrides add() is awaited.
+        kind = type(store)
         memory = store if type(store) is MemoryLimitStore else None
         self._acquire_sync = memory.acquire_sync if memory is not None else None
-        self._add_sync = memory.add_sync if memory is not None else None
+        self._add_sync: Callable[[str, Sequence[tuple[str, float, float, int]]], None] | None = (
+            getattr(store, "add_sync", None) if kind.__dict__.get("ADD_IS_SYNC") else None
+        )
 
     def windows(self, now: float) -> tuple[tuple[float, float], ...]:
         """The current (start, end) of the minute, day and month windows, cached."""

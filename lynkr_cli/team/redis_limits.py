@@ -40,6 +40,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Sequence
+from functools import partial
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
@@ -134,6 +135,7 @@ if tonumber(ARGV[1]) > cur then redis.call('SET', KEYS[1], ARGV[1], 'PXAT', ARGV
 return cur
 """
 _STATIC = itemgetter(0, 1, 2, 4, 5)  # a Check without its amount
+_decision = partial(tuple.__new__, Decision)  # Decision(*fields) without its __new__
 
 
 def counter_name(key_id: str, counter: str, window: float) -> str:
@@ -149,6 +151,8 @@ ERRORS = (RespError, RespConnectionError, OSError, TimeoutError)
 
 class RedisLimitStore:
     """Counters in Redis, with per-instance counting while Redis is away."""
+
+    ADD_IS_SYNC = True  # add() only queues (see Limiter)
 
     def __init__(
         self,
@@ -233,11 +237,9 @@ class RedisLimitStore:
                 packed = self._packed.get(signature)
                 if packed is None:
                     packed = self._pack(key_id, checks, signature)
-                batch = self._open[signature] = _Admissions(self, signature, packed, proto)
-        future = batch.add(b"".join([bulk_int(check[3]) for check in checks]))
-        values, ok, failed = await future
-        self._seen[key_id] = (checks, values)  # where the fallback would start from
-        return Decision(ok, values, failed)
+                batch = _Admissions(self, checks, signature, packed, proto)
+                self._open[signature] = batch
+        return await batch.add(b"".join([bulk_int(check[3]) for check in checks]))
 
     def _pack(
         self, key_id: str, checks: Sequence[Check], signature: tuple[Any, ...]
@@ -255,7 +257,11 @@ class RedisLimitStore:
         return packed
 
     async def add(self, key_id: str, changes: Sequence[Change]) -> None:
-        """Keep the settlement; every key's are sent together after ``flush_seconds``."""
+        self.add_sync(key_id, changes)
+
+    def add_sync(self, key_id: str, changes: Sequence[Change]) -> None:
+        """Keep the settlement; every key's are sent together after ``flush_seconds``
+        (on the event loop's thread: it only queues, so the limiter calls it directly)."""
         if self.down_since is not None:
             self.fallbacks += 1
             self.local.add_sync(key_id, changes)
@@ -405,27 +411,30 @@ class _Admissions:
     it until the connection writes the pass's commands, which packs it (and closes it
     to later requests); its reply is handed out to each, in order."""
 
-    __slots__ = ("amounts", "count", "head", "proto", "signature", "store", "waiters", "width")
+    __slots__ = (
+        "amounts", "checks", "count", "head", "key_id", "proto", "signature", "store",
+        "waiters", "width",
+    )  # fmt: skip
 
     def __init__(
         self,
         store: RedisLimitStore,
+        checks: Sequence[Check],
         signature: tuple[Any, ...],
         packed: tuple[int, bytes],
         proto: Any,
     ) -> None:
-        self.store, self.signature = store, signature
+        self.store, self.checks, self.signature = store, checks, signature
+        self.key_id: str = signature[0]
         self.count, self.head = packed
-        self.width = len(signature) - 1 + 2  # per admission: ok, failed, one per counter
+        self.width = len(checks) + 2  # per admission: ok, failed, one value per counter
         self.amounts: list[bytes] = []
-        self.waiters: list[asyncio.Future[tuple[tuple[int, ...], bool, int]]] = []
+        self.waiters: list[asyncio.Future[Decision]] = []
         self.proto = proto
         proto.send(self._pack).add_done_callback(self._answered)
 
-    def add(self, amounts: bytes) -> asyncio.Future[tuple[tuple[int, ...], bool, int]]:
-        future: asyncio.Future[tuple[tuple[int, ...], bool, int]] = (
-            asyncio.get_running_loop().create_future()
-        )
+    def add(self, amounts: bytes) -> asyncio.Future[Decision]:
+        future: asyncio.Future[Decision] = self.proto._loop.create_future()
         self.amounts.append(amounts)
         self.waiters.append(future)
         return future
@@ -458,10 +467,14 @@ class _Admissions:
             return
         result = reply.result()
         width = self.width
+        values: tuple[int, ...] = ()
         for k, future in enumerate(self.waiters):
+            start = k * width
+            values = tuple(result[start + 2 : start + width])
             if not future.done():
-                part = result[k * width : (k + 1) * width]
-                future.set_result((tuple(part[2:]), part[0] == 1, part[1]))
+                future.set_result(_decision((result[start] == 1, values, result[start + 1])))
+        # where the fallback would start from: the counters after the last admission
+        self.store._seen[self.key_id] = (self.checks, values)
 
     def _fail(self, exc: BaseException) -> None:
         self._close()  # a connection lost before the write: no one may join it now
