@@ -194,6 +194,18 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def start_upstream() -> tuple[subprocess.Popen[bytes], str]:
+    """This file's fast fake upstream in a process of its own, and its base URL."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, __file__, "--role", "upstream", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    wait_port(port, proc)
+    return proc, f"http://127.0.0.1:{port}"
+
+
 def wait_port(port: int, proc: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

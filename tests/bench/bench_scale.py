@@ -37,7 +37,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_gateway import REQUEST, cpu_seconds, free_port, wait_port  # noqa: E402
+from tests.bench.bench_gateway import REQUEST, cpu_seconds, free_port, start_upstream  # noqa: E402
 from tests.bench.bench_team_gateway import start as serve  # noqa: E402
 from tests.scale.services import Postgres, Redis, pg_bindir, redis_binary  # noqa: E402
 
@@ -149,13 +149,7 @@ def main() -> int:
             SERVICES["postgres"] = int((pg.data / "postmaster.pid").read_text().split()[0])
             url = pg.create_database()
             shared_env = {"LYNKR_DATABASE_URL": url, "LYNKR_REDIS_URL": rd.url()}
-            up_port = free_port()
-            upstream = subprocess.Popen(
-                [sys.executable, str(ROOT / "tests/bench/bench_gateway.py"), "--role",
-                 "upstream", "--port", str(up_port)],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
-            wait_port(up_port, upstream)
+            upstream, up = start_upstream()
             for name in GATEWAYS:
                 (base / name).mkdir()
             lynkr(base / "shared", "db", "migrate", **shared_env)
@@ -166,7 +160,6 @@ def main() -> int:
                 "redis": issue(base / "redis", "bench", *LIMITS),
             }
             ports = {name: free_port() for name in GATEWAYS}
-            up = f"http://127.0.0.1:{up_port}"
             procs["sqlite"] = serve(base / "sqlite", up, ports["sqlite"])
             procs["shared"] = serve(base / "shared", up, ports["shared"], **shared_env)
             procs["redis"] = serve(base / "redis", up, ports["redis"], LYNKR_REDIS_URL=rd.url())

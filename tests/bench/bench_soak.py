@@ -25,7 +25,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_gateway import REQUEST, free_port, wait_port  # noqa: E402
+from tests.bench.bench_gateway import REQUEST, free_port, start_upstream, wait_port  # noqa: E402
 from tests.reliability.faultserver import FaultServer  # noqa: E402
 
 HEADERS = {"content-type": "application/json", "x-api-key": "client"}
@@ -159,13 +159,8 @@ async def shutdown(home: Path, grace: float) -> None:
 async def main_async(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory(prefix="lynkr-soak-") as tmp:
         home = Path(tmp)
-        up_port = free_port()
-        upstream = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests/bench/bench_gateway.py"), "--role", "upstream",
-             "--port", str(up_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        wait_port(up_port, upstream)
-        proc, port = start_gateway(home, f"http://127.0.0.1:{up_port}", LYNKR_ACCESS_LOG="true")
+        upstream, url = start_upstream()
+        proc, port = start_gateway(home, url, LYNKR_ACCESS_LOG="true")
         try:
             print(f"load average {os.getloadavg()[0]:.2f}")
             await soak(port, proc.pid, args.seconds, args.concurrency)

@@ -25,7 +25,13 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_gateway import REQUEST, cpu_seconds, free_port, wait_port  # noqa: E402
+from tests.bench.bench_gateway import (  # noqa: E402
+    REQUEST,
+    cpu_seconds,
+    free_port,
+    start_upstream,
+    wait_port,
+)
 
 ROUNDS = 8
 
@@ -59,7 +65,17 @@ async def load(port: int, key: str, *, stream: bool, concurrency: int, seconds: 
     return done
 
 
-def start(home: Path, upstream: str, port: int, **extra: str) -> subprocess.Popen[bytes]:
+def start(
+    home: Path,
+    upstream: str,
+    port: int,
+    *,
+    prefix: tuple[str, ...] = (),
+    timeout: float = 30,
+    **extra: str,
+) -> subprocess.Popen[bytes]:
+    """``lynkr serve`` in passthrough to ``upstream`` (cache off, no server tools, the
+    access log on), run under ``prefix`` (a profiler) if given."""
     env = {
         **os.environ,
         "LYNKR_HOME": str(home),
@@ -73,13 +89,13 @@ def start(home: Path, upstream: str, port: int, **extra: str) -> subprocess.Pope
         **extra,
     }
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lynkr_cli", "serve", "--port", str(port)],
+        [*prefix, sys.executable, "-m", "lynkr_cli", "serve", "--port", str(port)],
         env=env,
         cwd=home,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    wait_port(port, proc)
+    wait_port(port, proc, timeout)
     return proc
 
 
@@ -121,25 +137,11 @@ def main() -> int:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="lynkr-bench-team-") as tmp:
         base = Path(tmp)
-        up_port = free_port()
-        upstream = subprocess.Popen(
-            [
-                sys.executable,
-                str(ROOT / "tests/bench/bench_gateway.py"),
-                "--role",
-                "upstream",
-                "--port",
-                str(up_port),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        wait_port(up_port, upstream)
+        upstream, url = start_upstream()
         (base / "plain").mkdir()
         (base / "team").mkdir()
         key = issue_key(base / "team")
         ports = {"plain": free_port(), "team": free_port()}
-        url = f"http://127.0.0.1:{up_port}"
         extra = dict(e.split("=", 1) for e in args.env)
         procs = {
             name: start(base / name, url, port, **(extra if name == "team" else {}))

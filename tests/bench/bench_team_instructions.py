@@ -35,8 +35,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
-from tests.bench.bench_gateway import REQUEST, free_port, wait_port  # noqa: E402
-from tests.bench.bench_team_gateway import issue_key  # noqa: E402
+from tests.bench.bench_gateway import REQUEST, free_port, start_upstream  # noqa: E402
+from tests.bench.bench_team_gateway import issue_key, start  # noqa: E402
 
 SETUPS = ("plain", "key", "limits")
 WARMUP = 1500
@@ -85,25 +85,11 @@ def measure(setup: str, base: Path, upstream: str, *, stream: bool, requests: in
     home.mkdir()
     key = key_for(setup, home)
     out = home / "callgrind.out"
-    env = {
-        **os.environ,
-        "LYNKR_HOME": str(home),
-        "LYNKR_LOAD_PLUGINS": "",
-        "LYNKR_TOOLS_MODE": "never",
-        "LYNKR_CACHE": "false",
-        "LYNKR_PROVIDER": "anthropic",
-        "ANTHROPIC_ENDPOINT": upstream + "/v1/messages",
-        "ANTHROPIC_API_KEY": "up-key",
-        "LYNKR_ACCESS_LOG": "true",
-    }
     port = free_port()
-    proc = subprocess.Popen(
-        ["valgrind", "--tool=callgrind", "--instr-atstart=no", f"--callgrind-out-file={out}",
-         sys.executable, "-m", "lynkr_cli", "serve", "--port", str(port)],
-        env=env, cwd=home, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    valgrind = ("valgrind", "--tool=callgrind", "--instr-atstart=no",
+                f"--callgrind-out-file={out}")  # fmt: skip
+    proc = start(home, upstream, port, prefix=valgrind, timeout=300)
     try:
-        wait_port(port, proc, timeout=300)
         uvloop.run(send(port, key, stream=stream, total=WARMUP))
         control = ["callgrind_control", "-i"]
         subprocess.run([*control, "on", str(proc.pid)], capture_output=True, check=True)
@@ -131,15 +117,8 @@ def main() -> int:
         return 0
     with tempfile.TemporaryDirectory(prefix="lynkr-bench-instr-") as tmp:
         base = Path(tmp)
-        up_port = free_port()
-        upstream = subprocess.Popen(
-            [sys.executable, str(ROOT / "tests/bench/bench_gateway.py"), "--role",
-             "upstream", "--port", str(up_port)],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        upstream, url = start_upstream()
         try:
-            wait_port(up_port, upstream)
-            url = f"http://127.0.0.1:{up_port}"
             rows = {
                 (setup, stream): measure(setup, base, url, stream=stream, requests=args.requests)
                 for stream in (False, True)
