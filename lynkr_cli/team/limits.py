@@ -184,11 +184,10 @@ class Limiter:
         # (exactly this class: a subclass may well make acquire() really wait). A class
         # whose add() only wraps add_sync (memory; Redis, which queues) says so itself,
         # in its own namespace: a subclass that overrides add() is awaited.
-        kind = type(store)
         memory = store if type(store) is MemoryLimitStore else None
         self._acquire_sync = memory.acquire_sync if memory is not None else None
         self._add_sync: Callable[[str, Sequence[tuple[str, float, float, int]]], None] | None = (
-            getattr(store, "add_sync", None) if kind.__dict__.get("ADD_IS_SYNC") else None
+            getattr(store, "add_sync", None) if vars(type(store)).get("ADD_IS_SYNC") else None
         )
 
     def windows(self, now: float) -> tuple[tuple[float, float], ...]:

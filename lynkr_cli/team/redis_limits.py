@@ -434,7 +434,7 @@ class _Admissions:
         proto.send(self._pack).add_done_callback(self._answered)
 
     def add(self, amounts: bytes) -> asyncio.Future[Decision]:
-        future: asyncio.Future[Decision] = self.proto._loop.create_future()
+        future: asyncio.Future[Decision] = asyncio.get_running_loop().create_future()
         self.amounts.append(amounts)
         self.waiters.append(future)
         return future
