@@ -1,4 +1,12 @@
-"""Build configuration beyond pyproject.toml: the optional C accelerator of `lynkr index`.
+"""Build configuration beyond pyproject.toml: the optional C accelerators.
+
+Two extension modules, each optional (the pure-Python path stays, with identical
+results, when one cannot be compiled):
+
+- ``lynkr_cli.index._native``: the parser of `lynkr index` (below);
+- ``lynkr_cli.team._counters``: the team gateway's in-memory limit counters
+  (``native/team_counters.c``; its Python side is ``lynkr_cli/team/limits.py``), a
+  plain -O3 build.
 
 ``lynkr_cli.index._native`` parses files and runs their tags queries with the
 tree-sitter C runtime, vendored in ``native/tree_sitter_core`` (the runtime
@@ -26,6 +34,11 @@ from setuptools.command.build_ext import build_ext
 CORE = "native/tree_sitter_core/lib"
 HERE = os.path.dirname(os.path.abspath(__file__))
 FLAGS = ["-std=c11", "-O3", "-fvisibility=hidden", "-Werror=implicit-function-declaration"]
+TRAINED = {"lynkr_cli.index._native"}  # built profile-guided (gcc)
+FALLBACK = {
+    "lynkr_cli.index._native": "lynkr index uses py-tree-sitter",
+    "lynkr_cli.team._counters": "the team gateway counts its limits in Python",
+}
 
 
 class OptionalBuildExt(build_ext):
@@ -33,12 +46,12 @@ class OptionalBuildExt(build_ext):
 
     def build_extension(self, ext: Extension) -> None:
         try:
-            if self.compiler.compiler_type == "unix":
+            if self.compiler.compiler_type == "unix" and ext.name in TRAINED:
                 self._build_trained(ext)
             else:
                 super().build_extension(ext)
         except Exception as exc:  # optional: the pure-Python path stays
-            print(f"warning: {ext.name} not built ({exc}); lynkr index uses py-tree-sitter")
+            print(f"warning: {ext.name} not built ({exc}); {FALLBACK[ext.name]}")
 
     def _build_trained(self, ext: Extension) -> None:
         profile = tempfile.mkdtemp(prefix="lynkr-pgo-")
@@ -93,6 +106,12 @@ setup(
                 ("TREE_SITTER_HIDE_SYMBOLS", None),
             ],
             optional=True,
-        )
+        ),
+        Extension(
+            name="lynkr_cli.team._counters",
+            sources=["native/team_counters.c"],
+            extra_compile_args=FLAGS,
+            optional=True,
+        ),
     ],
 )

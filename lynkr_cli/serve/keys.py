@@ -33,7 +33,7 @@ from lynkr_cli.team.api import (
     Team,
     TeamError,
     Usage,
-    UsageRecord,
+    UsageRow,
     presented_key,
 )
 
@@ -85,9 +85,14 @@ async def admit(gw: Gateway, ctx: Context, raw_size: int) -> None:
         return
     estimate = raw_size // BYTES_PER_TOKEN
     try:
-        admission: Admission = await team.admit(
-            principal, ctx.client_model, estimate, upstream_model=ctx.upstream_model
-        )
+        if team.limits_sync:  # in this process: no coroutine
+            admission = team.admit_sync(
+                principal, ctx.client_model, estimate, upstream_model=ctx.upstream_model
+            )
+        else:
+            admission = await team.admit(
+                principal, ctx.client_model, estimate, upstream_model=ctx.upstream_model
+            )
     except TeamError as exc:
         error = error_of(exc)
         ctx.status = error.status
@@ -119,12 +124,16 @@ async def settle(gw: Gateway, ctx: Context, elapsed: float) -> None:
     # A cache hit cost the upstream nothing: it is recorded, with no tokens.
     hit = ctx.cache == "hit"
     usage = Usage() if hit else Usage.from_anthropic(ctx.usage_doc)
-    if ctx.admission is not None:
-        cost = await team.settle(ctx.admission, usage)
+    admission: Admission | None = ctx.admission
+    if admission is not None:
+        if team.limits_sync:
+            cost = team.settle_sync(admission, usage)
+        else:
+            cost = await team.settle(admission, usage)
     else:
         cost = team.prices.cost_nano(usage, ctx.upstream_model or ctx.client_model)
     ttfb = ctx.ttfb
-    record = UsageRecord(  # positional: the field order of UsageRecord
+    row: UsageRow = (  # a UsageRecord's fields in order (the writer builds the object)
         ctx.request_id,
         time.time() - elapsed,
         principal.key_id,
@@ -138,8 +147,8 @@ async def settle(gw: Gateway, ctx: Context, elapsed: float) -> None:
         usage.cache_read_tokens,
         cost,
         ctx.status,
-        round(elapsed * 1000, 2),
-        round(ttfb * 1000, 2) if ttfb is not None else None,
+        elapsed * 1000,  # rounded to 0.01 ms where the record is built (batches.decode)
+        ttfb * 1000 if ttfb is not None else None,
         ctx.sse is not None,
         hit,
         ctx.tool_rounds,
@@ -147,4 +156,4 @@ async def settle(gw: Gateway, ctx: Context, elapsed: float) -> None:
         dict(ctx.guard_findings) if ctx.guard_findings else {},
         ctx.error,
     )
-    team.record_usage(record, request=ctx.body, response=ctx.answer)
+    team.record_row(row, ctx.body, ctx.answer)

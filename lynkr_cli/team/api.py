@@ -71,6 +71,7 @@ from lynkr_cli import paths
 from lynkr_cli.logs import get_logger
 from lynkr_cli.team import prices as prices_mod
 from lynkr_cli.team.audit import detail_json
+from lynkr_cli.team.batches import UsageRow
 from lynkr_cli.team.keys import KeyCache, presented_key
 from lynkr_cli.team.limits import Admission, Limiter, MemoryLimitStore
 from lynkr_cli.team.recorder import Recorder
@@ -110,6 +111,7 @@ __all__ = [
     "TeamUnavailable",
     "Usage",
     "UsageRecord",
+    "UsageRow",
     "presented_key",
 ]
 
@@ -153,6 +155,9 @@ class Team:
         self.prices = prices_mod.build(team.prices, team.prices_file)
         self.limit_store: LimitStore = limit_store or MemoryLimitStore()
         self.limiter = Limiter(self.limit_store, self.prices, clock)
+        # Whether the limits live in this process (no Redis): then the gateway calls
+        # admit_sync() and settle_sync(), which never wait, and makes no coroutine.
+        self.limits_sync = self.limiter.sync
         self.recorder = Recorder(
             store,
             audit=team.audit,
@@ -261,6 +266,22 @@ class Team:
         """Count the answer's real usage; returns its cost in nano-USD (once per admission)."""
         return self.limiter.settle(admission, usage)
 
+    def admit_sync(
+        self,
+        principal: Principal,
+        model: str,
+        estimated_input_tokens: int,
+        *,
+        upstream_model: str = "",
+    ) -> Admission:
+        """:meth:`admit` while ``limits_sync``."""
+        models = (upstream_model, model) if upstream_model else (model,)
+        return self.limiter.admit_sync(principal, models, estimated_input_tokens)
+
+    def settle_sync(self, admission: Admission, usage: Usage) -> int:
+        """:meth:`settle` while ``limits_sync``."""
+        return self.limiter.settle_sync(admission, usage)
+
     def cost(self, model: str, usage: Usage) -> Decimal:
         return self.prices.cost(model, usage)
 
@@ -268,6 +289,10 @@ class Team:
     def record_usage(self, record: UsageRecord, request: Any = None, response: Any = None) -> None:
         """Queue one usage record (and its audit entry). Never blocks; any thread."""
         self.recorder.record(record, request, response)
+
+    def record_row(self, row: UsageRow, request: Any = None, response: Any = None) -> None:
+        """:meth:`record_usage` for a :class:`UsageRecord`'s fields, in order (the hot path)."""
+        self.recorder.record_row(row, request, response)
 
     def record_auth_failure(self, request_id: str, reason: AuthReason, route: str = "") -> None:
         """An audit entry for a refused key (never the key itself)."""

@@ -5,9 +5,10 @@ audit mode the two bodies) or an audit event without a request. :class:`BatchBui
 turns a list of them into the usage rows and audit entries of one
 ``Store.write_batch`` call, redacting stored error text and (full mode) bodies first.
 It runs wherever the batch is written: the recorder's worker thread, or the writer
-process (:mod:`lynkr_cli.team.writer`), which receives the items as plain tuples
-(:func:`encode`/:func:`decode`) so that the gateway pays no per-record pickling of
-objects.
+process (:mod:`lynkr_cli.team.writer`). The recorder queues items as plain tuples
+(:data:`Wire`: a usage record's fields in order, or an audit entry's) and sends them
+as they are, so the gateway builds no object per record and pickles none;
+:func:`decode` makes the objects where the batch is built.
 """
 
 from __future__ import annotations
@@ -28,11 +29,16 @@ Batch = tuple[list[UsageRecord], list[AuditEntry]]
 # (between ``event`` and ``detail``), read in one call.
 _FROM_USAGE = tuple(AuditEntry.__dataclass_fields__)[2:-1]
 _shared = attrgetter(*_FROM_USAGE)
-_usage_fields = attrgetter(*UsageRecord.__dataclass_fields__)
-_entry_fields = attrgetter(*AuditEntry.__dataclass_fields__)
+# A UsageRecord's fields in order, and an AuditEntry's: as the queue and the wire hold them.
+usage_fields: Any = attrgetter(*UsageRecord.__dataclass_fields__)
+entry_fields: Any = attrgetter(*AuditEntry.__dataclass_fields__)
+UsageRow = tuple[
+    str, float, str, str, str, str, str, int, int, int, int, int, int, float,
+    float | None, bool, bool, int, str, dict[str, int], str,
+]  # fmt: skip
 
 # One item on the wire: (usage fields | None, entry fields | None, request, response).
-Wire = tuple[tuple[Any, ...] | None, tuple[Any, ...] | None, Any, Any]
+Wire = tuple[UsageRow | None, tuple[Any, ...] | None, Any, Any]
 
 
 @dataclass(slots=True)
@@ -43,29 +49,26 @@ class Pending:
     response: Any = None
 
 
-def encode(items: Sequence[Pending]) -> list[Wire]:
-    """Items as tuples of plain values (cheap to pickle, no class lookups)."""
-    return [
-        (
-            None if item.usage is None else _usage_fields(item.usage),
-            None if item.entry is None else _entry_fields(item.entry),
-            item.request,
-            item.response,
-        )
-        for item in items
-    ]
-
-
 def decode(wire: Sequence[Wire]) -> list[Pending]:
+    """Queued tuples as objects; latency and time to first byte rounded to 0.01 ms (the
+    gateway leaves that to the writer: ``round`` is not free)."""
     return [
         Pending(
-            None if usage is None else UsageRecord(*usage),
+            None if usage is None else _usage_record(usage),
             None if entry is None else AuditEntry(*entry),
             request,
             response,
         )
         for usage, entry, request, response in wire
     ]
+
+
+def _usage_record(row: UsageRow) -> UsageRecord:
+    record = UsageRecord(*row)
+    record.latency_ms = round(record.latency_ms, 2)
+    if record.ttfb_ms is not None:
+        record.ttfb_ms = round(record.ttfb_ms, 2)
+    return record
 
 
 class BatchBuilder:

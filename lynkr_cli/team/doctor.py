@@ -62,7 +62,16 @@ def team_state(ctx: Context) -> CheckResult:
     now = time.time()
     live = [k for k in keys if k.state(now) == "active"]
     soon = sorted(k.name for k in live if k.expires_at is not None and k.expires_at < now + SOON)
-    details: dict[str, Any] = {"keys": len(keys), "live": len(live), "expiring_soon": soon}
+    from lynkr_cli.team.limits import native_status
+
+    details: dict[str, Any] = {
+        "keys": len(keys),
+        "live": len(live),
+        "expiring_soon": soon,
+        # "native": the C accelerator counts the in-memory limits; "python": it is not
+        # built (reinstall lynkr with a C compiler for a cheaper hot path)
+        "limit_counters": native_status(),
+    }
     if settings is not None and settings.team.audit == "off":
         return _r(
             "warn",

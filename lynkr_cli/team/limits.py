@@ -10,6 +10,13 @@ Windows are fixed UTC calendar windows (see :mod:`lynkr_cli.team.times`): a minu
 limit of 10 lets 10 requests through in each clock minute. An estimate larger than the
 whole per-minute token limit passes only in a minute the key has not used yet, so a
 big prompt is slow rather than impossible; day, month and budget limits are hard.
+
+The in-memory store's hot path (building a request's checks, deciding and charging them,
+settling, and the rate-limit headers) has an optional C accelerator,
+``lynkr_cli.team._counters`` (``native/team_counters.c``), built at install when a C
+compiler is there. It keeps the same dicts and gives the same tuples as the Python code
+below (``tests/team/test_counters_native.py`` runs both on the same random sequences);
+without it, or with :func:`set_native` off, the Python code runs.
 """
 
 from __future__ import annotations
@@ -21,17 +28,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
-from lynkr_cli.team.prices import PriceTable
+from lynkr_cli.team.prices import Price, PriceTable
 from lynkr_cli.team.store import Check, Decision, LimitStore
 from lynkr_cli.team.times import day_window, minute_window, month_window, rfc3339
 from lynkr_cli.team.types import (
-    MINUTE,
     MONTH,
     NANO_MO,
     REQUESTS_M,
     TOKENS_D,
     TOKENS_M,
     TOKENS_MO,
+    Plan,
     Principal,
     RateLimited,
     Usage,
@@ -42,6 +49,7 @@ _TOKEN_COUNTERS = (TOKENS_M, TOKENS_D, TOKENS_MO)
 _KIND = {REQUESTS_M: 0, TOKENS_M: 1, TOKENS_D: 1, TOKENS_MO: 1, NANO_MO: 2}
 _check = partial(tuple.__new__, Check)  # Check(*fields) without its Python-level __new__
 _decision = partial(tuple.__new__, Decision)
+Windows = tuple[tuple[float, float], ...]  # (start, end) of the minute, day and month
 _LIMIT_NAMES = {
     REQUESTS_M: "rpm",
     TOKENS_M: "tpm",
@@ -49,6 +57,14 @@ _LIMIT_NAMES = {
     TOKENS_MO: "tokens_month",
     NANO_MO: "budget_usd",
 }
+
+
+def build_checks(plan: Plan, windows: Windows, amounts: tuple[int, int, int]) -> list[Check]:
+    """The checks of ``plan`` in the current ``windows``, each charged its amount by kind."""
+    return [
+        _check((counter, *windows[window], amounts[_KIND[counter]], limit, counter == TOKENS_M))
+        for counter, limit, window in plan
+    ]
 
 
 class MemoryLimitStore:
@@ -66,6 +82,32 @@ class MemoryLimitStore:
 
     async def acquire(self, key_id: str, checks: Sequence[Check]) -> Decision:
         return self.acquire_sync(key_id, checks)
+
+    def admit_plan(
+        self, key_id: str, plan: Plan, windows: Windows, amounts: tuple[int, int, int]
+    ) -> tuple[list[Check], Decision, dict[str, str]]:
+        """:func:`build_checks`, :meth:`acquire_sync` and :func:`rate_headers` for the
+        result, in one step (in C when built)."""
+        if not _native_on or _native is None:
+            checks = build_checks(plan, windows, amounts)
+            decision = self.acquire_sync(key_id, checks)
+            return checks, decision, rate_headers_python(checks, decision.values)
+        # Atomic by itself (it holds the GIL and runs no Python code while it counts;
+        # see native/team_counters.c): the lock would double the cost of the call.
+        return _native.admit(self._keys, key_id, plan, windows, amounts)
+
+    def settle_plan(
+        self, key_id: str, checks: Sequence[Check], amounts: tuple[int, int, int]
+    ) -> None:
+        """Add each check's amount by kind to its counter, skipping zeros (in C when built)."""
+        if not _native_on or _native is None:
+            changes = [
+                (c[0], c[1], c[2], amount) for c in checks if (amount := amounts[_KIND[c[0]]])
+            ]
+            if changes:
+                self.add_sync(key_id, changes)
+            return
+        _native.settle(self._keys, key_id, checks, amounts)  # atomic, as admit_plan's
 
     def acquire_sync(self, key_id: str, checks: Sequence[Check]) -> Decision:
         with self._lock:
@@ -122,6 +164,7 @@ class Admission:
     estimate_nano: int = 0
     checks: Sequence[Check] = ()  # what was charged with the estimate …
     values: tuple[int, ...] = ()  # … and each counter right after
+    price: Price | None = None  # the models' price (None: none, or not looked up)
     settled: bool = False
     cost_nano: int = 0
     _headers: dict[str, str] | None = field(default=None, repr=False)
@@ -135,6 +178,13 @@ class Admission:
 
 def rate_headers(checks: Sequence[Check], values: Sequence[int]) -> dict[str, str]:
     """Anthropic's headers: ``tokens-*`` report the most restrictive token limit in force."""
+    if _native_on and _native is not None:
+        return _native.headers(checks, values)
+    return rate_headers_python(checks, values)
+
+
+def rate_headers_python(checks: Sequence[Check], values: Sequence[int]) -> dict[str, str]:
+    """:func:`rate_headers` in Python (the accelerator's reference)."""
     headers: dict[str, str] = {}
     tightest: tuple[int, int, float] | None = None
     for check, used in zip(checks, values, strict=True):
@@ -152,8 +202,12 @@ def rate_headers(checks: Sequence[Check], values: Sequence[int]) -> dict[str, st
 _RESETS: dict[float, str] = {}
 
 
-_NAMES = {
-    kind: tuple(f"anthropic-ratelimit-{kind}-{part}" for part in ("limit", "remaining", "reset"))
+_NAMES: dict[str, tuple[str, str, str]] = {
+    kind: (
+        f"anthropic-ratelimit-{kind}-limit",
+        f"anthropic-ratelimit-{kind}-remaining",
+        f"anthropic-ratelimit-{kind}-reset",
+    )
     for kind in ("requests", "tokens")
 }
 
@@ -180,66 +234,109 @@ class Limiter:
         self.prices = prices
         self.clock = clock
         self._windows: tuple[tuple[float, float], ...] = ((0.0, 0.0),) * 3
+        self._minute_start = self._minute_end = 0.0
         # The in-memory store answers at once: no coroutine per call on the hot path
         # (exactly this class: a subclass may well make acquire() really wait). A class
         # whose add() only wraps add_sync (memory; Redis, which queues) says so itself,
         # in its own namespace: a subclass that overrides add() is awaited.
-        memory = store if type(store) is MemoryLimitStore else None
-        self._acquire_sync = memory.acquire_sync if memory is not None else None
+        self._memory = store if type(store) is MemoryLimitStore else None
+        # Whether admit_sync() and settle_sync() may be used (the in-memory store: they
+        # never wait); otherwise await admit() and settle().
+        self.sync = self._memory is not None
         self._add_sync: Callable[[str, Sequence[tuple[str, float, float, int]]], None] | None = (
             getattr(store, "add_sync", None) if vars(type(store)).get("ADD_IS_SYNC") else None
         )
 
     def windows(self, now: float) -> tuple[tuple[float, float], ...]:
         """The current (start, end) of the minute, day and month windows, cached."""
+        if self._minute_start <= now < self._minute_end:
+            return self._windows
         windows = self._windows
-        if not windows[MINUTE][0] <= now < windows[MINUTE][1]:
-            month = windows[MONTH]
-            if not month[0] <= now < month[1]:
-                month = month_window(now)
-            self._windows = windows = (minute_window(now), day_window(now), month)
+        month = windows[MONTH]
+        if not month[0] <= now < month[1]:
+            month = month_window(now)
+        minute = minute_window(now)
+        self._windows = windows = (minute, day_window(now), month)
+        self._minute_start, self._minute_end = minute
         return windows
 
     def month(self, now: float) -> tuple[float, float]:
         return self.windows(now)[MONTH]
 
+    def _estimate(
+        self, plan: Plan, models: tuple[str, ...], tokens: int
+    ) -> tuple[int, Price | None]:
+        """The estimate's nano-USD (only a budget needs it) and the models' price."""
+        price = self.prices.lookup_models(models)
+        if price is None or plan[-1][0] != NANO_MO:  # a budget is checked last
+            return 0, price
+        return price.input_nano(tokens), price
+
+    def admit_sync(
+        self, principal: Principal, models: tuple[str, ...], estimated_input_tokens: int
+    ) -> Admission:
+        """:meth:`admit` on the in-memory store, without a coroutine."""
+        tokens = estimated_input_tokens if estimated_input_tokens > 0 else 0
+        plan = principal.plan
+        memory = self._memory
+        if not plan or memory is None:
+            if plan:
+                raise RuntimeError("admit_sync needs the in-memory store; await admit()")
+            return Admission(principal, models, tokens)
+        nano, price = self._estimate(plan, models, tokens)
+        amounts = (1, tokens, nano)  # by _KIND: requests, tokens, nano-USD
+        checks, decision, headers = memory.admit_plan(
+            principal.key_id, plan, self.windows(self.clock()), amounts
+        )
+        if not decision.ok:
+            raise self._refusal(principal, tokens, checks, decision, headers)
+        return Admission(
+            principal, models, tokens, nano, checks, decision.values, price, _headers=headers
+        )
+
     async def admit(
         self, principal: Principal, models: tuple[str, ...], estimated_input_tokens: int
     ) -> Admission:
+        """Charge one request (and its estimate) to the key's counters, or raise
+        :class:`RateLimited`."""
+        if self._memory is not None or not principal.plan:
+            return self.admit_sync(principal, models, estimated_input_tokens)
         tokens = estimated_input_tokens if estimated_input_tokens > 0 else 0
         plan = principal.plan
-        if not plan:
-            return Admission(principal, models, tokens)
-        nano = 0
-        if plan[-1][0] == NANO_MO:  # a budget: price the estimate as input tokens
-            price = self.prices.lookup(*models)
-            nano = price.input_nano(tokens) if price is not None else 0
-        admission = Admission(principal, models, tokens, nano)
-        windows = self.windows(self.clock())
-        amounts = (1, tokens, nano)  # by _KIND: requests, tokens, nano-USD
-        checks = [
-            _check((counter, *windows[window], amounts[_KIND[counter]], limit,
-                    counter == TOKENS_M))
-            for counter, limit, window in plan
-        ]  # fmt: skip
-        sync = self._acquire_sync
-        if sync is not None:
-            decision = sync(principal.key_id, checks)
-        else:
-            decision = await self.store.acquire(principal.key_id, checks)
+        nano, price = self._estimate(plan, models, tokens)
+        checks = build_checks(plan, self.windows(self.clock()), (1, tokens, nano))
+        decision = await self.store.acquire(principal.key_id, checks)
         if not decision.ok:
-            raise self._refusal(principal, admission, checks, decision)
-        admission.checks, admission.values = checks, decision.values
-        return admission
+            raise self._refusal(principal, tokens, checks, decision)
+        return Admission(principal, models, tokens, nano, checks, decision.values, price)
+
+    def settle_sync(self, admission: Admission, usage: Usage) -> int:
+        """:meth:`settle` on the in-memory store, without a coroutine."""
+        if admission.settled:
+            return admission.cost_nano
+        memory = self._memory
+        if memory is None and admission.checks:
+            raise RuntimeError("settle_sync needs the in-memory store; await settle()")
+        admission.settled = True
+        price = admission.price
+        if price is None:  # not looked up at admission (or no price: a cached miss)
+            price = self.prices.lookup_models(admission.models)
+        admission.cost_nano = cost = price.nano(usage) if price is not None else 0
+        if memory is not None and admission.checks:
+            tokens = usage.total_tokens - admission.estimate_tokens
+            amounts = (0, tokens, cost - admission.estimate_nano)
+            memory.settle_plan(admission.principal.key_id, admission.checks, amounts)
+        return cost
 
     async def settle(self, admission: Admission, usage: Usage) -> int:
         """Count what the answer really used; returns its cost in nano-USD. Idempotent."""
-        if admission.settled:
-            return admission.cost_nano
+        if self._memory is not None or not admission.checks or admission.settled:
+            return self.settle_sync(admission, usage)
         admission.settled = True
-        admission.cost_nano = cost = self.prices.cost_nano(usage, *admission.models)
-        if not admission.checks:
-            return cost
+        price = admission.price
+        if price is None:
+            price = self.prices.lookup_models(admission.models)
+        admission.cost_nano = cost = price.nano(usage) if price is not None else 0
         tokens = usage.total_tokens - admission.estimate_tokens
         amounts = (0, tokens, cost - admission.estimate_nano)
         changes = [
@@ -255,13 +352,19 @@ class Limiter:
         return cost
 
     def _refusal(
-        self, principal: Principal, admission: Admission, checks: list[Check], decision: Decision
+        self,
+        principal: Principal,
+        estimate: int,
+        checks: Sequence[Check],
+        decision: Decision,
+        headers: dict[str, str] | None = None,
     ) -> RateLimited:
         check = checks[decision.failed]
         used = decision.values[decision.failed]
         retry = max(1, math.ceil(check.window_end - self.clock()))
-        message = _message(principal.name, check, used, admission.estimate_tokens)
-        headers = rate_headers(checks, decision.values)
+        message = _message(principal.name, check, used, estimate)
+        if headers is None:
+            headers = rate_headers(checks, decision.values)
         return RateLimited(_LIMIT_NAMES[check.counter], message, retry, headers)
 
 
@@ -292,3 +395,34 @@ def _message(name: str, check: Check, used: int, estimate: int) -> str:
 
 def _usd(nano: int) -> str:
     return f"{nano / 1e9:,.2f}"
+
+
+def set_native(on: bool) -> None:
+    """Use the C accelerator when it is built (the default) or the Python code: for the
+    tests comparing both, and the benchmark."""
+    global _native_on
+    _native_on = on
+
+
+def native_status() -> str:
+    """``native`` or ``python``: which code counts the in-memory limits (``lynkr doctor``)."""
+    return "native" if _native_on and _native is not None else "python"
+
+
+_native_on = True
+try:
+    from lynkr_cli.team import _counters as _native
+except ImportError:  # not built (no C compiler at install): the Python code above runs
+    _native = None  # type: ignore[assignment]
+else:
+    _native.configure(
+        Check,
+        Decision,
+        _KIND,
+        TOKENS_M,
+        REQUESTS_M,
+        frozenset(_TOKEN_COUNTERS),
+        (_NAMES["requests"], _NAMES["tokens"]),
+        _RESETS,
+        rfc3339,
+    )

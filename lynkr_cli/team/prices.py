@@ -90,6 +90,7 @@ class PriceTable:
     def __init__(self, prices: Iterable[Price]) -> None:
         self.prices = tuple(prices)
         self._cache: dict[str, Price | None] = {}
+        self._by_models: dict[tuple[str, ...], Price | None] = {}
 
     def lookup(self, *models: str) -> Price | None:
         """The first model name with a price wins (the upstream's, then the client's)."""
@@ -100,6 +101,18 @@ class PriceTable:
             if price is not None:
                 return price
         return None
+
+    def lookup_models(self, models: tuple[str, ...]) -> Price | None:
+        """:meth:`lookup` for a tuple of names, cached per tuple (once per request)."""
+        try:
+            return self._by_models[models]
+        except KeyError:
+            pass
+        found = self.lookup(*models)
+        if len(self._by_models) >= _CACHE_SIZE:
+            self._by_models.clear()
+        self._by_models[models] = found
+        return found
 
     def _find(self, model: str) -> Price | None:
         try:

@@ -37,7 +37,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lynkr_cli.logs import get_logger, redact_text
-from lynkr_cli.team.batches import Batch, BatchBuilder, Pending, encode
+from lynkr_cli.team.batches import (
+    Batch,
+    BatchBuilder,
+    UsageRow,
+    Wire,
+    decode,
+    entry_fields,
+    usage_fields,
+)
 from lynkr_cli.team.redact import Redactor
 from lynkr_cli.team.store import AuditEntry, Store
 from lynkr_cli.team.types import AuditMode, UsageRecord
@@ -72,8 +80,9 @@ class Recorder:
         self.builder = BatchBuilder(audit, self.redactor)
         self.writer = writer  # None: batches are built and written on the worker thread
         self.spill = spill
-        self._queue: deque[Pending] = deque()
-        self._failed: deque[list[Pending]] = deque()
+        # Items as the writer process receives them (plain tuples: batches.Wire).
+        self._queue: deque[Wire] = deque()
+        self._failed: deque[list[Wire]] = deque()
         self._executor: ThreadPoolExecutor | None = None
         self._wake: asyncio.Event | None = None
         self._drain_lock = asyncio.Lock()  # the writer process: one drain at a time
@@ -91,16 +100,21 @@ class Recorder:
     # ------------------------------------------------------------------ producers
     def record(self, usage: UsageRecord, request: Any = None, response: Any = None) -> None:
         """Queue one answered request; ``request``/``response`` bodies matter in full mode."""
+        self.record_row(usage_fields(usage), request, response)
+
+    def record_row(self, row: UsageRow, request: Any = None, response: Any = None) -> None:
+        """:meth:`record` for a :class:`UsageRecord`'s fields in order (the gateway's hot
+        path builds the tuple, not the object)."""
         if self.audit != "full":
             request = response = None
-        self._push(Pending(usage, None, request, response))
+        self._push((row, None, request, response))
 
     def event(self, entry: AuditEntry) -> None:
         """Queue an audit event that is not a request (it is dropped when audit is off)."""
         if self.audit != "off":
-            self._push(Pending(None, entry))
+            self._push((None, entry_fields(entry), None, None))
 
-    def _push(self, item: Pending) -> None:
+    def _push(self, item: Wire) -> None:
         if self._closed:
             self._write_now([item])
             return
@@ -226,7 +240,7 @@ class Recorder:
                 self._inflight = 0
         return True
 
-    async def _write(self, items: list[Pending]) -> bool:
+    async def _write(self, items: list[Wire]) -> bool:
         """One batch: to the writer process from the event loop (no thread involved), or
         built and written on the worker thread."""
         if self.writer is None:
@@ -235,7 +249,7 @@ class Recorder:
         from lynkr_cli.team.writer import WriterError
 
         try:
-            await self.writer.write(encode(items))
+            await self.writer.write(items)
         except WriterError as exc:
             self._failed_write(str(exc), len(items))
             return False
@@ -250,7 +264,7 @@ class Recorder:
                 return
         await self._loop.run_in_executor(self._executor, self._spill_all)
 
-    def _take(self, count: int) -> list[Pending]:
+    def _take(self, count: int) -> list[Wire]:
         """The first ``count`` queued items, out of the queue (other threads may append)."""
         queue = self._queue
         return [queue.popleft() for _ in range(count)]
@@ -261,14 +275,14 @@ class Recorder:
         if self._queue:
             self._write_now(self._take(len(self._queue)))
 
-    def _write_now(self, items: list[Pending]) -> None:
+    def _write_now(self, items: list[Wire]) -> None:
         if not self._try(items):
             self._failed.append(items)
             self._spill_all()
 
-    def _try(self, items: list[Pending]) -> bool:
+    def _try(self, items: list[Wire]) -> bool:
         """Build and write queued items here (the thread writer; after stop)."""
-        return self._try_batch(self.builder.build(items))
+        return self._try_batch(self.builder.build(decode(items)))
 
     def _try_batch(self, batch: Batch) -> bool:
         try:
@@ -292,7 +306,7 @@ class Recorder:
             waiting.append(self._take(len(self._queue)))
         if not waiting:
             return
-        batches = [self.builder.build(items) for items in waiting]  # redacted here
+        batches = [self.builder.build(decode(items)) for items in waiting]  # redacted here
         records = sum(_size(batch) for batch in batches)
         if self.spill is None:
             self.log.error(

@@ -150,19 +150,22 @@ class Usage:
         """From a Messages ``usage`` dict; missing or malformed fields count as zero."""
         if not isinstance(usage, dict):
             return cls()
-        creation = usage.get("cache_creation")
-        one_hour = creation.get("ephemeral_1h_input_tokens") if isinstance(creation, dict) else 0
+        # Inline, not a helper per field: this runs for every answer. ``type(v) is int``
+        # keeps bools (and int subclasses) out; anything else counts as zero.
+        get = usage.get
+        a = get("input_tokens")
+        b = get("output_tokens")
+        c = get("cache_creation_input_tokens")
+        d = get("cache_read_input_tokens")
+        creation = get("cache_creation")
+        e = creation.get("ephemeral_1h_input_tokens") if type(creation) is dict else 0
         return cls(
-            _count(usage.get("input_tokens")),
-            _count(usage.get("output_tokens")),
-            _count(usage.get("cache_creation_input_tokens")),
-            _count(usage.get("cache_read_input_tokens")),
-            _count(one_hour),
+            a if type(a) is int and a > 0 else 0,
+            b if type(b) is int and b > 0 else 0,
+            c if type(c) is int and c > 0 else 0,
+            d if type(d) is int and d > 0 else 0,
+            e if type(e) is int and e > 0 else 0,
         )
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
 
 
 @dataclass(slots=True)

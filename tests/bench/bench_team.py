@@ -139,6 +139,7 @@ async def _bench(n: int) -> None:
 
 def _writer_us(mode: str, record: Callable[..., object]) -> float:
     from lynkr_cli.team import admin
+    from lynkr_cli.team.batches import decode
     from lynkr_cli.team.recorder import Recorder
 
     store = admin.open_store()
@@ -154,7 +155,7 @@ def _writer_us(mode: str, record: Callable[..., object]) -> float:
         for rec in records:
             body = {"messages": [{"role": "user", "content": f"{next(turn)}{code}"}]}
             recorder.record(rec, body, {"content": [{"type": "text", "text": "ok"}]})
-        batch = recorder.builder.build([recorder._queue.popleft() for _ in range(100)])
+        batch = recorder.builder.build(decode([recorder._queue.popleft() for _ in range(100)]))
         store.write_batch(*batch)
         samples.append((time.perf_counter() - start) / 100 * 1e6)
     return min(samples)

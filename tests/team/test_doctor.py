@@ -10,7 +10,7 @@ from typing import Any
 
 from lynkr_cli import paths
 from lynkr_cli.doctor.runner import Context
-from lynkr_cli.team import admin
+from lynkr_cli.team import admin, limits
 from lynkr_cli.team.api import SPILL_NAME
 from lynkr_cli.team.doctor import team_state
 from lynkr_cli.team.sqlite import SqliteStore
@@ -34,6 +34,13 @@ def test_live_keys_and_keys_expiring_soon(workdir: Path, store: SqliteStore) -> 
     result = team_state(_ctx(workdir))
     assert result.status == "warn" and "bob" in result.summary and "--expires" in (result.fix or "")
     assert result.details["live"] == 2
+    # which code counts the limits: the C accelerator when it was built
+    assert result.details["limit_counters"] == limits.native_status()
+    limits.set_native(False)
+    try:
+        assert team_state(_ctx(workdir)).details["limit_counters"] == "python"
+    finally:
+        limits.set_native(True)
 
 
 def test_audit_off_with_keys_is_a_warning(workdir: Path, store: SqliteStore) -> None:

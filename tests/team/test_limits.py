@@ -5,19 +5,32 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
+from lynkr_cli.team import limits
 from lynkr_cli.team.api import Team
 from lynkr_cli.team.limits import rate_headers
 from lynkr_cli.team.sqlite import SqliteStore
 from lynkr_cli.team.store import Check
 from lynkr_cli.team.times import day_window, minute_window, month_window
 from lynkr_cli.team.types import Limits, RateLimited, Usage
+from tests.conftest import require
 from tests.team.conftest import Clock, issue, usage_record
+
+
+@pytest.fixture(autouse=True, params=["native", "python"])
+def counters(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Every test here with the C accelerator of the in-memory counters, and without."""
+    if request.param == "native":
+        require(limits._native is not None, "lynkr_cli.team._counters was not built")
+    limits.set_native(request.param == "native")
+    yield request.param
+    limits.set_native(True)
+
 
 RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$")
 SONNET = "claude-sonnet-4-5"  # $3 in, $15 out per MTok
