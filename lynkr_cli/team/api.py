@@ -52,8 +52,8 @@ Key reads run on their own thread, so a long batch of audit writes never delays 
 **Limits** (:mod:`lynkr_cli.team.limits`): ``admit`` is a coroutine so a Redis
 ``LimitStore`` can slot in; the in-memory one never awaits. **Usage and audit**
 (:mod:`lynkr_cli.team.recorder`): ``record_usage`` only appends to a queue; batches of
-``usage_batch_size`` (100) are written every ``usage_flush_seconds`` (1 s) or as soon
-as a batch is full, by the writer process (:mod:`lynkr_cli.team.writer`; with
+``TeamSettings.batch_size()`` (1,000; 100 in full audit mode) are written every
+``usage_flush_seconds`` (1 s) or as soon as a batch is full, by the writer process (:mod:`lynkr_cli.team.writer`; with
 ``LYNKR_USAGE_WRITER=thread``, on one worker thread).
 """
 
@@ -161,7 +161,7 @@ class Team:
         self.recorder = Recorder(
             store,
             audit=team.audit,
-            batch_size=team.usage_batch_size,
+            batch_size=team.batch_size(),
             interval=team.usage_flush_seconds,
             max_body_chars=team.audit_max_body_kb * 1024,
             spill=paths.state_dir() / SPILL_NAME,

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
 from lynkr_cli.errors import ConfigError
-from lynkr_cli.settings import load_settings
+from lynkr_cli.settings import TeamSettings, load_settings
 from lynkr_cli.team.api import Team
 from lynkr_cli.team.types import Usage
 
@@ -16,8 +17,18 @@ from lynkr_cli.team.types import Usage
 def test_defaults() -> None:
     team = load_settings(environ={}, cwd=Path("/nonexistent")).settings.team
     assert (team.key_cache_ttl, team.audit, team.audit_retention_days) == (5.0, "metadata", 90)
-    assert (team.usage_batch_size, team.usage_flush_seconds) == (100, 1.0)
+    assert (team.usage_batch_size, team.usage_flush_seconds) == (0, 1.0)
     assert team.metrics_key is None and team.prices == {}
+
+
+def test_batch_size_is_automatic_unless_set() -> None:
+    def team(**env: str) -> TeamSettings:
+        return load_settings(environ=env, cwd=Path("/nonexistent")).settings.team
+
+    assert team().batch_size() == 1000
+    assert team(LYNKR_AUDIT="off").batch_size() == 1000
+    assert team(LYNKR_AUDIT="full").batch_size() == 100  # two bodies a record
+    assert team(LYNKR_USAGE_BATCH="7", LYNKR_AUDIT="full").batch_size() == 7
 
 
 def test_environment_names() -> None:
@@ -32,6 +43,7 @@ def test_environment_names() -> None:
     team = load_settings(environ=env, cwd=Path("/nonexistent")).settings.team
     assert (team.audit, team.key_cache_ttl, team.audit_retention_days) == ("full", 2.0, 0)
     assert team.usage_batch_size == 10 and team.prices["my-model*"]["output"] == "2.5"
+    assert team.batch_size() == 10
     assert team.metrics_key is not None and team.metrics_key.get_secret_value().startswith("m")
 
 
@@ -53,7 +65,7 @@ def test_price_tables_in_lynkr_toml_reach_the_team(workdir: Path) -> None:
     [
         ({"LYNKR_AUDIT": "everything"}, "team.audit"),
         ({"LYNKR_KEY_CACHE_TTL": "0"}, "team.key_cache_ttl"),
-        ({"LYNKR_USAGE_BATCH": "0"}, "team.usage_batch_size"),
+        ({"LYNKR_USAGE_BATCH": "-1"}, "team.usage_batch_size"),
     ],
 )
 def test_bad_values_name_their_setting(env: dict[str, str], needle: str) -> None:
@@ -67,3 +79,9 @@ def test_a_bad_price_override_stops_the_team_from_opening() -> None:
     settings = load_settings(environ=env, cwd=Path("/nonexistent")).settings
     with pytest.raises(ConfigError, match="not a price"):
         Team.open(settings)
+
+
+def test_the_recorder_takes_the_automatic_batch_size(open_team: Callable[..., Team]) -> None:
+    assert open_team().recorder.batch_size == 1000
+    assert open_team(audit="full").recorder.batch_size == 100
+    assert open_team(usage_batch_size=25).recorder.batch_size == 25
