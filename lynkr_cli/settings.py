@@ -459,6 +459,7 @@ class TeamSettings(Section):
         if self.usage_batch_size:
             return self.usage_batch_size
         return 100 if self.audit == "full" else 1000
+
     # glob -> {input, output, cache_write, cache_write_1h, cache_read} in USD per million tokens
     prices: Annotated[dict[str, dict[str, Any]], BeforeValidator(_parse_mapping)] = Field(
         default_factory=dict, json_schema_extra=env("LYNKR_PRICES")
