@@ -118,6 +118,21 @@ static PyObject *text_of(PyObject *o) {
     return text;
 }
 
+/* Whether the call has its ``want`` arguments (else a TypeError showing ``usage``). */
+static int arity(Py_ssize_t nargs, Py_ssize_t want, const char *usage) {
+    if (nargs == want) return 1;
+    PyErr_Format(PyExc_TypeError, "expected %s", usage);
+    return 0;
+}
+
+/* ``o`` when it is a tuple of at least ``fields`` items (a Check), else NULL and a
+ * TypeError: a borrowed reference. */
+static PyObject *as_check(PyObject *o, Py_ssize_t fields) {
+    if (PyTuple_Check(o) && PyTuple_GET_SIZE(o) >= fields) return o;
+    PyErr_SetString(PyExc_TypeError, "a check must be a Check");
+    return NULL;
+}
+
 static int configured(void) {
     if (CheckType == NULL) {
         PyErr_SetString(PyExc_RuntimeError, "lynkr_cli.team._counters: configure() first");
@@ -372,11 +387,8 @@ out:
 }
 
 static PyObject *counters_admit(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (!configured()) return NULL;
-    if (nargs != 5) {
-        PyErr_SetString(PyExc_TypeError, "admit(keys, key_id, plan, windows, amounts)");
+    if (!configured() || !arity(nargs, 5, "admit(keys, key_id, plan, windows, amounts)"))
         return NULL;
-    }
     PyObject *plan = args[2], *windows = args[3], *amounts = args[4];
     if (!PyTuple_Check(plan) || !PyTuple_Check(windows) || !PyTuple_Check(amounts)) {
         PyErr_SetString(PyExc_TypeError, "plan, windows and amounts must be tuples");
@@ -406,11 +418,7 @@ static PyObject *counters_admit(PyObject *self, PyObject *const *args, Py_ssize_
 static PyObject *settle(PyObject *const *args);
 
 static PyObject *counters_settle(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (!configured()) return NULL;
-    if (nargs != 4) {
-        PyErr_SetString(PyExc_TypeError, "settle(keys, key_id, checks, amounts)");
-        return NULL;
-    }
+    if (!configured() || !arity(nargs, 4, "settle(keys, key_id, checks, amounts)")) return NULL;
     int gc = PyGC_Disable();
     PyObject *result = settle(args);
     if (gc) PyGC_Enable();
@@ -425,11 +433,8 @@ static PyObject *settle(PyObject *const *args) {
     }
     PyObject *slots = NULL;
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(checks); i++) {
-        PyObject *check = PyList_GET_ITEM(checks, i);
-        if (!PyTuple_Check(check) || PyTuple_GET_SIZE(check) < 3) {
-            PyErr_SetString(PyExc_TypeError, "a check must be a Check");
-            return NULL;
-        }
+        PyObject *check = as_check(PyList_GET_ITEM(checks, i), 3);
+        if (check == NULL) return NULL;
         PyObject *counter = PyTuple_GET_ITEM(check, 0);
         PyObject *window = PyTuple_GET_ITEM(check, 1);
         PyObject *amount = amount_of(counter, amounts);
@@ -518,12 +523,9 @@ static PyObject *headers_of(PyObject *checks_in, PyObject *values_in) {
         goto fail;
     }
     for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *check = PySequence_Fast_GET_ITEM(checks, i);
+        PyObject *check = as_check(PySequence_Fast_GET_ITEM(checks, i), 5);
         PyObject *used = PySequence_Fast_GET_ITEM(values, i);
-        if (!PyTuple_Check(check) || PyTuple_GET_SIZE(check) < 5) {
-            PyErr_SetString(PyExc_TypeError, "a check must be a Check");
-            goto fail;
-        }
+        if (check == NULL) goto fail;
         PyObject *counter = PyTuple_GET_ITEM(check, 0);
         PyObject *limit = PyTuple_GET_ITEM(check, 4);
         PyObject *end = PyTuple_GET_ITEM(check, 2);
@@ -578,21 +580,14 @@ fail:
 }
 
 static PyObject *counters_headers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (!configured()) return NULL;
-    if (nargs != 2) {
-        PyErr_SetString(PyExc_TypeError, "headers(checks, values)");
-        return NULL;
-    }
+    if (!configured() || !arity(nargs, 2, "headers(checks, values)")) return NULL;
     return headers_of(args[0], args[1]);
 }
 
 static PyObject *counters_configure(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 9) {
-        PyErr_SetString(PyExc_TypeError,
-                        "configure(Check, Decision, kinds, when_empty, requests, tokens, "
-                        "names, resets, fmt)");
+    if (!arity(nargs, 9,
+               "configure(Check, Decision, kinds, when_empty, requests, tokens, names, resets, fmt)"))
         return NULL;
-    }
     for (int i = 0; i < 2; i++) {
         if (!PyType_Check(args[i]) || !PyType_IsSubtype((PyTypeObject *)args[i], &PyTuple_Type)) {
             PyErr_SetString(PyExc_TypeError, "Check and Decision must be tuple types");

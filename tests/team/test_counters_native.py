@@ -16,26 +16,17 @@ from typing import Any
 import pytest
 
 from lynkr_cli.team import limits
+from lynkr_cli.team import types as t
 from lynkr_cli.team.limits import MemoryLimitStore, build_checks, rate_headers_python
 from lynkr_cli.team.store import Check, Decision
-from lynkr_cli.team.types import (
-    DAY,
-    MINUTE,
-    MONTH,
-    NANO_MO,
-    REQUESTS_M,
-    TOKENS_D,
-    TOKENS_M,
-    TOKENS_MO,
-)
 from tests.conftest import require
 
 STEPS = (
-    (REQUESTS_M, MINUTE),
-    (TOKENS_M, MINUTE),
-    (TOKENS_D, DAY),
-    (TOKENS_MO, MONTH),
-    (NANO_MO, MONTH),
+    (t.REQUESTS_M, t.MINUTE),
+    (t.TOKENS_M, t.MINUTE),
+    (t.TOKENS_D, t.DAY),
+    (t.TOKENS_MO, t.MONTH),
+    (t.NANO_MO, t.MONTH),
 )
 
 
@@ -121,7 +112,7 @@ def test_random_sequences_give_the_same_answers_and_counters(native: Any, seed: 
 
 
 def test_an_oversize_estimate_passes_only_in_an_unused_minute(native: Any) -> None:
-    plan = ((TOKENS_M, 10, MINUTE),)
+    plan = ((t.TOKENS_M, 10, t.MINUTE),)
     for on in (False, True):
         limits.set_native(on)
         store = MemoryLimitStore()
@@ -133,7 +124,7 @@ def test_an_oversize_estimate_passes_only_in_an_unused_minute(native: Any) -> No
 
 
 def test_a_refusal_reports_each_counter_as_it_was_and_charges_nothing(native: Any) -> None:
-    plan = ((REQUESTS_M, 5, MINUTE), (TOKENS_D, 100, DAY), (NANO_MO, 10, MONTH))
+    plan = ((t.REQUESTS_M, 5, t.MINUTE), (t.TOKENS_D, 100, t.DAY), (t.NANO_MO, 10, t.MONTH))
     for on in (False, True):
         limits.set_native(on)
         store = MemoryLimitStore()
@@ -144,7 +135,7 @@ def test_a_refusal_reports_each_counter_as_it_was_and_charges_nothing(native: An
         assert rate_headers_python(checks, decision.values) == limits.rate_headers(
             checks, decision.values
         )
-        assert store.value("k", REQUESTS_M, _windows(0)[MINUTE][0]) == 1
+        assert store.value("k", t.REQUESTS_M, _windows(0)[t.MINUTE][0]) == 1
     limits.set_native(True)
 
 
@@ -163,7 +154,7 @@ def test_bad_arguments_raise_python_errors_not_crashes(native: Any) -> None:
     with pytest.raises(TypeError):
         native.admit({"k": {"req/m": (1.0, 2)}}, "k", (("req/m", 1, 0),), _windows(0), (1, 0, 0))
     with pytest.raises(ValueError):
-        native.admit(keys, "k", ((REQUESTS_M, 10**9, MINUTE),) * 17, _windows(0), (1, 0, 0))
+        native.admit(keys, "k", ((t.REQUESTS_M, 10**9, t.MINUTE),) * 17, _windows(0), (1, 0, 0))
     with pytest.raises(TypeError):
         native.settle(keys, "k", (), (0, 0, 0))
     with pytest.raises(ValueError):
@@ -183,7 +174,7 @@ def test_no_reference_leaks_over_many_calls(native: Any) -> None:
             checks, decision, _ = store.admit_plan("k", plan, _windows(0), (1, 7, 9))
             store.settle_plan("k", checks, (0, 3, 4))
             limits.rate_headers(checks, decision.values)
-            store.admit_plan("k", ((REQUESTS_M, 0, MINUTE),), _windows(0), (1, 0, 0))
+            store.admit_plan("k", ((t.REQUESTS_M, 0, t.MINUTE),), _windows(0), (1, 0, 0))
 
         for _ in range(2000):
             cycle()
@@ -198,7 +189,7 @@ def test_no_reference_leaks_over_many_calls(native: Any) -> None:
 
 def test_threads_and_tasks_share_the_counters_exactly(native: Any) -> None:
     store = MemoryLimitStore()
-    plan = ((REQUESTS_M, 1000, MINUTE), (TOKENS_M, 10**9, MINUTE))
+    plan = ((t.REQUESTS_M, 1000, t.MINUTE), (t.TOKENS_M, 10**9, t.MINUTE))
     ok = [0]
     lock = threading.Lock()
 
@@ -209,12 +200,12 @@ def test_threads_and_tasks_share_the_counters_exactly(native: Any) -> None:
                     ok[0] += 1
 
     threads = [threading.Thread(target=worker) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
     assert ok[0] == 1000
-    assert store.value("k", REQUESTS_M, _windows(0)[MINUTE][0]) == 1000
+    assert store.value("k", t.REQUESTS_M, _windows(0)[t.MINUTE][0]) == 1000
 
 
 def test_build_checks_matches(native: Any) -> None:
