@@ -68,7 +68,9 @@ def build_checks(plan: Plan, windows: Windows, amounts: tuple[int, int, int]) ->
 
 
 class MemoryLimitStore:
-    """Counters in this process, behind one lock (safe from asyncio tasks and threads).
+    """Counters in this process, safe from asyncio tasks and threads: the Python methods
+    take one lock; the C accelerator's calls (:meth:`admit_plan`, :meth:`settle_plan`)
+    are atomic without it.
 
     Each key keeps one ``[window start, value]`` per counter: a change for a window
     that has already rolled over is dropped, so nothing needs collecting.

@@ -212,3 +212,12 @@ def test_build_checks_matches(native: Any) -> None:
     plan = tuple((c, 9, w) for c, w in STEPS)
     checks, _, _ = native.admit({}, "k", plan, _windows(0), (1, 2, 3))
     _same(checks, build_checks(plan, _windows(0), (1, 2, 3)))
+
+
+def test_the_reset_text_cache_stays_bounded(native: Any) -> None:
+    """Each window end's RFC 3339 text is formatted once and kept, a few dozen at most."""
+    for end in range(200):
+        check = Check(t.REQUESTS_M, float(end), 1_790_000_000.0 + end * 60, 1, 10)
+        headers = native.headers([check], [3])
+        assert headers["anthropic-ratelimit-requests-reset"] == limits.rfc3339(check.window_end)
+        assert len(limits._RESETS) <= 65
