@@ -95,7 +95,7 @@ class MemoryLimitStore:
             decision = self.acquire_sync(key_id, checks)
             return checks, decision, rate_headers_python(checks, decision.values)
         # Atomic by itself (it holds the GIL and runs no Python code while it counts;
-        # see native/team_counters.c): the lock would double the cost of the call.
+        # see native/team_counters.c): a lock would add ~30% to the call.
         return _native.admit(self._keys, key_id, plan, windows, amounts)
 
     def settle_plan(
