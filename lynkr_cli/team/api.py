@@ -260,8 +260,7 @@ class Team:
     ) -> Coroutine[Any, Any, Admission]:
         """Charge one request to the key's limits, or raise :class:`RateLimited` (a
         coroutine: the limiter's own, with no wrapper coroutine on the hot path)."""
-        models = (upstream_model, model) if upstream_model else (model,)
-        return self.limiter.admit(principal, models, estimated_input_tokens)
+        return self.limiter.admit(principal, _models(model, upstream_model), estimated_input_tokens)
 
     def settle(self, admission: Admission, usage: Usage) -> Coroutine[Any, Any, int]:
         """Count the answer's real usage; returns its cost in nano-USD (once per admission)."""
@@ -276,7 +275,7 @@ class Team:
         upstream_model: str = "",
     ) -> Admission:
         """:meth:`admit` while ``limits_sync``."""
-        models = (upstream_model, model) if upstream_model else (model,)
+        models = _models(model, upstream_model)
         return self.limiter.admit_sync(principal, models, estimated_input_tokens)
 
     def settle_sync(self, admission: Admission, usage: Usage) -> int:
@@ -393,6 +392,11 @@ class Team:
 
         keep = self.settings.audit_retention_days if days is None else days
         return prune_audit(self.store, keep, self.clock())
+
+
+def _models(model: str, upstream_model: str) -> tuple[str, ...]:
+    """The names a price is looked up by: the upstream's first, then the client's."""
+    return (upstream_model, model) if upstream_model else (model,)
 
 
 def keys_issued() -> bool:

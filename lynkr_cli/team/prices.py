@@ -94,21 +94,15 @@ class PriceTable:
 
     def lookup(self, *models: str) -> Price | None:
         """The first model name with a price wins (the upstream's, then the client's)."""
-        for model in models:
-            if not model:
-                continue
-            price = self._find(model)
-            if price is not None:
-                return price
-        return None
+        return self.lookup_models(models)
 
     def lookup_models(self, models: tuple[str, ...]) -> Price | None:
-        """:meth:`lookup` for a tuple of names, cached per tuple (once per request)."""
+        """:meth:`lookup` for a tuple of names, cached per tuple (one dict read a request)."""
         try:
             return self._by_models[models]
         except KeyError:
             pass
-        found = self.lookup(*models)
+        found = next((p for m in models if m and (p := self._find(m)) is not None), None)
         if len(self._by_models) >= _CACHE_SIZE:
             self._by_models.clear()
         self._by_models[models] = found
