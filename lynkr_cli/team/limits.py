@@ -67,6 +67,14 @@ def build_checks(plan: Plan, windows: Windows, amounts: tuple[int, int, int]) ->
     ]
 
 
+def changes_of(
+    checks: Sequence[Check], amounts: tuple[int, int, int]
+) -> list[tuple[str, float, float, int]]:
+    """Each check's amount by kind, as a store's ``add`` takes it, without the zeros (the
+    request count never changes at settlement)."""
+    return [(c[0], c[1], c[2], amount) for c in checks if (amount := amounts[_KIND[c[0]]])]
+
+
 class MemoryLimitStore:
     """Counters in this process, safe from asyncio tasks and threads: the Python methods
     take one lock; the C accelerator's calls (:meth:`admit_plan`, :meth:`settle_plan`)
@@ -103,9 +111,7 @@ class MemoryLimitStore:
     ) -> None:
         """Add each check's amount by kind to its counter, skipping zeros (in C when built)."""
         if not _native_on or _native is None:
-            changes = [
-                (c[0], c[1], c[2], amount) for c in checks if (amount := amounts[_KIND[c[0]]])
-            ]
+            changes = changes_of(checks, amounts)
             if changes:
                 self.add_sync(key_id, changes)
             return
@@ -319,14 +325,8 @@ class Limiter:
         memory = self._memory
         if memory is None and admission.checks:
             raise RuntimeError("settle_sync needs the in-memory store; await settle()")
-        admission.settled = True
-        price = admission.price
-        if price is None:  # not looked up at admission (or no price: a cached miss)
-            price = self.prices.lookup_models(admission.models)
-        admission.cost_nano = cost = price.nano(usage) if price is not None else 0
+        cost, amounts = self._settled(admission, usage)
         if memory is not None and admission.checks:
-            tokens = usage.total_tokens - admission.estimate_tokens
-            amounts = (0, tokens, cost - admission.estimate_nano)
             memory.settle_plan(admission.principal.key_id, admission.checks, amounts)
         return cost
 
@@ -334,24 +334,25 @@ class Limiter:
         """Count what the answer really used; returns its cost in nano-USD. Idempotent."""
         if self._memory is not None or not admission.checks or admission.settled:
             return self.settle_sync(admission, usage)
-        admission.settled = True
-        price = admission.price
-        if price is None:
-            price = self.prices.lookup_models(admission.models)
-        admission.cost_nano = cost = price.nano(usage) if price is not None else 0
-        tokens = usage.total_tokens - admission.estimate_tokens
-        amounts = (0, tokens, cost - admission.estimate_nano)
-        changes = [
-            (c[0], c[1], c[2], amount)
-            for c in admission.checks
-            if (amount := amounts[_KIND[c[0]]])  # the request count never changes
-        ]
+        cost, amounts = self._settled(admission, usage)
+        changes = changes_of(admission.checks, amounts)
         if changes:
             if self._add_sync is not None:
                 self._add_sync(admission.principal.key_id, changes)
             else:
                 await self.store.add(admission.principal.key_id, changes)
         return cost
+
+    def _settled(self, admission: Admission, usage: Usage) -> tuple[int, tuple[int, int, int]]:
+        """Mark ``admission`` settled with its real cost; the cost, and what each kind of
+        counter must still be charged (requests, tokens, nano-USD) beyond the estimate."""
+        admission.settled = True
+        price = admission.price
+        if price is None:  # not looked up at admission (or no price: a cached miss)
+            price = self.prices.lookup_models(admission.models)
+        admission.cost_nano = cost = price.nano(usage) if price is not None else 0
+        tokens = usage.total_tokens - admission.estimate_tokens
+        return cost, (0, tokens, cost - admission.estimate_nano)
 
     def _refusal(
         self,
