@@ -4,13 +4,15 @@
  * lynkr_cli/team/_counters.pyi). It works on exactly the data the pure-Python
  * MemoryLimitStore keeps (a dict of key id -> {counter: [window start, value]}) and
  * gives exactly what the Python code gives: Check and Decision tuples, the same header
- * dict. tests/team/test_counters_native.py runs both on the same random sequences and
+ * dict (or the same headers as HTTP/1.1 header lines, which the gateway writes as they
+ * are). tests/team/test_counters_native.py runs both on the same random sequences and
  * compares every answer and every counter.
  *
  *   configure(Check, Decision, kinds, when_empty, requests, tokens, names, resets, fmt)
- *   admit(keys, key_id, plan, windows, amounts) -> (checks, decision, headers)
+ *   admit(keys, key_id, plan, windows, amounts) -> (checks, decision, lines)
  *   settle(keys, key_id, checks, amounts) -> None
  *   headers(checks, values) -> dict
+ *   lines(checks, values) -> bytes ("name: value\r\n" each) or None (see Sink)
  *
  * admit() and settle() are atomic: they hold the GIL throughout and run no Python code
  * while they read and change the counters. The one way Python code could run inside
@@ -288,7 +290,7 @@ static PyObject *refused(PyObject *slots, PyObject *checks, PyObject **found, Py
     return named(DecisionType, 3, items);
 }
 
-static PyObject *headers_of(PyObject *checks, PyObject *values);
+static PyObject *headers_of(PyObject *checks, PyObject *values, int as_lines);
 
 /* MemoryLimitStore.acquire_sync on ``checks`` (a list of Check): a new Decision. A
  * counter already in the window is updated in its list; a new window gets a new list. */
@@ -404,7 +406,7 @@ static PyObject *counters_admit(PyObject *self, PyObject *const *args, Py_ssize_
         Py_DECREF(checks);
         return NULL;
     }
-    PyObject *headers = headers_of(checks, PyTuple_GET_ITEM(decision, 1));
+    PyObject *headers = headers_of(checks, PyTuple_GET_ITEM(decision, 1), 1);
     if (headers == NULL) {
         Py_DECREF(checks);
         Py_DECREF(decision);
@@ -476,28 +478,112 @@ static PyObject *settle(PyObject *const *args) {
     Py_RETURN_NONE;
 }
 
-/* headers[name] = str(limit), str(remaining), the reset's RFC 3339 text. */
-static int put(PyObject *headers, PyObject *names, PyObject *limit, PyObject *remaining,
-               PyObject *reset) {
-    PyObject *text = PyDict_GetItemWithError(Resets, reset);
-    if (text != NULL) {
-        Py_INCREF(text);
-    } else {
-        if (PyErr_Occurred()) return -1;
-        if (PyDict_GET_SIZE(Resets) > RESETS_KEPT) PyDict_Clear(Resets);
-        text = PyObject_CallOneArg(Format, reset);
-        if (text == NULL) return -1;
-        if (PyDict_SetItem(Resets, reset, text) < 0) {
-            Py_DECREF(text);
-            return -1;
-        }
+/* Where headers_of() puts the headers: a dict, or (dict == NULL) HTTP/1.1 header lines
+ * ``name: value\r\n`` in a fixed buffer. A line that would not fit, or a name or value
+ * holding a CR or LF (none can: the names are configure()'s, the values integers and
+ * RFC 3339 text), sets ``spoiled``: the caller then answers None and the Python side
+ * renders the dict instead. */
+#define LINES_MAX 1024
+typedef struct {
+    PyObject *dict;
+    char *lines;
+    Py_ssize_t len;
+    int spoiled;
+} Sink;
+
+static void append_raw(Sink *out, const char *data, Py_ssize_t n) {
+    if (out->spoiled) return;
+    if (n > LINES_MAX - out->len) {
+        out->spoiled = 1;
+        return;
     }
+    memcpy(out->lines + out->len, data, (size_t)n);
+    out->len += n;
+}
+
+/* A name or a value: never a CR or LF (header injection), else the sink is spoiled. */
+static void append(Sink *out, const char *data, Py_ssize_t n) {
+    if (memchr(data, '\r', (size_t)n) || memchr(data, '\n', (size_t)n)) out->spoiled = 1;
+    append_raw(out, data, n);
+}
+
+/* One line ``name: text\r\n``; -1 on a Python error. */
+static int append_line(Sink *out, PyObject *name, PyObject *text) {
+    Py_ssize_t n, m;
+    const char *a = PyUnicode_AsUTF8AndSize(name, &n);
+    if (a == NULL) return -1;
+    const char *b = PyUnicode_AsUTF8AndSize(text, &m);
+    if (b == NULL) return -1;
+    append(out, a, n);
+    append_raw(out, ": ", 2);
+    append(out, b, m);
+    append_raw(out, "\r\n", 2);
+    return 0;
+}
+
+/* One line ``name: <integer>\r\n``, digits written here for a long long. */
+static int append_int(Sink *out, PyObject *name, PyObject *value) {
+    long long v;
+    if (!small(value, &v)) {
+        PyObject *text = PyObject_Str(value);
+        if (text == NULL) return -1;
+        int failed = append_line(out, name, text);
+        Py_DECREF(text);
+        return failed;
+    }
+    Py_ssize_t n;
+    const char *a = PyUnicode_AsUTF8AndSize(name, &n);
+    if (a == NULL) return -1;
+    char buf[24];
+    char *end = buf + sizeof buf, *p = end;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    append(out, a, n);
+    append_raw(out, ": ", 2);
+    append_raw(out, p, end - p);
+    append_raw(out, "\r\n", 2);
+    return 0;
+}
+
+/* The reset's RFC 3339 text, from the cache (a new reference). */
+static PyObject *reset_text(PyObject *reset) {
+    PyObject *text = PyDict_GetItemWithError(Resets, reset);
+    if (text != NULL) return Py_NewRef(text);
+    if (PyErr_Occurred()) return NULL;
+    if (PyDict_GET_SIZE(Resets) > RESETS_KEPT) PyDict_Clear(Resets);
+    text = PyObject_CallOneArg(Format, reset);
+    if (text == NULL) return NULL;
+    if (PyDict_SetItem(Resets, reset, text) < 0) {
+        Py_DECREF(text);
+        return NULL;
+    }
+    return text;
+}
+
+/* names[0..2] = str(limit), str(remaining), the reset's RFC 3339 text. */
+static int put(Sink *out, PyObject *names, PyObject *limit, PyObject *remaining,
+               PyObject *reset) {
+    PyObject *text = reset_text(reset);
+    if (text == NULL) return -1;
+    int failed;
+    if (out->dict == NULL) {
+        failed = append_int(out, PyTuple_GET_ITEM(names, 0), limit) < 0 ||
+                 append_int(out, PyTuple_GET_ITEM(names, 1), remaining) < 0 ||
+                 append_line(out, PyTuple_GET_ITEM(names, 2), text) < 0;
+        Py_DECREF(text);
+        return failed ? -1 : 0;
+    }
+    PyObject *headers = out->dict;
     PyObject *limit_text = text_of(limit);
     PyObject *remaining_text = limit_text ? text_of(remaining) : NULL;
-    int failed = remaining_text == NULL ||
-                 PyDict_SetItem(headers, PyTuple_GET_ITEM(names, 0), limit_text) < 0 ||
-                 PyDict_SetItem(headers, PyTuple_GET_ITEM(names, 1), remaining_text) < 0 ||
-                 PyDict_SetItem(headers, PyTuple_GET_ITEM(names, 2), text) < 0;
+    failed = remaining_text == NULL ||
+             PyDict_SetItem(headers, PyTuple_GET_ITEM(names, 0), limit_text) < 0 ||
+             PyDict_SetItem(headers, PyTuple_GET_ITEM(names, 1), remaining_text) < 0 ||
+             PyDict_SetItem(headers, PyTuple_GET_ITEM(names, 2), text) < 0;
     Py_XDECREF(limit_text);
     Py_XDECREF(remaining_text);
     Py_DECREF(text);
@@ -505,8 +591,9 @@ static int put(PyObject *headers, PyObject *names, PyObject *limit, PyObject *re
 }
 
 /* limits.rate_headers: requests-* for the request counter, tokens-* for the most
- * restrictive token counter (the first of equals). */
-static PyObject *headers_of(PyObject *checks_in, PyObject *values_in) {
+ * restrictive token counter (the first of equals). A dict, or with ``as_lines`` the
+ * same headers as bytes of header lines (None when they cannot be: see Sink). */
+static PyObject *headers_of(PyObject *checks_in, PyObject *values_in, int as_lines) {
     PyObject *checks = PySequence_Fast(checks_in, "checks must be a sequence");
     if (checks == NULL) return NULL;
     PyObject *values = PySequence_Fast(values_in, "values must be a sequence");
@@ -514,10 +601,15 @@ static PyObject *headers_of(PyObject *checks_in, PyObject *values_in) {
         Py_DECREF(checks);
         return NULL;
     }
-    PyObject *headers = _PyDict_NewPresized(6);
+    char buffer[LINES_MAX];
+    Sink out = {NULL, buffer, 0, 0};
+    PyObject *headers = NULL;
     PyObject *tight_limit = NULL, *tight_remaining = NULL, *tight_reset = NULL;
     Py_ssize_t n = PySequence_Fast_GET_SIZE(checks);
-    if (headers == NULL) goto fail;
+    if (!as_lines) {
+        headers = out.dict = _PyDict_NewPresized(6);
+        if (headers == NULL) goto fail;
+    }
     if (PySequence_Fast_GET_SIZE(values) != n) {
         PyErr_SetString(PyExc_ValueError, "one value per check");
         goto fail;
@@ -539,7 +631,7 @@ static PyObject *headers_of(PyObject *checks_in, PyObject *values_in) {
             goto fail;
         }
         if (is_requests) {
-            int failed = put(headers, PyTuple_GET_ITEM(Names, 0), limit, remaining, end);
+            int failed = put(&out, PyTuple_GET_ITEM(Names, 0), limit, remaining, end);
             Py_DECREF(remaining);
             if (failed) goto fail;
             continue;
@@ -561,13 +653,15 @@ static PyObject *headers_of(PyObject *checks_in, PyObject *values_in) {
         }
     }
     if (tight_remaining != NULL &&
-        put(headers, PyTuple_GET_ITEM(Names, 1), tight_limit, tight_remaining, tight_reset) < 0)
+        put(&out, PyTuple_GET_ITEM(Names, 1), tight_limit, tight_remaining, tight_reset) < 0)
         goto fail;
     Py_XDECREF(tight_limit);
     Py_XDECREF(tight_remaining);
     Py_XDECREF(tight_reset);
     Py_DECREF(checks);
     Py_DECREF(values);
+    if (as_lines)
+        return out.spoiled ? Py_NewRef(Py_None) : PyBytes_FromStringAndSize(buffer, out.len);
     return headers;
 fail:
     Py_XDECREF(tight_limit);
@@ -581,7 +675,12 @@ fail:
 
 static PyObject *counters_headers(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
     if (!configured() || !arity(nargs, 2, "headers(checks, values)")) return NULL;
-    return headers_of(args[0], args[1]);
+    return headers_of(args[0], args[1], 0);
+}
+
+static PyObject *counters_lines(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (!configured() || !arity(nargs, 2, "lines(checks, values)")) return NULL;
+    return headers_of(args[0], args[1], 1);
 }
 
 static PyObject *counters_configure(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
@@ -630,11 +729,13 @@ static PyMethodDef methods[] = {
     {"configure", (PyCFunction)(void (*)(void))counters_configure, METH_FASTCALL,
      "Set the types and names the other functions use (limits.py does, at import)."},
     {"admit", (PyCFunction)(void (*)(void))counters_admit, METH_FASTCALL,
-     "admit(keys, key_id, plan, windows, amounts) -> (checks, decision, headers)"},
+     "admit(keys, key_id, plan, windows, amounts) -> (checks, decision, lines)"},
     {"settle", (PyCFunction)(void (*)(void))counters_settle, METH_FASTCALL,
      "settle(keys, key_id, checks, amounts): add each non-zero amount to its counter."},
     {"headers", (PyCFunction)(void (*)(void))counters_headers, METH_FASTCALL,
      "headers(checks, values) -> the anthropic-ratelimit-* headers"},
+    {"lines", (PyCFunction)(void (*)(void))counters_lines, METH_FASTCALL,
+     "lines(checks, values) -> the same headers as HTTP/1.1 header lines (bytes), or None"},
     {NULL, NULL, 0, NULL},
 };
 

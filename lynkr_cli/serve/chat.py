@@ -54,10 +54,12 @@ async def handle_chat(gw: Gateway, request: web.BaseRequest, ctx: Context) -> we
         await keys.admit(gw, ctx, len(raw))
         if gw.audit_full:
             ctx.body = body
-        if ctx.extra:  # OpenAI clients read OpenAI's rate-limit header names
+        rate = ctx.take_rate_headers()
+        if rate:  # OpenAI clients read OpenAI's rate-limit header names
             from lynkr_cli.serve.translate import openai_ratelimit_headers
 
-            ctx.extra.update(openai_ratelimit_headers(ctx.extra))
+            rate.update(openai_ratelimit_headers(rate))
+            ctx.extra = {**(ctx.extra or {}), **rate}
     guarded = guarding.check(gw, ctx, body)  # scanned in the internal form (docs/guard.md)
     if guarded is not None:
         body = guarded  # redacted: sent through the internal form, not passed through

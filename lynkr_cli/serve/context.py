@@ -45,7 +45,10 @@ class Context:
     guard_findings: dict[str, int] = field(default_factory=dict)
     scenario: str = ""  # the [routing] scenario that chose the upstream ("" without [routing])
     tool_rounds: int = 0  # upstream calls the server-tool loop made (0: no loop)
-    extra: dict[str, str] | None = None  # headers every answer carries (CORS, rate limits)
+    extra: dict[str, str] | None = None  # headers every answer carries (CORS, …)
+    # The admission whose rate-limit headers every answer from here on carries: written
+    # as pre-rendered lines by respond.json_response/open_sse, merged by headers().
+    rate: Any = None
     sse: Any = None  # the open SSE answer, once a stream has begun (respond.open_sse)
 
     def first_byte(self) -> None:
@@ -86,7 +89,16 @@ class Context:
         headers = {"request-id": self.request_id, "x-lynkr-cache": self.cache}
         if self.extra:
             headers.update(self.extra)
+        if self.rate is not None:
+            headers.update(self.rate.headers())
         return headers
+
+    def take_rate_headers(self) -> dict[str, str]:
+        """The rate-limit headers taken out of :attr:`rate` (a copy) for a route that
+        puts them in :attr:`extra` itself, with names derived from them."""
+        rate: dict[str, str] = {} if self.rate is None else dict(self.rate.headers())
+        self.rate = None
+        return rate
 
 
 _ID_PREFIX = "req_lynkr_" + secrets.token_hex(6)

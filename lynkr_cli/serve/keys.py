@@ -9,7 +9,7 @@ this module is the glue that turns its answers into the gateway's:
   While no key exists and no ``LYNKR_API_KEY`` is set, nothing is checked (as before).
 - :func:`admit` once the route is known: the key's model globs (403
   ``permission_error``) and its limits (429 ``rate_limit_error`` with ``retry-after``);
-  the ``anthropic-ratelimit-*`` headers go on every answer from then on.
+  the ``anthropic-ratelimit-*`` headers go on every answer from then on (``ctx.rate``).
 - :func:`settle` after the answer: the real usage replaces the estimate, and one usage
   record (with its audit entry) is queued, written off the event loop in batches.
 
@@ -97,13 +97,7 @@ async def admit(gw: Gateway, ctx: Context, raw_size: int) -> None:
         error = error_of(exc)
         ctx.status = error.status
         raise error from None
-    ctx.admission = admission
-    headers = admission.headers()
-    extra = ctx.extra
-    if extra is None:  # one dict for every answer's extra headers (usually only these)
-        ctx.extra = dict(headers)
-    else:
-        extra.update(headers)
+    ctx.admission = ctx.rate = admission  # its headers go on every answer from here on
 
 
 def tools_mode(gw: Gateway, ctx: Context) -> str:

@@ -95,13 +95,13 @@ class MemoryLimitStore:
 
     def admit_plan(
         self, key_id: str, plan: Plan, windows: Windows, amounts: tuple[int, int, int]
-    ) -> tuple[list[Check], Decision, dict[str, str]]:
-        """:func:`build_checks`, :meth:`acquire_sync` and :func:`rate_headers` for the
+    ) -> tuple[list[Check], Decision, bytes | None]:
+        """:func:`build_checks`, :meth:`acquire_sync` and the rate-limit header lines for the
         result, in one step (in C when built)."""
         if not _native_on or _native is None:
             checks = build_checks(plan, windows, amounts)
             decision = self.acquire_sync(key_id, checks)
-            return checks, decision, rate_headers_python(checks, decision.values)
+            return checks, decision, lines_of(rate_headers_python(checks, decision.values))
         # Atomic by itself (it holds the GIL and runs no Python code while it counts;
         # see native/team_counters.c): a lock would add ~30% to the call.
         return _native.admit(self._keys, key_id, plan, windows, amounts)
@@ -176,6 +176,7 @@ class Admission:
     settled: bool = False
     cost_nano: int = 0
     _headers: dict[str, str] | None = field(default=None, repr=False)
+    _lines: bytes | None = field(default=None, repr=False)
 
     def headers(self) -> dict[str, str]:
         """``anthropic-ratelimit-requests-*`` and ``-tokens-*`` (limit, remaining, reset)."""
@@ -183,12 +184,28 @@ class Admission:
             self._headers = rate_headers(self.checks, self.values)
         return self._headers
 
+    def header_lines(self) -> bytes:
+        """:meth:`headers` as HTTP/1.1 header lines, ``name: value\r\n`` each (the
+        gateway writes them as they are: ``serve.respond``)."""
+        if self._lines is None:
+            self._lines = lines_of(self.headers())
+        return self._lines
+
 
 def rate_headers(checks: Sequence[Check], values: Sequence[int]) -> dict[str, str]:
     """Anthropic's headers: ``tokens-*`` report the most restrictive token limit in force."""
     if _native_on and _native is not None:
         return _native.headers(checks, values)
     return rate_headers_python(checks, values)
+
+
+def lines_of(headers: dict[str, str]) -> bytes:
+    """``headers`` as HTTP/1.1 header lines (``name: value\r\n`` each). Rate-limit
+    headers only: integers and RFC 3339 times, which hold no CR or LF (checked)."""
+    text = "".join([f"{name}: {value}\r\n" for name, value in headers.items()])
+    if text.count("\n") != len(headers) or text.count("\r") != len(headers):
+        raise ValueError("a rate-limit header holds a line break")
+    return text.encode()
 
 
 def rate_headers_python(checks: Sequence[Check], values: Sequence[int]) -> dict[str, str]:
@@ -293,13 +310,13 @@ class Limiter:
             return Admission(principal, models, tokens)
         nano, price = self._estimate(plan, models, tokens)
         amounts = (1, tokens, nano)  # by _KIND: requests, tokens, nano-USD
-        checks, decision, headers = memory.admit_plan(
+        checks, decision, lines = memory.admit_plan(
             principal.key_id, plan, self.windows(self.clock()), amounts
         )
         if not decision.ok:
-            raise self._refusal(principal, tokens, checks, decision, headers)
+            raise self._refusal(principal, tokens, checks, decision)
         return Admission(
-            principal, models, tokens, nano, checks, decision.values, price, _headers=headers
+            principal, models, tokens, nano, checks, decision.values, price, _lines=lines
         )
 
     async def admit(
@@ -360,14 +377,12 @@ class Limiter:
         estimate: int,
         checks: Sequence[Check],
         decision: Decision,
-        headers: dict[str, str] | None = None,
     ) -> RateLimited:
         check = checks[decision.failed]
         used = decision.values[decision.failed]
         retry = max(1, math.ceil(check.window_end - self.clock()))
         message = _message(principal.name, check, used, estimate)
-        if headers is None:
-            headers = rate_headers(checks, decision.values)
+        headers = rate_headers(checks, decision.values)
         return RateLimited(_LIMIT_NAMES[check.counter], message, retry, headers)
 
 

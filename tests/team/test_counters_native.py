@@ -17,7 +17,7 @@ import pytest
 
 from lynkr_cli.team import limits
 from lynkr_cli.team import types as t
-from lynkr_cli.team.limits import MemoryLimitStore, build_checks, rate_headers_python
+from lynkr_cli.team.limits import MemoryLimitStore, build_checks, lines_of, rate_headers_python
 from lynkr_cli.team.store import Check, Decision
 from tests.conftest import require
 
@@ -89,10 +89,12 @@ def test_random_sequences_give_the_same_answers_and_counters(native: Any, seed: 
             op: tuple[Any, ...] = ("admit", key, plans[key], _windows(minute), amounts)
             a, b = _run(python, False, op), _run(accelerated, True, op)
             _same(a, b)
-            checks, decision, headers = b
+            checks, decision, lines = b
             assert isinstance(decision, Decision) and all(isinstance(c, Check) for c in checks)
-            assert headers == rate_headers_python(checks, decision.values)
+            headers = rate_headers_python(checks, decision.values)
+            assert lines == lines_of(headers)
             _same(headers, native.headers(checks, decision.values))
+            _same(lines, native.lines(checks, decision.values))
             outcomes.add(decision.ok)
             if decision.ok:
                 admitted.append((key, checks))
@@ -129,8 +131,8 @@ def test_a_refusal_reports_each_counter_as_it_was_and_charges_nothing(native: An
         limits.set_native(on)
         store = MemoryLimitStore()
         store.admit_plan("k", plan, _windows(0), (1, 60, 4))
-        checks, decision, headers = store.admit_plan("k", plan, _windows(0), (1, 60, 4))
-        assert headers == rate_headers_python(checks, decision.values)
+        checks, decision, lines = store.admit_plan("k", plan, _windows(0), (1, 60, 4))
+        assert lines == lines_of(rate_headers_python(checks, decision.values))
         assert decision == Decision(False, (1, 60, 4), 1)
         assert rate_headers_python(checks, decision.values) == limits.rate_headers(
             checks, decision.values
@@ -161,6 +163,29 @@ def test_bad_arguments_raise_python_errors_not_crashes(native: Any) -> None:
         native.headers([], [1])
     with pytest.raises(TypeError):
         native.headers([("x",)], [1])
+    with pytest.raises(ValueError):
+        native.lines([], [1])
+
+
+def test_header_lines_match_the_header_map_and_never_carry_a_line_break(native: Any) -> None:
+    """The lines the gateway writes as they are: byte for byte the header map's items,
+    any size of integer; a name or value with a CR or LF (none can occur: the names are
+    configured, the values integers and times) gives None, so the map is used instead."""
+    check = Check(t.REQUESTS_M, 0.0, 1_790_000_060.0, 1, 2**70)
+    for used in (0, 3, 2**69, 2**71):
+        headers = native.headers([check], [used])
+        assert native.lines([check], [used]) == lines_of(headers)
+        assert lines_of(headers).count(b"\r\n") == 3
+    reset = 1_790_000_120.0
+    limits._RESETS[reset] = "2026-09-21T14:15:20Z\r\nx-injected: 1"  # the C side's cache
+    try:
+        assert native.lines([check._replace(window_end=reset)], [1]) is None
+        assert b"x-injected" not in (native.lines([check], [1]) or b"")
+    finally:
+        limits._RESETS.pop(reset, None)
+    huge = check._replace(limit=10**2000)  # longer than the line buffer: None, not a crash
+    assert native.lines([huge], [0]) is None
+    assert native.headers([huge], [0])["anthropic-ratelimit-requests-limit"] == str(10**2000)
 
 
 def test_no_reference_leaks_over_many_calls(native: Any) -> None:

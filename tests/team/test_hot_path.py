@@ -135,3 +135,64 @@ async def test_the_usage_record_holds_each_field_where_it_belongs(
     assert (row["streamed"], row["cache_hit"], row["tool_rounds"]) == (0, 0, 0)
     assert (row["route"], row["guard_findings"], row["error"]) == ("", "{}", "")
     assert row["cost_nano"] > 0
+
+
+RATE = ("limit", "remaining", "reset")
+
+
+@pytest.mark.parametrize("lines", [True, False], ids=["as-lines", "through-the-map"])
+@pytest.mark.parametrize("stream", [False, True], ids=["json", "sse"])
+async def test_every_answer_carries_each_rate_header_once(
+    invoke: Any,
+    gateway: Any,
+    fake: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    lines: bool,
+    stream: bool,
+) -> None:
+    """The rate-limit headers are written as pre-rendered lines where aiohttp allows it,
+    through its header map otherwise: the client sees the same headers, once each, on a
+    JSON answer, an event stream and an error after the admission."""
+    from lynkr_cli.serve import respond
+
+    monkeypatch.setattr(respond, "_LINES_OK", lines and respond._LINES_OK)
+    upstream = await fake(**FAMILIES["anthropic"])
+    key = issue_cli(invoke, "alice", "--rpm", "100", "--tpm", "100000")
+    gw = await gateway(**provider_settings("anthropic", upstream))
+    body = {"model": SONNET, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+    for n in range(2):
+        resp = await post(gw.url, key, {**body, "stream": stream})
+        assert resp.status_code == 200, resp.text
+        if stream:
+            assert resp.text.startswith("event: message_start")
+        else:
+            assert resp.json()["content"][0]["text"]
+        for kind in ("requests", "tokens"):
+            for part in RATE:
+                assert len(resp.headers.get_list(f"anthropic-ratelimit-{kind}-{part}")) == 1
+        assert resp.headers["anthropic-ratelimit-requests-remaining"] == str(99 - n)
+        assert resp.headers["anthropic-ratelimit-tokens-limit"] == "100000"
+        assert resp.headers["anthropic-ratelimit-requests-reset"].endswith("Z")
+        assert resp.headers["request-id"] and resp.headers["content-type"]
+    await upstream.stop()  # the upstream is gone: a 5xx after the admission
+    resp = await post(gw.url, key, {**body, "stream": stream})
+    assert resp.status_code >= 500 and resp.json()["type"] == "error"
+    assert resp.headers.get_list("anthropic-ratelimit-requests-remaining") == ["97"]
+
+
+async def test_the_openai_route_carries_both_sets_of_rate_headers(
+    invoke: Any, gateway: Any, fake: Any
+) -> None:
+    upstream = await fake(**FAMILIES["anthropic"])
+    key = issue_cli(invoke, "alice", "--rpm", "100")
+    gw = await gateway(**provider_settings("anthropic", upstream))
+    body = {"model": SONNET, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
+    import httpx
+
+    async with httpx.AsyncClient(base_url=gw.url, timeout=20) as http:
+        resp = await http.post(
+            "/v1/chat/completions", json=body, headers={"authorization": f"Bearer {key}"}
+        )
+    assert resp.status_code == 200, resp.text
+    assert resp.headers.get_list("anthropic-ratelimit-requests-remaining") == ["99"]
+    assert resp.headers.get_list("x-ratelimit-remaining-requests") == ["99"]
