@@ -102,18 +102,25 @@ static int same_name(PyObject *a, PyObject *b) {
     return PyObject_RichCompareBool(a, b, Py_EQ);
 }
 
-/* str(o), with a C conversion for an int that fits a long long. */
-static PyObject *text_of(PyObject *o) {
-    long long v;
-    if (!small(o, &v)) return PyObject_Str(o);
-    char buf[24];
-    char *end = buf + sizeof buf, *p = end;
+/* v's decimal digits, written backwards ending at ``end`` (24 bytes are enough); returns
+ * where they start. */
+static char *digits(long long v, char *end) {
+    char *p = end;
     unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
     do {
         *--p = (char)('0' + u % 10);
         u /= 10;
     } while (u);
     if (v < 0) *--p = '-';
+    return p;
+}
+
+/* str(o), with a C conversion for an int that fits a long long. */
+static PyObject *text_of(PyObject *o) {
+    long long v;
+    if (!small(o, &v)) return PyObject_Str(o);
+    char buf[24];
+    char *end = buf + sizeof buf, *p = digits(v, end);
     PyObject *text = PyUnicode_New(end - p, 127);
     if (text == NULL) return NULL;
     memcpy(PyUnicode_1BYTE_DATA(text), p, (size_t)(end - p));
@@ -535,13 +542,7 @@ static int append_int(Sink *out, PyObject *name, PyObject *value) {
     const char *a = PyUnicode_AsUTF8AndSize(name, &n);
     if (a == NULL) return -1;
     char buf[24];
-    char *end = buf + sizeof buf, *p = end;
-    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (v < 0) *--p = '-';
+    char *end = buf + sizeof buf, *p = digits(v, end);
     append(out, a, n);
     append_raw(out, ": ", 2);
     append_raw(out, p, end - p);
