@@ -449,6 +449,11 @@ class TeamSettings(Section):
     usage_writer: Literal["process", "thread"] = Field(
         "process", json_schema_extra=env("LYNKR_USAGE_WRITER")
     )
+    # idle: the writer process runs only on CPU time nothing else wants (Linux's
+    # SCHED_IDLE), back to normal as soon as it falls behind; normal: always normal
+    usage_writer_priority: Literal["idle", "normal"] = Field(
+        "idle", json_schema_extra=env("LYNKR_USAGE_WRITER_PRIORITY")
+    )
 
     def batch_size(self) -> int:
         """Records per usage/audit write: ``usage_batch_size``, or when it is 0 (the

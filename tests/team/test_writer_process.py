@@ -180,3 +180,70 @@ async def test_a_child_that_cannot_open_the_store_keeps_then_spills_the_records(
     await good.stop()
     assert len(_rows()) == 12 and not spill.exists()
     assert _chain_ok(store) == (True, 12)
+
+
+def _policy(pid: int) -> int:
+    return os.sched_getscheduler(pid)
+
+
+needs_sched_idle = pytest.mark.skipif(
+    not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE on this platform (Linux only)"
+)
+
+
+@needs_sched_idle
+async def test_the_writer_process_runs_at_idle_priority_by_default(
+    open_team: Callable[..., Team],
+) -> None:
+    """It writes on CPU time nothing else wants; ``usage_writer_priority = normal``
+    keeps it at normal priority."""
+    team, writer, pid = await _running(open_team)
+    assert writer.spec.idle and _policy(pid) == os.SCHED_IDLE
+    await team.stop()
+    team = open_team(usage_flush_seconds=0.05, usage_writer_priority="normal")
+    await team.start()
+    team.record_usage(usage_record(1))
+    assert await eventually(lambda: team.recorder.pending == 0)
+    writer = team.recorder.writer
+    assert isinstance(writer, ProcessWriter) and writer.pid is not None
+    assert not writer.spec.idle and _policy(writer.pid) == os.SCHED_OTHER
+    await team.stop()
+
+
+@needs_sched_idle
+async def test_a_writer_that_falls_behind_goes_back_to_normal_priority(
+    open_team: Callable[..., Team], store: SqliteStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A batch answered later than ``BEHIND_SECONDS`` (here: any) means no idle CPU is
+    left for it: the next batch goes to a new child at normal priority, and every record
+    is written once, on an intact chain."""
+    team, writer, first = await _running(open_team)
+    assert writer.behind == 0 and _policy(first) == os.SCHED_IDLE
+    monkeypatch.setattr(writer_mod, "BEHIND_SECONDS", 0.0)
+    team.record_usage(usage_record(1))
+    assert await eventually(lambda: team.recorder.pending == 0)
+    assert writer.behind == 1 and writer.pid is None and not writer.spec.idle
+    for n in range(2, 120):
+        team.record_usage(usage_record(n))
+    assert await eventually(lambda: team.recorder.pending == 0)
+    second = writer.pid
+    assert second is not None and second != first and _policy(second) == os.SCHED_OTHER
+    assert writer.behind == 1 and writer.starts == 2  # once back to normal, it stays
+    await team.stop()
+    assert process_gone(first) and process_gone(second)
+    assert len(_rows()) == 120 and _chain_ok(store) == (True, 120)
+
+
+def test_idle_priority_is_set_or_reported_as_not_available() -> None:
+    """In a child (the test process keeps its own policy): True and SCHED_IDLE where the
+    platform has it, False and nothing changed where it does not."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os; from lynkr_cli.team.writer import idle_priority; ok = idle_priority(); "
+        "print(ok, os.sched_getscheduler(0) == getattr(os, 'SCHED_IDLE', -1))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    expected = "True True" if hasattr(os, "SCHED_IDLE") else "False False"
+    assert out.stdout.strip() == expected
