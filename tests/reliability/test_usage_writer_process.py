@@ -1,5 +1,6 @@
 """The usage writer process never outlives the gateway: a gateway killed with SIGKILL
-(no clean-up at all) leaves a child that sees its pipe close and exits by itself."""
+(no clean-up at all) leaves a child that sees its pipe close and exits by itself. At
+idle CPU priority it still writes everything on a machine with no idle CPU."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import textwrap
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -52,3 +54,45 @@ def test_a_killed_gateway_leaves_no_writer_process(tmp_path: Path) -> None:
             break
         time.sleep(0.02)
     assert process_gone(child), "the writer process outlived the gateway"
+
+
+RECORDS = 3000
+_BUSY = "import time\nend = time.monotonic() + 40\nwhile time.monotonic() < end:\n    pass\n"
+
+
+@pytest.mark.skipif(not hasattr(os, "SCHED_IDLE"), reason="no SCHED_IDLE (Linux only)")
+async def test_an_idle_priority_writer_on_a_saturated_machine_catches_up(
+    open_team: Any, store: Any
+) -> None:
+    """Every core busy at normal priority leaves no idle time for the SCHED_IDLE writer
+    (the kernel still gives it a sliver): every record is written, once, on an intact
+    chain, and if a batch came back later than ``BEHIND_SECONDS`` the writer runs at
+    normal priority from then on. (That the switch happens is tested with a threshold
+    of zero in tests/team/test_writer_process.py; here the kernel decides.)"""
+    from lynkr_cli.team.audit import verify
+    from lynkr_cli.team.writer import ProcessWriter
+    from tests.conftest import eventually
+    from tests.team.conftest import usage_record
+
+    team = open_team(usage_flush_seconds=0.05)
+    await team.start()
+    writer = team.recorder.writer
+    assert isinstance(writer, ProcessWriter)
+    team.record_usage(usage_record(0))
+    assert await eventually(lambda: team.recorder.pending == 0)
+    assert writer.behind == 0 and writer.spec.idle
+    cores = len(os.sched_getaffinity(0))
+    busy = [subprocess.Popen([sys.executable, "-c", _BUSY]) for _ in range(cores)]
+    try:
+        time.sleep(0.2)  # the loops are running
+        for n in range(1, RECORDS):
+            team.record_usage(usage_record(n))
+        assert await eventually(lambda: team.recorder.pending == 0, 40)
+        assert writer.spec.idle == (writer.behind == 0)
+    finally:
+        for proc in busy:
+            proc.kill()
+            proc.wait(10)
+    await team.stop()
+    verdict = verify(store.audit_chain(), store.audit_anchor())
+    assert verdict.ok and verdict.rows == RECORDS and team.recorder.written == RECORDS
