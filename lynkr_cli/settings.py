@@ -440,7 +440,7 @@ class TeamSettings(Section):
         90.0, ge=0, json_schema_extra=env("LYNKR_AUDIT_RETENTION_DAYS")
     )
     audit_max_body_kb: int = Field(256, ge=1, json_schema_extra=env("LYNKR_AUDIT_MAX_BODY_KB"))
-    # 0: automatic (batch_size()): 1,000 records, or 100 in full audit mode (two bodies each)
+    # 0: automatic (batch_size()): 3,000 records, or 100 in full audit mode (two bodies each)
     usage_batch_size: int = Field(0, ge=0, le=10_000, json_schema_extra=env("LYNKR_USAGE_BATCH"))
     usage_flush_seconds: float = Field(
         1.0, gt=0, le=60, json_schema_extra=env("LYNKR_USAGE_FLUSH_SECONDS")
@@ -457,13 +457,13 @@ class TeamSettings(Section):
 
     def batch_size(self) -> int:
         """Records per usage/audit write: ``usage_batch_size``, or when it is 0 (the
-        default) 1,000, and 100 in ``full`` audit mode, where each record holds two
+        default) 3,000, and 100 in ``full`` audit mode, where each record holds two
         bodies. Batches go out when full or every ``usage_flush_seconds``, so below
         ~100 requests a second the size changes nothing; above, larger batches cost
         the writer less per record (a transaction and a wake-up per batch)."""
         if self.usage_batch_size:
             return self.usage_batch_size
-        return 100 if self.audit == "full" else 1000
+        return 100 if self.audit == "full" else 3000
 
     # glob -> {input, output, cache_write, cache_write_1h, cache_read} in USD per million tokens
     prices: Annotated[dict[str, dict[str, Any]], BeforeValidator(_parse_mapping)] = Field(

@@ -52,7 +52,7 @@ Key reads run on their own thread, so a long batch of audit writes never delays 
 **Limits** (:mod:`lynkr_cli.team.limits`): ``admit`` is a coroutine so a Redis
 ``LimitStore`` can slot in; the in-memory one never awaits. **Usage and audit**
 (:mod:`lynkr_cli.team.recorder`): ``record_usage`` only appends to a queue; batches of
-``TeamSettings.batch_size()`` (1,000; 100 in full audit mode) are written every
+``TeamSettings.batch_size()`` (3,000; 100 in full audit mode) are written every
 ``usage_flush_seconds`` (1 s) or as soon as a batch is full, by the writer process
 (:mod:`lynkr_cli.team.writer`; with ``LYNKR_USAGE_WRITER=thread``, on one worker
 thread).

@@ -251,6 +251,9 @@ class Recorder:
         try:
             await self.writer.write(items)
         except WriterError as exc:
+            if exc.written:  # the first ones are in the store: retry only the rest
+                self.written += exc.written
+                del items[: exc.written]
             self._failed_write(str(exc), len(items))
             return False
         self.written += len(items)

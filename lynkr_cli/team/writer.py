@@ -11,7 +11,8 @@ connection to the same store and answers each batch with an acknowledgement.
   first frame is the :class:`WriterSpec` (the store's URL and the secret values to
   mask travel this way, never in the command line; the child's environment is the
   gateway's without any variable a lynkr setting reads), then one
-  frame per batch, each answered by ``None`` (written) or an error text. Only the
+  frame per batch, each answered by ``(written, error)``: how many of its items are
+  written (in order), and ``None`` or the error that stopped the rest. Only the
   gateway writes to the child: nothing else can reach that pipe.
 - A failed batch stays with the recorder, which retries and spills exactly as with
   the thread writer. A child that exits or stops answering (``ACK_SECONDS``) is
@@ -25,10 +26,12 @@ connection to the same store and answers each batch with an acknowledgement.
   runs under ``SCHED_IDLE``, so it writes on CPU time no other process wants and never
   takes a core from the gateway, its clients or its upstream (on a 2-core machine at
   full load that is worth ~3 points of throughput: docs/team-gateway.md). It cannot
-  starve unnoticed: a batch that takes longer than ``BEHIND_SECONDS`` to be answered
-  means the machine has no idle time for it, and from then on the gateway runs its
-  writer at normal priority (a new child for the next batch; an unprivileged process
-  cannot leave ``SCHED_IDLE`` by itself). Elsewhere the child runs at normal priority.
+  starve unnoticed: it writes a batch in chunks of ``CHUNK`` items (a transaction
+  each), and past ``BEHIND_SECONDS`` it stops at the next chunk boundary and answers
+  how far it got. That means the machine has no idle time for it: the gateway sends
+  the rest at once to a new child at normal priority, where the writer stays (an
+  unprivileged process cannot leave ``SCHED_IDLE`` by itself). Elsewhere the child
+  runs at normal priority.
 """
 
 from __future__ import annotations
@@ -53,14 +56,21 @@ if TYPE_CHECKING:
 
 ACK_SECONDS = 120.0  # a batch unanswered this long means a stuck child: kill it
 START_SECONDS = 30.0  # the child's answer to its spec (imports, opening the store)
-# An idle-priority child whose batch (~10-30 ms of work) takes this long to be answered
-# is not getting idle CPU time: the writer goes back to normal priority.
+# An idle-priority child whose batch (~10-40 ms of work) takes this long is not getting
+# idle CPU time: it stops at the next chunk boundary (each chunk is a transaction of
+# CHUNK items), and the writer goes back to normal priority for the rest.
 BEHIND_SECONDS = 1.0
+CHUNK = 250
 _LEN = struct.Struct(">I")
 
 
 class WriterError(Exception):
-    """The batch was not written (the text says why; it may name the store)."""
+    """The batch was not written (the text says why; it may name the store), or only
+    its first ``written`` items were."""
+
+    def __init__(self, message: str, written: int = 0) -> None:
+        super().__init__(message)
+        self.written = written
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +81,7 @@ class WriterSpec:
     max_body_chars: int
     known: tuple[str, ...]  # secret values to mask in stored bodies and errors
     idle: bool = False  # run the child at idle CPU priority (SCHED_IDLE) where there is one
+    behind: float = BEHIND_SECONDS  # an idle child stops a batch this late (chunk boundary)
 
 
 def writer_spec(settings: Settings) -> WriterSpec:
@@ -82,7 +93,9 @@ def writer_spec(settings: Settings) -> WriterSpec:
     team = settings.team
     known = tuple(secret_values(settings))
     idle = team.usage_writer_priority == "idle"
-    return WriterSpec(kind, where, team.audit, team.audit_max_body_kb * 1024, known, idle)
+    return WriterSpec(
+        kind, where, team.audit, team.audit_max_body_kb * 1024, known, idle, BEHIND_SECONDS
+    )
 
 
 class ProcessWriter:
@@ -110,14 +123,21 @@ class ProcessWriter:
             data = _dumps(wire)
         started = time.monotonic()
         try:
-            answer = await _call(proc, data, ACK_SECONDS)
+            written, error = await _call(proc, data, ACK_SECONDS)
         except (OSError, EOFError, TimeoutError, pickle.PickleError) as exc:
             await self._kill()
             raise WriterError(f"usage writer process failed: {exc!r}") from None
-        if self.spec.idle and time.monotonic() - started > BEHIND_SECONDS:
-            self._normal_priority(time.monotonic() - started)
-        if answer is not None:
-            raise WriterError(str(answer))
+        took = time.monotonic() - started
+        stopped = error is None and written < len(wire)  # an idle child past its deadline
+        if self.spec.idle and (stopped or took > BEHIND_SECONDS):
+            self._normal_priority(took)
+        if error is not None:
+            raise WriterError(str(error), written)
+        if stopped:  # the rest at once, through a child at normal priority
+            try:
+                await self.write(wire[written:])
+            except WriterError as exc:
+                raise WriterError(str(exc), written + exc.written) from None
 
     def _normal_priority(self, took: float) -> None:
         """The idle-priority child fell behind: the next batch goes to a new child at
@@ -281,12 +301,22 @@ def serve(src: IO[bytes], out: IO[bytes]) -> int:
                 wire = _receive(src)
             except EOFError:
                 return 0
+            # At idle priority, in chunks (each its own transaction) with a deadline: a
+            # starved child stops at a chunk boundary and says how far it got.
+            deadline = time.monotonic() + spec.behind if spec.idle else None
+            step = CHUNK if deadline is not None else max(len(wire), 1)
+            done = 0
             try:
-                store.write_batch(*builder.build(decode(wire)))
+                while done < len(wire):
+                    chunk = wire[done : done + step]
+                    store.write_batch(*builder.build(decode(chunk)))
+                    done += len(chunk)
+                    if deadline is not None and time.monotonic() > deadline:
+                        break
             except Exception as exc:
-                _send(out, _error_text(exc, redactor.known) or "write failed")
+                _send(out, (done, _error_text(exc, redactor.known) or "write failed"))
             else:
-                _send(out, None)
+                _send(out, (done, None))
     finally:
         store.close()
 

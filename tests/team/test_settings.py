@@ -25,8 +25,8 @@ def test_batch_size_is_automatic_unless_set() -> None:
     def team(**env: str) -> TeamSettings:
         return load_settings(environ=env, cwd=Path("/nonexistent")).settings.team
 
-    assert team().batch_size() == 1000
-    assert team(LYNKR_AUDIT="off").batch_size() == 1000
+    assert team().batch_size() == 3000
+    assert team(LYNKR_AUDIT="off").batch_size() == 3000
     assert team(LYNKR_AUDIT="full").batch_size() == 100  # two bodies a record
     assert team(LYNKR_USAGE_BATCH="7", LYNKR_AUDIT="full").batch_size() == 7
 
@@ -82,6 +82,6 @@ def test_a_bad_price_override_stops_the_team_from_opening() -> None:
 
 
 def test_the_recorder_takes_the_automatic_batch_size(open_team: Callable[..., Team]) -> None:
-    assert open_team().recorder.batch_size == 1000
+    assert open_team().recorder.batch_size == 3000
     assert open_team(audit="full").recorder.batch_size == 100
     assert open_team(usage_batch_size=25).recorder.batch_size == 25

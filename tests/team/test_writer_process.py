@@ -8,6 +8,7 @@ import os
 import sqlite3
 import stat
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -16,6 +17,7 @@ from lynkr_cli import paths
 from lynkr_cli.team import writer as writer_mod
 from lynkr_cli.team.api import SPILL_NAME, Team
 from lynkr_cli.team.audit import verify
+from lynkr_cli.team.batches import Wire, usage_fields
 from lynkr_cli.team.recorder import Recorder
 from lynkr_cli.team.sqlite import SqliteStore
 from lynkr_cli.team.writer import ProcessWriter, WriterSpec
@@ -247,3 +249,49 @@ def test_idle_priority_is_set_or_reported_as_not_available() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     expected = "True True" if hasattr(os, "SCHED_IDLE") else "False False"
     assert out.stdout.strip() == expected
+
+
+def _wire(first: int, count: int) -> list[Wire]:
+    return [(usage_fields(usage_record(n)), None, None, None) for n in range(first, first + count)]
+
+
+async def test_a_late_idle_child_stops_at_a_chunk_and_a_normal_one_writes_the_rest(
+    store: SqliteStore,
+) -> None:
+    """Past its deadline (here: at once) an idle-priority child stops after its first
+    chunk and says so; the rest of the same batch goes to a child at normal priority.
+    Every item is written once, in order, on an intact chain."""
+    spec = replace(_spec(store.path), idle=True, behind=0.0)
+    writer = ProcessWriter(spec)
+    await writer.write(_wire(0, 2 * writer_mod.CHUNK + 100))
+    assert writer.behind == 1 and writer.starts == 2 and not writer.spec.idle
+    await writer.write(_wire(1000, 10))  # from now on at normal priority, in one piece
+    assert writer.starts == 2
+    await writer.close()
+    ids = [row[2] for row in _rows()]
+    assert ids == [f"req_test_{n:06d}" for n in [*range(600), *range(1000, 1010)]]
+    assert _chain_ok(store) == (True, 610)
+
+
+async def test_a_batch_that_fails_part_way_is_retried_from_where_it_stopped(
+    store: SqliteStore,
+) -> None:
+    """Chunks already committed stay written; the error says how many, and the
+    recorder retries only the rest: no record is written twice."""
+    chunk = writer_mod.CHUNK
+    bad = _wire(chunk + 10, 1)
+    row = list(bad[0][0] or ())
+    row[0] = ["not", "text"]  # a request id SQLite cannot bind: the second chunk fails
+    wire = [*_wire(0, chunk + 10), (tuple(row), None, None, None)]
+    writer = ProcessWriter(replace(_spec(store.path), idle=True, behind=3600.0))
+    recorder = Recorder(store, writer=writer)
+    items = list(wire)
+    assert not await recorder._write(items)
+    assert recorder.written == chunk and len(_rows()) == chunk
+    assert items == wire[chunk:]  # only the rest waits for a retry
+    items[-1] = bad[0]  # the retry, once the cause is gone
+    assert await recorder._write(items)
+    await writer.close()
+    ids = [r[2] for r in _rows()]
+    assert ids == [f"req_test_{n:06d}" for n in range(chunk + 11)]
+    assert _chain_ok(store) == (True, chunk + 11)
