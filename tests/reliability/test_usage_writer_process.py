@@ -4,6 +4,7 @@ idle CPU priority it still writes everything on a machine with no idle CPU."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -70,21 +71,16 @@ async def test_an_idle_priority_writer_on_a_saturated_machine_catches_up(
     normal priority from then on. (That the switch happens is tested with a threshold
     of zero in tests/team/test_writer_process.py; here the kernel decides.)"""
     from lynkr_cli.team.audit import verify
-    from lynkr_cli.team.writer import ProcessWriter
     from tests.conftest import eventually
     from tests.team.conftest import usage_record
+    from tests.team.test_writer_process import _running
 
-    team = open_team(usage_flush_seconds=0.05)
-    await team.start()
-    writer = team.recorder.writer
-    assert isinstance(writer, ProcessWriter)
-    team.record_usage(usage_record(0))
-    assert await eventually(lambda: team.recorder.pending == 0)
+    team, writer, _ = await _running(open_team)  # one record written, at idle priority
     assert writer.behind == 0 and writer.spec.idle
     cores = len(os.sched_getaffinity(0))
     busy = [subprocess.Popen([sys.executable, "-c", _BUSY]) for _ in range(cores)]
     try:
-        time.sleep(0.2)  # the loops are running
+        await asyncio.sleep(0.2)  # the loops are running
         for n in range(1, RECORDS):
             team.record_usage(usage_record(n))
         assert await eventually(lambda: team.recorder.pending == 0, 40)

@@ -118,12 +118,18 @@ def test_a_batch_larger_than_one_insert_is_written_whole_in_order_and_chained(
     assert verdict.ok and verdict.rows == 24
 
 
+async def _alice(invoke: Any, gateway: Any, fake: Any, *limits: str) -> tuple[Any, Any, str]:
+    """A gateway in front of a fake Anthropic upstream, and alice's key with ``limits``:
+    (gateway, upstream, key)."""
+    upstream = await fake(**FAMILIES["anthropic"])
+    key = issue_cli(invoke, "alice", *limits)
+    return await gateway(**provider_settings("anthropic", upstream)), upstream, key
+
+
 async def test_the_usage_record_holds_each_field_where_it_belongs(
     invoke: Any, gateway: Any, fake: Any
 ) -> None:
-    upstream = await fake(**FAMILIES["anthropic"])
-    key = issue_cli(invoke, "alice", "--rpm", "100")
-    gw = await gateway(**provider_settings("anthropic", upstream))
+    gw, _, key = await _alice(invoke, gateway, fake, "--rpm", "100")
     resp = await post(gw.url, key)
     assert resp.status_code == 200
     assert resp.headers["anthropic-ratelimit-requests-remaining"] == "99"
@@ -156,9 +162,7 @@ async def test_every_answer_carries_each_rate_header_once(
     from lynkr_cli.serve import respond
 
     monkeypatch.setattr(respond, "_LINES_OK", lines and respond._LINES_OK)
-    upstream = await fake(**FAMILIES["anthropic"])
-    key = issue_cli(invoke, "alice", "--rpm", "100", "--tpm", "100000")
-    gw = await gateway(**provider_settings("anthropic", upstream))
+    gw, upstream, key = await _alice(invoke, gateway, fake, "--rpm", "100", "--tpm", "100000")
     body = {"model": SONNET, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
     for n in range(2):
         resp = await post(gw.url, key, {**body, "stream": stream})
@@ -183,9 +187,7 @@ async def test_every_answer_carries_each_rate_header_once(
 async def test_the_openai_route_carries_both_sets_of_rate_headers(
     invoke: Any, gateway: Any, fake: Any
 ) -> None:
-    upstream = await fake(**FAMILIES["anthropic"])
-    key = issue_cli(invoke, "alice", "--rpm", "100")
-    gw = await gateway(**provider_settings("anthropic", upstream))
+    gw, _, key = await _alice(invoke, gateway, fake, "--rpm", "100")
     body = {"model": SONNET, "max_tokens": 20, "messages": [{"role": "user", "content": "hi"}]}
     import httpx
 
