@@ -34,15 +34,25 @@ def json_response(ctx: Context, data: bytes, status: int = 200) -> web.Response:
     headers = {"request-id": ctx.request_id, "x-lynkr-cache": ctx.cache, "content-type": JSON}
     if ctx.extra:
         headers.update(ctx.extra)
-    rate = ctx.rate
-    if rate is None:
-        return web.Response(body=data, status=status, headers=headers)
-    if not _LINES_OK:
-        headers.update(rate.headers())
+    lines = _rate_lines(ctx, headers)
+    if not lines:
         return web.Response(body=data, status=status, headers=headers)
     resp = _JsonAnswer(body=data, status=status, headers=headers)
-    resp.lines = rate.header_lines()
+    resp.lines = lines
     return resp
+
+
+def _rate_lines(ctx: Context, headers: dict[str, str]) -> bytes:
+    """The rate-limit headers of ``ctx``, as header lines for :func:`_write_head`; or, with
+    an aiohttp that cannot take them, put in ``headers`` (and ``b""``)."""
+    rate = ctx.rate
+    if rate is None:
+        return b""
+    if _LINES_OK:
+        lines: bytes = rate.header_lines()
+        return lines
+    headers.update(rate.headers())
+    return b""
 
 
 async def _write_head(resp: web.StreamResponse, lines: bytes) -> None:
@@ -100,7 +110,10 @@ class _EventStream(web.StreamResponse):
     lines = b""
 
     async def _write_headers(self) -> None:
-        await _write_head(self, self.lines)
+        if self.lines:
+            await _write_head(self, self.lines)
+        else:  # no rate-limit headers (or an aiohttp that cannot take them as lines)
+            await super()._write_headers()
 
 
 async def open_sse(request: web.BaseRequest, ctx: Context) -> web.StreamResponse:
@@ -108,13 +121,9 @@ async def open_sse(request: web.BaseRequest, ctx: Context) -> web.StreamResponse
     headers = {**SSE_HEADERS, "request-id": ctx.request_id, "x-lynkr-cache": ctx.cache}
     if ctx.extra:
         headers.update(ctx.extra)
+    lines = _rate_lines(ctx, headers)
     resp = _EventStream(status=200, headers=headers)
-    rate = ctx.rate
-    if rate is not None:
-        if _LINES_OK:
-            resp.lines = rate.header_lines()
-        else:
-            resp.headers.update(rate.headers())
+    resp.lines = lines
     await resp.prepare(request)
     ctx.first_byte()
     ctx.sse = resp
