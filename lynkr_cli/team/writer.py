@@ -283,8 +283,7 @@ def serve(src: IO[bytes], out: IO[bytes]) -> int:
         spec = WriterSpec(*_receive(src))
     except EOFError:
         return 0
-    if spec.idle:
-        idle_priority()
+    idle = spec.idle and idle_priority()  # chunks and a deadline only when really idle
     from lynkr_cli.team.backends import open_store_at
 
     redactor = Redactor(spec.max_body_chars, spec.known)
@@ -303,7 +302,7 @@ def serve(src: IO[bytes], out: IO[bytes]) -> int:
                 return 0
             # At idle priority, in chunks (each its own transaction) with a deadline: a
             # starved child stops at a chunk boundary and says how far it got.
-            deadline = time.monotonic() + spec.behind if spec.idle else None
+            deadline = time.monotonic() + spec.behind if idle else None
             step = CHUNK if deadline is not None else max(len(wire), 1)
             done = 0
             try:
