@@ -514,18 +514,27 @@ static void append(Sink *out, const char *data, Py_ssize_t n) {
     append_raw(out, data, n);
 }
 
-/* One line ``name: text\r\n``; -1 on a Python error. */
-static int append_line(Sink *out, PyObject *name, PyObject *text) {
-    Py_ssize_t n, m;
+/* One line ``name: value\r\n``; the value is checked for CR/LF unless ``digits_only``
+ * (digits written here). -1 on a Python error. */
+static int emit(Sink *out, PyObject *name, const char *value, Py_ssize_t m, int digits_only) {
+    Py_ssize_t n;
     const char *a = PyUnicode_AsUTF8AndSize(name, &n);
     if (a == NULL) return -1;
-    const char *b = PyUnicode_AsUTF8AndSize(text, &m);
-    if (b == NULL) return -1;
     append(out, a, n);
     append_raw(out, ": ", 2);
-    append(out, b, m);
+    if (digits_only)
+        append_raw(out, value, m);
+    else
+        append(out, value, m);
     append_raw(out, "\r\n", 2);
     return 0;
+}
+
+/* One line ``name: text\r\n``. */
+static int append_line(Sink *out, PyObject *name, PyObject *text) {
+    Py_ssize_t m;
+    const char *b = PyUnicode_AsUTF8AndSize(text, &m);
+    return b == NULL ? -1 : emit(out, name, b, m, 0);
 }
 
 /* One line ``name: <integer>\r\n``, digits written here for a long long. */
@@ -538,16 +547,9 @@ static int append_int(Sink *out, PyObject *name, PyObject *value) {
         Py_DECREF(text);
         return failed;
     }
-    Py_ssize_t n;
-    const char *a = PyUnicode_AsUTF8AndSize(name, &n);
-    if (a == NULL) return -1;
     char buf[24];
     char *end = buf + sizeof buf, *p = digits(v, end);
-    append(out, a, n);
-    append_raw(out, ": ", 2);
-    append_raw(out, p, end - p);
-    append_raw(out, "\r\n", 2);
-    return 0;
+    return emit(out, name, p, end - p, 1);
 }
 
 /* The reset's RFC 3339 text, from the cache (a new reference). */
